@@ -1,0 +1,39 @@
+# LE-SDE Lab: the two commands of the quick start (make demo, make test) and friends.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PIP    := $(VENV)/bin/pip
+STAMP  := $(VENV)/.installed
+
+PROJECTS := shared/pyproject.toml services/api/pyproject.toml services/trainer/pyproject.toml services/analyzer/pyproject.toml
+
+.PHONY: venv demo up test bench clean
+
+venv: $(STAMP)
+
+# torch==2.14.1 / torchvision==0.29.1 are pinned in services/trainer/pyproject.toml.
+$(STAMP): $(PROJECTS) requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -e shared -e services/api -e services/trainer -e services/analyzer -r requirements-dev.txt
+	touch $(STAMP)
+
+## Run one real GEOMNIST experiment end to end on the embedded stack, print the summary.
+demo: venv
+	$(VENV)/bin/lesde demo examples/geomnist-small.json
+
+## Serve the embedded stack on 127.0.0.1:8000 until Ctrl-C.
+up: venv
+	$(VENV)/bin/lesde up --host 127.0.0.1 --port 8000
+
+## Start a private Redis and S3 (SeaweedFS) on free ports, run every test, stop them.
+test: venv
+	$(PY) scripts/test_stack.py tests -q
+
+bench: venv
+	$(PY) bench/train.py
+	$(PY) bench/leode.py
+	$(PY) bench/estimators.py
+
+clean:
+	rm -rf .lesde lesde-results

@@ -1,0 +1,1 @@
+"""Analysis of stored experiments: read chunks, compute, write JSON and figures."""

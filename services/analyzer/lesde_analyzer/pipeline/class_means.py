@@ -1,0 +1,49 @@
+"""Smoothing and windowed means of class-mean logits with missing (NaN) entries."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def weighted_window_mean(xbar: np.ndarray, counts: np.ndarray, window: slice) -> np.ndarray:
+    """Count-weighted mean of ``xbar`` over the iterations in ``window``.
+
+    Parameters
+    ----------
+    xbar : ndarray of shape (T, K, p)
+    counts : ndarray of shape (T, K)
+
+    Returns
+    -------
+    ndarray of shape (K, p)
+        NaN for a class with no sample in the window.
+    """
+    values = np.nan_to_num(xbar[window])
+    weights = counts[window].astype(float)
+    total = weights.sum(axis=0)  # (K,)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.einsum("tkp,tk->kp", values, weights) / total[:, None]
+
+
+def moving_average(xbar: np.ndarray, counts: np.ndarray, *, window: int) -> np.ndarray:
+    """Count-weighted centred moving average along time: (T, K, p) -> (T, K, p).
+
+    Iterations where a class was not sampled carry no weight, so the result is the
+    mean over all logged rows of that class within the window (the authors' curves).
+    """
+    window = max(1, int(window))
+    weights = counts.astype(float)  # (T, K)
+    values = np.nan_to_num(xbar) * weights[:, :, None]
+
+    def smooth(series: np.ndarray) -> np.ndarray:
+        padded = np.concatenate([[0.0], np.cumsum(series)])
+        half = window // 2
+        t = np.arange(len(series))
+        lo = np.clip(t - half, 0, len(series))
+        hi = np.clip(t - half + window, 0, len(series))
+        return padded[hi] - padded[lo]
+
+    num = np.apply_along_axis(smooth, 0, values.reshape(len(values), -1)).reshape(values.shape)
+    den = np.apply_along_axis(smooth, 0, weights)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return num / den[:, :, None]

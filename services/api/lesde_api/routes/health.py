@@ -1,0 +1,36 @@
+"""Liveness and readiness probes."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+from lesde import celery_app
+from lesde_api.deps import StoreDep
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz")
+def healthz() -> dict:
+    """The process is alive (no dependency checked)."""
+    return {"status": "ok"}
+
+
+@router.get("/readyz")
+def readyz(store: StoreDep) -> JSONResponse:
+    """Broker and storage reachable: 200, else 503 naming what is down."""
+    checks: dict[str, str] = {}
+    try:
+        store.ping()
+        checks["storage"] = "ok"
+    except Exception as error:  # any failure means not ready
+        checks["storage"] = f"unreachable: {error}"
+    try:
+        with celery_app.app.connection_for_write() as connection:
+            connection.ensure_connection(max_retries=1, timeout=3)
+        checks["broker"] = "ok"
+    except Exception as error:
+        checks["broker"] = f"unreachable: {error}"
+    ready = all(value == "ok" for value in checks.values())
+    return JSONResponse(status_code=200 if ready else 503, content={"status": "ok" if ready else "unavailable", **checks})

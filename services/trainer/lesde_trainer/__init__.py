@@ -1,0 +1,1 @@
+"""lesde_trainer."""

@@ -1,0 +1,200 @@
+"""Run one training job: dataset, ensemble engine, chunk streams, checkpoints, progress.
+
+This is the pure function behind ``train_experiment_task``. It is idempotent: a task
+redelivered after a crash resumes from the last checkpoint, and the chunks it writes
+are byte-identical to those of an undisturbed run (the engine is deterministic in
+``(seed, trial, iteration)`` and chunk boundaries are fixed by the spec, not by timing).
+
+Iteration convention: update ``t`` (0-based) trains on the sample drawn at ``t``; the
+``sampled`` stream logs the logits of that forward pass, before the update. ``probe``
+and ``eval`` records at ``t`` describe the models after ``t`` updates (``t = 0`` is the
+initialisation), at multiples of ``probe_every`` / ``eval_every`` and at the end.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from lesde import celery_app, keys
+from lesde.chunks import decode_chunk, encode_chunk
+from lesde.jobs import JobNotFound, JobRepository
+from lesde.records import AnalysisState, JobStatus
+from lesde.settings import TrainerSettings
+from lesde.specs import ExperimentSpec
+from lesde.storage import ObjectNotFound, ObjectStore
+
+log = logging.getLogger(__name__)
+
+TRAIN_EVAL_MAX = 1_000  # training accuracy is measured on at most this many fixed samples
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """Which iterations get probe and eval records, and where chunks end."""
+
+    total: int
+    chunk: int
+    probe_every: int
+    eval_every: int
+
+    def chunk_ranges(self, start: int) -> list[tuple[int, int]]:
+        """Update ranges ``(first, last)`` inclusive; boundaries are multiples of ``chunk``."""
+        return [(first, min(first + self.chunk, self.total) - 1) for first in range(start, self.total, self.chunk)]
+
+    def record_points(self, first: int, last: int, every: int) -> list[int]:
+        """States ``t`` in ``(first, last + 1]`` to record (plus 0 in the first chunk)."""
+        points = [t for t in range(first + 1, last + 2) if t % every == 0 or t == self.total]
+        return ([0] if first == 0 else []) + points
+
+
+class TrainingCancelled(Exception):
+    pass
+
+
+def run_training_job(store: ObjectStore, job_id: str, *, settings: TrainerSettings | None = None) -> None:
+    """Train experiment ``job_id`` to completion (or cancellation), then enqueue its analysis."""
+    settings = settings or TrainerSettings()
+    repo = JobRepository(store, "experiment")
+    try:
+        record = repo.get(job_id)
+    except JobNotFound:
+        log.warning("experiment %s no longer exists; dropping its training task", job_id)
+        return
+    if record.status.finished:
+        log.info("experiment %s already %s; nothing to do", job_id, record.status.value)
+        return
+    if repo.cancel_requested(job_id):
+        repo.mark_finished(job_id, JobStatus.cancelled)
+        return
+    spec = ExperimentSpec.model_validate(repo.get_spec(job_id))
+    repo.mark_running(job_id)
+    try:
+        _train(store, repo, job_id, spec, settings)
+    except TrainingCancelled:
+        repo.mark_finished(job_id, JobStatus.cancelled)
+        return
+    except Exception as error:
+        log.exception("experiment %s failed", job_id)
+        repo.mark_finished(job_id, JobStatus.failed, error=f"{type(error).__name__}: {error}")
+        return
+
+    def _queued(record):  # noqa: ANN001, ANN202
+        record.analysis = AnalysisState.queued
+
+    repo.mark_finished(job_id, JobStatus.succeeded)
+    repo.update(job_id, _queued)
+    celery_app.send(celery_app.ANALYZE_EXPERIMENT, job_id)
+
+
+def _train(store: ObjectStore, repo: JobRepository, job_id: str, spec: ExperimentSpec, settings: TrainerSettings) -> None:
+    from lesde_trainer.setup import build_engine  # torch is imported only by the worker
+
+    setup = build_engine(spec, settings)
+    engine, data = setup.engine, setup.data
+    schedule = Schedule(
+        total=spec.training.iterations,
+        chunk=settings.chunk_iterations,
+        probe_every=spec.training.probe_every,
+        eval_every=spec.training.eval_every,
+    )
+    from lesde_trainer.streams import ChunkWriter
+
+    writer = ChunkWriter(store, job_id)
+    start = _restore(store, job_id, engine)
+    writer.load_manifest(start)
+    trials = spec.training.trials
+    for first, last in schedule.chunk_ranges(start):
+        began = time.perf_counter()
+        sampled, probe, evals = [], [], []
+        if first == 0:
+            probe.append(_probe_record(engine, setup, 0))
+            evals.append(_eval_record(engine, setup, 0))
+        t = first
+        stops = sorted(set(schedule.record_points(first, last, spec.training.probe_every) +
+                           schedule.record_points(first, last, spec.training.eval_every)) - {0})
+        for stop in stops:
+            if stop > t:
+                sampled.append(engine.train(stop - t))
+                t = stop
+            if stop % spec.training.probe_every == 0 or stop == schedule.total:
+                probe.append(_probe_record(engine, setup, stop))
+            if stop % spec.training.eval_every == 0 or stop == schedule.total:
+                evals.append(_eval_record(engine, setup, stop))
+        if t < last + 1:
+            sampled.append(engine.train(last + 1 - t))
+        writer.put("sampled", first, last, _sampled_arrays(sampled, num_classes=len(data.class_names)))
+        if probe:
+            writer.put("probe", first, last, _stack(probe) | {"probe_index": setup.probe_index, "probe_label": setup.probe_label})
+        if evals:
+            writer.put("eval", first, last, _stack(evals))
+        _save_checkpoint(store, job_id, engine)
+        writer.commit(last + 1, complete=last + 1 == schedule.total)
+        elapsed = max(time.perf_counter() - began, 1e-9)
+        _report_progress(repo, job_id, done=last + 1, total=schedule.total, rate=(last + 1 - first) * trials / elapsed, trials=trials)
+        if last + 1 < schedule.total and repo.cancel_requested(job_id):
+            raise TrainingCancelled
+
+
+def _sampled_arrays(blocks: list, *, num_classes: int) -> dict[str, np.ndarray]:
+    """Concatenate engine blocks; add per-class logit sums so Xbar(t) is cheap to read back.
+
+    ``class_sum`` : (n, K, K) sum over trials of logits whose trained label is k;
+    ``class_count`` : (n, K) how many trials trained on label k at that iteration.
+    """
+    logits = np.concatenate([block.logits for block in blocks])  # (n, R, K)
+    label = np.concatenate([block.label for block in blocks])  # (n, R)
+    one_hot = np.eye(num_classes, dtype=logits.dtype)[label]  # (n, R, K)
+    return {
+        "iteration": np.concatenate([block.iterations for block in blocks]),
+        "index": np.concatenate([block.index for block in blocks]),
+        "label": label,
+        "true_label": np.concatenate([block.true_label for block in blocks]),
+        "logits": logits,
+        "loss": np.concatenate([block.loss for block in blocks]),
+        "class_sum": np.einsum("nrk,nrj->nkj", one_hot, logits),
+        "class_count": one_hot.sum(axis=1).astype(np.int64),
+    }
+
+
+def _probe_record(engine, setup, t: int) -> dict[str, np.ndarray]:  # noqa: ANN001
+    return {"iteration": np.int64(t), "logits": engine.logits(setup.probe_x)}  # logits: (R, P, K)
+
+
+def _eval_record(engine, setup, t: int) -> dict[str, np.ndarray]:  # noqa: ANN001
+    val_loss, val_acc = engine.evaluate(setup.data.x_val, setup.data.y_val)
+    train_loss, train_acc = engine.evaluate(setup.train_eval_x, setup.train_eval_y)
+    return {"iteration": np.int64(t), "val_loss": val_loss, "val_acc": val_acc, "train_loss": train_loss, "train_acc": train_acc}
+
+
+def _stack(records: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    return {name: np.stack([np.asarray(record[name]) for record in records]) for name in records[0]}
+
+
+def _save_checkpoint(store: ObjectStore, job_id: str, engine) -> None:  # noqa: ANN001
+    state = {name: np.asarray(value) for name, value in engine.state_dict().items()}
+    store.put_bytes(keys.checkpoint_key(job_id), encode_chunk(state))
+
+
+def _restore(store: ObjectStore, job_id: str, engine) -> int:  # noqa: ANN001
+    """Load the last checkpoint into ``engine``; return the iteration to continue from."""
+    try:
+        state = decode_chunk(store.get_bytes(keys.checkpoint_key(job_id)))
+    except ObjectNotFound:
+        return 0
+    engine.load_state_dict({name: value.item() if value.ndim == 0 else value for name, value in state.items()})
+    log.info("experiment %s resumes at iteration %d", job_id, engine.iteration)
+    return int(engine.iteration)
+
+
+def _report_progress(repo: JobRepository, job_id: str, *, done: int, total: int, rate: float, trials: int) -> None:
+    def change(record):  # noqa: ANN001, ANN202
+        record.progress.done = done
+        record.progress.total = total
+        record.progress.rate = round(rate, 1)
+        record.progress.eta_seconds = round((total - done) * trials / rate, 1) if rate > 0 else None
+
+    repo.update(job_id, change)

@@ -1,0 +1,79 @@
+"""Turn an :class:`ExperimentSpec` into a dataset, fixed probe/eval subsets and an engine."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from lesde.settings import TrainerSettings
+from lesde.specs import ExperimentSpec
+
+
+@dataclass
+class TrainingSetup:
+    data: object  # lesde_trainer.datasets.Dataset
+    engine: object  # lesde_trainer.engine.EnsembleTrainer
+    probe_index: np.ndarray  # (P,) indices into the training set, m per class by true label
+    probe_label: np.ndarray  # (P,) true labels of the probe samples
+    probe_x: np.ndarray  # (P, C, 32, 32)
+    train_eval_x: np.ndarray  # (E, C, 32, 32) fixed subset for training accuracy
+    train_eval_y: np.ndarray  # (E,) labels trained on
+
+
+def probe_indices(true_labels: np.ndarray, *, per_class: int, num_classes: int) -> np.ndarray:
+    """First ``per_class`` training samples of each class (by true label), class by class: (K * m,)."""
+    chosen = [np.flatnonzero(true_labels == k)[:per_class] for k in range(num_classes)]
+    return np.concatenate(chosen).astype(np.int64)
+
+
+def train_eval_indices(n_train: int, *, limit: int) -> np.ndarray:
+    """Evenly spaced fixed subset of at most ``limit`` training samples: (E,)."""
+    if n_train <= limit:
+        return np.arange(n_train, dtype=np.int64)
+    return np.linspace(0, n_train - 1, limit).round().astype(np.int64)
+
+
+def build_engine(spec: ExperimentSpec, settings: TrainerSettings) -> TrainingSetup:
+    import torch
+
+    from lesde_trainer.datasets import load_dataset
+    from lesde_trainer.engine import EnsembleTrainer
+    from lesde_trainer.job import TRAIN_EVAL_MAX
+
+    data = load_dataset(
+        spec.dataset.name,
+        classes=spec.dataset.classes,
+        train_per_class=spec.dataset.train_per_class,
+        val_per_class=spec.dataset.val_per_class,
+        label_noise=spec.dataset.label_noise,
+        seed=spec.dataset.seed,
+        root=settings.data_dir,
+    )
+    num_classes = len(data.class_names)
+    probe = probe_indices(data.y_train_true, per_class=spec.training.probe_per_class, num_classes=num_classes)
+    subset = train_eval_indices(len(data.y_train), limit=TRAIN_EVAL_MAX)
+    engine = EnsembleTrainer(
+        model=spec.model.name,
+        num_classes=num_classes,
+        in_channels=int(data.x_train.shape[1]),
+        dtype=torch.float64 if spec.model.dtype == "float64" else torch.float32,
+        trials=spec.training.trials,
+        lr=spec.training.learning_rate,
+        seed=spec.training.seed,
+        batching=spec.training.batching,
+        head=spec.model.head,
+        device=None if settings.device == "auto" else settings.device,
+        x_train=data.x_train,
+        y_train=data.y_train,
+        y_train_true=data.y_train_true,
+    )
+    return TrainingSetup(
+        data=data,
+        engine=engine,
+        probe_index=probe,
+        probe_label=data.y_train_true[probe],
+        probe_x=data.x_train[probe],
+        train_eval_x=data.x_train[subset],
+        train_eval_y=data.y_train[subset],
+    )

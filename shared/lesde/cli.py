@@ -1,0 +1,234 @@
+"""The ``lesde`` command: submit specs, watch progress, fetch results, run the embedded stack."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import sys
+import time
+from pathlib import Path
+
+from lesde.client import LesdeApiError, LesdeClient
+
+DEFAULT_URL = os.environ.get("LESDE_URL", "http://127.0.0.1:8000")
+
+
+def progress_line(record: dict, *, width: int = 30) -> str:
+    """``[#####.....]  42% 840/2000 iterations  1234 trial-it/s  ETA 12s  running``"""
+    progress = record.get("progress", {})
+    done, total = progress.get("done", 0), progress.get("total", 0) or 1
+    filled = int(width * done / total)
+    parts = [f"[{'#' * filled}{'.' * (width - filled)}] {100 * done / total:3.0f}% {done}/{total} {progress.get('unit', '')}"]
+    if progress.get("rate"):
+        parts.append(f"{progress['rate']:,.0f} trial-it/s")
+    if progress.get("eta_seconds") is not None and record["status"] == "running":
+        parts.append(f"ETA {progress['eta_seconds']:.0f}s")
+    state = record["status"]
+    if state == "succeeded" and record.get("analysis") not in (None, "none"):
+        state = f"trained; analysis {record['analysis']}"
+    parts.append(state)
+    return "  ".join(parts)
+
+
+def _print_progress(record: dict) -> None:
+    if sys.stderr.isatty():
+        sys.stderr.write("\r" + progress_line(record).ljust(100))
+    else:
+        sys.stderr.write(progress_line(record) + "\n")
+    sys.stderr.flush()
+
+
+def _wait(client: LesdeClient, job_id: str, kind: str = "experiment") -> dict:
+    record = client.wait(job_id, kind=kind, on_progress=_print_progress, poll_seconds=1.0)
+    sys.stderr.write("\n")
+    return record
+
+
+def _show_results(client: LesdeClient, record: dict, dest: Path) -> int:
+    job_id = record["id"]
+    if record["status"] != "succeeded":
+        print(f"experiment {job_id} {record['status']}: {record.get('error') or ''}".rstrip(": "))
+        return 1
+    if record.get("analysis") != "succeeded":
+        print(f"experiment {job_id} trained, but its analysis {record.get('analysis')}: {record.get('analysis_error')}")
+        return 1
+    summary = client.analysis(job_id)
+    paths = client.download_results(job_id, dest / job_id)
+    print(json.dumps(summary, indent=2))
+    print("\nResults saved:")
+    for path in paths:
+        print(f"  {path}")
+    return 0
+
+
+def cmd_submit(args: argparse.Namespace) -> int:
+    spec = json.loads(Path(args.spec).read_text())
+    with LesdeClient(args.url) as client:
+        record = client.submit_experiment(spec)
+        print(f"submitted experiment {record['id']} ({args.url}/v1/experiments/{record['id']})")
+        if args.wait:
+            return _show_results(client, _wait(client, record["id"]), Path(args.dest))
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    with LesdeClient(args.url) as client:
+        record = client.get(args.id, kind=args.kind)
+    print(progress_line(record))
+    if record.get("error"):
+        print(f"error: {record['error']}")
+    return 0
+
+
+def cmd_wait(args: argparse.Namespace) -> int:
+    with LesdeClient(args.url) as client:
+        return _show_results(client, _wait(client, args.id), Path(args.dest))
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    with LesdeClient(args.url) as client:
+        page = client.list(kind=args.kind, status=args.status, limit=args.limit)
+    for record in page["data"]:
+        print(f"{record['id']}  {record['status']:<9}  {record['created_at'][:19]}  {record.get('name') or ''}")
+    print(f"{page['count']} in all")
+    return 0
+
+
+def cmd_cancel(args: argparse.Namespace) -> int:
+    with LesdeClient(args.url) as client:
+        print(progress_line(client.cancel(args.id, kind=args.kind)))
+    return 0
+
+
+def cmd_delete(args: argparse.Namespace) -> int:
+    with LesdeClient(args.url) as client:
+        client.delete(args.id, kind=args.kind)
+    print(f"deleted {args.kind} {args.id}")
+    return 0
+
+
+def cmd_download(args: argparse.Namespace) -> int:
+    with LesdeClient(args.url) as client:
+        for path in client.download_results(args.id, Path(args.dest) / args.id, kind=args.kind, everything=args.all):
+            print(path)
+    return 0
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    from lesde.stack import EmbeddedStack
+
+    stack = EmbeddedStack(state_dir=Path(args.state_dir).resolve(), host=args.host, port=args.port)
+    stack.start()
+    print(f"LE-SDE Lab serving on {stack.url} (OpenAPI: {stack.url}/docs); state in {stack.state_dir}. Ctrl-C stops it.")
+    stopping = []
+    signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+    try:
+        while not stopping and all(process.poll() is None for process in stack.processes):
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stack.stop()
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Start the embedded stack on a free port, run one experiment end to end, stop."""
+    from lesde.stack import EmbeddedStack
+
+    state = Path(args.state_dir).resolve()
+    if state.exists() and not args.keep:
+        shutil.rmtree(state)
+    stack = EmbeddedStack(state_dir=state, host="127.0.0.1", port=args.port or _free_port())
+    print(f"starting the embedded stack (API, trainer, analyzer; logs in {state / 'logs'}) ...")
+    with stack:
+        with LesdeClient(stack.url) as client:
+            spec = json.loads(Path(args.spec).read_text())
+            record = client.submit_experiment(spec)
+            print(f"submitted {args.spec} as experiment {record['id']}")
+            return _show_results(client, _wait(client, record["id"]), Path(args.dest))
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="lesde", description="LE-SDE Lab command line.")
+    parser.add_argument("--url", default=DEFAULT_URL, help="API base URL (env LESDE_URL)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    submit = sub.add_parser("submit", help="submit an experiment spec (JSON file)")
+    submit.add_argument("spec")
+    submit.add_argument("--wait", action="store_true", help="show progress, then print the summary")
+    submit.add_argument("--dest", default="lesde-results")
+    submit.set_defaults(func=cmd_submit)
+
+    for name, func, help_text in (
+        ("status", cmd_status, "one job's status"),
+        ("cancel", cmd_cancel, "cancel a queued or running job"),
+        ("delete", cmd_delete, "delete a job and all its objects"),
+    ):
+        command = sub.add_parser(name, help=help_text)
+        command.add_argument("id")
+        command.add_argument("--kind", default="experiment", choices=["experiment", "simulation"])
+        command.set_defaults(func=func)
+
+    wait = sub.add_parser("wait", help="progress bar until done, then the summary")
+    wait.add_argument("id")
+    wait.add_argument("--dest", default="lesde-results")
+    wait.set_defaults(func=cmd_wait)
+
+    listing = sub.add_parser("list", help="list jobs")
+    listing.add_argument("--kind", default="experiment", choices=["experiment", "simulation"])
+    listing.add_argument("--status", choices=["queued", "running", "succeeded", "failed", "cancelled"])
+    listing.add_argument("--limit", type=int, default=50)
+    listing.set_defaults(func=cmd_list)
+
+    download = sub.add_parser("download", help="download analysis and figures (--all: every artifact)")
+    download.add_argument("id")
+    download.add_argument("--kind", default="experiment", choices=["experiment", "simulation"])
+    download.add_argument("--dest", default="lesde-results")
+    download.add_argument("--all", action="store_true")
+    download.set_defaults(func=cmd_download)
+
+    up = sub.add_parser("up", help="run the embedded stack (no Docker) until Ctrl-C")
+    up.add_argument("--host", default="127.0.0.1")
+    up.add_argument("--port", type=int, default=8000)
+    up.add_argument("--state-dir", default=".lesde/stack")
+    up.set_defaults(func=cmd_up)
+
+    demo = sub.add_parser("demo", help="embedded stack + one experiment end to end")
+    demo.add_argument("spec", nargs="?", default="examples/geomnist-small.json")
+    demo.add_argument("--state-dir", default=".lesde/demo")
+    demo.add_argument("--dest", default="lesde-results")
+    demo.add_argument("--port", type=int, default=0)
+    demo.add_argument("--keep", action="store_true", help="keep earlier demo state")
+    demo.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except LesdeApiError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except FileNotFoundError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except json.JSONDecodeError as error:
+        print(f"error: the spec is not valid JSON: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,66 @@
+"""Object keys: the storage contract between services (DESIGN section 4).
+
+Chunk keys carry zero-padded iteration ranges so that lexicographic order of keys is
+iteration order, and a retried write of the same range lands on the same key.
+"""
+
+from __future__ import annotations
+
+import re
+
+STREAMS = ("sampled", "probe", "eval")
+ID_PATTERN = re.compile(r"^[a-z0-9]{8,40}$")
+_CHUNK = re.compile(r"(?P<first>\d{9})-(?P<last>\d{9})\.npz$")
+
+
+def job_prefix(kind: str, job_id: str) -> str:
+    """``experiments/<id>/`` or ``simulations/<id>/``."""
+    return f"{kind}s/{job_id}/"
+
+
+def spec_key(kind: str, job_id: str) -> str:
+    return job_prefix(kind, job_id) + "spec.json"
+
+
+def status_key(kind: str, job_id: str) -> str:
+    return job_prefix(kind, job_id) + "status.json"
+
+
+def cancel_key(kind: str, job_id: str) -> str:
+    """Marker object: its presence asks the worker to stop (written only by the API)."""
+    return job_prefix(kind, job_id) + "cancel"
+
+
+def manifest_key(job_id: str) -> str:
+    return job_prefix("experiment", job_id) + "manifest.json"
+
+
+def checkpoint_key(job_id: str) -> str:
+    return job_prefix("experiment", job_id) + "checkpoint/state.npz"
+
+
+def chunk_prefix(job_id: str, stream: str) -> str:
+    if stream not in STREAMS:
+        raise ValueError(f"stream must be one of {STREAMS}, got {stream!r}")
+    return job_prefix("experiment", job_id) + f"chunks/{stream}/"
+
+
+def chunk_key(job_id: str, stream: str, first: int, last: int) -> str:
+    """Key of the chunk holding iterations ``first..last`` (inclusive) of ``stream``."""
+    return chunk_prefix(job_id, stream) + f"{first:09d}-{last:09d}.npz"
+
+
+def parse_chunk_range(key: str) -> tuple[int, int]:
+    """``(first, last)`` of a chunk key."""
+    match = _CHUNK.search(key)
+    if match is None:
+        raise ValueError(f"not a chunk key: {key!r}")
+    return int(match["first"]), int(match["last"])
+
+
+def analysis_key(kind: str, job_id: str, name: str) -> str:
+    return job_prefix(kind, job_id) + f"analysis/{name}.json"
+
+
+def figure_key(kind: str, job_id: str, name: str) -> str:
+    return job_prefix(kind, job_id) + f"figures/{name}.png"

@@ -1,0 +1,123 @@
+"""The experiment spec: dataset, model and SGD settings of a multi-trial training run.
+
+Every numeric field is bounded so a typo cannot ask for a month of GPU time; the one
+bound that depends on deployment (total trial-iterations) is checked separately by
+:func:`check_work_cap` against ``LESDE_MAX_TRIAL_ITERATIONS``.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+GEOMNIST_CLASSES = ("triangle", "rectangle", "ellipse")
+MAX_SEED = 2**31 - 1
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class DatasetSpec(_Strict):
+    """Which samples the trials train on."""
+
+    name: Literal["geomnist", "cifar10", "digits"] = Field(
+        default="geomnist", description="geomnist (generated), cifar10 (local files) or digits (scikit-learn)"
+    )
+    classes: list[str] = Field(
+        default_factory=lambda: list(GEOMNIST_CLASSES),
+        min_length=2,
+        max_length=10,
+        description="Class names in label order: the label of a class is its position here.",
+    )
+    train_per_class: int = Field(default=100, ge=1, le=10_000, description="Training samples per class.")
+    val_per_class: int = Field(default=100, ge=1, le=10_000, description="Validation samples per class.")
+    label_noise: float = Field(
+        default=0.0,
+        ge=0.0,
+        lt=1.0,
+        description="Fraction p of each class's training labels moved to the other classes in equal shares.",
+    )
+    seed: int = Field(default=0, ge=0, le=MAX_SEED, description="Seed of data generation and corruption.")
+
+    @field_validator("classes")
+    @classmethod
+    def _unique(cls, classes: list[str]) -> list[str]:
+        if len(set(classes)) != len(classes):
+            raise ValueError("class names must be unique")
+        return classes
+
+
+class ModelSpec(_Strict):
+    """The network every trial trains (independently initialised)."""
+
+    name: Literal["lenet", "alexnet", "mlp"] = "lenet"
+    dtype: Literal["float32", "float64"] = "float32"
+    head: Literal["none", "random_orthogonal"] = Field(
+        default="none", description="Optional fixed random orthogonal KxK head on the logits."
+    )
+
+
+class TrainingSpec(_Strict):
+    """SGD settings shared by all trials of the experiment."""
+
+    iterations: int = Field(default=2_000, ge=1, le=1_000_000)
+    learning_rate: float = Field(default=0.005, gt=0.0, le=10.0)
+    trials: int = Field(default=10, ge=1, le=10_000, description="Independent trials (own init and sample stream).")
+    batch_size: Literal[1] = Field(default=1, description="The paper's SGD uses batch size 1.")
+    batching: Literal["single", "per_class"] = Field(
+        default="single", description="single: one sample per step; per_class: one sample of each class per step."
+    )
+    seed: int = Field(default=0, ge=0, le=MAX_SEED, description="Seed of initialisation and sampling.")
+    eval_every: int = Field(default=100, ge=1, le=1_000_000, description="Validation every this many iterations.")
+    probe_every: int = Field(default=100, ge=1, le=1_000_000, description="Probe-set logits every this many iterations.")
+    probe_per_class: int = Field(default=10, ge=1, le=1_000, description="Probe samples per class (m).")
+
+
+class ExperimentSpec(_Strict):
+    """What a researcher POSTs to ``/v1/experiments``."""
+
+    name: str | None = Field(default=None, max_length=200, description="Free-form label for listings.")
+    dataset: DatasetSpec = Field(default_factory=DatasetSpec)
+    model: ModelSpec = Field(default_factory=ModelSpec)
+    training: TrainingSpec = Field(default_factory=TrainingSpec)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "ExperimentSpec":
+        if self.dataset.name == "geomnist":
+            unknown = [c for c in self.dataset.classes if c not in GEOMNIST_CLASSES]
+            if unknown:
+                raise ValueError(
+                    f"dataset.classes: unknown GEOMNIST class(es) {unknown}; allowed: {list(GEOMNIST_CLASSES)}"
+                )
+        if self.training.probe_per_class > self.dataset.train_per_class:
+            raise ValueError(
+                f"training.probe_per_class ({self.training.probe_per_class}) must be <= "
+                f"dataset.train_per_class ({self.dataset.train_per_class})"
+            )
+        return self
+
+    @property
+    def trial_iterations(self) -> int:
+        """Total work: trials x iterations."""
+        return self.training.trials * self.training.iterations
+
+
+class WorkCapExceeded(ValueError):
+    """The spec asks for more trial-iterations than this deployment allows."""
+
+    def __init__(self, requested: int, cap: int) -> None:
+        self.field = ("training", "trials")
+        self.requested = requested
+        self.cap = cap
+        super().__init__(
+            f"training.trials x training.iterations = {requested:,} exceeds this deployment's cap; "
+            f"allowed range: 1 to {cap:,} trial-iterations (LESDE_MAX_TRIAL_ITERATIONS)"
+        )
+
+
+def check_work_cap(spec: ExperimentSpec, cap: int) -> None:
+    """Raise :class:`WorkCapExceeded` when ``trials * iterations > cap``."""
+    if spec.trial_iterations > cap:
+        raise WorkCapExceeded(spec.trial_iterations, cap)

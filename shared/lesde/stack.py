@@ -1,0 +1,103 @@
+"""The embedded stack: API and both workers as local processes, no Docker/Redis/MinIO.
+
+Celery runs over kombu's filesystem transport and objects live in a local directory,
+so the same services as in production run on a laptop with nothing but Python.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+
+@dataclass
+class EmbeddedStack:
+    state_dir: Path
+    host: str = "127.0.0.1"
+    port: int = 8000
+    log_dir: Path | None = None
+    processes: list[subprocess.Popen] = field(default_factory=list)
+    _logs: list = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def environment(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(
+            LESDE_STORE="local",
+            LESDE_LOCAL_STORE_DIR=str(self.state_dir / "store"),
+            LESDE_BROKER_URL="filesystem://",
+            LESDE_BROKER_DIR=str(self.state_dir / "broker"),
+            LESDE_DATA_DIR=env.get("LESDE_DATA_DIR", str(self.state_dir / "data")),
+        )
+        return env
+
+    def commands(self) -> dict[str, list[str]]:
+        python = sys.executable
+        worker = [python, "-m", "celery", "-A"]
+        return {
+            "api": [python, "-m", "uvicorn", "lesde_api.main:app", "--host", self.host, "--port", str(self.port), "--log-level", "warning"],
+            "trainer": worker + ["lesde_trainer.worker", "worker", "-Q", "train", "--pool", "solo", "--loglevel", "WARNING", "-n", "trainer@%h"],
+            "analyzer": worker + ["lesde_analyzer.worker", "worker", "-Q", "analyze", "--pool", "solo", "--loglevel", "WARNING", "-n", "analyzer@%h"],
+        }
+
+    def start(self, *, timeout: float = 60.0) -> None:
+        (self.state_dir / "broker").mkdir(parents=True, exist_ok=True)
+        log_dir = self.log_dir or self.state_dir / "logs"
+        log_dir.mkdir(parents=True, exist_ok=True)
+        env = self.environment()
+        for name, command in self.commands().items():
+            log = (log_dir / f"{name}.log").open("ab")
+            self._logs.append(log)
+            self.processes.append(
+                subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            )
+        self._wait_ready(timeout, log_dir)
+
+    def _wait_ready(self, timeout: float, log_dir: Path) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for process in self.processes:
+                if process.poll() is not None:
+                    self.stop()
+                    raise RuntimeError(f"a service exited at start ({process.args[2:5]}); see logs in {log_dir}")
+            try:
+                if httpx.get(self.url + "/readyz", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.3)
+        self.stop()
+        raise RuntimeError(f"the API did not become ready within {timeout:.0f} s; see logs in {log_dir}")
+
+    def stop(self, *, grace: float = 10.0) -> None:
+        for process in self.processes:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        deadline = time.monotonic() + grace
+        for process in self.processes:
+            try:
+                process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+        self.processes.clear()
+        for log in self._logs:
+            log.close()
+        self._logs.clear()
+
+    def __enter__(self) -> "EmbeddedStack":
+        self.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()

@@ -1,0 +1,90 @@
+"""The object-store interface every service codes against.
+
+Objects are immutable blobs under string keys (DESIGN section 4). Writers PUT whole
+objects; readers never see a half-written one (both implementations guarantee it).
+"""
+
+from __future__ import annotations
+
+import json
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+
+class ObjectNotFound(KeyError):
+    """No object under this key."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+    def __str__(self) -> str:
+        return f"no object under key {self.key!r}"
+
+
+class StoreUnavailable(RuntimeError):
+    """The backing store cannot be reached."""
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    key: str
+    size: int
+
+
+class ObjectStore(ABC):
+    """Put, get, list and delete whole objects by key."""
+
+    @abstractmethod
+    def put_bytes(self, key: str, data: bytes, *, content_type: str = "application/octet-stream") -> None:
+        """Store ``data`` under ``key`` atomically, replacing any previous object."""
+
+    @abstractmethod
+    def get_bytes(self, key: str) -> bytes:
+        """Return the object's bytes; raise :class:`ObjectNotFound`."""
+
+    @abstractmethod
+    def iter_bytes(self, key: str, *, chunk_size: int = 1 << 20) -> Iterator[bytes]:
+        """Yield the object in pieces (for streamed downloads); raise :class:`ObjectNotFound` before yielding."""
+
+    @abstractmethod
+    def stat(self, key: str) -> ObjectInfo:
+        """Size of the object; raise :class:`ObjectNotFound`."""
+
+    @abstractmethod
+    def list(self, prefix: str) -> Iterator[ObjectInfo]:
+        """All objects whose key starts with ``prefix``, in lexicographic key order."""
+
+    @abstractmethod
+    def list_children(self, prefix: str) -> list[str]:
+        """Immediate 'sub-folders' of ``prefix`` (keys up to the next '/'), sorted."""
+
+    @abstractmethod
+    def delete(self, key: str) -> None:
+        """Remove one object; a missing key is not an error (deletes are idempotent)."""
+
+    @abstractmethod
+    def ping(self) -> None:
+        """Raise :class:`StoreUnavailable` when the store cannot serve requests."""
+
+    def exists(self, key: str) -> bool:
+        try:
+            self.stat(key)
+        except ObjectNotFound:
+            return False
+        return True
+
+    def delete_prefix(self, prefix: str) -> int:
+        """Remove every object under ``prefix``; return how many."""
+        keys = [info.key for info in self.list(prefix)]
+        for key in keys:
+            self.delete(key)
+        return len(keys)
+
+    def put_json(self, key: str, value: Any) -> None:
+        self.put_bytes(key, json.dumps(value, separators=(",", ":")).encode(), content_type="application/json")
+
+    def get_json(self, key: str) -> Any:
+        return json.loads(self.get_bytes(key))

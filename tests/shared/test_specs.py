@@ -1,0 +1,60 @@
+"""Experiment specs: defaults are valid, every bound names its field, the work cap holds."""
+
+import pytest
+from pydantic import ValidationError
+
+from lesde.specs import ExperimentSpec, WorkCapExceeded, check_work_cap
+
+
+def _error_fields(error: ValidationError) -> set[str]:
+    return {".".join(str(part) for part in item["loc"]) for item in error.errors()}
+
+
+def test_defaults_are_a_valid_small_geomnist_run():
+    spec = ExperimentSpec()
+    assert spec.dataset.name == "geomnist"
+    assert spec.dataset.classes == ["triangle", "rectangle", "ellipse"]
+    assert spec.training.batch_size == 1
+    assert spec.trial_iterations == spec.training.trials * spec.training.iterations
+
+
+@pytest.mark.parametrize(
+    ("patch", "field"),
+    [
+        ({"training": {"trials": 0}}, "training.trials"),
+        ({"training": {"iterations": 10**9}}, "training.iterations"),
+        ({"training": {"learning_rate": 0}}, "training.learning_rate"),
+        ({"training": {"batch_size": 2}}, "training.batch_size"),
+        ({"dataset": {"label_noise": 1.0}}, "dataset.label_noise"),
+        ({"dataset": {"label_noise": -0.1}}, "dataset.label_noise"),
+        ({"dataset": {"train_per_class": 0}}, "dataset.train_per_class"),
+        ({"model": {"dtype": "float16"}}, "model.dtype"),
+        ({"unknown": 1}, "unknown"),
+    ],
+)
+def test_out_of_range_fields_are_named(patch, field):
+    with pytest.raises(ValidationError) as caught:
+        ExperimentSpec.model_validate(patch)
+    assert field in _error_fields(caught.value)
+
+
+def test_unknown_geomnist_class_is_refused_with_the_allowed_names():
+    with pytest.raises(ValidationError, match=r"dataset.classes.*hexagon.*allowed.*triangle"):
+        ExperimentSpec.model_validate({"dataset": {"classes": ["triangle", "hexagon"]}})
+
+
+def test_duplicate_classes_are_refused():
+    with pytest.raises(ValidationError, match="unique"):
+        ExperimentSpec.model_validate({"dataset": {"classes": ["triangle", "triangle"]}})
+
+
+def test_probe_cannot_exceed_training_samples():
+    with pytest.raises(ValidationError, match="probe_per_class"):
+        ExperimentSpec.model_validate({"dataset": {"train_per_class": 5}, "training": {"probe_per_class": 6}})
+
+
+def test_work_cap():
+    spec = ExperimentSpec.model_validate({"training": {"trials": 100, "iterations": 1000}})
+    check_work_cap(spec, 100_000)
+    with pytest.raises(WorkCapExceeded, match=r"100,000 .*allowed range: 1 to 99,999"):
+        check_work_cap(spec, 99_999)
