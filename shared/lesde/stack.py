@@ -1,7 +1,9 @@
-"""The embedded stack: API and both workers as local processes, no Docker/Redis/MinIO.
+"""The services as local processes: API, trainer worker and analyzer worker.
 
-Celery runs over kombu's filesystem transport and objects live in a local directory,
-so the same services as in production run on a laptop with nothing but Python.
+By default this is the embedded stack: Celery runs over kombu's filesystem transport and
+objects live in a local directory, so the same services as in production run on a
+laptop with nothing but Python. ``overrides`` point the same processes at Redis and
+S3 instead (the integration tests do so).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ class EmbeddedStack:
     host: str = "127.0.0.1"
     port: int = 8000
     log_dir: Path | None = None
+    overrides: dict[str, str] = field(default_factory=dict)
     processes: list[subprocess.Popen] = field(default_factory=list)
     _logs: list = field(default_factory=list)
 
@@ -39,6 +42,7 @@ class EmbeddedStack:
             LESDE_BROKER_DIR=str(self.state_dir / "broker"),
             LESDE_DATA_DIR=env.get("LESDE_DATA_DIR", str(self.state_dir / "data")),
         )
+        env.update(self.overrides)
         return env
 
     def commands(self) -> dict[str, list[str]]:

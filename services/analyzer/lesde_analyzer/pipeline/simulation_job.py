@@ -1,0 +1,53 @@
+"""Run one stored simulation or phase-diagram job and write its result JSON and figures."""
+
+from __future__ import annotations
+
+import logging
+
+from lesde import keys
+from lesde.jobs import JobNotFound, JobRepository
+from lesde.records import AnalysisState, JobStatus
+from lesde.specs.simulation import PhaseDiagramSpec, SimulationSpec
+from lesde.storage import ObjectStore
+
+log = logging.getLogger(__name__)
+
+
+def run_simulation_job(store: ObjectStore, job_id: str) -> None:
+    """Simulate, store ``analysis/summary.json`` and ``figures/<name>.png``, record the outcome."""
+    from lesde_analyzer.simulation import run_phase_diagram, run_simulation
+
+    repo = JobRepository(store, "simulation")
+    try:
+        record = repo.get(job_id)
+    except JobNotFound:
+        log.warning("simulation %s no longer exists; dropping its task", job_id)
+        return
+    if record.status.finished:
+        return
+    if repo.cancel_requested(job_id):
+        repo.mark_finished(job_id, JobStatus.cancelled)
+        return
+    repo.mark_running(job_id)
+    try:
+        raw = repo.get_spec(job_id)
+        if "grid" in raw:
+            result = run_phase_diagram(PhaseDiagramSpec.model_validate(raw))
+        else:
+            result = run_simulation(SimulationSpec.model_validate(raw))
+        for name, png in result.figures.items():
+            store.put_bytes(keys.figure_key("simulation", job_id, name), png, content_type="image/png")
+        summary = dict(result.summary)
+        summary["figures"] = {name: f"/v1/simulations/{job_id}/figures/{name}.png" for name in result.figures}
+        store.put_json(keys.analysis_key("simulation", job_id, "summary"), summary)
+    except Exception as error:
+        log.exception("simulation %s failed", job_id)
+        repo.mark_finished(job_id, JobStatus.failed, error=f"{type(error).__name__}: {error}")
+        return
+
+    def done(record):  # noqa: ANN001, ANN202
+        record.progress.done = record.progress.total
+        record.analysis = AnalysisState.succeeded
+
+    repo.update(job_id, done)
+    repo.mark_finished(job_id, JobStatus.succeeded)

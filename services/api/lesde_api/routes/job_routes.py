@@ -1,0 +1,91 @@
+"""Routes every job kind shares: get, list, cancel, delete, artifacts, analysis, figures.
+
+Experiments and simulations differ only in how they are submitted, so the rest is
+registered once here on each kind's router.
+"""
+
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response, status
+from fastapi.responses import StreamingResponse
+
+from lesde.jobs import JobRepository
+from lesde.records import ArtifactInfo, JobPublic, JobStatus, Page
+from lesde_api.services import jobs
+
+FIGURE_NAME = r"^[a-z0-9][a-z0-9-]{0,63}$"
+# No "from __future__ import annotations" here: FastAPI must see the local Repo alias itself.
+
+
+def add_job_routes(router: APIRouter, get_repo: Any) -> None:
+    """Register the shared routes on ``router``; ``get_repo`` is the kind's repository dependency."""
+    Repo = Annotated[JobRepository, Depends(get_repo)]  # noqa: N806 - a type alias
+
+    @router.get("", response_model=Page[JobPublic])
+    def list_jobs(
+        repo: Repo,
+        status_filter: Annotated[JobStatus | None, Query(alias="status")] = None,
+        owner: Annotated[str | None, Query(max_length=100)] = None,
+        offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+        limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    ) -> Page[JobPublic]:
+        """Newest first, ``{data, count}``; filter by ``status`` and ``owner``."""
+        records, count = repo.list(status=status_filter, owner=owner, offset=offset, limit=limit)
+        return Page[JobPublic](data=[jobs.public_view(repo, record, with_spec=False) for record in records], count=count)
+
+    @router.get("/{job_id}", response_model=JobPublic)
+    def get_job(job_id: str, repo: Repo) -> JobPublic:
+        """Status, progress, timestamps and the error message of a failed job."""
+        return jobs.public_view(repo, repo.get(job_id))
+
+    @router.post("/{job_id}/cancel", response_model=JobPublic)
+    def cancel_job(job_id: str, repo: Repo) -> JobPublic:
+        """Queued: cancelled at once. Running: stops at its next check. Finished: 409."""
+        return jobs.public_view(repo, repo.request_cancel(job_id))
+
+    @router.delete("/{job_id}", status_code=status.HTTP_204_NO_CONTENT)
+    def delete_job(job_id: str, repo: Repo) -> Response:
+        """Remove the job and all its objects (409 while it runs: cancel first)."""
+        jobs.delete_job(repo, job_id)
+        return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+    @router.get("/{job_id}/artifacts", response_model=Page[ArtifactInfo])
+    def list_artifacts(job_id: str, repo: Repo) -> Page[ArtifactInfo]:
+        """Every stored object of the job, with its download URL."""
+        artifacts = jobs.list_artifacts(repo, job_id)
+        return Page[ArtifactInfo](data=artifacts, count=len(artifacts))
+
+    @router.get("/{job_id}/artifacts/{name:path}")
+    def download_artifact(job_id: str, name: str, repo: Repo) -> StreamingResponse:
+        """Stream one stored object."""
+        try:
+            pieces, size = jobs.open_artifact(repo, job_id, name)
+        except jobs.ResourceMissing as error:
+            raise HTTPException(status_code=404, detail=str(error)) from None
+        filename = name.rsplit("/", 1)[-1]
+        return StreamingResponse(
+            pieces,
+            media_type=jobs.content_type_of(name),
+            headers={"Content-Length": str(size), "Content-Disposition": f'attachment; filename="{filename}"'},
+        )
+
+    @router.get("/{job_id}/analysis")
+    def get_analysis(job_id: str, repo: Repo) -> dict:
+        """The result JSON (404 before one exists, 409 while the job runs)."""
+        try:
+            return jobs.get_analysis(repo, job_id)
+        except jobs.ResourceMissing as error:
+            raise HTTPException(status_code=404, detail=str(error)) from None
+
+    @router.get(
+        "/{job_id}/figures/{name}.png",
+        response_class=Response,
+        responses={200: {"content": {"image/png": {}}, "description": "The figure as PNG."}},
+    )
+    def get_figure(job_id: str, name: Annotated[str, Path(pattern=FIGURE_NAME)], repo: Repo) -> Response:
+        """One figure by name (404 lists the available ones)."""
+        try:
+            return Response(content=jobs.get_figure(repo, job_id, name), media_type="image/png")
+        except jobs.ResourceMissing as error:
+            raise HTTPException(status_code=404, detail=str(error)) from None
