@@ -36,10 +36,18 @@ VISIBILITY_TIMEOUT_S = 7 * 24 * 3600
 
 def _transport_options(settings: BrokerSettings) -> dict:
     if settings.broker_url.startswith("filesystem://"):
-        folder = Path(settings.broker_dir).resolve() / "messages"
+        root = Path(settings.broker_dir).resolve()
+        folder, control = root / "messages", root / "control"
         folder.mkdir(parents=True, exist_ok=True)
+        control.mkdir(parents=True, exist_ok=True)
         # Producer and consumers share one folder: "in" of one is "out" of the other.
-        return {"data_folder_in": str(folder), "data_folder_out": str(folder), "store_processed": False}
+        # The control folder (exchange bindings) would otherwise land in the cwd.
+        return {
+            "data_folder_in": str(folder),
+            "data_folder_out": str(folder),
+            "control_folder": str(control),
+            "store_processed": False,
+        }
     return {"visibility_timeout": VISIBILITY_TIMEOUT_S}
 
 

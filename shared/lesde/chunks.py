@@ -18,7 +18,8 @@ def encode_chunk(arrays: dict[str, np.ndarray]) -> bytes:
     """Serialise ``arrays`` to npz bytes; byte-identical for identical inputs."""
     buffer = io.BytesIO()
     # np.savez writes zip entries with a fixed date, so the bytes depend only on data.
-    np.savez(buffer, **{name: np.ascontiguousarray(arrays[name]) for name in sorted(arrays)})
+    # (np.require keeps 0-d arrays 0-d; np.ascontiguousarray would make them 1-d.)
+    np.savez(buffer, **{name: np.require(arrays[name], requirements="C") for name in sorted(arrays)})
     return buffer.getvalue()
 
 

@@ -33,6 +33,32 @@ def progress_line(record: dict, *, width: int = 30) -> str:
     return "  ".join(parts)
 
 
+def format_summary(summary: dict) -> str:
+    """A few readable lines of an experiment summary (the JSON holds everything)."""
+    lines = []
+    final = summary.get("final")
+    if final:
+        lines.append(f"after {final['iteration']} iterations, over {summary.get('trials')} trials (mean +- std):")
+        for key, label in (
+            ("train_accuracy", "train accuracy"),
+            ("validation_accuracy", "validation accuracy"),
+            ("train_loss", "train loss"),
+            ("validation_loss", "validation loss"),
+        ):
+            lines.append(f"  {label:<20} {final[key]['mean']:.4f} +- {final[key]['std']:.4f}")
+    means = summary.get("class_means", {}).get("probe")
+    classes = summary.get("classes")
+    if means and classes:
+        width = max(len(name) for name in classes) + 2
+        lines.append(f"class-mean logits on the probe set at t = {means['end_iteration']} (row: class, column: logit):")
+        lines.append(" " * (width + 2) + "".join(f"{name:>{width + 4}}" for name in classes))
+        for name, row in zip(classes, means["end"]):
+            lines.append(f"  {name:<{width}}" + "".join(f"{value:>{width + 4}.4f}" for value in row))
+    for name, url in summary.get("figures", {}).items():
+        lines.append(f"figure {name}: {url}")
+    return "\n".join(lines) if lines else json.dumps(summary, indent=2)
+
+
 def _print_progress(record: dict) -> None:
     if sys.stderr.isatty():
         sys.stderr.write("\r" + progress_line(record).ljust(100))
@@ -57,8 +83,8 @@ def _show_results(client: LesdeClient, record: dict, dest: Path) -> int:
         return 1
     summary = client.analysis(job_id)
     paths = client.download_results(job_id, dest / job_id)
-    print(json.dumps(summary, indent=2))
-    print("\nResults saved:")
+    print(format_summary(summary))
+    print("\nResults saved (the full JSON is analysis/summary.json):")
     for path in paths:
         print(f"  {path}")
     return 0

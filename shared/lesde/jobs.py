@@ -96,6 +96,7 @@ class JobRepository:
         def change(record: JobRecord) -> None:
             record.status = JobStatus.running
             record.started_at = record.started_at or utcnow()
+            record.attempts += 1
             record.error = None
 
         return self.update(job_id, change)

@@ -67,6 +67,7 @@ class JobRecord(BaseModel):
     started_at: datetime | None = None
     finished_at: datetime | None = None
     error: str | None = None
+    attempts: int = Field(default=0, description="How many times a worker started (or resumed) the job.")
     analysis: AnalysisState = AnalysisState.none
     analysis_error: str | None = None
 

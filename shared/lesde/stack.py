@@ -26,6 +26,9 @@ class EmbeddedStack:
     port: int = 8000
     log_dir: Path | None = None
     overrides: dict[str, str] = field(default_factory=dict)
+    # "solo" runs tasks in the worker process itself (lightest); "prefork" runs them in a
+    # child, so a killed child's task is redelivered and resumes (as under compose).
+    trainer_pool: str = "solo"
     processes: list[subprocess.Popen] = field(default_factory=list)
     _logs: list = field(default_factory=list)
 
@@ -50,7 +53,7 @@ class EmbeddedStack:
         worker = [python, "-m", "celery", "-A"]
         return {
             "api": [python, "-m", "uvicorn", "lesde_api.main:app", "--host", self.host, "--port", str(self.port), "--log-level", "warning"],
-            "trainer": worker + ["lesde_trainer.worker", "worker", "-Q", "train", "--pool", "solo", "--loglevel", "WARNING", "-n", "trainer@%h"],
+            "trainer": worker + ["lesde_trainer.worker", "worker", "-Q", "train", "--pool", self.trainer_pool, "--concurrency", "1", "--loglevel", "WARNING", "-n", "trainer@%h"],
             "analyzer": worker + ["lesde_analyzer.worker", "worker", "-Q", "analyze", "--pool", "solo", "--loglevel", "WARNING", "-n", "analyzer@%h"],
         }
 

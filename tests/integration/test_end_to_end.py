@@ -6,9 +6,7 @@ redis-server and a SeaweedFS S3 server. Nothing here is mocked.
 
 from __future__ import annotations
 
-import socket
 import time
-import uuid
 
 import numpy as np
 import pytest
@@ -16,8 +14,8 @@ import pytest
 from lesde import keys
 from lesde.chunks import checksum, decode_chunk
 from lesde.client import LesdeApiError, LesdeClient
-from lesde.stack import EmbeddedStack
-from lesde.storage.s3 import S3Store
+
+from .helpers import watch
 
 ITERATIONS, TRIALS, CHUNK, CLASSES = 60, 3, 25, 3
 SPEC = {
@@ -36,49 +34,9 @@ SPEC = {
 }
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
-def services(redis_url, s3_settings, tmp_path_factory):
-    bucket = f"lesde-e2e-{uuid.uuid4().hex[:8]}"
-    overrides = {
-        "LESDE_STORE": "s3",
-        "LESDE_BROKER_URL": redis_url,
-        "LESDE_S3_ENDPOINT": s3_settings.endpoint,
-        "LESDE_S3_ACCESS_KEY": s3_settings.access_key,
-        "LESDE_S3_SECRET_KEY": s3_settings.secret_key,
-        "LESDE_S3_BUCKET": bucket,
-        "LESDE_CHUNK_ITERATIONS": str(CHUNK),
-    }
-    stack = EmbeddedStack(state_dir=tmp_path_factory.mktemp("stack"), port=_free_port(), overrides=overrides)
-    stack.start(timeout=120)
-    store = S3Store(
-        endpoint=s3_settings.endpoint, access_key=s3_settings.access_key, secret_key=s3_settings.secret_key, bucket=bucket
-    )
-    try:
-        yield stack, store
-    finally:
-        stack.stop()
-        store.delete_prefix("")
-
-
-def _watch(client: LesdeClient, job_id: str, timeout: float = 240) -> tuple[dict, list[str], list[int]]:
-    """Poll until training and analysis end; return the record, statuses seen, progress seen."""
-    statuses, progress = [], []
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        record = client.get(job_id)
-        if not statuses or statuses[-1] != record["status"]:
-            statuses.append(record["status"])
-        progress.append(record["progress"]["done"])
-        if record["status"] in ("failed", "cancelled") or record["analysis"] in ("succeeded", "failed"):
-            return record, statuses, progress
-        time.sleep(0.2)
-    raise AssertionError(f"experiment {job_id} did not finish in {timeout} s: {record}")
+def services(start_services):
+    return start_services(chunk=CHUNK)
 
 
 def test_experiment_end_to_end(services):
@@ -86,7 +44,7 @@ def test_experiment_end_to_end(services):
     with LesdeClient(stack.url) as client:
         submitted = client.submit_experiment(SPEC)
         assert submitted["status"] == "queued"
-        record, statuses, progress = _watch(client, submitted["id"])
+        record, statuses, progress = watch(client, submitted["id"])
         job_id = submitted["id"]
 
         assert record["status"] == "succeeded", record
@@ -145,7 +103,7 @@ def test_cancel_a_running_experiment(services):
         while client.get(job_id)["progress"]["done"] == 0 and time.monotonic() < deadline:
             time.sleep(0.2)
         assert client.cancel(job_id)["status"] in ("running", "cancelled")
-        record, _statuses, _progress = _watch(client, job_id, timeout=120)
+        record, _statuses, _progress = watch(client, job_id, timeout=120)
         assert record["status"] == "cancelled"
         assert record["progress"]["done"] < 100_000
         with pytest.raises(LesdeApiError) as conflict:

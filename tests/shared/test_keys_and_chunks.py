@@ -22,14 +22,20 @@ def test_unknown_stream_is_refused():
 
 def test_chunk_round_trip_and_identical_bytes():
     rng = np.random.default_rng(0)
-    arrays = {"logits": rng.normal(size=(5, 3, 3)), "label": rng.integers(0, 3, size=(5, 3)), "iteration": np.arange(5)}
+    arrays = {
+        "logits": rng.normal(size=(5, 3, 3)),
+        "label": rng.integers(0, 3, size=(5, 3)),
+        "iteration": np.arange(5),
+        "counter": np.asarray(7),  # 0-d stays 0-d (checkpoints store scalars this way)
+        "strided": rng.normal(size=(4, 6))[:, ::2],
+    }
     first, second = encode_chunk(arrays), encode_chunk(dict(reversed(list(arrays.items()))))
     assert first == second
     assert checksum(first) == checksum(second)
     decoded = decode_chunk(first)
     for name, value in arrays.items():
         np.testing.assert_array_equal(decoded[name], value)
-        assert decoded[name].dtype == value.dtype
+        assert decoded[name].dtype == value.dtype and decoded[name].shape == value.shape
 
 
 def test_corrupt_chunk_is_reported():

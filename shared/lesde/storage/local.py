@@ -26,6 +26,19 @@ class LocalStore(ObjectStore):
             raise ValueError(f"invalid object key {key!r}")
         return self.root / key
 
+    @staticmethod
+    def _check_prefix(prefix: str) -> None:
+        if prefix.startswith("/") or ".." in prefix.split("/"):
+            raise ValueError(f"invalid key prefix {prefix!r}")
+
+    @staticmethod
+    def _has_object(directory: Path) -> bool:
+        """True if a visible object lies anywhere below ``directory`` (not just folders or .partial files)."""
+        for _dirpath, _dirs, files in os.walk(directory):
+            if any(not name.endswith(_TMP_SUFFIX) for name in files):
+                return True
+        return False
+
     def put_bytes(self, key: str, data: bytes, *, content_type: str = "application/octet-stream") -> None:
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -64,6 +77,7 @@ class LocalStore(ObjectStore):
         return ObjectInfo(key=key, size=path.stat().st_size)
 
     def list(self, prefix: str) -> Iterator[ObjectInfo]:
+        self._check_prefix(prefix)
         base = self.root / prefix.rsplit("/", 1)[0] if "/" in prefix else self.root
         if not base.is_dir():
             return iter(())
@@ -79,10 +93,19 @@ class LocalStore(ObjectStore):
         return iter(found)
 
     def list_children(self, prefix: str) -> list[str]:
-        base = self.root / prefix
-        if not prefix.endswith("/") or not base.is_dir():
+        # S3 semantics: the common prefixes up to the next '/' of the keys under ``prefix``
+        # (so "" lists the top level, and a folder without objects is not listed).
+        self._check_prefix(prefix)
+        parent, _, stem = prefix.rpartition("/")
+        base = self.root / parent if parent else self.root
+        if not base.is_dir():
             return []
-        return sorted(prefix + entry.name + "/" for entry in base.iterdir() if entry.is_dir())
+        head = parent + "/" if parent else ""
+        return sorted(
+            head + entry.name + "/"
+            for entry in base.iterdir()
+            if entry.name.startswith(stem) and entry.is_dir() and self._has_object(entry)
+        )
 
     def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)

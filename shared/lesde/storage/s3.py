@@ -104,9 +104,15 @@ class S3Store(ObjectStore):
 
     def list(self, prefix: str) -> Iterator[ObjectInfo]:
         self._ensure_bucket()
-        for obj in self.client.list_objects(self.bucket, prefix=prefix, recursive=True):
-            if not obj.is_dir:
-                yield ObjectInfo(key=obj.object_name, size=int(obj.size or 0))
+        # Sorted here: not every S3 server lists in byte order (SeaweedFS walks its
+        # directory tree, giving "a/b/1" before "a/b-1").
+        found = [
+            ObjectInfo(key=obj.object_name, size=int(obj.size or 0))
+            for obj in self.client.list_objects(self.bucket, prefix=prefix, recursive=True)
+            if not obj.is_dir
+        ]
+        found.sort(key=lambda info: info.key)
+        yield from found
 
     def list_children(self, prefix: str) -> list[str]:
         self._ensure_bucket()

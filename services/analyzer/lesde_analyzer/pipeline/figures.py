@@ -27,7 +27,9 @@ def class_means_figure(series: dict, *, class_names: list[str], dpi: int = 110) 
     iterations, xbar, counts = series["iterations"], series["xbar"], series["counts"]
     smooth = moving_average(xbar, counts, window=min(SMOOTHING, max(1, len(iterations) // 20)))
     classes = len(class_names)
-    figure, axes = plt.subplots(1, classes, figsize=(4.2 * classes, 3.6), sharey=True, squeeze=False)
+    figure, axes = plt.subplots(
+        1, classes, figsize=(4.2 * classes, 3.8), sharey=True, squeeze=False, layout="constrained"
+    )
     colors = plt.get_cmap("tab10")(np.arange(classes))
     for k, axis in enumerate(axes[0]):
         for j in range(classes):

@@ -1,0 +1,399 @@
+"""Static checks of docker-compose.yml, the Dockerfiles and .dockerignore (no Docker engine needed).
+
+The key check: every service that runs our code gets, from its compose environment,
+every setting it cannot start without, as declared by the pydantic-settings classes in
+lesde.settings (introspected, never a hard-coded list of names).
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from pydantic import ValidationError
+from pydantic_settings import BaseSettings
+
+from lesde import settings as lesde_settings
+
+REPO = Path(__file__).resolve().parents[2]
+COMPOSE = REPO / "docker-compose.yml"
+
+# Which settings classes each of our services builds.
+SERVICE_SETTINGS: dict[str, list[type[BaseSettings]]] = {
+    "api": [lesde_settings.StoreSettings, lesde_settings.BrokerSettings, lesde_settings.LimitSettings, lesde_settings.ApiSettings],
+    "trainer": [lesde_settings.StoreSettings, lesde_settings.BrokerSettings, lesde_settings.TrainerSettings],
+    "analyzer": [lesde_settings.StoreSettings, lesde_settings.BrokerSettings],
+}
+# The service directory (services/<name>) each of our images installs, and only that one.
+SERVICE_PACKAGE = {"api": "services/api", "trainer": "services/trainer", "analyzer": "services/analyzer"}
+HEAVY_PACKAGES = {"torch", "torchvision", "scipy", "scikit-learn", "matplotlib"}
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict[str, Any]:
+    data = yaml.safe_load(COMPOSE.read_text())
+    assert isinstance(data, dict) and isinstance(data.get("services"), dict), "docker-compose.yml has no services"
+    return data
+
+
+_VAR = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def interpolate(value: str, env: dict[str, str] | None = None) -> str:
+    """Compose-style ``${VAR}``, ``${VAR:-default}``, ``${VAR:?err}`` and ``$$``, with ``env`` (default: empty)."""
+    env = env or {}
+
+    def sub(match: re.Match[str]) -> str:
+        if match.group(0) == "$$":
+            return "$"
+        name = match.group(1) or match.group(4)
+        op, arg = match.group(2), match.group(3)
+        value = env.get(name)
+        if op in (":-", "-"):
+            return value if (value if op == ":-" else value is not None) else arg
+        if op in (":?", "?") and not value:
+            raise AssertionError(f"compose requires ${{{name}}}: {arg}")
+        return value or ""
+
+    return _VAR.sub(sub, value)
+
+
+def compose_vars(text: str) -> set[str]:
+    return {m.group(1) or m.group(4) for m in _VAR.finditer(text) if m.group(0) != "$$"}
+
+
+def service_env(service: dict[str, Any]) -> dict[str, str]:
+    """A service's environment (mapping or list form), interpolated with compose defaults."""
+    raw = service.get("environment") or {}
+    if isinstance(raw, list):
+        raw = dict(item.split("=", 1) if "=" in item else (item, "") for item in raw)
+    return {str(k): interpolate(str(v)) if v is not None else "" for k, v in raw.items()}
+
+
+def env_name(cls: type[BaseSettings], field: str) -> str:
+    prefix = cls.model_config.get("env_prefix", "")
+    return (prefix + field).upper()
+
+
+def required_env(classes: list[type[BaseSettings]], env: dict[str, str]) -> set[str]:
+    """Variables a service must set: fields without default, the broker URL, and every
+    S3 field when the store is S3 (explicitly, or by the settings' default)."""
+    needed: set[str] = set()
+    for cls in classes:
+        for name, info in cls.model_fields.items():
+            if info.is_required() or name == "broker_url":
+                needed.add(env_name(cls, name))
+        if "store" in cls.model_fields:
+            default_store = cls.model_fields["store"].default
+            store = env.get(env_name(cls, "store"), str(getattr(default_store, "value", default_store)))
+            if store == lesde_settings.StoreKind.s3.value:
+                needed |= {env_name(cls, name) for name in cls.model_fields if name.startswith("s3_")}
+    return needed
+
+
+def all_setting_names() -> set[str]:
+    names: set[str] = set()
+    for obj in vars(lesde_settings).values():
+        if isinstance(obj, type) and issubclass(obj, BaseSettings) and obj is not BaseSettings:
+            names |= {env_name(obj, name) for name in obj.model_fields}
+    return names
+
+
+def dockerfile_of(service: dict[str, Any]) -> tuple[Path, Path] | None:
+    """(context, Dockerfile) of a service that builds, else None."""
+    build = service.get("build")
+    if build is None:
+        return None
+    if isinstance(build, str):
+        context, dockerfile = REPO / build, "Dockerfile"
+    else:
+        context, dockerfile = REPO / build.get("context", "."), build.get("dockerfile", "Dockerfile")
+    return context.resolve(), (context / dockerfile).resolve()
+
+
+def dockerfile_instructions(path: Path) -> list[tuple[str, str]]:
+    """(INSTRUCTION, arguments) pairs, with continuation lines joined and comments dropped."""
+    lines: list[str] = []
+    pending = ""
+    for raw in path.read_text().splitlines():
+        stripped = raw.strip()
+        if not pending and (not stripped or stripped.startswith("#")):
+            continue
+        if stripped.startswith("#"):
+            continue
+        if stripped.endswith("\\"):
+            pending += stripped[:-1] + " "
+            continue
+        lines.append(pending + stripped)
+        pending = ""
+    if pending:
+        lines.append(pending)
+    result = []
+    for line in lines:
+        instruction, _, args = line.partition(" ")
+        result.append((instruction.upper(), args.strip()))
+    return result
+
+
+def instructions_text(path: Path) -> str:
+    """The Dockerfile without its comments."""
+    return "\n".join(f"{ins} {args}" for ins, args in dockerfile_instructions(path))
+
+
+def copy_sources(path: Path) -> list[str]:
+    """Source paths of the build-context COPY/ADD instructions (not COPY --from=...)."""
+    sources: list[str] = []
+    for instruction, args in dockerfile_instructions(path):
+        if instruction not in ("COPY", "ADD"):
+            continue
+        parts = args.split()
+        if any(part.startswith("--from") for part in parts):
+            continue
+        parts = [part for part in parts if not part.startswith("--")]
+        if parts and parts[0].startswith("["):  # JSON form
+            parts = yaml.safe_load(args[args.index("[") :])
+        sources += [src for src in parts[:-1] if "://" not in src]
+    return sources
+
+
+def our_services(compose: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    services = compose["services"]
+    missing = set(SERVICE_SETTINGS) - set(services)
+    assert not missing, f"docker-compose.yml lacks the services {sorted(missing)}"
+    return {name: services[name] for name in SERVICE_SETTINGS}
+
+
+def dockerignored(relative: str) -> bool:
+    patterns = [
+        line.strip() for line in (REPO / ".dockerignore").read_text().splitlines() if line.strip() and not line.startswith("#")
+    ]
+    parts = Path(relative).parts
+    for pattern in patterns:
+        bare = pattern.removeprefix("**/").rstrip("/")
+        if any(Path(part).match(bare) for part in parts) or Path(relative).match(pattern):
+            return True
+    return False
+
+
+# --------------------------------------------------------------------------- structure
+
+
+def test_compose_parses(compose: dict[str, Any]) -> None:
+    assert set(compose["services"]) >= {"api", "trainer", "analyzer", "redis", "minio", "minio-init"}
+
+
+def test_every_service_has_an_image_or_an_existing_dockerfile(compose: dict[str, Any]) -> None:
+    for name, service in compose["services"].items():
+        assert service.get("image") or service.get("build"), f"{name}: neither image nor build"
+        built = dockerfile_of(service)
+        if built:
+            context, dockerfile = built
+            assert context.is_dir(), f"{name}: build context {context} missing"
+            assert dockerfile.is_file(), f"{name}: Dockerfile {dockerfile} missing"
+
+
+def test_dockerfile_copy_sources_exist(compose: dict[str, Any]) -> None:
+    built = [dockerfile_of(service) for service in compose["services"].values()]
+    assert any(built)
+    for context, dockerfile in filter(None, built):
+        sources = copy_sources(dockerfile)
+        assert sources, f"{dockerfile.name} copies nothing"
+        for source in sources:
+            assert (context / source).exists(), f"{dockerfile.name}: COPY source {source} does not exist"
+            assert not dockerignored(source.rstrip("/")), f"{dockerfile.name}: COPY source {source} is excluded by .dockerignore"
+
+
+def test_depends_on_conditions(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    for name, service in services.items():
+        depends = service.get("depends_on") or {}
+        if isinstance(depends, list):
+            depends = {dep: {"condition": "service_started"} for dep in depends}
+        for dep, spec in depends.items():
+            assert dep in services, f"{name} depends on unknown service {dep}"
+            condition = (spec or {}).get("condition", "service_started")
+            assert condition in ("service_started", "service_healthy", "service_completed_successfully"), condition
+            if condition == "service_healthy":
+                assert services[dep].get("healthcheck", {}).get("test"), f"{name} waits for {dep} to be healthy, which has no healthcheck"
+            if condition == "service_completed_successfully":
+                assert str(services[dep].get("restart", "no")) in ("no", "on-failure"), f"{dep} is a one-shot but restarts"
+
+
+def test_our_services_wait_for_broker_store_and_bucket(compose: dict[str, Any]) -> None:
+    for name, service in our_services(compose).items():
+        depends = service.get("depends_on") or {}
+        assert depends.get("redis", {}).get("condition") == "service_healthy", name
+        assert depends.get("minio", {}).get("condition") == "service_healthy", name
+        assert depends.get("minio-init", {}).get("condition") == "service_completed_successfully", name
+
+
+def test_healthchecks(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    assert "/healthz" in str(services["api"]["healthcheck"]["test"])
+    assert "ping" in str(services["redis"]["healthcheck"]["test"])
+    assert services["minio"]["healthcheck"]["test"]
+
+
+def test_trainer_reserves_a_gpu(compose: dict[str, Any]) -> None:
+    devices = compose["services"]["trainer"]["deploy"]["resources"]["reservations"]["devices"]
+    assert any(d.get("driver") == "nvidia" and "gpu" in d.get("capabilities", []) for d in devices)
+
+
+def test_named_volumes_are_declared(compose: dict[str, Any]) -> None:
+    declared = set(compose.get("volumes") or {})
+    used = set()
+    for service in compose["services"].values():
+        for volume in service.get("volumes") or []:
+            source = volume.get("source") if isinstance(volume, dict) else volume.split(":", 1)[0]
+            if source and not source.startswith(("/", ".", "~", "$")):
+                used.add(source)
+    assert used, "no named volumes used"
+    assert used <= declared, f"undeclared named volumes: {sorted(used - declared)}"
+    assert {"redis-data", "minio-data"} <= used
+
+
+def test_published_ports_bind_to_localhost(compose: dict[str, Any]) -> None:
+    assert "127.0.0.1:8000:8000" in compose["services"]["api"].get("ports", [])
+    for name, service in compose["services"].items():
+        for port in service.get("ports") or []:
+            assert str(port).startswith("127.0.0.1:"), f"{name} publishes {port} on all interfaces"
+
+
+def test_workers_consume_their_queues_and_register_their_tasks(compose: dict[str, Any]) -> None:
+    import importlib
+
+    from lesde import celery_app
+
+    for name, queue in (("trainer", "train"), ("analyzer", "analyze")):
+        command = compose["services"][name]["command"]
+        command = command if isinstance(command, list) else command.split()
+        assert command[:2] == ["celery", "-A"], command
+        assert command[command.index("-Q") + 1] == queue
+        worker = importlib.import_module(command[2])  # the -A module must import and register the tasks
+        routed_here = {task for task, task_queue in celery_app.TASK_QUEUES.items() if task_queue == queue}
+        assert routed_here <= set(worker.app.tasks), f"{command[2]} does not register {routed_here}"
+
+
+# --------------------------------------------------------------------------- settings
+
+
+@pytest.mark.parametrize("name", sorted(SERVICE_SETTINGS))
+def test_service_environment_provides_every_required_setting(compose: dict[str, Any], name: str) -> None:
+    env = service_env(compose["services"][name])
+    classes = SERVICE_SETTINGS[name]
+    needed = required_env(classes, env)
+    assert env.get("LESDE_STORE") == "s3", f"{name}: compose services use the MinIO store"
+    assert {"LESDE_BROKER_URL", "LESDE_S3_ACCESS_KEY", "LESDE_S3_SECRET_KEY"} <= needed  # the introspection works
+    missing = sorted(var for var in needed if not env.get(var))
+    assert not missing, f"{name} lacks {missing} in its compose environment"
+
+
+@pytest.mark.parametrize("name", sorted(SERVICE_SETTINGS))
+def test_service_settings_load_from_compose_environment(
+    compose: dict[str, Any], name: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import os
+
+    monkeypatch.chdir(tmp_path)  # no stray .env file
+    for var in list(os.environ):
+        if var.startswith("LESDE_"):
+            monkeypatch.delenv(var)
+    for var, value in service_env(compose["services"][name]).items():
+        monkeypatch.setenv(var, value)
+    for cls in SERVICE_SETTINGS[name]:
+        try:
+            cls()
+        except ValidationError as error:  # pragma: no cover - the assertion message is the point
+            pytest.fail(f"{name}: {cls.__name__} does not load from the compose environment:\n{error}")
+    assert lesde_settings.StoreSettings().store is lesde_settings.StoreKind.s3
+
+
+def test_every_lesde_variable_in_compose_is_a_real_setting(compose: dict[str, Any]) -> None:
+    known = all_setting_names()
+    for name, service in compose["services"].items():
+        for var in service_env(service):
+            if var.startswith("LESDE_"):
+                assert var in known, f"{name}: {var} is not a field of any lesde.settings class (typo?)"
+    for anchor_var in compose.get("x-lesde-env", {}):
+        assert anchor_var in known, f"x-lesde-env: {anchor_var} is not a setting"
+
+
+def test_s3_keys_match_minio_credentials(compose: dict[str, Any]) -> None:
+    minio = service_env(compose["services"]["minio"])
+    for name in SERVICE_SETTINGS:
+        env = service_env(compose["services"][name])
+        assert env["LESDE_S3_ACCESS_KEY"] == minio["MINIO_ROOT_USER"]
+        assert env["LESDE_S3_SECRET_KEY"] == minio["MINIO_ROOT_PASSWORD"]
+        assert len(env["LESDE_S3_SECRET_KEY"]) >= 8
+        assert env["LESDE_S3_ENDPOINT"].split(":")[0] == "minio"
+        assert env["LESDE_BROKER_URL"].startswith("redis://redis:")
+
+
+def test_env_example_documents_every_compose_variable() -> None:
+    used = compose_vars(COMPOSE.read_text())
+    documented = {
+        line.split("=", 1)[0].strip()
+        for line in (REPO / ".env.example").read_text().splitlines()
+        if "=" in line and not line.lstrip().startswith("#")
+    }
+    assert used, "compose uses no variables"
+    # Variables only the containers' shells expand ($$VAR) are not compose variables.
+    assert used <= documented, f".env.example lacks {sorted(used - documented)}"
+
+
+# --------------------------------------------------------------------------- images stay lean
+
+
+def _deps(package_dir: str) -> set[str]:
+    project = tomllib.loads((REPO / package_dir / "pyproject.toml").read_text())["project"]
+    return {re.split(r"[\s<>=!~\[;]", dep, maxsplit=1)[0].lower() for dep in project.get("dependencies", [])}
+
+
+@pytest.mark.parametrize("name", sorted(SERVICE_PACKAGE))
+def test_each_image_installs_only_its_own_service(compose: dict[str, Any], name: str) -> None:
+    built = dockerfile_of(compose["services"][name])
+    assert built, f"{name} is not built from a Dockerfile"
+    _context, dockerfile = built
+    text = instructions_text(dockerfile)
+    copied = {src.rstrip("/") for src in copy_sources(dockerfile)}
+    assert "shared" in copied, f"{dockerfile.name} does not copy shared/"
+    assert SERVICE_PACKAGE[name] in copied, f"{dockerfile.name} does not copy {SERVICE_PACKAGE[name]}"
+    for other, package in SERVICE_PACKAGE.items():
+        if other != name:
+            assert package not in copied and package not in text, f"{dockerfile.name} pulls in {package}"
+    assert not any(src in (".", "./", "services") for src in copied), f"{dockerfile.name} copies the whole tree"
+
+
+def test_api_image_has_no_torch_or_scipy(compose: dict[str, Any]) -> None:
+    _context, dockerfile = dockerfile_of(compose["services"]["api"])
+    text = instructions_text(dockerfile).lower()
+    for heavy in HEAVY_PACKAGES:
+        assert not re.search(rf"\b{re.escape(heavy)}\b", text), f"api Dockerfile mentions {heavy}"
+    assert not (_deps("shared") | _deps("services/api")) & HEAVY_PACKAGES
+
+
+def test_analyzer_image_has_no_torch(compose: dict[str, Any]) -> None:
+    _context, dockerfile = dockerfile_of(compose["services"]["analyzer"])
+    assert "torch" not in instructions_text(dockerfile).lower()
+    assert not (_deps("shared") | _deps("services/analyzer")) & {"torch", "torchvision"}
+
+
+def test_trainer_image_is_cuda_with_pinned_torch(compose: dict[str, Any]) -> None:
+    _context, dockerfile = dockerfile_of(compose["services"]["trainer"])
+    text = dockerfile.read_text()
+    assert re.search(r"(?m)^(ARG CUDA_IMAGE=|FROM )\S*(nvidia/cuda|pytorch/pytorch)", text)
+    assert "torch==2.14.1" in text and "torchvision==0.29.1" in text
+
+
+def test_dockerignore_keeps_the_build_context_small() -> None:
+    for path in (".git", ".venv", "tests", "shared/lesde.egg-info", "shared/lesde/__pycache__"):
+        assert dockerignored(path), f".dockerignore does not exclude {path}"
+    for path in ("shared", "services/api", "services/trainer/pyproject.toml"):
+        assert not dockerignored(path), f".dockerignore excludes {path}"
