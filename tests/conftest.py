@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import tempfile
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -102,12 +103,9 @@ def local_store(tmp_path: Path) -> LocalStore:
 # (the lead adds further project-wide fixtures below this line)
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    """In-process code that enqueues tasks (the API under TestClient) uses the real
-    filesystem transport in a private folder, never a Redis the machine happens to run.
-    Set before any test module imports ``lesde.celery_app``, which reads it once."""
-    import tempfile
-
-    broker_dir = Path(tempfile.mkdtemp(prefix="lesde-test-broker-"))
-    os.environ.setdefault("LESDE_BROKER_URL", "filesystem://")
-    os.environ.setdefault("LESDE_BROKER_DIR", str(broker_dir))
+# In-process code that enqueues tasks (the API under TestClient) uses the real filesystem
+# transport in a private folder, never a Redis the machine happens to run. This runs at
+# import, before any conftest or test module below imports ``lesde.celery_app`` (which
+# reads it once); a pytest_configure hook would be too late for the initial conftests.
+os.environ.setdefault("LESDE_BROKER_URL", "filesystem://")
+os.environ.setdefault("LESDE_BROKER_DIR", tempfile.mkdtemp(prefix="lesde-test-broker-"))

@@ -145,3 +145,10 @@ def test_the_api_never_imports_torch_or_scipy():
     code = "import sys, lesde_api.main; print(sorted(m for m in ('torch', 'scipy', 'lesde_trainer', 'lesde_analyzer') if m in sys.modules))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_cross_field_errors_name_the_field(client):
+    response = client.post("/v1/experiments", json={"dataset": {"classes": ["triangle", "hexagon"]}})
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["field"] == "dataset.classes"
+    assert "allowed" in response.json()["message"]

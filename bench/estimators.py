@@ -1,0 +1,117 @@
+"""Benchmark: estimators on T = 100,000 records, K = 3, against naive per-time loops.
+
+Times I- and L-model Ahat/Bhat, the drift regression (window 101), Savitzky-Golay rates
+(window 551) and tail indices (last 1000 records) of this package, and naive Python
+implementations (per-time loops; the regression and Savitzky-Golay ones are timed on a
+subset of records and extrapolated, as stated in the output). Prints only.
+
+Run: ``python bench/estimators.py``
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from lesde_analyzer.dynamics import Schedule, class_transforms, l_model_solution
+from lesde_analyzer.estimation import drift_regression, estimate_integrals, savgol_rates, tail_indices
+
+T, K = 100_000, 3
+REG_WINDOW, SG_WINDOW = 101, 551
+NAIVE_SUBSET = 2_000
+
+
+def _timed(fn, *args, repeat: int = 3, **kw):
+    best, out = np.inf, None
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        out = fn(*args, **kw)
+        best = min(best, time.perf_counter() - t0)
+    return best, out
+
+
+def naive_integrals(xb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """I-model, one record at a time."""
+    A, B = np.empty(len(xb)), np.empty(len(xb))
+    m0 = xb[0].mean(axis=0)
+    D0 = xb[0] - m0
+    for t in range(len(xb)):
+        m = xb[t].mean(axis=0)
+        D = xb[t] - m
+        U = K * np.mean(np.log(np.abs(m / m0)))
+        V = K * np.mean(np.log(np.abs(D / D0)))
+        A[t], B[t] = (U + (K - 1) * V) / K, (U - V) / K
+    return A, B
+
+
+def naive_regression(xb: np.ndarray, n: int) -> np.ndarray:
+    """One lstsq per window (first n windows)."""
+    H = class_transforms("L", K, K)
+    out = np.empty((n, 2))
+    half = REG_WINDOW // 2
+    for i in range(half, half + n):
+        rows, ys = [], []
+        for j in range(i - half, i + half + 1):
+            z = np.einsum("lpq,lq->lp", H, xb[j])
+            x1 = z / K
+            x2 = z.sum(axis=0) / K - x1
+            rows.append(np.stack([x1.ravel(), x2.ravel()], axis=1))
+            ys.append((xb[j + 1] - xb[j]).ravel())
+        out[i - half] = np.linalg.lstsq(np.concatenate(rows), np.concatenate(ys), rcond=None)[0]
+    return out
+
+
+def naive_savgol(v: np.ndarray, n: int) -> np.ndarray:
+    """One quadratic polyfit per point (first n interior points)."""
+    half = SG_WINDOW // 2
+    x = np.arange(-half, half + 1, dtype=float)
+    return np.array([np.polyfit(x, v[i - half : i + half + 1], 2)[1] for i in range(half, half + n)])
+
+
+def main() -> None:
+    t = np.arange(T, dtype=float)
+    alpha, beta = Schedule.power(0.01, 0.4), Schedule.power(-0.004, 0.4)
+    x0 = np.array([[0.5, -0.2, 0.1], [-0.1, 0.4, -0.2], [0.2, 0.1, 0.6]])
+    xb = l_model_solution(alpha.integral(t), beta.integral(t), x0)
+
+    rows = []
+    ti, est_i = _timed(estimate_integrals, xb, model="I")
+    rows.append(("I-model Ahat/Bhat", ti))
+    tl, est_l = _timed(estimate_integrals, xb, model="L")
+    rows.append(("L-model Ahat/Bhat", tl))
+    tr, fit = _timed(drift_regression, xb, model="L", window=REG_WINDOW)
+    rows.append((f"drift regression (window {REG_WINDOW})", tr))
+    ts, rates = _timed(savgol_rates, est_l.A, est_l.B, window=SG_WINDOW)
+    rows.append((f"Savitzky-Golay rates (window {SG_WINDOW})", ts))
+    tt, tails = _timed(tail_indices, est_l.A, est_l.B, times=t)
+    rows.append(("tail indices (last 1000)", tt))
+    total = sum(r[1] for r in rows)
+
+    t0 = time.perf_counter()
+    naive_integrals(xb)
+    n_int = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    naive_regression(xb, NAIVE_SUBSET)
+    n_reg = (time.perf_counter() - t0) * (T - REG_WINDOW) / NAIVE_SUBSET
+    t0 = time.perf_counter()
+    naive_savgol(est_l.A, NAIVE_SUBSET)
+    n_sg = 2 * (time.perf_counter() - t0) * (T - SG_WINDOW) / NAIVE_SUBSET  # A and B
+
+    print(f"Estimators on T = {T:,} records, K = {K} (L-model logits, best of 3)")
+    for name, sec in rows:
+        print(f"  {name:<38s} {sec * 1e3:9.1f} ms")
+    print(f"  {'total':<38s} {total * 1e3:9.1f} ms")
+    print("Naive per-time loops (regression and Savitzky-Golay timed on "
+          f"{NAIVE_SUBSET:,} windows and extrapolated to all records):")
+    print(f"  {'I-model Ahat/Bhat (loop over t)':<38s} {n_int * 1e3:9.1f} ms   ({n_int / ti:,.0f}x)")
+    print(f"  {'drift regression (lstsq per window)':<38s} {n_reg * 1e3:9.1f} ms   ({n_reg / tr:,.0f}x)")
+    print(f"  {'Savitzky-Golay (polyfit per point)':<38s} {n_sg * 1e3:9.1f} ms   ({n_sg / ts:,.0f}x)")
+    err_a = np.nanmax(np.abs(rates.alpha[SG_WINDOW:-SG_WINDOW] / alpha(t)[SG_WINDOW:-SG_WINDOW] - 1))
+    print(f"Check: max relative error of alpha-hat (SG, interior) {err_a:.1e}; "
+          f"drift-regression alpha at t = T/2: {fit.alpha[T // 2]:.6g} (true {float(alpha(T // 2)):.6g}); "
+          f"r_Gamma = {tails.Gamma.r_slope:.3f} (slope fit), verdict: {tails.verdict.label}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,353 @@
+"""Simulators of the LE dynamics, vectorised over independent runs.
+
+* :func:`simulate_discrete`: the SGD-like discrete model (eq. 1 / eq. 4),
+* :func:`simulate_sde`: the LE-SDE (eq. 2 / eq. 5) by Euler-Maruyama,
+* :func:`simulate_ode`: the LE-ODE (eq. 6) for the class means (forward Euler or RK4).
+
+Time is ``t = m * step`` at step ``m``; the coefficients used on step ``m`` are
+``alpha(t_m)``, ``beta(t_m)`` (left end point). States are recorded at steps
+``0, N, 2N, ...`` and at the final step (``N = record_every``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .._validation import as_float_array, check_choice, check_int, check_real
+from ..errors import InvalidArgument
+from .interaction import Model, class_transforms, drift, mixing_matrix, normalise_weights
+from .schedules import Schedule, as_schedule
+
+__all__ = [
+    "Trajectory",
+    "record_steps",
+    "initial_samples",
+    "simulate_discrete",
+    "simulate_sde",
+    "simulate_ode",
+    "sample_records",
+]
+
+SeedLike = int | np.random.Generator | None
+
+
+@dataclass(frozen=True)
+class Trajectory:
+    """Recorded states of a simulation.
+
+    Attributes
+    ----------
+    times : ndarray of shape (R,)
+        Recorded times ``m * step``.
+    steps : ndarray of shape (R,)
+        Recorded step indices ``m``.
+    means : ndarray of shape (R, runs, K, p)
+        Class means ``Xbar^k`` per run.
+    samples : ndarray of shape (S, runs, K, n, p) or None
+        All features at the records ``sample_index`` (``None`` for :func:`simulate_ode` or
+        with ``keep_samples=False``).
+    sample_index : ndarray of shape (S,) or None
+        Indices into ``times`` of the records held in ``samples``.
+    """
+
+    times: np.ndarray
+    steps: np.ndarray
+    means: np.ndarray
+    samples: np.ndarray | None = None
+    sample_index: np.ndarray | None = None
+
+    @property
+    def sample_times(self) -> np.ndarray | None:
+        """Times of the records in ``samples``, shape (S,)."""
+        return None if self.sample_index is None else self.times[self.sample_index]
+
+
+def record_steps(steps: int, record_every: int) -> np.ndarray:
+    """Step indices recorded: ``0, N, 2N, ...`` plus ``steps`` itself. Shape (R,)."""
+    rec = np.arange(0, steps + 1, record_every)
+    if rec[-1] != steps:
+        rec = np.append(rec, steps)
+    return rec
+
+
+def _rng(seed: SeedLike) -> np.random.Generator:
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if seed is None or (isinstance(seed, (int, np.integer)) and not isinstance(seed, bool) and seed >= 0):
+        return np.random.default_rng(seed)
+    raise InvalidArgument("seed", f"must be a non-negative int, a numpy Generator or None; got {seed!r}")
+
+
+def initial_samples(runs: int, K: int, n: int, p: int, *, scale: float = 1.0, seed: SeedLike = None) -> np.ndarray:
+    """I.i.d. ``N(0, scale^2)`` initial features, the same law for every class.
+
+    Returns
+    -------
+    x0 : ndarray of shape (runs, K, n, p)
+    """
+    return scale * _rng(seed).standard_normal((runs, K, n, p))
+
+
+def _common(alpha, beta, model, weights, step, steps, record_every, K, p):
+    alpha = as_schedule(alpha, "alpha")
+    beta = as_schedule(beta, "beta")
+    model = check_choice(model, "model", ("I", "L"))
+    h = check_real(step, "step", low=0.0, low_open=True)
+    steps = check_int(steps, "steps", low=1)
+    record_every = check_int(record_every, "record_every", low=1)
+    H = class_transforms(model, K, p)
+    pi = normalise_weights(weights, K)
+    m = np.arange(steps)
+    a, b = alpha.at_steps(m, h), beta.at_steps(m, h)
+    return alpha, beta, model, h, steps, record_every, H, pi, a, b
+
+
+def simulate_ode(
+    xbar0,
+    *,
+    alpha: Schedule | float,
+    beta: Schedule | float,
+    model: Model = "I",
+    step: float,
+    steps: int,
+    weights=None,
+    record_every: int = 1,
+    method: str = "euler",
+) -> Trajectory:
+    """Integrate the LE-ODE ``Xbar' = M(t) Xbar`` (eq. 6) for many initial conditions.
+
+    Parameters
+    ----------
+    xbar0 : array_like of shape (runs, K, p)
+        Initial class means per run.
+    alpha, beta : Schedule or float
+        Intra- and inter-class elasticity.
+    model : {'I', 'L'}
+        Transform ``H`` (the L-model needs ``p == K``).
+    step : float
+        Step length ``h > 0``.
+    steps : int
+        Number of steps.
+    weights : array_like of shape (K,), optional
+        Class sampling weights ``pi`` (normalised; default balanced ``1/K``).
+    record_every : int
+        Record every ``N`` steps (and the last).
+    method : {'euler', 'rk4'}
+        Forward Euler (``Xbar += h M(t_m) Xbar``) or classical RK4.
+
+    Returns
+    -------
+    Trajectory
+        ``means`` of shape (R, runs, K, p); ``samples`` is None.
+    """
+    x = as_float_array(xbar0, "xbar0", ndim=3).copy()
+    _, K, p = x.shape
+    if K < 2:
+        raise InvalidArgument("xbar0", f"needs K >= 2 classes on axis 1; got shape {x.shape}")
+    alpha, beta, model, h, steps, record_every, H, pi, a, b = _common(
+        alpha, beta, model, weights, step, steps, record_every, K, p
+    )
+    method = check_choice(method, "method", ("euler", "rk4"))
+    ident = model == "I"
+    rec = record_steps(steps, record_every)
+    out = np.empty((rec.size,) + x.shape)
+    out[0] = x
+    j = 1
+    if method == "rk4":
+        t = np.arange(steps) * h
+        a_mid, b_mid = alpha(t + h / 2), beta(t + h / 2)
+        a_end, b_end = alpha(t + h), beta(t + h)
+    for m in range(steps):
+        if method == "euler":
+            x += h * drift(x, mixing_matrix(a[m], b[m], pi), H, identity_h=ident)
+        else:
+            W0 = mixing_matrix(a[m], b[m], pi)
+            W1 = mixing_matrix(a_mid[m], b_mid[m], pi)
+            W2 = mixing_matrix(a_end[m], b_end[m], pi)
+            k1 = drift(x, W0, H, identity_h=ident)
+            k2 = drift(x + 0.5 * h * k1, W1, H, identity_h=ident)
+            k3 = drift(x + 0.5 * h * k2, W1, H, identity_h=ident)
+            k4 = drift(x + h * k3, W2, H, identity_h=ident)
+            x += (h / 6.0) * (k1 + 2 * k2 + 2 * k3 + k4)
+        if j < rec.size and m + 1 == rec[j]:
+            out[j] = x
+            j += 1
+    return Trajectory(times=rec * h, steps=rec, means=out)
+
+
+def _check_samples(x0) -> np.ndarray:
+    x = as_float_array(x0, "x0", ndim=4).copy()
+    if x.shape[1] < 2 or x.shape[2] < 1:
+        raise InvalidArgument("x0", f"must have shape (runs, K >= 2, n >= 1, p); got {x.shape}")
+    return x
+
+
+def sample_records(n_records: int, stride: int) -> np.ndarray:
+    """Record indices kept with samples: every ``stride``-th record and the last. Shape (S,)."""
+    idx = np.arange(0, n_records, stride)
+    return idx if idx[-1] == n_records - 1 else np.append(idx, n_records - 1)
+
+
+class _Recorder:
+    """Stores means at every record and samples at every ``stride``-th record."""
+
+    def __init__(self, x: np.ndarray, steps: int, record_every: int, keep_samples: bool, stride: int):
+        self.rec = record_steps(steps, record_every)
+        self.means = np.empty((self.rec.size,) + x.shape[:2] + x.shape[3:])
+        stride = check_int(stride, "sample_stride", low=1)
+        self.sample_index = sample_records(self.rec.size, stride) if keep_samples else None
+        self.samples = np.empty((self.sample_index.size,) + x.shape) if keep_samples else None
+        self.j = 0
+        self.s = 0
+        self.store(x)
+
+    def due(self, m_done: int) -> bool:
+        return self.j < self.rec.size and m_done == self.rec[self.j]
+
+    def store(self, x: np.ndarray) -> None:
+        self.means[self.j] = x.mean(axis=2)
+        if self.samples is not None and self.s < self.sample_index.size and self.sample_index[self.s] == self.j:
+            self.samples[self.s] = x
+            self.s += 1
+        self.j += 1
+
+    def trajectory(self, h: float) -> "Trajectory":
+        return Trajectory(
+            times=self.rec * h, steps=self.rec, means=self.means, samples=self.samples, sample_index=self.sample_index
+        )
+
+
+def simulate_sde(
+    x0,
+    *,
+    alpha: Schedule | float,
+    beta: Schedule | float,
+    sigma: float,
+    model: Model = "I",
+    step: float,
+    steps: int,
+    weights=None,
+    record_every: int = 1,
+    seed: SeedLike = None,
+    keep_samples: bool = True,
+    sample_stride: int = 1,
+) -> Trajectory:
+    """Euler-Maruyama for the LE-SDE ``dX_i^k = sum_l pi_l E_kl H_kl Xbar^l dt + sigma dW_i^k``.
+
+    Parameters
+    ----------
+    x0 : array_like of shape (runs, K, n, p)
+        Initial features.
+    alpha, beta : Schedule or float
+    sigma : float
+        Noise level (``>= 0``).
+    model : {'I', 'L'}
+    step : float
+        ``h > 0``.
+    steps : int
+    weights : array_like of shape (K,), optional
+        Class sampling weights ``pi``.
+    record_every : int
+    seed : int, numpy Generator or None
+    keep_samples : bool
+        Keep the features (else only the class means).
+    sample_stride : int
+        Keep the features at every ``sample_stride``-th record and the last.
+
+    Returns
+    -------
+    Trajectory
+        ``means`` (R, runs, K, p), ``samples`` (S, runs, K, n, p) or None.
+    """
+    x = _check_samples(x0)
+    _, K, n, p = x.shape
+    _, _, model, h, steps, record_every, H, pi, a, b = _common(
+        alpha, beta, model, weights, step, steps, record_every, K, p
+    )
+    sigma = check_real(sigma, "sigma", low=0.0)
+    rng = _rng(seed)
+    ident = model == "I"
+    recorder = _Recorder(x, steps, record_every, keep_samples, sample_stride)
+    noise = np.empty_like(x)
+    scale = sigma * np.sqrt(h)
+    for m in range(steps):
+        xbar = x.mean(axis=2)
+        x += h * drift(xbar, mixing_matrix(a[m], b[m], pi), H, identity_h=ident)[:, :, None, :]
+        if scale > 0:
+            rng.standard_normal(out=noise)
+            x += scale * noise
+        if recorder.due(m + 1):
+            recorder.store(x)
+    return recorder.trajectory(h)
+
+
+def simulate_discrete(
+    x0,
+    *,
+    alpha: Schedule | float,
+    beta: Schedule | float,
+    sigma: float,
+    model: Model = "I",
+    step: float,
+    steps: int,
+    weights=None,
+    record_every: int = 1,
+    seed: SeedLike = None,
+    keep_samples: bool = True,
+    sample_stride: int = 1,
+) -> Trajectory:
+    """The discrete LE dynamics (eq. 4), one sampled training point per step and run.
+
+    At step ``m`` each run draws a class ``L ~ pi`` and a sample ``J ~ Unif[n]`` and every
+    feature moves by ``X_i^k += h E_{k,L} H_{k,L} X_J^L + sqrt(h) zeta_i^k`` with
+    ``zeta ~ N(0, sigma^2 I_p)``.
+
+    Parameters
+    ----------
+    x0 : array_like of shape (runs, K, n, p)
+    alpha, beta : Schedule or float
+    sigma : float
+    model : {'I', 'L'}
+    step : float
+    steps : int
+    weights : array_like of shape (K,), optional
+        Class sampling probabilities ``pi`` (default uniform).
+    record_every : int
+    seed : int, numpy Generator or None
+    keep_samples : bool
+    sample_stride : int
+
+    Returns
+    -------
+    Trajectory
+        ``means`` (R, runs, K, p), ``samples`` (S, runs, K, n, p) or None.
+    """
+    x = _check_samples(x0)
+    runs, K, n, p = x.shape
+    _, _, model, h, steps, record_every, H, pi, a, b = _common(
+        alpha, beta, model, weights, step, steps, record_every, K, p
+    )
+    sigma = check_real(sigma, "sigma", low=0.0)
+    rng = _rng(seed)
+    recorder = _Recorder(x, steps, record_every, keep_samples, sample_stride)
+    noise = np.empty_like(x)
+    scale = sigma * np.sqrt(h)
+    cum = np.cumsum(pi)
+    cum[-1] = 1.0
+    r_idx = np.arange(runs)
+    k_idx = np.arange(K)
+    for m in range(steps):
+        L = np.searchsorted(cum, rng.random(runs), side="right")
+        J = rng.integers(n, size=runs)
+        src = x[r_idx, L, J]  # (runs, p)
+        hx = src if model == "I" else np.einsum("rpq,rq->rp", H[L], src)
+        coef = np.where(k_idx[None, :] == L[:, None], a[m], b[m])  # (runs, K)
+        x += (h * coef)[:, :, None, None] * hx[:, None, None, :]
+        if scale > 0:
+            rng.standard_normal(out=noise)
+            x += scale * noise
+        if recorder.due(m + 1):
+            recorder.store(x)
+    return recorder.trajectory(h)

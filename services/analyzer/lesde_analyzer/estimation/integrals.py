@@ -1,0 +1,140 @@
+"""Estimators of A(t), B(t) from the class means (DESIGN section 2), any K.
+
+All logs are of absolute values, entrywise, averaged over classes and coordinates with
+non-finite entries dropped. The reference is the first record, or with
+``reference_window=w`` the mean of the first ``w`` records of the quantity (less noisy;
+the estimates are then relative to that window rather than to ``t_0``).
+
+* I-model: ``m = mean_k Xbar^k``, ``D^k = Xbar^k - m``;
+  ``U = K log|m/m_0| = A + (K-1) B``, ``V = K log|D/D_0| = A - B``;
+  ``B = (U - V)/K``, ``A = (U + (K-1) V)/K``.
+* L-model: ``y_k = d_k . Xbar^k / |d_k|^2``, ``S = sum_k y_k``, ``q_k = y_k - S/K``;
+  ``V1 = K log|S/S_0| = A - B``, ``V2 = K log|q/q_0| = A + B/(K-1)``;
+  ``B = (K-1)(V2 - V1)/K``, ``A = V1 + B``.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+
+from .._validation import check_choice, check_int
+from ..dynamics.closed_form import l_model_coordinates
+from ._common import check_means
+
+__all__ = ["IntegralEstimate", "estimate_integrals", "i_model_integrals", "l_model_integrals"]
+
+
+@dataclass(frozen=True)
+class IntegralEstimate:
+    """Estimated integrals.
+
+    Attributes
+    ----------
+    A, B : ndarray of shape (T,)
+        ``Ahat(t)``, ``Bhat(t)`` (NaN where every log was non-finite).
+    model : str
+        ``'I'`` or ``'L'``.
+    """
+
+    A: np.ndarray
+    B: np.ndarray
+    model: str
+
+    @property
+    def Gamma(self) -> np.ndarray:
+        """``Ahat - Bhat``, shape (T,)."""
+        return self.A - self.B
+
+
+def _mean_log_ratio(z: np.ndarray, w: int) -> np.ndarray:
+    """``mean over non-time axes of log|z(t) / ref|`` with non-finite entries dropped; (T,)."""
+    ref = z[:w].mean(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = np.log(np.abs(z)) - np.log(np.abs(ref))
+    r = np.where(np.isfinite(r), r, np.nan).reshape(z.shape[0], -1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanmean(r, axis=1)
+
+
+def _window(reference_window: int, T: int) -> int:
+    return check_int(reference_window, "reference_window", low=1, high=T)
+
+
+def i_model_integrals(xbar, *, reference_window: int = 1) -> IntegralEstimate:
+    """I-model ``Ahat``, ``Bhat``.
+
+    Parameters
+    ----------
+    xbar : array_like of shape (T, K, p)
+        Class means over time.
+    reference_window : int
+        Number of leading records averaged into the reference (1: the first record).
+
+    Returns
+    -------
+    IntegralEstimate
+        ``A``, ``B`` of shape (T,).
+    """
+    x = check_means(xbar)
+    return _i_model(x, _window(reference_window, x.shape[0]))
+
+
+def _i_model(x: np.ndarray, w: int) -> IntegralEstimate:
+    K = x.shape[1]
+    m = x.mean(axis=1)
+    D = x - m[:, None, :]
+    U = K * _mean_log_ratio(m, w)
+    V = K * _mean_log_ratio(D, w)
+    return IntegralEstimate(A=(U + (K - 1) * V) / K, B=(U - V) / K, model="I")
+
+
+def l_model_integrals(xbar, *, reference_window: int = 1) -> IntegralEstimate:
+    """L-model ``Ahat``, ``Bhat`` for any ``K >= 2``.
+
+    Parameters
+    ----------
+    xbar : array_like of shape (T, K, K)
+        Class means of the logits.
+    reference_window : int
+
+    Returns
+    -------
+    IntegralEstimate
+        ``A``, ``B`` of shape (T,).
+    """
+    x = check_means(xbar, model="L")
+    return _l_model(x, _window(reference_window, x.shape[0]))
+
+
+def _l_model(x: np.ndarray, w: int) -> IntegralEstimate:
+    K = x.shape[1]
+    y = l_model_coordinates(x)
+    S = y.sum(axis=1)
+    q = y - S[:, None] / K
+    V1 = K * _mean_log_ratio(S, w)
+    V2 = K * _mean_log_ratio(q, w)
+    B = (K - 1) * (V2 - V1) / K
+    return IntegralEstimate(A=V1 + B, B=B, model="L")
+
+
+def estimate_integrals(xbar, *, model: str = "I", reference_window: int = 1) -> IntegralEstimate:
+    """Dispatch to :func:`i_model_integrals` or :func:`l_model_integrals`.
+
+    Parameters
+    ----------
+    xbar : array_like of shape (T, K, p)
+    model : {'I', 'L'}
+    reference_window : int
+
+    Returns
+    -------
+    IntegralEstimate
+    """
+    model = check_choice(model, "model", ("I", "L"))
+    x = check_means(xbar, model=model)
+    w = _window(reference_window, x.shape[0])
+    return _i_model(x, w) if model == "I" else _l_model(x, w)

@@ -1,0 +1,81 @@
+"""One figure style for every analyzer plot (Agg, no pyplot, PNG bytes out).
+
+Use::
+
+    fig, axes = new_figure(ncols=2)
+    finish_axes(axes[0], xlabel="t", ylabel="A(t)")
+    png = to_png(fig)
+
+Figures are built with :class:`matplotlib.figure.Figure` on an explicit Agg canvas (thread
+safe, no pyplot, no global backend switch) under :data:`STYLE`.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from matplotlib import rc_context
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+__all__ = ["STYLE", "CLASS_COLORS", "class_color", "new_figure", "to_png", "finish_axes"]
+
+#: rcParams applied while a figure is built and saved
+STYLE: dict[str, Any] = {
+    "figure.dpi": 100,
+    "savefig.dpi": 120,
+    "font.size": 10,
+    "axes.titlesize": 11,
+    "axes.labelsize": 10,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "grid.linestyle": "-",
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "legend.fontsize": 8,
+    "legend.frameon": False,
+    "lines.linewidth": 1.6,
+    "image.cmap": "viridis",
+}
+
+#: colour-blind-safe palette (Okabe-Ito), one colour per class, cycling after 8
+CLASS_COLORS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
+
+
+def class_color(k: int) -> str:
+    """The colour of class ``k``."""
+    return CLASS_COLORS[k % len(CLASS_COLORS)]
+
+
+def new_figure(*, nrows: int = 1, ncols: int = 1, width: float = 6.4, height: float = 4.0, **subplot_kw):
+    """A styled figure and its axes (an array when ``nrows * ncols > 1``).
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+    axes : Axes or ndarray of Axes
+    """
+    with rc_context(STYLE):
+        fig = Figure(figsize=(width * ncols, height * nrows), layout="constrained")
+        FigureCanvasAgg(fig)
+        axes = fig.subplots(nrows, ncols, squeeze=True, **subplot_kw)
+    return fig, axes
+
+
+def finish_axes(ax, *, xlabel: str, ylabel: str, title: str | None = None, legend: bool = True) -> None:
+    """Label the axes, set the title and draw the legend when there are labelled artists."""
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title)
+    if legend and ax.get_legend_handles_labels()[0]:
+        ax.legend(loc="best")
+
+
+def to_png(fig) -> bytes:
+    """Render ``fig`` to PNG bytes under :data:`STYLE`."""
+    buf = io.BytesIO()
+    with rc_context(STYLE):
+        fig.savefig(buf, format="png")
+    return buf.getvalue()

@@ -1,0 +1,83 @@
+"""Figures of the simulation service (PNG bytes), in the shared style."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from ..figures.style import class_color, finish_axes, new_figure, to_png
+from .engine import SimulationData
+
+__all__ = ["trajectories_png", "separable_fraction_png", "neural_collapse_png", "integrals_png", "transition_png"]
+
+_RUNS_SHOWN = 5
+
+
+def trajectories_png(data: SimulationData, *, title: str) -> bytes:
+    """Class means (coordinate 0) of a few runs, and the features of run 0 at the snapshots."""
+    traj = data.trajectory
+    fig, (ax0, ax1) = new_figure(ncols=2, width=5.2)
+    K = traj.means.shape[2]
+    for k in range(K):
+        for r in range(min(_RUNS_SHOWN, traj.means.shape[1])):
+            ax0.plot(traj.times, traj.means[:, r, k, 0], color=class_color(k), alpha=0.8, lw=1.0,
+                     label=f"class {k + 1}" if r == 0 else None)
+        if traj.samples is not None:
+            t = np.repeat(traj.sample_times, traj.samples.shape[3])
+            ax1.scatter(t, traj.samples[:, 0, k, :, 0].ravel(), s=4, color=class_color(k), alpha=0.5,
+                        label=f"class {k + 1}")
+    for ax in (ax0, ax1):
+        ax.set_yscale("symlog", linthresh=1.0)
+    finish_axes(ax0, xlabel="time t", ylabel=r"class mean $\bar X^k_1(t)$", title=f"{title}: class means, {min(_RUNS_SHOWN, traj.means.shape[1])} runs")
+    finish_axes(ax1, xlabel="time t", ylabel=r"feature $X^k_{i,1}(t)$", title="features of run 1")
+    return to_png(fig)
+
+
+def separable_fraction_png(data: SimulationData, *, title: str) -> bytes:
+    """Fraction of runs whose classes are pairwise linearly separable, against time."""
+    traj = data.trajectory
+    fig, ax = new_figure()
+    ax.plot(traj.sample_times, data.separable.mean(axis=1), marker="o", ms=3, color=class_color(0),
+            label="pairwise separable (exact LP)")
+    ax.set_ylim(-0.03, 1.03)
+    finish_axes(ax, xlabel="time t", ylabel="fraction of runs separable", title=title)
+    return to_png(fig)
+
+
+def neural_collapse_png(data: SimulationData, *, title: str) -> bytes:
+    """ETF distance of the class means: mean over runs with the 10-90 % band."""
+    t = data.trajectory.times
+    fig, ax = new_figure()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        mean = np.nanmean(data.etf, axis=1)
+        lo, hi = np.nanpercentile(data.etf, [10, 90], axis=1)
+    ax.fill_between(t, lo, hi, color=class_color(0), alpha=0.2, label="10-90 % of runs")
+    ax.plot(t, mean, color=class_color(0), label="mean over runs")
+    ax.set_ylim(bottom=0)
+    finish_axes(ax, xlabel="time t", ylabel="ETF distance of class means", title=title)
+    return to_png(fig)
+
+
+def integrals_png(data: SimulationData, *, title: str) -> bytes:
+    """Estimated ``Ahat``, ``Bhat`` against the true ``A``, ``B``."""
+    t = data.trajectory.times
+    fig, ax = new_figure()
+    ax.plot(t, data.A, color=class_color(0), label="A(t) true")
+    ax.plot(t, data.A_hat, color=class_color(0), ls="--", label=r"$\hat A(t)$ (median over runs)")
+    ax.plot(t, data.B, color=class_color(1), label="B(t) true")
+    ax.plot(t, data.B_hat, color=class_color(1), ls="--", label=r"$\hat B(t)$ (median over runs)")
+    finish_axes(ax, xlabel="time t", ylabel="integral", title=title)
+    return to_png(fig)
+
+
+def transition_png(x: np.ndarray, fraction: np.ndarray, *, xlabel: str, critical: float, title: str) -> bytes:
+    """Separable fraction at the final time against the grid variable, with the critical value."""
+    order = np.argsort(x)
+    fig, ax = new_figure()
+    ax.axvline(critical, color="0.4", ls=":", label=f"theory: transition at {critical:g}")
+    ax.plot(x[order], fraction[order], marker="o", color=class_color(0), label="separable fraction (final time)")
+    ax.set_ylim(-0.03, 1.03)
+    finish_axes(ax, xlabel=xlabel, ylabel="fraction of runs separable", title=title)
+    return to_png(fig)

@@ -1,0 +1,201 @@
+"""Specs of the LE-SDE theory simulations (``POST /simulations``, ``POST /phase-diagrams``).
+
+Pydantic only: this module is part of the shared contract and must not import numpy,
+scipy or torch.
+
+Schedules (``alpha`` and ``beta``) are a discriminated union on ``kind``:
+
+* ``{"kind": "constant", "value": v}``: ``v``;
+* ``{"kind": "power", "scale": c, "exponent": r}``: ``c (1 + t)^-r``;
+* ``{"kind": "array", "values": [...]}``: ``values[m]`` on step ``m`` (at least ``steps`` entries).
+
+Cost caps: ``runs * steps * samples_per_class * classes <= MAX_SIMULATION_WORK`` (for a phase
+diagram, times the number of grid points, against ``MAX_PHASE_DIAGRAM_WORK``); the value
+50,000,000 is roughly 10-30 s of numpy on one core for the SDE (the discrete model costs about
+the same per feature update). Memory: ``runs * samples_per_class * classes * dim <=
+MAX_STATE_SIZE`` (8 MB per copy of the state) and at most ``MAX_RECORDS`` records.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+__all__ = [
+    "MAX_SIMULATION_WORK",
+    "MAX_PHASE_DIAGRAM_WORK",
+    "MAX_STATE_SIZE",
+    "MAX_RECORDS",
+    "MAX_GRID_POINTS",
+    "ConstantSchedule",
+    "PowerSchedule",
+    "ArraySchedule",
+    "ScheduleSpec",
+    "SimulationSpec",
+    "AlphaBetaPairsGrid",
+    "GapGrid",
+    "ExponentGrid",
+    "GridSpec",
+    "PhaseDiagramSpec",
+]
+
+#: cap on runs * steps * samples_per_class * classes for one simulation
+MAX_SIMULATION_WORK = 50_000_000
+#: cap on the same product summed over the grid of a phase diagram
+MAX_PHASE_DIAGRAM_WORK = 200_000_000
+#: cap on runs * samples_per_class * classes * dim (floats in one copy of the state)
+MAX_STATE_SIZE = 1_000_000
+#: cap on the number of recorded time points (steps // record_every + 1)
+MAX_RECORDS = 2_000
+#: cap on the number of grid points of a phase diagram
+MAX_GRID_POINTS = 64
+
+_COEF = 100.0  # |alpha|, |beta|, |scale| bound
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ConstantSchedule(_Strict):
+    """``alpha(t) = value``."""
+
+    kind: Literal["constant"] = "constant"
+    value: float = Field(ge=-_COEF, le=_COEF)
+
+
+class PowerSchedule(_Strict):
+    """``alpha(t) = scale * (1 + t)^-exponent``."""
+
+    kind: Literal["power"] = "power"
+    scale: float = Field(ge=-_COEF, le=_COEF)
+    exponent: float = Field(ge=0.0, le=10.0)
+
+
+class ArraySchedule(_Strict):
+    """``alpha = values[m]`` on step ``m``."""
+
+    kind: Literal["array"] = "array"
+    values: list[Annotated[float, Field(ge=-_COEF, le=_COEF)]] = Field(min_length=1, max_length=1_000_000)
+
+
+ScheduleSpec = Annotated[Union[ConstantSchedule, PowerSchedule, ArraySchedule], Field(discriminator="kind")]
+
+
+class SimulationSpec(_Strict):
+    """One LE dynamics simulation (theory run, no network).
+
+    ``dim`` defaults to ``classes`` and must equal it for the L-model.
+    """
+
+    mode: Literal["discrete", "sde", "ode"] = "sde"
+    model: Literal["I", "L"] = "I"
+    classes: int = Field(default=2, ge=2, le=20)
+    dim: int | None = Field(default=None, ge=1, le=64)
+    samples_per_class: int = Field(default=50, ge=1, le=10_000)
+    alpha: ScheduleSpec = ConstantSchedule(value=1.0)
+    beta: ScheduleSpec = ConstantSchedule(value=0.0)
+    sigma: float = Field(default=1.0, ge=0.0, le=100.0)
+    step: float = Field(default=0.01, gt=0.0, le=10.0)
+    steps: int = Field(default=1_000, ge=1, le=1_000_000)
+    runs: int = Field(default=100, ge=1, le=10_000)
+    seed: int = Field(default=0, ge=0, le=2**63 - 1)
+    record_every: int = Field(default=10, ge=1, le=1_000_000)
+    class_weights: list[Annotated[float, Field(gt=0.0, le=1e6)]] | None = None
+
+    @property
+    def p(self) -> int:
+        """The feature dimension (``dim`` or ``classes``)."""
+        return self.dim if self.dim is not None else self.classes
+
+    @property
+    def work(self) -> int:
+        """``runs * steps * samples_per_class * classes``."""
+        return self.runs * self.steps * self.samples_per_class * self.classes
+
+    @model_validator(mode="after")
+    def _check(self) -> "SimulationSpec":
+        if self.model == "L" and self.p != self.classes:
+            raise ValueError(f"dim: the L-model needs dim == classes = {self.classes}; got {self.dim}")
+        if self.record_every > self.steps:
+            raise ValueError(f"record_every: must be in [1, steps = {self.steps}]; got {self.record_every}")
+        records = self.steps // self.record_every + 1
+        if records > MAX_RECORDS:
+            raise ValueError(
+                f"record_every: steps // record_every + 1 = {records} records exceeds {MAX_RECORDS}; "
+                f"use record_every >= {-(-self.steps // (MAX_RECORDS - 1))}"
+            )
+        for name in ("alpha", "beta"):
+            sched = getattr(self, name)
+            if isinstance(sched, ArraySchedule) and len(sched.values) < self.steps:
+                raise ValueError(f"{name}.values: needs at least steps = {self.steps} entries; got {len(sched.values)}")
+        if self.class_weights is not None and len(self.class_weights) != self.classes:
+            raise ValueError(f"class_weights: needs classes = {self.classes} entries; got {len(self.class_weights)}")
+        state = self.runs * self.samples_per_class * self.classes * self.p
+        if state > MAX_STATE_SIZE:
+            raise ValueError(
+                f"samples_per_class: runs * samples_per_class * classes * dim = {state:,} exceeds "
+                f"MAX_STATE_SIZE = {MAX_STATE_SIZE:,}; reduce runs or samples_per_class"
+            )
+        if self.work > MAX_SIMULATION_WORK:
+            raise ValueError(
+                f"runs: runs * steps * samples_per_class * classes = {self.work:,} exceeds "
+                f"MAX_SIMULATION_WORK = {MAX_SIMULATION_WORK:,}; reduce runs, steps or samples_per_class"
+            )
+        return self
+
+
+class AlphaBetaPairsGrid(_Strict):
+    """Theorem 2.1 grid: constant ``(alpha, beta)`` pairs."""
+
+    kind: Literal["alpha_beta"] = "alpha_beta"
+    pairs: list[tuple[Annotated[float, Field(ge=-_COEF, le=_COEF)], Annotated[float, Field(ge=-_COEF, le=_COEF)]]] = Field(
+        min_length=1, max_length=MAX_GRID_POINTS
+    )
+
+
+class GapGrid(_Strict):
+    """Theorem 2.1 grid: ``alpha = beta + gap`` for each gap, ``beta`` fixed."""
+
+    kind: Literal["gap"] = "gap"
+    beta: float = Field(default=0.0, ge=-_COEF, le=_COEF)
+    gaps: list[Annotated[float, Field(ge=-_COEF, le=_COEF)]] = Field(min_length=1, max_length=MAX_GRID_POINTS)
+
+
+class ExponentGrid(_Strict):
+    """Theorem 3.1 grid: ``gamma(t) = alpha - beta = scale (1 + t)^-r`` for each exponent ``r``.
+
+    ``beta`` is the constant ``beta`` (default 0) and ``alpha(t) = beta + scale (1 + t)^-r``.
+    """
+
+    kind: Literal["exponent"] = "exponent"
+    scale: float = Field(default=1.0, gt=0.0, le=_COEF)
+    beta: float = Field(default=0.0, ge=-_COEF, le=_COEF)
+    exponents: list[Annotated[float, Field(ge=0.0, le=10.0)]] = Field(min_length=1, max_length=MAX_GRID_POINTS)
+
+
+GridSpec = Annotated[Union[AlphaBetaPairsGrid, GapGrid, ExponentGrid], Field(discriminator="kind")]
+
+
+class PhaseDiagramSpec(_Strict):
+    """A grid of simulations sharing ``base`` (whose ``alpha``/``beta`` the grid overrides)."""
+
+    base: SimulationSpec = SimulationSpec()
+    grid: GridSpec
+
+    @property
+    def size(self) -> int:
+        """Number of grid points."""
+        g = self.grid
+        return len(g.pairs) if isinstance(g, AlphaBetaPairsGrid) else len(g.gaps) if isinstance(g, GapGrid) else len(g.exponents)
+
+    @model_validator(mode="after")
+    def _check(self) -> "PhaseDiagramSpec":
+        total = self.base.work * self.size
+        if total > MAX_PHASE_DIAGRAM_WORK:
+            raise ValueError(
+                f"grid: {self.size} grid points x base work {self.base.work:,} = {total:,} exceeds "
+                f"MAX_PHASE_DIAGRAM_WORK = {MAX_PHASE_DIAGRAM_WORK:,}"
+            )
+        return self
