@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -16,11 +18,27 @@ def _field(loc: tuple | list) -> str:
     return ".".join(parts) or "body"
 
 
+_NAMED_VALUE_ERROR = re.compile(r"^(?:Value error, )?(?P<field>[A-Za-z_][\w.]*): (?P<msg>.+)$", re.S)
+
+
+def _field_and_message(error: dict) -> tuple[str, str]:
+    """Cross-field checks (model validators) report at the model's location; their messages
+    start with the field they are about (``"dim: ..."``), so surface that as the field."""
+    field, message = _field(error.get("loc", ())), error.get("msg", "")
+    named = _NAMED_VALUE_ERROR.match(message) if error.get("type") == "value_error" else None
+    if named:
+        inner = named["field"]
+        field = inner if field == "body" or inner.startswith(field + ".") else f"{field}.{inner}"
+        message = named["msg"]
+    return field, message
+
+
 def validation_problem(errors: list[dict]) -> dict:
     """``{"detail": [...], "message": "field: reason; ..."}`` — pydantic's list plus one readable line."""
     clean = []
     for error in errors:
-        entry = {"loc": list(error.get("loc", ())), "field": _field(error.get("loc", ())), "msg": error.get("msg", "")}
+        field, message = _field_and_message(error)
+        entry = {"loc": list(error.get("loc", ())), "field": field, "msg": message}
         entry["type"] = error.get("type", "value_error")
         if isinstance(error.get("ctx"), dict):
             entry["ctx"] = {key: str(value) for key, value in error["ctx"].items()}
