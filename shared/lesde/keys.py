@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-STREAMS = ("sampled", "probe", "eval")
+STREAMS = ("sampled", "probe", "eval", "features")
 ID_PATTERN = re.compile(r"^[a-z0-9]{8,40}$")
 _CHUNK = re.compile(r"(?P<first>\d{9})-(?P<last>\d{9})\.npz$")
 

@@ -40,15 +40,22 @@ class Schedule:
     chunk: int
     probe_every: int
     eval_every: int
+    features_every: int
 
     def chunk_ranges(self, start: int) -> list[tuple[int, int]]:
         """Update ranges ``(first, last)`` inclusive; boundaries are multiples of ``chunk``."""
         return [(first, min(first + self.chunk, self.total) - 1) for first in range(start, self.total, self.chunk)]
 
     def record_points(self, first: int, last: int, every: int) -> list[int]:
-        """States ``t`` in ``(first, last + 1]`` to record (plus 0 in the first chunk)."""
-        points = [t for t in range(first + 1, last + 2) if t % every == 0 or t == self.total]
+        """States ``t`` in ``(first, last + 1]`` to record (plus 0 in the first chunk); none if ``every`` is 0."""
+        if every <= 0:
+            return []
+        points = [t for t in range(first + 1, last + 2) if self.due(t, every)]
         return ([0] if first == 0 else []) + points
+
+    def due(self, t: int, every: int) -> bool:
+        """Is state ``t`` recorded on a schedule of ``every`` (the final state always is)?"""
+        return every > 0 and (t % every == 0 or t == self.total)
 
 
 class TrainingCancelled(Exception):
@@ -100,6 +107,7 @@ def _train(store: ObjectStore, repo: JobRepository, job_id: str, spec: Experimen
         chunk=settings.chunk_iterations,
         probe_every=spec.training.probe_every,
         eval_every=spec.training.eval_every,
+        features_every=spec.training.features_every,
     )
     from lesde_trainer.streams import ChunkWriter
 
@@ -109,21 +117,22 @@ def _train(store: ObjectStore, repo: JobRepository, job_id: str, spec: Experimen
     trials = spec.training.trials
     for first, last in schedule.chunk_ranges(start):
         began = time.perf_counter()
-        sampled, probe, evals = [], [], []
-        if first == 0:
-            probe.append(_probe_record(engine, setup, 0))
-            evals.append(_eval_record(engine, setup, 0))
+        sampled, probe, evals, features = [], [], [], []
         t = first
-        stops = sorted(set(schedule.record_points(first, last, spec.training.probe_every) +
-                           schedule.record_points(first, last, spec.training.eval_every)) - {0})
+        stops = sorted(
+            set().union(*(schedule.record_points(first, last, every) for every in
+                          (schedule.probe_every, schedule.eval_every, schedule.features_every)))
+        )
         for stop in stops:
             if stop > t:
                 sampled.append(engine.train(stop - t))
                 t = stop
-            if stop % spec.training.probe_every == 0 or stop == schedule.total:
+            if schedule.due(stop, schedule.probe_every):
                 probe.append(_probe_record(engine, setup, stop))
-            if stop % spec.training.eval_every == 0 or stop == schedule.total:
+            if schedule.due(stop, schedule.eval_every):
                 evals.append(_eval_record(engine, setup, stop))
+            if schedule.due(stop, schedule.features_every):
+                features.append(_features_record(engine, setup, stop))
         if t < last + 1:
             sampled.append(engine.train(last + 1 - t))
         writer.put("sampled", first, last, _sampled_arrays(sampled, num_classes=len(data.class_names)))
@@ -131,6 +140,8 @@ def _train(store: ObjectStore, repo: JobRepository, job_id: str, spec: Experimen
             writer.put("probe", first, last, _stack(probe) | {"probe_index": setup.probe_index, "probe_label": setup.probe_label})
         if evals:
             writer.put("eval", first, last, _stack(evals))
+        if features:
+            writer.put("features", first, last, _stack(features) | {"probe_index": setup.probe_index, "probe_label": setup.probe_label})
         _save_checkpoint(store, job_id, engine)
         writer.commit(last + 1, complete=last + 1 == schedule.total)
         elapsed = max(time.perf_counter() - began, 1e-9)
@@ -162,6 +173,11 @@ def _sampled_arrays(blocks: list, *, num_classes: int) -> dict[str, np.ndarray]:
 
 def _probe_record(engine, setup, t: int) -> dict[str, np.ndarray]:  # noqa: ANN001
     return {"iteration": np.int64(t), "logits": engine.logits(setup.probe_x)}  # logits: (R, P, K)
+
+
+def _features_record(engine, setup, t: int) -> dict[str, np.ndarray]:  # noqa: ANN001
+    # Penultimate features (R, P, F), stored as float32: they are the bulkiest record.
+    return {"iteration": np.int64(t), "features": engine.features(setup.probe_x).astype(np.float32)}
 
 
 def _eval_record(engine, setup, t: int) -> dict[str, np.ndarray]:  # noqa: ANN001

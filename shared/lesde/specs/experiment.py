@@ -73,6 +73,13 @@ class TrainingSpec(_Strict):
     eval_every: int = Field(default=100, ge=1, le=1_000_000, description="Validation every this many iterations.")
     probe_every: int = Field(default=100, ge=1, le=1_000_000, description="Probe-set logits every this many iterations.")
     probe_per_class: int = Field(default=10, ge=1, le=1_000, description="Probe samples per class (m).")
+    features_every: int = Field(
+        default=1_000,
+        ge=0,
+        le=1_000_000,
+        description="Penultimate-layer features of the probe set every this many iterations (0: never). "
+        "They are large (trials x probe x 84 floats), hence a coarser schedule than the probe logits.",
+    )
 
 
 class ExperimentSpec(_Strict):
