@@ -12,6 +12,10 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 GEOMNIST_CLASSES = ("triangle", "rectangle", "ellipse")
+CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
+DIGITS_CLASSES = tuple(str(digit) for digit in range(10))
+#: Class names each dataset knows (the trainer's loaders agree: a test checks it).
+DATASET_CLASSES = {"geomnist": GEOMNIST_CLASSES, "cifar10": CIFAR10_CLASSES, "digits": DIGITS_CLASSES}
 MAX_SEED = 2**31 - 1
 
 
@@ -92,12 +96,12 @@ class ExperimentSpec(_Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> "ExperimentSpec":
-        if self.dataset.name == "geomnist":
-            unknown = [c for c in self.dataset.classes if c not in GEOMNIST_CLASSES]
-            if unknown:
-                raise ValueError(
-                    f"dataset.classes: unknown GEOMNIST class(es) {unknown}; allowed: {list(GEOMNIST_CLASSES)}"
-                )
+        known = DATASET_CLASSES[self.dataset.name]
+        unknown = [c for c in self.dataset.classes if c not in known]
+        if unknown:
+            raise ValueError(
+                f"dataset.classes: unknown {self.dataset.name} class(es) {unknown}; allowed: {list(known)}"
+            )
         if self.training.probe_per_class > self.dataset.train_per_class:
             raise ValueError(
                 f"training.probe_per_class ({self.training.probe_per_class}) must be <= "

@@ -1,0 +1,157 @@
+"""The training job: streams, schedule, progress, cancel, resume and failures (in-process,
+on a real local-directory store; the Redis/S3 path is in tests/integration)."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from lesde import celery_app, keys
+from lesde.chunks import checksum, decode_chunk
+from lesde.jobs import JobRepository
+from lesde.records import JobStatus
+from lesde.settings import TrainerSettings
+from lesde.specs import ExperimentSpec
+from lesde.specs.experiment import DATASET_CLASSES
+from lesde.storage.local import LocalStore
+from lesde_trainer import job as training
+from lesde_trainer.job import Schedule, run_training_job
+
+TINY = {
+    "dataset": {"train_per_class": 6, "val_per_class": 3, "seed": 4},
+    "training": {"iterations": 45, "trials": 3, "eval_every": 20, "probe_every": 10, "probe_per_class": 2, "features_every": 30, "seed": 9},
+}
+
+
+@pytest.fixture
+def sent(monkeypatch):
+    """Tasks the job enqueues. Recorded instead of sent: this unit test has no worker;
+    tests/integration sends them over a real Redis."""
+    calls: list[tuple] = []
+    monkeypatch.setattr(celery_app, "send", lambda *args: calls.append(args))
+    return calls
+
+
+def _submit(store: LocalStore, body: dict = TINY) -> str:
+    spec = ExperimentSpec.model_validate(body)
+    repo = JobRepository(store, "experiment")
+    return repo.create(spec=spec.model_dump(mode="json"), owner="t", name=None, total=spec.training.iterations, unit="iterations").id
+
+
+def _chunks(store: LocalStore, job_id: str, stream: str) -> list[dict[str, np.ndarray]]:
+    manifest = store.get_json(keys.manifest_key(job_id))
+    out = []
+    for entry in manifest["chunks"][stream]:
+        data = store.get_bytes(entry["key"])
+        assert checksum(data) == entry["checksum"]
+        out.append(decode_chunk(data))
+    return out
+
+
+def test_schedule_chunks_and_record_points():
+    schedule = Schedule(total=45, chunk=20, probe_every=10, eval_every=20, features_every=0)
+    assert schedule.chunk_ranges(0) == [(0, 19), (20, 39), (40, 44)]
+    assert schedule.chunk_ranges(20) == [(20, 39), (40, 44)]
+    assert schedule.record_points(0, 19, 10) == [0, 10, 20]
+    assert schedule.record_points(40, 44, 20) == [45]  # the final state is always recorded
+    assert schedule.record_points(0, 19, 0) == []
+
+
+def test_job_streams_every_iteration_and_the_records(local_store, sent):
+    job_id = _submit(local_store)
+    run_training_job(local_store, job_id, settings=TrainerSettings(chunk_iterations=20))
+
+    record = JobRepository(local_store, "experiment").get(job_id)
+    assert record.status is JobStatus.succeeded and record.attempts == 1
+    assert record.progress.done == 45 and record.progress.rate > 0
+    assert sent == [(celery_app.ANALYZE_EXPERIMENT, job_id)]
+
+    sampled = _chunks(local_store, job_id, "sampled")
+    assert [len(c["iteration"]) for c in sampled] == [20, 20, 5]
+    iteration = np.concatenate([c["iteration"] for c in sampled])
+    assert iteration.tolist() == list(range(45))
+    for chunk in sampled:
+        # class_sum is the per-label sum over trials of the logged logits (exact Xbar numerator).
+        one_hot = np.eye(3)[chunk["label"]]
+        np.testing.assert_allclose(chunk["class_sum"], np.einsum("nrk,nrj->nkj", one_hot, chunk["logits"]), rtol=1e-6)
+        assert chunk["logits"].dtype == np.float32 and chunk["logits"].shape[1:] == (3, 3)
+        assert ((chunk["index"] >= 0) & (chunk["index"] < 18)).all()
+
+    probe_t = np.concatenate([c["iteration"] for c in _chunks(local_store, job_id, "probe")])
+    eval_t = np.concatenate([c["iteration"] for c in _chunks(local_store, job_id, "eval")])
+    feature_chunks = _chunks(local_store, job_id, "features")
+    assert probe_t.tolist() == [0, 10, 20, 30, 40, 45]
+    assert eval_t.tolist() == [0, 20, 40, 45]
+    assert np.concatenate([c["iteration"] for c in feature_chunks]).tolist() == [0, 30, 45]
+    assert feature_chunks[0]["features"].shape[:3] == (1, 3, 6) and feature_chunks[0]["features"].dtype == np.float32
+    assert feature_chunks[0]["probe_label"].tolist() == [0, 0, 1, 1, 2, 2]
+
+
+def test_interrupted_job_resumes_with_identical_chunks(local_store, tmp_path, sent, monkeypatch):
+    reference_store = LocalStore(tmp_path / "reference")
+    reference = _submit(reference_store)
+    run_training_job(reference_store, reference, settings=TrainerSettings(chunk_iterations=20))
+
+    job_id = _submit(local_store)
+    report = training._report_progress
+
+    def crash_after_first_chunk(*args, **kwargs):
+        report(*args, **kwargs)
+        raise SystemExit("simulated crash")  # not an Exception: the job must not mark itself failed
+
+    monkeypatch.setattr(training, "_report_progress", crash_after_first_chunk)
+    with pytest.raises(SystemExit):
+        run_training_job(local_store, job_id, settings=TrainerSettings(chunk_iterations=20))
+    assert JobRepository(local_store, "experiment").get(job_id).status is JobStatus.running
+    monkeypatch.setattr(training, "_report_progress", report)
+    run_training_job(local_store, job_id, settings=TrainerSettings(chunk_iterations=20))  # the redelivery
+
+    assert JobRepository(local_store, "experiment").get(job_id).attempts == 2
+    for stream in keys.STREAMS:
+        ours = {e["key"].rsplit("/", 1)[-1]: e["checksum"] for e in local_store.get_json(keys.manifest_key(job_id))["chunks"][stream]}
+        theirs = {e["key"].rsplit("/", 1)[-1]: e["checksum"] for e in reference_store.get_json(keys.manifest_key(reference))["chunks"][stream]}
+        assert ours == theirs, stream
+
+
+def test_cancel_stops_within_one_chunk(local_store, sent):
+    body = {**TINY, "training": {**TINY["training"], "iterations": 200_000}}
+    job_id = _submit(local_store, body)
+    repo = JobRepository(local_store, "experiment")
+    worker = threading.Thread(target=run_training_job, args=(local_store, job_id), kwargs={"settings": TrainerSettings(chunk_iterations=50)})
+    worker.start()
+    deadline = time.monotonic() + 60
+    while repo.get(job_id).progress.done == 0 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    repo.request_cancel(job_id)
+    asked_at = repo.get(job_id).progress.done
+    worker.join(timeout=60)
+    record = repo.get(job_id)
+    assert record.status is JobStatus.cancelled
+    assert record.progress.done <= asked_at + 100  # the chunk in flight, and at most one more
+    assert sent == []  # no analysis of a cancelled run
+
+
+def test_cancelled_before_start_never_trains(local_store, sent):
+    job_id = _submit(local_store)
+    JobRepository(local_store, "experiment").request_cancel(job_id)
+    run_training_job(local_store, job_id)
+    assert not local_store.exists(keys.manifest_key(job_id))
+
+
+def test_missing_cifar_directory_fails_the_job_with_the_path(local_store, tmp_path, sent):
+    body = {"dataset": {"name": "cifar10", "classes": ["cat", "dog"], "train_per_class": 4, "val_per_class": 2}, "training": {"iterations": 5, "trials": 1, "probe_per_class": 1}}
+    job_id = _submit(local_store, body)
+    run_training_job(local_store, job_id, settings=TrainerSettings(data_dir=tmp_path / "nowhere"))
+    record = JobRepository(local_store, "experiment").get(job_id)
+    assert record.status is JobStatus.failed
+    assert "cifar-10-batches-py" in record.error and str(tmp_path / "nowhere") in record.error
+    assert not local_store.exists(keys.manifest_key(job_id))
+
+
+def test_shared_class_lists_match_the_loaders():
+    from lesde_trainer.datasets import DATASET_CLASSES as loader_classes
+
+    assert {name: tuple(classes) for name, classes in loader_classes.items()} == dict(DATASET_CLASSES)
