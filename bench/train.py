@@ -1,0 +1,124 @@
+"""Throughput of the ensemble engine against the naive loop on the authors' GEOMNIST protocol.
+
+Protocol: K = 3 (triangle, rectangle, ellipse), LeNet, batch size 1, SGD lr 0.005,
+--trials trials, evaluation on the whole validation set every 100 iterations. The
+naive loop (one nn.Module, one sample, one torch.optim.SGD step at a time, trial after
+trial, plus the same evaluation schedule) runs on a few trials and iterations in the
+same process; its rate is extrapolated per trial-iteration.
+
+Usage: python bench/train.py [--device cpu|cuda] [--trials 100] [--iterations 1000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+import torch
+
+from lesde_trainer.datasets import load_dataset
+from lesde_trainer.device import configure_cpu_threads, resolve_device
+from lesde_trainer.engine import EnsembleTrainer
+from lesde_trainer.models import build_model, initial_parameters
+
+EVAL_EVERY = 100
+LR = 0.005
+
+
+def make_engine(data, *, dtype, trials, device) -> EnsembleTrainer:
+    engine = EnsembleTrainer(model="lenet", num_classes=3, in_channels=1, dtype=dtype, trials=trials, lr=LR,
+                             seed=0, device=device, x_train=data.x_train, y_train=data.y_train)
+    engine.train(10)  # warm-up (allocator, kernels)
+    engine.evaluate(data.x_val, data.y_val)
+    return engine
+
+
+def engine_rate(engine, data, *, iterations, device) -> tuple[float, float]:
+    """Trial-iterations per second of the engine, with and without the evaluations."""
+    train_time = eval_time = 0.0
+    done = 0
+    while done < iterations:
+        n = min(EVAL_EVERY, iterations - done)
+        start = time.perf_counter()
+        engine.train(n)
+        middle = time.perf_counter()
+        engine.evaluate(data.x_val, data.y_val)
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        train_time += middle - start
+        eval_time += time.perf_counter() - middle
+        done += n
+    total = engine.trials * iterations
+    return total / (train_time + eval_time), total / train_time
+
+
+def naive_rate(data, *, dtype, trials, iterations) -> float:
+    """Naive loop (CPU): trial after trial, evaluation every EVAL_EVERY iterations."""
+    x = torch.as_tensor(data.x_train, dtype=dtype)
+    y = torch.as_tensor(data.y_train)
+    x_val = torch.as_tensor(data.x_val, dtype=dtype)
+    y_val = torch.as_tensor(data.y_val)
+    rng = np.random.default_rng(0)
+    start = time.perf_counter()
+    for trial in range(trials):
+        net = build_model("lenet", num_classes=3, in_channels=1, dtype=dtype)
+        with torch.no_grad():
+            for name, value in initial_parameters(net, seed=0, trial=trial).items():
+                net.get_parameter(name).copy_(torch.as_tensor(value))
+        optimizer = torch.optim.SGD(net.parameters(), lr=LR, momentum=0.0)
+        for t in range(iterations):
+            i = int(rng.integers(len(y)))
+            optimizer.zero_grad(set_to_none=True)
+            logits = net(x[i:i + 1])
+            torch.nn.functional.cross_entropy(logits, y[i:i + 1]).backward()
+            optimizer.step()
+            _ = logits.detach().numpy().copy()
+            if (t + 1) % EVAL_EVERY == 0:
+                with torch.no_grad():
+                    torch.nn.functional.cross_entropy(net(x_val), y_val)
+    return trials * iterations / (time.perf_counter() - start)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
+    parser.add_argument("--trials", type=int, default=100)
+    parser.add_argument("--iterations", type=int, default=1000)
+    parser.add_argument("--train-per-class", type=int, default=100)
+    parser.add_argument("--val-per-class", type=int, default=100)
+    parser.add_argument("--naive-trials", type=int, default=2)
+    parser.add_argument("--naive-iterations", type=int, default=200)
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved engine/naive rounds (best kept)")
+    args = parser.parse_args()
+    if args.trials < 1 or args.iterations < 1 or args.rounds < 1:
+        parser.error("--trials, --iterations and --rounds must be >= 1")
+
+    threads = configure_cpu_threads()
+    device = resolve_device(args.device)
+    data = load_dataset("geomnist", classes=["triangle", "rectangle", "ellipse"],
+                        train_per_class=args.train_per_class, val_per_class=args.val_per_class, seed=0)
+    print(f"GEOMNIST K=3, LeNet, batch 1, lr {LR}, {args.train_per_class} train + {args.val_per_class} val per "
+          f"class, evaluation on the validation set every {EVAL_EVERY} iterations")
+    print(f"device {device}, torch {torch.__version__}, {threads} CPU threads")
+    print(f"engine: {args.trials} trials x {args.iterations} iterations in all; naive: {args.naive_trials} trials x "
+          f"{args.naive_iterations} iterations on CPU, rate extrapolated per trial-iteration")
+    print(f"{'dtype':8} {'engine (with eval)':>19} {'engine (train only)':>20} {'naive':>10} {'ratio':>8}")
+    for dtype in (torch.float32, torch.float64):
+        # The CPU may be shared: interleave engine and naive rounds and keep each one's best.
+        engine = make_engine(data, dtype=dtype, trials=args.trials, device=device)
+        per_round = max(EVAL_EVERY, args.iterations // args.rounds)
+        with_eval = train_only = naive = 0.0
+        for _ in range(args.rounds):
+            rates = engine_rate(engine, data, iterations=per_round, device=device)
+            with_eval, train_only = max(with_eval, rates[0]), max(train_only, rates[1])
+            naive = max(naive, naive_rate(data, dtype=dtype, trials=args.naive_trials,
+                                          iterations=args.naive_iterations))
+        print(f"{str(dtype).removeprefix('torch.'):8} {with_eval:13,.0f} it/s {train_only:14,.0f} it/s "
+              f"{naive:6,.0f} it/s {with_eval / naive:7.1f}x   (trial-iterations per second)")
+    print(f"best of {args.rounds} interleaved rounds of {per_round} engine iterations each; "
+          f"ratio = engine with evaluation / naive with evaluation")
+
+
+if __name__ == "__main__":
+    main()

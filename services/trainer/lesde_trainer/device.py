@@ -1,0 +1,32 @@
+"""Where the engine runs: pick the torch device and set CPU threading once."""
+
+from __future__ import annotations
+
+import os
+
+import torch
+
+
+def resolve_device(device: str | torch.device | None = None) -> torch.device:
+    """Return the device to train on.
+
+    Parameters
+    ----------
+    device : str, torch.device or None
+        ``None`` picks ``cuda`` when a CUDA device is available, else ``cpu``.
+    """
+    if device is None:
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(device)
+
+
+def configure_cpu_threads(num_threads: int | None = None) -> int:
+    """Pin torch's intra-op thread count (default: the CPUs this process may use).
+
+    Small batched kernels lose time to thread oversubscription when torch's default
+    (physical cores of the whole host) exceeds the CPUs actually granted to us.
+    """
+    if num_threads is None:
+        num_threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    torch.set_num_threads(max(1, int(num_threads)))
+    return torch.get_num_threads()

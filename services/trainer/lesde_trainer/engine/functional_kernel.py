@@ -1,0 +1,55 @@
+"""Any nn.Module network trained as R independent copies with torch.func (vmap of grad).
+
+The generic path for models without a hand-written kernel (alexnet, mlp), and an
+independent cross-check of the LeNet kernel.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch.func import functional_call, grad_and_value, vmap
+from torch.nn import functional as F
+
+from ..models import Classifier
+
+
+class FunctionalKernel:
+    """Parameters of R copies of ``module`` and their batched training step.
+
+    Parameters
+    ----------
+    module : Classifier
+        Architecture (its own parameter values are ignored); its buffers (the fixed
+        head) are shared by all trials.
+    params : dict name -> Tensor of shape (R, *module_shape), trained in place
+    """
+
+    def __init__(self, module: Classifier, params: dict[str, torch.Tensor]):
+        self.module = module
+        self.params = params
+        self.buffers = dict(module.named_buffers())
+        self.trials = next(iter(params.values())).shape[0]
+
+        def loss_and_logits(p, x, y):
+            logits = functional_call(module, (p, self.buffers), (x,))
+            return F.cross_entropy(logits, y), logits
+
+        self._step = vmap(grad_and_value(loss_and_logits, has_aux=True))
+        self._forward = vmap(
+            lambda p, x: functional_call(module, (p, self.buffers), (x,), {"return_features": True}),
+            in_dims=(0, None),
+        )
+
+    @torch.no_grad()
+    def forward(self, x: torch.Tensor, *, chunk: int):
+        """Shared inputs x: (N, C, 32, 32) -> logits (R, N, K), features (R, N, F), ``chunk`` images at a time."""
+        parts = [self._forward(self.params, x[s:s + chunk]) for s in range(0, x.shape[0], chunk)]
+        return torch.cat([p[0] for p in parts], dim=1), torch.cat([p[1] for p in parts], dim=1)
+
+    def step(self, x: torch.Tensor, y: torch.Tensor, *, lr: float):
+        """x: (R, B, C, 32, 32), y: (R, B) -> logits (R, B, K) and loss (R,) before the update."""
+        grads, (loss, logits) = self._step(self.params, x, y)
+        with torch.no_grad():
+            names = list(self.params)
+            torch._foreach_add_([self.params[n] for n in names], [grads[n] for n in names], alpha=-lr)
+        return logits.detach(), loss.detach()

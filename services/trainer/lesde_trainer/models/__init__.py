@@ -1,0 +1,60 @@
+"""Networks for the engine: ``lenet``, ``alexnet`` (small, 32x32) and ``mlp``."""
+
+from __future__ import annotations
+
+import torch
+
+from .head import FixedOrthogonalHead, random_orthogonal
+from .init import initial_parameters
+from .networks import MLP, AlexNetSmall, Classifier, LeNet
+
+MODELS = {"lenet": LeNet, "alexnet": AlexNetSmall, "mlp": MLP}
+HEADS = ("none", "random_orthogonal")
+
+
+class InvalidModelSpec(ValueError):
+    """Unknown model or head name, or a channel/class count the models cannot take."""
+
+
+def build_model(
+    name: str,
+    *,
+    num_classes: int,
+    in_channels: int,
+    head: str = "none",
+    head_seed: int = 0,
+    dtype: torch.dtype = torch.float32,
+) -> Classifier:
+    """Return an untrained network (PyTorch's own init; use ``initial_parameters`` for trials).
+
+    Parameters
+    ----------
+    name : {"lenet", "alexnet", "mlp"}
+    num_classes : int >= 2
+    in_channels : {1, 3}
+    head : {"none", "random_orthogonal"}
+    head_seed : int
+        Seed of the fixed orthogonal head (the experiment seed).
+    dtype : torch.float32 or torch.float64
+    """
+    if name not in MODELS:
+        raise InvalidModelSpec(f"model: unknown model {name!r}; allowed: {list(MODELS)}")
+    if head not in HEADS:
+        raise InvalidModelSpec(f"head: unknown head {head!r}; allowed: {list(HEADS)}")
+    if in_channels not in (1, 3):
+        raise InvalidModelSpec(f"in_channels: must be 1 or 3, got {in_channels!r}")
+    if not isinstance(num_classes, int) or num_classes < 2:
+        raise InvalidModelSpec(f"num_classes: must be an integer >= 2, got {num_classes!r}")
+    if dtype not in (torch.float32, torch.float64):
+        raise InvalidModelSpec(f"dtype: must be torch.float32 or torch.float64, got {dtype!r}")
+    body = MODELS[name](in_channels=in_channels, num_classes=num_classes)
+    body = body.to(dtype)
+    # Built directly in dtype: casting a float32 H to float64 would lose orthogonality.
+    fixed = FixedOrthogonalHead(num_classes, seed=head_seed, dtype=dtype) if head == "random_orthogonal" else None
+    return Classifier(body, fixed)
+
+
+__all__ = [
+    "HEADS", "MODELS", "MLP", "AlexNetSmall", "Classifier", "FixedOrthogonalHead", "InvalidModelSpec",
+    "LeNet", "build_model", "initial_parameters", "random_orthogonal",
+]

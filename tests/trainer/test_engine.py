@@ -1,0 +1,145 @@
+import pickle
+
+import numpy as np
+import pytest
+import torch
+
+from lesde_trainer.engine import EnsembleTrainer, InvalidTrainingSpec, train_naive
+
+
+def make(data, **kwargs):
+    args = dict(model="lenet", num_classes=3, in_channels=1, dtype=torch.float64, trials=4, lr=0.05, seed=9,
+                x_train=data.x_train, y_train=data.y_train, y_train_true=data.y_train_true)
+    args.update(kwargs)
+    return EnsembleTrainer(**args)
+
+
+def test_block_shapes_and_bookkeeping(geomnist_small):
+    engine = make(geomnist_small, dtype=torch.float32)
+    block = engine.train(7)
+    np.testing.assert_array_equal(block.iterations, np.arange(7))
+    assert block.index.shape == block.label.shape == block.true_label.shape == block.loss.shape == (7, 4)
+    assert block.logits.shape == (7, 4, 3) and block.logits.dtype == np.float32
+    np.testing.assert_array_equal(block.label, geomnist_small.y_train[block.index])
+    assert engine.iteration == 7
+    np.testing.assert_array_equal(engine.train(3).iterations, [7, 8, 9])
+    # Loss logged is the cross-entropy of the logged logits.
+    z = block.logits.astype(np.float64)
+    ce = np.log(np.exp(z).sum(-1)) - np.take_along_axis(z, block.label[..., None], -1)[..., 0]
+    np.testing.assert_allclose(block.loss, ce, rtol=1e-5, atol=1e-6)
+
+
+def test_per_class_block_draws_one_sample_per_class(geomnist_small):
+    block = make(geomnist_small, batching="per_class").train(5)
+    assert block.index.shape == (5, 4, 3) and block.logits.shape == (5, 4, 3, 3)
+    np.testing.assert_array_equal(block.label, np.broadcast_to(np.arange(3), (5, 4, 3)))
+
+
+@pytest.mark.parametrize("dtype, tol", [(torch.float64, 1e-12), (torch.float32, 2e-5)])
+@pytest.mark.parametrize("batching", ["single", "per_class"])
+@pytest.mark.parametrize("head", ["none", "random_orthogonal"])
+def test_engine_matches_naive_loop(geomnist_small, dtype, tol, batching, head):
+    engine = make(geomnist_small, dtype=dtype, trials=3, batching=batching, head=head)
+    block = engine.train(50)
+    for trial in (0, 2):
+        logits, final = train_naive(model="lenet", num_classes=3, in_channels=1, dtype=dtype, trial=trial, lr=0.05,
+                                    seed=9, iterations=50, x_train=geomnist_small.x_train,
+                                    y_train=geomnist_small.y_train, batching=batching, head=head)
+        mine = block.logits[:, trial] if batching == "per_class" else block.logits[:, trial, None]
+        np.testing.assert_allclose(mine, logits, atol=tol, rtol=0)
+        state = engine.state_dict()
+        for name, value in final.items():
+            np.testing.assert_allclose(state[f"param/{name}"][trial], value, atol=tol, rtol=0)
+    assert np.abs(block.logits[-1] - block.logits[0]).max() > 1e-3  # it did train
+
+
+@pytest.mark.parametrize("model", ["alexnet", "mlp"])
+def test_generic_models_match_naive_loop(geomnist_small, model):
+    engine = make(geomnist_small, model=model, trials=2)
+    block = engine.train(10)
+    logits, _ = train_naive(model=model, num_classes=3, in_channels=1, dtype=torch.float64, trial=1, lr=0.05,
+                            seed=9, iterations=10, x_train=geomnist_small.x_train, y_train=geomnist_small.y_train)
+    np.testing.assert_allclose(block.logits[:, 1, None], logits, atol=1e-12, rtol=0)
+
+
+@pytest.mark.parametrize("dtype, tol", [(torch.float64, 1e-12), (torch.float32, 2e-5)])
+def test_trial_in_ensemble_matches_trial_alone(geomnist_small, dtype, tol):
+    ensemble = make(geomnist_small, dtype=dtype, trials=5).train(40)
+    alone = make(geomnist_small, dtype=dtype, trials=1, trial_offset=3).train(40)
+    np.testing.assert_array_equal(alone.index[:, 0], ensemble.index[:, 3])
+    np.testing.assert_allclose(alone.logits[:, 0], ensemble.logits[:, 3], atol=tol, rtol=0)
+
+
+@pytest.mark.parametrize("batching", ["single", "per_class"])
+def test_resume_is_bitwise(geomnist_small, batching):
+    straight = make(geomnist_small, dtype=torch.float32, batching=batching)
+    whole = straight.train(30)
+    first = make(geomnist_small, dtype=torch.float32, batching=batching)
+    part1 = first.train(12)
+    state = pickle.loads(pickle.dumps(first.state_dict()))
+    resumed = make(geomnist_small, dtype=torch.float32, batching=batching)
+    resumed.load_state_dict(state)
+    assert resumed.iteration == 12
+    part2 = resumed.train(18)
+    np.testing.assert_array_equal(np.concatenate([part1.logits, part2.logits]), whole.logits)
+    np.testing.assert_array_equal(np.concatenate([part1.index, part2.index]), whole.index)
+    end_a, end_b = straight.state_dict(), resumed.state_dict()
+    for key in end_a:
+        np.testing.assert_array_equal(end_a[key], end_b[key])
+
+
+def test_block_boundaries_do_not_matter(geomnist_small):
+    a = make(geomnist_small, dtype=torch.float32)
+    b = make(geomnist_small, dtype=torch.float32)
+    whole = a.train(20)
+    pieces = [b.train(n) for n in (1, 6, 13)]
+    np.testing.assert_array_equal(np.concatenate([p.logits for p in pieces]), whole.logits)
+
+
+@pytest.mark.parametrize("kernel", ["lenet", "functional"])
+def test_probes_match_the_module(geomnist_small, kernel):
+    engine = make(geomnist_small, kernel=kernel, head="random_orthogonal", eval_chunk=5)
+    engine.train(20)
+    x, y = geomnist_small.x_val, geomnist_small.y_val
+    logits, feats = engine.logits(x), engine.features(x)
+    assert logits.shape == (4, 24, 3) and feats.shape == (4, 24, 84)
+    from lesde_trainer.models import build_model
+    net = build_model("lenet", num_classes=3, in_channels=1, head="random_orthogonal", head_seed=9,
+                      dtype=torch.float64)
+    state = engine.state_dict()
+    with torch.no_grad():
+        for name, p in net.named_parameters():
+            p.copy_(torch.as_tensor(state[f"param/{name}"][2]))
+        ref_logits, ref_feats = net(torch.as_tensor(x, dtype=torch.float64), return_features=True)
+    np.testing.assert_allclose(logits[2], ref_logits.numpy(), atol=1e-12)
+    np.testing.assert_allclose(feats[2], ref_feats.numpy(), atol=1e-12)
+    loss, acc = engine.evaluate(x, y)
+    ref_loss = torch.nn.functional.cross_entropy(ref_logits, torch.as_tensor(y)).item()
+    assert loss.shape == acc.shape == (4,)
+    np.testing.assert_allclose(loss[2], ref_loss, atol=1e-12)
+    assert acc[2] == np.mean(ref_logits.argmax(1).numpy() == y)
+
+
+def test_learns_geomnist(geomnist_small):
+    engine = make(geomnist_small, dtype=torch.float32, trials=3, lr=0.02, batching="per_class")
+    before, _ = engine.evaluate(geomnist_small.x_train, geomnist_small.y_train)
+    engine.train(300)
+    after, _ = engine.evaluate(geomnist_small.x_train, geomnist_small.y_train)
+    assert np.all(after < before)
+
+
+@pytest.mark.parametrize("kwargs, field", [
+    (dict(model="resnet"), "model"), (dict(trials=0), "trials"), (dict(lr=-1.0), "lr"),
+    (dict(lr=float("nan")), "lr"), (dict(batching="full"), "batching"), (dict(head="learned"), "head"),
+    (dict(dtype=torch.float16), "dtype"), (dict(num_classes=2), "y_train"), (dict(in_channels=3), "x_train"),
+    (dict(trial_offset=-1), "trial_offset"), (dict(kernel="lenet", model="mlp"), "kernel"),
+])
+def test_bad_engine_options(geomnist_small, kwargs, field):
+    with pytest.raises(InvalidTrainingSpec, match=field):
+        make(geomnist_small, **kwargs)
+
+
+def test_state_from_another_run_is_refused(geomnist_small):
+    state = make(geomnist_small, seed=1).state_dict()
+    with pytest.raises(InvalidTrainingSpec, match="seed"):
+        make(geomnist_small, seed=2).load_state_dict(state)
