@@ -155,3 +155,13 @@ def test_shared_class_lists_match_the_loaders():
     from lesde_trainer.datasets import DATASET_CLASSES as loader_classes
 
     assert {name: tuple(classes) for name, classes in loader_classes.items()} == dict(DATASET_CLASSES)
+
+
+def test_per_class_batching_logs_one_row_per_class_and_step(local_store, sent):
+    body = {**TINY, "training": {**TINY["training"], "batching": "per_class", "iterations": 12}}
+    job_id = _submit(local_store, body)
+    run_training_job(local_store, job_id, settings=TrainerSettings(chunk_iterations=20))
+    (chunk,) = _chunks(local_store, job_id, "sampled")
+    assert chunk["label"].shape == (12, 3, 3) and chunk["logits"].shape == (12, 3, 3, 3)
+    assert (chunk["class_count"] == 3).all()  # every step: one sample of each class in each of 3 trials
+    np.testing.assert_allclose(chunk["class_sum"][:, 1], chunk["logits"][:, :, 1].sum(axis=1), rtol=1e-6)

@@ -153,12 +153,16 @@ def _train(store: ObjectStore, repo: JobRepository, job_id: str, spec: Experimen
 def _sampled_arrays(blocks: list, *, num_classes: int) -> dict[str, np.ndarray]:
     """Concatenate engine blocks; add per-class logit sums so Xbar(t) is cheap to read back.
 
-    ``class_sum`` : (n, K, K) sum over trials of logits whose trained label is k;
-    ``class_count`` : (n, K) how many trials trained on label k at that iteration.
+    With ``batching="single"`` the engine logs ``label`` (n, R) and ``logits`` (n, R, K);
+    with ``per_class`` it logs one sample of each class per step: ``label`` (n, R, K) and
+    ``logits`` (n, R, K, K). Either way:
+    ``class_sum`` : (n, K, K) sum over trials (and batch slots) of logits whose trained label is k;
+    ``class_count`` : (n, K) how many logged rows had label k at that iteration.
     """
-    logits = np.concatenate([block.logits for block in blocks])  # (n, R, K)
-    label = np.concatenate([block.label for block in blocks])  # (n, R)
-    one_hot = np.eye(num_classes, dtype=logits.dtype)[label]  # (n, R, K)
+    logits = np.concatenate([block.logits for block in blocks])
+    label = np.concatenate([block.label for block in blocks])
+    rows_logits = logits.reshape(len(logits), -1, logits.shape[-1])  # (n, R*B, K)
+    one_hot = np.eye(num_classes, dtype=logits.dtype)[label.reshape(len(label), -1)]  # (n, R*B, K)
     return {
         "iteration": np.concatenate([block.iterations for block in blocks]),
         "index": np.concatenate([block.index for block in blocks]),
@@ -166,7 +170,7 @@ def _sampled_arrays(blocks: list, *, num_classes: int) -> dict[str, np.ndarray]:
         "true_label": np.concatenate([block.true_label for block in blocks]),
         "logits": logits,
         "loss": np.concatenate([block.loss for block in blocks]),
-        "class_sum": np.einsum("nrk,nrj->nkj", one_hot, logits),
+        "class_sum": np.einsum("nrk,nrj->nkj", one_hot, rows_logits),
         "class_count": one_hot.sum(axis=1).astype(np.int64),
     }
 
