@@ -8,13 +8,16 @@ writing a separate marker object, so the two never race on one object.
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from lesde import keys
-from lesde.records import JobKind, JobRecord, JobStatus, utcnow
+from lesde.records import AnalysisState, JobKind, JobRecord, JobStatus, utcnow
 from lesde.storage import ObjectNotFound, ObjectStore
+
+log = logging.getLogger(__name__)
 
 
 class JobNotFound(LookupError):
@@ -101,12 +104,35 @@ class JobRepository:
 
         return self.update(job_id, change)
 
-    def mark_finished(self, job_id: str, status: JobStatus, *, error: str | None = None) -> JobRecord:
+    def start(self, job_id: str) -> JobRecord | None:
+        """A worker takes up the job: mark it running and return it, or return ``None`` when
+        there is nothing to do (deleted, already finished, or cancelled while queued — then
+        it is marked cancelled). Safe on redelivery: a running job is simply resumed."""
+        try:
+            record = self.get(job_id)
+        except JobNotFound:
+            log.warning("%s %s no longer exists; dropping its task", self.kind, job_id)
+            return None
+        if record.status.finished:
+            log.info("%s %s already %s; nothing to do", self.kind, job_id, record.status.value)
+            return None
+        if self.cancel_requested(job_id):
+            self.mark_finished(job_id, JobStatus.cancelled)
+            return None
+        return self.mark_running(job_id)
+
+    def mark_finished(
+        self, job_id: str, status: JobStatus, *, error: str | None = None, analysis: AnalysisState | None = None
+    ) -> JobRecord:
+        """Record the outcome (and, in the same write, the analysis state that follows it)."""
+
         def change(record: JobRecord) -> None:
             record.status = status
             record.finished_at = utcnow()
             record.error = error
             record.progress.eta_seconds = None
+            if analysis is not None:
+                record.analysis = analysis
 
         return self.update(job_id, change)
 

@@ -21,7 +21,7 @@ import numpy as np
 
 from lesde import celery_app, keys
 from lesde.chunks import decode_chunk, encode_chunk
-from lesde.jobs import JobNotFound, JobRepository
+from lesde.jobs import JobRepository
 from lesde.records import AnalysisState, JobStatus
 from lesde.settings import TrainerSettings
 from lesde.specs import ExperimentSpec
@@ -66,19 +66,9 @@ def run_training_job(store: ObjectStore, job_id: str, *, settings: TrainerSettin
     """Train experiment ``job_id`` to completion (or cancellation), then enqueue its analysis."""
     settings = settings or TrainerSettings()
     repo = JobRepository(store, "experiment")
-    try:
-        record = repo.get(job_id)
-    except JobNotFound:
-        log.warning("experiment %s no longer exists; dropping its training task", job_id)
-        return
-    if record.status.finished:
-        log.info("experiment %s already %s; nothing to do", job_id, record.status.value)
-        return
-    if repo.cancel_requested(job_id):
-        repo.mark_finished(job_id, JobStatus.cancelled)
+    if repo.start(job_id) is None:
         return
     spec = ExperimentSpec.model_validate(repo.get_spec(job_id))
-    repo.mark_running(job_id)
     try:
         _train(store, repo, job_id, spec, settings)
     except TrainingCancelled:
@@ -88,12 +78,7 @@ def run_training_job(store: ObjectStore, job_id: str, *, settings: TrainerSettin
         log.exception("experiment %s failed", job_id)
         repo.mark_finished(job_id, JobStatus.failed, error=f"{type(error).__name__}: {error}")
         return
-
-    def _queued(record):  # noqa: ANN001, ANN202
-        record.analysis = AnalysisState.queued
-
-    repo.mark_finished(job_id, JobStatus.succeeded)
-    repo.update(job_id, _queued)
+    repo.mark_finished(job_id, JobStatus.succeeded, analysis=AnalysisState.queued)
     celery_app.send(celery_app.ANALYZE_EXPERIMENT, job_id)
 
 

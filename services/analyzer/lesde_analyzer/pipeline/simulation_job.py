@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from lesde import keys
-from lesde.jobs import JobNotFound, JobRepository
+from lesde.jobs import JobRepository
 from lesde.records import AnalysisState, JobStatus
 from lesde.specs.simulation import PhaseDiagramSpec, SimulationSpec
 from lesde.storage import ObjectStore
@@ -18,17 +18,8 @@ def run_simulation_job(store: ObjectStore, job_id: str) -> None:
     from lesde_analyzer.simulation import run_phase_diagram, run_simulation
 
     repo = JobRepository(store, "simulation")
-    try:
-        record = repo.get(job_id)
-    except JobNotFound:
-        log.warning("simulation %s no longer exists; dropping its task", job_id)
+    if repo.start(job_id) is None:
         return
-    if record.status.finished:
-        return
-    if repo.cancel_requested(job_id):
-        repo.mark_finished(job_id, JobStatus.cancelled)
-        return
-    repo.mark_running(job_id)
     try:
         raw = repo.get_spec(job_id)
         if "grid" in raw:
@@ -45,9 +36,8 @@ def run_simulation_job(store: ObjectStore, job_id: str) -> None:
         repo.mark_finished(job_id, JobStatus.failed, error=f"{type(error).__name__}: {error}")
         return
 
-    def done(record):  # noqa: ANN001, ANN202
+    def all_steps_done(record):  # noqa: ANN001, ANN202
         record.progress.done = record.progress.total
-        record.analysis = AnalysisState.succeeded
 
-    repo.update(job_id, done)
-    repo.mark_finished(job_id, JobStatus.succeeded)
+    repo.update(job_id, all_steps_done)
+    repo.mark_finished(job_id, JobStatus.succeeded, analysis=AnalysisState.succeeded)
