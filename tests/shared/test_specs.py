@@ -58,3 +58,17 @@ def test_work_cap():
     check_work_cap(spec, 100_000)
     with pytest.raises(WorkCapExceeded, match=r"100,000 .*allowed range: 1 to 99,999"):
         check_work_cap(spec, 99_999)
+
+
+@pytest.mark.parametrize(
+    ("dataset", "field"),
+    [
+        ({"name": "cifar10", "classes": ["cat", "dog"], "train_per_class": 5001}, "dataset.train_per_class"),
+        ({"name": "cifar10", "classes": ["cat", "dog"], "val_per_class": 1001}, "dataset.val_per_class"),
+        ({"name": "digits", "classes": ["0", "1"], "train_per_class": 150, "val_per_class": 30}, "dataset.train_per_class"),
+        ({"name": "digits", "classes": ["0", "cat"]}, "dataset.classes"),
+    ],
+)
+def test_finite_datasets_refuse_what_they_do_not_hold(dataset, field):
+    with pytest.raises(ValidationError, match=field):
+        ExperimentSpec.model_validate({"dataset": dataset, "training": {"probe_per_class": 1}})

@@ -165,3 +165,11 @@ def test_per_class_batching_logs_one_row_per_class_and_step(local_store, sent):
     assert chunk["label"].shape == (12, 3, 3) and chunk["logits"].shape == (12, 3, 3, 3)
     assert (chunk["class_count"] == 3).all()  # every step: one sample of each class in each of 3 trials
     np.testing.assert_allclose(chunk["class_sum"][:, 1], chunk["logits"][:, :, 1].sum(axis=1), rtol=1e-6)
+
+
+def test_shared_dataset_sizes_match_the_data():
+    from sklearn.datasets import load_digits
+
+    from lesde.specs.experiment import DIGITS_PER_CLASS
+
+    assert np.bincount(load_digits().target).min() == DIGITS_PER_CLASS

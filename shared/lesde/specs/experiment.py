@@ -16,6 +16,9 @@ CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog
 DIGITS_CLASSES = tuple(str(digit) for digit in range(10))
 #: Class names each dataset knows (the trainer's loaders agree: a test checks it).
 DATASET_CLASSES = {"geomnist": GEOMNIST_CLASSES, "cifar10": CIFAR10_CLASSES, "digits": DIGITS_CLASSES}
+#: Samples per class a finite dataset holds, so a too-large request is refused at submission.
+CIFAR10_PER_CLASS = {"train_per_class": 5_000, "val_per_class": 1_000}  # training batches / test batch
+DIGITS_PER_CLASS = 174  # the smallest class of scikit-learn's digits; train + val share it
 MAX_SEED = 2**31 - 1
 
 
@@ -102,12 +105,26 @@ class ExperimentSpec(_Strict):
             raise ValueError(
                 f"dataset.classes: unknown {self.dataset.name} class(es) {unknown}; allowed: {list(known)}"
             )
+        self._check_dataset_size()
         if self.training.probe_per_class > self.dataset.train_per_class:
             raise ValueError(
                 f"training.probe_per_class ({self.training.probe_per_class}) must be <= "
                 f"dataset.train_per_class ({self.dataset.train_per_class})"
             )
         return self
+
+    def _check_dataset_size(self) -> None:
+        data = self.dataset
+        if data.name == "cifar10":
+            for field, limit in CIFAR10_PER_CLASS.items():
+                if getattr(data, field) > limit:
+                    raise ValueError(f"dataset.{field}: CIFAR-10 has {limit} per class; allowed range: 1 to {limit}")
+        if data.name == "digits" and data.train_per_class + data.val_per_class > DIGITS_PER_CLASS:
+            raise ValueError(
+                f"dataset.train_per_class: digits has {DIGITS_PER_CLASS} samples in its smallest class; "
+                f"train_per_class + val_per_class must be <= {DIGITS_PER_CLASS}, got "
+                f"{data.train_per_class} + {data.val_per_class}"
+            )
 
     @property
     def trial_iterations(self) -> int:
