@@ -21,11 +21,13 @@ ANALYZE_QUEUE = "analyze"
 TRAIN_EXPERIMENT = "lesde.train_experiment"
 ANALYZE_EXPERIMENT = "lesde.analyze_experiment"
 RUN_SIMULATION = "lesde.run_simulation"
+RENDER_FIGURE = "lesde.render_figure"
 
 TASK_QUEUES = {
     TRAIN_EXPERIMENT: TRAIN_QUEUE,
     ANALYZE_EXPERIMENT: ANALYZE_QUEUE,
     RUN_SIMULATION: ANALYZE_QUEUE,
+    RENDER_FIGURE: ANALYZE_QUEUE,
 }
 
 # Redis redelivers an unacknowledged task after this long. Training tasks ack late (so

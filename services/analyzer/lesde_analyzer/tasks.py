@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from lesde import celery_app
 from lesde.storage import make_store
-from lesde_analyzer.pipeline.run import run_experiment_analysis
+from lesde_analyzer.pipeline.run import render_figure_variant, run_experiment_analysis
 from lesde_analyzer.pipeline.simulation_job import run_simulation_job
 
 
 @celery_app.app.task(name=celery_app.ANALYZE_EXPERIMENT, acks_late=True)
-def analyze_experiment_task(job_id: str) -> None:
-    run_experiment_analysis(make_store(), job_id)
+def analyze_experiment_task(job_id: str, options: dict | None = None) -> None:
+    run_experiment_analysis(make_store(), job_id, options)
+
+
+@celery_app.app.task(name=celery_app.RENDER_FIGURE, acks_late=True)
+def render_figure_task(job_id: str, options_key: str, name: str, width: float, height: float, dpi: int) -> None:
+    render_figure_variant(make_store(), job_id, options_key, name, width, height, dpi)
 
 
 @celery_app.app.task(name=celery_app.RUN_SIMULATION, acks_late=True)

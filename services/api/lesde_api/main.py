@@ -9,7 +9,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from lesde_api.errors import install_error_handlers
-from lesde_api.routes import experiments, health, simulations
+from lesde_api.routes import experiments, exports, health, imports, simulations
 
 DESCRIPTION = """
 Submit multi-trial training experiments and LE-SDE simulations, poll their status,
@@ -23,6 +23,8 @@ def create_app() -> FastAPI:
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(experiments.router)
+    app.include_router(exports.router)
+    app.include_router(imports.router)
     app.include_router(simulations.router)
     return app
 

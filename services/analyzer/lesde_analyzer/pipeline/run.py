@@ -1,49 +1,111 @@
-"""Analyse one stored experiment and write its analysis JSON and figures back."""
+"""Analyse one stored experiment for one option set and store the JSON, series and figures.
+
+Storage order keeps a good result safe: everything new is computed first and written
+only when the whole run succeeded (figures, then series, then the summary JSON last, which
+is what marks a result as present). A failed run records its error in the option set's
+``state.json`` (and, for the automatic default run, in ``status.json``) and leaves any
+previous result in place.
+"""
 
 from __future__ import annotations
 
 import logging
+from typing import Any
 
-from lesde import keys
+from pydantic import ValidationError
+
+from lesde.chunks import decode_chunk, encode_chunk
 from lesde.jobs import JobNotFound, JobRepository
-from lesde.records import AnalysisState
-from lesde.specs import ExperimentSpec
+from lesde.records import AnalysisState, JobStatus, utcnow
+from lesde.specs.analysis import (
+    DEFAULT_KEY,
+    AnalysisOptions,
+    options_key,
+    run_figure_key,
+    run_series_key,
+    run_state_key,
+    run_summary_key,
+)
 from lesde.storage import ObjectStore
-from lesde_analyzer.pipeline.figures import class_means_figure
-from lesde_analyzer.pipeline.summary import experiment_summary
+from lesde_analyzer.pipeline.analysis import analyse_experiment
+from lesde_analyzer.pipeline.figures import FIGURES, render
 
 log = logging.getLogger(__name__)
 
 
-def run_experiment_analysis(store: ObjectStore, job_id: str) -> None:
-    """Compute the summary and figures of experiment ``job_id``; record success or the error."""
+def run_experiment_analysis(store: ObjectStore, job_id: str, options: dict[str, Any] | None = None) -> None:
+    """Analyse ``job_id`` with ``options`` (None: the defaults); record success or the error."""
     repo = JobRepository(store, "experiment")
     try:
-        repo.get(job_id)
+        record = repo.get(job_id)
     except JobNotFound:
         log.warning("experiment %s no longer exists; dropping its analysis", job_id)
         return
-    _set_state(repo, job_id, AnalysisState.running)
     try:
-        spec = ExperimentSpec.model_validate(repo.get_spec(job_id))
-        summary, series = experiment_summary(store, job_id, class_names=spec.dataset.classes)
-        store.put_bytes(
-            keys.figure_key("experiment", job_id, "class-means"),
-            class_means_figure(series, class_names=spec.dataset.classes),
-            content_type="image/png",
-        )
-        summary["figures"] = {"class-means": f"/v1/experiments/{job_id}/figures/class-means.png"}
-        store.put_json(keys.analysis_key("experiment", job_id, "summary"), summary)
-    except Exception as error:
-        log.exception("analysis of experiment %s failed", job_id)
-        _set_state(repo, job_id, AnalysisState.failed, error=f"{type(error).__name__}: {error}")
+        parsed = AnalysisOptions.model_validate(options or {})
+    except ValidationError as error:  # the API validates first; a hand-sent task may not
+        _set_state(store, job_id, DEFAULT_KEY, "failed", options or {}, error=f"invalid options: {error}")
         return
-    _set_state(repo, job_id, AnalysisState.succeeded)
+    key = options_key(parsed)
+    # status.json carries the state of the default analysis of a finished job only: while
+    # the trainer still writes it (progress), a partial analysis must not race with it.
+    track_record = key == DEFAULT_KEY and record.status.finished
+    _set_state(store, job_id, key, "running", parsed.model_dump(mode="json"))
+    if track_record:
+        _set_record_state(repo, job_id, AnalysisState.running)
+    try:
+        spec = repo.get_spec(job_id)
+        classes = (spec.get("dataset") or {}).get("classes")
+        summary, series = analyse_experiment(store, job_id, options=parsed, class_names=classes)
+        figures = {name: render(name, summary, series) for name in FIGURES}
+        base = f"/v1/experiments/{job_id}"
+        query = "" if key == DEFAULT_KEY else f"?options_key={key}"
+        summary["figures"] = {name: f"{base}/figures/{name}.png{query}" for name in FIGURES}
+        summary["series_url"] = f"{base}/analysis/series.npz{query}"
+        for name, png in figures.items():
+            store.put_bytes(run_figure_key(job_id, key, name), png, content_type="image/png")
+        store.put_bytes(run_series_key(job_id, key), encode_chunk(series))
+        store.put_json(run_summary_key(job_id, key), summary)
+    except Exception as error:
+        log.exception("analysis of experiment %s (options %s) failed", job_id, key)
+        message = f"{type(error).__name__}: {error}"
+        _set_state(store, job_id, key, "failed", parsed.model_dump(mode="json"), error=message)
+        if track_record:
+            _set_record_state(repo, job_id, AnalysisState.failed, error=message)
+        return
+    _set_state(store, job_id, key, "succeeded", parsed.model_dump(mode="json"))
+    if track_record:
+        _set_record_state(repo, job_id, AnalysisState.succeeded)
 
 
-def _set_state(repo: JobRepository, job_id: str, state: AnalysisState, *, error: str | None = None) -> None:
+def render_figure_variant(store: ObjectStore, job_id: str, key: str, name: str, width: float, height: float, dpi: int) -> None:
+    """Render figure ``name`` of a stored result at another size (asked for by the API)."""
+    if name not in FIGURES:
+        log.warning("unknown figure %r requested for %s", name, job_id)
+        return
+    summary = store.get_json(run_summary_key(job_id, key))
+    series = decode_chunk(store.get_bytes(run_series_key(job_id, key)))
+    png = render(name, summary, series, width=width, height=height, dpi=dpi)
+    store.put_bytes(run_figure_key(job_id, key, name, variant=variant_name(width, height, dpi)), png, content_type="image/png")
+
+
+def variant_name(width: float, height: float, dpi: int) -> str:
+    return f"w{width:g}-h{height:g}-d{dpi}"
+
+
+def _set_state(store: ObjectStore, job_id: str, key: str, state: str, options: dict, *, error: str | None = None) -> None:
+    store.put_json(
+        run_state_key(job_id, key),
+        {"state": state, "error": error, "options": options, "options_key": key, "updated_at": utcnow().isoformat()},
+    )
+
+
+def _set_record_state(repo: JobRepository, job_id: str, state: AnalysisState, *, error: str | None = None) -> None:
     def change(record):  # noqa: ANN001, ANN202
         record.analysis = state
         record.analysis_error = error
 
     repo.update(job_id, change)
+
+
+__all__ = ["run_experiment_analysis", "render_figure_variant", "variant_name", "JobStatus"]

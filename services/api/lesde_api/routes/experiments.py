@@ -7,6 +7,7 @@ from fastapi import APIRouter, HTTPException, Response, status
 from lesde.records import JobPublic
 from lesde.specs import ExperimentSpec
 from lesde_api.deps import ExperimentsDep, LimitsDep, OwnerDep, get_experiments
+from lesde_api.routes.analysis import add_analysis_routes
 from lesde_api.routes.job_routes import add_job_routes
 from lesde_api.services import jobs
 from lesde_api.services.experiments import BrokerUnavailable, submit_experiment
@@ -27,4 +28,5 @@ def create_experiment(
     return jobs.public_view(repo, record)
 
 
-add_job_routes(router, get_experiments)
+add_analysis_routes(router)
+add_job_routes(router, get_experiments, with_analysis=False)

@@ -18,8 +18,12 @@ FIGURE_NAME = r"^[a-z0-9][a-z0-9-]{0,63}$"
 # No "from __future__ import annotations" here: FastAPI must see the local Repo alias itself.
 
 
-def add_job_routes(router: APIRouter, get_repo: Any) -> None:
-    """Register the shared routes on ``router``; ``get_repo`` is the kind's repository dependency."""
+def add_job_routes(router: APIRouter, get_repo: Any, *, with_analysis: bool = True) -> None:
+    """Register the shared routes on ``router``; ``get_repo`` is the kind's repository dependency.
+
+    ``with_analysis=False`` leaves out the analysis and figure routes (experiments have
+    their own, with options: :mod:`lesde_api.routes.analysis`).
+    """
     Repo = Annotated[JobRepository, Depends(get_repo)]  # noqa: N806 - a type alias
 
     @router.get("", response_model=Page[JobPublic])
@@ -69,6 +73,9 @@ def add_job_routes(router: APIRouter, get_repo: Any) -> None:
             media_type=jobs.content_type_of(name),
             headers={"Content-Length": str(size), "Content-Disposition": f'attachment; filename="{filename}"'},
         )
+
+    if not with_analysis:
+        return
 
     @router.get("/{job_id}/analysis")
     def get_analysis(job_id: str, repo: Repo) -> dict:

@@ -1,0 +1,132 @@
+"""One pass over each stored stream, reduced to what the analysis needs.
+
+The sampled stream is the bulky one (trials x iterations logits); it is read once, chunk
+by chunk, into per-iteration class sums (Xbar(t)), the mean training loss and a bounded,
+evenly spread subset of per-sample logits for the separation figures. Memory is
+O(T K^2 + sample budget), independent of the number of trials.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from lesde.storage import ObjectStore
+from lesde_analyzer.pipeline.reader import ExperimentDataMissing, iter_chunks, read_stream
+
+SAMPLE_BUDGET = 20_000  # per-sample logits kept for the separation figures
+
+
+@dataclass(frozen=True)
+class SampledData:
+    """The sampled stream, reduced.
+
+    Attributes
+    ----------
+    t : ndarray of shape (T,)
+        Iterations.
+    xbar : ndarray of shape (T, K, K)
+        Mean over trials of the logits grouped by trained label (NaN where no trial had the label).
+    counts : ndarray of shape (T, K)
+        Trials per label and iteration.
+    loss : ndarray of shape (T,)
+        Mean training loss over trials.
+    sample_t : ndarray of shape (N,)
+    sample_label : ndarray of shape (N,)
+    sample_logits : ndarray of shape (N, K)
+        Per-sample logits at evenly spread iterations (all trials), N <= about SAMPLE_BUDGET.
+    trials : int
+    """
+
+    t: np.ndarray
+    xbar: np.ndarray
+    counts: np.ndarray
+    loss: np.ndarray
+    sample_t: np.ndarray
+    sample_label: np.ndarray
+    sample_logits: np.ndarray
+    trials: int
+
+
+def read_sampled(store: ObjectStore, job_id: str, *, manifest: dict, budget: int = SAMPLE_BUDGET) -> SampledData:
+    """Reduce the sampled stream of ``job_id`` (up to the manifest's ``iterations_done``)."""
+    entries = manifest["chunks"].get("sampled", [])
+    if not entries:
+        raise ExperimentDataMissing(f"experiment {job_id} has no sampled chunks yet")
+    done = int(manifest["iterations_done"])
+    trials = None
+    sums, counts, losses, ts = [], [], [], []
+    sample_t, sample_label, sample_logits = [], [], []
+    stride = None
+    fields = ("iteration", "class_sum", "class_count", "loss", "label", "logits")
+    for chunk in iter_chunks(store, job_id, "sampled", fields=fields, manifest=manifest):
+        if trials is None:
+            trials = int(chunk["label"].shape[1])
+            # iterations whose per-sample logits are kept: every stride-th, all trials
+            stride = max(1, int(np.ceil(done * trials / budget)))
+        it = chunk["iteration"]
+        ts.append(it)
+        sums.append(chunk["class_sum"].astype(np.float64))
+        counts.append(chunk["class_count"])
+        losses.append(chunk["loss"].astype(np.float64).mean(axis=1))
+        keep = np.flatnonzero(it % stride == 0)
+        if keep.size:
+            sample_t.append(np.repeat(it[keep], trials))
+            sample_label.append(chunk["label"][keep].reshape(-1))
+            sample_logits.append(chunk["logits"][keep].reshape(keep.size * trials, -1).astype(np.float64))
+    if not ts:
+        raise ExperimentDataMissing(f"experiment {job_id} has no sampled records yet")
+    total, count = np.concatenate(sums), np.concatenate(counts)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        xbar = total / count[:, :, None]
+    classes = xbar.shape[1]
+    return SampledData(
+        t=np.concatenate(ts),
+        xbar=xbar,
+        counts=count,
+        loss=np.concatenate(losses),
+        sample_t=np.concatenate(sample_t) if sample_t else np.zeros(0, np.int64),
+        sample_label=np.concatenate(sample_label) if sample_label else np.zeros(0, np.int64),
+        sample_logits=np.concatenate(sample_logits) if sample_logits else np.zeros((0, classes)),
+        trials=int(trials),
+    )
+
+
+@dataclass(frozen=True)
+class ProbeData:
+    """Probe-set (or penultimate-feature) records grouped by class.
+
+    Attributes
+    ----------
+    t : ndarray of shape (S,)
+    grouped : ndarray of shape (S, R, K, m, p)
+        Features of the first ``m`` probe samples of each class (m = the smallest class count).
+    """
+
+    t: np.ndarray
+    grouped: np.ndarray
+
+
+def read_probe(store: ObjectStore, job_id: str, stream: str, *, manifest: dict, classes: int) -> ProbeData | None:
+    """``probe`` (logits, p = K) or ``features`` (penultimate, p = F) records; None when absent."""
+    value = "logits" if stream == "probe" else "features"
+    data = read_stream(store, job_id, stream, fields=("iteration", value, "probe_label"), manifest=manifest)
+    if data is None or value not in data or "probe_label" not in data:
+        return None
+    labels = data["probe_label"]
+    members = [np.flatnonzero(labels == k) for k in range(classes)]
+    m = min(len(idx) for idx in members)
+    if m == 0:
+        return None
+    order = np.concatenate([idx[:m] for idx in members])
+    x = data[value][:, :, order, :].astype(np.float64)  # (S, R, K*m, p)
+    S, R, _, p = x.shape
+    return ProbeData(t=data["iteration"], grouped=x.reshape(S, R, classes, m, p))
+
+
+def read_eval(store: ObjectStore, job_id: str, *, manifest: dict) -> dict[str, np.ndarray] | None:
+    """``iteration`` (E,) and ``val_loss``, ``val_acc``, ``train_loss``, ``train_acc`` (E, R); None when absent."""
+    return read_stream(
+        store, job_id, "eval", fields=("iteration", "val_loss", "val_acc", "train_loss", "train_acc"), manifest=manifest
+    )

@@ -1,0 +1,102 @@
+"""``/v1/experiments/{id}/analysis`` and ``/figures``: results per option set, re-runs, sizes.
+
+Status codes: 404 before an analysis exists (or unknown experiment/figure), 409 while the
+job or the analysis runs, 422 for bad options (the message names the field and range),
+202 when a run or a figure rendering was enqueued.
+"""
+
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Path, Query, Response, status
+from fastapi.responses import JSONResponse
+
+from lesde.specs.analysis import DEFAULT_KEY, OPTIONS_KEY_PATTERN, AnalysisOptions
+from lesde_api.deps import ExperimentsDep
+from lesde_api.services import analysis
+from lesde_api.services.experiments import BrokerUnavailable
+from lesde_api.services.jobs import ResourceMissing
+
+# No "from __future__ import annotations": FastAPI resolves the Annotated aliases itself.
+FIGURE = r"^[A-Za-z0-9][A-Za-z0-9-]{0,63}$"
+OptionsKey = Annotated[
+    str, Query(pattern=OPTIONS_KEY_PATTERN, description="Which option set: 'default' or the key a POST answered.")
+]
+
+
+def add_analysis_routes(router: APIRouter) -> None:
+    @router.get("/{job_id}/analysis")
+    def get_analysis(
+        job_id: str,
+        repo: ExperimentsDep,
+        options_key: OptionsKey = DEFAULT_KEY,
+        max_points: Annotated[int, Query(ge=2, le=1_000_000, description="Most records per series (evenly thinned).")] = 1000,
+        series: Annotated[bool, Query(description="Include the (thinned) time series.")] = True,
+    ) -> dict:
+        """Every number of the analysis; ``series`` thinned server-side to ``max_points`` records."""
+        try:
+            return analysis.get_analysis(repo, job_id, key=options_key, max_points=max_points, with_series=series)
+        except ResourceMissing as error:
+            raise HTTPException(status_code=404, detail=str(error)) from None
+
+    @router.post("/{job_id}/analysis", status_code=status.HTTP_202_ACCEPTED)
+    def request_analysis(
+        job_id: str,
+        repo: ExperimentsDep,
+        response: Response,
+        options: AnalysisOptions | None = None,
+        force: Annotated[bool, Query(description="Recompute even if a complete result is cached.")] = False,
+    ) -> dict:
+        """(Re-)run the analysis with ``options``; 200 with the cached result's links if it exists.
+
+        While the experiment trains, the run covers the iterations committed so far and its
+        JSON says ``"partial": true``.
+        """
+        try:
+            body, enqueued = analysis.request_analysis(repo, job_id, options or AnalysisOptions(), force=force)
+        except BrokerUnavailable as error:  # pragma: no cover - broker outage
+            raise HTTPException(status_code=503, detail=str(error)) from None
+        if not enqueued:
+            response.status_code = status.HTTP_200_OK if body["state"] == "succeeded" else status.HTTP_202_ACCEPTED
+        response.headers["Location"] = body["links"]["analysis"]
+        return body
+
+    @router.get("/{job_id}/analysis/series.npz", response_class=Response, responses={200: {"content": {"application/octet-stream": {}}}})
+    def get_series(job_id: str, repo: ExperimentsDep, options_key: OptionsKey = DEFAULT_KEY) -> Response:
+        """Every series at full length (NPZ; array names ``group/name``, each group with its ``t``)."""
+        try:
+            data = analysis.open_series(repo, job_id, key=options_key)
+        except ResourceMissing as error:
+            raise HTTPException(status_code=404, detail=str(error)) from None
+        headers = {"Content-Disposition": f'attachment; filename="{job_id}-{options_key}-series.npz"'}
+        return Response(content=data, media_type="application/octet-stream", headers=headers)
+
+    @router.get(
+        "/{job_id}/figures/{name}.png",
+        response_class=Response,
+        responses={200: {"content": {"image/png": {}}, "description": "The figure as PNG."}, 202: {"description": "Rendering; retry."}},
+    )
+    def get_figure(
+        job_id: str,
+        name: Annotated[str, Path(pattern=FIGURE)],
+        repo: ExperimentsDep,
+        options_key: OptionsKey = DEFAULT_KEY,
+        width: Annotated[float | None, Query(ge=2.0, le=40.0, description="Inches.")] = None,
+        height: Annotated[float | None, Query(ge=1.5, le=40.0, description="Inches.")] = None,
+        dpi: Annotated[int | None, Query(ge=30, le=400)] = None,
+    ) -> Response:
+        """One figure by name; ``width``/``height``/``dpi`` other than the default render once (202, then 200)."""
+        size = None
+        if width is not None or height is not None or dpi is not None:
+            size = (round(width or 10.0, 2), round(height or 4.5, 2), dpi or 110)
+            if max(size[0], size[1]) * size[2] > 8000:
+                raise HTTPException(
+                    status_code=422,
+                    detail=[{"loc": ["query", "dpi"], "field": "dpi", "msg": "width x dpi and height x dpi must be at most 8000 pixels", "type": "value_error"}],
+                )
+        try:
+            png = analysis.get_figure(repo, job_id, name, key=options_key, size=size)
+        except ResourceMissing as error:
+            raise HTTPException(status_code=404, detail=str(error)) from None
+        except analysis.FigurePending as pending:
+            return JSONResponse(status_code=202, content={"detail": str(pending)}, headers={"Retry-After": "2"})
+        return Response(content=png, media_type="image/png")

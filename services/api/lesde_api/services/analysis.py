@@ -1,0 +1,173 @@
+"""Experiment analyses per option set: read, downsample, request (re-)runs and figure sizes.
+
+Results are computed by the analyzer worker; here they are only looked up, thinned for
+JSON and enqueued. State per option set lives in ``analysis[/runs/<key>]/state.json``.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import numpy as np
+
+from lesde import celery_app, keys
+from lesde.jobs import JobConflict, JobRepository
+from lesde.records import AnalysisState, JobRecord, JobStatus
+from lesde.specs.analysis import (
+    DEFAULT_KEY,
+    FIGURE_NAMES,
+    AnalysisOptions,
+    options_key,
+    run_figure_key,
+    run_series_key,
+    run_state_key,
+    run_summary_key,
+)
+from lesde.storage import ObjectNotFound
+from lesde_api.services.jobs import ResourceMissing
+
+ACTIVE = ("queued", "running")
+
+
+class FigurePending(Exception):
+    """A figure at the requested size is being rendered; retry shortly."""
+
+
+def _state(repo: JobRepository, job_id: str, key: str) -> dict | None:
+    try:
+        return repo.store.get_json(run_state_key(job_id, key))
+    except ObjectNotFound:
+        return None
+
+
+def _links(job_id: str, key: str) -> dict[str, str]:
+    base = f"/v1/experiments/{job_id}"
+    query = "" if key == DEFAULT_KEY else f"?options_key={key}"
+    return {"analysis": f"{base}/analysis{query}", "series": f"{base}/analysis/series.npz{query}", "figures": f"{base}/figures/{{name}}.png{query}"}
+
+
+def _missing(repo: JobRepository, record: JobRecord, key: str, what: str) -> Exception:
+    """404 or 409 (as an exception to raise) when the result of ``key`` is not stored."""
+    state = _state(repo, record.id, key) or {}
+    running = state.get("state") in ACTIVE or (
+        key == DEFAULT_KEY and (not record.status.finished or record.analysis in (AnalysisState.queued, AnalysisState.running))
+    )
+    if running:
+        return JobConflict(
+            f"{what} of experiment {record.id} (options {key}) is not available yet: "
+            f"{'the job is ' + record.status.value if not record.status.finished else 'its analysis is running'}; poll again"
+        )
+    detail = ""
+    if state.get("state") == "failed":
+        detail = f": the analysis failed: {state.get('error')}"
+    elif key == DEFAULT_KEY and record.analysis_error:
+        detail = f": {record.analysis_error}"
+    elif record.status is not JobStatus.succeeded:
+        detail = f": the job {record.status.value}"
+    return ResourceMissing(f"no {what} for experiment {record.id} with options {key}{detail}")
+
+
+def get_analysis(repo: JobRepository, job_id: str, *, key: str, max_points: int, with_series: bool) -> dict:
+    """The stored summary, plus every series thinned to at most ``max_points`` records."""
+    record = repo.get(job_id)
+    try:
+        summary = repo.store.get_json(run_summary_key(job_id, key))
+    except ObjectNotFound:
+        raise _missing(repo, record, key, "the analysis") from None
+    state = _state(repo, job_id, key)
+    if state is not None and state.get("state") != "succeeded":
+        summary["latest_request"] = state  # a newer run is pending or failed; this result is the last good one
+    if with_series:
+        try:
+            data = repo.store.get_bytes(run_series_key(job_id, key))
+        except ObjectNotFound:
+            return summary
+        summary["series"] = downsample_series(data, max_points=max_points)
+    return summary
+
+
+def downsample_series(npz: bytes, *, max_points: int) -> dict[str, Any]:
+    """``{group: {"records", "returned", name: nested list}}`` with each group's time axis thinned.
+
+    Thinning keeps evenly spaced records (always the first and the last), not averages, so
+    every value returned is one the analysis computed; NaN becomes null.
+    """
+    with np.load(io.BytesIO(npz), allow_pickle=False) as archive:
+        arrays = {name: archive[name] for name in archive.files}
+    groups: dict[str, dict[str, Any]] = {}
+    for full, value in sorted(arrays.items()):
+        group, _, name = full.partition("/")
+        groups.setdefault(group, {})[name] = value
+    out: dict[str, Any] = {}
+    for group, members in groups.items():
+        if group == "samples":
+            continue  # per-sample logits are for the figures; they are in the NPZ download
+        n = len(members.get("t", next(iter(members.values()))))
+        idx = np.unique(np.linspace(0, n - 1, min(n, max_points)).round().astype(int)) if n else np.zeros(0, int)
+        entry: dict[str, Any] = {"records": n, "returned": int(idx.size)}
+        for name, value in members.items():
+            picked = value[idx] if value.ndim and len(value) == n else value
+            as_float = np.asarray(picked, dtype=np.float64)
+            entry[name] = np.where(np.isfinite(as_float), as_float.round(8), None).tolist()
+        out[group] = entry
+    return out
+
+
+def open_series(repo: JobRepository, job_id: str, *, key: str) -> bytes:
+    record = repo.get(job_id)
+    try:
+        return repo.store.get_bytes(run_series_key(job_id, key))
+    except ObjectNotFound:
+        raise _missing(repo, record, key, "the series") from None
+
+
+def request_analysis(repo: JobRepository, job_id: str, options: AnalysisOptions, *, force: bool) -> tuple[dict, bool]:
+    """Enqueue an analysis with ``options`` unless a complete result is cached; return ``(body, enqueued)``."""
+    record = repo.get(job_id)
+    if not repo.store.exists(keys.manifest_key(job_id)):
+        raise JobConflict(f"experiment {job_id} has no data yet ({record.status.value}); analyse it once training has started")
+    key = options_key(options)
+    body = {"job_id": job_id, "options_key": key, "options": options.model_dump(mode="json"), "links": _links(job_id, key)}
+    state = _state(repo, job_id, key)
+    if state is not None and state.get("state") in ACTIVE:
+        return body | {"state": state["state"], "cached": False}, False
+    if not force:
+        try:
+            summary = repo.store.get_json(run_summary_key(job_id, key))
+        except ObjectNotFound:
+            summary = None
+        if summary is not None and not summary.get("partial", False):
+            return body | {"state": "succeeded", "cached": True}, False
+    repo.store.put_json(run_state_key(job_id, key), {"state": "queued", "error": None, "options": body["options"], "options_key": key})
+    if key == DEFAULT_KEY and record.status.finished:
+
+        def change(rec: JobRecord) -> None:
+            rec.analysis = AnalysisState.queued
+            rec.analysis_error = None
+
+        repo.update(job_id, change)
+    celery_app.send(celery_app.ANALYZE_EXPERIMENT, job_id, body["options"])
+    return body | {"state": "queued", "cached": False, "partial": not record.status.finished}, True
+
+
+def get_figure(repo: JobRepository, job_id: str, name: str, *, key: str, size: tuple[float, float, int] | None) -> bytes:
+    """PNG of figure ``name``; a non-default ``size`` (width, height, dpi) is rendered on first request."""
+    record = repo.get(job_id)
+    if name not in FIGURE_NAMES:
+        raise ResourceMissing(f"no figure {name!r}; available: {list(FIGURE_NAMES)}")
+    if size is None:
+        try:
+            return repo.store.get_bytes(run_figure_key(job_id, key, name))
+        except ObjectNotFound:
+            raise _missing(repo, record, key, f"figure {name!r}") from None
+    width, height, dpi = size
+    variant = f"w{width:g}-h{height:g}-d{dpi}"
+    try:
+        return repo.store.get_bytes(run_figure_key(job_id, key, name, variant=variant))
+    except ObjectNotFound:
+        pass
+    if not repo.store.exists(run_summary_key(job_id, key)):
+        raise _missing(repo, record, key, f"figure {name!r}")
+    celery_app.send(celery_app.RENDER_FIGURE, job_id, key, name, width, height, dpi)
+    raise FigurePending(f"figure {name!r} at {variant} is being rendered; retry in a few seconds")

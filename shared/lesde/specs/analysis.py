@@ -1,0 +1,108 @@
+"""Analysis options of an experiment and where each option set's results are stored.
+
+One definition for the API (validates, answers 422 naming the field and its range) and
+the analyzer worker (computes). Results are cached per option set: the key is a hash of
+the canonical JSON of the options with every default filled in, so two requests that
+mean the same thing share one result. The default option set is stored at the plain
+keys (``analysis/summary.json``, ``figures/<name>.png``); any other set under
+``analysis/runs/<key>/`` and ``figures/runs/<key>/``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from lesde import keys
+
+#: every figure the analysis renders (``class-means`` is kept for old clients)
+FIGURE_NAMES = ("separation-1d", "separation-3d", "AB", "alpha-beta", "leode", "neural-collapse", "curves", "class-means")
+DEFAULT_KEY = "default"
+OPTIONS_KEY_PATTERN = r"^(default|[0-9a-f]{16})$"
+
+
+def _odd(value: int, field: str) -> int:
+    if value % 2 == 0:
+        raise ValueError(f"{field} must be odd; got {value}")
+    return value
+
+
+class AnalysisOptions(BaseModel):
+    """Options of one analysis run (all optional; defaults follow the paper)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    estimator: Literal["L", "I"] = Field(
+        default="L", description="Model whose Ahat, Bhat feed alpha-hat, beta-hat, the tail indices and the LE-ODE."
+    )
+    source: Literal["sampled", "probe"] = Field(
+        default="sampled", description="Xbar(t) from the sampled training logits (the authors' way) or the probe set."
+    )
+    smoothing: int = Field(
+        default=1, ge=1, le=10_001, description="Count-weighted moving average (iterations) of the sampled Xbar(t); 1: none."
+    )
+    reference_window: int = Field(default=1, ge=1, le=10_000, description="Leading records averaged into the reference X(t0).")
+    savgol_window: int = Field(
+        default=151, ge=5, le=100_001, description="Odd Savitzky-Golay window of alpha-hat, beta-hat (paper: 191/551)."
+    )
+    savgol_polyorder: int = Field(default=2, ge=1, le=4, description="Savitzky-Golay polynomial order.")
+    imitation_window: int = Field(default=21, ge=5, le=100_001, description="Odd Savitzky-Golay window of the LE-ODE rates (paper: 21).")
+    imitation_runs: int = Field(default=500, ge=2, le=100_000, description="LE-ODE runs (paper: 500).")
+    drift_window: int = Field(default=51, ge=3, le=100_001, description="Odd window (increments) of the drift regression.")
+    tail_window: int = Field(default=1000, ge=2, le=1_000_000, description="Last records of the tail-index window (paper: 1000).")
+    verdict_tolerance: float = Field(default=0.05, ge=0.0, le=0.5, description="Half-width of the inconclusive band around r = 1.")
+    projection: tuple[int, int] | None = Field(
+        default=None, description="Classes (k, l) whose final mean difference is the separation-1d axis; default: the farthest pair."
+    )
+    max_separability_records: int = Field(
+        default=200, ge=2, le=100_000, description="Most probe/features records checked for exact separability (evenly spread)."
+    )
+    seed: int = Field(default=0, ge=0, le=2**31 - 1, description="Seed of the LE-ODE initial states and the sample subsets.")
+
+    @field_validator("savgol_window", "imitation_window", "drift_window")
+    @classmethod
+    def _odd_window(cls, value: int, info) -> int:  # noqa: ANN001
+        return _odd(value, info.field_name)
+
+    @field_validator("projection")
+    @classmethod
+    def _distinct(cls, value: tuple[int, int] | None) -> tuple[int, int] | None:
+        if value is not None and (value[0] == value[1] or min(value) < 0 or max(value) > 9):
+            raise ValueError(f"projection must be two distinct class indices in [0, 9]; got {list(value)}")
+        return value
+
+
+def canonical_json(options: AnalysisOptions) -> str:
+    return json.dumps(options.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+
+
+def options_key(options: AnalysisOptions) -> str:
+    """``"default"`` for the default option set, else 16 hex digits of the canonical hash."""
+    if canonical_json(options) == canonical_json(AnalysisOptions()):
+        return DEFAULT_KEY
+    return hashlib.sha256(canonical_json(options).encode()).hexdigest()[:16]
+
+
+def run_summary_key(job_id: str, key: str) -> str:
+    name = "summary" if key == DEFAULT_KEY else f"runs/{key}/summary"
+    return keys.analysis_key("experiment", job_id, name)
+
+
+def run_series_key(job_id: str, key: str) -> str:
+    base = keys.job_prefix("experiment", job_id) + "analysis/"
+    return base + ("series.npz" if key == DEFAULT_KEY else f"runs/{key}/series.npz")
+
+
+def run_state_key(job_id: str, key: str) -> str:
+    """Per option set: ``{"state", "error", "options"}`` of its latest request (queued/running/succeeded/failed)."""
+    base = keys.job_prefix("experiment", job_id) + "analysis/"
+    return base + ("state.json" if key == DEFAULT_KEY else f"runs/{key}/state.json")
+
+
+def run_figure_key(job_id: str, key: str, name: str, *, variant: str = "") -> str:
+    """``variant``: ``""`` for the default size, else e.g. ``"w8-h5-d200"`` (rendered on request)."""
+    stem = name if not variant else f"{name}@{variant}"
+    return keys.figure_key("experiment", job_id, stem if key == DEFAULT_KEY else f"runs/{key}/{stem}")

@@ -1,0 +1,80 @@
+"""The analysis of stored experiments: a real trained one, synthetic partial ones, failures."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from lesde import keys
+from lesde.chunks import decode_chunk
+from lesde.jobs import JobRepository
+from lesde.specs.analysis import FIGURE_NAMES, AnalysisOptions, options_key, run_figure_key, run_series_key, run_state_key, run_summary_key
+from lesde.storage.local import LocalStore
+from lesde_analyzer.pipeline.run import render_figure_variant, run_experiment_analysis
+from lesde_analyzer.pipeline.synthetic import write_synthetic_experiment
+
+from .helpers import assert_every_number, assert_valid_png
+
+
+def test_trained_experiment_gets_every_number_and_figure(trained):
+    store, job_id = trained
+    run_experiment_analysis(store, job_id)
+    record = JobRepository(store, "experiment").get(job_id)
+    assert record.analysis == "succeeded", record.analysis_error
+    summary = store.get_json(keys.analysis_key("experiment", job_id, "summary"))
+    assert_every_number(summary)
+    assert summary["partial"] is False and summary["trials"] == 4 and summary["iterations"] == 300
+    assert "features" in summary["neural_collapse"]  # the penultimate stream
+    assert 0.0 <= summary["final"]["validation_accuracy"]["mean"] <= 1.0
+    for name in FIGURE_NAMES:
+        assert_valid_png(store.get_bytes(keys.figure_key("experiment", job_id, name)))
+    series = decode_chunk(store.get_bytes(run_series_key(job_id, "default")))
+    assert series["estimates/A_L"].shape == (300,) and series["sampled/xbar"].shape == (300, 3, 3)
+
+
+def test_partial_experiment_is_cut_at_iterations_done_and_marked(local_store):
+    job_id = write_synthetic_experiment(local_store, trials=6, iterations=900, chunk=300, probe_every=100, eval_every=100, complete=False)
+    manifest = local_store.get_json(keys.manifest_key(job_id))
+    manifest["iterations_done"] = 600  # a third chunk written but not yet committed
+    manifest["chunks"]["sampled"] = manifest["chunks"]["sampled"][:2]
+    local_store.put_json(keys.manifest_key(job_id), manifest)
+    run_experiment_analysis(local_store, job_id)
+    summary = local_store.get_json(run_summary_key(job_id, "default"))
+    assert summary["partial"] is True and summary["iterations_done"] == 600 and summary["iterations"] == 600
+    assert summary["streams"]["probe"]["records"] == 7  # t = 0, 100, ..., 600
+
+
+def test_synthetic_l_model_is_recognised(local_store):
+    job_id = write_synthetic_experiment(local_store, trials=30, iterations=3000, chunk=1000, probe_every=250, eval_every=250)
+    run_experiment_analysis(local_store, job_id)
+    summary = local_store.get_json(run_summary_key(job_id, "default"))
+    assert_every_number(summary)
+    assert summary["verdict"]["label"] == "separable"  # alpha > beta with r < 1
+    assert summary["imitation"]["L"]["all_orders_agree"]
+    assert summary["separability"]["probe"]["final"] == 1.0
+
+
+def test_option_sets_are_cached_apart_and_a_failed_rerun_keeps_the_good_result(local_store):
+    job_id = write_synthetic_experiment(local_store, trials=5, iterations=400, chunk=200, probe_every=100, eval_every=100)
+    options = AnalysisOptions(estimator="I", savgol_window=31, tail_window=100)
+    key = options_key(options)
+    assert key != "default" and len(key) == 16
+    run_experiment_analysis(local_store, job_id, options.model_dump(mode="json"))
+    good = local_store.get_json(run_summary_key(job_id, key))
+    assert good["options"]["estimator"] == "I" and good["estimates"]["estimator"] == "I"
+    assert not local_store.exists(run_summary_key(job_id, "default"))
+    # damage a chunk: the re-run fails, records why, and the earlier result stays
+    manifest = local_store.get_json(keys.manifest_key(job_id))
+    local_store.put_bytes(manifest["chunks"]["sampled"][0]["key"], b"broken")
+    run_experiment_analysis(local_store, job_id, options.model_dump(mode="json"))
+    state = local_store.get_json(run_state_key(job_id, key))
+    assert state["state"] == "failed" and "checksum" in state["error"]
+    assert local_store.get_json(run_summary_key(job_id, key)) == good
+
+
+def test_figure_variant_renders_at_the_asked_size(local_store):
+    job_id = write_synthetic_experiment(local_store, trials=4, iterations=300, chunk=300, probe_every=100, eval_every=100)
+    run_experiment_analysis(local_store, job_id)
+    render_figure_variant(local_store, job_id, "default", "AB", 6.0, 3.0, 50)
+    png = local_store.get_bytes(run_figure_key(job_id, "default", "AB", variant="w6-h3-d50"))
+    assert_valid_png(png, min_size=100)
+
