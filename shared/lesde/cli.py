@@ -143,6 +143,30 @@ def cmd_download(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    with LesdeClient(args.url) as client:
+        print(client.export(args.id, args.format, Path(args.dest)))
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    classes = [name.strip() for name in args.classes.split(",")] if args.classes else None
+    with LesdeClient(args.url) as client:
+        record = client.import_csv(args.csv, classes=classes, name=args.name)
+        print(f"imported {args.csv} as experiment {record['id']}")
+        if args.wait:
+            return _show_results(client, _wait(client, record["id"]), Path(args.dest))
+    return 0
+
+
+def cmd_analyze(args: argparse.Namespace) -> int:
+    options = json.loads(args.options) if args.options else {}
+    with LesdeClient(args.url) as client:
+        answer = client.request_analysis(args.id, options, force=args.force)
+    print(json.dumps(answer, indent=2))
+    return 0
+
+
 def cmd_up(args: argparse.Namespace) -> int:
     from lesde.stack import EmbeddedStack
 
@@ -224,6 +248,26 @@ def build_parser() -> argparse.ArgumentParser:
     download.add_argument("--dest", default="lesde-results")
     download.add_argument("--all", action="store_true")
     download.set_defaults(func=cmd_download)
+
+    export = sub.add_parser("export", help="download an experiment's logits (authors' CSV layout, NPZ or Parquet)")
+    export.add_argument("id")
+    export.add_argument("--format", default="csv", choices=["csv", "npz", "parquet"])
+    export.add_argument("--dest", default=".")
+    export.set_defaults(func=cmd_export)
+
+    importing = sub.add_parser("import", help="upload a CSV in the authors' layout as an analysable experiment")
+    importing.add_argument("csv")
+    importing.add_argument("--classes", help="comma-separated class names in label order")
+    importing.add_argument("--name")
+    importing.add_argument("--wait", action="store_true", help="wait for the analysis, then print the summary")
+    importing.add_argument("--dest", default="lesde-results")
+    importing.set_defaults(func=cmd_import)
+
+    analyze = sub.add_parser("analyze", help="re-run an analysis with options (JSON), e.g. '{\"savgol_window\": 191}'")
+    analyze.add_argument("id")
+    analyze.add_argument("--options", help="analysis options as JSON")
+    analyze.add_argument("--force", action="store_true", help="recompute even if cached")
+    analyze.set_defaults(func=cmd_analyze)
 
     up = sub.add_parser("up", help="run the embedded stack (no Docker) until Ctrl-C")
     up.add_argument("--host", default="127.0.0.1")

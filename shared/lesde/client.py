@@ -109,23 +109,43 @@ class LesdeClient:
                 raise TimeoutError(f"{kind} {job_id} still {record['status']} after {timeout} s")
             time.sleep(poll_seconds)
 
+    def import_csv(self, path: Path | str, *, classes: list[str] | None = None, name: str | None = None) -> dict:
+        """Upload a CSV in the authors' layout; it becomes an analysable experiment."""
+        data = {key: value for key, value in (("classes", ",".join(classes) if classes else None), ("name", name)) if value}
+        with Path(path).open("rb") as handle:
+            return self._request("POST", "/v1/imports", files={"file": (Path(path).name, handle, "text/csv")}, data=data).json()
+
+    def request_analysis(self, job_id: str, options: dict | None = None, *, force: bool = False) -> dict:
+        """(Re-)run the analysis with ``options``; the answer carries ``options_key`` and links."""
+        return self._request("POST", f"/v1/experiments/{job_id}/analysis", json=options or {}, params={"force": force}).json()
+
     # -- results ---------------------------------------------------------------------
     def artifacts(self, job_id: str, *, kind: str = "experiment") -> list[dict]:
         return self._request("GET", f"{self._kind_path(kind)}/{job_id}/artifacts").json()["data"]
 
-    def analysis(self, job_id: str, *, kind: str = "experiment") -> dict:
-        return self._request("GET", f"{self._kind_path(kind)}/{job_id}/analysis").json()
+    def analysis(self, job_id: str, *, kind: str = "experiment", **params: Any) -> dict:
+        """The analysis JSON; ``params`` such as ``options_key``, ``max_points``, ``series``."""
+        return self._request("GET", f"{self._kind_path(kind)}/{job_id}/analysis", params=params).json()
 
     def figure(self, job_id: str, name: str, *, kind: str = "experiment") -> bytes:
         return self._request("GET", f"{self._kind_path(kind)}/{job_id}/figures/{name}.png").content
 
     def download(self, job_id: str, name: str, dest: Path | str, *, kind: str = "experiment") -> Path:
         """Stream artifact ``name`` to ``dest`` (a file path or a folder)."""
+        return self._stream_to(f"{self._kind_path(kind)}/{job_id}/artifacts/{name}", dest, default_name=name)
+
+    def export(self, job_id: str, fmt: str, dest: Path | str) -> Path:
+        """Stream the experiment's logits as ``csv`` (the authors' layout), ``npz`` or ``parquet``."""
+        if fmt not in ("csv", "npz", "parquet"):
+            raise ValueError(f"fmt must be csv, npz or parquet, got {fmt!r}")
+        return self._stream_to(f"/v1/experiments/{job_id}/export.{fmt}", dest, default_name=f"{job_id}.{fmt}")
+
+    def _stream_to(self, path: str, dest: Path | str, *, default_name: str) -> Path:
         dest = Path(dest)
         if dest.is_dir():
-            dest = dest / name
+            dest = dest / default_name
         dest.parent.mkdir(parents=True, exist_ok=True)
-        with self.http.stream("GET", f"{self._kind_path(kind)}/{job_id}/artifacts/{name}") as response:
+        with self.http.stream("GET", path) as response:
             if response.status_code >= 400:
                 response.read()
                 raise LesdeApiError(response.status_code, response.json())
