@@ -143,3 +143,22 @@ def test_state_from_another_run_is_refused(geomnist_small):
     state = make(geomnist_small, seed=1).state_dict()
     with pytest.raises(InvalidTrainingSpec, match="seed"):
         make(geomnist_small, seed=2).load_state_dict(state)
+
+
+def test_probes_match_the_module_with_three_channels(rng):
+    # The shared inference path orders patches by (channel, row, column); check C > 1 and a chunk
+    # that does not divide N.
+    x = rng.normal(size=(7, 3, 32, 32))
+    engine = EnsembleTrainer(model="lenet", num_classes=3, in_channels=3, dtype=torch.float64, trials=3, lr=0.05,
+                             seed=4, x_train=x, y_train=np.array([0, 1, 2, 0, 1, 2, 0]), eval_chunk=3)
+    engine.train(5)
+    from lesde_trainer.models import build_model
+    net = build_model("lenet", num_classes=3, in_channels=3, dtype=torch.float64)
+    state = engine.state_dict()
+    logits = engine.logits(x)
+    for trial in range(3):
+        with torch.no_grad():
+            for name, p in net.named_parameters():
+                p.copy_(torch.as_tensor(state[f"param/{name}"][trial]))
+            ref = net(torch.as_tensor(x))
+        np.testing.assert_allclose(logits[trial], ref.numpy(), atol=1e-12)

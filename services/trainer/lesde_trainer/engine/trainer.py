@@ -86,7 +86,7 @@ class EnsembleTrainer:
         ``auto`` uses the hand-written LeNet kernel for lenet, torch.func otherwise.
     eval_chunk : int
         Images per convolution chunk in ``logits``/``features``/``evaluate`` (small chunks keep
-        the R-fold im2col buffers in cache; 4 was fastest for R = 100 on 2 CPU cores).
+        the R-fold activation buffers in cache; 2-4 were fastest for R = 100 on 2 CPU cores).
     """
 
     def __init__(
