@@ -59,11 +59,17 @@ def format_summary(summary: dict) -> str:
     return "\n".join(lines) if lines else json.dumps(summary, indent=2)
 
 
+_last_line: list[str] = [""]
+
+
 def _print_progress(record: dict) -> None:
+    """Redraw the bar in place on a terminal; elsewhere (logs, CI) print a line only when it changes."""
+    line = progress_line(record)
     if sys.stderr.isatty():
-        sys.stderr.write("\r" + progress_line(record).ljust(100))
-    else:
-        sys.stderr.write(progress_line(record) + "\n")
+        sys.stderr.write("\r" + line.ljust(100))
+    elif line != _last_line[0]:
+        sys.stderr.write(line + "\n")
+    _last_line[0] = line
     sys.stderr.flush()
 
 
