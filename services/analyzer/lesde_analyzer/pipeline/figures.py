@@ -135,7 +135,7 @@ def alpha_beta(summary: dict, series: dict, *, width: float, height: float, dpi:
         ax.plot(t[idx], series[f"estimates/alpha_{model}"][idx], color="#0072B2", label=r"$\hat\alpha(t)$")
         ax.plot(t[idx], series[f"estimates/beta_{model}"][idx], color="#D55E00", label=r"$\hat\beta(t)$")
         ax.axhline(0.0, color="grey", lw=0.8)
-        finish_axes(ax, xlabel="iteration t", ylabel="estimated rate", title=f"{model}-model, Savitzky-Golay window {window}")
+        finish_axes(ax, xlabel="iteration t", ylabel="estimated rate", title=f"{model}-model, SG window {window}")
     if has_drift:
         ax = axes[0, 2]
         for name, color, label in (("alpha", "#0072B2", r"$\alpha$"), ("beta", "#D55E00", r"$\beta$")):
@@ -144,7 +144,7 @@ def alpha_beta(summary: dict, series: dict, *, width: float, height: float, dpi:
             ax.fill_between(t[idx], v - se, v + se, color=color, alpha=0.2, lw=0)
         ax.axhline(0.0, color="grey", lw=0.8)
         drift = summary["estimates"]["drift_regression"]
-        finish_axes(ax, xlabel="iteration t", ylabel="regressed rate (band: 1 s.e.)", title=f"drift regression ({drift['model']}-model, window {drift['window']})")
+        finish_axes(ax, xlabel="iteration t", ylabel="regressed rate (band: 1 s.e.)", title=f"drift regression ({drift['model']}, window {drift['window']})")
     return _png(fig, dpi)
 
 
