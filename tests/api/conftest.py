@@ -25,3 +25,12 @@ def client(store):
 @pytest.fixture
 def experiments(store):
     return JobRepository(store, "experiment")
+
+
+@pytest.fixture
+def sent(monkeypatch):
+    """Tasks the API enqueues, recorded instead of sent: these tests run no worker
+    (tests/integration sends them over a real Redis to real workers)."""
+    calls = []
+    monkeypatch.setattr("lesde.celery_app.send", lambda *args: calls.append(args))
+    return calls

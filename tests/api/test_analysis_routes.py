@@ -15,13 +15,6 @@ from lesde_analyzer.pipeline.synthetic import write_synthetic_experiment
 from tests.analyzer.pipeline.helpers import assert_every_number, assert_valid_png
 
 
-@pytest.fixture
-def sent(monkeypatch):
-    """Tasks the API enqueues, captured instead of sent."""
-    calls = []
-    monkeypatch.setattr("lesde.celery_app.send", lambda *args: calls.append(args))
-    return calls
-
 
 @pytest.fixture
 def experiment(store):

@@ -12,12 +12,6 @@ from lesde.client import LesdeApiError, LesdeClient
 from tests.api.test_imports import authors_csv
 
 
-@pytest.fixture
-def sent(monkeypatch):
-    calls = []
-    monkeypatch.setattr("lesde.celery_app.send", lambda *args: calls.append(args))
-    return calls
-
 
 @pytest.fixture
 def lesde_client(client):

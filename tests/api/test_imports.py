@@ -34,12 +34,6 @@ def authors_csv(*, trials: int = 4, iterations: int = 400, val_every: int = 50, 
     return "\n".join(lines) + "\n"
 
 
-@pytest.fixture
-def sent(monkeypatch):
-    calls = []
-    monkeypatch.setattr("lesde.celery_app.send", lambda *args: calls.append(args))
-    return calls
-
 
 def _upload(client, text: str, **form):  # noqa: ANN001, ANN003, ANN202
     return client.post("/v1/imports", files={"file": ("run.csv", text.encode(), "text/csv")}, data=form)
