@@ -162,3 +162,87 @@ def test_probes_match_the_module_with_three_channels(rng):
                 p.copy_(torch.as_tensor(state[f"param/{name}"][trial]))
             ref = net(torch.as_tensor(x))
         np.testing.assert_allclose(logits[trial], ref.numpy(), atol=1e-12)
+
+
+# ---------------------------------------------------------------- deferred (lazy) fc updates
+def with_window(engine, window):
+    """Rebuild the engine's LeNet kernel on the same parameters with another folding window."""
+    from lesde_trainer.engine.lenet_kernel import LeNetKernel
+    engine._kernel = LeNetKernel(engine._kernel.params, head=engine._kernel.head, window=window)
+    return engine
+
+
+@pytest.mark.parametrize("batching", ["single", "per_class"])
+def test_deferred_updates_match_eager_updates(geomnist_small, batching):
+    # Window 5 does not divide the 23 iterations: the last window is cut short.
+    eager = with_window(make(geomnist_small, batching=batching, head="random_orthogonal"), 1)
+    lazy = with_window(make(geomnist_small, batching=batching, head="random_orthogonal"), 5)
+    a, b = eager.train(23), lazy.train(23)
+    np.testing.assert_allclose(b.logits, a.logits, atol=1e-12, rtol=0)
+    state_a, state_b = eager.state_dict(), lazy.state_dict()
+    assert "pending/steps" not in state_a and state_b["pending/steps"] == 3
+    for name in state_a:
+        if name.startswith("param/"):
+            np.testing.assert_allclose(state_b[name], state_a[name], atol=1e-12, rtol=0)
+    x = geomnist_small.x_val
+    np.testing.assert_allclose(lazy.logits(x), eager.logits(x), atol=1e-12, rtol=0)
+    np.testing.assert_allclose(lazy.features(x), eager.features(x), atol=1e-12, rtol=0)
+
+
+def test_state_dict_mid_window_leaves_the_run_alone(geomnist_small):
+    quiet = with_window(make(geomnist_small, dtype=torch.float32), 4)
+    probed = with_window(make(geomnist_small, dtype=torch.float32), 4)
+    whole = quiet.train(14)
+    part1 = probed.train(6)
+    state = probed.state_dict()  # 2 steps into the second window
+    assert state["pending/steps"] == 2 and state["pending/body.fc1.weight/grads"].shape == (4, 2, 120)
+    probed.logits(geomnist_small.x_val)
+    part2 = probed.train(8)
+    np.testing.assert_array_equal(np.concatenate([part1.logits, part2.logits]), whole.logits)
+    np.testing.assert_array_equal(probed.state_dict()["param/body.fc1.weight"],
+                                  quiet.state_dict()["param/body.fc1.weight"])
+
+
+@pytest.mark.parametrize("split", [3, 4, 8])  # mid-window, at a boundary, in a later window
+def test_resume_across_windows_is_bitwise(geomnist_small, split):
+    straight = with_window(make(geomnist_small, dtype=torch.float32, batching="per_class"), 4)
+    whole = straight.train(11)
+    first = with_window(make(geomnist_small, dtype=torch.float32, batching="per_class"), 4)
+    part1 = first.train(split)
+    state = pickle.loads(pickle.dumps(first.state_dict()))
+    assert ("pending/steps" in state) == (split % 4 != 0)
+    resumed = with_window(make(geomnist_small, dtype=torch.float32, batching="per_class"), 4)
+    resumed.train(2)  # pending rows of its own, which loading must discard
+    resumed.load_state_dict(state)
+    part2 = resumed.train(11 - split)
+    np.testing.assert_array_equal(np.concatenate([part1.logits, part2.logits]), whole.logits)
+    end_a, end_b = straight.state_dict(), resumed.state_dict()
+    assert end_a.keys() == end_b.keys()
+    for key in end_a:
+        np.testing.assert_array_equal(end_a[key], end_b[key])
+
+
+def test_state_without_pending_entries_still_loads(geomnist_small):
+    # A checkpoint written before deferred updates existed: its parameters are taken as they are.
+    source = with_window(make(geomnist_small), 1)
+    source.train(6)
+    state = source.state_dict()
+    target = with_window(make(geomnist_small), 4)
+    target.train(3)
+    target.load_state_dict(state)
+    x = geomnist_small.x_val
+    np.testing.assert_array_equal(target.logits(x), source.logits(x))
+    np.testing.assert_allclose(target.train(5).logits, source.train(5).logits, atol=1e-12, rtol=0)
+
+
+def test_transposed_copy_follows_the_base_weight(geomnist_small):
+    # The input gradient of a deferred layer reads W0^T from a copy: it must track every fold and load.
+    engine = with_window(make(geomnist_small, dtype=torch.float32), 4)
+    fc1 = engine._kernel.fc[0]
+    for n in (3, 1, 6):
+        engine.train(n)
+        assert torch.equal(fc1.weight_t, fc1.weight.transpose(1, 2))
+    state = engine.state_dict()
+    engine.train(2)
+    engine.load_state_dict(state)
+    assert torch.equal(fc1.weight_t, fc1.weight.transpose(1, 2))

@@ -46,6 +46,17 @@ class FunctionalKernel:
         parts = [self._forward(self.params, x[s:s + chunk]) for s in range(0, x.shape[0], chunk)]
         return torch.cat([p[0] for p in parts], dim=1), torch.cat([p[1] for p in parts], dim=1)
 
+    def effective_params(self) -> dict[str, torch.Tensor]:
+        """The current parameters (every update is applied eagerly here)."""
+        return self.params
+
+    def pending_state(self) -> dict:
+        """Nothing is ever pending (see ``LeNetKernel.pending_state``)."""
+        return {}
+
+    def load_pending_state(self, state: dict) -> None:
+        """Nothing to restore (see ``LeNetKernel.load_pending_state``)."""
+
     def step(self, x: torch.Tensor, y: torch.Tensor, *, lr: float):
         """x: (R, B, C, 32, 32), y: (R, B) -> logits (R, B, K) and loss (R,) before the update."""
         grads, (loss, logits) = self._step(self.params, x, y)

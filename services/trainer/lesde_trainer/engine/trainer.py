@@ -149,13 +149,19 @@ class EnsembleTrainer:
 
     def state_dict(self) -> dict:
         """Parameters (host numpy, (R, *shape) each, under ``param/<name>``), the iteration
-        counter and the identity of the run; enough for an exact resume."""
+        counter and the identity of the run, plus ``pending/...`` entries when the LeNet kernel
+        holds deferred fc updates (mid-window); enough for an exact resume. Does not change the
+        running state."""
         state = {
             "format": STATE_FORMAT, "model": self.model, "dtype": _DTYPES[self.dtype], "seed": self.seed,
             "trials": self.trials, "trial_offset": self.trial_offset, "iteration": self._iteration,
         }
-        for name, value in self._kernel.params.items():
+        for name, value in self._kernel.effective_params().items():
             state[f"param/{name}"] = value.detach().cpu().numpy().copy()
+        # Mid-window, the LeNet kernel's deferred fc updates: the base weights and pending rows
+        # (the effective weights above are not enough to continue bit for bit).
+        for key, value in self._kernel.pending_state().items():
+            state[f"pending/{key}"] = value if isinstance(value, int) else value.detach().cpu().numpy().copy()
         return state
 
     def load_state_dict(self, state: dict) -> None:
@@ -172,6 +178,8 @@ class EnsembleTrainer:
                     raise InvalidTrainingSpec(f"state_dict: param/{name} has shape {saved.shape}, "
                                               f"expected {tuple(tensor.shape)}")
                 tensor.copy_(torch.as_tensor(saved, dtype=self.dtype))
+            self._kernel.load_pending_state(
+                {key.removeprefix("pending/"): value for key, value in state.items() if key.startswith("pending/")})
         self._iteration = int(state["iteration"])
 
     # ------------------------------------------------------------------ training
