@@ -54,8 +54,9 @@ def format_summary(summary: dict) -> str:
         lines.append(" " * (width + 2) + "".join(f"{name:>{width + 4}}" for name in classes))
         for name, row in zip(classes, means["end"]):
             lines.append(f"  {name:<{width}}" + "".join(f"{value:>{width + 4}.4f}" for value in row))
-    for name, url in summary.get("figures", {}).items():
-        lines.append(f"figure {name}: {url}")
+    verdict = summary.get("verdict")
+    if isinstance(verdict, dict) and "label" in verdict:
+        lines.append(f"Theorem 3.1 verdict from the tail indices: {verdict['label']} (r_gamma = {verdict.get('r_gamma', float('nan')):.3f})")
     return "\n".join(lines) if lines else json.dumps(summary, indent=2)
 
 
