@@ -56,7 +56,9 @@ def format_summary(summary: dict) -> str:
             lines.append(f"  {name:<{width}}" + "".join(f"{value:>{width + 4}.4f}" for value in row))
     verdict = summary.get("verdict")
     if isinstance(verdict, dict) and "label" in verdict:
-        lines.append(f"Theorem 3.1 verdict from the tail indices: {verdict['label']} (r_gamma = {verdict.get('r_gamma', float('nan')):.3f})")
+        r_gamma = verdict.get("r_gamma")
+        r_text = f"{r_gamma:.3f}" if isinstance(r_gamma, (int, float)) else "n/a"
+        lines.append(f"Theorem 3.1 verdict from the tail indices: {verdict['label']} (r_gamma = {r_text})")
     return "\n".join(lines) if lines else json.dumps(summary, indent=2)
 
 

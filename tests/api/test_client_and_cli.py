@@ -87,3 +87,8 @@ def test_progress_line_shows_bar_rate_and_eta():
         {"status": "running", "progress": {"done": 500, "total": 2000, "unit": "iterations", "rate": 12345.6, "eta_seconds": 12}}
     )
     assert "25%" in line and "500/2000" in line and "12,346 trial-it/s" in line and "ETA 12s" in line
+
+
+def test_summary_lines_tolerate_missing_numbers():
+    text = cli.format_summary({"verdict": {"label": "inconclusive", "r_gamma": None}, "classes": ["a", "b"]})
+    assert "inconclusive (r_gamma = n/a)" in text
