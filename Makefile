@@ -30,10 +30,12 @@ up: venv
 test: venv
 	$(PY) scripts/test_stack.py tests -q
 
+## Print the benchmark figures quoted in the README (each beside its naive baseline).
 bench: venv
 	$(PY) bench/train.py
 	$(PY) bench/leode.py
 	$(PY) bench/estimators.py
+	$(PY) bench/analyze.py
 
 clean:
 	rm -rf .lesde lesde-results
