@@ -40,6 +40,17 @@ class FunctionalKernel:
             in_dims=(0, None),
         )
 
+    name = "functional"
+
+    @staticmethod
+    def prepare_images(x: torch.Tensor) -> torch.Tensor:
+        """Training images (N, C, 32, 32), kept as they are."""
+        return x.contiguous()
+
+    def select_images(self, images: torch.Tensor, rows: torch.Tensor, batch: int) -> torch.Tensor:
+        """Rows (R*B,) of the training images, trial-major -> step input x (R, B, C, 32, 32)."""
+        return images.index_select(0, rows).view(self.trials, batch, *images.shape[1:])
+
     @torch.no_grad()
     def forward(self, x: torch.Tensor, *, chunk: int):
         """Shared inputs x: (N, C, 32, 32) -> logits (R, N, K), features (R, N, F), ``chunk`` images at a time."""

@@ -28,6 +28,7 @@ from .sampling import draw_indices
 
 BATCHING = ("single", "per_class")
 KERNELS = ("auto", "lenet", "functional")
+CONV_BACKENDS = ("auto", "direct", "im2col")
 STATE_FORMAT = 1
 _DTYPES = {torch.float32: "float32", torch.float64: "float64"}
 
@@ -84,6 +85,9 @@ class EnsembleTrainer:
     y_train_true : ndarray of shape (N,) or None (defaults to ``y_train``)
     kernel : {"auto", "lenet", "functional"}
         ``auto`` uses the hand-written LeNet kernel for lenet, torch.func otherwise.
+    convs : {"auto", "direct", "im2col"}
+        Convolution backend of the LeNet kernel (``lenet_kernel``); ``auto`` takes the faster
+        one for the dtype and device (``direct`` for float32, ``im2col`` for float64).
     eval_chunk : int
         Images per convolution chunk in ``logits``/``features``/``evaluate`` (small chunks keep
         the R-fold activation buffers in cache; 2-4 were fastest for R = 100 on 2 CPU cores).
@@ -107,11 +111,12 @@ class EnsembleTrainer:
         y_train: np.ndarray,
         y_train_true: np.ndarray | None = None,
         kernel: str = "auto",
+        convs: str = "auto",
         eval_chunk: int = 4,
     ):
         _validate(model=model, num_classes=num_classes, in_channels=in_channels, dtype=dtype, trials=trials,
                   trial_offset=trial_offset, lr=lr, seed=seed, batching=batching, head=head, kernel=kernel,
-                  x_train=x_train, y_train=y_train, y_train_true=y_train_true)
+                  convs=convs, x_train=x_train, y_train=y_train, y_train_true=y_train_true)
         self.model, self.num_classes, self.in_channels = model, num_classes, in_channels
         self.dtype, self.trials, self.trial_offset = dtype, trials, trial_offset
         self.lr, self.seed, self.batching, self.head = float(lr), int(seed), batching, head
@@ -126,7 +131,6 @@ class EnsembleTrainer:
             [np.arange(y_train.size)] if batching == "single"
             else [np.flatnonzero(y_train == k) for k in range(num_classes)]
         )
-        self._x = torch.as_tensor(np.asarray(x_train), dtype=dtype, device=self.device).contiguous()
         self._y = torch.as_tensor(y_train, device=self.device)
 
         module = build_model(model, num_classes=num_classes, in_channels=in_channels, head=head,
@@ -139,7 +143,17 @@ class EnsembleTrainer:
         }
         use_lenet = kernel == "lenet" or (kernel == "auto" and model == "lenet")
         head_matrix = module.head.matrix if module.head is not None else None
-        self._kernel = LeNetKernel(params, head=head_matrix) if use_lenet else FunctionalKernel(module, params)
+        self._kernel = (LeNetKernel(params, head=head_matrix, convs=None if convs == "auto" else convs) if use_lenet
+                        else FunctionalKernel(module, params))
+        # Training images in the layout the kernel's step gathers from (see ``select_images``).
+        x = torch.as_tensor(np.asarray(x_train), dtype=dtype, device=self.device)
+        self._images = self._kernel.prepare_images(x)
+
+    @property
+    def backend(self) -> str:
+        """Which training kernel runs: ``lenet/direct``, ``lenet/im2col`` or ``functional``."""
+        convs = getattr(self._kernel, "convs", None)
+        return f"lenet/{convs.name}" if convs is not None else self._kernel.name
 
     # ------------------------------------------------------------------ state
     @property
@@ -201,10 +215,9 @@ class EnsembleTrainer:
         index_dev = torch.as_tensor(index, device=self.device)
         logits_log = torch.empty((n, r, b, k), dtype=self.dtype, device=self.device)
         loss_log = torch.empty((n, r), dtype=self.dtype, device=self.device)
-        image_shape = self._x.shape[1:]
         for t in range(n):
             rows = index_dev[t].view(-1)
-            x = self._x.index_select(0, rows).view(r, b, *image_shape)
+            x = self._kernel.select_images(self._images, rows, b)
             y = self._y.index_select(0, rows).view(r, b)
             logits, loss = self._kernel.step(x, y, lr=self.lr)
             logits_log[t].copy_(logits)
@@ -262,7 +275,7 @@ class EnsembleTrainer:
 
 
 def _validate(*, model, num_classes, in_channels, dtype, trials, trial_offset, lr, seed, batching, head, kernel,
-              x_train, y_train, y_train_true):
+              convs, x_train, y_train, y_train_true):
     def is_int(v):
         return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
 
@@ -288,6 +301,8 @@ def _validate(*, model, num_classes, in_channels, dtype, trials, trial_offset, l
         raise InvalidTrainingSpec(f"head: unknown {head!r}; allowed: {list(HEADS)}")
     if kernel not in KERNELS or (kernel == "lenet" and model != "lenet"):
         raise InvalidTrainingSpec(f"kernel: {kernel!r} not allowed for model {model!r}; allowed: {list(KERNELS)}")
+    if convs not in CONV_BACKENDS:
+        raise InvalidTrainingSpec(f"convs: unknown backend {convs!r}; allowed: {list(CONV_BACKENDS)}")
     shape = np.shape(x_train)
     if len(shape) != 4 or shape[1:] != (in_channels, 32, 32) or shape[0] < 1:
         raise InvalidTrainingSpec(f"x_train: expected shape (N, {in_channels}, 32, 32) with N >= 1, got {shape}")
