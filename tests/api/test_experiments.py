@@ -41,6 +41,7 @@ def test_owner_header_is_recorded(client):
         ({"training": {"trials": 0}}, "training.trials", "greater than or equal to 1"),
         ({"training": {"iterations": 2_000_000}}, "training.iterations", "less than or equal to 1000000"),
         ({"dataset": {"label_noise": 1.5}}, "dataset.label_noise", "less than 1"),
+        ({"training": {"train_eval_samples": 0}}, "training.train_eval_samples", "greater than or equal to 1"),
         ({"training": {"trials": 10_000, "iterations": 1_000_000}}, "training.trials", "allowed range: 1 to"),
     ],
 )

@@ -173,3 +173,17 @@ def test_shared_dataset_sizes_match_the_data():
     from lesde.specs.experiment import DIGITS_PER_CLASS
 
     assert np.bincount(load_digits().target).min() == DIGITS_PER_CLASS
+
+
+def test_training_accuracy_subset_follows_the_spec():
+    from lesde_trainer.setup import build_engine
+
+    spec = ExperimentSpec.model_validate({"dataset": {"train_per_class": 10, "val_per_class": 2},
+                                          "training": {"trials": 1, "train_eval_samples": 7}})
+    setup = build_engine(spec, TrainerSettings())
+    expected = np.linspace(0, 29, 7).round().astype(int)
+    np.testing.assert_array_equal(setup.train_eval_x, setup.data.x_train[expected])
+    np.testing.assert_array_equal(setup.train_eval_y, setup.data.y_train[expected])
+    everything = ExperimentSpec.model_validate({"dataset": {"train_per_class": 10, "val_per_class": 2},
+                                                "training": {"trials": 1, "train_eval_samples": 500}})
+    assert len(build_engine(everything, TrainerSettings()).train_eval_y) == 30

@@ -29,7 +29,6 @@ from lesde.storage import ObjectNotFound, ObjectStore
 
 log = logging.getLogger(__name__)
 
-TRAIN_EVAL_MAX = 1_000  # training accuracy is measured on at most this many fixed samples
 
 
 @dataclass(frozen=True)

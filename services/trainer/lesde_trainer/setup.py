@@ -39,7 +39,6 @@ def build_engine(spec: ExperimentSpec, settings: TrainerSettings) -> TrainingSet
 
     from lesde_trainer.datasets import load_dataset
     from lesde_trainer.engine import EnsembleTrainer
-    from lesde_trainer.job import TRAIN_EVAL_MAX
 
     data = load_dataset(
         spec.dataset.name,
@@ -52,7 +51,7 @@ def build_engine(spec: ExperimentSpec, settings: TrainerSettings) -> TrainingSet
     )
     num_classes = len(data.class_names)
     probe = probe_indices(data.y_train_true, per_class=spec.training.probe_per_class, num_classes=num_classes)
-    subset = train_eval_indices(len(data.y_train), limit=TRAIN_EVAL_MAX)
+    subset = train_eval_indices(len(data.y_train), limit=spec.training.train_eval_samples)
     engine = EnsembleTrainer(
         model=spec.model.name,
         num_classes=num_classes,

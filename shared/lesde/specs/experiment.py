@@ -78,6 +78,14 @@ class TrainingSpec(_Strict):
     )
     seed: int = Field(default=0, ge=0, le=MAX_SEED, description="Seed of initialisation and sampling.")
     eval_every: int = Field(default=100, ge=1, le=1_000_000, description="Validation every this many iterations.")
+    train_eval_samples: int = Field(
+        default=300,
+        ge=1,
+        le=100_000,
+        description="Fixed, evenly spaced training samples on which training loss and accuracy are measured at "
+        "each evaluation (all of them when there are fewer). Each evaluation costs a forward pass of every trial "
+        "over these and the validation set, so this bounds its cost on large training sets.",
+    )
     probe_every: int = Field(default=100, ge=1, le=1_000_000, description="Probe-set logits every this many iterations.")
     probe_per_class: int = Field(default=10, ge=1, le=1_000, description="Probe samples per class (m).")
     features_every: int = Field(
