@@ -74,4 +74,5 @@ class TrainerSettings(BaseSettings):
 
     data_dir: Path = Path(".lesde/data")
     device: str = "auto"
+    cpu_threads: int = Field(default=0, ge=0, le=1_024)  # torch threads on CPU; 0: the CPUs we may use
     chunk_iterations: int = Field(default=500, ge=1, le=1_000_000)

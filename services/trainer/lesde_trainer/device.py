@@ -30,3 +30,17 @@ def configure_cpu_threads(num_threads: int | None = None) -> int:
         num_threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     torch.set_num_threads(max(1, int(num_threads)))
     return torch.get_num_threads()
+
+
+def configure_runtime(device: torch.device, *, cpu_threads: int | None = None) -> None:
+    """Set up torch for one training job on ``device``.
+
+    CPU: pin the intra-op thread count (``configure_cpu_threads``). CUDA: make cuDNN pick
+    deterministic algorithms (its default autotuned and atomics-based convolution backward
+    passes may differ run to run), because a redelivered job must rewrite byte-identical
+    chunks after a resume.
+    """
+    configure_cpu_threads(cpu_threads)
+    if device.type == "cuda":
+        torch.backends.cudnn.deterministic = True
+        torch.backends.cudnn.benchmark = False

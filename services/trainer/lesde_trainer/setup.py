@@ -38,6 +38,7 @@ def build_engine(spec: ExperimentSpec, settings: TrainerSettings) -> TrainingSet
     import torch
 
     from lesde_trainer.datasets import load_dataset
+    from lesde_trainer.device import configure_runtime, resolve_device
     from lesde_trainer.engine import EnsembleTrainer
 
     data = load_dataset(
@@ -49,6 +50,8 @@ def build_engine(spec: ExperimentSpec, settings: TrainerSettings) -> TrainingSet
         seed=spec.dataset.seed,
         root=settings.data_dir,
     )
+    device = resolve_device(None if settings.device == "auto" else settings.device)
+    configure_runtime(device, cpu_threads=settings.cpu_threads or None)
     num_classes = len(data.class_names)
     probe = probe_indices(data.y_train_true, per_class=spec.training.probe_per_class, num_classes=num_classes)
     subset = train_eval_indices(len(data.y_train), limit=spec.training.train_eval_samples)
@@ -62,7 +65,7 @@ def build_engine(spec: ExperimentSpec, settings: TrainerSettings) -> TrainingSet
         seed=spec.training.seed,
         batching=spec.training.batching,
         head=spec.model.head,
-        device=None if settings.device == "auto" else settings.device,
+        device=device,
         x_train=data.x_train,
         y_train=data.y_train,
         y_train_true=data.y_train_true,
