@@ -67,3 +67,16 @@ def test_default_backend_per_dtype():
 def test_unknown_backend_is_refused(geomnist_small):
     with pytest.raises(InvalidTrainingSpec, match="convs"):
         engine(geomnist_small.x_train, geomnist_small.y_train, convs="winograd")
+
+
+def test_a_kernel_rebuilt_on_the_other_backends_parameters_continues_the_run(geomnist_small):
+    from lesde_trainer.engine.lenet_kernel import LeNetKernel
+
+    x, y = geomnist_small.x_train, geomnist_small.y_train
+    straight = engine(x, y, convs="im2col")
+    switched = engine(x, y, convs="direct")
+    straight.train(5), switched.train(5)
+    switched._kernel.materialise()  # a new kernel starts a fresh window of deferred fc1 updates
+    switched._kernel = LeNetKernel(switched._kernel.params, head=None, convs="im2col")
+    switched._images = switched._kernel.prepare_images(torch.as_tensor(x, dtype=torch.float64))
+    np.testing.assert_allclose(switched.train(5).logits, straight.train(5).logits, atol=1e-12, rtol=0)

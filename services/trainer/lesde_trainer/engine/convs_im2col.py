@@ -82,13 +82,16 @@ class Im2colConvs:
     Parameters
     ----------
     params : dict name -> Tensor of shape (R, *module_shape)
-        Reads ``body.conv{1,2}.{weight,bias}`` (contiguous), updated in place through
-        matmul-shaped views.
+        Reads ``body.conv{1,2}.{weight,bias}``, updated in place through matmul-shaped views
+        (entries that are not contiguous, e.g. another backend's channels-last storage, are
+        replaced by contiguous copies first).
     """
 
     name = "im2col"
 
     def __init__(self, params: dict[str, torch.Tensor]):
+        for name in ("body.conv1.weight", "body.conv2.weight"):
+            params[name] = params[name].contiguous()
         r = params["body.conv1.weight"].shape[0]
         self.trials = r
         self.w1 = params["body.conv1.weight"].view(r, 6, -1)  # (R, 6, C*25)
