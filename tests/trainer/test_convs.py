@@ -69,6 +69,13 @@ def test_unknown_backend_is_refused(geomnist_small):
         engine(geomnist_small.x_train, geomnist_small.y_train, convs="winograd")
 
 
+def test_backend_choice_without_the_lenet_kernel_is_refused(geomnist_small):
+    with pytest.raises(InvalidTrainingSpec, match="convs: 'direct' applies to the LeNet kernel only"):
+        engine(geomnist_small.x_train, geomnist_small.y_train, convs="direct", kernel="functional")
+    functional = engine(geomnist_small.x_train, geomnist_small.y_train, convs="auto", kernel="functional")
+    assert functional.backend == "functional"
+
+
 def test_a_kernel_rebuilt_on_the_other_backends_parameters_continues_the_run(geomnist_small):
     from lesde_trainer.engine.lenet_kernel import LeNetKernel
 

@@ -96,6 +96,11 @@ class LeNetKernel:
             layer.keep_transposed()  # their input gradients read W0^T row by row (see ``lazy_linear``)
         self._pending_steps = 0  # steps since the last folding (windows counted from iteration 0)
 
+    @property
+    def name(self) -> str:
+        """``lenet/<convolution backend>``."""
+        return f"lenet/{self.convs.name}"
+
     # ------------------------------------------------------------------ inputs
     def prepare_images(self, x: torch.Tensor) -> torch.Tensor:
         """Training images (N, C, 32, 32) in the layout ``select_images`` gathers from."""

@@ -23,12 +23,12 @@ from ..device import resolve_device
 from ..models import HEADS, MODELS, build_model, initial_parameters
 from .errors import InvalidTrainingSpec
 from .functional_kernel import FunctionalKernel
-from .lenet_kernel import LeNetKernel
+from .lenet_kernel import CONVS, LeNetKernel
 from .sampling import draw_indices
 
 BATCHING = ("single", "per_class")
 KERNELS = ("auto", "lenet", "functional")
-CONV_BACKENDS = ("auto", "direct", "im2col")
+CONV_BACKENDS = ("auto", *CONVS)
 STATE_FORMAT = 1
 _DTYPES = {torch.float32: "float32", torch.float64: "float64"}
 
@@ -141,7 +141,7 @@ class EnsembleTrainer:
             name: torch.as_tensor(np.stack([p[name] for p in per_trial]), dtype=dtype, device=self.device)
             for name in per_trial[0]
         }
-        use_lenet = kernel == "lenet" or (kernel == "auto" and model == "lenet")
+        use_lenet = _uses_lenet_kernel(model, kernel)
         head_matrix = module.head.matrix if module.head is not None else None
         self._kernel = (LeNetKernel(params, head=head_matrix, convs=None if convs == "auto" else convs) if use_lenet
                         else FunctionalKernel(module, params))
@@ -152,8 +152,7 @@ class EnsembleTrainer:
     @property
     def backend(self) -> str:
         """Which training kernel runs: ``lenet/direct``, ``lenet/im2col`` or ``functional``."""
-        convs = getattr(self._kernel, "convs", None)
-        return f"lenet/{convs.name}" if convs is not None else self._kernel.name
+        return self._kernel.name
 
     # ------------------------------------------------------------------ state
     @property
@@ -274,6 +273,11 @@ class EnsembleTrainer:
         return loss.cpu().numpy(), accuracy.cpu().numpy()
 
 
+def _uses_lenet_kernel(model: str, kernel: str) -> bool:
+    """Whether the hand-written LeNet kernel trains (``kernel="auto"`` picks it for lenet)."""
+    return kernel == "lenet" or (kernel == "auto" and model == "lenet")
+
+
 def _validate(*, model, num_classes, in_channels, dtype, trials, trial_offset, lr, seed, batching, head, kernel,
               convs, x_train, y_train, y_train_true):
     def is_int(v):
@@ -303,6 +307,9 @@ def _validate(*, model, num_classes, in_channels, dtype, trials, trial_offset, l
         raise InvalidTrainingSpec(f"kernel: {kernel!r} not allowed for model {model!r}; allowed: {list(KERNELS)}")
     if convs not in CONV_BACKENDS:
         raise InvalidTrainingSpec(f"convs: unknown backend {convs!r}; allowed: {list(CONV_BACKENDS)}")
+    if convs != "auto" and not _uses_lenet_kernel(model, kernel):
+        raise InvalidTrainingSpec(f"convs: {convs!r} applies to the LeNet kernel only; model {model!r} with kernel "
+                                  f"{kernel!r} takes 'auto'")
     shape = np.shape(x_train)
     if len(shape) != 4 or shape[1:] != (in_channels, 32, 32) or shape[0] < 1:
         raise InvalidTrainingSpec(f"x_train: expected shape (N, {in_channels}, 32, 32) with N >= 1, got {shape}")
