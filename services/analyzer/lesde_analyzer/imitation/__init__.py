@@ -1,14 +1,31 @@
-"""LE-ODE imitation of genuine dynamics (Figure 5)."""
+"""LE-ODE imitation of genuine dynamics (Figure 5).
+
+:func:`imitate` / :func:`imitate_from_means` run the exact LE-ODE from the genuine start;
+:func:`imitate_authors` is the authors' (ill-posed) procedure, kept for their figure.
+"""
 
 from .ensemble import EnsembleStats, initial_states, le_ode_ensemble, naive_le_ode_loop
-from .leode import Imitation, imitate, imitate_from_means
+from .exact import exact_moments, exact_runs, naive_exact_loop, phi1
+from .leode import AUTHORS, EXACT, Imitation, default_window, imitate, imitate_authors, imitate_from_means
+from .metrics import nrmse, orthogonal_share, same_order
 
 __all__ = [
     "EnsembleStats",
     "initial_states",
     "le_ode_ensemble",
     "naive_le_ode_loop",
+    "exact_moments",
+    "exact_runs",
+    "naive_exact_loop",
+    "phi1",
     "Imitation",
+    "EXACT",
+    "AUTHORS",
+    "default_window",
     "imitate",
+    "imitate_authors",
     "imitate_from_means",
+    "nrmse",
+    "orthogonal_share",
+    "same_order",
 ]

@@ -1,31 +1,52 @@
 """LE-ODE imitation of genuine class-mean dynamics (Figure 5), any K.
 
-Given genuine logit means ``Xbar`` (T, K, K) and rates ``alpha-hat``, ``beta-hat`` (T,):
+Given genuine class means ``Xbar`` (T, K, p) recorded at times ``t_i`` spaced by ``h``
+iterations, and rates ``alpha-hat``, ``beta-hat`` per iteration at the records:
 
-1. draw ``runs`` initial states per class from ``N(0, (|Xbar^k(0)| / sqrt K)^2 I_K)``;
-2. forward Euler of the L-model, step 1 per record (:func:`le_ode_ensemble`, exact);
-3. rescale by one factor so that one coordinate (class ``k0``, logit ``j0``) of the simulated
-   mean matches the genuine mean over the tail (the last ``tail`` records);
-4. report the fit, ``nrmse = sqrt(mean (sim - genuine)^2) / sqrt(mean genuine^2)`` over all
-   (t, class, logit) with finite genuine values, and whether the order of the K logits of
-   each class at the last finite record agrees with the genuine order. Genuine logits closer
-   than ``order_tolerance * max_j |genuine_j|`` are ties (at collapse the K - 1 non-target
-   logits tie by symmetry) and their order is not compared; every other pair must have the
-   same sign of difference.
+1. **Start from the genuine state.** The mean of the first ``w`` records (``w`` odd) is the
+   state at the window's centre ``t_c``, record ``(w-1)/2``: a window mean estimates the
+   value at its centre to second order (``(lambda (w-1) h)^2 / 24`` relative for a mode
+   growing at ``lambda``), while assigning it to the window's first time would shift the whole run
+   by half a window. The simulation starts at ``t_c`` and is compared with the data from
+   there on.
+2. **Ensemble.** Runs start from ``N(Xbar^k(t_c), SE_k^2 I)``, ``SE_k`` the standard error of
+   that class mean (given, or estimated from the window). The LE-ODE is linear, so the mean
+   over runs is the solution from the mean start and the covariance is the linear image of
+   the initial one: both are computed exactly (:mod:`.exact`), the mean without Monte-Carlo
+   noise. A sampled-run path is kept for checks (``runs=N``).
+3. **Exact step.** On ``[t_i, t_i + h]`` the rates are held constant and the LE-ODE is
+   solved exactly (every mode multiplied by ``exp(lambda h)``), for the L-model
+   (``H_l = d_l d_l^T / |d_l|^2``, logits) or the I-model (``H = I``). The constant is the
+   mean of the rates at records ``i`` and ``i+1`` (the trapezoid rule for the rate's
+   integral over the interval), or on request the rate at record ``i``; the latter is
+   first order and overshoots a falling rate by ``h (lambda_start - lambda_end) / 2`` in
+   each mode's exponent.
+4. **No rescaling.** Reported: ``nrmse`` over ``(t >= t_c, k, j)`` and per class, logit-order
+   agreement per class at the end, and the share of each class's centred end-logit energy
+   orthogonal to ``d_k`` (:mod:`.metrics`), both on a mean over the last ``w`` records.
+
+The authors' procedure (:func:`imitate_authors`) is kept, labelled, for their Figure 5.
 """
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
 
-from .._validation import as_float_array, check_int, check_real
+from .._validation import as_float_array, check_choice, check_int, check_real
 from ..errors import InvalidArgument
 from .ensemble import initial_states, le_ode_ensemble
+from .exact import exact_moments, exact_runs
+from .metrics import _orthogonal_share, nrmse, same_order
 
-__all__ = ["Imitation", "imitate", "imitate_from_means"]
+__all__ = ["Imitation", "imitate", "imitate_authors", "imitate_from_means", "default_window"]
+
+EXACT = "exact LE-ODE from the genuine start (window mean at its centre), no rescaling"
+AUTHORS = (
+    "authors' procedure (Figure 5): runs from N(0, (|Xbar^k(0)|/sqrt K)^2), forward Euler, "
+    "mean rescaled by a signed factor fitted to the data; ill-posed, kept for comparison"
+)
 
 
 @dataclass(frozen=True)
@@ -34,148 +55,425 @@ class Imitation:
 
     Attributes
     ----------
-    mean, std : ndarray of shape (T, K, K)
-        Rescaled simulated mean and std over runs per (time, class, logit).
+    procedure : str
+        What was run (:data:`EXACT` or :data:`AUTHORS`); ``step_kind`` and ``scale`` say it too.
+    model : str
+        The simulated LE-ODE, ``'L'`` or ``'I'``.
+    times : ndarray of shape (T,)
+        Record times (iterations).
+    mean, std : ndarray of shape (T, K, p)
+        Simulated mean and std over runs per (record, class, logit); NaN before ``start``.
+        For the exact procedure with ``runs=None`` the mean is the deterministic solution
+        from the start state and the std the exactly propagated spread.
+    alpha, beta : ndarray of shape (T,)
+        The rates given, per iteration at the records.
+    interval_rate : str
+        How a record interval's constant rate was formed from them: ``'trapezoid'`` (the
+        mean of its two end records), ``'left'`` (its first record) or, for the authors'
+        procedure, ``'euler'`` (the first record, forward Euler).
+    start : int
+        Index of the record where the simulation starts (the start window's centre).
+    t0 : float
+        Its time (iterations).
+    start_window, end_window : int
+        Records averaged into the start state and into the end state of the end metrics.
+    initial_se : ndarray of shape (K,)
+        Per-class std of the initial runs around the start state (the authors' procedure:
+        of their draws around 0).
+    step : float
+        ``h``, iterations between records.
+    step_kind : str
+        ``'exact'`` (matrix exponential per interval) or ``'euler'`` (the authors').
+    runs : int or None
+        Sampled runs; None: the exact ensemble distribution (no sampling).
     scale : float
-        The rescaling factor applied.
+        Factor applied to the simulation: 1 for the exact procedure, the authors' signed
+        fitted factor otherwise.
     nrmse : float
-        Normalised RMSE of ``mean`` against the genuine means.
+        ``sqrt(mean (mean - Xbar)^2) / sqrt(mean Xbar^2)`` over records ``>= start``, all
+        classes and logits with finite ``Xbar``.
+    nrmse_per_class : ndarray of shape (K,)
     order_agrees : ndarray of shape (K,), bool
-        Per class: the ranking of the K logits at the last record matches (ties excepted).
+        Per class: the order of the logits in the end window agrees (genuine ties excepted).
     all_orders_agree : bool
-    runs : int
+    orthogonal_share : ndarray of shape (K,)
+        Per class, the share of the centred genuine end-window logit energy orthogonal to
+        ``d_k`` (NaN unless ``p = K``).
     """
 
+    procedure: str
+    model: str
+    times: np.ndarray
     mean: np.ndarray
     std: np.ndarray
+    alpha: np.ndarray
+    beta: np.ndarray
+    interval_rate: str
+    start: int
+    t0: float
+    start_window: int
+    end_window: int
+    initial_se: np.ndarray
+    step: float
+    step_kind: str
+    runs: int | None
     scale: float
     nrmse: float
+    nrmse_per_class: np.ndarray
     order_agrees: np.ndarray
     all_orders_agree: bool
-    runs: int
+    orthogonal_share: np.ndarray
+
+
+def default_window(T: int) -> int:
+    """The default start/end window: the odd number nearest 1% of ``T`` records, at least 1."""
+    return 2 * (T // 200) + 1
+
+
+# ----------------------------------------------------------------------------- checks
+
+
+def _check_xbar(xbar, model: str) -> np.ndarray:
+    x = as_float_array(xbar, "xbar", ndim=3, finite=False)
+    T, K, p = x.shape
+    if T < 2 or K < 2 or p < 1:
+        raise InvalidArgument("xbar", f"must have shape (T >= 2, K >= 2, p >= 1); got {x.shape}")
+    if model == "L" and p != K:
+        raise InvalidArgument("xbar", f"the L-model needs logits, shape (T, K, K); got {x.shape}")
+    return x
+
+
+def _check_times(times, T: int) -> tuple[np.ndarray, float]:
+    t = as_float_array(times, "times", ndim=1)
+    if t.size != T:
+        raise InvalidArgument("times", f"must have shape ({T},) (one time per record); got {t.shape}")
+    h = (t[-1] - t[0]) / (T - 1)
+    if not h > 0 or np.max(np.abs(np.diff(t) - h)) > 1e-6 * h:
+        raise InvalidArgument("times", "must be increasing and equally spaced (h > 0 iterations between records)")
+    return t, float(h)
+
+
+def _check_rates(alpha_hat, beta_hat, T: int) -> tuple[np.ndarray, np.ndarray]:
+    a = as_float_array(alpha_hat, "alpha_hat", ndim=1)
+    b = as_float_array(beta_hat, "beta_hat", ndim=1)
+    if a.size != T or b.size != T:
+        raise InvalidArgument("alpha_hat", f"alpha_hat and beta_hat must have shape ({T},); got {a.shape}, {b.shape}")
+    return a, b
+
+
+def _check_window(window, T: int, name: str) -> int:
+    if window is None:
+        return default_window(T)
+    w = check_int(window, name, low=1, high=T)
+    if w % 2 == 0:
+        raise InvalidArgument(name, f"must be odd (its mean is assigned to its centre record); got {w}")
+    return w
+
+
+# ----------------------------------------------------------------------------- pieces
+
+
+def _start_state(x: np.ndarray, w: int) -> tuple[np.ndarray, np.ndarray]:
+    """Window mean (K, p) and the per-class standard error of that mean (K,)."""
+    win = x[:w]
+    ok = np.isfinite(win)
+    n = ok.sum(axis=0)
+    if np.any(n == 0):
+        raise InvalidArgument("xbar", f"every class and coordinate needs a finite value in the first {w} records")
+    mean = np.where(ok, win, 0.0).sum(axis=0) / n
+    if w < 3:
+        return mean, np.zeros(x.shape[1])
+    # residuals around a straight line in time, not around the mean: the trend over the
+    # window is the dynamics, not the noise whose size SE must measure
+    s = np.arange(w) - (w - 1) / 2
+    dev = np.where(ok, win - mean, 0.0)
+    s2 = np.maximum((ok * s[:, None, None] ** 2).sum(axis=0), 1e-300)
+    slope = (dev * s[:, None, None]).sum(axis=0) / s2
+    res = np.where(ok, dev - slope * s[:, None, None], 0.0)
+    dof = np.maximum(n.sum(axis=1) - 2 * x.shape[2], 1)
+    var = (res**2).sum(axis=(0, 2)) / dof  # per class, pooled over coordinates
+    return mean, np.sqrt(var / w)
+
+
+def _interval_rates(a: np.ndarray, b: np.ndarray, kind: str) -> tuple[np.ndarray, np.ndarray]:
+    """Per-interval constant rates (T,), entry ``i`` for ``[t_i, t_i + h]`` (the last unused)."""
+    if kind == "left":
+        return a, b
+    return np.append((a[:-1] + a[1:]) / 2, a[-1]), np.append((b[:-1] + b[1:]) / 2, b[-1])
+
+
+def _end_records(x: np.ndarray, start: int, w: int) -> np.ndarray:
+    """Indices of the last ``w`` records at or after ``start`` whose values are all finite."""
+    whole = np.flatnonzero(np.all(np.isfinite(x), axis=(1, 2)))
+    whole = whole[whole >= start]
+    if whole.size == 0:
+        raise InvalidArgument("xbar", f"needs at least one fully finite record at or after the start record {start}")
+    return whole[-w:]
+
+
+def _result(
+    *, procedure, model, t, x, mean, std, a, b, interval_rate, start, w_start, w_end, se, h, kind, runs, scale, tol
+) -> Imitation:
+    T, K, p = x.shape
+    genuine = x.copy()
+    genuine[:start] = np.nan  # records before the start are not simulated, not scored
+    overall, per_class = nrmse(np.nan_to_num(mean), genuine)
+    end = _end_records(x, start, w_end)
+    g_end, s_end = x[end].mean(axis=0), mean[end].mean(axis=0)
+    agrees = np.array([same_order(s_end[k], g_end[k], tolerance=tol) for k in range(K)])
+    share = _orthogonal_share(g_end) if p == K else np.full(K, np.nan)
+    return Imitation(
+        procedure=procedure,
+        model=model,
+        times=t,
+        mean=mean,
+        std=std,
+        alpha=a,
+        beta=b,
+        interval_rate=interval_rate,
+        start=start,
+        t0=float(t[start]),
+        start_window=w_start,
+        end_window=int(end.size),
+        initial_se=se,
+        step=h,
+        step_kind=kind,
+        runs=runs,
+        scale=scale,
+        nrmse=overall,
+        nrmse_per_class=per_class,
+        order_agrees=agrees,
+        all_orders_agree=bool(agrees.all()),
+        orthogonal_share=share,
+    )
+
+
+# ----------------------------------------------------------------------------- public
 
 
 def imitate(
     xbar,
     *,
+    times,
     alpha_hat,
     beta_hat,
-    runs: int = 500,
+    model: str = "L",
+    start_window: int | None = None,
+    initial_se=None,
+    interval_rate: str = "trapezoid",
+    runs: int | None = None,
     seed: int | np.random.Generator | None = 0,
-    coordinate: tuple[int, int] = (0, 0),
-    tail: int | None = None,
-    step: float = 1.0,
     order_tolerance: float = 1e-3,
 ) -> Imitation:
-    """Imitate genuine logit dynamics with the L-model LE-ODE.
+    """Imitate genuine class-mean dynamics with the exact LE-ODE (see module docstring).
 
     Parameters
     ----------
-    xbar : array_like of shape (T, K, K)
-        Genuine class means of the logits (NaN allowed after the first record; ignored
-        by the fit metrics).
+    xbar : array_like of shape (T, K, p)
+        Genuine class means (``p = K`` logits for the L-model). NaN entries are left out
+        of the metrics; the start window needs a finite value per class and coordinate.
+    times : array_like of shape (T,)
+        Record times in iterations, equally spaced by ``h > 0``.
     alpha_hat, beta_hat : array_like of shape (T,)
-        Estimated rates (finite).
-    runs : int
-        Independent runs (default 500).
+        Rates per iteration at the records (finite). Entries before the start record are
+        not used, nor is the last with ``interval_rate='left'``.
+    model : {'L', 'I'}
+        The simulated LE-ODE.
+    start_window : int, optional
+        Odd number of leading records averaged into the start state, assigned to the
+        window's centre (default :func:`default_window`, about 1% of the records). The same
+        length is used for the end window of the order and orthogonal-share metrics.
+    interval_rate : {'trapezoid', 'left'}
+        The constant rate on ``[t_i, t_i + h]``: the mean of the rates at records ``i`` and
+        ``i+1`` (default; second order, it integrates the rate over the interval), or the
+        rate at record ``i``. The left value is first order: for a rate falling from
+        ``lambda_0`` to ``lambda_T`` it overshoots every mode by about
+        ``h (lambda_0 - lambda_T) / 2`` in the exponent, which is visible at ``h = 10``.
+    initial_se : array_like of shape (K,), optional
+        Standard error of each class mean at the start. Default: estimated from the start
+        window (residual spread around a straight line / sqrt(w); 0 for ``w = 1``).
+    runs : int, optional
+        None (default): the exact ensemble distribution. An integer ``>= 2``: draw that many
+        runs and report their sample mean and std (Monte Carlo; for checks).
     seed : int, numpy Generator or None
-    coordinate : (int, int)
-        ``(k0, j0)``: the class and logit matched in the tail by the rescaling.
-    tail : int, optional
-        Records in the tail (default ``max(1, T // 10)``).
-    step : float
-        Euler step per record.
+        For ``runs``.
     order_tolerance : float
-        Relative tie tolerance of the logit-order check.
+        Relative tie tolerance of the logit-order check, in [0, 1].
 
     Returns
     -------
     Imitation
     """
-    x = as_float_array(xbar, "xbar", ndim=3, finite=False)
+    model = check_choice(model, "model", ("L", "I"))
+    x = _check_xbar(xbar, model)
     T, K, p = x.shape
-    if K < 2 or p != K or T < 2:
-        raise InvalidArgument("xbar", f"must have shape (T >= 2, K >= 2, K); got {x.shape}")
+    t, h = _check_times(times, T)
+    a, b = _check_rates(alpha_hat, beta_hat, T)
+    w = _check_window(start_window, T, "start_window")
+    interval_rate = check_choice(interval_rate, "interval_rate", ("trapezoid", "left"))
+    if runs is not None:
+        runs = check_int(runs, "runs", low=2, high=1_000_000)
+    tol = check_real(order_tolerance, "order_tolerance", low=0.0, high=1.0)
+    m0, se = _start_state(x, w)
+    if initial_se is not None:
+        se = as_float_array(initial_se, "initial_se", ndim=1)
+        if se.shape != (K,) or np.any(se < 0):
+            raise InvalidArgument("initial_se", f"must be {K} non-negative numbers (one per class); got {se}")
+    start = (w - 1) // 2
+    ai, bi = _interval_rates(a, b, interval_rate)
+    if runs is None:
+        stats = exact_moments(ai[start:], bi[start:], m0, se=se, step=h, model=model)
+    else:
+        rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+        x0 = m0 + se[:, None] * rng.standard_normal((runs, K, p))
+        stats = exact_runs(ai[start:], bi[start:], x0, step=h, model=model)
+    mean = np.full(x.shape, np.nan)
+    std = np.full(x.shape, np.nan)
+    mean[start:], std[start:] = stats.mean, stats.std
+    return _result(
+        procedure=EXACT, model=model, t=t, x=x, mean=mean, std=std, a=a, b=b, interval_rate=interval_rate,
+        start=start, w_start=w, w_end=w, se=se, h=h, kind="exact", runs=runs, scale=1.0, tol=tol,
+    )  # fmt: skip
+
+
+def imitate_authors(
+    xbar,
+    *,
+    alpha_hat,
+    beta_hat,
+    times=None,
+    runs: int = 500,
+    seed: int | np.random.Generator | None = 0,
+    coordinate: tuple[int, int] = (0, 0),
+    tail: int | None = None,
+    end_window: int | None = None,
+    order_tolerance: float = 1e-3,
+) -> Imitation:
+    """The authors' Figure 5 procedure, labelled as such. Ill-posed: use :func:`imitate`.
+
+    ``runs`` initial states per class are drawn from ``N(0, (|Xbar^k(0)| / sqrt K)^2 I)``,
+    each stepped by forward Euler of the L-model (step ``h`` per record), and the mean over
+    runs is multiplied by one signed factor so that coordinate ``(k0, j0)`` matches the
+    genuine mean over the last ``tail`` records.
+
+    Why it is ill-posed: the LE-ODE is linear, so the mean over runs is the solution from
+    the mean initial state, whose expectation is 0. The simulated mean is therefore pure
+    Monte-Carlo noise of size ``|Xbar(0)| / sqrt(runs K)`` propagated by the dynamics, and
+    the fitted factor divides noise by noise (its sign is a coin flip). Forward Euler with
+    noisy rates also multiplies each mode by ``prod (1 + lambda h)``, which loses about
+    ``exp(-sum (lambda h)^2 / 2)`` against ``exp(sum lambda h)``.
+
+    Parameters
+    ----------
+    xbar : array_like of shape (T, K, K)
+        Genuine logit means; the first record must be finite.
+    alpha_hat, beta_hat : array_like of shape (T,)
+        Rates per iteration at the records.
+    times : array_like of shape (T,), optional
+        Record times in iterations (default: one record per iteration).
+    runs : int
+        Independent runs (default 500, as the authors).
+    seed : int, numpy Generator or None
+    coordinate : (int, int)
+        ``(k0, j0)``: the class and logit matched in the tail by the rescaling.
+    tail : int, optional
+        Records in the tail (default ``max(1, T // 10)``).
+    end_window : int, optional
+        Odd window of the end metrics (default :func:`default_window`).
+    order_tolerance : float
+
+    Returns
+    -------
+    Imitation
+        ``procedure`` says it is the authors'; ``step_kind='euler'``; ``scale`` the factor;
+        metrics from record 0.
+    """
+    x = _check_xbar(xbar, "L")
+    T, K, _ = x.shape
     if not np.all(np.isfinite(x[0])):
         raise InvalidArgument("xbar", "the first record must be finite (it sets the initial scale)")
-    a = as_float_array(alpha_hat, "alpha_hat", ndim=1)
-    b = as_float_array(beta_hat, "beta_hat", ndim=1)
-    if a.size != T or b.size != T:
-        raise InvalidArgument("alpha_hat", f"alpha_hat and beta_hat must have shape ({T},); got {a.shape}, {b.shape}")
+    t, h = (np.arange(T, dtype=np.float64), 1.0) if times is None else _check_times(times, T)
+    a, b = _check_rates(alpha_hat, beta_hat, T)
     runs = check_int(runs, "runs", low=2, high=1_000_000)
     k0, j0 = coordinate
     check_int(k0, "coordinate", low=0, high=K - 1)
     check_int(j0, "coordinate", low=0, high=K - 1)
     tail = max(1, T // 10) if tail is None else check_int(tail, "tail", low=1, high=T)
-    h = check_real(step, "step", low=0.0, low_open=True)
+    w_end = _check_window(end_window, T, "end_window")
     tol = check_real(order_tolerance, "order_tolerance", low=0.0, high=1.0)
 
     scales = np.linalg.norm(x[0], axis=1) / np.sqrt(K)
-    x0 = initial_states(scales, runs=runs, seed=seed)
-    stats = le_ode_ensemble(a, b, x0, step=h)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        target = np.nanmean(x[-tail:, k0, j0])
-        sim = np.mean(stats.mean[-tail:, k0, j0])
+    stats = le_ode_ensemble(a, b, initial_states(scales, runs=runs, seed=seed), step=h)
+    target_records = x[-tail:, k0, j0]
+    target = np.mean(target_records[np.isfinite(target_records)]) if np.isfinite(target_records).any() else np.nan
+    sim = np.mean(stats.mean[-tail:, k0, j0])
     scale = float(target / sim) if np.isfinite(target) and sim != 0 else 1.0
-    mean, std = stats.mean * scale, stats.std * abs(scale)
-    ok = np.isfinite(x)
-    denom = np.sqrt(np.mean(x[ok] ** 2))
-    nrmse = float(np.sqrt(np.mean((mean[ok] - x[ok]) ** 2)) / denom) if denom > 0 else float("nan")
-    last = np.flatnonzero(np.all(np.isfinite(x), axis=(1, 2)))
-    t_end = last[-1] if last.size else T - 1
-    agrees = np.array([_same_order(mean[t_end, k], x[t_end, k], tol) for k in range(K)])
-    return Imitation(
-        mean=mean, std=std, scale=scale, nrmse=nrmse, order_agrees=agrees, all_orders_agree=bool(agrees.all()), runs=runs
-    )
-
-
-def _same_order(sim: np.ndarray, genuine: np.ndarray, tol: float) -> bool:
-    """Every pair of genuine logits that is not a tie has the same sign of difference in ``sim``."""
-    dg = genuine[:, None] - genuine[None, :]
-    ds = sim[:, None] - sim[None, :]
-    strict = np.abs(dg) > tol * np.max(np.abs(genuine))
-    return bool(np.all(np.sign(ds[strict]) == np.sign(dg[strict])))
+    return _result(
+        procedure=AUTHORS, model="L", t=t, x=x, mean=stats.mean * scale, std=stats.std * abs(scale), a=a, b=b,
+        interval_rate="euler", start=0, w_start=1, w_end=w_end, se=scales, h=h, kind="euler", runs=runs,
+        scale=scale, tol=tol,
+    )  # fmt: skip
 
 
 def imitate_from_means(
     xbar,
     *,
+    times,
     model: str = "L",
     window: int = 21,
     polyorder: int = 2,
-    reference_window: int = 1,
-    runs: int = 500,
+    estimator: str | None = None,
+    reference_window: int | None = None,
+    start_window: int | None = None,
+    initial_se=None,
+    runs: int | None = None,
     seed: int | np.random.Generator | None = 0,
-    coordinate: tuple[int, int] = (0, 0),
-    tail: int | None = None,
+    order_tolerance: float = 1e-3,
 ) -> Imitation:
-    """Estimate ``Ahat``, ``Bhat`` with ``model``, differentiate (Savitzky-Golay, ``window``), imitate.
+    """Estimate ``Ahat``, ``Bhat``, differentiate (Savitzky-Golay), then :func:`imitate`.
 
-    Non-finite rate estimates are filled by linear interpolation over time.
+    Non-finite estimates of ``A``, ``B`` are filled by linear interpolation over time
+    before differentiating.
 
     Parameters
     ----------
-    xbar : array_like of shape (T, K, K)
-    model : {'I', 'L'}
-        Estimator of ``Ahat``, ``Bhat`` (the simulation is always the L-model).
+    xbar : array_like of shape (T, K, p)
+    times : array_like of shape (T,)
+        Record times in iterations, equally spaced by ``h``; the derivative is taken with
+        spacing ``h`` so that the rates are per iteration.
+    model : {'L', 'I'}
+        The simulated LE-ODE.
     window, polyorder : int
-        Savitzky-Golay settings (the authors used 21 for Figure 5).
-    reference_window : int
-    runs, seed, coordinate, tail
+        Savitzky-Golay settings, in records (the authors used 21 for Figure 5).
+    estimator : {'L', 'I'}, optional
+        Model of the ``Ahat``, ``Bhat`` estimator (default: ``model``; the paper's Figure 5
+        also simulates the L-model with I-model estimates).
+    reference_window : int, optional
+        Reference records of the estimator (default: the start window). It only shifts
+        ``Ahat``, ``Bhat`` by a constant, which the derivative drops.
+    start_window, initial_se, runs, seed, order_tolerance
         As in :func:`imitate`.
 
     Returns
     -------
     Imitation
     """
-    from ..estimation import estimate_integrals, savgol_rates
+    from ..estimation.integrals import estimate_integrals
+    from ..estimation.rates import savgol_rates
 
-    est = estimate_integrals(xbar, model=model, reference_window=reference_window)
-    rates = savgol_rates(_fill(est.A), _fill(est.B), window=window, polyorder=polyorder)
+    model = check_choice(model, "model", ("L", "I"))
+    estimator = model if estimator is None else check_choice(estimator, "estimator", ("L", "I"))
+    x = _check_xbar(xbar, "L" if "L" in (model, estimator) else "I")
+    T = x.shape[0]
+    _, h = _check_times(times, T)
+    w = _check_window(start_window, T, "start_window")
+    ref = w if reference_window is None else reference_window
+    est = estimate_integrals(x, model=estimator, reference_window=ref)
+    rates = savgol_rates(_fill(est.A), _fill(est.B), window=window, polyorder=polyorder, step=h)
     return imitate(
-        xbar, alpha_hat=rates.alpha, beta_hat=rates.beta, runs=runs, seed=seed, coordinate=coordinate, tail=tail
-    )
+        x, times=times, alpha_hat=rates.alpha, beta_hat=rates.beta, model=model, start_window=w,
+        initial_se=initial_se, runs=runs, seed=seed, order_tolerance=order_tolerance,
+    )  # fmt: skip
 
 
 def _fill(v: np.ndarray) -> np.ndarray:
