@@ -1,9 +1,19 @@
 """Estimators of A, B, alpha, beta and tail indices from class means (any K)."""
 
-from .drift_regression import DriftFit, drift_regression
+from .drift_regression import DriftFit, DriftSeries, drift_regression, drift_regression_series
 from .integrals import IntegralEstimate, estimate_integrals, i_model_integrals, l_model_integrals
 from .rates import RateEstimate, savgol_derivative, savgol_rates
-from .tail import CAVEAT, TailIndex, TailIndices, Verdict, separability_verdict, tail_index, tail_indices
+from .tail import (
+    CAVEAT,
+    GammaIntegral,
+    TailIndex,
+    TailIndices,
+    Verdict,
+    gamma_integral,
+    separability_verdict,
+    tail_index,
+    tail_indices,
+)
 
 __all__ = [
     "IntegralEstimate",
@@ -11,10 +21,14 @@ __all__ = [
     "i_model_integrals",
     "l_model_integrals",
     "DriftFit",
+    "DriftSeries",
     "drift_regression",
+    "drift_regression_series",
     "RateEstimate",
     "savgol_rates",
     "savgol_derivative",
+    "GammaIntegral",
+    "gamma_integral",
     "TailIndex",
     "TailIndices",
     "Verdict",
