@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from lesde_trainer.datasets import InvalidDataSpec, corrupt_labels, load_dataset
+from lesde_trainer.datasets import geomnist
 from lesde_trainer.datasets.geomnist import generate_geomnist_class
 
 
@@ -34,6 +35,156 @@ def test_geomnist_rotation_spans_the_class():
     assert images.shape == (5, 1, 32, 32)
     # 0 and 176 degrees look alike for a rectangle, 88 degrees does not.
     assert np.abs(images[0] - images[-1]).mean() < np.abs(images[0] - images[2]).mean()
+
+
+NOMINAL = {"rectangle": geomnist.RECTANGLE_SIZE, "triangle": geomnist.TRIANGLE_SIZE, "ellipse": geomnist.ELLIPSE_SEMI_AXES}
+
+
+def _mask_moments(coverage):
+    """Area, centre (x, y) and variances (x, y) in px of a (32, 32) coverage mask.
+
+    Coverage sits at pixel centres, which drops each pixel's own spread: Sheppard's
+    correction adds it back (1/12 px^2), so a w-wide box has variance exactly w^2 / 12.
+    """
+    axis = np.arange(32) + 0.5 - 16
+    x, y = np.meshgrid(axis, axis, indexing="xy")
+    area = coverage.sum()
+    cx, cy = (coverage * x).sum() / area, (coverage * y).sum() / area
+    vx = (coverage * (x - cx) ** 2).sum() / area + 1 / 12
+    vy = (coverage * (y - cy) ** 2).sum() / area + 1 / 12
+    return area, cx, cy, vx, vy
+
+
+def _unrotated(shape, dims):
+    return geomnist.rasterise(shape, angles_deg=[0.0], dims=[dims], offsets=[[0.0, 0.0]])[0]
+
+
+def test_geomnist_rectangle_is_8_by_16():
+    mask = _unrotated("rectangle", geomnist.RECTANGLE_SIZE)
+    area, cx, cy, vx, vy = _mask_moments(mask)
+    # Edges at whole pixels: the mask is exactly 8 columns by 16 rows of ones.
+    assert (mask.max(axis=0) > 0).sum() == 8 and (mask.max(axis=1) > 0).sum() == 16
+    assert set(np.unique(mask)) == {0.0, 1.0} and area == 128
+    np.testing.assert_allclose([cx, cy, np.sqrt(12 * vx), np.sqrt(12 * vy)], [0, 0, 8, 16], atol=1e-12)
+
+
+def test_geomnist_triangle_is_isosceles_base_20_height_22_centred_on_its_centroid():
+    mask = _unrotated("triangle", geomnist.TRIANGLE_SIZE)
+    area, cx, cy, vx, vy = _mask_moments(mask)
+    # Isosceles triangle, base b along x, height h: area b h / 2, var_x = b^2/24, var_y = h^2/18.
+    assert abs(area - 220) < 2  # the base (y = 22/3) is off the 1/4 px sampling grid
+    assert abs(np.sqrt(24 * vx) - 20) < 0.1 and abs(np.sqrt(18 * vy) - 22) < 0.1
+    assert abs(cx) < 1e-12 and abs(cy) < 0.1  # centroid at the image centre
+    assert (mask.max(axis=0) > 0).sum() == 20  # base corners at x = -10 and 10, pixel edges
+    assert np.allclose(mask, mask[:, ::-1])  # symmetric about the vertical axis
+    rows = np.flatnonzero(mask.max(axis=1) > 0)
+    assert rows[0] == 1 and rows[-1] == 23  # apex up at y = -44/3, base at y = 22/3 (row 0 is the top)
+
+
+def test_geomnist_ellipse_semi_axes_6_by_12_jittered_by_1px():
+    params = geomnist.sample_parameters("ellipse", 40, seed=5)
+    semi = params.dims
+    assert np.all(np.abs(semi - [6, 12]) <= 1) and semi.std(axis=0).min() > 0.3  # jittered, within +-1
+    assert not np.allclose(semi[:, 0] - 6, semi[:, 1] - 12)  # each semi-axis drawn on its own
+    np.testing.assert_array_equal(params.offsets, 0)
+    masks = geomnist.rasterise("ellipse", angles_deg=np.zeros(40), dims=semi, offsets=params.offsets)
+    for mask, (a, b) in zip(masks, semi):
+        area, cx, cy, vx, vy = _mask_moments(mask)
+        # Ellipse with semi-axes a, b: area pi a b, var_x = a^2/4, var_y = b^2/4.
+        assert abs(area / (np.pi * a * b) - 1) < 0.02
+        assert abs(2 * np.sqrt(vx) - a) < 0.1 and abs(2 * np.sqrt(vy) - b) < 0.1
+
+
+@pytest.mark.parametrize("shape", ["rectangle", "triangle"])
+def test_geomnist_rectangle_and_triangle_shift_by_1px(shape):
+    params = geomnist.sample_parameters(shape, 40, seed=5)
+    np.testing.assert_array_equal(params.dims, np.broadcast_to(NOMINAL[shape], (40, 2)))
+    assert np.all(np.abs(params.offsets) <= 1) and params.offsets.std(axis=0).min() > 0.3
+    masks = geomnist.rasterise(shape, angles_deg=np.zeros(40), dims=params.dims, offsets=params.offsets)
+    centred = _mask_moments(_unrotated(shape, NOMINAL[shape]))
+    for mask, (dx, dy) in zip(masks, params.offsets):
+        _, cx, cy, _, _ = _mask_moments(mask)
+        # Sampled at 1/4 px, a shifted shape's centre moves by the shift up to edge
+        # quantisation (well under the 1 px jitter).
+        assert abs(cx - centred[1] - dx) < 0.2 and abs(cy - centred[2] - dy) < 0.2
+
+
+def test_geomnist_parameters_angles_linear_and_blur_range():
+    for shape in geomnist.CLASS_NAMES:
+        params = geomnist.sample_parameters(shape, 23, seed=1)
+        np.testing.assert_allclose(params.angles_deg, 176 * np.arange(23) / 22)
+        assert np.all((0.9 <= params.sigmas) & (params.sigmas <= 1.1)) and params.sigmas.std() > 0.03
+    assert geomnist.sample_parameters("triangle", 1, seed=1).angles_deg.tolist() == [0.0]
+
+
+def test_geomnist_rotation_by_90_degrees_transposes_the_mask():
+    # Rotating by 90 degrees about the centre maps pixel (row, col) to a transposed,
+    # flipped pixel exactly (the sampling grid is symmetric about the centre).
+    for shape in geomnist.CLASS_NAMES:
+        dims = [NOMINAL[shape]]
+        upright, turned = geomnist.rasterise(shape, angles_deg=[0.0, 90.0], dims=dims * 2, offsets=[[0, 0]] * 2)
+        # p = R(90) q sends the shape's (u, v) to (x, y) = (-v, u): clockwise on screen.
+        np.testing.assert_allclose(turned, upright.T[:, ::-1], atol=1e-12)
+
+
+def _scipy_blur(image, sigma):
+    from scipy.ndimage import gaussian_filter
+
+    return gaussian_filter(image, sigma, mode="constant", truncate=4.0)
+
+
+def test_geomnist_blur_matches_scipy_gaussian_filter():
+    rng = np.random.default_rng(0)
+    images, sigmas = rng.random((3, 32, 32)), np.array([0.9, 1.0, 1.1])
+    expected = [_scipy_blur(image, sigma) for image, sigma in zip(images, sigmas)]
+    np.testing.assert_allclose(geomnist.gaussian_blur(images, sigmas=sigmas), expected, atol=1e-14)
+
+
+def test_geomnist_images_are_the_blurred_masks_and_deterministic():
+    images = generate_geomnist_class("triangle", 7, seed=3)
+    np.testing.assert_array_equal(images, generate_geomnist_class("triangle", 7, seed=3))
+    assert not np.array_equal(images, generate_geomnist_class("triangle", 7, seed=4))
+    assert images.shape == (7, 1, 32, 32) and images.dtype == np.float32
+    p = geomnist.sample_parameters("triangle", 7, seed=3)
+    masks = geomnist.rasterise("triangle", angles_deg=p.angles_deg, dims=p.dims, offsets=p.offsets)
+    expected = np.stack([_scipy_blur(mask, sigma) for mask, sigma in zip(masks, p.sigmas)])
+    np.testing.assert_allclose(images[:, 0], expected, atol=1e-6)  # float32 output
+
+
+def test_geomnist_classes_are_distinguishable():
+    n = 30
+    images = np.concatenate([generate_geomnist_class(c, n, seed=0) for c in geomnist.CLASS_NAMES]).reshape(3 * n, -1)
+    labels = np.repeat(np.arange(3), n)
+    # Leave-one-out nearest neighbour: every image is closer to some image of its own
+    # class (a neighbouring angle) than to any image of another class.
+    distances = ((images[:, None].astype(np.float64) - images[None]) ** 2).sum(axis=-1)
+    np.fill_diagonal(distances, np.inf)
+    assert np.array_equal(labels[distances.argmin(axis=1)], labels)
+    # Mean images differ by several standard errors for the rectangle against the others;
+    # triangle and ellipse (similar area and reach) differ less, but measurably.
+    means = np.stack([images[labels == k].mean(axis=0) for k in range(3)])
+    assert np.linalg.norm(means[1] - means[0]) > 3 and np.linalg.norm(means[1] - means[2]) > 3
+    assert np.linalg.norm(means[0] - means[2]) > 0.5
+
+
+def test_geomnist_version_is_recorded_on_the_dataset():
+    data = load_dataset("geomnist", classes=["triangle", "ellipse"], train_per_class=3, val_per_class=2, seed=0)
+    assert data.generator_version == geomnist.GENERATOR_VERSION == "authors-2021.1"
+    digits = load_dataset("digits", classes=["1", "2"], train_per_class=3, val_per_class=2, seed=0)
+    assert digits.generator_version is None
+
+
+@pytest.mark.parametrize("call, field", [
+    (lambda: generate_geomnist_class("hexagon", 3, seed=0), "shape"),
+    (lambda: generate_geomnist_class("triangle", 0, seed=0), "count"),
+    (lambda: generate_geomnist_class("triangle", 3, seed=-1), "seed"),
+    (lambda: geomnist.rasterise("ellipse", angles_deg=[0.0], dims=[[6.0, 12.0]] * 2, offsets=[[0, 0]]), "dims"),
+    (lambda: geomnist.rasterise("ellipse", angles_deg=[0.0], dims=[[0.0, 12.0]], offsets=[[0, 0]]), "dims"),
+    (lambda: geomnist.gaussian_blur(np.zeros((2, 32, 32)), sigmas=[1.0, 0.0]), "sigmas"),
+])
+def test_geomnist_bad_arguments_name_the_field(call, field):
+    with pytest.raises(InvalidDataSpec, match=field):
+        call()
 
 
 @pytest.mark.parametrize("p", [0.0, 0.1, 0.5, 2 / 3, 0.8])

@@ -90,6 +90,16 @@ def test_job_streams_every_iteration_and_the_records(local_store, sent):
     assert feature_chunks[0]["probe_label"].tolist() == [0, 0, 1, 1, 2, 2]
 
 
+def test_job_records_the_dataset_generator_version(local_store, sent):
+    from lesde_trainer.datasets.geomnist import GENERATOR_VERSION
+
+    body = {**TINY, "training": {**TINY["training"], "iterations": 3, "trials": 1}}
+    job_id = _submit(local_store, body)
+    run_training_job(local_store, job_id, settings=TrainerSettings(chunk_iterations=20))
+    manifest = local_store.get_json(keys.manifest_key(job_id))
+    assert manifest["dataset"] == {"name": "geomnist", "generator_version": GENERATOR_VERSION}
+
+
 def test_interrupted_job_resumes_with_identical_chunks(local_store, tmp_path, sent, monkeypatch):
     reference_store = LocalStore(tmp_path / "reference")
     reference = _submit(reference_store)
@@ -110,6 +120,7 @@ def test_interrupted_job_resumes_with_identical_chunks(local_store, tmp_path, se
     run_training_job(local_store, job_id, settings=TrainerSettings(chunk_iterations=20))  # the redelivery
 
     assert JobRepository(local_store, "experiment").get(job_id).attempts == 2
+    assert local_store.get_json(keys.manifest_key(job_id))["dataset"]["generator_version"] is not None
     for stream in keys.STREAMS:
         ours = {e["key"].rsplit("/", 1)[-1]: e["checksum"] for e in local_store.get_json(keys.manifest_key(job_id))["chunks"][stream]}
         theirs = {e["key"].rsplit("/", 1)[-1]: e["checksum"] for e in reference_store.get_json(keys.manifest_key(reference))["chunks"][stream]}

@@ -98,6 +98,8 @@ def _train(store: ObjectStore, repo: JobRepository, job_id: str, spec: Experimen
     writer = ChunkWriter(store, job_id)
     start = _restore(store, job_id, engine)
     writer.load_manifest(start)
+    # Provenance: the same spec on another generator version trains on other images.
+    writer.manifest.dataset = {"name": spec.dataset.name, "generator_version": data.generator_version}
     trials = spec.training.trials
     for first, last in schedule.chunk_ranges(start):
         began = time.perf_counter()

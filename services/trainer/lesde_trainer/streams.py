@@ -22,12 +22,17 @@ MANIFEST_VERSION = 1
 
 @dataclass
 class Manifest:
-    """``chunks[stream]``: list of ``{"key", "first", "last", "records", "checksum", "size"}`` in order."""
+    """``chunks[stream]``: list of ``{"key", "first", "last", "records", "checksum", "size"}`` in order.
+
+    ``dataset``: provenance of the arrays trained on, ``{"name", "generator_version"}``
+    (the version is None for datasets read from files).
+    """
 
     job_id: str
     chunks: dict[str, list[dict]] = field(default_factory=lambda: {stream: [] for stream in keys.STREAMS})
     iterations_done: int = 0
     complete: bool = False
+    dataset: dict = field(default_factory=dict)
 
     def to_json(self) -> dict:
         return {
@@ -35,6 +40,7 @@ class Manifest:
             "job_id": self.job_id,
             "iterations_done": self.iterations_done,
             "complete": self.complete,
+            "dataset": self.dataset,
             "chunks": self.chunks,
         }
 
@@ -46,6 +52,7 @@ class Manifest:
             chunks=chunks,
             iterations_done=int(value.get("iterations_done", 0)),
             complete=bool(value.get("complete", False)),
+            dataset=dict(value.get("dataset", {})),
         )
 
     def truncate(self, iterations_done: int) -> None:

@@ -28,6 +28,9 @@ class Dataset:
         Clean validation labels.
     class_names : tuple of str, length K
         Label ``k`` is ``class_names[k]``; the order is the caller's.
+    generator_version : str or None
+        Version of the code that generated the images (GEOMNIST), recorded with the
+        experiment; None for datasets read from files.
     """
 
     x_train: np.ndarray
@@ -37,6 +40,7 @@ class Dataset:
     x_val: np.ndarray
     y_val: np.ndarray
     class_names: tuple[str, ...]
+    generator_version: str | None = None
 
     @property
     def num_classes(self) -> int:

@@ -54,7 +54,8 @@ def load_dataset(
     -------
     Dataset
         ``x_train`` (N_train, C, 32, 32) float32, ``y_train``/``y_train_true``/``corrupted``
-        (N_train,), ``x_val`` (N_val, C, 32, 32), ``y_val`` (N_val,), ``class_names``.
+        (N_train,), ``x_val`` (N_val, C, 32, 32), ``y_val`` (N_val,), ``class_names``,
+        ``generator_version`` (GEOMNIST's ``GENERATOR_VERSION``, else None).
         Samples are grouped class after class.
 
     Raises
@@ -100,6 +101,7 @@ def load_dataset(
         x_val=np.ascontiguousarray(x_val, dtype=np.float32),
         y_val=y_val,
         class_names=tuple(classes),
+        generator_version=geomnist.GENERATOR_VERSION if name == "geomnist" else None,
     )
 
 
