@@ -56,9 +56,15 @@ def format_summary(summary: dict) -> str:
             lines.append(f"  {name:<{width}}" + "".join(f"{value:>{width + 4}.4f}" for value in row))
     verdict = summary.get("verdict")
     if isinstance(verdict, dict) and "label" in verdict:
-        r_gamma = verdict.get("r_gamma")
+        r_gamma, se = verdict.get("r_gamma"), verdict.get("se")
         r_text = f"{r_gamma:.3f}" if isinstance(r_gamma, (int, float)) else "n/a"
-        lines.append(f"Theorem 3.1 verdict from the tail indices: {verdict['label']} (r_gamma = {r_text})")
+        if isinstance(se, (int, float)):
+            r_text += f" +- {se:.3f}"
+        lines.append(f"Theorem 3.1 verdict from the tail index of Gamma: {verdict['label']} (r_Gamma = {r_text})")
+    for model, fit in sorted((summary.get("imitation") or {}).items()):
+        if isinstance(fit, dict) and isinstance(fit.get("nrmse"), (int, float)):
+            label = "the authors' procedure, not a fit" if fit.get("procedure") == "authors" else "from the genuine start"
+            lines.append(f"LE-ODE imitation, {model}-model ({label}): nrmse {fit['nrmse']:.3f}")
     return "\n".join(lines) if lines else json.dumps(summary, indent=2)
 
 

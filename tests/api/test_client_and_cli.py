@@ -91,4 +91,4 @@ def test_progress_line_shows_bar_rate_and_eta():
 
 def test_summary_lines_tolerate_missing_numbers():
     text = cli.format_summary({"verdict": {"label": "inconclusive", "r_gamma": None}, "classes": ["a", "b"]})
-    assert "inconclusive (r_gamma = n/a)" in text
+    assert "inconclusive (r_Gamma = n/a)" in text

@@ -78,3 +78,43 @@ def test_figure_variant_renders_at_the_asked_size(local_store):
     png = local_store.get_bytes(run_figure_key(job_id, "default", "AB", variant="w6-h3-d50"))
     assert_valid_png(png, min_size=100)
 
+
+
+def test_probe_and_sampled_streams_give_the_same_rates_per_iteration(local_store):
+    """One time unit: probe records every 50 iterations give the rates of the per-iteration stream."""
+    job_id = write_synthetic_experiment(local_store, trials=20, iterations=4000, chunk=2000, probe_every=50, probe_per_class=10, eval_every=1000)
+    rates = {}
+    for source in ("sampled", "probe"):
+        options = AnalysisOptions(source=source)
+        run_experiment_analysis(local_store, job_id, options.model_dump(mode="json"))
+        estimates = local_store.get_json(run_summary_key(job_id, options_key(options)))["estimates"]
+        assert estimates["unit"] == "per iteration"
+        assert estimates["record_spacing"] == (1.0 if source == "sampled" else 50.0)
+        rates[source] = {m: (estimates["models"][m]["alpha_tail_mean"], estimates["models"][m]["beta_tail_mean"]) for m in ("I", "L")}
+        rates[source]["drift"] = (estimates["drift_regression"]["alpha"], estimates["drift_regression"]["beta"])
+    for key in ("I", "L", "drift"):
+        for sampled, probe in zip(rates["sampled"][key], rates["probe"][key]):
+            assert abs(probe - sampled) <= 0.05 * abs(sampled), (key, sampled, probe)
+    # the synthetic run's true rates over its last 1000 iterations (alpha ~ 0.0035, beta ~ -0.0007)
+    alpha, beta = rates["sampled"]["L"]
+    assert 0.0030 < alpha < 0.0040 and -0.0008 < beta < -0.0006
+
+
+def test_notes_say_how_each_number_was_made_and_the_authors_imitation_is_labelled(local_store):
+    job_id = write_synthetic_experiment(local_store, trials=10, iterations=2000, chunk=1000, probe_every=100, eval_every=500)
+    run_experiment_analysis(local_store, job_id)
+    summary = local_store.get_json(run_summary_key(job_id, "default"))
+    notes = summary["notes"]
+    for key in ("unit", "rates", "tail_indices", "verdict", "drift_regression", "separability", "imitation"):
+        assert key in notes, key
+    assert "per iteration" in notes["unit"] and "t0" in notes["imitation"] and "no rescaling" in notes["imitation"]
+    fit = summary["imitation"]["L"]
+    assert fit["procedure"] == "exact" and fit["scale"] == 1.0 and fit["step_kind"] == "exact"
+    assert fit["t0"] > 0 and len(fit["orthogonal_share"]) == 3 and len(fit["nrmse_per_class"]) == 3
+    assert summary["verdict"]["reason"] and summary["tail_indices"]["gamma_definition"].startswith("Gamma = min(")
+
+    options = AnalysisOptions(imitation="authors")
+    run_experiment_analysis(local_store, job_id, options.model_dump(mode="json"))
+    authors = local_store.get_json(run_summary_key(job_id, options_key(options)))
+    assert authors["imitation"]["L"]["procedure"] == "authors"
+    assert "AUTHORS' PROCEDURE" in authors["notes"]["imitation"]

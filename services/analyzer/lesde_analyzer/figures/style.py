@@ -13,13 +13,14 @@ safe, no pyplot, no global backend switch) under :data:`STYLE`.
 from __future__ import annotations
 
 import io
+import textwrap
 from typing import Any
 
 from matplotlib import rc_context
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-__all__ = ["STYLE", "CLASS_COLORS", "class_color", "new_figure", "to_png", "finish_axes"]
+__all__ = ["STYLE", "CLASS_COLORS", "class_color", "new_figure", "to_png", "finish_axes", "add_caption"]
 
 #: rcParams applied while a figure is built and saved
 STYLE: dict[str, Any] = {
@@ -71,6 +72,18 @@ def finish_axes(ax, *, xlabel: str, ylabel: str, title: str | None = None, legen
         ax.set_title(title)
     if legend and ax.get_legend_handles_labels()[0]:
         ax.legend(loc="best")
+
+
+def add_caption(fig, text: str) -> None:
+    """One small grey line under the axes saying where the figure's numbers come from.
+
+    A reader of a saved PNG has no JSON beside it, so the stream, model and windows a
+    figure was computed with are written on the figure itself.
+    """
+    # about 15 characters of 8-pt text per inch: wrap so that no word runs off the edge
+    width = max(30, int(fig.get_figwidth() * 15))
+    with rc_context(STYLE):
+        fig.supxlabel(textwrap.fill(text, width), fontsize=8, color="#555555")
 
 
 def to_png(fig) -> bytes:

@@ -13,9 +13,18 @@ import warnings
 import numpy as np
 
 from lesde.specs.analysis import AnalysisOptions
-from lesde_analyzer.estimation import RateEstimate, drift_regression, estimate_integrals, savgol_rates, tail_indices
-from lesde_analyzer.geometry import etf_distance, nc_metrics, pairwise_separable
-from lesde_analyzer.imitation import imitate
+from lesde_analyzer.errors import InvalidArgument
+from lesde_analyzer.estimation import (
+    RateEstimate,
+    drift_regression,
+    drift_regression_series,
+    estimate_integrals,
+    gamma_integral,
+    savgol_rates,
+    tail_indices,
+)
+from lesde_analyzer.geometry import etf_distance, nc_metrics, separability_series
+from lesde_analyzer.imitation import default_window, imitate, imitate_authors
 from lesde_analyzer.pipeline.class_means import moving_average, weighted_window_mean
 from lesde_analyzer.pipeline.streams import ProbeData, SampledData
 
@@ -50,124 +59,282 @@ def _stats(values: np.ndarray) -> dict[str, float | None]:
         return {"mean": finite_or_none(np.nanmean(values)), "std": finite_or_none(np.nanstd(values))}
 
 
-def _tail_json(tail) -> dict:  # noqa: ANN001
-    def one(index) -> dict:  # noqa: ANN001
-        return {
-            "r": finite_or_none(index.r),
-            "slope": finite_or_none(index.slope),
-            "r_slope": finite_or_none(index.r_slope),
-            "flipped": index.flipped,
-            "window": [finite_or_none(v) for v in index.window],
-            "n_points": index.n_points,
-        }
+def _index_json(index) -> dict:  # noqa: ANN001
+    return {
+        "r_slope": finite_or_none(index.r_slope),
+        "r_slope_se": finite_or_none(index.r_slope_se),
+        "r_plain_slope": finite_or_none(index.r_plain_slope),
+        "r_hat": finite_or_none(index.r_hat),
+        "rate_mean": finite_or_none(index.rate_mean),
+        "rate_mean_se": finite_or_none(index.rate_mean_se),
+        "limit": finite_or_none(index.limit),
+        "at_bound": index.at_bound,
+        "window": [finite_or_none(v) for v in index.window],
+        "r_hat_window": [finite_or_none(v) for v in index.r_hat_window],
+        "records": index.n_records,
+    }
 
+
+def _tail_json(tail) -> dict:  # noqa: ANN001
+    if isinstance(tail, str):  # too few records for any fit: every index unknown, and why
+        unknown = dict.fromkeys(("r_slope", "r_slope_se", "r_plain_slope", "r_hat", "rate_mean", "rate_mean_se", "limit"))
+        unknown |= {"at_bound": False, "window": [None, None], "r_hat_window": [None, None], "records": 0}
+        return {
+            "A": unknown, "B": unknown, "Gamma": unknown, "gamma_definition": "not computed", "r_min_alpha_beta": None,
+            "verdict": {"label": "inconclusive", "separable": None, "r_gamma": None, "se": None, "band": None,
+                        "tolerance": None, "reason": f"too few records for a tail-index fit: {tail}"},
+        }  # fmt: skip
     verdict = tail.verdict
     return {
-        "A": one(tail.A),
-        "B": one(tail.B),
-        "Gamma": one(tail.Gamma),
-        "r_min_alpha_beta": finite_or_none(np.nanmin([tail.A.r, tail.B.r])) if np.isfinite([tail.A.r, tail.B.r]).any() else None,
+        "A": _index_json(tail.A),
+        "B": _index_json(tail.B),
+        "Gamma": _index_json(tail.Gamma),
+        "gamma_definition": tail.gamma_definition,
+        "r_min_alpha_beta": finite_or_none(tail.r_min_alpha_beta),
         "verdict": {
-            "separable": verdict.separable,
             "label": verdict.label,
+            "separable": verdict.separable,
             "r_gamma": finite_or_none(verdict.r_gamma),
+            "se": finite_or_none(verdict.se),
+            "band": finite_or_none(verdict.band),
             "tolerance": verdict.tolerance,
+            "reason": verdict.reason,
         },
     }
 
 
-def analysis_xbar(sampled: SampledData, probe: ProbeData | None, options: AnalysisOptions) -> tuple[np.ndarray, np.ndarray, str]:
-    """The Xbar(t) the estimators run on, its times and its source name."""
+def record_spacing(t: np.ndarray) -> float:
+    """The spacing ``h`` (iterations) of equally spaced record times ``t`` of shape (T,)."""
+    if t.size < 2:
+        return 1.0
+    steps = np.diff(t)
+    if not np.allclose(steps, steps[0]):
+        raise ValueError(f"records are not equally spaced in time (spacings {np.unique(steps)[:5]})")
+    return float(steps[0])
+
+
+def uniform_records(t: np.ndarray, *arrays: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Drop a last record that breaks equal spacing (the probe record at the final iteration).
+
+    The probe stream is recorded every ``probe_every`` iterations and once more at the end
+    of training; when the run length is not a multiple of ``probe_every`` that last record
+    is closer, and the Savitzky-Golay derivative and the exact LE-ODE step need one spacing.
+    """
+    if t.size >= 3 and not np.isclose(t[-1] - t[-2], t[1] - t[0]):
+        return (t[:-1], *(a[:-1] for a in arrays))
+    return (t, *arrays)
+
+
+def odd_records(iterations: float, h: float, *, minimum: int = 1) -> int:
+    """The odd number of records nearest to ``iterations / h``, at least ``minimum``."""
+    n = max(int(minimum), int(round(iterations / h)))
+    return n if n % 2 else n + 1
+
+
+def analysis_xbar(sampled: SampledData, probe: ProbeData | None, options: AnalysisOptions) -> tuple[np.ndarray, np.ndarray, str, np.ndarray | None]:
+    """The Xbar(t) the estimators run on: times (T,) in iterations, means (T, K, p), source, per-record SE.
+
+    The last item is the standard error of each class mean per record, shape (T, K) (RMS over
+    coordinates), when the stream lets us compute it (the probe set: spread over trials and
+    samples); None for the sampled stream, where the imitation estimates it from its window.
+    """
     if options.source == "probe" and probe is not None:
-        return probe.t.astype(np.float64), probe.grouped.mean(axis=(1, 3)), "probe"
+        g = probe.grouped  # (S, R, K, m, p)
+        n = g.shape[1] * g.shape[3]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            se = np.sqrt(np.mean(g.var(axis=(1, 3), ddof=1), axis=-1) / n) if n > 1 else np.zeros(g.shape[:3:2])
+        t, xbar, se = uniform_records(probe.t.astype(np.float64), g.mean(axis=(1, 3)), se)
+        return t, xbar, "probe", se
     xbar = sampled.xbar
     if options.smoothing > 1:
         xbar = moving_average(xbar, sampled.counts, window=options.smoothing)
     # A class no trial trained on at t has no mean there (NaN); with few trials that is
     # common, also at t0 (the estimators' reference), so fill from neighbouring iterations.
-    return sampled.t.astype(np.float64), fill_over_time(xbar), "sampled"
+    return sampled.t.astype(np.float64), fill_over_time(xbar), "sampled", None
 
 
-def _rates(A: np.ndarray, B: np.ndarray, *, window: int, polyorder: int):  # noqa: ANN202
-    """Savitzky-Golay rates; all-NaN rates where an integral has no finite value at all."""
+def _rates(A: np.ndarray, B: np.ndarray, *, window: int, polyorder: int, step: float):  # noqa: ANN202
+    """Savitzky-Golay rates per iteration; all-NaN rates where an integral has no finite value at all."""
     if not (np.isfinite(A).all() and np.isfinite(B).all()):
         nan = np.full(A.shape, np.nan)
         w = min(window, A.size if A.size % 2 else A.size - 1)
         return RateEstimate(alpha=nan, beta=nan, window=w, polyorder=polyorder)
-    return savgol_rates(A, B, window=window, polyorder=polyorder)
+    return savgol_rates(A, B, window=window, polyorder=polyorder, step=step)
 
 
-def estimates(t: np.ndarray, xbar: np.ndarray, options: AnalysisOptions) -> tuple[dict, dict]:
-    """Ahat, Bhat (I, L, drift regression), alpha-hat, beta-hat, tail indices, verdict, imitation."""
+def _tail_mask(t: np.ndarray, span: float) -> np.ndarray:
+    """Records in the last ``span`` iterations (at least one)."""
+    mask = t >= t[-1] - span
+    mask[-1] = True
+    return mask
+
+
+def estimates(t: np.ndarray, xbar: np.ndarray, options: AnalysisOptions, *, record_se: np.ndarray | None = None) -> tuple[dict, dict]:
+    """Ahat, Bhat (I, L), alpha-hat, beta-hat, tail indices, verdict, drift regression, imitation.
+
+    Parameters
+    ----------
+    t : ndarray of shape (T,)
+        Record times in iterations, equally spaced by ``h``.
+    xbar : ndarray of shape (T, K, K)
+        Class-mean logits.
+    record_se : ndarray of shape (T, K), optional
+        Standard error of each class mean per record (for the imitation's start ensemble).
+
+    Every rate is per iteration and every window is given (and reported) in iterations,
+    whatever the spacing of the records (section 4 of the science issue).
+    """
     T, K, _ = xbar.shape
+    h = record_spacing(t)
     filled = fill_over_time(xbar)
     ref = min(options.reference_window, T)
+    polyorder = options.savgol_polyorder
+    sg = min(odd_records(options.savgol_window, h, minimum=polyorder + 2), T if T % 2 else T - 1)
+    late = _tail_mask(t, options.tail_window)
     series: dict[str, np.ndarray] = {"xbar": xbar}
-    summary: dict = {"records": T, "reference_window": ref, "models": {}}
+    summary: dict = {
+        "records": T,
+        "record_spacing": h,
+        "unit": "per iteration",
+        "reference_window": ref,
+        "savgol_window": {"iterations": sg * h, "records": sg},
+        "models": {},
+    }
     integrals = {}
     for model in ("I", "L"):
         est = estimate_integrals(xbar, model=model, reference_window=ref)
         A, B = fill_over_time(est.A), fill_over_time(est.B)
         integrals[model] = (A, B)
-        rates = _rates(A, B, window=options.savgol_window, polyorder=options.savgol_polyorder)
-        tail = tail_indices(A, B, times=t, last=min(options.tail_window, T), tolerance=options.verdict_tolerance)
-        series |= {f"A_{model}": A, f"B_{model}": B, f"alpha_{model}": rates.alpha, f"beta_{model}": rates.beta}
-        edge = slice(max(0, T - min(options.tail_window, T)), None)
-        summary["models"][model] = {
-            "A_end": finite_or_none(A[-1]),
-            "B_end": finite_or_none(B[-1]),
-            "savgol_window": rates.window,
-            "savgol_polyorder": rates.polyorder,
-            "alpha_tail_mean": finite_or_none(np.mean(rates.alpha[edge])),
-            "beta_tail_mean": finite_or_none(np.mean(rates.beta[edge])),
-            "gamma_tail_mean": finite_or_none(np.mean(rates.alpha[edge] - rates.beta[edge])),
-            "tail_indices": _tail_json(tail),
-        }
+        rates = _rates(A, B, window=sg, polyorder=polyorder, step=h)
+        tail = _tail_indices(A, B, t, model=model, K=K, options=options)
+        gamma = gamma_integral(A, B, model=model, K=K).values
+        series |= {f"A_{model}": A, f"B_{model}": B, f"Gamma_{model}": gamma, f"alpha_{model}": rates.alpha, f"beta_{model}": rates.beta}
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            summary["models"][model] = {
+                "A_end": finite_or_none(A[-1]),
+                "B_end": finite_or_none(B[-1]),
+                "Gamma_end": finite_or_none(gamma[-1]),
+                "savgol_window": rates.window * h,
+                "savgol_polyorder": rates.polyorder,
+                "alpha_tail_mean": finite_or_none(np.mean(rates.alpha[late])),
+                "beta_tail_mean": finite_or_none(np.mean(rates.beta[late])),
+                "gamma_tail_mean": finite_or_none(np.mean(rates.alpha[late] - rates.beta[late])),
+                "tail_span": options.tail_window,
+                "tail_indices": _tail_json(tail),
+            }
     chosen = summary["models"][options.estimator]
     summary["estimator"] = options.estimator
     summary["tail_indices"] = chosen["tail_indices"]
     summary["verdict"] = chosen["tail_indices"]["verdict"]
-
-    drift_window = min(options.drift_window, T - 1 if (T - 1) % 2 == 1 else T - 2)
-    if drift_window >= 1 and np.isfinite(filled).all():
-        drift = drift_regression(filled, model=options.estimator, window=drift_window)
-        series |= {"drift_alpha": drift.alpha, "drift_beta": drift.beta, "drift_alpha_se": drift.alpha_se, "drift_beta_se": drift.beta_se}
-        edge = slice(max(0, T - min(options.tail_window, T)), None)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            summary["drift_regression"] = {
-                "model": options.estimator,
-                "window": drift.window,
-                "alpha_tail_median": finite_or_none(np.nanmedian(drift.alpha[edge])),
-                "beta_tail_median": finite_or_none(np.nanmedian(drift.beta[edge])),
-                "note": "alpha, beta regressed directly from increments of Xbar (ours, not in the paper)",
-            }
-
-    summary["imitation"] = {}
-    if np.isfinite(filled[0]).all():
-        for model in ("I", "L"):
-            A, B = integrals[model]
-            rates = _rates(A, B, window=options.imitation_window, polyorder=options.savgol_polyorder)
-            if not (np.isfinite(rates.alpha).all() and np.isfinite(rates.beta).all()):
-                summary["imitation"][model] = {"skipped": "no finite alpha-hat, beta-hat (degenerate class means)"}
-                continue
-            sim = imitate(
-                filled, alpha_hat=rates.alpha, beta_hat=rates.beta, runs=options.imitation_runs, seed=options.seed
-            )
-            series |= {f"leode_mean_{model}": sim.mean, f"leode_std_{model}": sim.std}
-            summary["imitation"][model] = {
-                "nrmse": finite_or_none(sim.nrmse),
-                "scale": finite_or_none(sim.scale),
-                "order_agrees": sim.order_agrees.tolist(),
-                "all_orders_agree": sim.all_orders_agree,
-                "runs": sim.runs,
-                "savgol_window": rates.window,
-            }
+    summary["drift_regression"], drift_series = _drift(t, filled, options)
+    series |= drift_series
+    summary["imitation"], imitation_series = _imitations(t, filled, integrals, options, record_se=record_se)
+    series |= imitation_series
     return summary, series
 
 
-def geometry(data: ProbeData, *, max_records: int) -> tuple[dict, dict]:
-    """Separable fraction of trials and neural-collapse metrics per record (mean over trials)."""
+def _tail_indices(A: np.ndarray, B: np.ndarray, t: np.ndarray, *, model: str, K: int, options: AnalysisOptions):  # noqa: ANN202
+    """Tail indices over the verdict window; a short run (fewer records than a fit needs in
+    [T/10, T], e.g. a sparse probe stream) falls back to the whole run, which the JSON shows."""
+    kwargs = {"times": t, "model": model, "K": K, "last": options.tail_window, "tolerance": options.verdict_tolerance}
+    try:
+        return tail_indices(A, B, window=options.verdict_window, **kwargs)
+    except InvalidArgument:
+        if options.verdict_window is not None or t.size < 2:
+            raise
+        try:
+            return tail_indices(A, B, window=(float(t[0]), float(t[-1])), **kwargs)
+        except InvalidArgument as error:
+            return str(error)
+
+
+def _drift(t: np.ndarray, filled: np.ndarray, options: AnalysisOptions) -> tuple[dict, dict]:
+    """The drift regression over the late window, or the reason it was not reported."""
+    h = record_spacing(t)
+    smooth = odd_records(options.drift_smoothing, h) * h
+    # H >= 2 w (the smoothed noise must not be shared by the increment and its regressor),
+    # a whole number of records
+    horizon = options.drift_horizon or 2 * smooth
+    horizon = float(np.ceil(horizon / h) * h)
+    settings = {"model": options.estimator, "smoothing": smooth, "horizon": horizon, "unit": "per iteration"}
+    if not np.isfinite(filled).all():
+        return {**settings, "reported": False, "reason": "Xbar has no finite value for some class"}, {}
+    try:
+        fit = drift_regression(filled, t, model=options.estimator, smooth=smooth, horizon=horizon)
+        along = drift_regression_series(filled, t, model=options.estimator, smooth=smooth, horizon=horizon)
+    except InvalidArgument as error:
+        return {**settings, "reported": False, "reason": f"not enough records: {error}"}, {}
+    out = {
+        **settings,
+        "reported": bool(fit.reliable),
+        "alpha": finite_or_none(fit.alpha) if fit.reliable else None,
+        "beta": finite_or_none(fit.beta) if fit.reliable else None,
+        "alpha_se": finite_or_none(fit.alpha_se),
+        "beta_se": finite_or_none(fit.beta_se),
+        "window": [float(fit.start), float(fit.end)],
+        "blocks": int(fit.blocks),
+        "reason": fit.reason or None,
+        "unreliable_estimate": None if fit.reliable else {"alpha": finite_or_none(fit.alpha), "beta": finite_or_none(fit.beta)},
+    }
+    series = {
+        "drift_t": along.times,
+        "drift_alpha": along.alpha,
+        "drift_beta": along.beta,
+        "drift_alpha_se": along.alpha_se,
+        "drift_beta_se": along.beta_se,
+        "drift_reliable": along.reliable.astype(np.int8),
+    }
+    return out, series
+
+
+def _imitations(t: np.ndarray, filled: np.ndarray, integrals: dict, options: AnalysisOptions, *, record_se: np.ndarray | None) -> tuple[dict, dict]:
+    """The LE-ODE imitation with each model's own rates and dynamics (or the authors' procedure)."""
+    T = len(t)
+    h = record_spacing(t)
+    sg = min(odd_records(options.imitation_window, h, minimum=options.savgol_polyorder + 2), T if T % 2 else T - 1)
+    start = default_window(T) if options.imitation_start_window == 0 else odd_records(options.imitation_start_window, h)
+    start = min(start, T if T % 2 else T - 1)
+    summary: dict = {}
+    series: dict = {}
+    for model in ("I", "L"):
+        A, B = integrals[model]
+        rates = _rates(A, B, window=sg, polyorder=options.savgol_polyorder, step=h)
+        if not (np.isfinite(rates.alpha).all() and np.isfinite(rates.beta).all()):
+            summary[model] = {"skipped": "no finite alpha-hat, beta-hat (degenerate class means)"}
+            continue
+        if options.imitation == "authors":
+            sim = imitate_authors(filled, alpha_hat=rates.alpha, beta_hat=rates.beta, times=t, runs=options.imitation_runs, seed=options.seed)
+        else:
+            se = None if record_se is None else np.sqrt(np.nanmean(record_se[:start] ** 2, axis=0) / start)
+            sim = imitate(filled, times=t, alpha_hat=rates.alpha, beta_hat=rates.beta, model=model, start_window=start, initial_se=se)
+        series |= {f"leode_mean_{model}": sim.mean, f"leode_std_{model}": sim.std}
+        summary[model] = {
+            "procedure": options.imitation,
+            "procedure_description": sim.procedure,
+            "model": sim.model,
+            "nrmse": finite_or_none(sim.nrmse),
+            "nrmse_per_class": [finite_or_none(v) for v in sim.nrmse_per_class],
+            "order_agrees": sim.order_agrees.tolist(),
+            "all_orders_agree": sim.all_orders_agree,
+            "orthogonal_share": [finite_or_none(v) for v in sim.orthogonal_share],
+            "t0": finite_or_none(sim.t0),
+            "start_window": {"records": sim.start_window, "iterations": sim.start_window * h},
+            "end_window": {"records": sim.end_window, "iterations": sim.end_window * h},
+            "initial_se": [finite_or_none(v) for v in np.atleast_1d(sim.initial_se)],
+            "step": sim.step,
+            "step_kind": sim.step_kind,
+            "interval_rate": sim.interval_rate,
+            "runs": sim.runs,
+            "scale": finite_or_none(sim.scale),
+            "savgol_window": rates.window * h,
+        }
+    return summary, series
+
+
+def geometry(data: ProbeData, *, max_records: int, seed: int = 0) -> tuple[dict, dict]:
+    """Separability (with its chance baseline) and neural-collapse metrics per record (mean over trials)."""
     S = len(data.t)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
@@ -181,15 +348,18 @@ def geometry(data: ProbeData, *, max_records: int) -> tuple[dict, dict]:
         series["etf_distance_of_means"] = etf_distance(means, normalize=True)
     picked = np.unique(np.linspace(0, S - 1, min(S, max_records)).round().astype(int))
     fraction = np.full(S, np.nan)
-    for s in picked:
-        fraction[s] = pairwise_separable(data.grouped[s]).mean()
+    baseline = np.full(S, np.nan)
+    checked = separability_series(data.grouped[picked], seed=seed)
+    fraction[picked], baseline[picked] = checked.fraction, checked.baseline_fraction
     series["separable_fraction"] = fraction
+    series["separable_fraction_baseline"] = baseline
 
     def at(s: int) -> dict:
         return {
             "t": int(data.t[s]),
             **{name: finite_or_none(series[name][s]) for name in ("nc1", "equinorm", "equiangularity", "etf_distance", "etf_distance_of_means")},
             "separable_fraction": finite_or_none(fraction[s]),
+            "separable_fraction_baseline": finite_or_none(baseline[s]),
         }
 
     summary = {
@@ -198,6 +368,7 @@ def geometry(data: ProbeData, *, max_records: int) -> tuple[dict, dict]:
         "per_class": int(data.grouped.shape[3]),
         "dimension": int(data.grouped.shape[4]),
         "separability_records_checked": int(picked.size),
+        "separability_test": checked.plan.as_dict() | {"baseline_draws": checked.baseline_draws, "seed": checked.seed},
         "initial": at(0),
         "final": at(S - 1),
     }

@@ -14,7 +14,9 @@ from collections.abc import Callable
 import numpy as np
 from matplotlib import rc_context
 
-from lesde_analyzer.figures.style import STYLE, class_color, finish_axes, new_figure
+from scipy.ndimage import uniform_filter1d
+
+from lesde_analyzer.figures.style import STYLE, add_caption, class_color, finish_axes, new_figure
 from lesde_analyzer.pipeline.class_means import moving_average
 
 PLOT_POINTS = 2000
@@ -37,10 +39,24 @@ def _grid(nrows: int, ncols: int, width: float, height: float, **kw):  # noqa: A
     return fig, np.atleast_1d(axes).reshape(nrows, ncols) if not kw.get("subplot_kw") else axes
 
 
+def _smoothing_window(n: int) -> int:
+    """Moving-average window (iterations) of the sampled class means drawn as lines."""
+    return max(1, min(51, n // 50)) | 1  # odd: centred
+
+
 def _smoothed_sampled(series: dict) -> tuple[np.ndarray, np.ndarray]:
     t, xbar, counts = series["sampled/t"], series["sampled/xbar"], series["sampled/counts"]
-    window = max(1, min(51, len(t) // 50))
-    return t, moving_average(xbar, counts, window=window)
+    return t, moving_average(xbar, counts, window=_smoothing_window(len(t)))
+
+
+def _caption(summary: dict, detail: str) -> str:
+    """The caption line: experiment, estimator source and model, then the figure's own detail."""
+    partial = " (partial)" if summary.get("partial") else ""
+    return (
+        f"experiment {summary.get('job_id', '?')}{partial}, {summary.get('trials', '?')} trials x "
+        f"{summary.get('iterations', '?')} iterations; estimates from the {summary.get('source', '?')} stream, "
+        f"{summary.get('estimator', summary.get('options', {}).get('estimator', '?'))}-model; {detail}"
+    )
 
 
 def _projection_axis(summary: dict, series: dict) -> tuple[np.ndarray, tuple[int, int]]:
@@ -83,73 +99,126 @@ def separation_1d(summary: dict, series: dict, *, width: float, height: float, d
         ylabel=rf"projected logit $\nu^\top X$,  $\nu \propto \bar X^{{{names[pair[0]]}}}(T) - \bar X^{{{names[pair[1]]}}}(T)$",
         title="Separation of features in R (dots: samples, lines: class means)",
     )
+    detail = f"class means smoothed over {_smoothing_window(len(t))} iterations"
+    fit = (summary.get("imitation") or {}).get(summary["options"]["estimator"]) or {}
+    if fit.get("nrmse") is not None and summary["source"] == "sampled":
+        detail += f"; dashed: LE-ODE of the {fit.get('model')}-model ({fit.get('procedure')} procedure), nrmse {_fmt(fit['nrmse'])}"
+    add_caption(fig, _caption(summary, detail))
     return _png(fig, dpi)
 
 
 def separation_3d(summary: dict, series: dict, *, width: float, height: float, dpi: int) -> bytes:
-    """Figure 1a/c: per-sample logits in 3-d (first three logits; K = 2: both logits and t)."""
+    """Figure 1a/c: per-sample logits in 3-d (first three logits; K = 2: both logits and t).
+
+    The first half of training is drawn as small pale dots, the second half as larger
+    opaque ones, and the trial-averaged class means as thick black lines on top (zorder),
+    so the path from the shared start to the separated clusters is visible.
+    """
+    from matplotlib.ticker import MaxNLocator
+
     names = summary["classes"]
     fig, ax = new_figure(width=width, height=height, subplot_kw={"projection": "3d"})
     st, sl, sx = series["samples/t"], series["samples/label"], series["samples/logits"]
     K = sx.shape[1] if sx.ndim == 2 else len(names)
     coords = (lambda x, t: (x[:, 0], x[:, 1], x[:, 2])) if K >= 3 else (lambda x, t: (x[:, 0], x[:, 1], t))
-    late = st >= (np.median(st) if st.size else 0)
+    half = 0.5 * (float(st.min()) + float(st.max())) if st.size else 0.0
+    late = st >= half
     for k, name in enumerate(names):
-        for mask, alpha, label in ((~late & (sl == k), 0.12, None), (late & (sl == k), 0.5, f"{name}")):
-            if mask.any():
-                ax.scatter(*coords(sx[mask], st[mask]), s=3, alpha=alpha, color=class_color(k), label=label, depthshade=False)
+        early_mask, late_mask = ~late & (sl == k), late & (sl == k)
+        if early_mask.any():
+            ax.scatter(*coords(sx[early_mask], st[early_mask]), s=2, alpha=0.15, color=class_color(k), depthshade=False)
+        if late_mask.any():
+            ax.scatter(*coords(sx[late_mask], st[late_mask]), s=6, alpha=0.55, color=class_color(k), label=name, depthshade=False)
     t, smooth = _smoothed_sampled(series)
     idx = _thin(len(t), 500)
     for k in range(len(names)):
-        ax.plot(*coords(smooth[idx, k], t[idx]), color="black", lw=1.0)
-    ax.set_xlabel("logit 0")
-    ax.set_ylabel("logit 1")
-    ax.set_zlabel("logit 2" if K >= 3 else "iteration t")
-    ax.set_title("Logits of sampled training points (faint: first half of training; black: class means)")
-    ax.legend(loc="upper left", title="class")
+        ax.plot(*coords(smooth[idx, k], t[idx]), color="black", lw=2.2, zorder=10, label="class means" if k == 0 else None)
+    for axis in (ax.xaxis, ax.yaxis, ax.zaxis):
+        axis.set_major_locator(MaxNLocator(4))
+    label = [f"logit {names[j]}" for j in range(min(K, 3))]
+    ax.set_xlabel(label[0])
+    ax.set_ylabel(label[1])
+    ax.set_zlabel(label[2] if K >= 3 else "iteration t")
+    ax.set_title("Logits of sampled training points: pale dots first half of training, dark dots second half, black lines class means")
+    ax.legend(loc="upper left", title="class (second half)")
+    add_caption(fig, _caption(summary, "sampled logits of every trial at evenly spread iterations; means smoothed over "
+                f"{_smoothing_window(len(t))} iterations"))
     return _png(fig, dpi)
 
 
+def _verdict_text(tail: dict) -> str:
+    gamma, verdict = tail["Gamma"], tail["verdict"]
+    return f"r_Gamma = {_fmt(gamma['r_slope'])} ± {_fmt(gamma['r_slope_se'])}: {verdict['label']}"
+
+
 def ab(summary: dict, series: dict, *, width: float, height: float, dpi: int) -> bytes:
-    """Figure 3, rows 1 and 3: Ahat(t), Bhat(t) by the I- and the L-model."""
+    """Figure 3, rows 1 and 3: Ahat(t), Bhat(t) and Theorem 3.1's Gamma by the I- and the L-model."""
     fig, axes = _grid(1, 2, width, height)
     t = series["estimates/t"]
     idx = _thin(len(t))
     for ax, model in zip(axes[0], ("I", "L")):
         ax.plot(t[idx], series[f"estimates/A_{model}"][idx], color="#0072B2", label=r"$\hat A(t)$")
         ax.plot(t[idx], series[f"estimates/B_{model}"][idx], color="#D55E00", label=r"$\hat B(t)$")
+        if f"estimates/Gamma_{model}" in series:
+            ax.plot(t[idx], series[f"estimates/Gamma_{model}"][idx], "--", color="black", lw=1.2, label=r"$\hat\Gamma(t)$ (Theorem 3.1)")
         tail = summary["estimates"]["models"][model]["tail_indices"]
-        title = f"{model}-model: r_A = {_fmt(tail['A']['r'])}, r_B = {_fmt(tail['B']['r'])}"
+        lo, hi = tail["Gamma"]["window"]
+        if lo is not None and hi is not None:
+            ax.axvspan(lo, hi, color="grey", alpha=0.08, lw=0, label="verdict window")
+        r_a, r_b = tail["A"]["r_slope"], tail["B"]["r_slope"]
+        title = f"{model}-model: r_A = {_fmt(r_a)}, r_B = {_fmt(r_b)}\n{_verdict_text(tail)}"
         finish_axes(ax, xlabel="iteration t", ylabel="estimated integral", title=title)
+    gamma = {m: summary["estimates"]["models"][m]["tail_indices"]["gamma_definition"].split(" pointwise")[0] for m in ("I", "L")}
+    add_caption(fig, _caption(summary, f"I-model {gamma['I']}, L-model {gamma['L']}; r: offset power-law fit over the shaded "
+                "window, ± its HAC standard error"))
     return _png(fig, dpi)
 
 
 def alpha_beta(summary: dict, series: dict, *, width: float, height: float, dpi: int) -> bytes:
-    """Figure 3, rows 2 and 4: alpha-hat, beta-hat (Savitzky-Golay), and the drift regression."""
-    has_drift = "estimates/drift_alpha" in series
-    fig, axes = _grid(1, 3 if has_drift else 2, width, height)
+    """Figure 3, rows 2 and 4: alpha-hat, beta-hat (Savitzky-Golay) and the drift regression.
+
+    The Savitzky-Golay derivative extrapolates a polynomial over the first and last half
+    window, so those stretches are drawn thin and shaded: they are not estimates a reader
+    should trust. Drift-regression fits (per window, ± 2 SE) are drawn as points on the
+    chosen model's panel, on the same scale, when they are reliable.
+    """
+    fig, axes = _grid(1, 2, width, height)
     t = series["estimates/t"]
     idx = _thin(len(t))
+    est = summary["estimates"]
+    drift = est.get("drift_regression") or {}
     for ax, model in zip(axes[0], ("I", "L")):
-        window = summary["estimates"]["models"][model]["savgol_window"]
-        ax.plot(t[idx], series[f"estimates/alpha_{model}"][idx], color="#0072B2", label=r"$\hat\alpha(t)$")
-        ax.plot(t[idx], series[f"estimates/beta_{model}"][idx], color="#D55E00", label=r"$\hat\beta(t)$")
+        window = est["models"][model]["savgol_window"]
+        half = window / 2
+        inner = (t[idx] >= t[0] + half) & (t[idx] <= t[-1] - half)
+        for name, color, label in (("alpha", "#0072B2", r"$\hat\alpha(t)$"), ("beta", "#D55E00", r"$\hat\beta(t)$")):
+            v = series[f"estimates/{name}_{model}"][idx]
+            ax.plot(t[idx], np.where(inner, v, np.nan), color=color, label=label)
+            ax.plot(t[idx], np.where(inner, np.nan, v), color=color, lw=0.7, alpha=0.5)
+        for lo, hi in ((t[0], min(t[-1], t[0] + half)), (max(t[0], t[-1] - half), t[-1])):
+            ax.axvspan(lo, hi, color="grey", alpha=0.12, lw=0)
         ax.axhline(0.0, color="grey", lw=0.8)
-        finish_axes(ax, xlabel="iteration t", ylabel="estimated rate", title=f"{model}-model, SG window {window}")
-    if has_drift:
-        ax = axes[0, 2]
-        for name, color, label in (("alpha", "#0072B2", r"$\alpha$"), ("beta", "#D55E00", r"$\beta$")):
-            v, se = series[f"estimates/drift_{name}"][idx], series[f"estimates/drift_{name}_se"][idx]
-            ax.plot(t[idx], v, color=color, label=label)
-            ax.fill_between(t[idx], v - se, v + se, color=color, alpha=0.2, lw=0)
-        ax.axhline(0.0, color="grey", lw=0.8)
-        drift = summary["estimates"]["drift_regression"]
-        finish_axes(ax, xlabel="iteration t", ylabel="regressed rate (band: 1 s.e.)", title=f"drift regression ({drift['model']}, window {drift['window']})")
+        title = f"{model}-model, SG window {window:g} iterations"
+        if model == drift.get("model") and "estimates/drift_t" in series:
+            ok = series["estimates/drift_reliable"].astype(bool)
+            dt = series["estimates/drift_t"]
+            for name, color in (("alpha", "#0072B2"), ("beta", "#D55E00")):
+                v, se = series[f"estimates/drift_{name}"], series[f"estimates/drift_{name}_se"]
+                if ok.any():
+                    ax.errorbar(dt[ok], v[ok], yerr=2 * se[ok], fmt="s", ms=4, color=color, mfc="white", capsize=3, lw=1.0,
+                                label=f"drift regression {name} (± 2 SE)")
+            if not ok.any():
+                title += "\n(drift regression not reliable here: not shown)"
+        finish_axes(ax, xlabel="iteration t", ylabel="estimated rate per iteration", title=title)
+    note = "shaded: first and last half window, where the filter extrapolates"
+    if drift.get("smoothing") is not None:
+        note += f"; drift regression: Xbar smoothed over {drift['smoothing']:g}, increments over H = {drift['horizon']:g} iterations"
+    add_caption(fig, _caption(summary, note))
     return _png(fig, dpi)
 
 
 def leode(summary: dict, series: dict, *, width: float, height: float, dpi: int) -> bytes:
-    """Figure 5: LE-ODE mean +- 1 std over runs (I- and L-model rates) over the genuine Xbar."""
+    """Figure 5: the LE-ODE of each model (mean, band: 1 std of the start ensemble) over the genuine Xbar (dots)."""
     names = summary["classes"]
     models = [m for m in ("I", "L") if f"estimates/leode_mean_{m}" in series]
     if not models:
@@ -157,26 +226,41 @@ def leode(summary: dict, series: dict, *, width: float, height: float, dpi: int)
     K = len(names)
     fig, axes = _grid(len(models), K, width, height * len(models) / 1.5)
     t, genuine = series["estimates/t"], series["estimates/xbar"]
-    idx = _thin(len(t), 600)
-    bars = _thin(len(t), 25)
+    idx = _thin(len(t), 400)
     for row, model in enumerate(models):
         mean, std = series[f"estimates/leode_mean_{model}"], series[f"estimates/leode_std_{model}"]
         fit = summary["imitation"][model]
+        per_class = fit.get("nrmse_per_class") or [None] * K
         for k in range(K):
             ax = axes[row, k]
             for j in range(K):
                 color = class_color(j)
-                ax.plot(t[idx], genuine[idx, k, j], "o", ms=2, alpha=0.25, color=color)
-                ax.plot(t[idx], mean[idx, k, j], color=color, label=f"logit {names[j]}")
-                ax.errorbar(t[bars], mean[bars, k, j], yerr=std[bars, k, j], fmt="none", ecolor=color, capsize=2, lw=0.8)
-            finish_axes(
-                ax,
-                xlabel="iteration t",
-                ylabel=f"{model}-model rates: logits" if k == 0 else "",
-                title=f"class {names[k]}" + (f"  ({model}-model, nrmse {_fmt(fit['nrmse'])})" if k == 0 else ""),
-                legend=(k == K - 1),
-            )
-    fig.suptitle("LE-ODE imitation (lines: mean of runs, bars: 1 std) over genuine class means (dots)")
+                ax.plot(t[idx], genuine[idx, k, j], "o", ms=2.5, alpha=0.45, color=color, mew=0)
+                ax.plot(t[idx], mean[idx, k, j], color=color, lw=1.4, label=f"logit {names[j]}")
+                ax.fill_between(t[idx], (mean - std)[idx, k, j], (mean + std)[idx, k, j], color=color, alpha=0.2, lw=0)
+            # the scale is the data's: a wide ensemble band must not hide the points
+            with np.errstate(invalid="ignore"):
+                lo, hi = np.nanmin(genuine[:, k]), np.nanmax(genuine[:, k])
+            pad = 0.08 * (hi - lo) if hi > lo else 1.0
+            ax.set_ylim(lo - pad, hi + pad)
+            if fit.get("t0") is not None:
+                ax.axvline(fit["t0"], color="grey", lw=0.8, ls=":")
+            title = f"class {names[k]}: nrmse {_fmt(per_class[k])}"
+            if k == 0:
+                title = f"{model}-model: " + title
+            finish_axes(ax, xlabel="iteration t", ylabel="class-mean logit" if k == 0 else "", title=title, legend=(k == K - 1))
+    first = summary["imitation"][models[0]]
+    if first.get("procedure") == "authors":
+        fig.suptitle("LE-ODE imitation, THE AUTHORS' PROCEDURE (random starts, Euler, signed rescale): not a fit")
+        detail = "authors' procedure kept to reproduce their Figure 5"
+    else:
+        fig.suptitle("LE-ODE imitation from the genuine start (lines; band: 1 std) over genuine class means (dots)")
+        detail = (
+            f"start: Xbar averaged over {first['start_window']['iterations']:g} iterations at t0 = {_fmt(first['t0'])} (dotted); "
+            f"exact step per record interval of {first['step']:g} iterations; rates: SG window {first['savgol_window']:g} "
+            "iterations of each model's own Ahat, Bhat; no rescaling"
+        )
+    add_caption(fig, _caption(summary, detail))
     return _png(fig, dpi)
 
 
@@ -200,13 +284,24 @@ def neural_collapse(summary: dict, series: dict, *, width: float, height: float,
             t, v = series[f"{g}/t"], series[f"{g}/{name}"]
             ok = np.isfinite(v)
             ax.plot(t[ok], v[ok], style, ms=3, label=labels[g])
+            if name == "separable_fraction" and f"{g}/separable_fraction_baseline" in series:
+                b = series[f"{g}/separable_fraction_baseline"]
+                okb = np.isfinite(b)
+                ax.plot(t[okb], b[okb], ":", color=ax.lines[-1].get_color(), lw=1.2, label=f"{labels[g]}: relabelled (chance)")
             if f"{g}/{name}_std" in series:
                 s = series[f"{g}/{name}_std"]
-                ax.fill_between(t[ok], (v - s)[ok], (v + s)[ok], alpha=0.15, lw=0)
+                # on a log axis a band reaching 0 or below would stretch the scale to nothing
+                low = np.maximum(v - s, v / 10) if log else v - s
+                ax.fill_between(t[ok], low[ok], (v + s)[ok], alpha=0.15, lw=0)
         if log and np.all(np.concatenate([series[f"{g}/{name}"] for g in groups]) > 0):
             ax.set_yscale("log")
         finish_axes(ax, xlabel="iteration t", ylabel=ylabel, legend=name == "nc1")
+        if name == "separable_fraction":
+            ax.set_ylim(-0.05, 1.05)
+            ax.legend(loc="lower right", fontsize=7)
     fig.suptitle("Neural collapse over training (mean over trials, band: 1 std)")
+    add_caption(fig, _caption(summary, "per trial on the probe set, then mean over trials; separable fraction: exact LP test "
+                "(dotted: the same test on randomly relabelled points, the chance level)"))
     return _png(fig, dpi)
 
 
@@ -214,8 +309,10 @@ def training_curves(summary: dict, series: dict, *, width: float, height: float,
     """Loss and accuracy: sampled training loss (moving average) and eval records (mean +- std)."""
     fig, axes = _grid(1, 2, width, height)
     t, loss = series["sampled/t"], series["sampled/loss"]
-    window = max(1, min(101, len(t) // 50))
-    smooth = np.convolve(loss, np.ones(window) / window, mode="same") if window > 1 else loss
+    window = max(1, min(101, len(t) // 50)) | 1  # odd, so that the window is centred
+    # A centred window that shrinks at the edges (nearest padding) instead of
+    # np.convolve(mode="same"), whose zero padding halves the first and last values.
+    smooth = uniform_filter1d(loss, size=window, mode="nearest") if window > 1 else loss
     idx = _thin(len(t))
     axes[0, 0].plot(t[idx], smooth[idx], color="grey", lw=1.0, label=f"sampled point (moving avg {window})")
     if "eval/t" in series:
@@ -230,6 +327,8 @@ def training_curves(summary: dict, series: dict, *, width: float, height: float,
         axes[0, 1].text(0.5, 0.5, "no eval stream", ha="center", va="center", transform=axes[0, 1].transAxes)
     finish_axes(axes[0, 0], xlabel="iteration t", ylabel="cross-entropy loss", title="Loss (mean over trials)")
     finish_axes(axes[0, 1], xlabel="iteration t", ylabel="accuracy", title="Accuracy (mean over trials, band: 1 std)")
+    add_caption(fig, _caption(summary, f"grey: loss of the sampled training point, centred moving average of {window} iterations "
+                "(shrinking at the edges); dots: training and validation sets at the eval records"))
     return _png(fig, dpi)
 
 
@@ -248,6 +347,7 @@ def class_means(summary: dict, series: dict, *, width: float, height: float, dpi
                 ax.plot(series["probe/t"], series["probe/xbar"][:, k, j], "o", ms=2.5, color=class_color(j), alpha=0.6)
         finish_axes(ax, xlabel="iteration t", ylabel=r"class-mean logit $\bar X^k(t)$" if k == 0 else "", title=f"class {names[k]}", legend=k == K - 1)
     fig.suptitle("Class-mean logits (lines: sampled, smoothed; dots: probe set)")
+    add_caption(fig, _caption(summary, f"lines: count-weighted moving average of {_smoothing_window(len(t))} iterations of the sampled Xbar(t)"))
     return _png(fig, dpi)
 
 
