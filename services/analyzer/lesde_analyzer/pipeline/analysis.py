@@ -60,7 +60,8 @@ def analysis_notes(est: dict, options: AnalysisOptions) -> dict[str, str]:
             "solution from Xbar(t0); std: spread from the start state's standard error. nrmse = sqrt(mean (X_sim - "
             "Xbar)^2)/sqrt(mean Xbar^2) over t >= t0, classes and logits; order_agrees: the K logits of each class rank "
             "alike at the end; orthogonal_share: share of each class's centred end-logit energy orthogonal to d_k, "
-            "which an LE-ODE moving class k along d_k cannot reach"
+            "which an LE-ODE moving class k along d_k cannot reach. The I-model keeps the direction of each class's "
+            "offset from the class average at t0, which the random initialisation sets, so its nrmse can exceed 1"
         )
     elif imitation is not None:
         notes["imitation"] = (
