@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing as mp
+from queue import Empty
 import resource
 import tempfile
 import time
@@ -57,7 +58,15 @@ def run_child(task: str, root: str, job_id: str, **extra) -> dict:  # noqa: ANN0
     queue = ctx.Queue()
     process = ctx.Process(target=_child, args=(queue, task, root, job_id, extra))
     process.start()
-    result = queue.get()
+    # a child that dies (an exception, the OOM killer) puts nothing: poll instead of
+    # waiting on the queue forever, and say how it ended
+    while True:
+        try:
+            result = queue.get(timeout=1.0)
+            break
+        except Empty:
+            if not process.is_alive():
+                raise SystemExit(f"benchmark child {task!r} died with exit code {process.exitcode}") from None
     process.join()
     return result
 

@@ -89,8 +89,8 @@ def main() -> None:
     rows.append((f"drift regression series ({series.times.size} windows)", tsr))
     ts, rates = _timed(savgol_rates, est_l.A, est_l.B, window=SG_WINDOW)
     rows.append((f"Savitzky-Golay rates (window {SG_WINDOW})", ts))
-    tt, tails = _timed(tail_indices, est_l.A, est_l.B, times=t)
-    rows.append(("tail indices (last 1000)", tt))
+    tt, tails = _timed(tail_indices, est_l.A, est_l.B, times=t, model="L", K=K)
+    rows.append(("tail indices and verdict ([T/10, T])", tt))
     total = sum(r[1] for r in rows)
 
     t0 = time.perf_counter()
@@ -118,7 +118,7 @@ def main() -> None:
           f"{fit.unit} (true at the centre {float(alpha((fit.start + fit.end) / 2)):.6g}; loops "
           f"{naive_ab[0]:.6g}), series at t = {series.times[0]:.0f}: {series.alpha[0]:.6g} "
           f"(true {float(alpha(series.times[0])):.6g}); "
-          f"r_Gamma = {tails.Gamma.r_slope:.3f} (slope fit), verdict: {tails.verdict.label}")
+          f"r_Gamma = {tails.Gamma.r_slope:.3f} +- {tails.Gamma.r_slope_se:.2g} (true 0.4), verdict: {tails.verdict.label}")
 
 
 if __name__ == "__main__":

@@ -275,3 +275,19 @@ def test_series_validation():
         separability_series(np.zeros((3, 2, 10, 84)))
     with pytest.raises(InvalidArgument, match="grouped"):
         separability_series(np.zeros((0, 3, 2, 10, 84)))
+
+
+def test_a_batch_the_dual_lp_gives_up_on_is_still_decided_exactly():
+    """256 relabelled pairs from the probe stream of a grown synthetic run (bench/analyze.py at
+    20,000 iterations): HiGHS answered 'Unknown' on the batched dual LP and the whole analysis
+    failed, though each pair alone solves. The batch must be decided exactly all the same."""
+    from pathlib import Path
+
+    from lesde_analyzer.geometry.separability import _pairs_separable
+
+    data = np.load(Path(__file__).parent / "data" / "lp_batch_highs_unknown.npz")
+    X, Y = data["X"].astype(np.float64), data["Y"].astype(np.float64)
+    with pytest.raises(RuntimeError):  # the failure this guards against, still there in HiGHS
+        _hinge_dual_lp(X, Y)
+    want = np.array([linearly_separable(x, y) for x, y in zip(X, Y)])
+    np.testing.assert_array_equal(_pairs_separable(X, Y), want)

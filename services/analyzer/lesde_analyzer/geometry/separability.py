@@ -154,8 +154,23 @@ def _pairs_separable(X: np.ndarray, Y: np.ndarray) -> np.ndarray:
     todo = np.flatnonzero(~ok)
     for start in range(0, todo.size, LP_CHUNK):
         idx = todo[start : start + LP_CHUNK]
-        ok[idx] = _hinge_dual_lp(X[idx], Y[idx])
+        ok[idx] = _batch_lp(X[idx], Y[idx])
     return ok
+
+
+def _batch_lp(X: np.ndarray, Y: np.ndarray) -> np.ndarray:
+    """The batched dual LP, falling back to the primal and then to one LP per pair.
+
+    HiGHS can give up (status 'Unknown') on a large batch of nearly degenerate pairs,
+    e.g. clouds a few 1e-7 wide after normalisation, although each pair alone solves:
+    the answer must not depend on which pairs happen to share a batch.
+    """
+    for solve in (_hinge_dual_lp, _hinge_lp):
+        try:
+            return solve(X, Y)
+        except RuntimeError:
+            continue
+    return np.array([linearly_separable(x, y) for x, y in zip(X, Y)])
 
 
 def pairwise_separable(samples) -> np.ndarray:
