@@ -386,6 +386,9 @@ def curves(sampled: SampledData, evals: dict | None) -> tuple[dict, dict]:
             for name in ("val_loss", "val_acc", "train_loss", "train_acc"):
                 series[f"{name}_mean"] = np.nanmean(evals[name], axis=1)
                 series[f"{name}_std"] = np.nanstd(evals[name], axis=1)
+                # trials that have learned and trials that have not yet make a bimodal spread,
+                # which a mean +- std band misdraws (below 0 loss, above 1 accuracy)
+                series[f"{name}_q25"], series[f"{name}_q75"] = np.nanpercentile(evals[name], [25, 75], axis=1)
         summary["final"] = {
             "iteration": int(evals["iteration"][-1]),
             "train_accuracy": _stats(evals["train_acc"][-1]),

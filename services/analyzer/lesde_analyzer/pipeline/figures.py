@@ -135,12 +135,16 @@ def separation_3d(summary: dict, series: dict, *, width: float, height: float, d
         ax.plot(*coords(smooth[idx, k], t[idx]), color="black", lw=2.2, zorder=10, label="class means" if k == 0 else None)
     for axis in (ax.xaxis, ax.yaxis, ax.zaxis):
         axis.set_major_locator(MaxNLocator(4))
+    if K >= 3:
+        # look along (1, 1, 1): a shift common to all logits changes no prediction, and the
+        # class directions d_k then fan out at 120 degrees instead of lining up in depth
+        ax.view_init(elev=35.26, azim=45)
     label = [f"logit {names[j]}" for j in range(min(K, 3))]
     ax.set_xlabel(label[0])
     ax.set_ylabel(label[1])
     ax.set_zlabel(label[2] if K >= 3 else "iteration t")
     ax.set_title("Logits of sampled training points: pale dots first half of training, dark dots second half, black lines class means")
-    ax.legend(loc="upper left", title="class (second half)")
+    ax.legend(loc="upper right", title="class (second half)")
     add_caption(fig, _caption(summary, "sampled logits of every trial at evenly spread iterations; means smoothed over "
                 f"{_smoothing_window(len(t))} iterations"))
     return _png(fig, dpi)
@@ -306,7 +310,7 @@ def neural_collapse(summary: dict, series: dict, *, width: float, height: float,
 
 
 def training_curves(summary: dict, series: dict, *, width: float, height: float, dpi: int) -> bytes:
-    """Loss and accuracy: sampled training loss (moving average) and eval records (mean +- std)."""
+    """Loss and accuracy: sampled training loss (moving average) and eval records (mean, quartiles over trials)."""
     fig, axes = _grid(1, 2, width, height)
     t, loss = series["sampled/t"], series["sampled/loss"]
     window = max(1, min(101, len(t) // 50)) | 1  # odd, so that the window is centred
@@ -314,20 +318,22 @@ def training_curves(summary: dict, series: dict, *, width: float, height: float,
     # np.convolve(mode="same"), whose zero padding halves the first and last values.
     smooth = uniform_filter1d(loss, size=window, mode="nearest") if window > 1 else loss
     idx = _thin(len(t))
-    axes[0, 0].plot(t[idx], smooth[idx], color="grey", lw=1.0, label=f"sampled point (moving avg {window})")
     if "eval/t" in series:
         te = series["eval/t"]
         for ax, what in ((axes[0, 0], "loss"), (axes[0, 1], "acc")):
             for split, color in (("train", "#0072B2"), ("val", "#D55E00")):
-                m, s = series[f"eval/{split}_{what}_mean"], series[f"eval/{split}_{what}_std"]
+                m = series[f"eval/{split}_{what}_mean"]
                 if np.isfinite(m).any():
                     ax.plot(te, m, "-o", ms=2.5, color=color, label=f"{'training' if split == 'train' else 'validation'} set")
-                    ax.fill_between(te, m - s, m + s, color=color, alpha=0.15, lw=0)
+                    lo, hi = _spread(series, f"eval/{split}_{what}")
+                    ax.fill_between(te, lo, hi, color=color, alpha=0.15, lw=0)
     else:
         axes[0, 1].text(0.5, 0.5, "no eval stream", ha="center", va="center", transform=axes[0, 1].transAxes)
-    finish_axes(axes[0, 0], xlabel="iteration t", ylabel="cross-entropy loss", title="Loss (mean over trials)")
-    finish_axes(axes[0, 1], xlabel="iteration t", ylabel="accuracy", title="Accuracy (mean over trials, band: 1 std)")
-    add_caption(fig, _caption(summary, f"grey: loss of the sampled training point, centred moving average of {window} iterations "
+    # drawn last so that the evaluation curves, often equal to it, do not hide it
+    axes[0, 0].plot(t[idx], smooth[idx], color="black", lw=0.9, alpha=0.7, zorder=5, label=f"sampled point (moving avg {window})")
+    finish_axes(axes[0, 0], xlabel="iteration t", ylabel="cross-entropy loss", title="Loss (mean over trials, band: middle 50% of trials)")
+    finish_axes(axes[0, 1], xlabel="iteration t", ylabel="accuracy", title="Accuracy (mean over trials, band: middle 50% of trials)")
+    add_caption(fig, _caption(summary, f"black: loss of the sampled training point, centred moving average of {window} iterations "
                 "(shrinking at the edges); dots: training and validation sets at the eval records"))
     return _png(fig, dpi)
 
@@ -349,6 +355,14 @@ def class_means(summary: dict, series: dict, *, width: float, height: float, dpi
     fig.suptitle("Class-mean logits (lines: sampled, smoothed; dots: probe set)")
     add_caption(fig, _caption(summary, f"lines: count-weighted moving average of {_smoothing_window(len(t))} iterations of the sampled Xbar(t)"))
     return _png(fig, dpi)
+
+
+def _spread(series: dict, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """The band of an eval curve: quartiles over trials, or mean +- std for results stored before them."""
+    if f"{name}_q25" in series:
+        return series[f"{name}_q25"], series[f"{name}_q75"]
+    m, s = series[f"{name}_mean"], series[f"{name}_std"]
+    return m - s, m + s
 
 
 def _message(text: str, width: float, height: float, dpi: int) -> bytes:
