@@ -1,3 +1,4 @@
+import inspect
 import pickle
 
 import numpy as np
@@ -5,6 +6,7 @@ import pytest
 import torch
 
 from lesde_trainer.engine import EnsembleTrainer, InvalidTrainingSpec, train_naive
+from lesde_trainer.engine.kernel import ConvBackend, Kernel
 
 
 def make(data, **kwargs):
@@ -162,6 +164,26 @@ def test_probes_match_the_module_with_three_channels(rng):
                 p.copy_(torch.as_tensor(state[f"param/{name}"][trial]))
             ref = net(torch.as_tensor(x))
         np.testing.assert_allclose(logits[trial], ref.numpy(), atol=1e-12)
+
+
+# ---------------------------------------------------------------- the kernel interfaces
+def assert_satisfies(obj, protocol):
+    """``isinstance`` on the runtime-checkable Protocol checks the names only; also compare
+    each method's parameters (names and kinds, ``self`` aside)."""
+    assert isinstance(obj, protocol)
+    for name, member in vars(protocol).items():
+        if inspect.isfunction(member) and not name.startswith("_"):
+            expected = [(p.name, p.kind) for p in list(inspect.signature(member).parameters.values())[1:]]
+            actual = [(p.name, p.kind) for p in inspect.signature(getattr(obj, name)).parameters.values()]
+            assert actual == expected, f"{type(obj).__name__}.{name}"
+
+
+@pytest.mark.parametrize("kernel, convs", [("lenet", "direct"), ("lenet", "im2col"), ("functional", "auto")])
+def test_every_kernel_satisfies_the_kernel_protocol(geomnist_small, kernel, convs):
+    engine = make(geomnist_small, dtype=torch.float32, kernel=kernel, convs=convs)
+    assert_satisfies(engine._kernel, Kernel)
+    if kernel == "lenet":
+        assert_satisfies(engine._kernel.convs, ConvBackend)
 
 
 # ---------------------------------------------------------------- deferred (lazy) fc updates

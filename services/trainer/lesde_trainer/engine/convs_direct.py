@@ -7,12 +7,10 @@ never materialises the 25x larger im2col patch matrices nor needs a col2im for t
 gradient; max pooling uses PyTorch's own kernels (channels-last, vectorised over R*C) and
 their saved argmax, so ties go to the first element in window order as in the module.
 
-Measured against ``convs_im2col`` (fp32, R = 100, batch 1, 2 CPU threads): an interleaved
-A/B of the whole step went from 8.2 to 6.9 ms, mostly from the conv2 backward (im2col, two
-matmuls and col2im ~3.2 ms in the step, ~1.3 ms here); with the weights stored channels-last
-and the images gathered straight into the input layout, ``bench/train.py`` (train only) went
-from 11,280-12,103 to 14,863-16,762 trial-it/s. The weights are stored channels-last so that
-no per-step reorder copy is needed; the ``params`` entries stay (R, *module_shape) views.
+Against ``convs_im2col`` the gain is mostly in the conv2 backward (no im2col, no col2im).
+The weights are stored channels-last and the images gathered straight into the input
+layout, so that no per-step reorder copy is needed; the ``params`` entries stay
+(R, *module_shape) views. (``bench/train.py`` measures the step.)
 
 float32 only by choice: oneDNN has no float64 kernels, and PyTorch's fallback for a
 float64 grouped convolution was slower than ``convs_im2col``.

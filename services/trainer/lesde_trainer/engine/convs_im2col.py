@@ -9,9 +9,9 @@ directly into the next layer's input without any permute. Pooling happens before
 element in row-major window order, as in PyTorch.
 
 The float32 CPU path uses ``convs_direct`` instead (oneDNN's direct grouped convolutions,
-faster there); this one serves float64 (oneDNN has no float64 kernels: the grouped
-convolution's float64 backward ran ~1.7x slower than this on 2 threads) and is the
-reference the direct path is tested against.
+faster there); this one serves float64 (oneDNN has no float64 kernels, and PyTorch's
+fallback for a float64 grouped convolution is slower than this) and is the reference the
+direct path is tested against.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ def _pool_backward(grad: torch.Tensor, masks, out: torch.Tensor) -> torch.Tensor
 
     Masks by multiplication (x * True = x, x * False = 0) and the other half by subtraction
     (x - x = 0, x - 0 = x), exact for finite gradients: ``torch.where`` into these stride-2
-    views ran ~2.5x slower than ``mul``/``sub`` with the same ``out``.
+    views is slower than ``mul``/``sub`` with the same ``out``.
     """
     pick01, pick11, pick_bottom = masks
     v = out.unflatten(-1, (-1, 2)).unflatten(-3, (-1, 2))
@@ -62,7 +62,7 @@ def _col2im(cols: torch.Tensor, *, channels: int, batch: int, kernel: int, size:
 
     Two passes of k shifted adds instead of k*k: first over the row offset, where each
     shifted block is a contiguous run of Ho*Wo elements (fast), then over the column offset
-    on the k-fold smaller result. (Columns first was ~1.5x slower: runs of only Wo.)
+    on the k-fold smaller result. (Columns first is slower: runs of only Wo.)
     """
     r = cols.shape[0]
     out_size = size - kernel + 1

@@ -18,12 +18,11 @@ and every use of W is rewritten with two skinny products that never form W:
 Every ``window`` steps the pending rows are folded in with one batched matmul,
 W0 <- W0 - U^T V, and U, V are emptied. Because W0 then changes only once per window, a
 transposed copy W0^T is cheap to keep, and both products become row-wise gemvs (see
-``_gemv``): MKL's column-wise gemv (g W0) ran at about half the speed on out-of-cache
-weights. Measured (fp32, R = 100, 2 threads) the step went from ~10.2 to ~9.3 ms; the
-fold is not free (a rank-16 fold ~1.3 ms, the same arithmetic as 16 eager rank-1 updates,
-plus ~2.3 ms to refresh W0^T), nor are the corrections (four skinny products per step), so
-the gain comes from the cheaper reads more than from the skipped writes. fc2 (4 MB) gained
-nothing measurable and stays eager.
+``_gemv``): MKL's column-wise gemv (g W0) is much slower on out-of-cache weights. The fold
+is not free (a rank-p fold is the same arithmetic as p eager rank-1 updates, plus the
+refresh of W0^T), nor are the corrections (four skinny products per step), so the gain
+comes from the cheaper reads more than from the skipped writes. fc2 (4 MB) gains nothing
+measurable and stays eager.
 
 The pending count is part of the state: windows are counted from iteration 0 and a
 checkpoint saves W0 plus U, V, so neither the split of training into ``train(n)`` calls
@@ -40,13 +39,13 @@ def _gemv(matrix: torch.Tensor, rows: torch.Tensor, bias: torch.Tensor | None = 
     """rows (R, N, k) @ matrix^T (+ bias (R, 1, m)) for matrix (R, m, k) -> (R, N, m), a transposed view.
 
     Computed as matrix @ rows^T, so that the inner loop runs along the contiguous rows of
-    ``matrix``: with fc1 out of cache (19 MB at R = 100) that ran ~1.8x faster on 2 threads
-    than rows @ matrix^T, which MKL streams column by column. (Contiguous when N = 1.)
+    ``matrix``: with fc1 out of cache (19 MB at R = 100) that is faster than
+    rows @ matrix^T, which MKL streams column by column. (Contiguous when N = 1.)
     """
     cols = rows.transpose(1, 2)  # (R, k, N)
     if cols.shape[2] == 1:
         # Same numbers, but the unit axis gets stride k: with stride 1 there (which the input
-        # gradient from the layer above has), ATen's bmm took a ~9x slower path (torch 2.14, CPU).
+        # gradient from the layer above has), ATen's bmm takes a much slower path (torch 2.14, CPU).
         cols = cols.as_strided(cols.shape, (cols.stride(0), cols.stride(1), cols.shape[1]), cols.storage_offset())
     if bias is None:
         return torch.bmm(matrix, cols).transpose(1, 2)

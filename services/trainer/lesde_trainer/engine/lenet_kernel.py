@@ -13,21 +13,18 @@ loops). Here the training step is a fixed sequence of batched kernels over all R
 - the loss gradient is written in closed form (softmax minus one-hot).
 
 Inference on shared inputs (``forward``, used by every evaluation and probe) takes its own
-route, the same for both backends: conv1 is one plain matmul (all R*6 filters see the same
-patches) with the patches grouped by pooling offset, and conv2 one grouped convolution
-(groups = R) on the channels-last result, which oneDNN runs ~3x faster than im2col + bmm.
-conv1 runs ``CONV1_CHUNK`` = 2 images per matmul inside each chunk of images, so that its
-unpooled output (4x the pooled one, ~1.9 MB per image in fp32 at R = 100) is pooled while
-still in cache: a 300-image evaluation went from ~250 to ~200 ms (fp32, R = 100, 2 threads).
+route, the same for both backends (``convs_shared_input``): all trials see the same images,
+so conv1 becomes one plain matmul and conv2 one grouped convolution.
 """
 
 from __future__ import annotations
 
 import torch
-from torch.nn import functional as F
 
 from .convs_direct import DirectConvs
 from .convs_im2col import Im2colConvs
+from .convs_shared_input import shared_input_convs
+from .kernel import ConvBackend
 from .lazy_linear import LazyLinear
 
 PARAM_NAMES = (
@@ -36,12 +33,10 @@ PARAM_NAMES = (
     "body.classifier.weight", "body.classifier.bias",
 )
 DEFERRED = ("fc1",)  # fully connected layers whose SGD updates are deferred (fc2 too: no gain)
-# Steps between foldings. 8, 16 and 32 were within noise of each other; 20 divides the
-# default checkpoint chunk (500 iterations), so checkpoints then carry no pending rows.
+# Steps between foldings. Nearby window sizes train equally fast; 20 divides the default
+# checkpoint chunk (500 iterations), so checkpoints then carry no pending rows.
 WINDOW = 20
-# Images per conv1 matmul in the shared (inference) path; see ``_shared_conv_stack``.
-CONV1_CHUNK = 2
-CONVS = {"direct": DirectConvs, "im2col": Im2colConvs}
+CONVS: dict[str, type[ConvBackend]] = {"direct": DirectConvs, "im2col": Im2colConvs}
 
 
 def default_convs(dtype: torch.dtype, device: torch.device) -> str:
@@ -78,7 +73,7 @@ class LeNetKernel:
         convs = convs or default_convs(weight.dtype, weight.device)
         if convs not in CONVS:
             raise ValueError(f"convs: unknown backend {convs!r}; allowed: {list(CONVS)}")
-        self.convs = CONVS[convs](params)
+        self.convs: ConvBackend = CONVS[convs](params)
         self.params = params
         self.head = head
         p = params
@@ -124,55 +119,6 @@ class LeNetKernel:
         logits = self.fc[2].forward(features)
         return logits if self.head is None else logits @ self.head.T
 
-    @staticmethod
-    def _shared_conv1(x: torch.Tensor, w1_by_patch: torch.Tensor, b1: torch.Tensor, out: torch.Tensor) -> None:
-        """conv1 + max pool + ReLU of every trial on the same images x (n, C, 32, 32), written into
-        ``out`` (n, 14, 14, R*6), given the weights as w1_by_patch (C*25, R*6) and the bias b1 (R*6,).
-
-        All R*6 filters see the same patches, so this is one plain matmul. The patches are
-        grouped by their offset in the 2x2 pooling window, (4, n*196, C*25), so the pooling is
-        one reduction over the leading axis of contiguous blocks; the bias is added after the
-        max (it commutes). The result is channels-last, the layout the grouped conv2 wants.
-        """
-        n, c = x.shape[:2]
-        sn, sc, sh, sw = x.stride()
-        patches = x.as_strided((2, 2, n, 14, 14, c, 5, 5), (sh, sw, sn, 2 * sh, 2 * sw, sc, sh, sw),
-                               x.storage_offset()).reshape(4, n * 196, c * 25)
-        a = torch.matmul(patches, w1_by_patch)  # (4, n*196, R*6)
-        pooled = out.view(n * 196, -1)
-        torch.amax(a, 0, out=pooled)
-        pooled.add_(b1).relu_()
-
-    def _shared_conv_stack(self, x: torch.Tensor, weights: tuple, h1: torch.Tensor, out: torch.Tensor) -> None:
-        """Inference convolutions on the same images x (n, C, 32, 32) for every trial, written into
-        ``out`` (R, n, 400) (any strides); ``weights`` from ``_inference_weights``, ``h1`` a scratch
-        buffer of at least (n, 14, 14, R*6).
-
-        conv1 runs ``CONV1_CHUNK`` images at a time: its unpooled output is 4x the pooled one
-        (~1.9 MB per image in fp32 at R = 100) and should stay in cache until it is pooled.
-        conv2 is one grouped convolution (groups = R) on all n channels-last conv1 outputs:
-        oneDNN's direct convolution beats im2col + bmm here by ~3x, mostly by never
-        materialising the 25x larger patch matrix. It takes the whole chunk in one call (each
-        call reorders the weights into oneDNN's blocked layout).
-        """
-        r, n = self.trials, x.shape[0]
-        w1_by_patch, b1, w2_grouped, b2 = weights
-        h1 = h1[:n]
-        for s in range(0, n, CONV1_CHUNK):
-            self._shared_conv1(x[s:s + CONV1_CHUNK], w1_by_patch, b1, h1[s:s + CONV1_CHUNK])
-        a2 = F.conv2d(h1.permute(0, 3, 1, 2), w2_grouped, b2, groups=r)  # (n, R*16, 10, 10), channels-last
-        m2 = F.max_pool2d(a2, 2)  # (n, R*16, 5, 5), channels-last
-        # ReLU fused with the copy into place (one pass instead of a reshape copy, ReLU and copy).
-        torch.clamp_min(m2.unflatten(1, (r, 16)).transpose(0, 1), 0, out=out.unflatten(2, (16, 5, 5)))
-
-    def _inference_weights(self):
-        """conv weights in the shared path's layouts: w1 (C*25, R*6), b1 (R*6,), w2 (R*16, 6, 5, 5)
-        channels-last, b2 (R*16,). Rebuilt per ``forward`` call (training changes them in between)."""
-        r, p = self.trials, self.params
-        return (p["body.conv1.weight"].reshape(r * 6, -1).t().contiguous(), p["body.conv1.bias"].reshape(-1),
-                p["body.conv2.weight"].reshape(r * 16, 6, 5, 5).contiguous(memory_format=torch.channels_last),
-                p["body.conv2.bias"].reshape(-1))
-
     @torch.no_grad()
     def forward(self, x: torch.Tensor, *, chunk: int):
         """Shared inputs x: (N, C, 32, 32) -> logits (R, N, K), features (R, N, 84).
@@ -180,12 +126,7 @@ class LeNetKernel:
         Convolutions run ``chunk`` images at a time (their buffers grow with R * chunk);
         the fully connected layers then run once on all N, so their weights are read once.
         """
-        weights = self._inference_weights()
-        n = x.shape[0]
-        h1 = x.new_empty((min(chunk, n), 14, 14, self.trials * 6))
-        flat = x.new_empty((self.trials, n, 400))
-        for s in range(0, n, chunk):
-            self._shared_conv_stack(x[s:s + chunk], weights, h1, flat[:, s:s + chunk])
+        flat = shared_input_convs(self.params, x, chunk=chunk)
         features = self.fc[1].forward(self.fc[0].forward(flat).relu_()).relu_()
         return self._logits(features), features
 

@@ -23,6 +23,7 @@ from ..device import resolve_device
 from ..models import HEADS, MODELS, build_model, initial_parameters
 from .errors import InvalidTrainingSpec
 from .functional_kernel import FunctionalKernel
+from .kernel import Kernel
 from .lenet_kernel import CONVS, LeNetKernel
 from .sampling import draw_indices
 
@@ -90,7 +91,7 @@ class EnsembleTrainer:
         one for the dtype and device (``direct`` for float32, ``im2col`` for float64).
     eval_chunk : int
         Images per convolution chunk in ``logits``/``features``/``evaluate`` (small chunks keep
-        the R-fold activation buffers in cache; 2-4 were fastest for R = 100 on 2 CPU cores).
+        the R-fold activation buffers in cache).
     """
 
     def __init__(
@@ -143,8 +144,9 @@ class EnsembleTrainer:
         }
         use_lenet = _uses_lenet_kernel(model, kernel)
         head_matrix = module.head.matrix if module.head is not None else None
-        self._kernel = (LeNetKernel(params, head=head_matrix, convs=None if convs == "auto" else convs) if use_lenet
-                        else FunctionalKernel(module, params))
+        self._kernel: Kernel = (
+            LeNetKernel(params, head=head_matrix, convs=None if convs == "auto" else convs) if use_lenet
+            else FunctionalKernel(module, params))
         # Training images in the layout the kernel's step gathers from (see ``select_images``).
         x = torch.as_tensor(np.asarray(x_train), dtype=dtype, device=self.device)
         self._images = self._kernel.prepare_images(x)
