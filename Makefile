@@ -5,17 +5,20 @@ PY     := $(VENV)/bin/python
 PIP    := $(VENV)/bin/pip
 STAMP  := $(VENV)/.installed
 
-PROJECTS := shared/pyproject.toml services/api/pyproject.toml services/trainer/pyproject.toml services/analyzer/pyproject.toml
+PROJECTS := shared/pyproject.toml services/api/pyproject.toml services/trainer/pyproject.toml services/analyzer/pyproject.toml \
+            services/launcher/pyproject.toml
 
 .PHONY: venv demo up test bench clean
 
 venv: $(STAMP)
 
-# torch==2.14.1 / torchvision==0.29.1 are pinned in services/trainer/pyproject.toml.
+# torch==2.14.1 is pinned in services/trainer/pyproject.toml. The launcher (lesde up, lesde demo)
+# needs the three services; each service asks for the contract as lesde[services].
 $(STAMP): $(PROJECTS) requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
-	$(PIP) install --quiet -e shared -e services/api -e services/trainer -e services/analyzer -r requirements-dev.txt
+	$(PIP) install --quiet -e shared -e services/api -e services/trainer -e services/analyzer \
+		-e services/launcher -r requirements-dev.txt
 	touch $(STAMP)
 
 ## Run one real GEOMNIST experiment end to end on the embedded stack, print the summary.

@@ -11,7 +11,7 @@ WORKDIR /app
 
 COPY shared/ /app/shared/
 COPY services/api/ /app/services/api/
-# Both paths in one call, so the api's "lesde" requirement resolves to the local package.
+# Both paths in one call, so the api's "lesde[services]" requirement resolves to the local package.
 RUN pip install /app/shared /app/services/api
 
 USER lesde

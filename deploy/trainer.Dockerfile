@@ -25,7 +25,7 @@ RUN apt-get update \
 # torch first, in a layer of its own: it is large and changes far less often than our code.
 ARG TORCH_INDEX_URL=
 RUN pip install ${TORCH_INDEX_URL:+--index-url "$TORCH_INDEX_URL" --extra-index-url https://pypi.org/simple} \
-        torch==2.14.1 torchvision==0.29.1
+        torch==2.14.1
 
 RUN useradd --create-home --uid 1000 lesde \
     && mkdir -p /data \

@@ -1,19 +1,33 @@
-"""The ``lesde`` command: submit specs, watch progress, fetch results, run the embedded stack."""
+"""The ``lesde`` command: submit specs, watch progress, fetch results.
+
+Other installed packages add subcommands through the ``lesde.commands`` entry points: the
+launcher (``services/launcher``) adds ``lesde up`` and ``lesde demo``, which start the
+services; this package names none of them, so the client installs without them.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
 import os
-import shutil
-import signal
 import sys
-import time
+from importlib.metadata import entry_points
 from pathlib import Path
 
 from lesde.client import LesdeApiError, LesdeClient
 
 DEFAULT_URL = os.environ.get("LESDE_URL", "http://127.0.0.1:8000")
+
+# Entry-point group of the subcommands other packages add: ``name = "module:function"``,
+# where ``function(subparsers)`` adds the subcommand ``name``.
+COMMANDS_GROUP = "lesde.commands"
+# The launcher's subcommands, still listed when it is not installed, so that they say how to get them.
+LAUNCHER_COMMANDS = ("up", "demo")
+LAUNCHER_MISSING = (
+    "`lesde {command}` starts the API and both workers on this machine, so it needs the launcher and "
+    "the services, which this installation lacks. From a checkout of the repository: `make venv`, or "
+    "`pip install ./shared ./services/api ./services/trainer ./services/analyzer ./services/launcher`."
+)
 
 
 def progress_line(record: dict, *, width: int = 30) -> str:
@@ -82,13 +96,13 @@ def _print_progress(record: dict) -> None:
     sys.stderr.flush()
 
 
-def _wait(client: LesdeClient, job_id: str, kind: str = "experiment") -> dict:
+def wait_with_progress(client: LesdeClient, job_id: str, kind: str = "experiment") -> dict:
     record = client.wait(job_id, kind=kind, on_progress=_print_progress, poll_seconds=1.0)
     sys.stderr.write("\n")
     return record
 
 
-def _show_results(client: LesdeClient, record: dict, dest: Path) -> int:
+def show_results(client: LesdeClient, record: dict, dest: Path) -> int:
     job_id = record["id"]
     if record["status"] != "succeeded":
         print(f"experiment {job_id} {record['status']}: {record.get('error') or ''}".rstrip(": "))
@@ -111,7 +125,7 @@ def cmd_submit(args: argparse.Namespace) -> int:
         record = client.submit_experiment(spec)
         print(f"submitted experiment {record['id']} ({args.url}/v1/experiments/{record['id']})")
         if args.wait:
-            return _show_results(client, _wait(client, record["id"]), Path(args.dest))
+            return show_results(client, wait_with_progress(client, record["id"]), Path(args.dest))
     return 0
 
 
@@ -126,7 +140,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 def cmd_wait(args: argparse.Namespace) -> int:
     with LesdeClient(args.url) as client:
-        return _show_results(client, _wait(client, args.id), Path(args.dest))
+        return show_results(client, wait_with_progress(client, args.id), Path(args.dest))
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -170,7 +184,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         record = client.import_csv(args.csv, classes=classes, name=args.name)
         print(f"imported {args.csv} as experiment {record['id']}")
         if args.wait:
-            return _show_results(client, _wait(client, record["id"]), Path(args.dest))
+            return show_results(client, wait_with_progress(client, record["id"]), Path(args.dest))
     return 0
 
 
@@ -182,47 +196,23 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_up(args: argparse.Namespace) -> int:
-    from lesde.stack import EmbeddedStack
-
-    stack = EmbeddedStack(state_dir=Path(args.state_dir).resolve(), host=args.host, port=args.port)
-    stack.start()
-    print(f"LE-SDE Lab serving on {stack.url} (OpenAPI: {stack.url}/docs); state in {stack.state_dir}. Ctrl-C stops it.")
-    stopping = []
-    signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
-    try:
-        while not stopping and all(process.poll() is None for process in stack.processes):
-            time.sleep(0.5)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        stack.stop()
-    return 0
+def launcher_missing(args: argparse.Namespace) -> int:
+    print(f"error: {LAUNCHER_MISSING.format(command=args.command)}", file=sys.stderr)
+    return 2
 
 
-def cmd_demo(args: argparse.Namespace) -> int:
-    """Start the embedded stack on a free port, run one experiment end to end, stop."""
-    from lesde.stack import EmbeddedStack
-
-    state = Path(args.state_dir).resolve()
-    if state.exists() and not args.keep:
-        shutil.rmtree(state)
-    stack = EmbeddedStack(state_dir=state, host="127.0.0.1", port=args.port or _free_port())
-    print(f"starting the embedded stack (API, trainer, analyzer; logs in {state / 'logs'}) ...")
-    with stack:
-        with LesdeClient(stack.url) as client:
-            spec = json.loads(Path(args.spec).read_text())
-            record = client.submit_experiment(spec)
-            print(f"submitted {args.spec} as experiment {record['id']}")
-            return _show_results(client, _wait(client, record["id"]), Path(args.dest))
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def add_installed_commands(sub: argparse._SubParsersAction) -> None:
+    """The subcommands of the ``lesde.commands`` entry points, and a stand-in for each absent launcher command."""
+    installed = set()
+    for entry in entry_points(group=COMMANDS_GROUP):
+        entry.load()(sub)
+        installed.add(entry.name)
+    for command in LAUNCHER_COMMANDS:
+        if command not in installed:
+            stand_in = sub.add_parser(
+                command, help="needs the launcher (not installed)", description=LAUNCHER_MISSING.format(command=command)
+            )
+            stand_in.set_defaults(func=launcher_missing)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -284,24 +274,16 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("--force", action="store_true", help="recompute even if cached")
     analyze.set_defaults(func=cmd_analyze)
 
-    up = sub.add_parser("up", help="run the embedded stack (no Docker) until Ctrl-C")
-    up.add_argument("--host", default="127.0.0.1")
-    up.add_argument("--port", type=int, default=8000)
-    up.add_argument("--state-dir", default=".lesde/stack")
-    up.set_defaults(func=cmd_up)
-
-    demo = sub.add_parser("demo", help="embedded stack + one experiment end to end")
-    demo.add_argument("spec", nargs="?", default="examples/geomnist-small.json")
-    demo.add_argument("--state-dir", default=".lesde/demo")
-    demo.add_argument("--dest", default="lesde-results")
-    demo.add_argument("--port", type=int, default=0)
-    demo.add_argument("--keep", action="store_true", help="keep earlier demo state")
-    demo.set_defaults(func=cmd_demo)
+    add_installed_commands(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    # A stand-in for an absent launcher command takes any options, to answer with how to install it.
+    args, unknown = parser.parse_known_args(argv)
+    if unknown and args.func is not launcher_missing:
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     try:
         return args.func(args)
     except LesdeApiError as error:

@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-import socket
 import uuid
 from collections.abc import Callable, Iterator
 
 import pytest
 
-from lesde.stack import EmbeddedStack
 from lesde.storage.s3 import S3Store
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from lesde_launcher.stack import EmbeddedStack, free_port
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,66 @@
+"""The HTTP client and the ``lesde`` command install alone, without what the services need.
+
+A fresh virtual environment gets ``pip install`` of a copy of ``shared/`` with its declared
+dependencies from the package index (nothing else: not the ``services`` extra), then
+imports the client and runs ``lesde --help``. It takes up to a minute or two: building the
+package and fetching httpx is most of it, so the timeouts are generous.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+VENV_TIMEOUT_S = 120
+INSTALL_TIMEOUT_S = 300
+RUN_TIMEOUT_S = 60
+# What only the services need (the ``services`` extra and the workers); none may come with the client.
+SERVICE_ONLY = ("celery", "kombu", "redis", "minio", "pydantic", "pydantic_settings", "numpy", "sqlalchemy", "torch")
+
+
+@pytest.fixture(scope="module")
+def client_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A venv with only ``pip install shared/`` in it (from a copy, so the build leaves the checkout alone)."""
+    root = tmp_path_factory.mktemp("client-install")
+    source = root / "shared"
+    shutil.copytree(REPO / "shared", source, ignore=shutil.ignore_patterns("*.egg-info", "__pycache__", "build"))
+    venv = root / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=VENV_TIMEOUT_S)
+    install = subprocess.run(
+        [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", str(source)],
+        capture_output=True,
+        text=True,
+        timeout=INSTALL_TIMEOUT_S,
+    )
+    assert install.returncode == 0, f"pip install shared/ failed:\n{install.stdout}\n{install.stderr}"
+    return venv
+
+
+def run_in(venv: Path, *command: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(venv / "bin" / command[0]), *command[1:]], capture_output=True, text=True, timeout=RUN_TIMEOUT_S, cwd=venv
+    )
+
+
+def test_client_imports_without_the_services_dependencies(client_venv: Path) -> None:
+    probe = (
+        "import importlib.util, lesde.client, lesde.cli\n"
+        f"print(','.join(name for name in {SERVICE_ONLY!r} if importlib.util.find_spec(name)))\n"
+    )
+    result = run_in(client_venv, "python", "-c", probe)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "", f"the client's install pulled in {result.stdout.strip()}"
+
+
+def test_lesde_help_runs_and_up_says_how_to_get_the_launcher(client_venv: Path) -> None:
+    helped = run_in(client_venv, "lesde", "--help")
+    assert helped.returncode == 0, helped.stderr
+    assert "submit" in helped.stdout and "up" in helped.stdout
+    up = run_in(client_venv, "lesde", "up", "--port", "8123")
+    assert up.returncode == 2
+    assert "./services/launcher" in up.stderr, up.stderr
