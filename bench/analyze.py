@@ -75,19 +75,17 @@ def write_subset_csv(root: str, job_id: str, trials: int, path: Path) -> int:
     """The authors' long CSV (trial-major) for the first ``trials`` trials; return rows written."""
     import numpy as np
 
-    from lesde.chunks import decode_chunk
+    from lesde.chunks import iter_chunks, load_manifest
     from lesde.storage.local import LocalStore
 
     store = LocalStore(root)
-    manifest = store.get_json(f"experiments/{job_id}/manifest.json")
+    manifest = load_manifest(store, job_id)
     evals = {}
-    for entry in manifest["chunks"].get("eval", []):
-        chunk = decode_chunk(store.get_bytes(entry["key"]))
+    for chunk in iter_chunks(store, manifest, "eval"):
         for i, t in enumerate(chunk["iteration"]):
             evals[int(t)] = (chunk["val_loss"][i], chunk["val_acc"][i])
     parts = []
-    for entry in manifest["chunks"]["sampled"]:
-        chunk = decode_chunk(store.get_bytes(entry["key"]))
+    for chunk in iter_chunks(store, manifest, "sampled"):
         parts.append({name: chunk[name][:, :trials] if chunk[name].ndim > 1 else chunk[name] for name in ("iteration", "index", "label", "logits", "loss")})
     it = np.concatenate([p["iteration"] for p in parts])
     index = np.concatenate([p["index"] for p in parts])

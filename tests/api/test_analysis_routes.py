@@ -9,11 +9,11 @@ import pytest
 
 from lesde.jobs import JobRepository
 from lesde.records import JobStatus
-from lesde.specs.analysis import FIGURE_NAMES
+from lesde.specs.analysis import FIGURE_NAMES, run_state_key
+from lesde.storage import ObjectNotFound
 from lesde_analyzer.pipeline.run import render_figure_variant, run_experiment_analysis
 from lesde_analyzer.pipeline.synthetic import write_synthetic_experiment
 from tests.analyzer.pipeline.helpers import assert_every_number, assert_valid_png
-
 
 
 @pytest.fixture
@@ -72,6 +72,34 @@ def test_rerun_with_options_is_enqueued_cached_and_409_while_it_runs(client, sto
     assert cached.status_code == 200 and cached.json()["cached"] is True
     assert_valid_png(client.get(f"{base}/figures/alpha-beta.png", params={"options_key": key}).content)
     assert client.get(f"{base}/analysis", params={"options_key": "0123456789abcdef"}).status_code == 404
+
+
+@pytest.mark.parametrize("path", ["analysis", "analysis/series.npz", "figures/AB.png"])
+def test_a_run_ending_while_the_api_looks_is_409_then_200_never_404(client, store, experiment, sent, monkeypatch, path):
+    """The worker stores the result first and marks the state last. Had the API read the
+    state after missing the result, a run that ended in between would answer 404, where a
+    poller stops (issue 10: ``KeyError: 'options'`` in tests/integration/test_analysis_http.py)."""
+    base = f"/v1/experiments/{experiment}"
+    posted = client.post(f"{base}/analysis", json={"estimator": "I", "savgol_window": 21}).json()
+    key, state_key = posted["options_key"], run_state_key(experiment, posted["options_key"])
+    read, ended = store.get_bytes, []
+
+    def worker_ends_after_a_miss(name: str) -> bytes:
+        try:
+            return read(name)
+        except ObjectNotFound:
+            if name != state_key and not ended:
+                ended.append(name)
+                run_experiment_analysis(store, experiment, posted["options"])
+            raise
+
+    monkeypatch.setattr(store, "get_bytes", worker_ends_after_a_miss)
+    assert client.get(f"{base}/{path}", params={"options_key": key}).status_code == 409
+    assert ended, "the API never missed the result: the test no longer opens the window"
+    answer = client.get(f"{base}/{path}", params={"options_key": key})
+    assert answer.status_code == 200
+    if path == "analysis":
+        assert answer.json()["options"]["estimator"] == "I"
 
 
 @pytest.mark.parametrize(

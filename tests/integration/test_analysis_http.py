@@ -40,7 +40,9 @@ def _poll(http: httpx.Client, url: str, *, params: dict | None = None, timeout: 
 
 
 def _check_all_figures(http: httpx.Client, job_id: str, *, probe: bool) -> None:
-    summary = _poll(http, f"/v1/experiments/{job_id}/analysis", params={"max_points": 100}).json()
+    answer = _poll(http, f"/v1/experiments/{job_id}/analysis", params={"max_points": 100})
+    assert answer.status_code == 200, answer.text
+    summary = answer.json()
     assert_every_number(summary, probe=probe)
     assert summary["series"]["sampled"]["returned"] <= 100
     for name in FIGURE_NAMES:
@@ -60,8 +62,11 @@ def test_trained_and_imported_experiments_are_analysed_over_http(services):
         rerun = http.post(f"/v1/experiments/{job_id}/analysis", json={"estimator": "I", "savgol_window": 21})
         assert rerun.status_code == 202
         key = rerun.json()["options_key"]
-        body = _poll(http, f"/v1/experiments/{job_id}/analysis", params={"options_key": key}).json()
-        assert body["options"]["estimator"] == "I"
+        # A 404 here once surfaced as KeyError 'options': the API read the run's state after
+        # missing its summary, so a run ending in between answered 404 instead of 409.
+        answer = _poll(http, f"/v1/experiments/{job_id}/analysis", params={"options_key": key})
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["options"]["estimator"] == "I"
         resized = _poll(http, f"/v1/experiments/{job_id}/figures/AB.png", params={"width": 6, "height": 3, "dpi": 80})
         assert resized.status_code == 200
         assert_valid_png(resized.content, min_size=150)

@@ -72,3 +72,11 @@ def test_work_cap():
 def test_finite_datasets_refuse_what_they_do_not_hold(dataset, field):
     with pytest.raises(ValidationError, match=field):
         ExperimentSpec.model_validate({"dataset": dataset, "training": {"probe_per_class": 1}})
+
+
+def test_figure_variants_are_named_once_for_the_api_and_the_analyzer():
+    from lesde.specs.analysis import DEFAULT_FIGURE_SIZE, figure_variant, run_figure_key
+
+    assert figure_variant(8.0, 5.0, 200) == "w8-h5-d200" and figure_variant(6.5, 3.25, 50) == "w6.5-h3.25-d50"
+    assert run_figure_key("abcdef0123456789", "default", "AB", variant=figure_variant(8, 5, 200)).endswith("figures/AB@w8-h5-d200.png")
+    assert DEFAULT_FIGURE_SIZE == (10.0, 4.5, 110) and DEFAULT_FIGURE_SIZE.dpi == 110

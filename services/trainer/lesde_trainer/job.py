@@ -19,13 +19,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lesde import celery_app, keys
-from lesde.chunks import decode_chunk, encode_chunk
+from lesde import celery_app
+from lesde.chunks import ChunkWriter, class_sums
 from lesde.jobs import JobRepository
 from lesde.records import AnalysisState, JobStatus
 from lesde.settings import TrainerSettings
 from lesde.specs import ExperimentSpec
-from lesde.storage import ObjectNotFound, ObjectStore
+from lesde.storage import ObjectStore
 
 log = logging.getLogger(__name__)
 
@@ -93,11 +93,9 @@ def _train(store: ObjectStore, repo: JobRepository, job_id: str, spec: Experimen
         eval_every=spec.training.eval_every,
         features_every=spec.training.features_every,
     )
-    from lesde_trainer.streams import ChunkWriter
-
     writer = ChunkWriter(store, job_id)
-    start = _restore(store, job_id, engine)
-    writer.load_manifest(start)
+    start = _restore(writer, job_id, engine)
+    writer.resume(start)
     # Provenance: the same spec on another generator version trains on other images.
     writer.manifest.dataset = {"name": spec.dataset.name, "generator_version": data.generator_version}
     trials = spec.training.trials
@@ -128,8 +126,7 @@ def _train(store: ObjectStore, repo: JobRepository, job_id: str, spec: Experimen
             writer.put("eval", first, last, _stack(evals))
         if features:
             writer.put("features", first, last, _stack(features) | {"probe_index": setup.probe_index, "probe_label": setup.probe_label})
-        _save_checkpoint(store, job_id, engine)
-        writer.commit(last + 1, complete=last + 1 == schedule.total)
+        writer.commit(last + 1, complete=last + 1 == schedule.total, checkpoint=engine.state_dict())
         elapsed = max(time.perf_counter() - began, 1e-9)
         _report_progress(repo, job_id, done=last + 1, total=schedule.total, rate=(last + 1 - first) * trials / elapsed, trials=trials)
         if last + 1 < schedule.total and repo.cancel_requested(job_id):
@@ -147,8 +144,6 @@ def _sampled_arrays(blocks: list, *, num_classes: int) -> dict[str, np.ndarray]:
     """
     logits = np.concatenate([block.logits for block in blocks])
     label = np.concatenate([block.label for block in blocks])
-    rows_logits = logits.reshape(len(logits), -1, logits.shape[-1])  # (n, R*B, K)
-    one_hot = np.eye(num_classes, dtype=logits.dtype)[label.reshape(len(label), -1)]  # (n, R*B, K)
     return {
         "iteration": np.concatenate([block.iterations for block in blocks]),
         "index": np.concatenate([block.index for block in blocks]),
@@ -156,9 +151,7 @@ def _sampled_arrays(blocks: list, *, num_classes: int) -> dict[str, np.ndarray]:
         "true_label": np.concatenate([block.true_label for block in blocks]),
         "logits": logits,
         "loss": np.concatenate([block.loss for block in blocks]),
-        "class_sum": np.einsum("nrk,nrj->nkj", one_hot, rows_logits),
-        "class_count": one_hot.sum(axis=1).astype(np.int64),
-    }
+    } | class_sums(label, logits, num_classes=num_classes)
 
 
 def _probe_record(engine, setup, t: int) -> dict[str, np.ndarray]:  # noqa: ANN001
@@ -180,18 +173,12 @@ def _stack(records: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
     return {name: np.stack([np.asarray(record[name]) for record in records]) for name in records[0]}
 
 
-def _save_checkpoint(store: ObjectStore, job_id: str, engine) -> None:  # noqa: ANN001
-    state = {name: np.asarray(value) for name, value in engine.state_dict().items()}
-    store.put_bytes(keys.checkpoint_key(job_id), encode_chunk(state))
-
-
-def _restore(store: ObjectStore, job_id: str, engine) -> int:  # noqa: ANN001
+def _restore(writer: ChunkWriter, job_id: str, engine) -> int:  # noqa: ANN001
     """Load the last checkpoint into ``engine``; return the iteration to continue from."""
-    try:
-        state = decode_chunk(store.get_bytes(keys.checkpoint_key(job_id)))
-    except ObjectNotFound:
+    state = writer.load_checkpoint()
+    if state is None:
         return 0
-    engine.load_state_dict({name: value.item() if value.ndim == 0 else value for name, value in state.items()})
+    engine.load_state_dict(state)
     log.info("experiment %s resumes at iteration %d", job_id, engine.iteration)
     return int(engine.iteration)
 

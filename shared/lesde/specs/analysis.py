@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -21,6 +21,18 @@ from lesde import keys
 
 #: every figure the analysis renders (``class-means`` is kept for old clients)
 FIGURE_NAMES = ("separation-1d", "separation-3d", "AB", "alpha-beta", "leode", "neural-collapse", "curves", "class-means")
+
+
+class FigureSize(NamedTuple):
+    """Width and height in inches, and dots per inch."""
+
+    width: float
+    height: float
+    dpi: int
+
+
+#: the size the analysis renders every figure at; other sizes are rendered on request
+DEFAULT_FIGURE_SIZE = FigureSize(width=10.0, height=4.5, dpi=110)
 DEFAULT_KEY = "default"
 OPTIONS_KEY_PATTERN = r"^(default|[0-9a-f]{16})$"
 
@@ -151,7 +163,12 @@ def run_state_key(job_id: str, key: str) -> str:
     return base + ("state.json" if key == DEFAULT_KEY else f"runs/{key}/state.json")
 
 
+def figure_variant(width: float, height: float, dpi: int) -> str:
+    """Name of a figure rendered at a size other than the default, e.g. ``"w8-h5-d200"``."""
+    return f"w{width:g}-h{height:g}-d{dpi}"
+
+
 def run_figure_key(job_id: str, key: str, name: str, *, variant: str = "") -> str:
-    """``variant``: ``""`` for the default size, else e.g. ``"w8-h5-d200"`` (rendered on request)."""
+    """``variant``: ``""`` for the default size, else :func:`figure_variant` (rendered on request)."""
     stem = name if not variant else f"{name}@{variant}"
     return keys.figure_key("experiment", job_id, stem if key == DEFAULT_KEY else f"runs/{key}/{stem}")

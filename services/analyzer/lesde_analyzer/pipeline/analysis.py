@@ -119,11 +119,11 @@ def analyse_experiment(
             geometry[name] = geo_summary
             series |= {f"{name}/{key}": value for key, value in geo_series.items()}
 
-    done = int(manifest["iterations_done"])
+    done = manifest.iterations_done
     summary = {
         "version": FORMAT_VERSION,
         "job_id": job_id,
-        "partial": not bool(manifest.get("complete", False)),
+        "partial": not manifest.complete,
         "iterations_done": done,
         "options": options.model_dump(mode="json"),
         "options_key": options_key(options),

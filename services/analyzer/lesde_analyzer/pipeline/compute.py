@@ -12,6 +12,7 @@ import warnings
 
 import numpy as np
 
+from lesde.json_safe import finite_lists, finite_or_none
 from lesde.specs.analysis import AnalysisOptions
 from lesde_analyzer.errors import InvalidArgument
 from lesde_analyzer.estimation import (
@@ -29,17 +30,6 @@ from lesde_analyzer.pipeline.class_means import moving_average, weighted_window_
 from lesde_analyzer.pipeline.streams import ProbeData, SampledData
 
 EDGE_WINDOW = 100  # records averaged for "Xbar at start / end"
-
-
-def finite_or_none(value: float) -> float | None:
-    value = float(value)
-    return value if np.isfinite(value) else None
-
-
-def listify(array: np.ndarray) -> list:
-    """Nested lists with NaN/inf as None (valid JSON)."""
-    a = np.asarray(array, dtype=np.float64).round(8)
-    return np.where(np.isfinite(a), a, None).tolist()
 
 
 def fill_over_time(x: np.ndarray) -> np.ndarray:
@@ -407,8 +397,8 @@ def class_means_json(sampled: SampledData, probe: ProbeData | None) -> dict:
         "note": "xbar[k][j]: mean logit j of samples of class k; rows follow 'classes'",
         "sampled": {
             "window": edge,
-            "start": listify(weighted_window_mean(sampled.xbar, sampled.counts, slice(0, edge))),
-            "end": listify(weighted_window_mean(sampled.xbar, sampled.counts, slice(T - edge, None))),
+            "start": finite_lists(weighted_window_mean(sampled.xbar, sampled.counts, slice(0, edge))),
+            "end": finite_lists(weighted_window_mean(sampled.xbar, sampled.counts, slice(T - edge, None))),
         },
     }
     if probe is not None:
@@ -416,7 +406,7 @@ def class_means_json(sampled: SampledData, probe: ProbeData | None) -> dict:
         out["probe"] = {
             "start_iteration": int(probe.t[0]),
             "end_iteration": int(probe.t[-1]),
-            "start": listify(means[0]),
-            "end": listify(means[-1]),
+            "start": finite_lists(means[0]),
+            "end": finite_lists(means[-1]),
         }
     return out

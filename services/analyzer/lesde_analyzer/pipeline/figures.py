@@ -16,11 +16,11 @@ from matplotlib import rc_context
 
 from scipy.ndimage import uniform_filter1d
 
+from lesde.specs.analysis import DEFAULT_FIGURE_SIZE
 from lesde_analyzer.figures.style import STYLE, add_caption, class_color, finish_axes, new_figure
 from lesde_analyzer.pipeline.class_means import moving_average
 
 PLOT_POINTS = 2000
-DEFAULT_SIZE = {"width": 10.0, "height": 4.5, "dpi": 110}
 
 
 def _thin(n: int, points: int = PLOT_POINTS) -> np.ndarray:
@@ -393,7 +393,7 @@ def render(name: str, summary: dict, series: dict, *, width: float | None = None
     return FIGURES[name](
         summary,
         series,
-        width=width or DEFAULT_SIZE["width"],
-        height=height or DEFAULT_SIZE["height"],
-        dpi=dpi or DEFAULT_SIZE["dpi"],
+        width=width or DEFAULT_FIGURE_SIZE.width,
+        height=height or DEFAULT_FIGURE_SIZE.height,
+        dpi=dpi or DEFAULT_FIGURE_SIZE.dpi,
     )

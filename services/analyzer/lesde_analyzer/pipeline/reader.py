@@ -1,20 +1,10 @@
-"""Read an experiment's chunk streams back, chunk by chunk (bounded memory).
-
-Only the arrays asked for are decoded (npz members are read lazily), and records past
-the manifest's ``iterations_done`` are dropped, so an experiment that is still training
-is analysed up to what it has committed.
-"""
+"""An experiment's manifest and streams for the analysis (the chunk contract is :mod:`lesde.chunks`)."""
 
 from __future__ import annotations
 
-import io
-import zipfile
-from collections.abc import Iterator
-
 import numpy as np
 
-from lesde import keys
-from lesde.chunks import checksum, decode_chunk
+from lesde.chunks import Manifest, class_means, iter_chunks, load_manifest
 from lesde.storage import ObjectNotFound, ObjectStore
 
 
@@ -22,50 +12,11 @@ class ExperimentDataMissing(LookupError):
     """The experiment has no (or no complete) data to analyse."""
 
 
-def read_manifest(store: ObjectStore, job_id: str) -> dict:
+def read_manifest(store: ObjectStore, job_id: str) -> Manifest:
     try:
-        return store.get_json(keys.manifest_key(job_id))
+        return load_manifest(store, job_id)
     except ObjectNotFound:
         raise ExperimentDataMissing(f"experiment {job_id} has no manifest: nothing was trained yet") from None
-
-
-def _decode_fields(data: bytes, fields: tuple[str, ...] | None) -> dict[str, np.ndarray]:
-    if fields is None:
-        return decode_chunk(data)
-    try:
-        with np.load(io.BytesIO(data), allow_pickle=False) as archive:
-            return {name: archive[name] for name in fields if name in archive.files}
-    except (zipfile.BadZipFile, ValueError, OSError) as error:
-        raise ValueError(f"corrupt chunk: {error}") from error
-
-
-def iter_chunks(
-    store: ObjectStore,
-    job_id: str,
-    stream: str,
-    *,
-    fields: tuple[str, ...] | None = None,
-    verify: bool = True,
-    manifest: dict | None = None,
-) -> Iterator[dict[str, np.ndarray]]:
-    """Yield the chunks of ``stream`` in iteration order, as listed by the manifest.
-
-    ``verify`` checks each chunk's checksum against the manifest, so a damaged object
-    is reported by key instead of silently skewing the analysis. Records after the
-    manifest's ``iterations_done`` (sampled: ``>=``; state records: ``>``) are cut off.
-    """
-    manifest = manifest if manifest is not None else read_manifest(store, job_id)
-    done = int(manifest.get("iterations_done", 0))
-    for entry in manifest["chunks"].get(stream, []):
-        data = store.get_bytes(entry["key"])
-        if verify and checksum(data) != entry["checksum"]:
-            raise ValueError(f"chunk {entry['key']} does not match its manifest checksum")
-        arrays = _decode_fields(data, fields)
-        if "iteration" in arrays:
-            keep = arrays["iteration"] < done if stream == "sampled" else arrays["iteration"] <= done
-            if not keep.all():
-                arrays = {name: (value[keep] if value.shape[:1] == keep.shape else value) for name, value in arrays.items()}
-        yield arrays
 
 
 def class_means_from_sampled(store: ObjectStore, job_id: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -80,28 +31,23 @@ def class_means_from_sampled(store: ObjectStore, job_id: str) -> tuple[np.ndarra
         How many trials contributed to each mean.
     """
     iterations, sums, counts = [], [], []
-    for chunk in iter_chunks(store, job_id, "sampled", fields=("iteration", "class_sum", "class_count")):
+    for chunk in iter_chunks(store, read_manifest(store, job_id), "sampled", fields=("iteration", "class_sum", "class_count")):
         iterations.append(chunk["iteration"])
         sums.append(chunk["class_sum"])
         counts.append(chunk["class_count"])
     if not iterations:
         raise ExperimentDataMissing(f"experiment {job_id} has no sampled chunks")
-    total = np.concatenate(sums)
     count = np.concatenate(counts)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        xbar = total / count[:, :, None]
-    return np.concatenate(iterations), xbar, count
+    return np.concatenate(iterations), class_means(np.concatenate(sums), count), count
 
 
-def read_stream(
-    store: ObjectStore, job_id: str, stream: str, *, fields: tuple[str, ...], manifest: dict | None = None
-) -> dict[str, np.ndarray] | None:
+def read_stream(store: ObjectStore, manifest: Manifest, stream: str, *, fields: tuple[str, ...]) -> dict[str, np.ndarray] | None:
     """Concatenate the per-record ``fields`` of a small stream (``eval``, ``probe``); None if it has no records.
 
     Fields without a record axis (``probe_label``) are taken from the first chunk.
     """
     parts: dict[str, list[np.ndarray]] = {name: [] for name in fields}
-    for chunk in iter_chunks(store, job_id, stream, fields=fields, manifest=manifest):
+    for chunk in iter_chunks(store, manifest, stream, fields=fields):
         for name in fields:
             if name in chunk:
                 parts[name].append(chunk[name])

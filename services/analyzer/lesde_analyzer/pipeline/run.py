@@ -20,6 +20,7 @@ from lesde.records import AnalysisState, JobStatus, utcnow
 from lesde.specs.analysis import (
     DEFAULT_KEY,
     AnalysisOptions,
+    figure_variant,
     options_key,
     run_figure_key,
     run_series_key,
@@ -86,11 +87,7 @@ def render_figure_variant(store: ObjectStore, job_id: str, key: str, name: str, 
     summary = store.get_json(run_summary_key(job_id, key))
     series = decode_chunk(store.get_bytes(run_series_key(job_id, key)))
     png = render(name, summary, series, width=width, height=height, dpi=dpi)
-    store.put_bytes(run_figure_key(job_id, key, name, variant=variant_name(width, height, dpi)), png, content_type="image/png")
-
-
-def variant_name(width: float, height: float, dpi: int) -> str:
-    return f"w{width:g}-h{height:g}-d{dpi}"
+    store.put_bytes(run_figure_key(job_id, key, name, variant=figure_variant(width, height, dpi)), png, content_type="image/png")
 
 
 def _set_state(store: ObjectStore, job_id: str, key: str, state: str, options: dict, *, error: str | None = None) -> None:
@@ -108,4 +105,4 @@ def _set_record_state(repo: JobRepository, job_id: str, state: AnalysisState, *,
     repo.update(job_id, change)
 
 
-__all__ = ["run_experiment_analysis", "render_figure_variant", "variant_name", "JobStatus"]
+__all__ = ["run_experiment_analysis", "render_figure_variant", "JobStatus"]

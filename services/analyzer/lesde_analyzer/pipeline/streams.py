@@ -12,8 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from lesde.chunks import Manifest, class_means, iter_chunks
 from lesde.storage import ObjectStore
-from lesde_analyzer.pipeline.reader import ExperimentDataMissing, iter_chunks, read_stream
+from lesde_analyzer.pipeline.reader import ExperimentDataMissing, read_stream
 
 SAMPLE_BUDGET = 20_000  # per-sample logits kept for the separation figures
 
@@ -49,18 +50,17 @@ class SampledData:
     trials: int
 
 
-def read_sampled(store: ObjectStore, job_id: str, *, manifest: dict, budget: int = SAMPLE_BUDGET) -> SampledData:
+def read_sampled(store: ObjectStore, job_id: str, *, manifest: Manifest, budget: int = SAMPLE_BUDGET) -> SampledData:
     """Reduce the sampled stream of ``job_id`` (up to the manifest's ``iterations_done``)."""
-    entries = manifest["chunks"].get("sampled", [])
-    if not entries:
+    if not manifest.chunks["sampled"]:
         raise ExperimentDataMissing(f"experiment {job_id} has no sampled chunks yet")
-    done = int(manifest["iterations_done"])
+    done = manifest.iterations_done
     trials = None
     sums, counts, losses, ts = [], [], [], []
     sample_t, sample_label, sample_logits = [], [], []
     stride = None
     fields = ("iteration", "class_sum", "class_count", "loss", "label", "logits")
-    for chunk in iter_chunks(store, job_id, "sampled", fields=fields, manifest=manifest):
+    for chunk in iter_chunks(store, manifest, "sampled", fields=fields):
         if trials is None:
             trials = int(chunk["label"].shape[1])
             # iterations whose per-sample logits are kept: every stride-th, all trials
@@ -77,9 +77,8 @@ def read_sampled(store: ObjectStore, job_id: str, *, manifest: dict, budget: int
             sample_logits.append(chunk["logits"][keep].reshape(keep.size * trials, -1).astype(np.float64))
     if not ts:
         raise ExperimentDataMissing(f"experiment {job_id} has no sampled records yet")
-    total, count = np.concatenate(sums), np.concatenate(counts)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        xbar = total / count[:, :, None]
+    count = np.concatenate(counts)
+    xbar = class_means(np.concatenate(sums), count)
     classes = xbar.shape[1]
     return SampledData(
         t=np.concatenate(ts),
@@ -108,10 +107,10 @@ class ProbeData:
     grouped: np.ndarray
 
 
-def read_probe(store: ObjectStore, job_id: str, stream: str, *, manifest: dict, classes: int) -> ProbeData | None:
+def read_probe(store: ObjectStore, job_id: str, stream: str, *, manifest: Manifest, classes: int) -> ProbeData | None:
     """``probe`` (logits, p = K) or ``features`` (penultimate, p = F) records; None when absent."""
     value = "logits" if stream == "probe" else "features"
-    data = read_stream(store, job_id, stream, fields=("iteration", value, "probe_label"), manifest=manifest)
+    data = read_stream(store, manifest, stream, fields=("iteration", value, "probe_label"))
     if data is None or value not in data or "probe_label" not in data:
         return None
     labels = data["probe_label"]
@@ -125,8 +124,6 @@ def read_probe(store: ObjectStore, job_id: str, stream: str, *, manifest: dict, 
     return ProbeData(t=data["iteration"], grouped=x.reshape(S, R, classes, m, p))
 
 
-def read_eval(store: ObjectStore, job_id: str, *, manifest: dict) -> dict[str, np.ndarray] | None:
+def read_eval(store: ObjectStore, job_id: str, *, manifest: Manifest) -> dict[str, np.ndarray] | None:
     """``iteration`` (E,) and ``val_loss``, ``val_acc``, ``train_loss``, ``train_acc`` (E, R); None when absent."""
-    return read_stream(
-        store, job_id, "eval", fields=("iteration", "val_loss", "val_acc", "train_loss", "train_acc"), manifest=manifest
-    )
+    return read_stream(store, manifest, "eval", fields=("iteration", "val_loss", "val_acc", "train_loss", "train_acc"))

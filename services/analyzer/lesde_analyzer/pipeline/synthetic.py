@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lesde import keys
-from lesde.chunks import checksum, encode_chunk
+from lesde.chunks import ChunkWriter, class_sums
 from lesde.jobs import JobRepository
 from lesde.records import JobStatus
 from lesde.storage import ObjectStore
@@ -68,16 +67,7 @@ def write_synthetic_experiment(
     offsets = 0.02 * rng.standard_normal((100 * K, K))  # per training sample
     probe_label = np.repeat(np.arange(K), probe_per_class)
     probe_offsets = 0.02 * rng.standard_normal((probe_label.size, K))
-    manifest: dict = {"version": 1, "job_id": record.id, "iterations_done": 0, "complete": False, "chunks": {}}
-
-    def put(stream: str, first: int, last: int, arrays: dict) -> None:
-        data = encode_chunk(arrays)
-        key = keys.chunk_key(record.id, stream, first, last)
-        store.put_bytes(key, data)
-        manifest["chunks"].setdefault(stream, []).append(
-            {"key": key, "first": first, "last": last, "records": int(len(arrays["iteration"])), "checksum": checksum(data), "size": len(data)}
-        )
-
+    writer = ChunkWriter(store, record.id)
     for first in range(0, iterations, chunk):
         last = min(first + chunk, iterations) - 1
         it = np.arange(first, last + 1)
@@ -89,22 +79,17 @@ def write_synthetic_experiment(
         logits = (logits + offsets[index] + noise * crng.standard_normal((n, R, K))).astype(dtype)
         shifted = logits - logits.max(axis=2, keepdims=True)
         loss = -(np.take_along_axis(shifted, label[..., None], axis=2)[..., 0] - np.log(np.exp(shifted).sum(axis=2)))
-        one_hot = np.eye(K, dtype=logits.dtype)[label]
-        put("sampled", first, last, {
-            "iteration": it, "index": index, "label": label, "true_label": label, "logits": logits,
-            "loss": loss.astype(dtype), "class_sum": np.einsum("nrk,nrj->nkj", one_hot, logits),
-            "class_count": one_hot.sum(axis=1).astype(np.int64),
-        })
+        writer.put("sampled", first, last, {
+            "iteration": it, "index": index, "label": label, "true_label": label, "logits": logits, "loss": loss.astype(dtype),
+        } | class_sums(label, logits, num_classes=K))
         points = [t for t in range(first + 1, last + 2) if t % probe_every == 0 or t == iterations] + ([0] if first == 0 else [])
         points = sorted(points)
         if points:
             pl = means[points][:, None, probe_label] + probe_offsets[None, None] + noise * crng.standard_normal((len(points), R, probe_label.size, K))
-            put("probe", first, last, {"iteration": np.array(points), "logits": pl.astype(dtype), "probe_index": np.arange(probe_label.size), "probe_label": probe_label})
+            writer.put("probe", first, last, {"iteration": np.array(points), "logits": pl.astype(dtype), "probe_index": np.arange(probe_label.size), "probe_label": probe_label})
             acc = np.clip(0.5 + 0.5 * np.tanh(np.array(points) / max(1, iterations / 4)), 0, 1)[:, None] + 0.01 * crng.standard_normal((len(points), R))
-            put("eval", first, last, {"iteration": np.array(points), "val_loss": 1.1 - acc, "val_acc": acc, "train_loss": 1.0 - acc, "train_acc": acc})
-        manifest["iterations_done"] = last + 1
-        manifest["complete"] = complete and last + 1 == iterations
-        store.put_json(keys.manifest_key(record.id), manifest)
+            writer.put("eval", first, last, {"iteration": np.array(points), "val_loss": 1.1 - acc, "val_acc": acc, "train_loss": 1.0 - acc, "train_acc": acc})
+        writer.commit(last + 1, complete=complete and last + 1 == iterations)
     if complete:
         repo.mark_running(record.id)
         repo.mark_finished(record.id, JobStatus.succeeded)

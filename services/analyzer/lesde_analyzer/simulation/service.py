@@ -6,13 +6,13 @@ The API/Celery layer calls :func:`run_simulation` and :func:`run_phase_diagram`;
 
 from __future__ import annotations
 
-import math
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from lesde.json_safe import json_safe
 from lesde.specs.simulation import AlphaBetaPairsGrid, ExponentGrid, GapGrid, PhaseDiagramSpec, SimulationSpec
 
 from ..dynamics import Schedule
@@ -39,21 +39,6 @@ class SimulationResult:
     summary: dict[str, Any]
     figures: dict[str, bytes]
     arrays: dict[str, np.ndarray] = field(default_factory=dict)
-
-
-def _json(v) -> Any:
-    """Floats and arrays to JSON-able lists, non-finite to ``None``."""
-    if isinstance(v, np.ndarray):
-        return [_json(x) for x in v.tolist()] if v.ndim else _json(v.item())
-    if isinstance(v, (list, tuple)):
-        return [_json(x) for x in v]
-    if isinstance(v, (float, np.floating)):
-        return float(v) if math.isfinite(v) else None
-    if isinstance(v, np.integer):
-        return int(v)
-    if isinstance(v, np.bool_):
-        return bool(v)
-    return v
 
 
 def _title(spec: SimulationSpec) -> str:
@@ -94,15 +79,15 @@ def run_simulation(spec: SimulationSpec | Mapping[str, Any]) -> SimulationResult
         "classes": spec.classes,
         "dim": spec.p,
         "runs": spec.runs,
-        "times": _json(traj.times),
-        "separable_times": _json(traj.sample_times),
-        "separable_fraction": _json(frac),
-        "final_separable_fraction": _json(frac[-1]),
-        "etf_distance": _json(etf_mean),
-        "A": _json(data.A),
-        "B": _json(data.B),
-        "A_hat": _json(data.A_hat),
-        "B_hat": _json(data.B_hat),
+        "times": json_safe(traj.times),
+        "separable_times": json_safe(traj.sample_times),
+        "separable_fraction": json_safe(frac),
+        "final_separable_fraction": json_safe(frac[-1]),
+        "etf_distance": json_safe(etf_mean),
+        "A": json_safe(data.A),
+        "B": json_safe(data.B),
+        "A_hat": json_safe(data.A_hat),
+        "B_hat": json_safe(data.B_hat),
     }
     title = _title(spec)
     figures = {
@@ -160,10 +145,10 @@ def run_phase_diagram(spec: PhaseDiagramSpec | Mapping[str, Any]) -> SimulationR
     title = f"{_title(base)}, t = {final_time:g}, {base.runs} runs"
     summary = {
         "grid_kind": spec.grid.kind,
-        "grid": _json(values),
-        "x": _json(x),
+        "grid": json_safe(values),
+        "x": json_safe(x),
         "x_label": xlabel,
-        "separable_fraction": _json(fractions),
+        "separable_fraction": json_safe(fractions),
         "critical": critical,
         "final_time": final_time,
         "runs": base.runs,

@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Path, Query, Response, status
 from fastapi.responses import JSONResponse
 
-from lesde.specs.analysis import DEFAULT_KEY, OPTIONS_KEY_PATTERN, AnalysisOptions
+from lesde.specs.analysis import DEFAULT_FIGURE_SIZE, DEFAULT_KEY, OPTIONS_KEY_PATTERN, AnalysisOptions
 from lesde_api.deps import ExperimentsDep
 from lesde_api.services import analysis
 from lesde_api.services.experiments import BrokerUnavailable
@@ -87,7 +87,7 @@ def add_analysis_routes(router: APIRouter) -> None:
         """One figure by name; ``width``/``height``/``dpi`` other than the default render once (202, then 200)."""
         size = None
         if width is not None or height is not None or dpi is not None:
-            size = (round(width or 10.0, 2), round(height or 4.5, 2), dpi or 110)
+            size = (round(width or DEFAULT_FIGURE_SIZE.width, 2), round(height or DEFAULT_FIGURE_SIZE.height, 2), dpi or DEFAULT_FIGURE_SIZE.dpi)
             if max(size[0], size[1]) * size[2] > 8000:
                 raise HTTPException(
                     status_code=422,

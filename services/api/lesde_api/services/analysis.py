@@ -6,18 +6,21 @@ JSON and enqueued. State per option set lives in ``analysis[/runs/<key>]/state.j
 
 from __future__ import annotations
 
-import io
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import numpy as np
 
 from lesde import celery_app, keys
+from lesde.chunks import decode_chunk
 from lesde.jobs import JobConflict, JobRepository
+from lesde.json_safe import finite_lists
 from lesde.records import AnalysisState, JobRecord, JobStatus
 from lesde.specs.analysis import (
     DEFAULT_KEY,
     FIGURE_NAMES,
     AnalysisOptions,
+    figure_variant,
     options_key,
     run_figure_key,
     run_series_key,
@@ -28,6 +31,7 @@ from lesde.storage import ObjectNotFound
 from lesde_api.services.jobs import ResourceMissing
 
 ACTIVE = ("queued", "running")
+Result = TypeVar("Result")
 
 
 class FigurePending(Exception):
@@ -47,9 +51,24 @@ def _links(job_id: str, key: str) -> dict[str, str]:
     return {"analysis": f"{base}/analysis{query}", "series": f"{base}/analysis/series.npz{query}", "figures": f"{base}/figures/{{name}}.png{query}"}
 
 
-def _missing(repo: JobRepository, record: JobRecord, key: str, what: str) -> Exception:
+def _stored(repo: JobRepository, record: JobRecord, key: str, what: str, read: Callable[[], Result]) -> tuple[Result, dict | None]:
+    """``(read(), state of option set key)``, or raise the 404/409 that says why ``read`` found nothing.
+
+    The record (read by the caller) and the state are read before the result, the reverse
+    of the worker's order (result first, state and record last): a state read as ended then
+    means its result is stored. Read after the miss, the state may belong to a run that
+    ended in between and turn the 409 into a 404, which a poller takes as final.
+    """
+    state = _state(repo, record.id, key)
+    try:
+        return read(), state
+    except ObjectNotFound:
+        raise _missing(record, key, what, state) from None
+
+
+def _missing(record: JobRecord, key: str, what: str, state: dict | None) -> Exception:
     """404 or 409 (as an exception to raise) when the result of ``key`` is not stored."""
-    state = _state(repo, record.id, key) or {}
+    state = state or {}
     running = state.get("state") in ACTIVE or (
         key == DEFAULT_KEY and (not record.status.finished or record.analysis in (AnalysisState.queued, AnalysisState.running))
     )
@@ -71,11 +90,7 @@ def _missing(repo: JobRepository, record: JobRecord, key: str, what: str) -> Exc
 def get_analysis(repo: JobRepository, job_id: str, *, key: str, max_points: int, with_series: bool) -> dict:
     """The stored summary, plus every series thinned to at most ``max_points`` records."""
     record = repo.get(job_id)
-    try:
-        summary = repo.store.get_json(run_summary_key(job_id, key))
-    except ObjectNotFound:
-        raise _missing(repo, record, key, "the analysis") from None
-    state = _state(repo, job_id, key)
+    summary, state = _stored(repo, record, key, "the analysis", lambda: repo.store.get_json(run_summary_key(job_id, key)))
     if state is not None and state.get("state") != "succeeded":
         summary["latest_request"] = state  # a newer run is pending or failed; this result is the last good one
     if with_series:
@@ -93,8 +108,7 @@ def downsample_series(npz: bytes, *, max_points: int) -> dict[str, Any]:
     Thinning keeps evenly spaced records (always the first and the last), not averages, so
     every value returned is one the analysis computed; NaN becomes null.
     """
-    with np.load(io.BytesIO(npz), allow_pickle=False) as archive:
-        arrays = {name: archive[name] for name in archive.files}
+    arrays = decode_chunk(npz)
     groups: dict[str, dict[str, Any]] = {}
     for full, value in sorted(arrays.items()):
         group, _, name = full.partition("/")
@@ -108,18 +122,14 @@ def downsample_series(npz: bytes, *, max_points: int) -> dict[str, Any]:
         entry: dict[str, Any] = {"records": n, "returned": int(idx.size)}
         for name, value in members.items():
             picked = value[idx] if value.ndim and len(value) == n else value
-            as_float = np.asarray(picked, dtype=np.float64)
-            entry[name] = np.where(np.isfinite(as_float), as_float.round(8), None).tolist()
+            entry[name] = finite_lists(picked)
         out[group] = entry
     return out
 
 
 def open_series(repo: JobRepository, job_id: str, *, key: str) -> bytes:
     record = repo.get(job_id)
-    try:
-        return repo.store.get_bytes(run_series_key(job_id, key))
-    except ObjectNotFound:
-        raise _missing(repo, record, key, "the series") from None
+    return _stored(repo, record, key, "the series", lambda: repo.store.get_bytes(run_series_key(job_id, key)))[0]
 
 
 def request_analysis(repo: JobRepository, job_id: str, options: AnalysisOptions, *, force: bool) -> tuple[dict, bool]:
@@ -157,17 +167,13 @@ def get_figure(repo: JobRepository, job_id: str, name: str, *, key: str, size: t
     if name not in FIGURE_NAMES:
         raise ResourceMissing(f"no figure {name!r}; available: {list(FIGURE_NAMES)}")
     if size is None:
-        try:
-            return repo.store.get_bytes(run_figure_key(job_id, key, name))
-        except ObjectNotFound:
-            raise _missing(repo, record, key, f"figure {name!r}") from None
+        return _stored(repo, record, key, f"figure {name!r}", lambda: repo.store.get_bytes(run_figure_key(job_id, key, name)))[0]
     width, height, dpi = size
-    variant = f"w{width:g}-h{height:g}-d{dpi}"
+    variant = figure_variant(width, height, dpi)
     try:
         return repo.store.get_bytes(run_figure_key(job_id, key, name, variant=variant))
     except ObjectNotFound:
         pass
-    if not repo.store.exists(run_summary_key(job_id, key)):
-        raise _missing(repo, record, key, f"figure {name!r}")
+    _stored(repo, record, key, f"figure {name!r}", lambda: repo.store.stat(run_summary_key(job_id, key)))
     celery_app.send(celery_app.RENDER_FIGURE, job_id, key, name, width, height, dpi)
     raise FigurePending(f"figure {name!r} at {variant} is being rendered; retry in a few seconds")

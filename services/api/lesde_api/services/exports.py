@@ -19,8 +19,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from lesde import keys
-from lesde.chunks import decode_chunk
+from lesde.chunks import Manifest, iter_chunks, load_manifest
 from lesde.jobs import JobConflict, JobRepository
 from lesde.storage import ObjectNotFound
 from lesde_api.services.interop import header
@@ -29,36 +28,32 @@ FORMATS = ("csv", "npz", "parquet")
 SPOOL_BYTES = 64 << 20
 
 
-def _manifest(repo: JobRepository, job_id: str) -> dict:
+def _manifest(repo: JobRepository, job_id: str) -> Manifest:
     repo.get(job_id)
     try:
-        manifest = repo.store.get_json(keys.manifest_key(job_id))
+        manifest = load_manifest(repo.store, job_id)
     except ObjectNotFound:
         raise JobConflict(f"experiment {job_id} has no data yet: nothing to export") from None
-    if not manifest["chunks"].get("sampled"):
+    if not manifest.chunks["sampled"]:
         raise JobConflict(f"experiment {job_id} has no sampled chunks yet: nothing to export")
     return manifest
 
 
-def _evals(repo: JobRepository, manifest: dict) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+def _evals(repo: JobRepository, manifest: Manifest) -> dict[int, tuple[np.ndarray, np.ndarray]]:
     """iteration -> (val_loss (R,), val_acc (R,))."""
     out = {}
-    for entry in manifest["chunks"].get("eval", []):
-        chunk = decode_chunk(repo.store.get_bytes(entry["key"]))
+    for chunk in iter_chunks(repo.store, manifest, "eval", fields=("iteration", "val_loss", "val_acc")):
         for i, t in enumerate(chunk["iteration"]):
             out[int(t)] = (chunk["val_loss"][i], chunk["val_acc"][i])
     return out
 
 
-def _blocks(repo: JobRepository, manifest: dict) -> Iterator[dict[str, np.ndarray]]:
-    """Per sampled chunk: the long-table columns, rows ordered by (itr, trial)."""
+def _blocks(repo: JobRepository, manifest: Manifest) -> Iterator[dict[str, np.ndarray]]:
+    """Per sampled chunk (up to ``iterations_done``): the long-table columns, rows ordered by (itr, trial)."""
     evals = _evals(repo, manifest)
-    done = int(manifest["iterations_done"])
-    for entry in manifest["chunks"]["sampled"]:
-        chunk = decode_chunk(repo.store.get_bytes(entry["key"]))
-        keep = chunk["iteration"] < done
-        it = chunk["iteration"][keep]
-        n, R = chunk["label"][keep].shape
+    for chunk in iter_chunks(repo.store, manifest, "sampled", fields=("iteration", "index", "label", "logits", "loss")):
+        it = chunk["iteration"]
+        n, R = chunk["label"].shape
         val_loss = np.full((n, R), np.nan)
         val_acc = np.full((n, R), np.nan)
         for i, t in enumerate(it):
@@ -68,19 +63,18 @@ def _blocks(repo: JobRepository, manifest: dict) -> Iterator[dict[str, np.ndarra
         yield {
             "trial": np.tile(np.arange(R), n),
             "itr": np.repeat(it, R),
-            "smp": chunk["index"][keep].reshape(-1),
-            "y": chunk["label"][keep].reshape(-1),
-            "logits": chunk["logits"][keep].reshape(n * R, K),
-            "tr_loss": chunk["loss"][keep].reshape(-1),
+            "smp": chunk["index"].reshape(-1),
+            "y": chunk["label"].reshape(-1),
+            "logits": chunk["logits"].reshape(n * R, K),
+            "tr_loss": chunk["loss"].reshape(-1),
             "val_loss": val_loss.reshape(-1),
             "val_acc": val_acc.reshape(-1),
         }
 
 
-def _classes(repo: JobRepository, manifest: dict) -> int:
-    first = manifest["chunks"]["sampled"][0]["key"]
-    with np.load(io.BytesIO(repo.store.get_bytes(first)), allow_pickle=False) as archive:
-        return int(archive["logits"].shape[2])
+def _classes(repo: JobRepository, manifest: Manifest) -> int:
+    first = next(iter_chunks(repo.store, manifest, "sampled", fields=("logits",)))
+    return int(first["logits"].shape[2])
 
 
 def export_csv(repo: JobRepository, job_id: str) -> Iterator[bytes]:

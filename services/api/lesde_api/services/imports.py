@@ -25,8 +25,8 @@ from typing import BinaryIO
 
 import numpy as np
 
-from lesde import celery_app, keys
-from lesde.chunks import checksum, encode_chunk
+from lesde import celery_app
+from lesde.chunks import ChunkWriter, class_sums
 from lesde.jobs import JobRepository
 from lesde.records import AnalysisState, JobRecord, JobStatus
 from lesde_api.services.interop import FIXED_HEAD, FIXED_TAIL, LOGIT
@@ -227,44 +227,30 @@ def _reorder(src: str, dst: str, C: int, trials: list[int], lo: int, T: int, row
 
 def _write_chunks(repo: JobRepository, job_id: str, grid: np.ndarray, K: int) -> None:
     T, R, _ = grid.shape
-    manifest: dict = {"version": 1, "job_id": job_id, "iterations_done": 0, "complete": False, "chunks": {}}
-
-    def put(stream: str, first: int, last: int, arrays: dict) -> None:
-        data = encode_chunk(arrays)
-        key = keys.chunk_key(job_id, stream, first, last)
-        repo.store.put_bytes(key, data)
-        entry = {"key": key, "first": first, "last": last, "records": int(len(arrays["iteration"])), "checksum": checksum(data), "size": len(data)}
-        manifest["chunks"].setdefault(stream, []).append(entry)
-
+    writer = ChunkWriter(repo.store, job_id)
     for first in range(0, T, CHUNK_ITERATIONS):
         last = min(first + CHUNK_ITERATIONS, T) - 1
         block = np.asarray(grid[first : last + 1])  # (n, R, C)
-        n = block.shape[0]
         label = block[:, :, 3].astype(np.int64)
         logits = block[:, :, 4 : 4 + K]
-        one_hot = np.eye(K)[label]
-        put("sampled", first, last, {
+        writer.put("sampled", first, last, {
             "iteration": np.arange(first, last + 1, dtype=np.int64),
             "index": block[:, :, 2].astype(np.int64),
             "label": label,
             "true_label": label,
             "logits": logits,
             "loss": block[:, :, 4 + K],
-            "class_sum": np.einsum("nrk,nrj->nkj", one_hot, logits),
-            "class_count": one_hot.sum(axis=1).astype(np.int64),
-        })
+        } | class_sums(label, logits, num_classes=K))
         val_loss, val_acc = block[:, :, 5 + K], block[:, :, 6 + K]
         evaluated = np.flatnonzero(np.isfinite(val_loss).any(axis=1) | np.isfinite(val_acc).any(axis=1))
         if evaluated.size:
             nan = np.full((evaluated.size, R), np.nan)
-            put("eval", first, last, {
+            writer.put("eval", first, last, {
                 "iteration": (first + evaluated).astype(np.int64),
                 "val_loss": val_loss[evaluated],
                 "val_acc": val_acc[evaluated],
                 "train_loss": nan,
                 "train_acc": nan,
             })
-        manifest["iterations_done"] = last + 1
-        manifest["complete"] = last + 1 == T
-        del n
-    repo.store.put_json(keys.manifest_key(job_id), manifest)
+    # one manifest, written last: a failed import names no chunk
+    writer.commit(T, complete=True)

@@ -1,23 +1,9 @@
-"""Object keys sort in iteration order; chunks round-trip and are byte-deterministic."""
+"""Chunks round-trip, are byte-deterministic, and can be decoded in part."""
 
 import numpy as np
 import pytest
 
-from lesde import keys
 from lesde.chunks import checksum, decode_chunk, encode_chunk
-
-
-def test_chunk_keys_sort_by_iteration_and_parse_back():
-    ranges = [(0, 499), (500, 999), (1000, 1499), (10_000, 10_499)]
-    chunk_keys = [keys.chunk_key("abcdef0123456789", "sampled", first, last) for first, last in ranges]
-    assert sorted(chunk_keys) == chunk_keys
-    assert [keys.parse_chunk_range(key) for key in chunk_keys] == ranges
-    assert chunk_keys[0] == "experiments/abcdef0123456789/chunks/sampled/000000000-000000499.npz"
-
-
-def test_unknown_stream_is_refused():
-    with pytest.raises(ValueError, match="stream must be one of"):
-        keys.chunk_key("abcdef0123456789", "weights", 0, 1)
 
 
 def test_chunk_round_trip_and_identical_bytes():
@@ -38,6 +24,15 @@ def test_chunk_round_trip_and_identical_bytes():
         assert decoded[name].dtype == value.dtype and decoded[name].shape == value.shape
 
 
+def test_only_the_asked_fields_are_decoded():
+    data = encode_chunk({"iteration": np.arange(3), "logits": np.ones((3, 2, 2)), "loss": np.zeros((3, 2))})
+    part = decode_chunk(data, fields=("loss", "iteration", "absent"))
+    assert sorted(part) == ["iteration", "loss"]
+    np.testing.assert_array_equal(part["iteration"], np.arange(3))
+
+
 def test_corrupt_chunk_is_reported():
     with pytest.raises(ValueError, match="corrupt chunk"):
         decode_chunk(b"not a zip")
+    with pytest.raises(ValueError, match="corrupt chunk"):
+        decode_chunk(b"not a zip", fields=("iteration",))

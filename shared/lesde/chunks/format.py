@@ -1,4 +1,4 @@
-"""Chunk format: one ``.npz`` object per stream and iteration range.
+"""Chunk bytes: one ``.npz`` object per stream and iteration range.
 
 A chunk is a dict of named numpy arrays whose first axis is the record axis (one entry
 per logged iteration). It is serialised deterministically (no timestamps, fixed array
@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import io
 import zipfile
+from collections.abc import Iterable
 
 import numpy as np
 
@@ -23,14 +24,20 @@ def encode_chunk(arrays: dict[str, np.ndarray]) -> bytes:
     return buffer.getvalue()
 
 
-def decode_chunk(data: bytes) -> dict[str, np.ndarray]:
-    """Inverse of :func:`encode_chunk`."""
+def decode_chunk(data: bytes, *, fields: Iterable[str] | None = None) -> dict[str, np.ndarray]:
+    """Inverse of :func:`encode_chunk`.
+
+    ``fields``: decode only these arrays (npz members are read lazily, so the others
+    cost nothing); names the chunk does not have are left out. None: every array.
+    """
     try:
         with np.load(io.BytesIO(data), allow_pickle=False) as archive:
-            return {name: archive[name] for name in archive.files}
+            names = archive.files if fields is None else [name for name in fields if name in archive.files]
+            return {name: archive[name] for name in names}
     except (zipfile.BadZipFile, ValueError, OSError) as error:
         raise ValueError(f"corrupt chunk: {error}") from error
 
 
 def checksum(data: bytes) -> str:
+    """``"sha256:<hex>"`` of a chunk's bytes, as the manifest lists it."""
     return "sha256:" + hashlib.sha256(data).hexdigest()

@@ -1,0 +1,62 @@
+"""Writing an experiment's chunk streams, its checkpoint and its manifest.
+
+Each chunk is one PUT under an idempotent key (``chunks/<stream>/<first>-<last>.npz``)
+and is never modified. A step ends with :meth:`ChunkWriter.commit`: the checkpoint (if
+the writer has one) is written, then the manifest, so the manifest never names a chunk
+that is not there and never claims iterations the checkpoint cannot resume from. After a
+crash, :meth:`ChunkWriter.resume` drops the entries past the checkpoint: the resumed run
+rewrites those chunks with the same bytes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from lesde import keys
+from lesde.chunks.format import checksum, decode_chunk, encode_chunk
+from lesde.chunks.manifest import Manifest, load_manifest, save_manifest
+from lesde.storage import ObjectNotFound, ObjectStore
+
+
+class ChunkWriter:
+    """Puts chunks and keeps the manifest (and the resume checkpoint) of one experiment."""
+
+    def __init__(self, store: ObjectStore, job_id: str) -> None:
+        self.store = store
+        self.job_id = job_id
+        self.manifest = Manifest(job_id=job_id)
+
+    def load_checkpoint(self) -> dict | None:
+        """The state saved by the last :meth:`commit` that carried one (0-d arrays as scalars); None if none."""
+        try:
+            state = decode_chunk(self.store.get_bytes(keys.checkpoint_key(self.job_id)))
+        except ObjectNotFound:
+            return None
+        return {name: value.item() if value.ndim == 0 else value for name, value in state.items()}
+
+    def resume(self, iterations_done: int) -> None:
+        """Read the stored manifest (if any) and cut it back to ``iterations_done``, the checkpoint's iteration."""
+        try:
+            self.manifest = load_manifest(self.store, self.job_id)
+        except ObjectNotFound:
+            self.manifest = Manifest(job_id=self.job_id)
+        self.manifest.truncate(iterations_done)
+
+    def put(self, stream: str, first: int, last: int, arrays: dict[str, np.ndarray]) -> None:
+        """Write one chunk covering iterations ``first..last`` (inclusive); ``arrays["iteration"]`` is its record axis."""
+        data = encode_chunk(arrays)
+        key = keys.chunk_key(self.job_id, stream, first, last)
+        self.store.put_bytes(key, data)
+        entry = {"key": key, "first": first, "last": last, "records": len(arrays["iteration"]), "checksum": checksum(data), "size": len(data)}
+        entries = self.manifest.chunks[stream]
+        entries[:] = [existing for existing in entries if existing["key"] != key]
+        entries.append(entry)
+
+    def commit(self, iterations_done: int, *, complete: bool = False, checkpoint: dict | None = None) -> None:
+        """End a step: save ``checkpoint`` (arrays and scalars), then the manifest up to ``iterations_done``."""
+        if checkpoint is not None:
+            state = {name: np.asarray(value) for name, value in checkpoint.items()}
+            self.store.put_bytes(keys.checkpoint_key(self.job_id), encode_chunk(state))
+        self.manifest.iterations_done = iterations_done
+        self.manifest.complete = complete
+        save_manifest(self.store, self.manifest)
