@@ -20,9 +20,13 @@ import argparse
 import multiprocessing as mp
 from queue import Empty
 import resource
+import sys
 import tempfile
 import time
 from pathlib import Path
+
+# the synthetic experiment is the tests' fixture (tests/fixtures), imported from the repository root
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
 def _child(queue, task: str, root: str, job_id: str, extra: dict) -> None:  # noqa: ANN001
@@ -31,12 +35,12 @@ def _child(queue, task: str, root: str, job_id: str, extra: dict) -> None:  # no
     store = LocalStore(root)
     began = time.perf_counter()
     if task == "xbar":
-        from lesde_analyzer.pipeline.reader import class_means_from_sampled
+        from lesde_analyzer.experiments.reader import class_means_from_sampled
 
         _t, xbar, _c = class_means_from_sampled(store, job_id)
         info = {"shape": list(xbar.shape)}
     elif task == "analysis":
-        from lesde_analyzer.pipeline.run import run_experiment_analysis
+        from lesde_analyzer.experiments.job import run_experiment_analysis
 
         run_experiment_analysis(store, job_id)
         summary = store.get_json(f"experiments/{job_id}/analysis/summary.json")
@@ -117,7 +121,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from lesde.storage.local import LocalStore
-    from lesde_analyzer.pipeline.synthetic import write_synthetic_experiment
+    from tests.fixtures.synthetic import write_synthetic_experiment
 
     with tempfile.TemporaryDirectory(prefix="lesde-bench-") as folder:
         root = str(Path(folder) / "store")

@@ -1,8 +1,10 @@
-"""lesde_analyzer: the LE-SDE math (simulators, estimators, geometry, LE-ODE imitation),
-the simulation service layer and figures.
+"""lesde_analyzer: the LE-SDE math and the analyzer's products.
 
-Subpackages: ``dynamics``, ``estimation``, ``geometry``, ``imitation``, ``simulation``,
-``figures``. Domain errors are :class:`lesde_analyzer.errors.InvalidArgument` (a ``ValueError``).
+Math (pure, arrays in and out): ``dynamics``, ``estimation``, ``geometry``, ``imitation``.
+Products, one package each with its reading, computation, summary and job:
+``experiments`` (a stored experiment's analysis) and ``simulations``. ``figures``: the
+one style and one module of figures per product. ``tasks``: thin Celery wrappers.
+Domain errors are :class:`lesde_analyzer.errors.InvalidArgument` (a ``ValueError``).
 """
 
 from .errors import InvalidArgument

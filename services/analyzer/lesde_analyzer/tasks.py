@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from lesde import celery_app
 from lesde.storage import make_store
-from lesde_analyzer.pipeline.run import render_figure_variant, run_experiment_analysis
-from lesde_analyzer.pipeline.simulation_job import run_simulation_job
+from lesde_analyzer.experiments.job import render_figure_variant, run_experiment_analysis
+from lesde_analyzer.simulations.job import run_simulation_job
 
 
 @celery_app.app.task(name=celery_app.ANALYZE_EXPERIMENT, acks_late=True)

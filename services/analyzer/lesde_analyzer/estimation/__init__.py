@@ -1,5 +1,6 @@
 """Estimators of A, B, alpha, beta and tail indices from class means (any K)."""
 
+from .class_means import moving_average, weighted_window_mean
 from .drift_regression import DriftFit, DriftSeries, drift_regression, drift_regression_series
 from .integrals import IntegralEstimate, estimate_integrals, i_model_integrals, l_model_integrals
 from .rates import RateEstimate, savgol_derivative, savgol_rates
@@ -16,6 +17,8 @@ from .tail import (
 )
 
 __all__ = [
+    "moving_average",
+    "weighted_window_mean",
     "IntegralEstimate",
     "estimate_integrals",
     "i_model_integrals",

@@ -1,4 +1,6 @@
-"""Figure helpers shared by the analyzer (style, PNG rendering)."""
+"""Every analyzer figure: one style (:mod:`.style`) and one module per product
+(:mod:`.experiments`, :mod:`.simulations`). Figures take computed results and return PNG
+bytes; they import no product at run time, the products import them."""
 
 from .style import CLASS_COLORS, STYLE, add_caption, class_color, finish_axes, new_figure, to_png
 

@@ -86,9 +86,9 @@ def add_caption(fig, text: str) -> None:
         fig.supxlabel(textwrap.fill(text, width), fontsize=8, color="#555555")
 
 
-def to_png(fig) -> bytes:
-    """Render ``fig`` to PNG bytes under :data:`STYLE`."""
+def to_png(fig, *, dpi: int | None = None) -> bytes:
+    """Render ``fig`` to PNG bytes under :data:`STYLE` (``dpi`` None: the style's ``savefig.dpi``)."""
     buf = io.BytesIO()
     with rc_context(STYLE):
-        fig.savefig(buf, format="png")
+        fig.savefig(buf, format="png", dpi=dpi)
     return buf.getvalue()

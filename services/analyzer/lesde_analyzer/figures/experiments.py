@@ -8,30 +8,20 @@ the chunks again. Long series are thinned to at most ``PLOT_POINTS`` points per 
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable
 
 import numpy as np
-from matplotlib import rc_context
-
 from scipy.ndimage import uniform_filter1d
 
 from lesde.specs.analysis import DEFAULT_FIGURE_SIZE
-from lesde_analyzer.figures.style import STYLE, add_caption, class_color, finish_axes, new_figure
-from lesde_analyzer.pipeline.class_means import moving_average
+from lesde_analyzer.estimation.class_means import moving_average
+from lesde_analyzer.figures.style import add_caption, class_color, finish_axes, new_figure, to_png
 
 PLOT_POINTS = 2000
 
 
 def _thin(n: int, points: int = PLOT_POINTS) -> np.ndarray:
     return np.unique(np.linspace(0, n - 1, min(n, points)).round().astype(int)) if n else np.zeros(0, int)
-
-
-def _png(fig, dpi: int) -> bytes:  # noqa: ANN001
-    buffer = io.BytesIO()
-    with rc_context(STYLE):
-        fig.savefig(buffer, format="png", dpi=dpi)
-    return buffer.getvalue()
 
 
 def _grid(nrows: int, ncols: int, width: float, height: float, **kw):  # noqa: ANN003, ANN202
@@ -104,7 +94,7 @@ def separation_1d(summary: dict, series: dict, *, width: float, height: float, d
     if fit.get("nrmse") is not None and summary["source"] == "sampled":
         detail += f"; dashed: LE-ODE of the {fit.get('model')}-model ({fit.get('procedure')} procedure), nrmse {_fmt(fit['nrmse'])}"
     add_caption(fig, _caption(summary, detail))
-    return _png(fig, dpi)
+    return to_png(fig, dpi=dpi)
 
 
 def separation_3d(summary: dict, series: dict, *, width: float, height: float, dpi: int) -> bytes:
@@ -147,7 +137,7 @@ def separation_3d(summary: dict, series: dict, *, width: float, height: float, d
     ax.legend(loc="upper right", title="class (second half)")
     add_caption(fig, _caption(summary, "sampled logits of every trial at evenly spread iterations; means smoothed over "
                 f"{_smoothing_window(len(t))} iterations"))
-    return _png(fig, dpi)
+    return to_png(fig, dpi=dpi)
 
 
 def _verdict_text(tail: dict) -> str:
@@ -175,7 +165,7 @@ def ab(summary: dict, series: dict, *, width: float, height: float, dpi: int) ->
     gamma = {m: summary["estimates"]["models"][m]["tail_indices"]["gamma_definition"].split(" pointwise")[0] for m in ("I", "L")}
     add_caption(fig, _caption(summary, f"I-model {gamma['I']}, L-model {gamma['L']}; r: offset power-law fit over the shaded "
                 "window, ± its HAC standard error"))
-    return _png(fig, dpi)
+    return to_png(fig, dpi=dpi)
 
 
 def alpha_beta(summary: dict, series: dict, *, width: float, height: float, dpi: int) -> bytes:
@@ -218,7 +208,7 @@ def alpha_beta(summary: dict, series: dict, *, width: float, height: float, dpi:
     if drift.get("smoothing") is not None:
         note += f"; drift regression: Xbar smoothed over {drift['smoothing']:g}, increments over H = {drift['horizon']:g} iterations"
     add_caption(fig, _caption(summary, note))
-    return _png(fig, dpi)
+    return to_png(fig, dpi=dpi)
 
 
 def leode(summary: dict, series: dict, *, width: float, height: float, dpi: int) -> bytes:
@@ -265,7 +255,7 @@ def leode(summary: dict, series: dict, *, width: float, height: float, dpi: int)
             "iterations of each model's own Ahat, Bhat; no rescaling"
         )
     add_caption(fig, _caption(summary, detail))
-    return _png(fig, dpi)
+    return to_png(fig, dpi=dpi)
 
 
 def neural_collapse(summary: dict, series: dict, *, width: float, height: float, dpi: int) -> bytes:
@@ -306,7 +296,7 @@ def neural_collapse(summary: dict, series: dict, *, width: float, height: float,
     fig.suptitle("Neural collapse over training (mean over trials, band: 1 std)")
     add_caption(fig, _caption(summary, "per trial on the probe set, then mean over trials; separable fraction: exact LP test "
                 "(dotted: the same test on randomly relabelled points, the chance level)"))
-    return _png(fig, dpi)
+    return to_png(fig, dpi=dpi)
 
 
 def training_curves(summary: dict, series: dict, *, width: float, height: float, dpi: int) -> bytes:
@@ -335,7 +325,7 @@ def training_curves(summary: dict, series: dict, *, width: float, height: float,
     finish_axes(axes[0, 1], xlabel="iteration t", ylabel="accuracy", title="Accuracy (mean over trials, band: middle 50% of trials)")
     add_caption(fig, _caption(summary, f"black: loss of the sampled training point, centred moving average of {window} iterations "
                 "(shrinking at the edges); dots: training and validation sets at the eval records"))
-    return _png(fig, dpi)
+    return to_png(fig, dpi=dpi)
 
 
 def class_means(summary: dict, series: dict, *, width: float, height: float, dpi: int) -> bytes:
@@ -354,7 +344,7 @@ def class_means(summary: dict, series: dict, *, width: float, height: float, dpi
         finish_axes(ax, xlabel="iteration t", ylabel=r"class-mean logit $\bar X^k(t)$" if k == 0 else "", title=f"class {names[k]}", legend=k == K - 1)
     fig.suptitle("Class-mean logits (lines: sampled, smoothed; dots: probe set)")
     add_caption(fig, _caption(summary, f"lines: count-weighted moving average of {_smoothing_window(len(t))} iterations of the sampled Xbar(t)"))
-    return _png(fig, dpi)
+    return to_png(fig, dpi=dpi)
 
 
 def _spread(series: dict, name: str) -> tuple[np.ndarray, np.ndarray]:
@@ -369,7 +359,7 @@ def _message(text: str, width: float, height: float, dpi: int) -> bytes:
     fig, ax = new_figure(width=width, height=height)
     ax.text(0.5, 0.5, text, ha="center", va="center", wrap=True, transform=ax.transAxes)
     ax.set_axis_off()
-    return _png(fig, dpi)
+    return to_png(fig, dpi=dpi)
 
 
 def _fmt(value: float | None) -> str:

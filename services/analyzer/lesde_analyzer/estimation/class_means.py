@@ -1,4 +1,4 @@
-"""Smoothing and windowed means of class-mean logits with missing (NaN) entries."""
+"""Count-weighted smoothing and windowed means of class-mean logits with missing (NaN) entries."""
 
 from __future__ import annotations
 

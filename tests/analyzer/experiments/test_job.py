@@ -9,10 +9,9 @@ from lesde.chunks import decode_chunk
 from lesde.jobs import JobRepository
 from lesde.specs.analysis import FIGURE_NAMES, AnalysisOptions, options_key, run_figure_key, run_series_key, run_state_key, run_summary_key
 from lesde.storage.local import LocalStore
-from lesde_analyzer.pipeline.run import render_figure_variant, run_experiment_analysis
-from lesde_analyzer.pipeline.synthetic import write_synthetic_experiment
-
-from .helpers import assert_every_number, assert_valid_png
+from lesde_analyzer.experiments.job import render_figure_variant, run_experiment_analysis
+from tests.fixtures.analysis_checks import assert_every_number, assert_valid_png
+from tests.fixtures.synthetic import write_synthetic_experiment
 
 
 def test_trained_experiment_gets_every_number_and_figure(trained):

@@ -3,8 +3,8 @@
 Storage order keeps a good result safe: everything new is computed first and written
 only when the whole run succeeded (figures, then series, then the summary JSON last, which
 is what marks a result as present). A failed run records its error in the option set's
-``state.json`` (and, for the automatic default run, in ``status.json``) and leaves any
-previous result in place.
+state (and, for the automatic default run, on the job record) and leaves any previous
+result in place. The summary names its figures; the gateway builds their links.
 """
 
 from __future__ import annotations
@@ -14,24 +14,18 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from lesde.analysis_state import mirrored_on_record, set_record_analysis, write_run_state
 from lesde.chunks import decode_chunk, encode_chunk
 from lesde.jobs import JobNotFound, JobRepository
-from lesde.records import AnalysisState, JobStatus, utcnow
-from lesde.specs.analysis import (
-    DEFAULT_KEY,
-    AnalysisOptions,
-    figure_variant,
-    options_key,
-    run_figure_key,
-    run_series_key,
-    run_state_key,
-    run_summary_key,
-)
+from lesde.records import AnalysisState
+from lesde.specs.analysis import DEFAULT_KEY, AnalysisOptions, figure_variant, options_key, run_figure_key, run_series_key, run_summary_key
 from lesde.storage import ObjectStore
-from lesde_analyzer.pipeline.analysis import analyse_experiment
-from lesde_analyzer.pipeline.figures import FIGURES, render
+from lesde_analyzer.experiments.summary import analyse_experiment
+from lesde_analyzer.figures.experiments import FIGURES, render
 
 log = logging.getLogger(__name__)
+
+__all__ = ["run_experiment_analysis", "render_figure_variant"]
 
 
 def run_experiment_analysis(store: ObjectStore, job_id: str, options: dict[str, Any] | None = None) -> None:
@@ -45,24 +39,20 @@ def run_experiment_analysis(store: ObjectStore, job_id: str, options: dict[str, 
     try:
         parsed = AnalysisOptions.model_validate(options or {})
     except ValidationError as error:  # the API validates first; a hand-sent task may not
-        _set_state(store, job_id, DEFAULT_KEY, "failed", options or {}, error=f"invalid options: {error}")
+        write_run_state(store, job_id, DEFAULT_KEY, AnalysisState.failed, options or {}, error=f"invalid options: {error}")
         return
     key = options_key(parsed)
-    # status.json carries the state of the default analysis of a finished job only: while
-    # the trainer still writes it (progress), a partial analysis must not race with it.
-    track_record = key == DEFAULT_KEY and record.status.finished
-    _set_state(store, job_id, key, "running", parsed.model_dump(mode="json"))
-    if track_record:
-        _set_record_state(repo, job_id, AnalysisState.running)
+    dumped = parsed.model_dump(mode="json")
+    on_record = mirrored_on_record(record, key)
+    write_run_state(store, job_id, key, AnalysisState.running, dumped)
+    if on_record:
+        set_record_analysis(repo, job_id, AnalysisState.running)
     try:
         spec = repo.get_spec(job_id)
         classes = (spec.get("dataset") or {}).get("classes")
         summary, series = analyse_experiment(store, job_id, options=parsed, class_names=classes)
         figures = {name: render(name, summary, series) for name in FIGURES}
-        base = f"/v1/experiments/{job_id}"
-        query = "" if key == DEFAULT_KEY else f"?options_key={key}"
-        summary["figures"] = {name: f"{base}/figures/{name}.png{query}" for name in FIGURES}
-        summary["series_url"] = f"{base}/analysis/series.npz{query}"
+        summary["figures"] = list(figures)
         for name, png in figures.items():
             store.put_bytes(run_figure_key(job_id, key, name), png, content_type="image/png")
         store.put_bytes(run_series_key(job_id, key), encode_chunk(series))
@@ -70,13 +60,13 @@ def run_experiment_analysis(store: ObjectStore, job_id: str, options: dict[str, 
     except Exception as error:
         log.exception("analysis of experiment %s (options %s) failed", job_id, key)
         message = f"{type(error).__name__}: {error}"
-        _set_state(store, job_id, key, "failed", parsed.model_dump(mode="json"), error=message)
-        if track_record:
-            _set_record_state(repo, job_id, AnalysisState.failed, error=message)
+        write_run_state(store, job_id, key, AnalysisState.failed, dumped, error=message)
+        if on_record:
+            set_record_analysis(repo, job_id, AnalysisState.failed, error=message)
         return
-    _set_state(store, job_id, key, "succeeded", parsed.model_dump(mode="json"))
-    if track_record:
-        _set_record_state(repo, job_id, AnalysisState.succeeded)
+    write_run_state(store, job_id, key, AnalysisState.succeeded, dumped)
+    if on_record:
+        set_record_analysis(repo, job_id, AnalysisState.succeeded)
 
 
 def render_figure_variant(store: ObjectStore, job_id: str, key: str, name: str, width: float, height: float, dpi: int) -> None:
@@ -88,21 +78,3 @@ def render_figure_variant(store: ObjectStore, job_id: str, key: str, name: str, 
     series = decode_chunk(store.get_bytes(run_series_key(job_id, key)))
     png = render(name, summary, series, width=width, height=height, dpi=dpi)
     store.put_bytes(run_figure_key(job_id, key, name, variant=figure_variant(width, height, dpi)), png, content_type="image/png")
-
-
-def _set_state(store: ObjectStore, job_id: str, key: str, state: str, options: dict, *, error: str | None = None) -> None:
-    store.put_json(
-        run_state_key(job_id, key),
-        {"state": state, "error": error, "options": options, "options_key": key, "updated_at": utcnow().isoformat()},
-    )
-
-
-def _set_record_state(repo: JobRepository, job_id: str, state: AnalysisState, *, error: str | None = None) -> None:
-    def change(record):  # noqa: ANN001, ANN202
-        record.analysis = state
-        record.analysis_error = error
-
-    repo.update(job_id, change)
-
-
-__all__ = ["run_experiment_analysis", "render_figure_variant", "JobStatus"]

@@ -1,13 +1,16 @@
-"""Figures of the simulation service (PNG bytes), in the shared style."""
+"""Figures of a simulation or phase diagram (PNG bytes), in the shared style."""
 
 from __future__ import annotations
 
 import warnings
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..figures.style import class_color, finish_axes, new_figure, to_png
-from .engine import SimulationData
+from .style import class_color, finish_axes, new_figure, to_png
+
+if TYPE_CHECKING:  # the simulations product imports these figures, never the reverse at run time
+    from ..simulations.engine import SimulationData
 
 __all__ = ["trajectories_png", "separable_fraction_png", "neural_collapse_png", "integrals_png", "transition_png"]
 

@@ -14,7 +14,7 @@ import numpy as np
 
 from lesde.chunks import Manifest, class_means, iter_chunks
 from lesde.storage import ObjectStore
-from lesde_analyzer.pipeline.reader import ExperimentDataMissing, read_stream
+from lesde_analyzer.experiments.reader import ExperimentDataMissing, read_stream
 
 SAMPLE_BUDGET = 20_000  # per-sample logits kept for the separation figures
 

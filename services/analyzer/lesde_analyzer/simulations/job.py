@@ -1,4 +1,7 @@
-"""Run one stored simulation or phase-diagram job and write its result JSON and figures."""
+"""Run one stored simulation or phase-diagram job and write its result JSON and figures.
+
+The summary names its figures (``"figures"``: a list); the gateway builds their links.
+"""
 
 from __future__ import annotations
 
@@ -9,14 +12,13 @@ from lesde.jobs import JobRepository
 from lesde.records import AnalysisState, JobStatus
 from lesde.specs.simulation import PhaseDiagramSpec, SimulationSpec
 from lesde.storage import ObjectStore
+from lesde_analyzer.simulations.service import run_phase_diagram, run_simulation
 
 log = logging.getLogger(__name__)
 
 
 def run_simulation_job(store: ObjectStore, job_id: str) -> None:
     """Simulate, store ``analysis/summary.json`` and ``figures/<name>.png``, record the outcome."""
-    from lesde_analyzer.simulation import run_phase_diagram, run_simulation
-
     repo = JobRepository(store, "simulation")
     if repo.start(job_id) is None:
         return
@@ -29,7 +31,7 @@ def run_simulation_job(store: ObjectStore, job_id: str) -> None:
         for name, png in result.figures.items():
             store.put_bytes(keys.figure_key("simulation", job_id, name), png, content_type="image/png")
         summary = dict(result.summary)
-        summary["figures"] = {name: f"/v1/simulations/{job_id}/figures/{name}.png" for name in result.figures}
+        summary["figures"] = list(result.figures)
         store.put_json(keys.analysis_key("simulation", job_id, "summary"), summary)
     except Exception as error:
         log.exception("simulation %s failed", job_id)

@@ -3,7 +3,7 @@ import json
 import numpy as np
 import pytest
 
-from lesde_analyzer.simulation import run_phase_diagram, run_simulation
+from lesde_analyzer.simulations import run_phase_diagram, run_simulation
 
 PNG = b"\x89PNG"
 

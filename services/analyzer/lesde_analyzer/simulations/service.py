@@ -17,7 +17,7 @@ from lesde.specs.simulation import AlphaBetaPairsGrid, ExponentGrid, GapGrid, Ph
 
 from ..dynamics import Schedule
 from .engine import simulate_spec
-from .plots import integrals_png, neural_collapse_png, separable_fraction_png, trajectories_png, transition_png
+from ..figures.simulations import integrals_png, neural_collapse_png, separable_fraction_png, trajectories_png, transition_png
 
 __all__ = ["SimulationResult", "run_simulation", "run_phase_diagram"]
 

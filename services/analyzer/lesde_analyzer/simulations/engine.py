@@ -6,13 +6,12 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
-from lesde.specs.simulation import SimulationSpec
+from lesde.specs.simulation import ArraySchedule, ConstantSchedule, PowerSchedule, SimulationSpec
 
 from ..dynamics import Schedule, Trajectory, simulate_discrete, simulate_ode, simulate_sde
 from ..dynamics.simulators import sample_records
 from ..estimation import estimate_integrals
 from ..geometry import etf_distance, pairwise_separable
-from .schedules import schedule_from_spec
 
 __all__ = ["SimulationData", "simulate_spec", "MAX_SEPARABILITY_POINTS", "MAX_SNAPSHOT_FLOATS", "MAX_ESTIMATION_RUNS"]
 
@@ -51,6 +50,15 @@ class SimulationData:
     B_hat: np.ndarray
 
 
+def _schedule(spec: ConstantSchedule | PowerSchedule | ArraySchedule, *, step: float) -> Schedule:
+    """The :class:`Schedule` a spec describes (array values are per step of length ``step``)."""
+    if isinstance(spec, ConstantSchedule):
+        return Schedule.constant(spec.value)
+    if isinstance(spec, PowerSchedule):
+        return Schedule.power(spec.scale, spec.exponent)
+    return Schedule.array(spec.values, step=step)
+
+
 def _stride(spec: SimulationSpec, n_records: int, *, final_only: bool) -> int:
     if final_only:
         return max(n_records - 1, 1)
@@ -86,8 +94,8 @@ def simulate_spec(
     SimulationData
     """
     h = spec.step
-    alpha = alpha if alpha is not None else schedule_from_spec(spec.alpha, step=h)
-    beta = beta if beta is not None else schedule_from_spec(spec.beta, step=h)
+    alpha = alpha if alpha is not None else _schedule(spec.alpha, step=h)
+    beta = beta if beta is not None else _schedule(spec.beta, step=h)
     K, n, p = spec.classes, spec.samples_per_class, spec.p
     rng = np.random.default_rng(spec.seed)
     x0 = rng.standard_normal((spec.runs, K, n, p))

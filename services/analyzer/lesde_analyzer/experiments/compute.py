@@ -26,8 +26,8 @@ from lesde_analyzer.estimation import (
 )
 from lesde_analyzer.geometry import etf_distance, nc_metrics, separability_series
 from lesde_analyzer.imitation import default_window, imitate, imitate_authors
-from lesde_analyzer.pipeline.class_means import moving_average, weighted_window_mean
-from lesde_analyzer.pipeline.streams import ProbeData, SampledData
+from lesde_analyzer.estimation.class_means import moving_average, weighted_window_mean
+from lesde_analyzer.experiments.streams import ProbeData, SampledData
 
 EDGE_WINDOW = 100  # records averaged for "Xbar at start / end"
 

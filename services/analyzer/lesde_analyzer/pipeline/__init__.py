@@ -1,1 +1,0 @@
-"""Analysis of stored experiments: read chunks, compute, write JSON and figures."""
