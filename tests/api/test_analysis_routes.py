@@ -11,9 +11,9 @@ from lesde.jobs import JobRepository
 from lesde.records import JobStatus
 from lesde.specs.analysis import FIGURE_NAMES, run_state_key
 from lesde.storage import ObjectNotFound
-from lesde_analyzer.pipeline.run import render_figure_variant, run_experiment_analysis
-from lesde_analyzer.pipeline.synthetic import write_synthetic_experiment
-from tests.analyzer.pipeline.helpers import assert_every_number, assert_valid_png
+from lesde_analyzer.experiments.job import render_figure_variant, run_experiment_analysis
+from tests.fixtures.synthetic import write_synthetic_experiment
+from tests.fixtures.analysis_checks import assert_every_number, assert_valid_png
 
 
 @pytest.fixture
@@ -68,6 +68,8 @@ def test_rerun_with_options_is_enqueued_cached_and_409_while_it_runs(client, sto
     run_experiment_analysis(store, experiment, answer.json()["options"])
     body = client.get(f"{base}/analysis", params={"options_key": key}).json()
     assert body["options"]["estimator"] == "I" and body["options_key"] == key
+    assert body["figures"] == {name: f"{base}/figures/{name}.png?options_key={key}" for name in FIGURE_NAMES}
+    assert body["series_url"] == f"{base}/analysis/series.npz?options_key={key}"
     cached = client.post(f"{base}/analysis", json={"estimator": "I", "savgol_window": 51})
     assert cached.status_code == 200 and cached.json()["cached"] is True
     assert_valid_png(client.get(f"{base}/figures/alpha-beta.png", params={"options_key": key}).content)

@@ -9,11 +9,11 @@ import pyarrow.parquet as pq
 import pytest
 
 from lesde.specs.analysis import FIGURE_NAMES
-from lesde_analyzer.pipeline.run import run_experiment_analysis
-from lesde_analyzer.pipeline.synthetic import l_model_means, write_synthetic_experiment
+from lesde_analyzer.experiments.job import run_experiment_analysis
+from tests.fixtures.synthetic import l_model_means, write_synthetic_experiment
 from lesde_api.deps import get_limits
 from lesde.settings import LimitSettings
-from tests.analyzer.pipeline.helpers import assert_every_number, assert_valid_png
+from tests.fixtures.analysis_checks import assert_every_number, assert_valid_png
 
 K = 3
 HEADER = ["trial", "itr", "smp", "y"] + [f"y_logit{k}" for k in range(K)] + ["tr_loss", "val_loss", "val_acc"]

@@ -3,7 +3,7 @@
 import pytest
 
 from lesde.jobs import JobRepository
-from lesde_analyzer.pipeline.simulation_job import run_simulation_job
+from lesde_analyzer.simulations.job import run_simulation_job
 
 SDE = {
     "mode": "sde",
@@ -46,7 +46,8 @@ def test_simulation_is_queued_then_served(client, store):
     # alpha - beta = 1 > 0 with t up to 20: the two classes end up separated in most runs (Theorem 2.1).
     assert result["separable_fraction"][-1] >= 0.9
     for name in ("trajectories", "separable-fraction", "neural-collapse"):
-        png = client.get(f"/v1/simulations/{job_id}/figures/{name}.png")
+        assert result["figures"][name] == f"/v1/simulations/{job_id}/figures/{name}.png"
+        png = client.get(result["figures"][name])
         assert png.status_code == 200 and png.content.startswith(b"\x89PNG"), name
 
 

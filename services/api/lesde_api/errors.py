@@ -11,6 +11,11 @@ from fastapi.responses import JSONResponse
 from lesde.jobs import JobConflict, JobNotFound
 from lesde.specs import WorkCapExceeded
 from lesde.storage import StoreUnavailable
+from lesde_api.operations.analysis import FigurePending
+from lesde_api.operations.exports import FormatUnavailable
+from lesde_api.operations.imports import ImportRejected, ImportTooLarge
+from lesde_api.operations.jobs import ResourceMissing
+from lesde_api.operations.queueing import BrokerUnavailable
 
 
 def _field(loc: tuple | list) -> str:
@@ -46,7 +51,27 @@ def validation_problem(errors: list[dict]) -> dict:
     return {"detail": clean, "message": "; ".join(f"{entry['field']}: {entry['msg']}" for entry in clean)}
 
 
+def csv_layout_problem(field: str, message: str, *, row: int | None = None, column: str | None = None) -> JSONResponse:
+    """422 in the validation shape, plus the CSV ``row`` (1 = header) and ``column``."""
+    problem = {"loc": ["body", field], "field": field, "msg": message, "type": "csv_layout", "row": row, "column": column}
+    return JSONResponse(status_code=422, content={"detail": [problem], "message": f"{field}: {message}"})
+
+
+# Errors whose answer is their status and ``{"detail": message}``.
+PLAIN_STATUS: dict[type[Exception], int] = {
+    JobNotFound: 404,
+    ResourceMissing: 404,
+    JobConflict: 409,
+    ImportTooLarge: 413,
+    FormatUnavailable: 501,
+    BrokerUnavailable: 503,
+    StoreUnavailable: 503,
+}
+
+
 def install_error_handlers(app: FastAPI) -> None:
+    """Each domain error mapped once, so route handlers only validate, call and return."""
+
     @app.exception_handler(RequestValidationError)
     async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
         return JSONResponse(status_code=422, content=validation_problem(list(exc.errors())))
@@ -56,14 +81,18 @@ def install_error_handlers(app: FastAPI) -> None:
         error = {"loc": ("body", *exc.field), "msg": str(exc), "type": "work_cap", "ctx": {"le": exc.cap}}
         return JSONResponse(status_code=422, content=validation_problem([error]))
 
-    @app.exception_handler(JobNotFound)
-    async def _not_found(_request: Request, exc: JobNotFound) -> JSONResponse:
-        return JSONResponse(status_code=404, content={"detail": str(exc)})
+    @app.exception_handler(ImportRejected)
+    async def _import_rejected(_request: Request, exc: ImportRejected) -> JSONResponse:
+        field = "classes" if exc.column == "classes" else "file"
+        return csv_layout_problem(field, str(exc), row=exc.row, column=exc.column)
 
-    @app.exception_handler(JobConflict)
-    async def _conflict(_request: Request, exc: JobConflict) -> JSONResponse:
-        return JSONResponse(status_code=409, content={"detail": str(exc)})
+    @app.exception_handler(FigurePending)
+    async def _figure_pending(_request: Request, exc: FigurePending) -> JSONResponse:
+        return JSONResponse(status_code=202, content={"detail": str(exc)}, headers={"Retry-After": "2"})
 
-    @app.exception_handler(StoreUnavailable)
-    async def _store_down(_request: Request, exc: StoreUnavailable) -> JSONResponse:
-        return JSONResponse(status_code=503, content={"detail": str(exc)})
+    async def _plain(_request: Request, exc: Exception) -> JSONResponse:
+        status = next(PLAIN_STATUS[kind] for kind in type(exc).__mro__ if kind in PLAIN_STATUS)  # a subclass maps as its parent
+        return JSONResponse(status_code=status, content={"detail": str(exc)})
+
+    for error_type in PLAIN_STATUS:
+        app.add_exception_handler(error_type, _plain)

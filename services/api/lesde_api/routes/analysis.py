@@ -8,13 +8,10 @@ job or the analysis runs, 422 for bad options (the message names the field and r
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Query, Response, status
-from fastapi.responses import JSONResponse
 
 from lesde.specs.analysis import DEFAULT_FIGURE_SIZE, DEFAULT_KEY, OPTIONS_KEY_PATTERN, AnalysisOptions
 from lesde_api.deps import ExperimentsDep
-from lesde_api.services import analysis
-from lesde_api.services.experiments import BrokerUnavailable
-from lesde_api.services.jobs import ResourceMissing
+from lesde_api.operations import analysis
 
 # No "from __future__ import annotations": FastAPI resolves the Annotated aliases itself.
 FIGURE = r"^[A-Za-z0-9][A-Za-z0-9-]{0,63}$"
@@ -33,10 +30,7 @@ def add_analysis_routes(router: APIRouter) -> None:
         series: Annotated[bool, Query(description="Include the (thinned) time series.")] = True,
     ) -> dict:
         """Every number of the analysis; ``series`` thinned server-side to ``max_points`` records."""
-        try:
-            return analysis.get_analysis(repo, job_id, key=options_key, max_points=max_points, with_series=series)
-        except ResourceMissing as error:
-            raise HTTPException(status_code=404, detail=str(error)) from None
+        return analysis.get_analysis(repo, job_id, key=options_key, max_points=max_points, with_series=series)
 
     @router.post("/{job_id}/analysis", status_code=status.HTTP_202_ACCEPTED)
     def request_analysis(
@@ -51,10 +45,7 @@ def add_analysis_routes(router: APIRouter) -> None:
         While the experiment trains, the run covers the iterations committed so far and its
         JSON says ``"partial": true``.
         """
-        try:
-            body, enqueued = analysis.request_analysis(repo, job_id, options or AnalysisOptions(), force=force)
-        except BrokerUnavailable as error:  # pragma: no cover - broker outage
-            raise HTTPException(status_code=503, detail=str(error)) from None
+        body, enqueued = analysis.request_analysis(repo, job_id, options or AnalysisOptions(), force=force)
         if not enqueued:
             response.status_code = status.HTTP_200_OK if body["state"] == "succeeded" else status.HTTP_202_ACCEPTED
         response.headers["Location"] = body["links"]["analysis"]
@@ -63,10 +54,7 @@ def add_analysis_routes(router: APIRouter) -> None:
     @router.get("/{job_id}/analysis/series.npz", response_class=Response, responses={200: {"content": {"application/octet-stream": {}}}})
     def get_series(job_id: str, repo: ExperimentsDep, options_key: OptionsKey = DEFAULT_KEY) -> Response:
         """Every series at full length (NPZ; array names ``group/name``, each group with its ``t``)."""
-        try:
-            data = analysis.open_series(repo, job_id, key=options_key)
-        except ResourceMissing as error:
-            raise HTTPException(status_code=404, detail=str(error)) from None
+        data = analysis.open_series(repo, job_id, key=options_key)
         headers = {"Content-Disposition": f'attachment; filename="{job_id}-{options_key}-series.npz"'}
         return Response(content=data, media_type="application/octet-stream", headers=headers)
 
@@ -93,10 +81,5 @@ def add_analysis_routes(router: APIRouter) -> None:
                     status_code=422,
                     detail=[{"loc": ["query", "dpi"], "field": "dpi", "msg": "width x dpi and height x dpi must be at most 8000 pixels", "type": "value_error"}],
                 )
-        try:
-            png = analysis.get_figure(repo, job_id, name, key=options_key, size=size)
-        except ResourceMissing as error:
-            raise HTTPException(status_code=404, detail=str(error)) from None
-        except analysis.FigurePending as pending:
-            return JSONResponse(status_code=202, content={"detail": str(pending)}, headers={"Retry-After": "2"})
+        png = analysis.get_figure(repo, job_id, name, key=options_key, size=size)
         return Response(content=png, media_type="image/png")

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Response, status
+from fastapi import APIRouter, Response, status
 
 from lesde.records import JobPublic
 from lesde.specs import ExperimentSpec
 from lesde_api.deps import ExperimentsDep, LimitsDep, OwnerDep, get_experiments
 from lesde_api.routes.analysis import add_analysis_routes
 from lesde_api.routes.job_routes import add_job_routes
-from lesde_api.services import jobs
-from lesde_api.services.experiments import BrokerUnavailable, submit_experiment
+from lesde_api.operations import jobs
+from lesde_api.operations.experiments import submit_experiment
+from lesde_api.operations.links import job_url
 
 router = APIRouter(prefix="/v1/experiments", tags=["experiments"])
 
@@ -20,11 +21,8 @@ def create_experiment(
     spec: ExperimentSpec, repo: ExperimentsDep, limits: LimitsDep, owner: OwnerDep, response: Response
 ) -> JobPublic:
     """Queue a multi-trial training experiment. Poll the ``Location`` it answers."""
-    try:
-        record = submit_experiment(repo, spec, owner=owner, cap=limits.max_trial_iterations)
-    except BrokerUnavailable as error:
-        raise HTTPException(status_code=503, detail=str(error)) from None
-    response.headers["Location"] = f"/v1/experiments/{record.id}"
+    record = submit_experiment(repo, spec, owner=owner, cap=limits.max_trial_iterations)
+    response.headers["Location"] = job_url("experiment", record.id)
     return jobs.public_view(repo, record)
 
 

@@ -1,10 +1,10 @@
 """``/v1/experiments/{id}/export.{csv,npz,parquet}``: the sampled logits in the authors' long layout."""
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 
 from lesde_api.deps import ExperimentsDep
-from lesde_api.services import exports
+from lesde_api.operations import exports
 
 # No "from __future__ import annotations": FastAPI resolves the Annotated aliases itself.
 router = APIRouter(prefix="/v1/experiments", tags=["experiments"])
@@ -29,9 +29,6 @@ def export_npz(job_id: str, repo: ExperimentsDep) -> StreamingResponse:
 @router.get("/{job_id}/export.parquet", response_class=StreamingResponse, responses={200: {"content": {"application/vnd.apache.parquet": {}}}})
 def export_parquet(job_id: str, repo: ExperimentsDep) -> StreamingResponse:
     """The CSV's columns as Parquet (one row group per stored chunk); 501 where pyarrow is not installed."""
-    try:
-        pieces, size = exports.export_parquet(repo, job_id)
-    except ModuleNotFoundError:
-        raise HTTPException(status_code=501, detail="Parquet export needs pyarrow in the API image") from None
+    pieces, size = exports.export_parquet(repo, job_id)
     headers = {"Content-Length": str(size), "Content-Disposition": f'attachment; filename="{job_id}.parquet"'}
     return StreamingResponse(pieces, media_type="application/vnd.apache.parquet", headers=headers)

@@ -2,23 +2,19 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, HTTPException, Request, Response, UploadFile, status
+from fastapi import APIRouter, File, Form, Request, Response, UploadFile, status
 from fastapi.responses import JSONResponse
 
 from lesde.records import JobPublic
 from lesde_api.deps import ExperimentsDep, LimitsDep, OwnerDep
-from lesde_api.services import jobs
-from lesde_api.services.imports import ImportRejected, ImportTooLarge, import_csv
+from lesde_api.errors import csv_layout_problem
+from lesde_api.operations import jobs
+from lesde_api.operations.imports import ImportTooLarge, import_csv
+from lesde_api.operations.links import job_url
 
 # No "from __future__ import annotations": FastAPI resolves the Annotated aliases itself.
 router = APIRouter(prefix="/v1/imports", tags=["imports"])
 MULTIPART_SLACK = 64 * 1024  # boundaries and part headers around the file
-
-
-def _unprocessable(field: str, message: str, *, row: int | None = None, column: str | None = None) -> JSONResponse:
-    """422 in the API's validation shape, plus the CSV ``row`` (1 = header) and ``column``."""
-    problem = {"loc": ["body", field], "field": field, "msg": message, "type": "csv_layout", "row": row, "column": column}
-    return JSONResponse(status_code=422, content={"detail": [problem], "message": f"{field}: {message}"})
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=JobPublic, responses={413: {}, 422: {}})
@@ -35,18 +31,12 @@ def create_import(
     """Create an experiment (status succeeded, analysis queued) from a CSV; 422 names the row and column of a problem."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limits.max_import_bytes + MULTIPART_SLACK:
-        raise HTTPException(status_code=413, detail=str(ImportTooLarge(limits.max_import_bytes)))
+        raise ImportTooLarge(limits.max_import_bytes)
     names = [part.strip() for part in classes.split(",")] if classes else None
     if names is not None and (len(set(names)) != len(names) or not all(names)):
-        return _unprocessable("classes", "class names must be non-empty and unique")
-    try:
-        record = import_csv(
-            repo, file.file, filename=file.filename or "upload.csv", owner=owner, name=name, classes=names, max_bytes=limits.max_import_bytes
-        )
-    except ImportTooLarge as error:
-        raise HTTPException(status_code=413, detail=str(error)) from None
-    except ImportRejected as error:
-        field = "classes" if error.column == "classes" else "file"
-        return _unprocessable(field, str(error), row=error.row, column=error.column)
-    response.headers["Location"] = f"/v1/experiments/{record.id}"
+        return csv_layout_problem("classes", "class names must be non-empty and unique")
+    record = import_csv(
+        repo, file.file, filename=file.filename or "upload.csv", owner=owner, name=name, classes=names, max_bytes=limits.max_import_bytes
+    )
+    response.headers["Location"] = job_url("experiment", record.id)
     return jobs.public_view(repo, record)

@@ -7,12 +7,12 @@ registered once here on each kind's router.
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response, status
+from fastapi import APIRouter, Depends, Path, Query, Response, status
 from fastapi.responses import StreamingResponse
 
 from lesde.jobs import JobRepository
 from lesde.records import ArtifactInfo, JobPublic, JobStatus, Page
-from lesde_api.services import jobs
+from lesde_api.operations import jobs
 
 FIGURE_NAME = r"^[a-z0-9][a-z0-9-]{0,63}$"
 # No "from __future__ import annotations" here: FastAPI must see the local Repo alias itself.
@@ -63,10 +63,7 @@ def add_job_routes(router: APIRouter, get_repo: Any, *, with_analysis: bool = Tr
     @router.get("/{job_id}/artifacts/{name:path}")
     def download_artifact(job_id: str, name: str, repo: Repo) -> StreamingResponse:
         """Stream one stored object."""
-        try:
-            pieces, size = jobs.open_artifact(repo, job_id, name)
-        except jobs.ResourceMissing as error:
-            raise HTTPException(status_code=404, detail=str(error)) from None
+        pieces, size = jobs.open_artifact(repo, job_id, name)
         filename = name.rsplit("/", 1)[-1]
         return StreamingResponse(
             pieces,
@@ -80,10 +77,7 @@ def add_job_routes(router: APIRouter, get_repo: Any, *, with_analysis: bool = Tr
     @router.get("/{job_id}/analysis")
     def get_analysis(job_id: str, repo: Repo) -> dict:
         """The result JSON (404 before one exists, 409 while the job runs)."""
-        try:
-            return jobs.get_analysis(repo, job_id)
-        except jobs.ResourceMissing as error:
-            raise HTTPException(status_code=404, detail=str(error)) from None
+        return jobs.get_simulation_summary(repo, job_id)
 
     @router.get(
         "/{job_id}/figures/{name}.png",
@@ -92,7 +86,4 @@ def add_job_routes(router: APIRouter, get_repo: Any, *, with_analysis: bool = Tr
     )
     def get_figure(job_id: str, name: Annotated[str, Path(pattern=FIGURE_NAME)], repo: Repo) -> Response:
         """One figure by name (404 lists the available ones)."""
-        try:
-            return Response(content=jobs.get_figure(repo, job_id, name), media_type="image/png")
-        except jobs.ResourceMissing as error:
-            raise HTTPException(status_code=404, detail=str(error)) from None
+        return Response(content=jobs.get_figure(repo, job_id, name), media_type="image/png")

@@ -2,25 +2,22 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Response, status
+from fastapi import APIRouter, Response, status
 
 from lesde.records import JobPublic
 from lesde.specs.simulation import PhaseDiagramSpec, SimulationSpec
 from lesde_api.deps import OwnerDep, SimulationsDep, get_simulations
 from lesde_api.routes.job_routes import add_job_routes
-from lesde_api.services import jobs
-from lesde_api.services.experiments import BrokerUnavailable
-from lesde_api.services.simulations import submit_simulation
+from lesde_api.operations import jobs
+from lesde_api.operations.links import job_url
+from lesde_api.operations.simulations import submit_simulation
 
 router = APIRouter(prefix="/v1/simulations", tags=["simulations"])
 
 
 def _accepted(repo, spec, owner: str, response: Response, *, steps: int) -> JobPublic:  # noqa: ANN001
-    try:
-        record = submit_simulation(repo, spec, owner=owner, steps=steps)
-    except BrokerUnavailable as error:
-        raise HTTPException(status_code=503, detail=str(error)) from None
-    response.headers["Location"] = f"/v1/simulations/{record.id}"
+    record = submit_simulation(repo, spec, owner=owner, steps=steps)
+    response.headers["Location"] = job_url("simulation", record.id)
     return jobs.public_view(repo, record)
 
 

@@ -1,7 +1,8 @@
 """Experiment analyses per option set: read, downsample, request (re-)runs and figure sizes.
 
 Results are computed by the analyzer worker; here they are only looked up, thinned for
-JSON and enqueued. State per option set lives in ``analysis[/runs/<key>]/state.json``.
+JSON, given their links and enqueued. The state of each option set is read and written
+through :mod:`lesde.analysis_state`, its one owner.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from lesde import celery_app, keys
+from lesde.analysis_state import mirrored_on_record, read_run_state, set_record_analysis, write_run_state
 from lesde.chunks import decode_chunk
 from lesde.jobs import JobConflict, JobRepository
 from lesde.json_safe import finite_lists
@@ -24,11 +26,12 @@ from lesde.specs.analysis import (
     options_key,
     run_figure_key,
     run_series_key,
-    run_state_key,
     run_summary_key,
 )
 from lesde.storage import ObjectNotFound
-from lesde_api.services.jobs import ResourceMissing
+from lesde_api.operations.jobs import ResourceMissing
+from lesde_api.operations.links import analysis_links, with_experiment_links
+from lesde_api.operations.queueing import enqueue
 
 ACTIVE = ("queued", "running")
 Result = TypeVar("Result")
@@ -36,19 +39,6 @@ Result = TypeVar("Result")
 
 class FigurePending(Exception):
     """A figure at the requested size is being rendered; retry shortly."""
-
-
-def _state(repo: JobRepository, job_id: str, key: str) -> dict | None:
-    try:
-        return repo.store.get_json(run_state_key(job_id, key))
-    except ObjectNotFound:
-        return None
-
-
-def _links(job_id: str, key: str) -> dict[str, str]:
-    base = f"/v1/experiments/{job_id}"
-    query = "" if key == DEFAULT_KEY else f"?options_key={key}"
-    return {"analysis": f"{base}/analysis{query}", "series": f"{base}/analysis/series.npz{query}", "figures": f"{base}/figures/{{name}}.png{query}"}
 
 
 def _stored(repo: JobRepository, record: JobRecord, key: str, what: str, read: Callable[[], Result]) -> tuple[Result, dict | None]:
@@ -59,7 +49,7 @@ def _stored(repo: JobRepository, record: JobRecord, key: str, what: str, read: C
     means its result is stored. Read after the miss, the state may belong to a run that
     ended in between and turn the 409 into a 404, which a poller takes as final.
     """
-    state = _state(repo, record.id, key)
+    state = read_run_state(repo.store, record.id, key)
     try:
         return read(), state
     except ObjectNotFound:
@@ -91,6 +81,7 @@ def get_analysis(repo: JobRepository, job_id: str, *, key: str, max_points: int,
     """The stored summary, plus every series thinned to at most ``max_points`` records."""
     record = repo.get(job_id)
     summary, state = _stored(repo, record, key, "the analysis", lambda: repo.store.get_json(run_summary_key(job_id, key)))
+    with_experiment_links(summary, job_id, key)
     if state is not None and state.get("state") != "succeeded":
         summary["latest_request"] = state  # a newer run is pending or failed; this result is the last good one
     if with_series:
@@ -138,8 +129,8 @@ def request_analysis(repo: JobRepository, job_id: str, options: AnalysisOptions,
     if not repo.store.exists(keys.manifest_key(job_id)):
         raise JobConflict(f"experiment {job_id} has no data yet ({record.status.value}); analyse it once training has started")
     key = options_key(options)
-    body = {"job_id": job_id, "options_key": key, "options": options.model_dump(mode="json"), "links": _links(job_id, key)}
-    state = _state(repo, job_id, key)
+    body = {"job_id": job_id, "options_key": key, "options": options.model_dump(mode="json"), "links": analysis_links(job_id, key)}
+    state = read_run_state(repo.store, job_id, key)
     if state is not None and state.get("state") in ACTIVE:
         return body | {"state": state["state"], "cached": False}, False
     if not force:
@@ -149,16 +140,19 @@ def request_analysis(repo: JobRepository, job_id: str, options: AnalysisOptions,
             summary = None
         if summary is not None and not summary.get("partial", False):
             return body | {"state": "succeeded", "cached": True}, False
-    repo.store.put_json(run_state_key(job_id, key), {"state": "queued", "error": None, "options": body["options"], "options_key": key})
-    if key == DEFAULT_KEY and record.status.finished:
-
-        def change(rec: JobRecord) -> None:
-            rec.analysis = AnalysisState.queued
-            rec.analysis_error = None
-
-        repo.update(job_id, change)
-    celery_app.send(celery_app.ANALYZE_EXPERIMENT, job_id, body["options"])
+    _mark(repo, record, key, body["options"], AnalysisState.queued)
+    enqueue(
+        celery_app.ANALYZE_EXPERIMENT, job_id, body["options"],
+        on_failure=lambda error: _mark(repo, record, key, body["options"], AnalysisState.failed, error=error),
+    )
     return body | {"state": "queued", "cached": False, "partial": not record.status.finished}, True
+
+
+def _mark(repo: JobRepository, record: JobRecord, key: str, options: dict, state: AnalysisState, *, error: str | None = None) -> None:
+    """Record option set ``key``'s state (and, where the record mirrors it, the job's)."""
+    write_run_state(repo.store, record.id, key, state, options, error=error)
+    if mirrored_on_record(record, key):
+        set_record_analysis(repo, record.id, state, error=error)
 
 
 def get_figure(repo: JobRepository, job_id: str, name: str, *, key: str, size: tuple[float, float, int] | None) -> bytes:
@@ -175,5 +169,5 @@ def get_figure(repo: JobRepository, job_id: str, name: str, *, key: str, size: t
     except ObjectNotFound:
         pass
     _stored(repo, record, key, f"figure {name!r}", lambda: repo.store.stat(run_summary_key(job_id, key)))
-    celery_app.send(celery_app.RENDER_FIGURE, job_id, key, name, width, height, dpi)
+    enqueue(celery_app.RENDER_FIGURE, job_id, key, name, width, height, dpi)  # nothing recorded: a retry asks again
     raise FigurePending(f"figure {name!r} at {variant} is being rendered; retry in a few seconds")

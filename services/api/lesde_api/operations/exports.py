@@ -22,10 +22,14 @@ import numpy as np
 from lesde.chunks import Manifest, iter_chunks, load_manifest
 from lesde.jobs import JobConflict, JobRepository
 from lesde.storage import ObjectNotFound
-from lesde_api.services.interop import header
+from lesde_api.operations.interop import header
 
 FORMATS = ("csv", "npz", "parquet")
 SPOOL_BYTES = 64 << 20
+
+
+class FormatUnavailable(RuntimeError):
+    """This deployment lacks the library an export format needs."""
 
 
 def _manifest(repo: JobRepository, job_id: str) -> Manifest:
@@ -133,8 +137,11 @@ def export_npz(repo: JobRepository, job_id: str) -> tuple[Iterator[bytes], int]:
 
 def export_parquet(repo: JobRepository, job_id: str) -> tuple[Iterator[bytes], int]:
     """Parquet with the CSV's columns, one row group per stored chunk (needs pyarrow)."""
-    import pyarrow as pa  # only this export needs it; imported lazily to keep the API light
-    import pyarrow.parquet as pq
+    try:  # only this export needs it; imported lazily to keep the API light
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ModuleNotFoundError:
+        raise FormatUnavailable("Parquet export needs pyarrow in the API image") from None
 
     manifest = _manifest(repo, job_id)
     K = _classes(repo, manifest)

@@ -26,10 +26,12 @@ from typing import BinaryIO
 import numpy as np
 
 from lesde import celery_app
+from lesde.analysis_state import set_record_analysis
 from lesde.chunks import ChunkWriter, class_sums
 from lesde.jobs import JobRepository
 from lesde.records import AnalysisState, JobRecord, JobStatus
-from lesde_api.services.interop import FIXED_HEAD, FIXED_TAIL, LOGIT
+from lesde_api.operations.interop import FIXED_HEAD, FIXED_TAIL, LOGIT
+from lesde_api.operations.queueing import enqueue
 
 CHUNK_ITERATIONS = 1000
 OPTIONAL = ("val_loss", "val_acc")  # may be empty: not evaluated at that iteration
@@ -184,7 +186,7 @@ def import_csv(
 
     repo.mark_finished(record.id, JobStatus.succeeded)
     record = repo.update(record.id, done)
-    celery_app.send(celery_app.ANALYZE_EXPERIMENT, record.id)
+    enqueue(celery_app.ANALYZE_EXPERIMENT, record.id, on_failure=lambda error: set_record_analysis(repo, record.id, AnalysisState.failed, error=error))
     return record
 
 

@@ -9,6 +9,7 @@ from lesde import keys
 from lesde.jobs import JobConflict, JobRepository
 from lesde.records import ArtifactInfo, JobPublic, JobRecord, JobStatus
 from lesde.storage import ObjectNotFound
+from lesde_api.operations.links import artifact_url, job_links, with_simulation_links
 
 
 class ResourceMissing(LookupError):
@@ -16,15 +17,8 @@ class ResourceMissing(LookupError):
 
 
 def public_view(repo: JobRepository, record: JobRecord, *, with_spec: bool = True) -> JobPublic:
-    base = f"/v1/{repo.kind}s/{record.id}"
-    links = {
-        "self": base,
-        "cancel": f"{base}/cancel",
-        "artifacts": f"{base}/artifacts",
-        "analysis": f"{base}/analysis",
-    }
     spec = repo.get_spec(record.id) if with_spec else None
-    return JobPublic(**record.model_dump(), spec=spec, links=links)
+    return JobPublic(**record.model_dump(), spec=spec, links=job_links(repo.kind, record.id))
 
 
 def list_artifacts(repo: JobRepository, job_id: str) -> list[ArtifactInfo]:
@@ -42,7 +36,7 @@ def list_artifacts(repo: JobRepository, job_id: str) -> list[ArtifactInfo]:
                 key=info.key,
                 size=info.size,
                 content_type=content_type_of(name),
-                url=f"/v1/{repo.kind}s/{job_id}/artifacts/{name}",
+                url=artifact_url(repo.kind, job_id, name),
             )
         )
     return artifacts
@@ -75,16 +69,17 @@ def _finished_or_conflict(record: JobRecord, what: str) -> None:
         )
 
 
-def get_analysis(repo: JobRepository, job_id: str, name: str = "summary") -> dict:
+def get_simulation_summary(repo: JobRepository, job_id: str) -> dict:
+    """A simulation's result JSON, with its figures' links."""
     record = repo.get(job_id)
     try:
-        return repo.store.get_json(keys.analysis_key(repo.kind, job_id, name))
+        return with_simulation_links(repo.store.get_json(keys.analysis_key(repo.kind, job_id, "summary")), job_id)
     except ObjectNotFound:
         _finished_or_conflict(record, "the analysis")
         detail = f": {record.analysis_error}" if record.analysis_error else ""
         if record.status is not JobStatus.succeeded:
             detail = f": the job {record.status.value}"
-        raise ResourceMissing(f"no analysis {name!r} for {repo.kind} {job_id}{detail}") from None
+        raise ResourceMissing(f"no analysis 'summary' for {repo.kind} {job_id}{detail}") from None
 
 
 def get_figure(repo: JobRepository, job_id: str, name: str) -> bytes:

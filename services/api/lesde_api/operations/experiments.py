@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from lesde import celery_app
 from lesde.jobs import JobRepository
-from lesde.records import JobRecord, JobStatus
+from lesde.records import JobRecord
 from lesde.specs import ExperimentSpec, check_work_cap
-
-
-class BrokerUnavailable(RuntimeError):
-    pass
+from lesde_api.operations.queueing import enqueue_job
 
 
 def submit_experiment(repo: JobRepository, spec: ExperimentSpec, *, owner: str, cap: int) -> JobRecord:
@@ -22,14 +19,6 @@ def submit_experiment(repo: JobRepository, spec: ExperimentSpec, *, owner: str, 
         total=spec.training.iterations,
         unit="iterations",
     )
-    enqueue(repo, record, celery_app.TRAIN_EXPERIMENT)
+    enqueue_job(repo, record, celery_app.TRAIN_EXPERIMENT)
     return record
 
-
-def enqueue(repo: JobRepository, record: JobRecord, task_name: str) -> None:
-    """Send the task; a broker failure fails the job visibly instead of leaving it queued forever."""
-    try:
-        celery_app.send(task_name, record.id)
-    except Exception as error:  # kombu raises many types for a dead broker
-        repo.mark_finished(record.id, JobStatus.failed, error=f"could not enqueue: {error}")
-        raise BrokerUnavailable(f"the task broker is unreachable: {error}") from error

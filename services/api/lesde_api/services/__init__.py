@@ -1,1 +1,0 @@
-"""Service functions behind the routes: no HTTP types beyond what routes hand in."""
