@@ -11,7 +11,7 @@ import pytest
 
 from lesde.client import LesdeClient
 from lesde.specs.analysis import FIGURE_NAMES
-from tests.analyzer.pipeline.helpers import assert_every_number, assert_valid_png
+from tests.fixtures.analysis_checks import assert_every_number, assert_valid_png
 from tests.api.test_imports import authors_csv
 
 from .helpers import watch
