@@ -20,12 +20,14 @@ ANALYZE_QUEUE = "analyze"
 
 TRAIN_EXPERIMENT = "lesde.train_experiment"
 ANALYZE_EXPERIMENT = "lesde.analyze_experiment"
+IMPORT_EXPERIMENT = "lesde.import_experiment"
 RUN_SIMULATION = "lesde.run_simulation"
 RENDER_FIGURE = "lesde.render_figure"
 
 TASK_QUEUES = {
     TRAIN_EXPERIMENT: TRAIN_QUEUE,
     ANALYZE_EXPERIMENT: ANALYZE_QUEUE,
+    IMPORT_EXPERIMENT: ANALYZE_QUEUE,
     RUN_SIMULATION: ANALYZE_QUEUE,
     RENDER_FIGURE: ANALYZE_QUEUE,
 }

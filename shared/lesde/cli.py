@@ -59,7 +59,9 @@ def format_summary(summary: dict) -> str:
             ("train_loss", "train loss"),
             ("validation_loss", "validation loss"),
         ):
-            lines.append(f"  {label:<20} {final[key]['mean']:.4f} +- {final[key]['std']:.4f}")
+            stats = final.get(key) or {}
+            if isinstance(stats.get("mean"), (int, float)):  # an import may carry no training accuracy
+                lines.append(f"  {label:<20} {stats['mean']:.4f} +- {stats.get('std') or 0.0:.4f}")
     means = summary.get("class_means", {}).get("probe")
     classes = summary.get("classes")
     if means and classes:

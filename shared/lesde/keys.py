@@ -39,6 +39,11 @@ def checkpoint_key(job_id: str) -> str:
     return job_prefix("experiment", job_id) + "checkpoint/state.npz"
 
 
+def upload_key(job_id: str) -> str:
+    """A CSV upload waiting for the analyzer to import it (deleted once imported)."""
+    return job_prefix("experiment", job_id) + "upload.csv"
+
+
 def chunk_prefix(job_id: str, stream: str) -> str:
     if stream not in STREAMS:
         raise ValueError(f"stream must be one of {STREAMS}, got {stream!r}")

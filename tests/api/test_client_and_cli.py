@@ -9,7 +9,8 @@ import pytest
 
 from lesde import cli
 from lesde.client import LesdeApiError, LesdeClient
-from tests.api.test_imports import authors_csv
+from lesde_analyzer.imports import run_import_job
+from tests.fixtures.authors_csv import authors_csv
 
 
 
@@ -35,11 +36,13 @@ def test_client_submit_get_list_cancel_delete(lesde_client, sent):
     assert missing.value.status == 404
 
 
-def test_client_import_export_and_reanalysis(lesde_client, tmp_path, sent):
+def test_client_import_export_and_reanalysis(lesde_client, store, tmp_path, sent):
     csv_path = tmp_path / "run.csv"
     csv_path.write_text(authors_csv(trials=2, iterations=60, val_every=20))
     record = lesde_client.import_csv(csv_path, classes=["a", "b", "c"], name="theirs")
-    assert record["status"] == "succeeded" and record["name"] == "theirs"
+    assert record["status"] == "queued" and record["name"] == "theirs"
+    run_import_job(store, record["id"])  # the analyzer's import task, in-process
+    assert lesde_client.get(record["id"])["status"] == "succeeded"
     exported = lesde_client.export(record["id"], "csv", tmp_path)
     header = exported.read_text().splitlines()[0]
     assert header == "trial,itr,smp,y,y_logit0,y_logit1,y_logit2,tr_loss,val_loss,val_acc"
@@ -92,3 +95,18 @@ def test_progress_line_shows_bar_rate_and_eta():
 def test_summary_lines_tolerate_missing_numbers():
     text = cli.format_summary({"verdict": {"label": "inconclusive", "r_gamma": None}, "classes": ["a", "b"]})
     assert "inconclusive (r_Gamma = n/a)" in text
+
+
+def test_summary_of_an_import_without_training_accuracy_prints_what_it_has():
+    summary = {
+        "final": {
+            "iteration": 99,
+            "train_accuracy": {"mean": None, "std": None},
+            "validation_accuracy": {"mean": 0.5, "std": 0.1},
+            "train_loss": {"mean": None, "std": None},
+            "validation_loss": {"mean": 1.0, "std": 0.2},
+        },
+        "trials": 2,
+    }
+    text = cli.format_summary(summary)
+    assert "validation accuracy  0.5000 +- 0.1000" in text and "train accuracy" not in text

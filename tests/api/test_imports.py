@@ -1,4 +1,5 @@
-"""``POST /v1/imports`` of the authors' CSV layout, and exports in that layout (round trip)."""
+"""``POST /v1/imports`` of the authors' CSV layout (202, then the analyzer's import task),
+and exports in that layout (round trip)."""
 
 from __future__ import annotations
 
@@ -8,45 +9,48 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
+from lesde import keys
+from lesde.settings import LimitSettings
 from lesde.specs.analysis import FIGURE_NAMES
 from lesde_analyzer.experiments.job import run_experiment_analysis
-from tests.fixtures.synthetic import l_model_means, write_synthetic_experiment
+from lesde_analyzer.imports import run_import_job
 from lesde_api.deps import get_limits
-from lesde.settings import LimitSettings
 from tests.fixtures.analysis_checks import assert_every_number, assert_valid_png
+from tests.fixtures.authors_csv import HEADER, authors_csv
+from tests.fixtures.synthetic import write_synthetic_experiment
 
-K = 3
-HEADER = ["trial", "itr", "smp", "y"] + [f"y_logit{k}" for k in range(K)] + ["tr_loss", "val_loss", "val_acc"]
-
-
-def authors_csv(*, trials: int = 4, iterations: int = 400, val_every: int = 50, seed: int = 0) -> str:
-    """A CSV in exactly the authors' layout: trial-major rows, val_* empty where not evaluated."""
-    rng = np.random.default_rng(seed)
-    means = l_model_means(iterations, K, seed=seed)
-    lines = [",".join(HEADER)]
-    for trial in range(trials):
-        for itr in range(iterations):
-            smp = int(rng.integers(0, 60))
-            y = smp // 20
-            logits = means[itr, y] + 0.05 * rng.standard_normal(K)
-            val = (f"{1.0 - itr / iterations:.6f}", f"{itr / iterations:.6f}") if itr % val_every == 0 else ("", "")
-            lines.append(",".join([str(trial), str(itr), str(smp), str(y), *(f"{v:.8f}" for v in logits), "0.5", *val]))
-    return "\n".join(lines) + "\n"
-
+__all__ = ["authors_csv"]  # other tests import it from here
 
 
 def _upload(client, text: str, **form):  # noqa: ANN001, ANN003, ANN202
     return client.post("/v1/imports", files={"file": ("run.csv", text.encode(), "text/csv")}, data=form)
 
 
+def _imported(client, store, sent, text: str, **form) -> dict:  # noqa: ANN001, ANN003
+    """Upload, run the queued import task in-process, return the finished record."""
+    answer = _upload(client, text, **form)
+    assert answer.status_code == 202, answer.text
+    job_id = answer.json()["id"]
+    assert sent[-1] == ("lesde.import_experiment", job_id)
+    run_import_job(store, job_id)
+    return client.get(f"/v1/experiments/{job_id}").json()
+
+
 def test_import_makes_an_analysable_experiment_with_every_figure(client, store, sent):
     answer = _upload(client, authors_csv(), name="authors", classes="triangle,rectangle,ellipse")
-    assert answer.status_code == 201, answer.text
-    record = answer.json()
-    assert record["kind"] == "experiment" and record["status"] == "succeeded" and record["analysis"] == "queued"
+    assert answer.status_code == 202, answer.text
+    queued = answer.json()
+    assert queued["kind"] == "experiment" and queued["status"] == "queued"
+    assert answer.headers["location"] == f"/v1/experiments/{queued['id']}"
+    assert sent == [("lesde.import_experiment", queued["id"])]
+    assert store.exists(keys.upload_key(queued["id"]))
+    run_import_job(store, queued["id"])
+    record = client.get(answer.headers["location"]).json()
+    assert record["status"] == "succeeded" and record["analysis"] == "queued"
+    assert record["progress"]["done"] == record["progress"]["total"] == 400
     assert record["spec"]["kind"] == "import" and record["spec"]["training"] == {"iterations": 400, "trials": 4}
-    assert answer.headers["location"] == f"/v1/experiments/{record['id']}"
-    assert sent == [("lesde.analyze_experiment", record["id"])]
+    assert sent[-1] == ("lesde.analyze_experiment", record["id"])
+    assert not store.exists(keys.upload_key(record["id"]))  # the upload is gone once imported
     run_experiment_analysis(store, record["id"])
     summary = client.get(f"/v1/experiments/{record['id']}/analysis").json()
     assert_every_number(summary, probe=False)
@@ -56,35 +60,54 @@ def test_import_makes_an_analysable_experiment_with_every_figure(client, store, 
 
 
 @pytest.mark.parametrize(
+    ("mutate", "column"),
+    [
+        (lambda lines: [lines[0].replace(",tr_loss", "")] + [l.rsplit(",", 3)[0] + "," + ",".join(l.rsplit(",", 3)[2:]) for l in lines[1:]], "tr_loss"),
+        (lambda lines: [lines[0].replace("y_logit1", "y_logitX")] + lines[1:], "y_logit1"),
+    ],
+    ids=["missing-column", "bad-logit-name"],
+)
+def test_a_header_without_the_layout_is_422_at_once(client, sent, mutate, column):
+    lines = authors_csv(trials=2, iterations=10).strip().split("\n")
+    answer = _upload(client, "\n".join(mutate(lines)) + "\n")
+    assert answer.status_code == 422, answer.text
+    problem = answer.json()["detail"][0]
+    assert problem["row"] == 1 and problem["column"] == column, problem
+    assert "row 1" in answer.json()["message"]
+    assert client.get("/v1/experiments").json()["count"] == 0 and not sent  # nothing half-created
+
+
+@pytest.mark.parametrize(
     ("mutate", "row", "column"),
     [
-        (lambda lines: [lines[0].replace(",tr_loss", "")] + [l.rsplit(",", 3)[0] + "," + ",".join(l.rsplit(",", 3)[2:]) for l in lines[1:]], 1, "tr_loss"),
-        (lambda lines: [lines[0].replace("y_logit1", "y_logitX")] + lines[1:], 1, "y_logit1"),
         (lambda lines: lines[:3] + [lines[3].replace(",0.5,", ",abc,")] + lines[4:], 4, "tr_loss"),
         (lambda lines: lines[:5] + [lines[5] + ",7"] + lines[6:], 6, None),
         (lambda lines: lines[:2] + [lines[2].split(",", 1)[1]] + lines[3:], 3, None),
         (lambda lines: lines[:7] + [lines[7].replace(",", ",9", 3).replace(",9", ",", 2)] + lines[8:], 8, "y"),
     ],
-    ids=["missing-column", "bad-logit-name", "non-numeric", "ragged-long", "ragged-short", "label-out-of-range"],
+    ids=["non-numeric", "ragged-long", "ragged-short", "label-out-of-range"],
 )
-def test_malformed_csv_is_422_with_row_and_column(client, sent, mutate, row, column):
+def test_a_bad_row_fails_the_job_with_row_and_column(client, store, sent, mutate, row, column):
     lines = authors_csv(trials=2, iterations=10).strip().split("\n")
-    answer = _upload(client, "\n".join(mutate(lines)) + "\n")
-    assert answer.status_code == 422, answer.text
-    problem = answer.json()["detail"][0]
-    assert problem["row"] == row and problem["column"] == column, problem
-    assert f"row {row}" in answer.json()["message"]
-    assert client.get("/v1/experiments").json()["count"] == 0 and not sent  # nothing half-created
+    record = _imported(client, store, sent, "\n".join(mutate(lines)) + "\n")
+    assert record["status"] == "failed" and record["error"].startswith(f"row {row}"), record
+    assert (f"column {column!r}" in record["error"]) == (column is not None)
+    assert record["analysis"] == "none" and len(sent) == 1  # no analysis queued
+    assert not store.exists(keys.upload_key(record["id"]))
 
 
-def test_incomplete_grid_and_duplicates_are_422(client, sent):
+def test_incomplete_grid_and_duplicates_fail_the_job(client, store, sent):
     lines = authors_csv(trials=2, iterations=10).strip().split("\n")
-    missing = _upload(client, "\n".join(lines[:-1]) + "\n")
-    assert missing.status_code == 422 and "trial 1 has no row for itr 9" in missing.json()["message"]
-    duplicate = _upload(client, "\n".join(lines[:-1] + [lines[2]]) + "\n")
-    assert duplicate.status_code == 422 and "duplicate row" in duplicate.json()["message"]
+    missing = _imported(client, store, sent, "\n".join(lines[:-1]) + "\n")
+    assert missing["status"] == "failed" and "trial 1 has no row for itr 9" in missing["error"]
+    duplicate = _imported(client, store, sent, "\n".join(lines[:-1] + [lines[2]]) + "\n")
+    assert duplicate["status"] == "failed" and "duplicate row" in duplicate["error"]
+
+
+def test_empty_file_and_wrong_class_count_are_422_at_once(client, sent):
     assert _upload(client, "").status_code == 422
     assert _upload(client, authors_csv(trials=1, iterations=5), classes="a,b").json()["detail"][0]["field"] == "classes"
+    assert not sent
 
 
 def test_import_is_size_capped(client, sent):
@@ -106,7 +129,7 @@ def test_export_csv_npz_parquet_and_reimport_round_trip(client, store, sent):
     assert parquet.column_names == HEADER and parquet.num_rows == 750
     assert np.allclose(parquet.column("y_logit2").to_numpy(), table["logits"][:, 2])
     # the exported CSV imports back to the same class means
-    imported = _upload(client, csv_text).json()["id"]
+    imported = _imported(client, store, sent, csv_text)["id"]
     run_experiment_analysis(store, job_id)
     run_experiment_analysis(store, imported)
     original = np.load(io.BytesIO(client.get(f"/v1/experiments/{job_id}/analysis/series.npz").content))

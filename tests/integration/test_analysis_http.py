@@ -76,7 +76,7 @@ def test_trained_and_imported_experiments_are_analysed_over_http(services):
         assert csv_text.count("\n") == 1 + 3 * 120
 
         imported = http.post("/v1/imports", files={"file": ("authors.csv", authors_csv(trials=3, iterations=200).encode(), "text/csv")})
-        assert imported.status_code == 201, imported.text
+        assert imported.status_code == 202, imported.text
         import_id = imported.json()["id"]
         record, _statuses, _progress = watch(client, import_id)
         assert record["analysis"] == "succeeded", record

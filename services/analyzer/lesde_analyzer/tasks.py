@@ -5,12 +5,18 @@ from __future__ import annotations
 from lesde import celery_app
 from lesde.storage import make_store
 from lesde_analyzer.experiments.job import render_figure_variant, run_experiment_analysis
+from lesde_analyzer.imports import run_import_job
 from lesde_analyzer.simulations.job import run_simulation_job
 
 
 @celery_app.app.task(name=celery_app.ANALYZE_EXPERIMENT, acks_late=True)
 def analyze_experiment_task(job_id: str, options: dict | None = None) -> None:
     run_experiment_analysis(make_store(), job_id, options)
+
+
+@celery_app.app.task(name=celery_app.IMPORT_EXPERIMENT, acks_late=True)
+def import_experiment_task(job_id: str) -> None:
+    run_import_job(make_store(), job_id)
 
 
 @celery_app.app.task(name=celery_app.RENDER_FIGURE, acks_late=True)

@@ -8,12 +8,13 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from lesde.csv_layout import ImportRejected
 from lesde.jobs import JobConflict, JobNotFound
 from lesde.specs import WorkCapExceeded
 from lesde.storage import StoreUnavailable
 from lesde_api.operations.analysis import FigurePending
 from lesde_api.operations.exports import FormatUnavailable
-from lesde_api.operations.imports import ImportRejected, ImportTooLarge
+from lesde_api.operations.imports import ImportTooLarge
 from lesde_api.operations.jobs import ResourceMissing
 from lesde_api.operations.queueing import BrokerUnavailable
 

@@ -10,7 +10,7 @@ import json
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, BinaryIO
 
 
 class ObjectNotFound(KeyError):
@@ -68,6 +68,10 @@ class ObjectStore(ABC):
     @abstractmethod
     def ping(self) -> None:
         """Raise :class:`StoreUnavailable` when the store cannot serve requests."""
+
+    def put_file(self, key: str, handle: BinaryIO, size: int, *, content_type: str = "application/octet-stream") -> None:
+        """Store ``size`` bytes read from ``handle`` under ``key`` atomically; stores override it to stream."""
+        self.put_bytes(key, handle.read(size), content_type=content_type)
 
     def exists(self, key: str) -> bool:
         try:

@@ -6,10 +6,13 @@ and are renamed into place, so a reader sees the old object or the new one, neve
 
 from __future__ import annotations
 
+import io
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 from lesde.storage.base import ObjectInfo, ObjectNotFound, ObjectStore, StoreUnavailable
 
@@ -40,12 +43,15 @@ class LocalStore(ObjectStore):
         return False
 
     def put_bytes(self, key: str, data: bytes, *, content_type: str = "application/octet-stream") -> None:
+        self.put_file(key, io.BytesIO(data), len(data))
+
+    def put_file(self, key: str, handle: BinaryIO, size: int, *, content_type: str = "application/octet-stream") -> None:
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=_TMP_SUFFIX)
         try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
+            with os.fdopen(fd, "wb") as target:
+                shutil.copyfileobj(handle, target, 1 << 20)
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
+from typing import BinaryIO
 
 import urllib3
 from minio import Minio
@@ -60,8 +61,11 @@ class S3Store(ObjectStore):
         self._bucket_checked = True
 
     def put_bytes(self, key: str, data: bytes, *, content_type: str = "application/octet-stream") -> None:
+        self.put_file(key, io.BytesIO(data), len(data), content_type=content_type)
+
+    def put_file(self, key: str, handle: BinaryIO, size: int, *, content_type: str = "application/octet-stream") -> None:
         self._ensure_bucket()
-        self.client.put_object(self.bucket, key, io.BytesIO(data), len(data), content_type=content_type)
+        self.client.put_object(self.bucket, key, handle, size, content_type=content_type)
 
     def _get(self, key: str):  # noqa: ANN202 - urllib3 response
         self._ensure_bucket()

@@ -20,9 +20,9 @@ from collections.abc import Iterator
 import numpy as np
 
 from lesde.chunks import Manifest, iter_chunks, load_manifest
+from lesde.csv_layout import header
 from lesde.jobs import JobConflict, JobRepository
 from lesde.storage import ObjectNotFound
-from lesde_api.operations.interop import header
 
 FORMATS = ("csv", "npz", "parquet")
 SPOOL_BYTES = 64 << 20

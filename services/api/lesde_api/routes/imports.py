@@ -9,7 +9,7 @@ from lesde.records import JobPublic
 from lesde_api.deps import ExperimentsDep, LimitsDep, OwnerDep
 from lesde_api.errors import csv_layout_problem
 from lesde_api.operations import jobs
-from lesde_api.operations.imports import ImportTooLarge, import_csv
+from lesde_api.operations.imports import ImportTooLarge, start_import
 from lesde_api.operations.links import job_url
 
 # No "from __future__ import annotations": FastAPI resolves the Annotated aliases itself.
@@ -17,7 +17,7 @@ router = APIRouter(prefix="/v1/imports", tags=["imports"])
 MULTIPART_SLACK = 64 * 1024  # boundaries and part headers around the file
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=JobPublic, responses={413: {}, 422: {}})
+@router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=JobPublic, responses={413: {}, 422: {}, 503: {}})
 def create_import(
     request: Request,
     response: Response,
@@ -28,14 +28,16 @@ def create_import(
     name: Annotated[str | None, Form(max_length=200)] = None,
     classes: Annotated[str | None, Form(max_length=2000, description="Comma-separated class names in label order.")] = None,
 ) -> JobPublic | JSONResponse:
-    """Create an experiment (status succeeded, analysis queued) from a CSV; 422 names the row and column of a problem."""
+    """Queue the import of a CSV as an experiment (poll the Location; it ends succeeded with
+    its analysis queued, or failed with the row and column of a problem in its error). A
+    header without the layout's columns is answered 422 at once."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limits.max_import_bytes + MULTIPART_SLACK:
         raise ImportTooLarge(limits.max_import_bytes)
     names = [part.strip() for part in classes.split(",")] if classes else None
     if names is not None and (len(set(names)) != len(names) or not all(names)):
         return csv_layout_problem("classes", "class names must be non-empty and unique")
-    record = import_csv(
+    record = start_import(
         repo, file.file, filename=file.filename or "upload.csv", owner=owner, name=name, classes=names, max_bytes=limits.max_import_bytes
     )
     response.headers["Location"] = job_url("experiment", record.id)

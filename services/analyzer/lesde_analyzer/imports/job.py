@@ -1,0 +1,63 @@
+"""The import job: the CSV upload the gateway stored becomes a succeeded experiment.
+
+The gateway has checked the header (a missing column is answered 422 at once); every
+later problem (a cell that is not a number, a ragged row, a gap in the trial x itr grid)
+fails the job with the row and column in its error. Progress is counted in bytes parsed,
+then in iterations written. The upload is deleted once the job is finished either way.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+
+from lesde import celery_app, keys
+from lesde.csv_layout import ImportRejected
+from lesde.jobs import JobRepository
+from lesde.records import AnalysisState, JobRecord, JobStatus
+from lesde.storage import ObjectStore
+from lesde_analyzer.imports.chunks import write_import_chunks
+from lesde_analyzer.imports.grid import Grid, parse_grid
+
+log = logging.getLogger(__name__)
+
+
+def run_import_job(store: ObjectStore, job_id: str) -> None:
+    """Parse experiment ``job_id``'s upload, write its chunks and manifest, then enqueue its analysis."""
+    repo = JobRepository(store, "experiment")
+    if repo.start(job_id) is None:
+        return
+    try:
+        with tempfile.TemporaryDirectory(prefix="lesde-import-") as folder:
+            grid = parse_grid(store.iter_bytes(keys.upload_key(job_id)), folder, on_bytes=lambda done: _progress(repo, job_id, done))
+            _complete_spec(store, repo, job_id, grid)
+            T = grid.values.shape[0]
+            _progress(repo, job_id, 0, total=T, unit="iterations")
+            write_import_chunks(store, job_id, grid.values, grid.K, on_chunk=lambda done: _progress(repo, job_id, done))
+            del grid
+    except ImportRejected as error:
+        repo.mark_finished(job_id, JobStatus.failed, error=str(error))
+    except Exception as error:
+        log.exception("import %s failed", job_id)
+        repo.mark_finished(job_id, JobStatus.failed, error=f"import failed: {type(error).__name__}: {error}")
+    else:
+        repo.mark_finished(job_id, JobStatus.succeeded, analysis=AnalysisState.queued)
+        celery_app.send(celery_app.ANALYZE_EXPERIMENT, job_id)
+    store.delete(keys.upload_key(job_id))
+
+
+def _progress(repo: JobRepository, job_id: str, done: int, *, total: int | None = None, unit: str | None = None) -> None:
+    def change(record: JobRecord) -> None:
+        record.progress.done = done
+        if total is not None:
+            record.progress.total, record.progress.unit = total, unit or record.progress.unit
+
+    repo.update(job_id, change)
+
+
+def _complete_spec(store: ObjectStore, repo: JobRepository, job_id: str, grid: Grid) -> None:
+    """Add what only the parse knows (rows, trials, iterations) to the spec the gateway wrote."""
+    spec = repo.get_spec(job_id)
+    spec["source"] |= {"rows": grid.rows, "trial_ids": grid.trials[:1000], "first_itr": grid.first_itr}
+    spec["training"] = {"iterations": grid.values.shape[0], "trials": len(grid.trials)}
+    store.put_json(keys.spec_key("experiment", job_id), spec)
