@@ -39,7 +39,8 @@ def analysis_notes(est: dict, options: AnalysisOptions) -> dict[str, str]:
         "separability": "fraction of trials whose classes are pairwise strictly linearly separable (exact LP test), only "
         "where the points can refute it: in the full dimension when a random labelling of one pair is separable with "
         "probability below 5% (Cover's count), else on one fixed random projection to the largest dimension that meets "
-        "it ('test' says which); *_baseline: the same test on the same points randomly relabelled within each pair",
+        "it ('test' says which); *_baseline: the same test on the same points randomly relabelled within each pair "
+        "(the chance level), drawn on up to 12 records evenly spread",
     }
     if imitation is not None and imitation["procedure"] != "authors":
         notes["imitation"] = (
