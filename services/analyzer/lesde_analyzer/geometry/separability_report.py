@@ -351,21 +351,16 @@ def separability_report(
     SeparabilityReport
     """
     x = as_float_array(grouped, "grouped", ndim=4)
-    R, K, m, p = x.shape
-    if R < 1 or K < 2 or m < 1 or p < 1:
-        raise InvalidArgument("grouped", f"must have shape (R >= 1, K >= 2, m >= 1, p >= 1); got {x.shape}")
-    seed = check_int(seed, "seed", low=0)
-    draws = check_int(baseline_draws, "baseline_draws", low=0)
-    plan = separability_plan(2 * m, p, projection_dim=projection_dim, level=level)
-    res = _series(x[None], plan, seed=seed, draws=draws)
+    # one record is a series of length 1: one validation, one plan, one code path
+    res = separability_series(x[None], seed=seed, projection_dim=projection_dim, baseline_draws=baseline_draws, level=level)
     f, b = float(res.fraction[0]), float(res.baseline_fraction[0])
     return SeparabilityReport(
         fraction=None if np.isnan(f) else f,
         baseline_fraction=None if np.isnan(b) else b,
-        **plan.as_dict(),
-        trials=R,
-        baseline_draws=draws,
-        seed=seed,
+        **res.plan.as_dict(),
+        trials=res.trials,
+        baseline_draws=res.baseline_draws,
+        seed=res.seed,
     )
 
 
