@@ -23,6 +23,7 @@ ANALYZE_EXPERIMENT = "lesde.analyze_experiment"
 IMPORT_EXPERIMENT = "lesde.import_experiment"
 RUN_SIMULATION = "lesde.run_simulation"
 RENDER_FIGURE = "lesde.render_figure"
+ANALYZE_SWEEP = "lesde.analyze_sweep"
 
 TASK_QUEUES = {
     TRAIN_EXPERIMENT: TRAIN_QUEUE,
@@ -30,6 +31,7 @@ TASK_QUEUES = {
     IMPORT_EXPERIMENT: ANALYZE_QUEUE,
     RUN_SIMULATION: ANALYZE_QUEUE,
     RENDER_FIGURE: ANALYZE_QUEUE,
+    ANALYZE_SWEEP: ANALYZE_QUEUE,
 }
 
 # Redis redelivers an unacknowledged task after this long. Training tasks ack late (so

@@ -14,7 +14,7 @@ _CHUNK = re.compile(r"(?P<first>\d{9})-(?P<last>\d{9})\.npz$")
 
 
 def job_prefix(kind: str, job_id: str) -> str:
-    """``experiments/<id>/`` or ``simulations/<id>/``."""
+    """``experiments/<id>/``, ``simulations/<id>/`` or ``sweeps/<id>/``."""
     return f"{kind}s/{job_id}/"
 
 
@@ -42,6 +42,16 @@ def checkpoint_key(job_id: str) -> str:
 def upload_key(job_id: str) -> str:
     """A CSV upload waiting for the analyzer to import it (deleted once imported)."""
     return job_prefix("experiment", job_id) + "upload.csv"
+
+
+def sweep_children_key(sweep_id: str) -> str:
+    """The sweep's children: which experiment runs which grid point (:mod:`lesde.sweeps`)."""
+    return job_prefix("sweep", sweep_id) + "children.json"
+
+
+def sweep_table_key(sweep_id: str) -> str:
+    """The cross-child table as CSV, one row per child (written by the analyzer)."""
+    return job_prefix("sweep", sweep_id) + "analysis/table.csv"
 
 
 def chunk_prefix(job_id: str, stream: str) -> str:

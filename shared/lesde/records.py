@@ -1,7 +1,8 @@
 """Job records: what the services store and answer about a submitted job.
 
 ``JobRecord`` is the stored form (``<kind>s/<id>/status.json``); ``JobPublic`` is what
-the API returns. Both experiments and simulations use them, told apart by ``kind``.
+the API returns. Experiments, simulations and sweeps use them, told apart by ``kind``
+(a sweep's own status and progress are aggregated from its children when read).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ class JobStatus(StrEnum):
         return self in (JobStatus.succeeded, JobStatus.failed, JobStatus.cancelled)
 
 
-JobKind = Literal["experiment", "simulation"]
+JobKind = Literal["experiment", "simulation", "sweep"]
 
 
 class Progress(BaseModel):
@@ -70,6 +71,7 @@ class JobRecord(BaseModel):
     attempts: int = Field(default=0, description="How many times a worker started (or resumed) the job.")
     analysis: AnalysisState = AnalysisState.none
     analysis_error: str | None = None
+    sweep_id: str | None = Field(default=None, description="The sweep this experiment is a point of (None: submitted alone).")
 
 
 class JobPublic(JobRecord):
