@@ -59,9 +59,7 @@ class AnalysisOptions(BaseModel):
     )
     reference_window: int = Field(default=1, ge=1, le=10_000, description="Leading records averaged into the reference X(t0).")
     savgol_window: int = Field(
-        default=151,
-        ge=5,
-        le=100_001,
+        default=151, ge=5, le=100_001,
         description="Odd Savitzky-Golay window of alpha-hat, beta-hat in iterations (paper: 151 GEOMNIST, 551 CIFAR-10); "
         "on the probe stream it becomes the nearest odd number of records.",
     )
@@ -76,9 +74,7 @@ class AnalysisOptions(BaseModel):
         default=21, ge=5, le=100_001, description="Odd Savitzky-Golay window (iterations) of the LE-ODE rates (paper: 21)."
     )
     imitation_start_window: int = Field(
-        default=0,
-        ge=0,
-        le=100_001,
+        default=0, ge=0, le=100_001,
         description="Iterations averaged into the LE-ODE initial state, assigned to the window's centre time t0 "
         "(0: about 1% of the run).",
     )
@@ -87,15 +83,11 @@ class AnalysisOptions(BaseModel):
         default=51, ge=1, le=100_001, description="Odd centred window (iterations) that smooths Xbar before the drift regression."
     )
     drift_horizon: int = Field(
-        default=0,
-        ge=0,
-        le=1_000_000,
+        default=0, ge=0, le=1_000_000,
         description="Increment horizon H (iterations) of the drift regression, at least twice drift_smoothing (0: automatic).",
     )
     tail_window: int = Field(
-        default=1000,
-        ge=2,
-        le=1_000_000,
+        default=1000, ge=2, le=1_000_000,
         description="Last iterations of the authors' r-hat (paper: 1000); a secondary number, the verdict uses verdict_window.",
     )
     verdict_window: tuple[float, float] | None = Field(

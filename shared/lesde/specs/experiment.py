@@ -33,17 +33,13 @@ class DatasetSpec(_Strict):
         default="geomnist", description="geomnist (generated), cifar10 (local files) or digits (scikit-learn)"
     )
     classes: list[str] = Field(
-        default_factory=lambda: list(GEOMNIST_CLASSES),
-        min_length=2,
-        max_length=10,
+        default_factory=lambda: list(GEOMNIST_CLASSES), min_length=2, max_length=10,
         description="Class names in label order: the label of a class is its position here.",
     )
     train_per_class: int = Field(default=100, ge=1, le=10_000, description="Training samples per class.")
     val_per_class: int = Field(default=100, ge=1, le=10_000, description="Validation samples per class.")
     label_noise: float = Field(
-        default=0.0,
-        ge=0.0,
-        lt=1.0,
+        default=0.0, ge=0.0, lt=1.0,
         description="Fraction p of each class's training labels moved to the other classes in equal shares.",
     )
     seed: int = Field(default=0, ge=0, le=MAX_SEED, description="Seed of data generation and corruption.")
@@ -79,9 +75,7 @@ class TrainingSpec(_Strict):
     seed: int = Field(default=0, ge=0, le=MAX_SEED, description="Seed of initialisation and sampling.")
     eval_every: int = Field(default=100, ge=1, le=1_000_000, description="Validation every this many iterations.")
     train_eval_samples: int = Field(
-        default=300,
-        ge=1,
-        le=100_000,
+        default=300, ge=1, le=100_000,
         description="Fixed, evenly spaced training samples on which training loss and accuracy are measured at "
         "each evaluation (all of them when there are fewer). Each evaluation costs a forward pass of every trial "
         "over these and the validation set, so this bounds its cost on large training sets.",
@@ -89,9 +83,7 @@ class TrainingSpec(_Strict):
     probe_every: int = Field(default=100, ge=1, le=1_000_000, description="Probe-set logits every this many iterations.")
     probe_per_class: int = Field(default=10, ge=1, le=1_000, description="Probe samples per class (m).")
     features_every: int = Field(
-        default=1_000,
-        ge=0,
-        le=1_000_000,
+        default=1_000, ge=0, le=1_000_000,
         description="Penultimate-layer features of the probe set every this many iterations (0: never). "
         "They are large (trials x probe x 84 floats), hence a coarser schedule than the probe logits.",
     )

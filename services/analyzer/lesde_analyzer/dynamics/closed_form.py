@@ -39,12 +39,14 @@ __all__ = [
 ]
 
 
-def _integrals(A, B) -> tuple[np.ndarray, np.ndarray]:
+def _inputs(A, B, start, name: str, *, min_ndim: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """What every solution takes: ``A``, ``B`` (T,) made relative to their first entry, and the
+    initial state ``start`` (at least ``min_ndim`` axes), validated in that order."""
     A = as_float_array(A, "A", ndim=1)
     B = as_float_array(B, "B", ndim=1)
     if A.shape != B.shape or A.size == 0:
         raise InvalidArgument("B", f"must have the shape of A (T,) with T >= 1; got {A.shape} and {B.shape}")
-    return A - A[0], B - B[0]
+    return A - A[0], B - B[0], as_float_array(start, name, min_ndim=min_ndim)
 
 
 def _batch(arr: np.ndarray, T_axes: int) -> tuple:
@@ -65,8 +67,7 @@ def i_model_solution(A, B, xbar0) -> np.ndarray:
     -------
     xbar : ndarray of shape (T, ..., K, p)
     """
-    A, B = _integrals(A, B)
-    x0 = as_float_array(xbar0, "xbar0", min_ndim=2)
+    A, B, x0 = _inputs(A, B, xbar0, "xbar0", min_ndim=2)
     K = x0.shape[-2]
     if K < 2:
         raise InvalidArgument("xbar0", f"needs K >= 2 classes on axis -2; got shape {x0.shape}")
@@ -99,16 +100,7 @@ def binary_solution(A, B, c1, c2) -> np.ndarray:
 
 
 def l_model_coordinates(xbar) -> np.ndarray:
-    """``y_k = d_k . Xbar^k / |d_k|^2``.
-
-    Parameters
-    ----------
-    xbar : array_like of shape (..., K, K)
-
-    Returns
-    -------
-    y : ndarray of shape (..., K)
-    """
+    """The L-model coordinates ``y_k = d_k . Xbar^k / |d_k|^2`` of class means ``xbar`` (..., K, K): shape (..., K)."""
     x = as_float_array(xbar, "xbar", min_ndim=2, finite=False)
     K = x.shape[-1]
     if x.shape[-2] != K:
@@ -129,8 +121,7 @@ def l_model_y_solution(A, B, y0) -> np.ndarray:
     -------
     y : ndarray of shape (T, ..., K)
     """
-    A, B = _integrals(A, B)
-    y0 = as_float_array(y0, "y0", min_ndim=1)
+    A, B, y0 = _inputs(A, B, y0, "y0", min_ndim=1)
     K = y0.shape[-1]
     if K < 2:
         raise InvalidArgument("y0", f"needs K >= 2 on its last axis; got shape {y0.shape}")
@@ -162,8 +153,7 @@ def l_model_solution(A, B, xbar0) -> np.ndarray:
     -------
     xbar : ndarray of shape (T, ..., K, K)
     """
-    A, B = _integrals(A, B)
-    x0 = as_float_array(xbar0, "xbar0", min_ndim=2)
+    A, B, x0 = _inputs(A, B, xbar0, "xbar0", min_ndim=2)
     K = x0.shape[-1]
     if K < 2 or x0.shape[-2] != K:
         raise InvalidArgument("xbar0", f"the L-model needs shape (..., K, K) with K >= 2; got {x0.shape}")

@@ -219,21 +219,40 @@ class _Recorder:
         )
 
 
+class _NoisyRun:
+    """What the two noisy simulators share: the validated options, the features ``x`` (runs, K, n, p)
+    moved in place, the Gaussian noise of each step and the recorder."""
+
+    def __init__(self, x0, *, alpha, beta, sigma, model, step, steps, weights, record_every, seed, keep_samples,
+                 sample_stride):  # fmt: skip
+        self.x = _check_samples(x0)
+        _, K, _, p = self.x.shape
+        _, _, self.model, self.h, self.steps, record_every, self.H, self.pi, self.a, self.b = _common(
+            alpha, beta, model, weights, step, steps, record_every, K, p
+        )
+        sigma = check_real(sigma, "sigma", low=0.0)
+        self.rng = _rng(seed)
+        self._recorder = _Recorder(self.x, self.steps, record_every, keep_samples, sample_stride)
+        self._noise = np.empty_like(self.x)
+        self._scale = sigma * np.sqrt(self.h)
+
+    def end_step(self, m: int) -> None:
+        """After step ``m``'s drift: add its noise ``sigma sqrt(h) N(0, I)``, record if step ``m + 1`` is due."""
+        if self._scale > 0:
+            self.rng.standard_normal(out=self._noise)
+            self.x += self._scale * self._noise
+        if self._recorder.due(m + 1):
+            self._recorder.store(self.x)
+
+    def trajectory(self) -> Trajectory:
+        return self._recorder.trajectory(self.h)
+
+
 def simulate_sde(
-    x0,
-    *,
-    alpha: Schedule | float,
-    beta: Schedule | float,
-    sigma: float,
-    model: Model = "I",
-    step: float,
-    steps: int,
-    weights=None,
-    record_every: int = 1,
-    seed: SeedLike = None,
-    keep_samples: bool = True,
-    sample_stride: int = 1,
-) -> Trajectory:
+    x0, *, alpha: Schedule | float, beta: Schedule | float, sigma: float, model: Model = "I",
+    step: float, steps: int, weights=None, record_every: int = 1,
+    seed: SeedLike = None, keep_samples: bool = True, sample_stride: int = 1,
+) -> Trajectory:  # fmt: skip
     """Euler-Maruyama for the LE-SDE ``dX_i^k = sum_l pi_l E_kl H_kl Xbar^l dt + sigma dW_i^k``.
 
     Parameters
@@ -261,93 +280,45 @@ def simulate_sde(
     Trajectory
         ``means`` (R, runs, K, p), ``samples`` (S, runs, K, n, p) or None.
     """
-    x = _check_samples(x0)
-    _, K, n, p = x.shape
-    _, _, model, h, steps, record_every, H, pi, a, b = _common(
-        alpha, beta, model, weights, step, steps, record_every, K, p
-    )
-    sigma = check_real(sigma, "sigma", low=0.0)
-    rng = _rng(seed)
-    ident = model == "I"
-    recorder = _Recorder(x, steps, record_every, keep_samples, sample_stride)
-    noise = np.empty_like(x)
-    scale = sigma * np.sqrt(h)
-    for m in range(steps):
+    run = _NoisyRun(x0, alpha=alpha, beta=beta, sigma=sigma, model=model, step=step, steps=steps, weights=weights,
+                    record_every=record_every, seed=seed, keep_samples=keep_samples, sample_stride=sample_stride)  # fmt: skip
+    x, h, ident = run.x, run.h, run.model == "I"
+    for m in range(run.steps):
         xbar = x.mean(axis=2)
-        x += h * drift(xbar, mixing_matrix(a[m], b[m], pi), H, identity_h=ident)[:, :, None, :]
-        if scale > 0:
-            rng.standard_normal(out=noise)
-            x += scale * noise
-        if recorder.due(m + 1):
-            recorder.store(x)
-    return recorder.trajectory(h)
+        x += h * drift(xbar, mixing_matrix(run.a[m], run.b[m], run.pi), run.H, identity_h=ident)[:, :, None, :]
+        run.end_step(m)
+    return run.trajectory()
 
 
 def simulate_discrete(
-    x0,
-    *,
-    alpha: Schedule | float,
-    beta: Schedule | float,
-    sigma: float,
-    model: Model = "I",
-    step: float,
-    steps: int,
-    weights=None,
-    record_every: int = 1,
-    seed: SeedLike = None,
-    keep_samples: bool = True,
-    sample_stride: int = 1,
-) -> Trajectory:
+    x0, *, alpha: Schedule | float, beta: Schedule | float, sigma: float, model: Model = "I",
+    step: float, steps: int, weights=None, record_every: int = 1,
+    seed: SeedLike = None, keep_samples: bool = True, sample_stride: int = 1,
+) -> Trajectory:  # fmt: skip
     """The discrete LE dynamics (eq. 4), one sampled training point per step and run.
 
     At step ``m`` each run draws a class ``L ~ pi`` and a sample ``J ~ Unif[n]`` and every
     feature moves by ``X_i^k += h E_{k,L} H_{k,L} X_J^L + sqrt(h) zeta_i^k`` with
     ``zeta ~ N(0, sigma^2 I_p)``.
 
-    Parameters
-    ----------
-    x0 : array_like of shape (runs, K, n, p)
-    alpha, beta : Schedule or float
-    sigma : float
-    model : {'I', 'L'}
-    step : float
-    steps : int
-    weights : array_like of shape (K,), optional
-        Class sampling probabilities ``pi`` (default uniform).
-    record_every : int
-    seed : int, numpy Generator or None
-    keep_samples : bool
-    sample_stride : int
-
-    Returns
-    -------
-    Trajectory
-        ``means`` (R, runs, K, p), ``samples`` (S, runs, K, n, p) or None.
+    The parameters and the returned :class:`Trajectory` are those of :func:`simulate_sde`
+    (``x0`` of shape (runs, K, n, p); ``weights``, the class sampling probabilities ``pi``,
+    default uniform).
     """
-    x = _check_samples(x0)
-    runs, K, n, p = x.shape
-    _, _, model, h, steps, record_every, H, pi, a, b = _common(
-        alpha, beta, model, weights, step, steps, record_every, K, p
-    )
-    sigma = check_real(sigma, "sigma", low=0.0)
-    rng = _rng(seed)
-    recorder = _Recorder(x, steps, record_every, keep_samples, sample_stride)
-    noise = np.empty_like(x)
-    scale = sigma * np.sqrt(h)
-    cum = np.cumsum(pi)
+    run = _NoisyRun(x0, alpha=alpha, beta=beta, sigma=sigma, model=model, step=step, steps=steps, weights=weights,
+                    record_every=record_every, seed=seed, keep_samples=keep_samples, sample_stride=sample_stride)  # fmt: skip
+    x, h, rng = run.x, run.h, run.rng
+    runs, K, n, _ = x.shape
+    cum = np.cumsum(run.pi)
     cum[-1] = 1.0
     r_idx = np.arange(runs)
     k_idx = np.arange(K)
-    for m in range(steps):
+    for m in range(run.steps):
         L = np.searchsorted(cum, rng.random(runs), side="right")
         J = rng.integers(n, size=runs)
         src = x[r_idx, L, J]  # (runs, p)
-        hx = src if model == "I" else np.einsum("rpq,rq->rp", H[L], src)
-        coef = np.where(k_idx[None, :] == L[:, None], a[m], b[m])  # (runs, K)
+        hx = src if run.model == "I" else np.einsum("rpq,rq->rp", run.H[L], src)
+        coef = np.where(k_idx[None, :] == L[:, None], run.a[m], run.b[m])  # (runs, K)
         x += (h * coef)[:, :, None, None] * hx[:, None, None, :]
-        if scale > 0:
-            rng.standard_normal(out=noise)
-            x += scale * noise
-        if recorder.due(m + 1):
-            recorder.store(x)
-    return recorder.trajectory(h)
+        run.end_step(m)
+    return run.trajectory()

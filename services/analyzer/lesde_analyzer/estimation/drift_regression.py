@@ -82,7 +82,19 @@ UNIT_CONTINUOUS = "per unit time"
 
 
 @dataclass(frozen=True)
-class DriftFit:
+class _DriftSettings:
+    """How a fit was made, the same for one window and for a series of them (see :class:`DriftFit`)."""
+
+    model: str
+    smooth: float
+    smooth_records: int
+    horizon: float
+    spacing: float
+    unit: str
+
+
+@dataclass(frozen=True)
+class DriftFit(_DriftSettings):
     """One drift-regression fit over a window of iterations.
 
     Attributes
@@ -120,22 +132,16 @@ class DriftFit:
     beta: float
     alpha_se: float
     beta_se: float
-    model: str
     start: float
     end: float
-    smooth: float
-    smooth_records: int
-    horizon: float
-    spacing: float
     increments: int
     blocks: int
     reliable: bool
     reason: str
-    unit: str = UNIT
 
 
 @dataclass(frozen=True)
-class DriftSeries:
+class DriftSeries(_DriftSettings):
     """Drift-regression fits on consecutive non-overlapping windows.
 
     Attributes
@@ -150,10 +156,9 @@ class DriftSeries:
         Independent blocks per window.
     reliable : ndarray of shape (W,)
         Boolean, as in :class:`DriftFit`.
-    model : str
     span : float
         Window length in iterations (last record minus first record plus ``h``).
-    smooth, smooth_records, horizon, spacing, unit
+    model, smooth, smooth_records, horizon, spacing, unit
         As in :class:`DriftFit`.
     """
 
@@ -166,13 +171,7 @@ class DriftSeries:
     beta_se: np.ndarray
     blocks: np.ndarray
     reliable: np.ndarray
-    model: str
     span: float
-    smooth: float
-    smooth_records: int
-    horizon: float
-    spacing: float
-    unit: str = UNIT
 
 
 @dataclass(frozen=True)
@@ -204,6 +203,11 @@ class _Setup:
     def records_for(self, blocks: int) -> int:
         """Records a window needs for ``blocks`` batches of increments."""
         return blocks * self.batch + self.H
+
+    def settings(self) -> dict:
+        """The :class:`_DriftSettings` fields of every result fitted on this setup."""
+        return dict(model=self.model, smooth=(2 * self.half + 1) * self.h, smooth_records=2 * self.half + 1,
+                    horizon=self.H * self.h, spacing=self.h, unit=self.unit)  # fmt: skip
 
     def smoothed(self, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
         """Moving averages of records ``lo..hi`` (usable) and their transforms, each (n, K, p)."""
@@ -322,19 +326,9 @@ def _too_short(s: _Setup, name: str, have: int, what: str) -> InvalidArgument:
 
 
 def drift_regression(
-    xbar,
-    times,
-    *,
-    model: str = "I",
-    smooth: float = 51,
-    horizon: float = 100,
-    window: tuple[float, float] | None = None,
-    weights=None,
-    normalise: bool = True,
-    continuous: bool = False,
-    min_blocks: int = 4,
-    max_rel_se: float = 0.25,
-) -> DriftFit:
+    xbar, times, *, model: str = "I", smooth: float = 51, horizon: float = 100, window: tuple[float, float] | None = None,
+    weights=None, normalise: bool = True, continuous: bool = False, min_blocks: int = 4, max_rel_se: float = 0.25,
+) -> DriftFit:  # fmt: skip
     """Estimate constant alpha, beta (per iteration) over a window from smoothed long increments.
 
     Parameters
@@ -392,39 +386,15 @@ def drift_regression(
     a, b, sa, sb, n, blocks = _fit(s, lo, hi, bool(normalise))
     ok, reason = _verdict(a, sa, blocks, min_blocks, max_rel_se)
     return DriftFit(
-        alpha=a,
-        beta=b,
-        alpha_se=sa,
-        beta_se=sb,
-        model=model,
-        start=float(s.t[lo]),
-        end=float(s.t[hi]),
-        smooth=(2 * s.half + 1) * s.h,
-        smooth_records=2 * s.half + 1,
-        horizon=s.H * s.h,
-        spacing=s.h,
-        increments=n,
-        blocks=blocks,
-        reliable=ok,
-        reason=reason,
-        unit=s.unit,
-    )
+        **s.settings(), alpha=a, beta=b, alpha_se=sa, beta_se=sb, start=float(s.t[lo]), end=float(s.t[hi]),
+        increments=n, blocks=blocks, reliable=ok, reason=reason,
+    )  # fmt: skip
 
 
 def drift_regression_series(
-    xbar,
-    times,
-    *,
-    model: str = "I",
-    smooth: float = 51,
-    horizon: float = 100,
-    span: float | None = None,
-    weights=None,
-    normalise: bool = True,
-    continuous: bool = False,
-    min_blocks: int = 4,
-    max_rel_se: float = 0.25,
-) -> DriftSeries:
+    xbar, times, *, model: str = "I", smooth: float = 51, horizon: float = 100, span: float | None = None,
+    weights=None, normalise: bool = True, continuous: bool = False, min_blocks: int = 4, max_rel_se: float = 0.25,
+) -> DriftSeries:  # fmt: skip
     """The fit of :func:`drift_regression` on consecutive non-overlapping windows.
 
     Windows of ``span`` iterations tile the usable records backwards from the end of the
@@ -463,20 +433,6 @@ def drift_regression_series(
     ok = np.array([_verdict(*args, min_blocks, max_rel_se)[0] for args in zip(a, sa, blocks)], dtype=bool)
     start, end = s.t[his - n + 1], s.t[his]
     return DriftSeries(
-        times=0.5 * (start + end),
-        start=start,
-        end=end,
-        alpha=a,
-        beta=b,
-        alpha_se=sa,
-        beta_se=sb,
-        blocks=blocks.astype(int),
-        reliable=ok,
-        model=model,
-        span=n * s.h,
-        smooth=(2 * s.half + 1) * s.h,
-        smooth_records=2 * s.half + 1,
-        horizon=s.H * s.h,
-        spacing=s.h,
-        unit=s.unit,
-    )
+        **s.settings(), times=0.5 * (start + end), start=start, end=end, alpha=a, beta=b, alpha_se=sa, beta_se=sb,
+        blocks=blocks.astype(int), reliable=ok, span=n * s.h,
+    )  # fmt: skip

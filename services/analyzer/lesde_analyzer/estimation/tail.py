@@ -515,21 +515,10 @@ def _fit(v: np.ndarray, t: np.ndarray, lo: float, hi: float, *, bins: int, r_lo:
     at_bound = bool(min(abs(z - z_lo), abs(z - z_hi)) < 1e-6)
     return TailIndex(
         r_slope=1.0 - z if np.isfinite(se_z) else float("nan"),  # a flat series has no r
-        r_slope_se=se_z,
-        r_plain_slope=_plain_slope(vv, L, labels),
-        r_hat=r_hat[0],
-        amplitude=amplitude,
-        limit=limit,
-        rate_mean=rate,
-        rate_mean_se=rate_se,
-        at_bound=at_bound,
-        flipped=r_hat[1],
-        window=window,
-        r_hat_window=r_hat[2],
-        n_records=n,
-        n_bins=nb,
-        hac_lag=lag,
-    )
+        r_slope_se=se_z, r_plain_slope=_plain_slope(vv, L, labels), r_hat=r_hat[0],
+        amplitude=amplitude, limit=limit, rate_mean=rate, rate_mean_se=rate_se, at_bound=at_bound, flipped=r_hat[1],
+        window=window, r_hat_window=r_hat[2], n_records=n, n_bins=nb, hac_lag=lag,
+    )  # fmt: skip
 
 
 # ----------------------------------------------------------------------------- public
@@ -707,13 +696,6 @@ def tail_indices(
     g = fits[2]
     verdict = separability_verdict(g.r_slope, se=g.r_slope_se, tolerance=tol, rate=g.rate_mean, rate_se=g.rate_mean_se)
     return TailIndices(
-        A=fits[0],
-        B=fits[1],
-        Gamma=g,
-        r_min_alpha_beta=r_min,
-        model=model,
-        K=K,
-        gamma_definition=definition,
-        gamma_mode_share=share,
-        verdict=verdict,
-    )
+        A=fits[0], B=fits[1], Gamma=g, r_min_alpha_beta=r_min, model=model, K=K,
+        gamma_definition=definition, gamma_mode_share=share, verdict=verdict,
+    )  # fmt: skip

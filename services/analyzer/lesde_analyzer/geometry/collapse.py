@@ -58,13 +58,7 @@ def equinorm(means) -> np.ndarray:
 def equiangularity(means) -> np.ndarray:
     """Mean over ``k != l`` of ``|cos + 1/(K-1)|`` of the centred class means.
 
-    Parameters
-    ----------
-    means : array_like of shape (..., K, p)
-
-    Returns
-    -------
-    ndarray of shape (...)
+    ``means`` of shape (..., K, p) in, an ndarray of shape (...) out, as for :func:`equinorm`.
     """
     c = _centred(_means(means))
     K = c.shape[-2]

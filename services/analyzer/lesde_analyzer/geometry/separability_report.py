@@ -58,15 +58,9 @@ from ..errors import InvalidArgument
 from .separability import _pairs_separable
 
 __all__ = [
-    "SeparabilityPlan",
-    "SeparabilityReport",
-    "SeparabilitySeries",
-    "cover_fraction",
-    "random_projection",
-    "separability_plan",
-    "separability_report",
-    "separability_series",
-]
+    "SeparabilityPlan", "SeparabilityReport", "SeparabilitySeries", "cover_fraction", "random_projection",
+    "separability_plan", "separability_report", "separability_series",
+]  # fmt: skip
 
 #: default ceiling on Cover's chance level c(N, d) of one pair
 DEFAULT_LEVEL = 0.05
@@ -163,19 +157,19 @@ class SeparabilityPlan:
 
 
 @dataclass(frozen=True)
-class SeparabilityReport:
-    """Separability of one record and its chance level.
+class SeparabilityReport(SeparabilityPlan):
+    """The plan carried out on one record: separability and its chance level.
 
     Attributes
     ----------
+    method, dimension, feature_dim, points_per_pair, chance, level, reason
+        As in :class:`SeparabilityPlan`.
     fraction : float or None
         Fraction of trials whose classes are all pairwise strictly linearly separable in the
         tested dimension (None when untestable).
     baseline_fraction : float or None
         The same with each pair's labels randomly permuted within the trial, averaged over
         trials and draws (None when untestable or ``baseline_draws = 0``).
-    method, dimension, feature_dim, points_per_pair, chance, level, reason
-        As in :class:`SeparabilityPlan`.
     trials : int
         ``R``.
     baseline_draws : int
@@ -184,20 +178,9 @@ class SeparabilityReport:
 
     fraction: float | None
     baseline_fraction: float | None
-    method: str
-    dimension: int | None
-    feature_dim: int
-    points_per_pair: int
-    chance: float | None
-    level: float
-    reason: str | None
     trials: int
     baseline_draws: int
     seed: int
-
-    def as_dict(self) -> dict:
-        """JSON-ready fields."""
-        return asdict(self)
 
 
 @dataclass(frozen=True)
@@ -290,13 +273,9 @@ def _plan(n: int, p: int, d: int, level: float) -> SeparabilityPlan:
 
 
 def separability_series(
-    grouped,
-    *,
-    seed: int = 0,
-    projection_dim: int | None = None,
-    baseline_draws: int = DEFAULT_BASELINE_DRAWS,
+    grouped, *, seed: int = 0, projection_dim: int | None = None, baseline_draws: int = DEFAULT_BASELINE_DRAWS,
     level: float = DEFAULT_LEVEL,
-) -> SeparabilitySeries:
+) -> SeparabilitySeries:  # fmt: skip
     """Separable fraction and its relabelling baseline for every record.
 
     Parameters
@@ -329,14 +308,13 @@ def separability_series(
 
 
 def separability_report(
-    grouped,
-    *,
-    seed: int = 0,
-    projection_dim: int | None = None,
-    baseline_draws: int = DEFAULT_BASELINE_DRAWS,
+    grouped, *, seed: int = 0, projection_dim: int | None = None, baseline_draws: int = DEFAULT_BASELINE_DRAWS,
     level: float = DEFAULT_LEVEL,
-) -> SeparabilityReport:
+) -> SeparabilityReport:  # fmt: skip
     """Separable fraction of one record beside its random-relabelling baseline.
+
+    One record is a series of length 1: one validation, one plan and one code path with
+    :func:`separability_series`.
 
     Parameters
     ----------
@@ -351,7 +329,6 @@ def separability_report(
     SeparabilityReport
     """
     x = as_float_array(grouped, "grouped", ndim=4)
-    # one record is a series of length 1: one validation, one plan, one code path
     res = separability_series(x[None], seed=seed, projection_dim=projection_dim, baseline_draws=baseline_draws, level=level)
     f, b = float(res.fraction[0]), float(res.baseline_fraction[0])
     return SeparabilityReport(

@@ -223,29 +223,12 @@ def _result(
     agrees = np.array([same_order(s_end[k], g_end[k], tolerance=tol) for k in range(K)])
     share = _orthogonal_share(g_end) if p == K else np.full(K, np.nan)
     return Imitation(
-        procedure=procedure,
-        model=model,
-        times=t,
-        mean=mean,
-        std=std,
-        alpha=a,
-        beta=b,
-        interval_rate=interval_rate,
-        start=start,
-        t0=float(t[start]),
-        start_window=w_start,
-        end_window=int(end.size),
-        initial_se=se,
-        step=h,
-        step_kind=kind,
-        runs=runs,
-        scale=scale,
-        nrmse=overall,
-        nrmse_per_class=per_class,
-        order_agrees=agrees,
-        all_orders_agree=bool(agrees.all()),
+        procedure=procedure, model=model, times=t, mean=mean, std=std, alpha=a, beta=b, interval_rate=interval_rate,
+        start=start, t0=float(t[start]), start_window=w_start, end_window=int(end.size), initial_se=se,
+        step=h, step_kind=kind, runs=runs, scale=scale,
+        nrmse=overall, nrmse_per_class=per_class, order_agrees=agrees, all_orders_agree=bool(agrees.all()),
         orthogonal_share=share,
-    )
+    )  # fmt: skip
 
 
 # ----------------------------------------------------------------------------- public

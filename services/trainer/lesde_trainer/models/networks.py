@@ -13,7 +13,27 @@ from torch.nn import functional as F
 from .head import FixedOrthogonalHead
 
 
-class LeNet(nn.Module):
+class _FlattenFC(nn.Module):
+    """What every network ends with: flatten, ``fc1`` - ReLU - ``fc2`` - ReLU (the
+    ``feature_dim`` features), then ``classifier``. A subclass builds its ``trunk`` (the
+    layers before the flatten), then calls :meth:`_add_fc`."""
+
+    feature_dim: int
+
+    def _add_fc(self, flat: int, hidden: int, num_classes: int) -> None:
+        # after the trunk's layers: the registration order fixes the seeded initialisation
+        self.fc1 = nn.Linear(flat, hidden)
+        self.fc2 = nn.Linear(hidden, self.feature_dim)
+        self.classifier = nn.Linear(self.feature_dim, num_classes)
+
+    def trunk(self, x: torch.Tensor) -> torch.Tensor:
+        return x
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        return F.relu(self.fc2(F.relu(self.fc1(self.trunk(x).flatten(1)))))
+
+
+class LeNet(_FlattenFC):
     """conv 6@5x5 - maxpool 2 - conv 16@5x5 - maxpool 2 - fc 120 - fc 84 - fc K, ReLU, 32x32 input."""
 
     feature_dim = 84
@@ -22,18 +42,14 @@ class LeNet(nn.Module):
         super().__init__()
         self.conv1 = nn.Conv2d(in_channels, 6, 5)
         self.conv2 = nn.Conv2d(6, 16, 5)
-        self.fc1 = nn.Linear(16 * 5 * 5, 120)
-        self.fc2 = nn.Linear(120, 84)
-        self.classifier = nn.Linear(84, num_classes)
+        self._add_fc(16 * 5 * 5, 120, num_classes)
 
-    def features(self, x: torch.Tensor) -> torch.Tensor:
+    def trunk(self, x: torch.Tensor) -> torch.Tensor:
         x = F.max_pool2d(F.relu(self.conv1(x)), 2)
-        x = F.max_pool2d(F.relu(self.conv2(x)), 2)
-        x = F.relu(self.fc1(x.flatten(1)))
-        return F.relu(self.fc2(x))
+        return F.max_pool2d(F.relu(self.conv2(x)), 2)
 
 
-class AlexNetSmall(nn.Module):
+class AlexNetSmall(_FlattenFC):
     """A small AlexNet-style stack for 32x32 inputs: five 3x3 convs in three pooled stages, two fc."""
 
     feature_dim = 128
@@ -44,32 +60,23 @@ class AlexNetSmall(nn.Module):
         self.conv2 = nn.Conv2d(16, 32, 3, padding=1)
         self.conv3 = nn.Conv2d(32, 48, 3, padding=1)
         self.conv4 = nn.Conv2d(48, 32, 3, padding=1)
-        self.fc1 = nn.Linear(32 * 4 * 4, 256)
-        self.fc2 = nn.Linear(256, 128)
-        self.classifier = nn.Linear(128, num_classes)
+        self._add_fc(32 * 4 * 4, 256, num_classes)
 
-    def features(self, x: torch.Tensor) -> torch.Tensor:
+    def trunk(self, x: torch.Tensor) -> torch.Tensor:
         x = F.max_pool2d(F.relu(self.conv1(x)), 2)  # 16x16
         x = F.max_pool2d(F.relu(self.conv2(x)), 2)  # 8x8
         x = F.relu(self.conv3(x))
-        x = F.max_pool2d(F.relu(self.conv4(x)), 2)  # 4x4
-        x = F.relu(self.fc1(x.flatten(1)))
-        return F.relu(self.fc2(x))
+        return F.max_pool2d(F.relu(self.conv4(x)), 2)  # 4x4
 
 
-class MLP(nn.Module):
+class MLP(_FlattenFC):
     """Flatten - fc 256 - fc 128 - fc K, ReLU."""
 
     feature_dim = 128
 
     def __init__(self, *, in_channels: int, num_classes: int):
         super().__init__()
-        self.fc1 = nn.Linear(in_channels * 32 * 32, 256)
-        self.fc2 = nn.Linear(256, 128)
-        self.classifier = nn.Linear(128, num_classes)
-
-    def features(self, x: torch.Tensor) -> torch.Tensor:
-        return F.relu(self.fc2(F.relu(self.fc1(x.flatten(1)))))
+        self._add_fc(in_channels * 32 * 32, 256, num_classes)
 
 
 class Classifier(nn.Module):
