@@ -77,8 +77,11 @@ class JobRepository:
         return matching[offset : offset + limit], len(matching)
 
     # -- writes ------------------------------------------------------------------
-    def create(self, *, spec: dict[str, Any], owner: str, name: str | None, total: int, unit: str) -> JobRecord:
-        record = JobRecord(id=new_job_id(), kind=self.kind, owner=owner, name=name)
+    def create(
+        self, *, spec: dict[str, Any], owner: str, name: str | None, total: int, unit: str, sweep_id: str | None = None
+    ) -> JobRecord:
+        """Store the spec, then the record (``queued``): a record never exists without its spec."""
+        record = JobRecord(id=new_job_id(), kind=self.kind, owner=owner, name=name, sweep_id=sweep_id)
         record.progress.total = total
         record.progress.unit = unit
         self.store.put_json(keys.spec_key(self.kind, record.id), spec)

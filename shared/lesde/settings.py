@@ -56,6 +56,8 @@ class LimitSettings(BaseSettings):
 
     max_trial_iterations: int = Field(default=100_000_000, ge=1)
     max_import_bytes: int = Field(default=2_000_000_000, ge=1)
+    max_sweep_points: int = Field(default=200, ge=1)  # children of one sweep
+    max_sweep_trial_iterations: int = Field(default=1_000_000_000, ge=1)  # summed over a sweep's children
 
 
 class ApiSettings(BaseSettings):

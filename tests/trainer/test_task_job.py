@@ -198,3 +198,16 @@ def test_training_accuracy_subset_follows_the_spec():
     everything = ExperimentSpec.model_validate({"dataset": {"train_per_class": 10, "val_per_class": 2},
                                                 "training": {"trials": 1, "train_eval_samples": 500}})
     assert len(build_engine(everything, TrainerSettings()).train_eval_y) == 30
+
+
+@pytest.mark.parametrize("broker_up", [True, False])
+def test_a_failed_sweep_child_asks_for_the_sweep_analysis_best_effort(local_store, tmp_path, sent, monkeypatch, broker_up):
+    body = {"dataset": {"name": "cifar10", "classes": ["cat", "dog"], "train_per_class": 4, "val_per_class": 2}, "training": {"iterations": 5, "trials": 1, "probe_per_class": 1}}
+    job_id = _submit(local_store, body)
+    repo = JobRepository(local_store, "experiment")
+    repo.update(job_id, lambda record: setattr(record, "sweep_id", "5eed5eed5eed5eed"))
+    if not broker_up:
+        monkeypatch.setattr(celery_app, "send", lambda *args: (_ for _ in ()).throw(ConnectionError("broker down")))
+    run_training_job(local_store, job_id, settings=TrainerSettings(data_dir=tmp_path / "nowhere"))
+    assert repo.get(job_id).status is JobStatus.failed
+    assert sent == ([(celery_app.ANALYZE_SWEEP, "5eed5eed5eed5eed")] if broker_up else [])

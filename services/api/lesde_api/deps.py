@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Annotated
 
-from fastapi import Depends, Header
+from fastapi import Depends, Header, Query
 
 from lesde.jobs import JobRepository
+from lesde.records import JobStatus
 from lesde.settings import ApiSettings, LimitSettings
 from lesde.storage import ObjectStore, make_store
 
@@ -40,8 +42,13 @@ def get_simulations(store: StoreDep) -> JobRepository:
     return JobRepository(store, "simulation")
 
 
+def get_sweeps(store: StoreDep) -> JobRepository:
+    return JobRepository(store, "sweep")
+
+
 ExperimentsDep = Annotated[JobRepository, Depends(get_experiments)]
 SimulationsDep = Annotated[JobRepository, Depends(get_simulations)]
+SweepsDep = Annotated[JobRepository, Depends(get_sweeps)]
 
 
 def get_owner(
@@ -53,3 +60,26 @@ def get_owner(
 
 
 OwnerDep = Annotated[str, Depends(get_owner)]
+
+
+
+@dataclass(frozen=True)
+class Listing:
+    """What a listing asks for: filters and the page."""
+
+    status: JobStatus | None
+    owner: str | None
+    offset: int
+    limit: int
+
+
+def get_listing(
+    status_filter: Annotated[JobStatus | None, Query(alias="status")] = None,
+    owner: Annotated[str | None, Query(max_length=100)] = None,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> Listing:
+    return Listing(status=status_filter, owner=owner, offset=offset, limit=limit)
+
+
+ListingDep = Annotated[Listing, Depends(get_listing)]

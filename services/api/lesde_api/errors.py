@@ -10,8 +10,9 @@ from fastapi.responses import JSONResponse
 
 from lesde.csv_layout import ImportRejected
 from lesde.jobs import JobConflict, JobNotFound
-from lesde.specs import WorkCapExceeded
+from lesde.specs import SweepRejected, WorkCapExceeded
 from lesde.storage import StoreUnavailable
+from lesde.sweeps import SweepNotFound
 from lesde_api.operations.analysis import FigurePending
 from lesde_api.operations.exports import FormatUnavailable
 from lesde_api.operations.imports import ImportTooLarge
@@ -62,6 +63,7 @@ def csv_layout_problem(field: str, message: str, *, row: int | None = None, colu
 PLAIN_STATUS: dict[type[Exception], int] = {
     JobNotFound: 404,
     ResourceMissing: 404,
+    SweepNotFound: 404,
     JobConflict: 409,
     ImportTooLarge: 413,
     FormatUnavailable: 501,
@@ -81,6 +83,11 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _work_cap(_request: Request, exc: WorkCapExceeded) -> JSONResponse:
         error = {"loc": ("body", *exc.field), "msg": str(exc), "type": "work_cap", "ctx": {"le": exc.cap}}
         return JSONResponse(status_code=422, content=validation_problem([error]))
+
+    @app.exception_handler(SweepRejected)
+    async def _sweep_rejected(_request: Request, exc: SweepRejected) -> JSONResponse:
+        errors = [{"loc": ("body", field), "msg": message, "type": "sweep_grid"} for field, message in exc.problems]
+        return JSONResponse(status_code=422, content=validation_problem(errors))
 
     @app.exception_handler(ImportRejected)
     async def _import_rejected(_request: Request, exc: ImportRejected) -> JSONResponse:

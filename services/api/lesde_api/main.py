@@ -9,10 +9,10 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from lesde_api.errors import install_error_handlers
-from lesde_api.routes import experiments, exports, health, imports, simulations
+from lesde_api.routes import experiments, exports, health, imports, simulations, sweeps
 
 DESCRIPTION = """
-Submit multi-trial training experiments and LE-SDE simulations, poll their status,
+Submit multi-trial training experiments, sweeps over their fields and LE-SDE simulations, poll their status,
 and fetch the analysis (alpha/beta estimates, tail indices, separability, neural
 collapse, LE-ODE imitation) as JSON and PNG.
 """
@@ -26,6 +26,7 @@ def create_app() -> FastAPI:
     app.include_router(exports.router)
     app.include_router(imports.router)
     app.include_router(simulations.router)
+    app.include_router(sweeps.router)
     return app
 
 

@@ -22,7 +22,7 @@ import numpy as np
 from lesde import celery_app
 from lesde.chunks import ChunkWriter, class_sums
 from lesde.jobs import JobRepository
-from lesde.records import AnalysisState, JobStatus
+from lesde.records import AnalysisState, JobRecord, JobStatus
 from lesde.settings import TrainerSettings
 from lesde.specs import ExperimentSpec
 from lesde.storage import ObjectStore
@@ -71,14 +71,27 @@ def run_training_job(store: ObjectStore, job_id: str, *, settings: TrainerSettin
     try:
         _train(store, repo, job_id, spec, settings)
     except TrainingCancelled:
-        repo.mark_finished(job_id, JobStatus.cancelled)
+        _tell_sweep(repo.mark_finished(job_id, JobStatus.cancelled))
         return
     except Exception as error:
         log.exception("experiment %s failed", job_id)
-        repo.mark_finished(job_id, JobStatus.failed, error=f"{type(error).__name__}: {error}")
+        _tell_sweep(repo.mark_finished(job_id, JobStatus.failed, error=f"{type(error).__name__}: {error}"))
         return
     repo.mark_finished(job_id, JobStatus.succeeded, analysis=AnalysisState.queued)
     celery_app.send(celery_app.ANALYZE_EXPERIMENT, job_id)
+
+
+def _tell_sweep(record: JobRecord) -> None:
+    """A sweep's child that ends without an analysis of its own still changes the sweep's
+    table: ask for the cross-child analysis again (a succeeded child asks from its own
+    analysis). Best effort: the job's outcome is recorded already, and the next child to
+    finish asks again."""
+    if record.sweep_id is None:
+        return
+    try:
+        celery_app.send(celery_app.ANALYZE_SWEEP, record.sweep_id)
+    except Exception as error:  # kombu raises many types for a dead broker
+        log.warning("sweep %s: analysis not re-queued after experiment %s ended %s: %s", record.sweep_id, record.id, record.status.value, error)
 
 
 def _train(store: ObjectStore, repo: JobRepository, job_id: str, spec: ExperimentSpec, settings: TrainerSettings) -> None:

@@ -8,12 +8,16 @@ from lesde.specs.experiment import (
     WorkCapExceeded,
     check_work_cap,
 )
+from lesde.specs.sweep import SweepRejected, SweepSpec, plan_sweep
 
 __all__ = [
     "DatasetSpec",
     "ExperimentSpec",
     "ModelSpec",
+    "SweepRejected",
+    "SweepSpec",
     "TrainingSpec",
     "WorkCapExceeded",
     "check_work_cap",
+    "plan_sweep",
 ]

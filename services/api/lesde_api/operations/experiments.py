@@ -11,14 +11,20 @@ from lesde_api.operations.queueing import enqueue_job
 
 def submit_experiment(repo: JobRepository, spec: ExperimentSpec, *, owner: str, cap: int) -> JobRecord:
     """Record the job (status ``queued``) and enqueue its training task."""
+    record = record_experiment(repo, spec, owner=owner, cap=cap)
+    enqueue_job(repo, record, celery_app.TRAIN_EXPERIMENT)
+    return record
+
+
+def record_experiment(repo: JobRepository, spec: ExperimentSpec, *, owner: str, cap: int, sweep_id: str | None = None) -> JobRecord:
+    """Check the work cap and record the job as ``queued``, without enqueueing it (a sweep
+    records all its children before it enqueues any)."""
     check_work_cap(spec, cap)
-    record = repo.create(
+    return repo.create(
         spec=spec.model_dump(mode="json"),
         owner=owner,
         name=spec.name,
         total=spec.training.iterations,
         unit="iterations",
+        sweep_id=sweep_id,
     )
-    enqueue_job(repo, record, celery_app.TRAIN_EXPERIMENT)
-    return record
-

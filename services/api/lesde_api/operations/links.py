@@ -12,7 +12,7 @@ from lesde.specs.analysis import DEFAULT_KEY, FIGURE_NAMES
 
 
 def job_url(kind: str, job_id: str) -> str:
-    """``/v1/experiments/<id>`` or ``/v1/simulations/<id>``."""
+    """``/v1/experiments/<id>``, ``/v1/simulations/<id>`` or ``/v1/sweeps/<id>``."""
     return f"/v1/{kind}s/{job_id}"
 
 
@@ -51,4 +51,24 @@ def with_experiment_links(summary: dict, job_id: str, key: str) -> dict:
 def with_simulation_links(summary: dict, job_id: str) -> dict:
     """``summary`` with its stored figure names (a list, or an older summary's {name: URL}) as {name: URL}."""
     summary["figures"] = figure_links("simulation", job_id, summary.get("figures") or ())
+    return summary
+
+
+def sweep_links(sweep_id: str) -> dict[str, str]:
+    """Where a sweep and its results are served (``{name}`` stands for a figure)."""
+    base = job_url("sweep", sweep_id)
+    return {
+        "self": base,
+        "cancel": f"{base}/cancel",
+        "retry": f"{base}/retry",
+        "analysis": f"{base}/analysis",
+        "table": f"{base}/table.csv",
+        "figures": f"{base}/figures/{{name}}.png",
+    }
+
+
+def with_sweep_links(summary: dict, sweep_id: str) -> dict:
+    """``summary`` with its stored figure names as {name: URL} and ``table_url`` set."""
+    summary["figures"] = figure_links("sweep", sweep_id, summary.get("figures") or ())
+    summary["table_url"] = sweep_links(sweep_id)["table"]
     return summary

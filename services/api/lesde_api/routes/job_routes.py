@@ -7,11 +7,12 @@ registered once here on each kind's router.
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Response, status
+from fastapi import APIRouter, Depends, Path, Response, status
 from fastapi.responses import StreamingResponse
 
 from lesde.jobs import JobRepository
-from lesde.records import ArtifactInfo, JobPublic, JobStatus, Page
+from lesde.records import ArtifactInfo, JobPublic, Page
+from lesde_api.deps import ListingDep
 from lesde_api.operations import jobs
 
 FIGURE_NAME = r"^[a-z0-9][a-z0-9-]{0,63}$"
@@ -27,15 +28,9 @@ def add_job_routes(router: APIRouter, get_repo: Any, *, with_analysis: bool = Tr
     Repo = Annotated[JobRepository, Depends(get_repo)]  # noqa: N806 - a type alias
 
     @router.get("", response_model=Page[JobPublic])
-    def list_jobs(
-        repo: Repo,
-        status_filter: Annotated[JobStatus | None, Query(alias="status")] = None,
-        owner: Annotated[str | None, Query(max_length=100)] = None,
-        offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
-        limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    ) -> Page[JobPublic]:
+    def list_jobs(repo: Repo, listing: ListingDep) -> Page[JobPublic]:
         """Newest first, ``{data, count}``; filter by ``status`` and ``owner``."""
-        records, count = repo.list(status=status_filter, owner=owner, offset=offset, limit=limit)
+        records, count = repo.list(status=listing.status, owner=listing.owner, offset=listing.offset, limit=listing.limit)
         return Page[JobPublic](data=[jobs.public_view(repo, record, with_spec=False) for record in records], count=count)
 
     @router.get("/{job_id}", response_model=JobPublic)

@@ -1,0 +1,84 @@
+"""``/v1/sweeps``: grids of experiments over fields of one base spec, and their cross-child results."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Response, status
+from fastapi.responses import StreamingResponse
+
+from lesde.records import Page
+from lesde.specs import SweepSpec
+from lesde_api.deps import ExperimentsDep, LimitsDep, ListingDep, OwnerDep, SweepsDep
+from lesde_api.operations import sweeps as operations
+from lesde_api.operations.links import job_url
+from lesde_api.operations.sweep_view import SweepPublic, list_sweeps, sweep_view
+from lesde_api.routes.job_routes import FIGURE_NAME
+
+# No "from __future__ import annotations": FastAPI resolves the Annotated aliases itself.
+router = APIRouter(prefix="/v1/sweeps", tags=["sweeps"])
+PNG = {"content": {"image/png": {}}, "description": "The figure as PNG."}
+
+
+@router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=SweepPublic, responses={422: {}, 503: {}})
+def create_sweep(
+    spec: SweepSpec, sweeps: SweepsDep, experiments: ExperimentsDep, limits: LimitsDep, owner: OwnerDep, response: Response
+) -> SweepPublic:
+    """Queue one experiment per grid point (``axes``: their product; ``points``: each listed). The whole grid
+    is checked first: an unknown field, an empty axis, a repeated value or point, a child that breaks a bound
+    or a grid over the caps is answered 422 naming it, and nothing is created. Poll the ``Location``."""
+    record = operations.create_sweep(sweeps, experiments, spec, owner=owner, limits=limits)
+    response.headers["Location"] = job_url("sweep", record.id)
+    return sweep_view(sweeps, experiments, record)
+
+
+@router.get("", response_model=Page[SweepPublic])
+def list_all(sweeps: SweepsDep, experiments: ExperimentsDep, listing: ListingDep) -> Page[SweepPublic]:
+    """Newest first, ``{data, count}``, without children or spec; filter by ``status`` and ``owner``."""
+    views, count = list_sweeps(sweeps, experiments, status=listing.status, owner=listing.owner, offset=listing.offset, limit=listing.limit)
+    return Page[SweepPublic](data=views, count=count)
+
+
+@router.get("/{sweep_id}", response_model=SweepPublic)
+def get_sweep(sweep_id: str, sweeps: SweepsDep, experiments: ExperimentsDep) -> SweepPublic:
+    """Status and progress aggregated from the children, counts per state, and each child with its grid values."""
+    return sweep_view(sweeps, experiments, sweeps.get(sweep_id))
+
+
+@router.post("/{sweep_id}/cancel", response_model=SweepPublic)
+def cancel_sweep(sweep_id: str, sweeps: SweepsDep, experiments: ExperimentsDep) -> SweepPublic:
+    """Cancel every unfinished child (queued at once, running within a chunk); 409 when all have finished."""
+    operations.cancel_sweep(sweeps, experiments, sweep_id)
+    return sweep_view(sweeps, experiments, sweeps.get(sweep_id))
+
+
+@router.post("/{sweep_id}/retry", status_code=status.HTTP_202_ACCEPTED, response_model=SweepPublic)
+def retry_sweep(sweep_id: str, sweeps: SweepsDep, experiments: ExperimentsDep) -> SweepPublic:
+    """Re-queue the failed children only, each resuming from its last checkpoint; 409 when none failed."""
+    operations.retry_sweep(sweeps, experiments, sweep_id)
+    return sweep_view(sweeps, experiments, sweeps.get(sweep_id))
+
+
+@router.delete("/{sweep_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_sweep(sweep_id: str, sweeps: SweepsDep, experiments: ExperimentsDep) -> Response:
+    """Remove every child and then the sweep (409 while a child runs: cancel first)."""
+    operations.delete_sweep(sweeps, experiments, sweep_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/{sweep_id}/analysis")
+def get_analysis(sweep_id: str, sweeps: SweepsDep, experiments: ExperimentsDep) -> dict:
+    """The cross-child analysis (partial while children run), figures as links; 404 saying why before one exists."""
+    return operations.get_sweep_analysis(sweeps, experiments, sweep_id)
+
+
+@router.get("/{sweep_id}/figures/{name}.png", response_class=Response, responses={200: PNG})
+def get_figure(sweep_id: str, name: Annotated[str, Path(pattern=FIGURE_NAME)], sweeps: SweepsDep) -> Response:
+    """One figure of the cross-child analysis by name (404 lists the available ones)."""
+    return Response(content=operations.get_sweep_figure(sweeps, sweep_id, name), media_type="image/png")
+
+
+@router.get("/{sweep_id}/table.csv", response_class=StreamingResponse, responses={200: {"content": {"text/csv": {}}}})
+def get_table(sweep_id: str, sweeps: SweepsDep) -> StreamingResponse:
+    """One row per child: grid values, final accuracies, tail indices, verdict, imitation error (404 before the analysis)."""
+    pieces, size = operations.open_sweep_table(sweeps, sweep_id)
+    headers = {"Content-Length": str(size), "Content-Disposition": f'attachment; filename="sweep-{sweep_id}.csv"'}
+    return StreamingResponse(pieces, media_type="text/csv", headers=headers)
