@@ -7,6 +7,7 @@ from lesde.storage import make_store
 from lesde_analyzer.experiments.job import render_figure_variant, run_experiment_analysis
 from lesde_analyzer.imports import run_import_job
 from lesde_analyzer.simulations.job import run_simulation_job
+from lesde_analyzer.sweeps import run_sweep_analysis
 
 
 @celery_app.app.task(name=celery_app.ANALYZE_EXPERIMENT, acks_late=True)
@@ -27,3 +28,8 @@ def render_figure_task(job_id: str, options_key: str, name: str, width: float, h
 @celery_app.app.task(name=celery_app.RUN_SIMULATION, acks_late=True)
 def run_simulation_task(job_id: str) -> None:
     run_simulation_job(make_store(), job_id)
+
+
+@celery_app.app.task(name=celery_app.ANALYZE_SWEEP, acks_late=True)
+def analyze_sweep_task(sweep_id: str) -> None:
+    run_sweep_analysis(make_store(), sweep_id)

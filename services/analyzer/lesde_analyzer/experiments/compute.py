@@ -375,7 +375,8 @@ def geometry(data: ProbeData, *, max_records: int, seed: int = 0) -> tuple[dict,
 
 
 def curves(sampled: SampledData, evals: dict | None) -> tuple[dict, dict]:
-    """Loss and accuracy: sampled training loss per iteration, eval records (mean and std over trials)."""
+    """Loss and accuracy: sampled training loss per iteration, eval records (mean and std over trials),
+    and the first and last eval record (``initial``, ``final``)."""
     summary: dict = {"sampled_loss_end": finite_or_none(np.nanmean(sampled.loss[-min(EDGE_WINDOW, len(sampled.loss)) :]))}
     series: dict = {}
     if evals is not None:
@@ -388,14 +389,21 @@ def curves(sampled: SampledData, evals: dict | None) -> tuple[dict, dict]:
                 # trials that have learned and trials that have not yet make a bimodal spread,
                 # which a mean +- std band misdraws (below 0 loss, above 1 accuracy)
                 series[f"{name}_q25"], series[f"{name}_q75"] = np.nanpercentile(evals[name], [25, 75], axis=1)
-        summary["final"] = {
-            "iteration": int(evals["iteration"][-1]),
-            "train_accuracy": _stats(evals["train_acc"][-1]),
-            "validation_accuracy": _stats(evals["val_acc"][-1]),
-            "train_loss": _stats(evals["train_loss"][-1]),
-            "validation_loss": _stats(evals["val_loss"][-1]),
-        }
+        # the first record is before any update (validation loss near log K): a sweep marks it
+        summary["initial"] = _eval_record(evals, 0)
+        summary["final"] = _eval_record(evals, -1)
     return summary, series
+
+
+def _eval_record(evals: dict, row: int) -> dict:
+    """Iteration, accuracies and losses (mean and std over trials) of eval record ``row``."""
+    return {
+        "iteration": int(evals["iteration"][row]),
+        "train_accuracy": _stats(evals["train_acc"][row]),
+        "validation_accuracy": _stats(evals["val_acc"][row]),
+        "train_loss": _stats(evals["train_loss"][row]),
+        "validation_loss": _stats(evals["val_loss"][row]),
+    }
 
 
 def class_means_json(sampled: SampledData, probe: ProbeData | None) -> dict:

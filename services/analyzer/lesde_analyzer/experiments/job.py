@@ -4,7 +4,8 @@ Storage order keeps a good result safe: everything new is computed first and wri
 only when the whole run succeeded (figures, then series, then the summary JSON last, which
 is what marks a result as present). A failed run records its error in the option set's
 state (and, for the automatic default run, on the job record) and leaves any previous
-result in place. The summary names its figures; the gateway builds their links.
+result in place. The summary names its figures; the gateway builds their links. When the
+automatic run of a sweep's child ends, the sweep's cross-child analysis is asked for.
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from lesde import celery_app
 from lesde.analysis_state import mirrored_on_record, set_record_analysis, write_run_state
 from lesde.chunks import decode_chunk, encode_chunk
 from lesde.jobs import JobNotFound, JobRepository
-from lesde.records import AnalysisState
+from lesde.records import AnalysisState, JobRecord
 from lesde.specs.analysis import DEFAULT_KEY, AnalysisOptions, figure_variant, options_key, run_figure_key, run_series_key, run_summary_key
 from lesde.storage import ObjectStore
 from lesde_analyzer.experiments.summary import analyse_experiment
@@ -63,10 +65,25 @@ def run_experiment_analysis(store: ObjectStore, job_id: str, options: dict[str, 
         write_run_state(store, job_id, key, AnalysisState.failed, dumped, error=message)
         if on_record:
             set_record_analysis(repo, job_id, AnalysisState.failed, error=message)
+            _notify_sweep(record)
         return
     write_run_state(store, job_id, key, AnalysisState.succeeded, dumped)
     if on_record:
         set_record_analysis(repo, job_id, AnalysisState.succeeded)
+        _notify_sweep(record)
+
+
+def _notify_sweep(record: JobRecord) -> None:
+    """Ask for the cross-child analysis of the sweep ``record`` is a point of (if any).
+
+    Best effort: the child's own analysis is stored whatever happens here, and the next
+    child to finish asks again."""
+    if record.sweep_id is None:
+        return
+    try:
+        celery_app.send(celery_app.ANALYZE_SWEEP, record.sweep_id)
+    except Exception:
+        log.exception("could not enqueue the analysis of sweep %s after experiment %s", record.sweep_id, record.id)
 
 
 def render_figure_variant(store: ObjectStore, job_id: str, key: str, name: str, width: float, height: float, dpi: int) -> None:

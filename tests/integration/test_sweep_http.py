@@ -1,0 +1,94 @@
+"""A tiny sweep through the real stack (uvicorn, Celery workers on Redis, S3): a 2 x 1 grid
+of GEOMNIST experiments over the label noise, both children trained and analysed, then the
+sweep's cross-child analysis, its figures and its table over HTTP.
+
+Needs the services that ``make test`` starts (``scripts/test_stack.py``). Nothing is mocked.
+"""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+import pytest
+
+from lesde import keys
+
+ITERATIONS, TRIALS = 40, 2
+SWEEP = {
+    "name": "sweep-http",
+    "base": {
+        "dataset": {"name": "geomnist", "train_per_class": 8, "val_per_class": 4, "seed": 1},
+        "model": {"name": "lenet", "dtype": "float32"},
+        "training": {"iterations": ITERATIONS, "trials": TRIALS, "learning_rate": 0.01, "eval_every": 20, "probe_every": 20,
+                     "probe_per_class": 2, "features_every": 20, "seed": 3},
+    },
+    "axes": {"dataset.label_noise": [0.0, 0.5], "training.seed": [3]},
+}
+
+
+@pytest.fixture(scope="module")
+def services(start_services):
+    return start_services(chunk=20)
+
+
+def _until(check, *, timeout: float, what: str):
+    """Poll ``check()`` until it returns something truthy; fail naming ``what`` after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = check()
+        if last:
+            return last
+        time.sleep(0.3)
+    raise AssertionError(f"{what} not reached in {timeout} s")
+
+
+def test_a_tiny_sweep_end_to_end(services):
+    stack, store = services
+    with httpx.Client(base_url=stack.url, timeout=60) as http:
+        created = http.post("/v1/sweeps", json=SWEEP)
+        assert created.status_code == 202, created.text
+        location = created.headers["location"]
+        sweep = created.json()
+        assert location == f"/v1/sweeps/{sweep['id']}" and sweep["counts"]["queued"] == 2
+        ids = [child["experiment_id"] for child in sweep["children"]]
+
+        def children_analysed() -> dict | None:
+            view = http.get(location).json()
+            done = all(child["status"] in ("succeeded", "failed", "cancelled") and child["analysis"] in ("succeeded", "failed", "none")
+                       and (child["status"] != "succeeded" or child["analysis"] != "none") for child in view["children"])
+            return view if done else None
+
+        view = _until(children_analysed, timeout=300, what="both children trained and analysed")
+        assert view["status"] == "succeeded", view
+        assert [child["status"] for child in view["children"]] == ["succeeded", "succeeded"], view
+        assert [child["analysis"] for child in view["children"]] == ["succeeded", "succeeded"], view
+        assert view["progress"]["done"] == view["progress"]["total"] == 2 * ITERATIONS * TRIALS
+        assert view["counts"] == {"queued": 0, "running": 0, "succeeded": 2, "failed": 0, "cancelled": 0, "missing": 0}
+        for experiment_id, noise in zip(ids, (0.0, 0.5), strict=True):
+            child = http.get(f"/v1/experiments/{experiment_id}").json()
+            assert child["sweep_id"] == sweep["id"] and child["spec"]["dataset"]["label_noise"] == noise
+            assert store.get_json(keys.manifest_key(experiment_id))["complete"]
+
+        # The cross-child analysis (the analyzer's part): recomputed as each child's analysis ends.
+        def analysis_with_both() -> dict | None:
+            answer = http.get(f"{location}/analysis")
+            summary = answer.json() if answer.status_code == 200 else {}
+            children = summary.get("children", ())
+            both = len(children) == 2 and all(child.get("in_curves", True) for child in children)
+            return summary if both else None
+
+        summary = _until(analysis_with_both, timeout=180, what="the sweep's analysis of both children")
+        assert "children" in summary
+        for name, url in summary["figures"].items():
+            figure = http.get(url)
+            assert figure.status_code == 200 and figure.content[:8] == b"\x89PNG\r\n\x1a\n", name
+        table = http.get(f"{location}/table.csv")
+        assert table.status_code == 200 and table.headers["content-type"].startswith("text/csv")
+        assert len(table.text.strip().splitlines()) == 3  # a header and one row per child
+
+        assert http.post(f"{location}/cancel").status_code == 409  # every child has finished
+        assert http.delete(location).status_code == 204
+        assert http.get(location).status_code == 404
+        assert all(http.get(f"/v1/experiments/{experiment_id}").status_code == 404 for experiment_id in ids)
