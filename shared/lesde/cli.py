@@ -14,7 +14,11 @@ import sys
 from importlib.metadata import entry_points
 from pathlib import Path
 
+import httpx
+
 from lesde.client import LesdeApiError, LesdeClient
+from lesde.cli_sweeps import add_sweep_command
+from lesde.terminal import LiveLine, bar, duration
 
 DEFAULT_URL = os.environ.get("LESDE_URL", "http://127.0.0.1:8000")
 
@@ -33,13 +37,12 @@ LAUNCHER_MISSING = (
 def progress_line(record: dict, *, width: int = 30) -> str:
     """``[#####.....]  42% 840/2000 iterations  1234 trial-it/s  ETA 12s  running``"""
     progress = record.get("progress", {})
-    done, total = progress.get("done", 0), progress.get("total", 0) or 1
-    filled = int(width * done / total)
-    parts = [f"[{'#' * filled}{'.' * (width - filled)}] {100 * done / total:3.0f}% {done}/{total} {progress.get('unit', '')}"]
+    done, total = progress.get("done", 0), progress.get("total", 0)
+    parts = [f"{bar(done, total, width=width)} {done}/{total} {progress.get('unit', '')}"]
     if progress.get("rate"):
         parts.append(f"{progress['rate']:,.0f} trial-it/s")
     if progress.get("eta_seconds") is not None and record["status"] == "running":
-        parts.append(f"ETA {progress['eta_seconds']:.0f}s")
+        parts.append(f"ETA {duration(progress['eta_seconds'])}")
     state = record["status"]
     if state == "succeeded" and record.get("analysis") not in (None, "none"):
         state = f"trained; analysis {record['analysis']}"
@@ -84,23 +87,10 @@ def format_summary(summary: dict) -> str:
     return "\n".join(lines) if lines else json.dumps(summary, indent=2)
 
 
-_last_line: list[str] = [""]
-
-
-def _print_progress(record: dict) -> None:
-    """Redraw the bar in place on a terminal; elsewhere (logs, CI) print a line only when it changes."""
-    line = progress_line(record)
-    if sys.stderr.isatty():
-        sys.stderr.write("\r" + line.ljust(100))
-    elif line != _last_line[0]:
-        sys.stderr.write(line + "\n")
-    _last_line[0] = line
-    sys.stderr.flush()
-
-
 def wait_with_progress(client: LesdeClient, job_id: str, kind: str = "experiment") -> dict:
-    record = client.wait(job_id, kind=kind, on_progress=_print_progress, poll_seconds=1.0)
-    sys.stderr.write("\n")
+    live = LiveLine()
+    record = client.wait(job_id, kind=kind, on_progress=lambda current: live.show(progress_line(current)), poll_seconds=1.0)
+    live.end()
     return record
 
 
@@ -219,7 +209,7 @@ def add_installed_commands(sub: argparse._SubParsersAction) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lesde", description="LE-SDE Lab command line.")
-    parser.add_argument("--url", default=DEFAULT_URL, help="API base URL (env LESDE_URL)")
+    parser.add_argument("--url", default=DEFAULT_URL, help="API base URL (env LESDE_URL; default: %(default)s)")
     sub = parser.add_subparsers(dest="command", required=True)
 
     submit = sub.add_parser("submit", help="submit an experiment spec (JSON file)")
@@ -276,6 +266,7 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("--force", action="store_true", help="recompute even if cached")
     analyze.set_defaults(func=cmd_analyze)
 
+    add_sweep_command(sub)
     add_installed_commands(sub)
     return parser
 
@@ -290,6 +281,9 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except LesdeApiError as error:
         print(f"error: {error}", file=sys.stderr)
+        return 2
+    except httpx.TransportError as error:
+        print(f"error: no answer from {args.url}: {error}", file=sys.stderr)
         return 2
     except FileNotFoundError as error:
         print(f"error: {error}", file=sys.stderr)

@@ -5,10 +5,16 @@
     job = client.submit_experiment(spec)          # dict or ExperimentSpec
     job = client.wait(job["id"], on_progress=print)
     summary = client.analysis(job["id"])
+
+    sweep = client.submit_sweep({"base": spec, "axes": {"dataset.label_noise": [0, 0.5, 0.8]}})  # or a JSON file's path
+    sweep = client.wait_sweep(sweep["id"], on_progress=lambda s: print(s["counts"]))
+    print(client.sweep_table(sweep["id"]))       # CSV, one row per child
 """
 
 from __future__ import annotations
 
+import json
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -17,6 +23,7 @@ from typing import Any
 import httpx
 
 FINISHED = {"succeeded", "failed", "cancelled"}
+ANALYSIS_DONE = {"succeeded", "failed"}
 
 
 class LesdeApiError(RuntimeError):
@@ -162,3 +169,117 @@ class LesdeClient:
             if everything or artifact["name"].startswith(("analysis/", "figures/")) or artifact["name"] == "spec.json"
         ]
         return [self.download(job_id, name, Path(folder) / name, kind=kind) for name in wanted]
+
+    # -- sweeps ----------------------------------------------------------------------
+    def submit_sweep(self, spec: Any) -> dict:
+        """Submit a sweep: a dict, a ``SweepSpec``, or the path (``str`` or ``Path``) of a JSON file holding one.
+
+        Answers the sweep as ``GET /v1/sweeps/{id}`` would, with its children already queued; a grid
+        the gateway refuses raises :class:`LesdeApiError` (422) before any child exists.
+        """
+        if isinstance(spec, (str, os.PathLike)):
+            body = json.loads(Path(spec).read_text())
+        else:
+            body = spec.model_dump(mode="json") if hasattr(spec, "model_dump") else spec
+        return self._request("POST", "/v1/sweeps", json=body).json()
+
+    def sweep(self, sweep_id: str) -> dict:
+        """Status, ``counts`` per child state, ``progress`` in trial-iterations, and ``children`` with their grid points."""
+        return self._request("GET", f"/v1/sweeps/{sweep_id}").json()
+
+    def sweeps(self, *, status: str | None = None, owner: str | None = None, offset: int = 0, limit: int = 50) -> dict:
+        """``{data, count}``, newest first, each sweep without its children or spec."""
+        params: dict[str, Any] = {"offset": offset, "limit": limit}
+        params |= {name: value for name, value in (("status", status), ("owner", owner)) if value}
+        return self._request("GET", "/v1/sweeps", params=params).json()
+
+    def cancel_sweep(self, sweep_id: str) -> dict:
+        """Cancel every unfinished child; 409 (:class:`LesdeApiError`) when all have finished."""
+        return self._request("POST", f"/v1/sweeps/{sweep_id}/cancel").json()
+
+    def retry_sweep(self, sweep_id: str) -> dict:
+        """Re-queue the failed children only; 409 when none failed."""
+        return self._request("POST", f"/v1/sweeps/{sweep_id}/retry").json()
+
+    def delete_sweep(self, sweep_id: str) -> None:
+        """Delete the children, then the sweep; 409 while a child runs."""
+        self._request("DELETE", f"/v1/sweeps/{sweep_id}")
+
+    def sweep_analysis(self, sweep_id: str) -> dict:
+        """The cross-child analysis JSON (``figures`` as {name: URL}); 404 before the first one exists."""
+        return self._request("GET", f"/v1/sweeps/{sweep_id}/analysis").json()
+
+    def sweep_table(self, sweep_id: str) -> str:
+        """The cross-child table as CSV text: a header, then one row per child in grid order."""
+        return self._request("GET", f"/v1/sweeps/{sweep_id}/table.csv").text
+
+    def sweep_figure(self, sweep_id: str, name: str) -> bytes:
+        return self._request("GET", f"/v1/sweeps/{sweep_id}/figures/{name}.png").content
+
+    def download_sweep(self, sweep_id: str, dest: Path | str) -> list[Path]:
+        """Write ``summary.json``, ``table.csv`` and ``figures/<name>.png`` (every figure) under folder ``dest``.
+
+        The summary is read first and names the figures, so what is written belongs to one
+        analysis unless a child finishes in between (then the table may be the newer one).
+        """
+        folder = Path(dest)
+        folder.mkdir(parents=True, exist_ok=True)
+        summary = self.sweep_analysis(sweep_id)
+        summary_path = folder / "summary.json"
+        summary_path.write_text(json.dumps(summary, indent=2) + "\n")
+        paths = [summary_path, self._stream_to(f"/v1/sweeps/{sweep_id}/table.csv", folder / "table.csv", default_name="table.csv")]
+        for name in summary.get("figures") or {}:
+            paths.append(self._stream_to(f"/v1/sweeps/{sweep_id}/figures/{name}.png", folder / "figures" / f"{name}.png", default_name=f"{name}.png"))
+        return paths
+
+    def wait_sweep(
+        self,
+        sweep_id: str,
+        *,
+        on_progress: Callable[[dict], None] | None = None,
+        poll_seconds: float = 2.0,
+        timeout: float | None = None,
+        for_analysis: bool = True,
+    ) -> dict:
+        """Poll until every child has finished (and, by default, the cross-child analysis has
+        caught up with all of them); return the sweep as :meth:`sweep` answers it.
+
+        ``on_progress(sweep)`` is called with the first answer and then only with answers that
+        differ from the one before. The analysis is recomputed each time a child's own analysis
+        ends, so a stored one may still be of an earlier state: it counts as caught up once
+        each child's status and analysis state in it equal the child's current ones.
+        """
+        deadline = None if timeout is None else time.monotonic() + timeout
+        previous: dict | None = None
+        while True:
+            view = self.sweep(sweep_id)
+            if on_progress is not None and view != previous:
+                on_progress(view)
+            previous = view
+            if view["status"] in FINISHED and (not for_analysis or self._analysis_caught_up(view)):
+                return view
+            if deadline is not None and time.monotonic() > deadline:
+                raise TimeoutError(f"sweep {sweep_id} still {view['status']} (analysis {view['analysis']}) after {timeout} s")
+            time.sleep(poll_seconds)
+
+    def _analysis_caught_up(self, view: dict) -> bool:
+        """Whether the finished sweep ``view``'s analysis is final: its children settled and the stored one read them so."""
+        children = view.get("children") or []
+        if any(child["status"] == "succeeded" and child["analysis"] not in ANALYSIS_DONE for child in children):
+            return False  # a child's own analysis is still to end, and to trigger the sweep's
+        if view["analysis"] == "failed":
+            return True
+        if view["analysis"] != "succeeded":
+            return False
+        try:
+            summary = self.sweep_analysis(view["id"])
+        except LesdeApiError as error:
+            if error.status == 404:
+                return False
+            raise
+        return _states(summary.get("children") or []) == _states(children)
+
+
+def _states(children: list[dict]) -> dict[str, tuple[str, str]]:
+    """Experiment id -> (status, analysis state), a deleted child as ``("deleted", "none")`` (the analyzer's words)."""
+    return {child["experiment_id"]: (child.get("status") or "deleted", child.get("analysis") or "none") for child in children}

@@ -28,7 +28,7 @@ PACKAGES = {
     "services/launcher": "lesde_launcher",
 }
 # The modules of `pip install lesde` without extras: the HTTP client and the CLI.
-CLIENT_MODULES = {"lesde", "lesde.client", "lesde.cli"}
+CLIENT_MODULES = {"lesde", "lesde.client", "lesde.cli", "lesde.cli_sweeps", "lesde.terminal"}
 RUN_NOT_IMPORTED = {
     "lesde-api": {
         "uvicorn": "serves the app (the image's CMD)",
