@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 PROJECTS := shared/pyproject.toml services/api/pyproject.toml services/trainer/pyproject.toml services/analyzer/pyproject.toml \
             services/launcher/pyproject.toml
 
-.PHONY: venv demo up test bench clean
+.PHONY: venv demo up test bench reproduce clean
 
 venv: $(STAMP)
 
@@ -32,6 +32,10 @@ up: venv
 ## Start a private Redis and S3 (SeaweedFS) on free ports, run every test, stop them.
 test: venv
 	$(PY) scripts/test_stack.py tests -q
+
+## Run the reduced label-noise sweep on the embedded stack and rewrite docs/reproduction.md from it (~20 min on 2 cores).
+reproduce: venv
+	$(PY) scripts/reproduce.py
 
 ## Print the benchmark figures quoted in the README (each beside its naive baseline).
 bench: venv
