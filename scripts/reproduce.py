@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sys
 import time
@@ -102,7 +103,11 @@ def main(argv: list[str] | None = None) -> int:
 
         if args.state_dir.exists():
             shutil.rmtree(args.state_dir)
-        stack = EmbeddedStack(state_dir=args.state_dir, port=args.port)
+        # One torch thread for the trainer: the analyzer runs beside it, analysing each child as
+        # the next one trains, and torch's OpenMP threads spin when they share cores with other
+        # busy processes (on 2 cores under load the trainer fell from ~3,400 to ~200 trial-it/s).
+        threads = {"LESDE_CPU_THREADS": os.environ.get("LESDE_CPU_THREADS", "1")}
+        stack = EmbeddedStack(state_dir=args.state_dir, port=args.port, overrides=threads)
         stack.start()
         print(f"embedded stack on {stack.url} (state in {args.state_dir})", flush=True)
     url = args.url or stack.url
