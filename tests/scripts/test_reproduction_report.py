@@ -1,0 +1,89 @@
+"""The reproduction report: each of the paper's claims is judged by its stated rule from
+the numbers of the run, and the report can say "does not hold" (no run, no server: the
+report is a pure function of the sweep summary and the children's summaries)."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+SCRIPTS = Path(__file__).resolve().parents[2] / "scripts"
+
+
+@pytest.fixture(scope="module")
+def report_module():
+    sys.path.insert(0, str(SCRIPTS))
+    spec = importlib.util.spec_from_file_location("reproduction_report", SCRIPTS / "reproduction_report.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["reproduction_report"] = module  # its dataclass looks its module up there
+    spec.loader.exec_module(module)
+    yield module
+    sys.modules.pop("reproduction_report", None)
+    sys.path.remove(str(SCRIPTS))
+
+
+GRID = [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 2 / 3, 0.7, 0.8]
+
+
+def _row(index: int, p: float, *, transition: bool) -> dict:
+    """A child whose numbers follow the paper (``transition``) or stay flat across p."""
+    below = p < 2 / 3 - 1e-9 or not transition
+    return {
+        "index": index, "experiment_id": f"child{index:04d}aaaa", "dataset.label_noise": p, "status": "succeeded",
+        "verdict": "separable" if below else "not separable",
+        "validation_accuracy_mean": 0.95 - 0.2 * p if below else 0.34, "validation_accuracy_std": 0.02,
+        "validation_loss_mean": 0.2 if below else 1.1, "validation_loss_initial": 1.0986,
+        "train_accuracy_mean": 0.9, "train_accuracy_std": 0.03,
+        "r_gamma": 0.5 + p if transition else 0.5, "r_gamma_se": 0.05, "r_hat_gamma": 0.4 + p,
+        "nrmse_L": 0.3, "nrmse_I": 0.6, "alpha_hat_late": 0.01, "beta_hat_late": -0.002,
+        "nc1_initial": 0.2, "nc1_final": 0.05 if below else 0.25, "nc1_stream": "features",
+    }  # fmt: skip
+
+
+def _inputs(transition: bool) -> dict:
+    rows = [_row(i, p, transition=transition) for i, p in enumerate(GRID)]
+    line = (
+        {"value": 0.5, "direction": "upward", "uncertainty": {"interval": [0.4, 0.6]}, "first_not_separable": 2 / 3, "last_separable": 0.6}
+        if transition else {"value": None, "reason": "r_slope of Gamma stays below 1 at every grid value"}
+    )  # fmt: skip
+    children = {
+        row["experiment_id"]: {"separability": {"features": {"final": 1.0 if row["verdict"] == "separable" else 0.1}}} for row in rows
+    }
+    return {"summary": {"rows": rows, "flip": {"lines": [line]}, "notes": ["a note"]}, "child_summaries": children}
+
+
+def _write(module, tmp_path: Path, transition: bool) -> str:
+    data = _inputs(transition)
+    spec = {
+        "dataset": {"name": "geomnist", "classes": ["triangle", "rectangle", "ellipse"], "train_per_class": 300, "val_per_class": 100},
+        "model": {"name": "lenet", "dtype": "float32"},
+        "training": {"iterations": 10_000, "trials": 50, "learning_rate": 0.005, "eval_every": 100},
+    }
+    path = tmp_path / "docs" / "reproduction.md"
+    module.write_report(
+        path, sweep_file=Path("examples/sweeps/x.json"), child_spec=spec,
+        view={"id": "sweep0000aaaa", "counts": {"succeeded": len(GRID)}}, summary=data["summary"],
+        child_summaries=data["child_summaries"], shown=[], figures_dir=tmp_path / "docs" / "reproduction", seconds=60.0, where="test",
+    )  # fmt: skip
+    return path.read_text()
+
+
+def test_a_run_that_follows_the_paper_holds_every_claim(report_module, tmp_path):
+    text = _write(report_module, tmp_path, transition=True)
+    claims = [line for line in text.splitlines() if line.startswith("- (")]
+    assert len(claims) == 6
+    assert all("**holds**" in line for line in claims), claims
+    assert "crosses 1 at p = 0.500" in text and "[0.400, 0.600]" in text
+    assert "](reproduction/figures/sweep-tail-index.png)" in text  # figures relative to the report
+
+
+def test_a_flat_run_is_reported_as_not_holding(report_module, tmp_path):
+    text = _write(report_module, tmp_path, transition=False)
+    claim = {line.split(":")[0]: line for line in text.splitlines() if line.startswith("- (")}
+    assert "**does not hold**" in claim["- (i-a) validation accuracy falls toward chance for p >= 2/3"]
+    assert "**does not hold**" in claim["- (i-b) features separate for p < 2/3 and not above"]
+    assert "**does not hold**" in claim["- (ii) the tail index of Gamma crosses 1 near p = 0.6"]
+    assert "stays below 1" in claim["- (ii) the tail index of Gamma crosses 1 near p = 0.6"]
