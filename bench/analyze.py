@@ -5,7 +5,9 @@ noise, float32 like the trainer's default) are written to a LocalStore in a temp
 folder; then, each in a fresh child process (so its peak memory is its own):
 
 1. our Xbar(t) from the stored chunks (class sums read chunk by chunk);
-2. the full analysis of the default option set (JSON, series and all figures);
+2. the full analysis of the default option set (JSON, series and all figures). Its
+   "LE-ODE nrmse (L)" is the imitation's own error: the class means are an L-model
+   LE-ODE, so what is left is the noise of the start state and of the estimated rates;
 3. Xbar(t) the authors' way: pandas ``read_csv`` of the long CSV and ``groupby(["itr", "y"])``
    mean, on a subset of trials (the full CSV would be ~10^7 rows / ~1 GB), extrapolated
    linearly in the number of rows (read and groupby are linear in rows).

@@ -6,7 +6,7 @@ from scipy.integrate import solve_ivp
 
 from lesde_analyzer.dynamics import drift_matrix
 from lesde_analyzer.errors import InvalidArgument
-from lesde_analyzer.imitation import exact_moments, exact_runs, naive_exact_loop, phi1
+from lesde_analyzer.imitation import exact_moments, exact_runs, naive_exact_loop, phi1, transport_to
 
 
 def _rates(T, h, seed):
@@ -90,6 +90,22 @@ def test_no_spread_without_initial_se_and_the_identity_at_the_start():
     st = exact_moments(a, b, m0, step=1.0, model="L")
     np.testing.assert_array_equal(st.std, 0.0)
     np.testing.assert_allclose(st.mean[0], m0, rtol=1e-15, atol=1e-15)
+
+
+@pytest.mark.parametrize(("model", "K", "p"), [("L", 2, 2), ("L", 3, 3), ("L", 4, 4), ("I", 3, 5)])
+@pytest.mark.parametrize("target", [0, 6, 11])
+def test_transport_carries_every_record_of_an_exact_path_to_the_target(model, K, p, target):
+    """Forward and backward in time: on an exact path every record maps to the target's state."""
+    a, b = _rates(12, 100.0, seed=K)  # |lambda h| up to about 1: the path spans e-folds
+    x0 = np.random.default_rng(7).standard_normal((1, K, p))
+    path = naive_exact_loop(a, b, x0, step=100.0, model=model)[:, 0]  # (12, K, p)
+    assert np.abs(path - path[target]).max() > 0.2 * np.abs(path[target]).max()  # not the identity
+    carried = transport_to(a, b, path, target=target, step=100.0, model=model)
+    np.testing.assert_allclose(carried, np.broadcast_to(path[target], path.shape), rtol=1e-9, atol=1e-9 * np.abs(path[target]).max())
+    holes = path.copy()
+    holes[3, 0, 0] = np.nan
+    gone = transport_to(a, b, holes, target=target, step=100.0, model=model)
+    assert np.isnan(gone[3]).any() and np.isfinite(np.delete(gone, 3, axis=0)).all()
 
 
 def test_phi1_is_stable_near_zero():

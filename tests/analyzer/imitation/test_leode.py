@@ -70,6 +70,30 @@ def test_window_centring_on_exact_data(model):
 
 
 @pytest.mark.parametrize("model", ["L", "I"])
+def test_start_window_spanning_e_folds_on_exact_data(model):
+    """Rates that start high and fall fast: the 201-iteration start window spans about 4 e-folds.
+
+    A plain mean of that window misses the centre state by about 30% and every later record
+    would inherit the error; the records carried to the centre by the flow give the centre
+    state itself.
+    """
+    t = np.arange(2000.0)
+    a, b, tau, r = 0.12, -0.024, 20.0, 0.6
+    integral = tau * ((1 + t / tau) ** (1 - r) - 1) / (1 - r)
+    solve = l_model_solution if model == "L" else i_model_solution
+    x = solve(a * integral, b * integral, X0)
+    alpha, beta = a * (1 + t / tau) ** -r, b * (1 + t / tau) ** -r
+    w = 201
+    im = imitate(x, times=t, alpha_hat=alpha, beta_hat=beta, model=model, start_window=w)
+    c = im.start
+    assert c == 100
+    assert rel_rms(x[:w].mean(axis=0), x[c]) > 0.25  # the plain mean is far off
+    assert rel_rms(im.mean[c], x[c]) < 1e-4  # trapezoid rates on [0, c]: second order in h
+    assert im.nrmse < 1e-4
+    np.testing.assert_allclose(im.initial_se, 0.0, atol=1e-4 * np.abs(x[c]).max())  # no noise, no spread
+
+
+@pytest.mark.parametrize("model", ["L", "I"])
 @pytest.mark.parametrize("h", [1, 10])
 def test_imitation_from_noisy_means_over_seeds(model, h):
     """5% noise per record: nrmse against the noisy means sits at the noise floor, stably."""

@@ -45,8 +45,8 @@ def analysis_notes(est: dict, options: AnalysisOptions) -> dict[str, str]:
     if imitation is not None and imitation["procedure"] != "authors":
         notes["imitation"] = (
             "LE-ODE of each model with its own rates (I: I-model dynamics and estimates; L: L-model), started from the "
-            f"genuine Xbar averaged over the first {imitation['start_window']['iterations']:g} iterations and placed at the "
-            f"window's centre t0 = {imitation['t0']:g}; each record interval ({h:g} iterations) is stepped exactly "
+            f"genuine Xbar of the first {imitation['start_window']['iterations']:g} iterations, each record carried by the "
+            f"LE-ODE to the window's centre t0 = {imitation['t0']:g} and averaged there; each record interval ({h:g} iterations) is stepped exactly "
             "(exp(lambda h) on each mode, the rate of the interval the mean of its end rates); no rescaling. mean: the "
             "solution from Xbar(t0); std: spread from the start state's standard error. nrmse = sqrt(mean (X_sim - "
             "Xbar)^2)/sqrt(mean Xbar^2) over t >= t0, classes and logits; order_agrees: the K logits of each class rank "

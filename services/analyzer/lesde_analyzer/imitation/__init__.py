@@ -5,7 +5,7 @@
 """
 
 from .ensemble import EnsembleStats, initial_states, le_ode_ensemble, naive_le_ode_loop
-from .exact import exact_moments, exact_runs, naive_exact_loop, phi1
+from .exact import exact_moments, exact_runs, naive_exact_loop, phi1, transport_to
 from .leode import AUTHORS, EXACT, Imitation, default_window, imitate, imitate_authors, imitate_from_means
 from .metrics import nrmse, orthogonal_share, same_order
 
@@ -18,6 +18,7 @@ __all__ = [
     "exact_runs",
     "naive_exact_loop",
     "phi1",
+    "transport_to",
     "Imitation",
     "EXACT",
     "AUTHORS",

@@ -41,17 +41,21 @@ Xbar(t_0)`` for a few fixed matrices ``E_n`` and scalar series ``c_n``, so an en
 initial states maps exactly: its mean to ``sum_n c_n E_n m_0`` and its covariance to
 ``Phi_i C_0 Phi_i^T``; the per-entry variance is ``sum_{n,m} c_n c_m Q_nm`` with
 ``Q_nm = diag(E_n C_0 E_m^T)``, whatever the number of runs.
+
+The flow is a group, so the same matrices carry a record to any other record, earlier or
+later (:func:`transport_to`): from record ``i`` to record ``c`` the coefficients are
+``e^{M(c) - M(i)}`` (I-model) or ``1, G_c/G_i, F_c/F_i, (J_c - J_i)/F_i`` (L-model).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .._validation import as_float_array, check_choice, check_real
+from .._validation import as_float_array, check_choice, check_int, check_real
 from ..errors import InvalidArgument
 from .ensemble import EnsembleStats
 
-__all__ = ["phi1", "mode_rates", "exact_coefficients", "exact_moments", "exact_runs", "naive_exact_loop"]
+__all__ = ["phi1", "mode_rates", "exact_coefficients", "transport_to", "exact_moments", "exact_runs", "naive_exact_loop"]
 
 
 def phi1(z) -> np.ndarray:
@@ -130,15 +134,64 @@ def exact_coefficients(alpha, beta, *, K: int, step: float, model: str) -> np.nd
     c : ndarray of shape (T, 2) (I-model: ``e^{M_0}, e^{M_1}``) or (T, 4) (L-model:
         ``1, G, F, J``); row 0 is the identity map.
     """
+    return _coefficients_to(alpha, beta, K=K, step=step, model=model, target=None)
+
+
+def _coefficients_to(alpha, beta, *, K: int, step: float, model: str, target: int | None) -> np.ndarray:
+    """``c_n`` from record 0 to every record (``target`` None), or from every record to ``target``; (T, n)."""
     lam1, lam2 = mode_rates(alpha[:-1], beta[:-1], K=K, model=model)
     T = alpha.size
     L1 = np.concatenate(([0.0], np.cumsum(lam1 * step)))
     L2 = np.concatenate(([0.0], np.cumsum(lam2 * step)))
+    kick = beta[:-1] * step / K * phi1(lam2 * step)  # (T-1,): r_k gained per interval, per unit F
+    if target is None:
+        G, F = np.exp(L1), np.exp(L2)
+        J = np.concatenate(([0.0], np.cumsum(kick * F[:-1])))
+    else:
+        # exponents relative to the target, so that no exponential is taken of more than the
+        # growth between a record and the target: here F_i means F_c / F_i, and the sum is
+        # J_i / F_c, giving (J_c - J_i) / F_i = (J_c/F_c - J_i/F_c) F_c / F_i
+        G, F = np.exp(L1[target] - L1), np.exp(L2[target] - L2)
+        J = np.concatenate(([0.0], np.cumsum(kick / F[:-1])))
+        J = (J[target] - J) * F
     if model == "I":
-        return np.stack([np.exp(L1), np.exp(L2)], axis=1)
-    F = np.exp(L2)
-    J = np.concatenate(([0.0], np.cumsum(beta[:-1] * step / K * phi1(lam2 * step) * F[:-1])))
-    return np.stack([np.ones(T), np.exp(L1), F, J], axis=1)
+        return np.stack([G, F], axis=1)
+    return np.stack([np.ones(T), G, F, J], axis=1)
+
+
+def transport_to(alpha, beta, x, *, target: int, step: float = 1.0, model: str = "L") -> np.ndarray:
+    """Every record carried by the exact flow to record ``target`` (back in time for later records).
+
+    For records of an exact LE-ODE with these rates every row of the result is the state at
+    ``target``; for noisy records, that state plus each record's noise mapped by the flow.
+
+    Parameters
+    ----------
+    alpha, beta : array_like of shape (T,)
+        Rates per iteration; interval ``i`` (from record ``i`` to ``i+1``) uses entry ``i``.
+    x : array_like of shape (T, K, p)
+        States at the records (``p = K`` for the L-model). A record with a non-finite entry
+        comes back non-finite.
+    target : int
+        Record index in ``[0, T)``.
+    step : float
+        Iterations between records, ``h > 0``.
+    model : {'I', 'L'}
+
+    Returns
+    -------
+    ndarray of shape (T, K, p)
+    """
+    x = as_float_array(x, "x", ndim=3, finite=False)
+    T, K, p = x.shape
+    a, b, h, model = _check(alpha, beta, step, model, K, p)
+    if a.size != T:
+        raise InvalidArgument("x", f"needs one record per rate, shape ({a.size}, K, p); got {x.shape}")
+    c = check_int(target, "target", low=0, high=T - 1)
+    coef = _coefficients_to(a, b, K=K, step=h, model=model, target=c)  # (T, n)
+    E = _basis(K, p, model)  # (n, Kp, Kp)
+    parts = np.einsum("nab,tb->tna", E, x.reshape(T, K * p))  # (T, n, Kp): each E_n x_t
+    return np.einsum("tn,tna->ta", coef, parts).reshape(T, K, p)
 
 
 def _check(alpha, beta, step, model, K: int, p: int) -> tuple[np.ndarray, np.ndarray, float, str]:
