@@ -43,6 +43,9 @@ bench: venv
 	$(PY) bench/leode.py
 	$(PY) bench/estimators.py
 	$(PY) bench/analyze.py
+	$(PY) bench/listing.py
+	$(PY) bench/load.py
+	$(PY) bench/load.py --stack redis-s3
 
 clean:
 	rm -rf .lesde lesde-results

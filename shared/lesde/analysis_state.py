@@ -14,6 +14,7 @@ from lesde.jobs import JobRepository
 from lesde.records import AnalysisState, JobRecord, utcnow
 from lesde.specs.analysis import DEFAULT_KEY, run_state_key
 from lesde.storage import ObjectNotFound, ObjectStore
+from lesde.tombstones import guarded_write
 
 __all__ = ["read_run_state", "write_run_state", "mirrored_on_record", "set_record_analysis"]
 
@@ -27,11 +28,11 @@ def read_run_state(store: ObjectStore, job_id: str, key: str) -> dict | None:
 
 
 def write_run_state(store: ObjectStore, job_id: str, key: str, state: AnalysisState, options: dict, *, error: str | None = None) -> None:
-    """Record that the run of option set ``key`` (with JSON ``options``) is now ``state``."""
-    store.put_json(
-        run_state_key(job_id, key),
-        {"state": state.value, "error": error, "options": options, "options_key": key, "updated_at": utcnow().isoformat()},
-    )
+    """Record that the run of option set ``key`` (with JSON ``options``) is now ``state``;
+    :class:`~lesde.tombstones.JobDeleted` (nothing left written) if the experiment was deleted."""
+    target = run_state_key(job_id, key)
+    body = {"state": state.value, "error": error, "options": options, "options_key": key, "updated_at": utcnow().isoformat()}
+    guarded_write(store, "experiment", job_id, target, lambda: store.put_json(target, body))
 
 
 def mirrored_on_record(record: JobRecord, key: str) -> bool:

@@ -5,6 +5,26 @@ their own task modules (``lesde_trainer.worker``, ``lesde_analyzer.worker``).
 
 ``LESDE_BROKER_URL=filesystem://`` selects kombu's filesystem transport: the embedded
 default that needs no Redis (messages are files under ``LESDE_BROKER_DIR``).
+
+Delivery is at least once, tuned for jobs that run for hours:
+
+- late acknowledgement with prefetch 1: a message is acknowledged when its task returns,
+  so a worker that dies leaves it to be delivered again (``reject_on_worker_lost``
+  requeues it at once when only a pool child died). Every task is idempotent: a training
+  job resumes from its checkpoint, a finished job's task does nothing, and the job's lease
+  (:mod:`lesde.leases`) refuses a second delivery while the first still runs;
+- time limits per task (:func:`time_limits`, from :class:`~lesde.settings.LeaseSettings`):
+  at the soft limit the task is told and records the failure; at the hard one, a few
+  minutes later, the pool kills it;
+- Redis hands out a message nobody acknowledged again only after the visibility timeout
+  (:func:`visibility_timeout`): the longest hard time limit plus a margin, so no task still
+  running is ever given to a second worker by the broker. A worker that died sooner is
+  covered by the lease: :mod:`lesde.reaper` requeues its job once the lease expires;
+- a worker that loses its broker connection lets its running tasks go on
+  (``worker_cancel_long_running_tasks_on_connection_loss`` off): cancelling would throw
+  away a training chunk at every broker blip. Such a task's acknowledgement is lost with
+  the connection; the message then comes back after the visibility timeout, and finds
+  its job finished.
 """
 
 from __future__ import annotations
@@ -12,8 +32,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from celery import Celery
+from celery.exceptions import SoftTimeLimitExceeded  # noqa: F401  (raised in a task at its soft limit; services catch it from here)
 
-from lesde.settings import BrokerSettings
+from lesde.settings import BrokerSettings, LeaseSettings
 
 TRAIN_QUEUE = "train"
 ANALYZE_QUEUE = "analyze"
@@ -34,13 +55,31 @@ TASK_QUEUES = {
     ANALYZE_SWEEP: ANALYZE_QUEUE,
 }
 
-# Redis redelivers an unacknowledged task after this long. Training tasks ack late (so
-# a killed worker's task is redelivered and resumes), hence the long timeout: a task
-# still running must not be handed to a second worker.
-VISIBILITY_TIMEOUT_S = 7 * 24 * 3600
+# From the soft time limit (the task is told, and records its failure) to the hard one
+# (the pool kills the process).
+HARD_LIMIT_GRACE_S = 300.0
+# Beyond the longest hard time limit before Redis hands an unacknowledged message out
+# again: the broker's and the workers' clocks, and a task's last writes, fit in it.
+VISIBILITY_MARGIN_S = 3600.0
 
 
-def _transport_options(settings: BrokerSettings) -> dict:
+def time_limits(leases: LeaseSettings) -> dict[str, tuple[float, float]]:
+    """``{task name: (soft, hard) time limit in seconds}``: the training limit for the train
+    queue's tasks, the analysis limit for the others."""
+    limits = {}
+    for name, queue in TASK_QUEUES.items():
+        soft = leases.train_time_limit_seconds if queue == TRAIN_QUEUE else leases.analysis_time_limit_seconds
+        limits[name] = (soft, soft + HARD_LIMIT_GRACE_S)
+    return limits
+
+
+def visibility_timeout(leases: LeaseSettings) -> float:
+    """Seconds Redis waits before delivering an unacknowledged message again: longer than
+    any task may run, so only a message whose worker is gone comes back."""
+    return max(hard for _soft, hard in time_limits(leases).values()) + VISIBILITY_MARGIN_S
+
+
+def _transport_options(settings: BrokerSettings, leases: LeaseSettings) -> dict:
     if settings.broker_url.startswith("filesystem://"):
         root = Path(settings.broker_dir).resolve()
         folder, control = root / "messages", root / "control"
@@ -54,14 +93,15 @@ def _transport_options(settings: BrokerSettings) -> dict:
             "control_folder": str(control),
             "store_processed": False,
         }
-    return {"visibility_timeout": VISIBILITY_TIMEOUT_S}
+    return {"visibility_timeout": visibility_timeout(leases)}
 
 
-def make_celery(settings: BrokerSettings | None = None) -> Celery:
+def make_celery(settings: BrokerSettings | None = None, leases: LeaseSettings | None = None) -> Celery:
     settings = settings or BrokerSettings()
+    leases = leases or LeaseSettings()
     celery = Celery("lesde", broker=settings.broker_url)
     celery.conf.update(
-        broker_transport_options=_transport_options(settings),
+        broker_transport_options=_transport_options(settings, leases),
         broker_connection_retry_on_startup=True,
         task_routes={name: {"queue": queue} for name, queue in TASK_QUEUES.items()},
         task_default_queue=ANALYZE_QUEUE,
@@ -69,6 +109,10 @@ def make_celery(settings: BrokerSettings | None = None) -> Celery:
         task_reject_on_worker_lost=True,
         task_ignore_result=True,
         worker_prefetch_multiplier=1,
+        worker_cancel_long_running_tasks_on_connection_loss=False,
+        task_annotations={
+            name: {"soft_time_limit": soft, "time_limit": hard} for name, (soft, hard) in time_limits(leases).items()
+        },
         worker_hijack_root_logger=False,
         task_serializer="json",
         accept_content=["json"],

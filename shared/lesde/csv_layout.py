@@ -13,6 +13,9 @@ import re
 FIXED_HEAD = ("trial", "itr", "smp", "y")
 FIXED_TAIL = ("tr_loss", "val_loss", "val_acc")
 LOGIT = re.compile(r"^y_logit(\d+)$")
+# Bytes of the header line: Python's csv refuses a longer field (its field size limit is
+# 128 Ki characters), and a longer header is not this layout (it has K + 7 short names).
+MAX_HEADER_BYTES = 128 * 1024
 
 
 class ImportRejected(ValueError):

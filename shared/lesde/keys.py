@@ -31,6 +31,12 @@ def cancel_key(kind: str, job_id: str) -> str:
     return job_prefix(kind, job_id) + "cancel"
 
 
+def tombstone_key(kind: str, job_id: str) -> str:
+    """Marker of a deleted job, outside the job's prefix so that deleting the job keeps it:
+    a worker still holding the job sees it and stops writing (:mod:`lesde.tombstones`)."""
+    return f"tombstones/{kind}/{job_id}"
+
+
 def manifest_key(job_id: str) -> str:
     return job_prefix("experiment", job_id) + "manifest.json"
 

@@ -55,6 +55,24 @@ class AnalysisState(StrEnum):
     failed = "failed"
 
 
+class Lease(BaseModel):
+    """The worker that runs a job, and until when that is believed.
+
+    Written when a worker starts the job and renewed by its heartbeat (:mod:`lesde.leases`);
+    a lease past ``expires_at`` means the worker is gone (killed, out of memory, host lost)
+    and the reaper (:mod:`lesde.reaper`) requeues the job.
+    """
+
+    holder: str = Field(description="This claim's id: host, process id and a random token.")
+    host: str
+    pid: int
+    heartbeat_at: datetime
+    expires_at: datetime
+
+    def expired(self, now: datetime) -> bool:
+        return now >= self.expires_at
+
+
 class JobRecord(BaseModel):
     """Stored state of one job. Written by the API at creation and by workers after."""
 
@@ -69,9 +87,22 @@ class JobRecord(BaseModel):
     finished_at: datetime | None = None
     error: str | None = None
     attempts: int = Field(default=0, description="How many times a worker started (or resumed) the job.")
+    stalled_attempts: int = Field(
+        default=0, description="Starts in a row that found no more work done than the start before (see LESDE_MAX_ATTEMPTS)."
+    )
+    progress_at_start: int = Field(default=0, description="progress.done when a worker last started the job.")
+    lease: Lease | None = Field(default=None, description="The worker running the job (None unless running under a lease).")
+    enqueued_at: datetime | None = Field(default=None, description="When the job's task message was last sent.")
     analysis: AnalysisState = AnalysisState.none
     analysis_error: str | None = None
     sweep_id: str | None = Field(default=None, description="The sweep this experiment is a point of (None: submitted alone).")
+
+    def stalled_attempts_after_next_start(self) -> int:
+        """What ``stalled_attempts`` becomes if a worker starts the job now: a start that
+        finds progress since the previous one counts from 1 again, so a long job resumed
+        after many preemptions is not failed, while one that kills its worker before any
+        progress is."""
+        return 1 if self.progress.done > self.progress_at_start else self.stalled_attempts + 1
 
 
 class JobPublic(JobRecord):

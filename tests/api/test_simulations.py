@@ -94,3 +94,24 @@ def test_failed_simulation_records_its_error(client, store, simulations):
     record = client.get(f"/v1/simulations/{job_id}").json()
     assert record["status"] == "failed" and "ValidationError" in record["error"]
     assert client.get(f"/v1/simulations/{job_id}/analysis").status_code == 404
+
+
+def test_a_simulation_deleted_while_it_computes_writes_nothing(client, store, simulations, monkeypatch):
+    """The gateway refuses to delete a running job, but a job whose worker lost its lease can
+    be deleted under it: the late worker's figures, summary and record writes are refused."""
+    from lesde import keys, tombstones
+    import lesde_analyzer.simulations.job as simulation_job
+
+    job_id = client.post("/v1/simulations", json={**SDE, "runs": 5, "steps": 40}).json()["id"]
+    real = simulation_job.run_simulation
+
+    def compute_while_deleted(spec):  # noqa: ANN001, ANN202
+        result = real(spec)
+        tombstones.bury(store, "simulation", job_id)
+        simulations.delete(job_id)
+        return result
+
+    monkeypatch.setattr(simulation_job, "run_simulation", compute_while_deleted)
+    run_simulation_job(store, job_id)
+    assert list(store.list(keys.job_prefix("simulation", job_id))) == []
+    assert client.get(f"/v1/simulations/{job_id}").status_code == 404

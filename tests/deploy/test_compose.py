@@ -27,6 +27,7 @@ SERVICE_SETTINGS: dict[str, list[type[BaseSettings]]] = {
     "api": [lesde_settings.StoreSettings, lesde_settings.BrokerSettings, lesde_settings.LimitSettings, lesde_settings.ApiSettings],
     "trainer": [lesde_settings.StoreSettings, lesde_settings.BrokerSettings, lesde_settings.TrainerSettings],
     "analyzer": [lesde_settings.StoreSettings, lesde_settings.BrokerSettings],
+    "reaper": [lesde_settings.StoreSettings, lesde_settings.BrokerSettings, lesde_settings.LeaseSettings],
 }
 # The service directory (services/<name>) each of our images installs, and only that one.
 SERVICE_PACKAGE = {"api": "services/api", "trainer": "services/trainer", "analyzer": "services/analyzer"}
@@ -239,6 +240,57 @@ def test_healthchecks(compose: dict[str, Any]) -> None:
     assert "/healthz" in str(services["api"]["healthcheck"]["test"])
     assert "ping" in str(services["redis"]["healthcheck"]["test"])
     assert services["minio"]["healthcheck"]["test"]
+
+
+def _command(service: dict[str, Any]) -> list[str]:
+    command = service["command"]
+    return command if isinstance(command, list) else command.split()
+
+
+def _seconds(duration: str) -> float:
+    """A compose duration such as ``10m``, ``1m30s`` or ``90s``, in seconds."""
+    parts = re.findall(r"(\d+(?:\.\d+)?)(h|ms|m|s|us)", duration)
+    assert parts and "".join(n + u for n, u in parts) == duration, f"not a compose duration: {duration!r}"
+    scale = {"h": 3600, "m": 60, "s": 1, "ms": 1e-3, "us": 1e-6}
+    return sum(float(number) * scale[unit] for number, unit in parts)
+
+
+def test_redis_keeps_queued_messages(compose: dict[str, Any]) -> None:
+    # Celery's messages are Redis keys: an evicted key is a job queued forever, a restart
+    # without the append-only file loses every queued job (the reaper re-sends them, later).
+    command = " ".join(_command(compose["services"]["redis"]))
+    assert "--appendonly yes" in command
+    assert "--maxmemory-policy noeviction" in command
+
+
+@pytest.mark.parametrize("name", ["trainer", "analyzer"])
+def test_workers_answer_a_health_ping_by_their_own_name(compose: dict[str, Any], name: str) -> None:
+    from celery.app.utils import find_app
+
+    service = compose["services"][name]
+    command = _command(service)
+    node = command[command.index("-n") + 1]
+    assert node == f"{name}@%h", "the healthcheck pings the worker by this name"
+    test = service["healthcheck"]["test"]
+    assert test[0] == "CMD-SHELL", "the healthcheck needs the shell for $HOSTNAME"
+    shell = interpolate(test[1])
+    assert "inspect ping" in shell and f"-d {name}@$HOSTNAME" in shell, shell
+    app_module = shell.split("-A", 1)[1].split()[0]
+    assert find_app(app_module).main == "lesde", f"{app_module} is not the lesde Celery app"
+    assert "torch" not in app_module and "worker" not in app_module, "the ping should not import the worker's heavy modules"
+
+
+def test_trainer_gets_time_to_finish_its_chunk_on_stop(compose: dict[str, Any]) -> None:
+    grace = _seconds(compose["services"]["trainer"]["stop_grace_period"])
+    assert grace >= 300, f"docker stop kills the trainer after {grace:.0f} s, mid-chunk"
+
+
+def test_a_reaper_runs_beside_the_workers(compose: dict[str, Any]) -> None:
+    reaper = compose["services"]["reaper"]
+    assert _command(reaper) == ["python", "-m", "lesde.reaper"]
+    assert str(reaper.get("restart")) == "unless-stopped"
+    _context, dockerfile = dockerfile_of(reaper)
+    assert dockerfile == dockerfile_of(compose["services"]["api"])[1], "the reaper needs only the shared package: the API's image"
 
 
 def test_trainer_reserves_a_gpu(compose: dict[str, Any]) -> None:

@@ -1,35 +1,42 @@
-"""Celery tasks of the analyzer worker (queue ``analyze``): thin wrappers."""
+"""Celery tasks of the analyzer worker (queue ``analyze``): thin wrappers.
+
+Each is re-sent by Celery with backoff when a store outage outlasts the store's own
+retries (:func:`~lesde.storage.outage_task_options`), instead of being acknowledged as
+done with its job's status unwritten.
+"""
 
 from __future__ import annotations
 
 from lesde import celery_app
-from lesde.storage import make_store
+from lesde.storage import make_store, outage_task_options
 from lesde_analyzer.experiments.job import render_figure_variant, run_experiment_analysis
 from lesde_analyzer.imports import run_import_job
 from lesde_analyzer.simulations.job import run_simulation_job
 from lesde_analyzer.sweeps import run_sweep_analysis
 
+OUTAGE_RETRY = outage_task_options()
 
-@celery_app.app.task(name=celery_app.ANALYZE_EXPERIMENT, acks_late=True)
+
+@celery_app.app.task(name=celery_app.ANALYZE_EXPERIMENT, acks_late=True, **OUTAGE_RETRY)
 def analyze_experiment_task(job_id: str, options: dict | None = None) -> None:
     run_experiment_analysis(make_store(), job_id, options)
 
 
-@celery_app.app.task(name=celery_app.IMPORT_EXPERIMENT, acks_late=True)
+@celery_app.app.task(name=celery_app.IMPORT_EXPERIMENT, acks_late=True, **OUTAGE_RETRY)
 def import_experiment_task(job_id: str) -> None:
     run_import_job(make_store(), job_id)
 
 
-@celery_app.app.task(name=celery_app.RENDER_FIGURE, acks_late=True)
+@celery_app.app.task(name=celery_app.RENDER_FIGURE, acks_late=True, **OUTAGE_RETRY)
 def render_figure_task(job_id: str, options_key: str, name: str, width: float, height: float, dpi: int) -> None:
     render_figure_variant(make_store(), job_id, options_key, name, width, height, dpi)
 
 
-@celery_app.app.task(name=celery_app.RUN_SIMULATION, acks_late=True)
+@celery_app.app.task(name=celery_app.RUN_SIMULATION, acks_late=True, **OUTAGE_RETRY)
 def run_simulation_task(job_id: str) -> None:
     run_simulation_job(make_store(), job_id)
 
 
-@celery_app.app.task(name=celery_app.ANALYZE_SWEEP, acks_late=True)
+@celery_app.app.task(name=celery_app.ANALYZE_SWEEP, acks_late=True, **OUTAGE_RETRY)
 def analyze_sweep_task(sweep_id: str) -> None:
     run_sweep_analysis(make_store(), sweep_id)

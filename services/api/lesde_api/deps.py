@@ -11,12 +11,13 @@ from fastapi import Depends, Header, Query
 from lesde.jobs import JobRepository
 from lesde.records import JobStatus
 from lesde.settings import ApiSettings, LimitSettings
-from lesde.storage import ObjectStore, make_store
+from lesde.storage import ObjectStore, gateway_policy, make_store
 
 
 @lru_cache
 def get_store() -> ObjectStore:
-    return make_store()
+    # The gateway's short retry budget: a request answers 503 quickly during an outage.
+    return make_store(retry=gateway_policy())
 
 
 @lru_cache

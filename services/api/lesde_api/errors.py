@@ -18,6 +18,7 @@ from lesde_api.operations.exports import FormatUnavailable
 from lesde_api.operations.imports import ImportTooLarge
 from lesde_api.operations.jobs import ResourceMissing
 from lesde_api.operations.queueing import BrokerUnavailable
+from lesde_api.redact import without_addresses
 
 
 def _field(loc: tuple | list) -> str:
@@ -67,9 +68,12 @@ PLAIN_STATUS: dict[type[Exception], int] = {
     JobConflict: 409,
     ImportTooLarge: 413,
     FormatUnavailable: 501,
-    BrokerUnavailable: 503,
-    StoreUnavailable: 503,
 }
+
+# A dependency that is down: 503, a hint when to try again, and a message that names
+# what failed without the address of the broker or store.
+UNAVAILABLE = (BrokerUnavailable, StoreUnavailable)
+RETRY_AFTER_S = 5
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -104,3 +108,11 @@ def install_error_handlers(app: FastAPI) -> None:
 
     for error_type in PLAIN_STATUS:
         app.add_exception_handler(error_type, _plain)
+
+    async def _unavailable(_request: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse(
+            status_code=503, content={"detail": without_addresses(str(exc))}, headers={"Retry-After": str(RETRY_AFTER_S)}
+        )
+
+    for error_type in UNAVAILABLE:
+        app.add_exception_handler(error_type, _unavailable)

@@ -1,9 +1,10 @@
-"""The services as local processes: API, trainer worker and analyzer worker.
+"""The services as local processes: API, trainer worker, analyzer worker and the reaper.
 
 By default this is the embedded stack: Celery runs over kombu's filesystem transport and
 objects live in a local directory, so the same services as in production run on a
 laptop with nothing but Python. ``overrides`` point the same processes at Redis and
-S3 instead (the integration tests do so).
+S3 instead (the integration tests do so). The reaper (:mod:`lesde.reaper`) requeues the
+jobs of a worker that died and re-sends lost messages, here as under compose.
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ class EmbeddedStack:
             "api": [python, "-m", "uvicorn", "lesde_api.main:app", "--host", self.host, "--port", str(self.port), "--log-level", "warning"],
             "trainer": worker + ["lesde_trainer.worker", "worker", "-Q", "train", "--pool", self.trainer_pool, "--concurrency", "1", "--loglevel", "WARNING", "-n", "trainer@%h"],
             "analyzer": worker + ["lesde_analyzer.worker", "worker", "-Q", "analyze", "--pool", "solo", "--loglevel", "WARNING", "-n", "analyzer@%h"],
+            "reaper": [python, "-m", "lesde.reaper"],
         }
 
     def start(self, *, timeout: float = 60.0) -> None:

@@ -9,6 +9,10 @@ Iteration convention: update ``t`` (0-based) trains on the sample drawn at ``t``
 ``sampled`` stream logs the logits of that forward pass, before the update. ``probe``
 and ``eval`` records at ``t`` describe the models after ``t`` updates (``t = 0`` is the
 initialisation), at multiples of ``probe_every`` / ``eval_every`` and at the end.
+
+The job runs under a lease (:mod:`lesde.leases`): a second delivery of the task while
+the first runs is refused, and a job whose lease passed to another worker stops before
+its next write.
 """
 
 from __future__ import annotations
@@ -21,14 +25,15 @@ import numpy as np
 
 from lesde import celery_app
 from lesde.chunks import ChunkWriter, class_sums
-from lesde.jobs import JobRepository
+from lesde.jobs import JobRepository, LeaseLost
+from lesde.leases import LeaseKeeper, hold_lease
 from lesde.records import AnalysisState, JobRecord, JobStatus
-from lesde.settings import TrainerSettings
+from lesde.settings import LeaseSettings, TrainerSettings
 from lesde.specs import ExperimentSpec
-from lesde.storage import ObjectStore
+from lesde.storage import ObjectStore, StoreUnavailable
+from lesde.tombstones import JobDeleted
 
 log = logging.getLogger(__name__)
-
 
 
 @dataclass(frozen=True)
@@ -61,23 +66,39 @@ class TrainingCancelled(Exception):
     pass
 
 
-def run_training_job(store: ObjectStore, job_id: str, *, settings: TrainerSettings | None = None) -> None:
+def run_training_job(
+    store: ObjectStore, job_id: str, *, settings: TrainerSettings | None = None, leases: LeaseSettings | None = None
+) -> None:
     """Train experiment ``job_id`` to completion (or cancellation), then enqueue its analysis."""
     settings = settings or TrainerSettings()
+    leases = leases or LeaseSettings()
     repo = JobRepository(store, "experiment")
-    if repo.start(job_id) is None:
-        return
-    spec = ExperimentSpec.model_validate(repo.get_spec(job_id))
-    try:
-        _train(store, repo, job_id, spec, settings)
-    except TrainingCancelled:
-        _tell_sweep(repo.mark_finished(job_id, JobStatus.cancelled))
-        return
-    except Exception as error:
-        log.exception("experiment %s failed", job_id)
-        _tell_sweep(repo.mark_finished(job_id, JobStatus.failed, error=f"{type(error).__name__}: {error}"))
-        return
-    repo.mark_finished(job_id, JobStatus.succeeded, analysis=AnalysisState.queued)
+    with hold_lease(repo, job_id, leases) as lease:
+        if lease is None:
+            return
+        spec = ExperimentSpec.model_validate(repo.get_spec(job_id))
+        try:
+            _train(store, repo, job_id, spec, settings, lease)
+        except LeaseLost as error:
+            log.warning("experiment %s stops without writing more: %s", job_id, error)
+            return
+        except JobDeleted as error:  # deleted while it ran: nothing of it is to be written
+            log.info("%s", error)
+            return
+        except StoreUnavailable:  # an outage past the store's own retries: Celery sends the task again
+            raise
+        except TrainingCancelled:
+            _tell_sweep(repo.mark_finished(job_id, JobStatus.cancelled))
+            return
+        except celery_app.SoftTimeLimitExceeded:
+            limit = f"{leases.train_time_limit_seconds:.0f} s (LESDE_TRAIN_TIME_LIMIT_SECONDS)"
+            _tell_sweep(repo.mark_finished(job_id, JobStatus.failed, error=f"training ran longer than the time limit of {limit}"))
+            return
+        except Exception as error:
+            log.exception("experiment %s failed", job_id)
+            _tell_sweep(repo.mark_finished(job_id, JobStatus.failed, error=f"{type(error).__name__}: {error}"))
+            return
+        repo.mark_finished(job_id, JobStatus.succeeded, analysis=AnalysisState.queued)
     celery_app.send(celery_app.ANALYZE_EXPERIMENT, job_id)
 
 
@@ -94,7 +115,7 @@ def _tell_sweep(record: JobRecord) -> None:
         log.warning("sweep %s: analysis not re-queued after experiment %s ended %s: %s", record.sweep_id, record.id, record.status.value, error)
 
 
-def _train(store: ObjectStore, repo: JobRepository, job_id: str, spec: ExperimentSpec, settings: TrainerSettings) -> None:
+def _train(store: ObjectStore, repo: JobRepository, job_id: str, spec: ExperimentSpec, settings: TrainerSettings, lease: LeaseKeeper) -> None:
     from lesde_trainer.setup import build_engine  # torch is imported only by the worker
 
     setup = build_engine(spec, settings)
@@ -106,6 +127,8 @@ def _train(store: ObjectStore, repo: JobRepository, job_id: str, spec: Experimen
         eval_every=spec.training.eval_every,
         features_every=spec.training.features_every,
     )
+    if not lease.confirm():  # before the first write: a worker handed the job at the same moment may hold it
+        raise LeaseLost(f"experiment {job_id} is run by another worker")
     writer = ChunkWriter(store, job_id)
     start = _restore(writer, job_id, engine)
     writer.resume(start)
@@ -132,6 +155,8 @@ def _train(store: ObjectStore, repo: JobRepository, job_id: str, spec: Experimen
                 features.append(_features_record(engine, setup, stop))
         if t < last + 1:
             sampled.append(engine.train(last + 1 - t))
+        if lease.lost:
+            raise LeaseLost(f"experiment {job_id} passed to another worker while chunk {first}-{last} was computed")
         writer.put("sampled", first, last, _sampled_arrays(sampled, num_classes=len(data.class_names)))
         if probe:
             writer.put("probe", first, last, _stack(probe) | {"probe_index": setup.probe_index, "probe_label": setup.probe_label})

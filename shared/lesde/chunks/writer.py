@@ -6,6 +6,10 @@ the writer has one) is written, then the manifest, so the manifest never names a
 that is not there and never claims iterations the checkpoint cannot resume from. After a
 crash, :meth:`ChunkWriter.resume` drops the entries past the checkpoint: the resumed run
 rewrites those chunks with the same bytes.
+
+Every write checks the job's tombstone (:mod:`lesde.tombstones`): once the job is
+deleted, the next chunk, checkpoint or manifest write raises
+:class:`~lesde.tombstones.JobDeleted` and writes nothing.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from lesde import keys
 from lesde.chunks.format import checksum, decode_chunk, encode_chunk
 from lesde.chunks.manifest import Manifest, load_manifest, save_manifest
 from lesde.storage import ObjectNotFound, ObjectStore
+from lesde.tombstones import guarded_write
 
 
 class ChunkWriter:
@@ -46,7 +51,7 @@ class ChunkWriter:
         """Write one chunk covering iterations ``first..last`` (inclusive); ``arrays["iteration"]`` is its record axis."""
         data = encode_chunk(arrays)
         key = keys.chunk_key(self.job_id, stream, first, last)
-        self.store.put_bytes(key, data)
+        self._write(key, lambda: self.store.put_bytes(key, data))
         entry = {"key": key, "first": first, "last": last, "records": len(arrays["iteration"]), "checksum": checksum(data), "size": len(data)}
         entries = self.manifest.chunks[stream]
         entries[:] = [existing for existing in entries if existing["key"] != key]
@@ -55,8 +60,12 @@ class ChunkWriter:
     def commit(self, iterations_done: int, *, complete: bool = False, checkpoint: dict | None = None) -> None:
         """End a step: save ``checkpoint`` (arrays and scalars), then the manifest up to ``iterations_done``."""
         if checkpoint is not None:
-            state = {name: np.asarray(value) for name, value in checkpoint.items()}
-            self.store.put_bytes(keys.checkpoint_key(self.job_id), encode_chunk(state))
+            state = encode_chunk({name: np.asarray(value) for name, value in checkpoint.items()})
+            key = keys.checkpoint_key(self.job_id)
+            self._write(key, lambda: self.store.put_bytes(key, state))
         self.manifest.iterations_done = iterations_done
         self.manifest.complete = complete
-        save_manifest(self.store, self.manifest)
+        self._write(keys.manifest_key(self.job_id), lambda: save_manifest(self.store, self.manifest))
+
+    def _write(self, key: str, write) -> None:  # noqa: ANN001 - a callable that stores ``key``
+        guarded_write(self.store, "experiment", self.job_id, key, write)

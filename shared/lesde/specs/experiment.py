@@ -1,8 +1,10 @@
 """The experiment spec: dataset, model and SGD settings of a multi-trial training run.
 
-Every numeric field is bounded so a typo cannot ask for a month of GPU time; the one
-bound that depends on deployment (total trial-iterations) is checked separately by
-:func:`check_work_cap` against ``LESDE_MAX_TRIAL_ITERATIONS``.
+Every numeric field is bounded so a typo cannot ask for a month of GPU time; the bounds
+that depend on deployment are checked separately by :func:`check_work_cap`: total
+trial-iterations against ``LESDE_MAX_TRIAL_ITERATIONS``, all work (evaluation, probe and
+features passes too) against ``LESDE_MAX_WORK_UNITS`` and the memory of one chunk's
+records against ``LESDE_MAX_CHUNK_BYTES`` (:mod:`lesde.specs.cost`).
 """
 
 from __future__ import annotations
@@ -10,6 +12,9 @@ from __future__ import annotations
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from lesde.settings import TrainerSettings, WorkCapSettings
+from lesde.specs.cost import TRIALS, Shape, chunk_bytes, fitting_range, work_units
 
 GEOMNIST_CLASSES = ("triangle", "rectangle", "ellipse")
 CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
@@ -20,6 +25,10 @@ DATASET_CLASSES = {"geomnist": GEOMNIST_CLASSES, "cifar10": CIFAR10_CLASSES, "di
 CIFAR10_PER_CLASS = {"train_per_class": 5_000, "val_per_class": 1_000}  # training batches / test batch
 DIGITS_PER_CLASS = 174  # the smallest class of scikit-learn's digits; train + val share it
 MAX_SEED = 2**31 - 1
+MAX_ITERATIONS = 1_000_000  # of one experiment (imports are held to it too)
+MAX_TRIALS = 10_000
+#: Width of each network's penultimate layer (the features records; the trainer's models agree: a test checks it).
+FEATURE_WIDTHS = {"lenet": 84, "alexnet": 128, "mlp": 128}
 
 
 class _Strict(BaseModel):
@@ -65,9 +74,9 @@ class ModelSpec(_Strict):
 class TrainingSpec(_Strict):
     """SGD settings shared by all trials of the experiment."""
 
-    iterations: int = Field(default=2_000, ge=1, le=1_000_000)
+    iterations: int = Field(default=2_000, ge=1, le=MAX_ITERATIONS)
     learning_rate: float = Field(default=0.005, gt=0.0, le=10.0)
-    trials: int = Field(default=10, ge=1, le=10_000, description="Independent trials (own init and sample stream).")
+    trials: int = Field(default=10, ge=1, le=MAX_TRIALS, description="Independent trials (own init and sample stream).")
     batch_size: Literal[1] = Field(default=1, description="The paper's SGD uses batch size 1.")
     batching: Literal["single", "per_class"] = Field(
         default="single", description="single: one sample per step; per_class: one sample of each class per step."
@@ -133,19 +142,51 @@ class ExperimentSpec(_Strict):
 
 
 class WorkCapExceeded(ValueError):
-    """The spec asks for more trial-iterations than this deployment allows."""
+    """The spec asks for more than this deployment allows; ``field`` is the spec field that
+    drives the cost, ``cap`` the limit it exceeds."""
 
-    def __init__(self, requested: int, cap: int) -> None:
-        self.field = ("training", "trials")
+    def __init__(self, field: str, message: str, *, requested: int, cap: int) -> None:
+        self.field = tuple(field.split("."))
         self.requested = requested
         self.cap = cap
-        super().__init__(
-            f"training.trials x training.iterations = {requested:,} exceeds this deployment's cap; "
-            f"allowed range: 1 to {cap:,} trial-iterations (LESDE_MAX_TRIAL_ITERATIONS)"
-        )
+        super().__init__(message)
 
 
-def check_work_cap(spec: ExperimentSpec, cap: int) -> None:
-    """Raise :class:`WorkCapExceeded` when ``trials * iterations > cap``."""
+def check_work_cap(
+    spec: ExperimentSpec, cap: int, *, limits: WorkCapSettings | None = None, chunk_iterations: int | None = None
+) -> None:
+    """Raise :class:`WorkCapExceeded` when ``trials * iterations > cap``, when all its work
+    exceeds ``limits.max_work_units`` or one chunk's records ``limits.max_chunk_bytes``.
+
+    ``limits`` and ``chunk_iterations`` default to this deployment's settings
+    (``LESDE_MAX_WORK_UNITS``, ``LESDE_MAX_CHUNK_BYTES``, ``LESDE_CHUNK_ITERATIONS``)."""
     if spec.trial_iterations > cap:
-        raise WorkCapExceeded(spec.trial_iterations, cap)
+        raise WorkCapExceeded(TRIALS, (
+            f"training.trials x training.iterations = {spec.trial_iterations:,} exceeds this deployment's cap; "
+            f"allowed range: 1 to {cap:,} trial-iterations (LESDE_MAX_TRIAL_ITERATIONS)"
+        ), requested=spec.trial_iterations, cap=cap)
+    limits = limits or WorkCapSettings()
+    chunk = chunk_iterations or TrainerSettings().chunk_iterations
+    shape = Shape.of(spec, chunk_iterations=chunk, feature_width=FEATURE_WIDTHS[spec.model.name])
+    work = work_units(shape)
+    if sum(work.values()) > limits.max_work_units:
+        field = max(work, key=work.__getitem__)
+        parts = ", ".join(f"{name} {units:,}" for name, units in work.items() if units)
+        raise WorkCapExceeded(field, (
+            f"this spec costs {sum(work.values()):,} units of work (one sample through one trial's network; by the "
+            f"field that drives them: {parts}), over this deployment's cap of {limits.max_work_units:,} "
+            f"(LESDE_MAX_WORK_UNITS); allowed range: {fitting_range(shape, field, work_units, limits.max_work_units)}"
+        ), requested=sum(work.values()), cap=limits.max_work_units)
+    memory = chunk_bytes(shape)
+    if sum(memory.values()) > limits.max_chunk_bytes:
+        field = max(memory, key=memory.__getitem__)
+        raise WorkCapExceeded(field, (
+            f"one chunk of {shape.chunk_iterations:,} iterations would hold {_size(sum(memory.values()))} of records "
+            f"in the trainer's memory ({_size(memory[field])} driven by {field}), over this deployment's cap of "
+            f"{_size(limits.max_chunk_bytes)} per chunk (LESDE_MAX_CHUNK_BYTES); allowed range: "
+            f"{fitting_range(shape, field, chunk_bytes, limits.max_chunk_bytes)}"
+        ), requested=sum(memory.values()), cap=limits.max_chunk_bytes)
+
+
+def _size(count: int) -> str:
+    return f"{count / (1 << 30):,.1f} GiB" if count >= 1 << 30 else f"{count / (1 << 20):,.1f} MiB"

@@ -28,7 +28,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from lesde.specs.experiment import ExperimentSpec
+from lesde.specs.experiment import ExperimentSpec, WorkCapExceeded, check_work_cap
 
 __all__ = ["SWEEP_PATHS", "PlannedChild", "SweepRejected", "SweepSpec", "describe_point", "plan_sweep"]
 
@@ -137,6 +137,7 @@ def plan_sweep(spec: SweepSpec, *, max_points: int, max_trial_iterations: int, m
         raise SweepRejected(problems)
     children: list[PlannedChild] = []
     found: dict[tuple[str, str], None] = {}  # (field, message), in order, once each
+    costs: dict[tuple[str, str], None] = {}  # the same, for the other costs: named once the trial-iterations fit
     for index, point in enumerate(spec.iter_points()):
         child = _child_spec(spec, point)
         if isinstance(child, ValidationError):
@@ -148,6 +149,11 @@ def plan_sweep(spec: SweepSpec, *, max_points: int, max_trial_iterations: int, m
                 f"{child.trial_iterations:,}; allowed range: 1 to {max_trial_iterations:,} trial-iterations per experiment "
                 "(LESDE_MAX_TRIAL_ITERATIONS)"
             ))] = None
+        else:
+            try:  # evaluation, probe and features work, and the memory of a chunk (LESDE_MAX_WORK_UNITS, _CHUNK_BYTES)
+                check_work_cap(child, max_trial_iterations)
+            except WorkCapExceeded as error:
+                costs[(_point_field(spec, index), f"the child with {describe_point(point)}: {'.'.join(error.field)}: {error}")] = None
         children.append(PlannedChild(index=index, point=point, spec=child))
     total = sum(child.spec.trial_iterations for child in children)
     if not found and total > max_sweep_trial_iterations:
@@ -155,6 +161,7 @@ def plan_sweep(spec: SweepSpec, *, max_points: int, max_trial_iterations: int, m
             f"the grid's {len(children)} children ask for {total:,} trial-iterations in all; allowed range: 1 to "
             f"{max_sweep_trial_iterations:,} trial-iterations per sweep (LESDE_MAX_SWEEP_TRIAL_ITERATIONS)"
         ))] = None
+    found = found or costs
     if found:
         raise SweepRejected(_at_most(list(found)))
     return children

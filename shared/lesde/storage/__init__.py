@@ -2,5 +2,9 @@
 
 from lesde.storage.base import ObjectInfo, ObjectNotFound, ObjectStore, StoreUnavailable
 from lesde.storage.factory import make_store
+from lesde.storage.retry import RetryPolicy, gateway_policy, outage_task_options, worker_policy
 
-__all__ = ["ObjectInfo", "ObjectNotFound", "ObjectStore", "StoreUnavailable", "make_store"]
+__all__ = [
+    "ObjectInfo", "ObjectNotFound", "ObjectStore", "RetryPolicy", "StoreUnavailable",
+    "gateway_policy", "make_store", "outage_task_options", "worker_policy",
+]

@@ -25,7 +25,17 @@ class ObjectNotFound(KeyError):
 
 
 class StoreUnavailable(RuntimeError):
-    """The backing store cannot be reached."""
+    """The backing store cannot serve the operation. The message names the operation and the
+    object key, never the host, port or bucket (it reaches HTTP answers and job records).
+
+    ``retryable``: the failure may pass (a connection error, a 5xx answer), so
+    :class:`~lesde.storage.retry.RetryPolicy` tries again; otherwise (access denied, no
+    bucket) waiting would not help.
+    """
+
+    def __init__(self, message: str, *, retryable: bool = False) -> None:
+        super().__init__(message)
+        self.retryable = retryable
 
 
 @dataclass(frozen=True)
@@ -72,6 +82,14 @@ class ObjectStore(ABC):
     def put_file(self, key: str, handle: BinaryIO, size: int, *, content_type: str = "application/octet-stream") -> None:
         """Store ``size`` bytes read from ``handle`` under ``key`` atomically; stores override it to stream."""
         self.put_bytes(key, handle.read(size), content_type=content_type)
+
+    def list_keys(self, folder: str) -> list[str]:
+        """Keys of the objects directly in ``folder`` (not in its sub-folders), in byte order.
+
+        Keys only, no sizes: what an index listing needs, one request per 1,000 keys on S3.
+        Stores override it; this fallback filters the recursive :meth:`list`.
+        """
+        return [info.key for info in self.list(folder) if "/" not in info.key[len(folder) :]]
 
     def exists(self, key: str) -> bool:
         try:

@@ -2,27 +2,38 @@
 
 Keys map to paths under ``root``. Writes go to a temporary file in the same directory
 and are renamed into place, so a reader sees the old object or the new one, never half.
+
+Errors: a key whose path the file system cannot even name (a component over 255 bytes)
+holds no object, so reading it is :class:`ObjectNotFound`; other OS errors become
+:class:`StoreUnavailable` (retried by ``retry`` when they may pass: a full disk, a
+stale network mount), with messages that name the key but not the folder.
 """
 
 from __future__ import annotations
 
+import errno
 import io
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, TypeVar
 
 from lesde.storage.base import ObjectInfo, ObjectNotFound, ObjectStore, StoreUnavailable
+from lesde.storage.retry import TRANSIENT_ERRNOS, RetryPolicy, describe, unavailable, worker_policy
+
+T = TypeVar("T")
 
 _TMP_SUFFIX = ".partial"
+_NO_SUCH_PATH = (FileNotFoundError, IsADirectoryError, NotADirectoryError)
 
 
 class LocalStore(ObjectStore):
-    def __init__(self, root: Path | str) -> None:
+    def __init__(self, root: Path | str, *, retry: RetryPolicy | None = None) -> None:
         self.root = Path(root).resolve()
         self.root.mkdir(parents=True, exist_ok=True)
+        self.retry = retry or worker_policy()
 
     def _path(self, key: str) -> Path:
         if not key or key.startswith("/") or ".." in key.split("/") or key.endswith(_TMP_SUFFIX):
@@ -33,6 +44,26 @@ class LocalStore(ObjectStore):
     def _check_prefix(prefix: str) -> None:
         if prefix.startswith("/") or ".." in prefix.split("/"):
             raise ValueError(f"invalid key prefix {prefix!r}")
+
+    def _call(self, operation: str, key: str, action: Callable[[], T], *, reading: bool, retry: bool = True) -> T:
+        """``action()`` with OS errors translated (see the module docstring) and passing ones retried."""
+
+        def attempt() -> T:
+            try:
+                return action()
+            except OSError as error:
+                if error.errno is None:
+                    raise  # not an answer of the file system (no errno): not ours to translate
+                unnamable = error.errno == errno.ENAMETOOLONG
+                if reading and (unnamable or isinstance(error, _NO_SUCH_PATH)):
+                    raise ObjectNotFound(key) from None
+                if unnamable:
+                    raise ValueError(f"invalid object key {key[:80]!r}...: a name in it is too long for the file system") from None
+                # A write that meets a missing folder raced a delete that pruned it: try again.
+                retryable = error.errno in TRANSIENT_ERRNOS or isinstance(error, FileNotFoundError)
+                raise unavailable(operation, key, describe(error), retryable=retryable) from error
+
+        return self.retry.run(attempt) if retry else attempt()
 
     @staticmethod
     def _has_object(directory: Path) -> bool:
@@ -47,56 +78,90 @@ class LocalStore(ObjectStore):
 
     def put_file(self, key: str, handle: BinaryIO, size: int, *, content_type: str = "application/octet-stream") -> None:
         path = self._path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=_TMP_SUFFIX)
-        try:
-            with os.fdopen(fd, "wb") as target:
-                shutil.copyfileobj(handle, target, 1 << 20)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        start = handle.tell() if handle.seekable() else None  # a retry rewinds; a stream that cannot gets one attempt
+
+        def put() -> None:
+            if start is not None:
+                handle.seek(start)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=_TMP_SUFFIX)
+            try:
+                with os.fdopen(fd, "wb") as target:
+                    shutil.copyfileobj(handle, target, 1 << 20)
+                os.replace(tmp, path)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+
+        self._call("put", key, put, reading=False, retry=start is not None)
 
     def get_bytes(self, key: str) -> bytes:
-        try:
-            return self._path(key).read_bytes()
-        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
-            raise ObjectNotFound(key) from None
+        path = self._path(key)
+        return self._call("get", key, path.read_bytes, reading=True)
 
     def iter_bytes(self, key: str, *, chunk_size: int = 1 << 20) -> Iterator[bytes]:
-        try:
-            handle = self._path(key).open("rb")
-        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
-            raise ObjectNotFound(key) from None
+        path = self._path(key)
+        handle = self._call("get", key, lambda: path.open("rb"), reading=True)
 
         def pieces() -> Iterator[bytes]:
             with handle:
-                while piece := handle.read(chunk_size):
+                while piece := self._call("read", key, lambda: handle.read(chunk_size), reading=False, retry=False):
                     yield piece
 
         return pieces()
 
     def stat(self, key: str) -> ObjectInfo:
         path = self._path(key)
-        if not path.is_file():
-            raise ObjectNotFound(key)
-        return ObjectInfo(key=key, size=path.stat().st_size)
+
+        def size() -> int:
+            if not path.is_file():
+                raise FileNotFoundError(errno.ENOENT, "not a file")
+            return path.stat().st_size
+
+        return ObjectInfo(key=key, size=self._call("stat", key, size, reading=True))
 
     def list(self, prefix: str) -> Iterator[ObjectInfo]:
         self._check_prefix(prefix)
         base = self.root / prefix.rsplit("/", 1)[0] if "/" in prefix else self.root
-        if not base.is_dir():
-            return iter(())
-        found = []
-        for dirpath, _dirs, files in os.walk(base):
-            for name in files:
-                if name.endswith(_TMP_SUFFIX):
-                    continue
-                key = Path(dirpath, name).relative_to(self.root).as_posix()
-                if key.startswith(prefix):
-                    found.append(ObjectInfo(key=key, size=Path(dirpath, name).stat().st_size))
+
+        def walk() -> list[ObjectInfo]:
+            if not base.is_dir():
+                return []
+            found = []
+            for dirpath, _dirs, files in os.walk(base):
+                for name in files:
+                    if name.endswith(_TMP_SUFFIX):
+                        continue
+                    key = Path(dirpath, name).relative_to(self.root).as_posix()
+                    if key.startswith(prefix):
+                        try:
+                            found.append(ObjectInfo(key=key, size=Path(dirpath, name).stat().st_size))
+                        except FileNotFoundError:
+                            continue  # deleted while we walked
+            return found
+
+        found = self._listing(prefix, walk)
         found.sort(key=lambda info: info.key)
         return iter(found)
+
+    def _listing(self, prefix: str, walk: Callable[[], list[T]]) -> list[T]:
+        """A listing: nothing under a prefix the file system cannot name."""
+        try:
+            return self._call("list", prefix, walk, reading=True)
+        except ObjectNotFound:
+            return []
+
+    def list_keys(self, folder: str) -> list[str]:
+        # One directory read, no stat per file: an index folder can hold 10,000 entries.
+        self._check_prefix(folder)
+        if folder and not folder.endswith("/"):
+            raise ValueError(f"a folder ends with '/', got {folder!r}")
+
+        def scan() -> list[str]:
+            entries = list(os.scandir(self.root / folder if folder else self.root))
+            return sorted(folder + entry.name for entry in entries if not entry.name.endswith(_TMP_SUFFIX) and entry.is_file())
+
+        return self._listing(folder, scan)
 
     def list_children(self, prefix: str) -> list[str]:
         # S3 semantics: the common prefixes up to the next '/' of the keys under ``prefix``
@@ -104,17 +169,25 @@ class LocalStore(ObjectStore):
         self._check_prefix(prefix)
         parent, _, stem = prefix.rpartition("/")
         base = self.root / parent if parent else self.root
-        if not base.is_dir():
-            return []
         head = parent + "/" if parent else ""
-        return sorted(
-            head + entry.name + "/"
-            for entry in base.iterdir()
-            if entry.name.startswith(stem) and entry.is_dir() and self._has_object(entry)
-        )
+
+        def scan() -> list[str]:
+            if not base.is_dir():
+                return []
+            return sorted(
+                head + entry.name + "/"
+                for entry in base.iterdir()
+                if entry.name.startswith(stem) and entry.is_dir() and self._has_object(entry)
+            )
+
+        return self._listing(prefix, scan)
 
     def delete(self, key: str) -> None:
-        self._path(key).unlink(missing_ok=True)
+        path = self._path(key)
+        try:
+            self._call("delete", key, lambda: path.unlink(missing_ok=True), reading=True)
+        except ObjectNotFound:
+            pass  # a name the file system cannot hold was never stored
 
     def delete_prefix(self, prefix: str) -> int:
         removed = super().delete_prefix(prefix)
@@ -130,4 +203,4 @@ class LocalStore(ObjectStore):
 
     def ping(self) -> None:
         if not os.access(self.root, os.W_OK):
-            raise StoreUnavailable(f"local store {self.root} is not writable")
+            raise StoreUnavailable("the local store's folder is not writable")

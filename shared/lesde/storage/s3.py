@@ -2,21 +2,33 @@
 
 An S3 PUT is atomic per object, which gives the same never-half-written guarantee as
 the local store. The bucket is created on first use if missing.
+
+Every operation goes through :meth:`S3Store._call`: connection errors and 5xx answers
+become a retryable :class:`StoreUnavailable` that :class:`~lesde.storage.retry.RetryPolicy`
+retries for its budget; the messages name the operation and key, never the endpoint or
+bucket (minio's and urllib3's own messages do, so they are not passed on).
 """
 
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
-from typing import BinaryIO
+from collections.abc import Callable, Iterator
+from typing import BinaryIO, TypeVar
 
 import urllib3
 from minio import Minio
-from minio.error import S3Error
+from minio.error import InvalidResponseError, MinioException, S3Error, ServerError
 
 from lesde.storage.base import ObjectInfo, ObjectNotFound, ObjectStore, StoreUnavailable
+from lesde.storage.retry import RetryPolicy, describe, unavailable, worker_policy
+from lesde.storage.s3_keys import folder_keys
+
+T = TypeVar("T")
 
 _MISSING = {"NoSuchKey", "NoSuchObject", "NotFound"}
+# S3 error codes that say "try again" whatever the status (throttling, a slow disk).
+_TRANSIENT_CODES = {"SlowDown", "RequestTimeout", "InternalError", "ServiceUnavailable", "OperationAborted", "XMinioServerNotInitialized"}
+_NO_BUCKET = "NoSuchBucket"
 
 
 class S3Store(ObjectStore):
@@ -30,66 +42,97 @@ class S3Store(ObjectStore):
         secure: bool = False,
         region: str | None = None,
         create_bucket: bool = True,
+        retry: RetryPolicy | None = None,
+        connect_timeout_s: float = 3.0,
     ) -> None:
-        # Short timeouts and few retries: a readiness probe must answer quickly.
+        # No retries inside urllib3: ``retry`` retries whole operations for a budget in
+        # seconds, and the connect timeout only has to notice a dead server.
         http = urllib3.PoolManager(
-            timeout=urllib3.Timeout(connect=3.0, read=60.0),
-            retries=urllib3.Retry(total=3, backoff_factor=0.2, status_forcelist=[500, 502, 503, 504]),
-            maxsize=16,
+            timeout=urllib3.Timeout(connect=connect_timeout_s, read=60.0), retries=False, maxsize=16
         )
         self.client = Minio(
             endpoint, access_key=access_key, secret_key=secret_key, secure=secure, region=region, http_client=http
         )
         self.bucket = bucket
+        self.retry = retry or worker_policy()
         self._bucket_checked = False
         self._create_bucket = create_bucket
+
+    # -- errors and retries ------------------------------------------------------------
+    def _call(self, operation: str, key: str | None, action: Callable[[], T], *, retry: bool = True) -> T:
+        """``action()`` (which talks to S3) with the bucket checked, errors translated and outages retried."""
+
+        def attempt() -> T:
+            try:
+                self._ensure_bucket()
+                return action()
+            except S3Error as error:
+                if error.code in _MISSING and key is not None:
+                    raise ObjectNotFound(key) from None
+                if error.code == _NO_BUCKET:
+                    self._bucket_checked = False  # deleted behind our back: the next attempt recreates it
+                status = error.response.status if error.response is not None else 0
+                retryable = status >= 500 or error.code in _TRANSIENT_CODES or error.code == _NO_BUCKET
+                raise unavailable(operation, key, f"{error.code}, HTTP {status}", retryable=retryable) from error
+            except ServerError as error:
+                raise unavailable(operation, key, f"HTTP {error.status_code}", retryable=error.status_code >= 500) from error
+            except InvalidResponseError as error:
+                code = getattr(error, "_code", 0) or 0
+                raise unavailable(operation, key, f"HTTP {code}, not an S3 answer", retryable=code >= 500 or code == 429) from error
+            except (urllib3.exceptions.HTTPError, OSError, MinioException) as error:
+                raise unavailable(operation, key, describe(error), retryable=True) from error
+
+        return self.retry.run(attempt) if retry else attempt()
 
     def _ensure_bucket(self) -> None:
         if self._bucket_checked:
             return
-        try:
-            if not self.client.bucket_exists(self.bucket):
-                if not self._create_bucket:
-                    raise StoreUnavailable(f"bucket {self.bucket!r} does not exist")
-                try:
-                    self.client.make_bucket(self.bucket)
-                except S3Error as error:
-                    if error.code not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
-                        raise
-        except (S3Error, urllib3.exceptions.HTTPError, OSError) as error:
-            raise StoreUnavailable(f"S3 store unreachable: {error}") from error
+        if not self.client.bucket_exists(self.bucket):
+            if not self._create_bucket:
+                raise StoreUnavailable("the object store's bucket does not exist (create it, or check LESDE_S3_BUCKET)")
+            try:
+                self.client.make_bucket(self.bucket)
+            except S3Error as error:
+                if error.code not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
+                    raise
         self._bucket_checked = True
 
+    # -- operations --------------------------------------------------------------------
     def put_bytes(self, key: str, data: bytes, *, content_type: str = "application/octet-stream") -> None:
         self.put_file(key, io.BytesIO(data), len(data), content_type=content_type)
 
     def put_file(self, key: str, handle: BinaryIO, size: int, *, content_type: str = "application/octet-stream") -> None:
-        self._ensure_bucket()
-        self.client.put_object(self.bucket, key, handle, size, content_type=content_type)
+        # A retry sends the bytes again from where they started; a stream that cannot
+        # rewind gets one attempt.
+        start = handle.tell() if handle.seekable() else None
 
-    def _get(self, key: str):  # noqa: ANN202 - urllib3 response
-        self._ensure_bucket()
-        try:
-            return self.client.get_object(self.bucket, key)
-        except S3Error as error:
-            if error.code in _MISSING:
-                raise ObjectNotFound(key) from None
-            raise
+        def put() -> None:
+            if start is not None:
+                handle.seek(start)
+            self.client.put_object(self.bucket, key, handle, size, content_type=content_type)
+
+        self._call("put", key, put, retry=start is not None)
 
     def get_bytes(self, key: str) -> bytes:
-        response = self._get(key)
-        try:
-            return response.read()
-        finally:
-            response.close()
-            response.release_conn()
+        def read() -> bytes:
+            response = self.client.get_object(self.bucket, key)
+            try:
+                return response.read()
+            finally:
+                response.close()
+                response.release_conn()
+
+        return self._call("get", key, read)
 
     def iter_bytes(self, key: str, *, chunk_size: int = 1 << 20) -> Iterator[bytes]:
-        response = self._get(key)
+        response = self._call("get", key, lambda: self.client.get_object(self.bucket, key))
 
         def pieces() -> Iterator[bytes]:
+            # Once bytes have been handed on, a failure cannot be retried from here.
             try:
                 yield from response.stream(chunk_size)
+            except (urllib3.exceptions.HTTPError, OSError) as error:
+                raise unavailable("read", key, describe(error), retryable=False) from error
             finally:
                 response.close()
                 response.release_conn()
@@ -97,39 +140,35 @@ class S3Store(ObjectStore):
         return pieces()
 
     def stat(self, key: str) -> ObjectInfo:
-        self._ensure_bucket()
-        try:
-            stat = self.client.stat_object(self.bucket, key)
-        except S3Error as error:
-            if error.code in _MISSING:
-                raise ObjectNotFound(key) from None
-            raise
+        stat = self._call("stat", key, lambda: self.client.stat_object(self.bucket, key))
         return ObjectInfo(key=key, size=int(stat.size or 0))
 
     def list(self, prefix: str) -> Iterator[ObjectInfo]:
-        self._ensure_bucket()
-        # Sorted here: not every S3 server lists in byte order (SeaweedFS walks its
+        # Read whole inside the retry (a listing that fails halfway starts again), and
+        # sorted here: not every S3 server lists in byte order (SeaweedFS walks its
         # directory tree, giving "a/b/1" before "a/b-1").
-        found = [
+        found = self._call("list", prefix, lambda: [
             ObjectInfo(key=obj.object_name, size=int(obj.size or 0))
             for obj in self.client.list_objects(self.bucket, prefix=prefix, recursive=True)
             if not obj.is_dir
-        ]
+        ])
         found.sort(key=lambda info: info.key)
-        yield from found
+        return iter(found)
+
+    def list_keys(self, folder: str) -> list[str]:
+        # Names only, parsed lean (s3_keys); sorted as in list() (server order is not byte order everywhere).
+        return sorted(self._call("list", folder, lambda: folder_keys(self.client, self.bucket, folder)))
 
     def list_children(self, prefix: str) -> list[str]:
-        self._ensure_bucket()
-        return sorted(
+        return sorted(self._call("list", prefix, lambda: [
             obj.object_name
             for obj in self.client.list_objects(self.bucket, prefix=prefix, recursive=False)
             if obj.is_dir
-        )
+        ]))
 
     def delete(self, key: str) -> None:
-        self._ensure_bucket()
-        self.client.remove_object(self.bucket, key)
+        self._call("delete", key, lambda: self.client.remove_object(self.bucket, key))
 
     def ping(self) -> None:
         self._bucket_checked = False
-        self._ensure_bucket()
+        self._call("be reached", None, lambda: None)

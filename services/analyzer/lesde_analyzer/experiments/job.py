@@ -6,6 +6,10 @@ is what marks a result as present). A failed run records its error in the option
 state (and, for the automatic default run, on the job record) and leaves any previous
 result in place. The summary names its figures; the gateway builds their links. When the
 automatic run of a sweep's child ends, the sweep's cross-child analysis is asked for.
+
+A job deleted meanwhile stops the run at its next write (:mod:`lesde.tombstones`) and
+nothing more is recorded; a store outage that outlasts the store's retries propagates, so
+the task is re-sent (its state stays ``running``, not ``failed``).
 """
 
 from __future__ import annotations
@@ -21,7 +25,8 @@ from lesde.chunks import decode_chunk, encode_chunk
 from lesde.jobs import JobNotFound, JobRepository
 from lesde.records import AnalysisState, JobRecord
 from lesde.specs.analysis import DEFAULT_KEY, AnalysisOptions, figure_variant, options_key, run_figure_key, run_series_key, run_summary_key
-from lesde.storage import ObjectStore
+from lesde.storage import ObjectStore, StoreUnavailable
+from lesde.tombstones import JobDeleted, guarded_write
 from lesde_analyzer.experiments.summary import analyse_experiment
 from lesde_analyzer.figures.experiments import FIGURES, render
 
@@ -32,6 +37,13 @@ __all__ = ["run_experiment_analysis", "render_figure_variant"]
 
 def run_experiment_analysis(store: ObjectStore, job_id: str, options: dict[str, Any] | None = None) -> None:
     """Analyse ``job_id`` with ``options`` (None: the defaults); record success or the error."""
+    try:
+        _analyse_and_record(store, job_id, options)
+    except (JobDeleted, JobNotFound):
+        log.info("experiment %s was deleted during its analysis; stopped", job_id)
+
+
+def _analyse_and_record(store: ObjectStore, job_id: str, options: dict[str, Any] | None) -> None:
     repo = JobRepository(store, "experiment")
     try:
         record = repo.get(job_id)
@@ -55,10 +67,9 @@ def run_experiment_analysis(store: ObjectStore, job_id: str, options: dict[str, 
         summary, series = analyse_experiment(store, job_id, options=parsed, class_names=classes)
         figures = {name: render(name, summary, series) for name in FIGURES}
         summary["figures"] = list(figures)
-        for name, png in figures.items():
-            store.put_bytes(run_figure_key(job_id, key, name), png, content_type="image/png")
-        store.put_bytes(run_series_key(job_id, key), encode_chunk(series))
-        store.put_json(run_summary_key(job_id, key), summary)
+        _store_results(store, job_id, key, figures, encode_chunk(series), summary)
+    except (JobDeleted, StoreUnavailable):
+        raise  # not the analysis's failure: a delete ends the run; after an outage the task is re-sent
     except Exception as error:
         log.exception("analysis of experiment %s (options %s) failed", job_id, key)
         message = f"{type(error).__name__}: {error}"
@@ -71,6 +82,17 @@ def run_experiment_analysis(store: ObjectStore, job_id: str, options: dict[str, 
     if on_record:
         set_record_analysis(repo, job_id, AnalysisState.succeeded)
         _notify_sweep(record)
+
+
+def _store_results(store: ObjectStore, job_id: str, key: str, figures: dict[str, bytes], series: bytes, summary: dict) -> None:
+    """Figures, then series, then the summary (which marks the result present), each only
+    while the experiment exists."""
+    writes = [(run_figure_key(job_id, key, name), png, "image/png") for name, png in figures.items()]
+    writes.append((run_series_key(job_id, key), series, "application/octet-stream"))
+    for target, data, content_type in writes:
+        guarded_write(store, "experiment", job_id, target, lambda: store.put_bytes(target, data, content_type=content_type))  # noqa: B023 - called at once
+    summary_key = run_summary_key(job_id, key)
+    guarded_write(store, "experiment", job_id, summary_key, lambda: store.put_json(summary_key, summary))
 
 
 def _notify_sweep(record: JobRecord) -> None:

@@ -5,6 +5,11 @@ and column), staged as float64 records in a temporary file, checked for a comple
 (trial x itr) grid and reordered iteration-major through a memory-mapped temporary file.
 Memory stays bounded by one block of rows; disk use is about twice the number of cells x
 8 bytes. ``itr`` values are renumbered from 0 if the file starts later.
+
+Bounds (:class:`ImportBounds`), checked row by row so that a file that would need a huge
+grid is refused before any of it is allocated: ``itr`` below the trainer's iteration cap,
+at most the spec's trial cap of distinct trials, and trials x iterations within
+``LESDE_MAX_TRIAL_ITERATIONS``; every number finite and at most 1e30 in magnitude.
 """
 
 from __future__ import annotations
@@ -19,9 +24,23 @@ from dataclasses import dataclass
 import numpy as np
 
 from lesde.csv_layout import FIXED_HEAD, FIXED_TAIL, ImportRejected, check_header
+from lesde.settings import LimitSettings
+from lesde.specs.experiment import MAX_ITERATIONS, MAX_TRIALS
 
 OPTIONAL = ("val_loss", "val_acc")  # may be empty: not evaluated at that iteration
 BLOCK_ROWS = 20_000
+# The analysis squares logits and sums them over trials and iterations: beyond this a
+# sum of squares overflows float64 (1e308) and every estimate becomes inf or NaN.
+MAX_MAGNITUDE = 1e30
+
+
+@dataclass(frozen=True)
+class ImportBounds:
+    """How large an imported grid may be: what a training run could have produced."""
+
+    max_iterations: int = MAX_ITERATIONS  # itr < this (the trainer's iteration cap)
+    max_trials: int = MAX_TRIALS  # distinct trial ids (the spec's trial cap)
+    max_trial_iterations: int = LimitSettings.model_fields["max_trial_iterations"].default  # trials x iterations
 
 
 @dataclass(frozen=True)
@@ -56,7 +75,9 @@ class _Pieces(io.RawIOBase):
         return size
 
 
-def parse_grid(pieces: Iterator[bytes], folder: str, *, on_bytes: Callable[[int], None] = lambda _done: None) -> Grid:
+def parse_grid(
+    pieces: Iterator[bytes], folder: str, *, bounds: ImportBounds = ImportBounds(), on_bytes: Callable[[int], None] = lambda _done: None
+) -> Grid:
     """Parse the CSV arriving as ``pieces`` into a grid stored under ``folder``; raise
     :class:`ImportRejected` naming the row and column of the first problem."""
     raw = _Pieces(pieces)
@@ -67,12 +88,14 @@ def parse_grid(pieces: Iterator[bytes], folder: str, *, on_bytes: Callable[[int]
         raise ImportRejected("the file is empty; expected a header row", row=1) from None
     except UnicodeDecodeError as error:
         raise ImportRejected(f"not UTF-8 text ({error})", row=1) from None
+    except csv.Error as error:  # a header field over csv's field size limit (128 KiB)
+        raise ImportRejected(f"malformed CSV header ({error})", row=1) from None
     index, K = check_header(head)
     C = 4 + K + 3
     staging_path = os.path.join(folder, "rows.f8")
     with open(staging_path, "wb") as staging:
         try:
-            rows, trial_ids, lo, hi = _parse(reader, index, K, len(head), staging, lambda: on_bytes(raw.count))
+            rows, trial_ids, lo, hi = _parse(reader, index, K, len(head), staging, bounds, lambda: on_bytes(raw.count))
         except UnicodeDecodeError as error:
             raise ImportRejected(f"not UTF-8 text ({error})") from None
         except csv.Error as error:
@@ -87,7 +110,7 @@ def parse_grid(pieces: Iterator[bytes], folder: str, *, on_bytes: Callable[[int]
     return Grid(values=values, K=K, rows=rows, trials=trials, first_itr=lo)
 
 
-def _parse(reader, index: dict[str, int], K: int, width: int, staging, on_block: Callable[[], None]) -> tuple[int, set, int, int]:  # noqa: ANN001
+def _parse(reader, index: dict[str, int], K: int, width: int, staging, bounds: ImportBounds, on_block: Callable[[], None]) -> tuple[int, set, int, int]:  # noqa: ANN001
     """Stage rows as float64 records (trial, itr, smp, y, logits, tr_loss, val_loss, val_acc)."""
     order = [*FIXED_HEAD, *(f"y_logit{k}" for k in range(K)), *FIXED_TAIL]
     positions = [index[name] for name in order]
@@ -110,13 +133,16 @@ def _parse(reader, index: dict[str, int], K: int, width: int, staging, on_block:
                 value = float(cell)
             except ValueError:
                 raise ImportRejected(f"{cell!r} is not a number", row=row_number, column=name) from None
-            if name in integer and (not math.isfinite(value) or value != int(value) or value < 0):
+            _check_magnitude(value, cell, row_number, name)
+            if name in integer and (value != int(value) or value < 0):
                 raise ImportRejected(f"{cell!r} must be a non-negative integer", row=row_number, column=name)
             if name == "y" and value >= K:
                 raise ImportRejected(f"label {int(value)} is not a class: K = {K} logit columns", row=row_number, column=name)
             values.append(value)
+        known = len(trials)
         trials.add(int(values[0]))
         lo, hi = min(lo, values[1]), max(hi, values[1])
+        _check_bounds(bounds, row_number, itr=int(values[1]), trials=len(trials), span=int(hi - lo) + 1, new_trial=len(trials) > known)
         block.append(values)
         rows += 1
         if len(block) >= BLOCK_ROWS:
@@ -128,6 +154,32 @@ def _parse(reader, index: dict[str, int], K: int, width: int, staging, on_block:
     if rows == 0:
         raise ImportRejected("the file has a header but no rows", row=2)
     return rows, trials, int(lo), int(hi)
+
+
+def _check_magnitude(value: float, cell: str, row: int, column: str) -> None:
+    if not math.isfinite(value):
+        raise ImportRejected(f"{cell!r} is not finite: NaN and infinity cannot be analysed", row=row, column=column)
+    if abs(value) > MAX_MAGNITUDE:
+        raise ImportRejected(
+            f"{cell!r} exceeds {MAX_MAGNITUDE:g} in magnitude: the analysis squares and sums logits, which would "
+            "overflow", row=row, column=column,
+        )
+
+
+def _check_bounds(bounds: ImportBounds, row: int, *, itr: int, trials: int, span: int, new_trial: bool) -> None:
+    """Refuse the row that makes the grid larger than a training run could be."""
+    if itr >= bounds.max_iterations:
+        raise ImportRejected(
+            f"itr {itr:,} is beyond the trainer's iteration cap; allowed range: 0 to {bounds.max_iterations - 1:,}",
+            row=row, column="itr",
+        )
+    if trials > bounds.max_trials:
+        raise ImportRejected(f"more than {bounds.max_trials:,} distinct trials, the spec's trial cap", row=row, column="trial")
+    if trials * span > bounds.max_trial_iterations:
+        raise ImportRejected(
+            f"{trials:,} trials x {span:,} iterations exceed this deployment's cap of {bounds.max_trial_iterations:,} "
+            "trial-iterations (LESDE_MAX_TRIAL_ITERATIONS)", row=row, column="trial" if new_trial else "itr",
+        )
 
 
 def _records(path: str, C: int, rows: int):  # noqa: ANN202

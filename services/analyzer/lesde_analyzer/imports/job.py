@@ -2,8 +2,10 @@
 
 The gateway has checked the header (a missing column is answered 422 at once); every
 later problem (a cell that is not a number, a ragged row, a gap in the trial x itr grid)
-fails the job with the row and column in its error. Progress is counted in bytes parsed,
-then in iterations written. The upload is deleted once the job is finished either way.
+fails the job with the row and column in its error; so does a grid larger than the
+trainer's caps allow (:class:`~lesde_analyzer.imports.grid.ImportBounds`). Progress is
+counted in bytes parsed, then in iterations written. The upload is deleted once the job
+is finished either way (a store outage re-sends the task and keeps it).
 """
 
 from __future__ import annotations
@@ -15,9 +17,11 @@ from lesde import celery_app, keys
 from lesde.csv_layout import ImportRejected
 from lesde.jobs import JobRepository
 from lesde.records import AnalysisState, JobRecord, JobStatus
-from lesde.storage import ObjectStore
+from lesde.settings import LimitSettings
+from lesde.storage import ObjectStore, StoreUnavailable
+from lesde.tombstones import JobDeleted
 from lesde_analyzer.imports.chunks import write_import_chunks
-from lesde_analyzer.imports.grid import Grid, parse_grid
+from lesde_analyzer.imports.grid import Grid, ImportBounds, parse_grid
 
 log = logging.getLogger(__name__)
 
@@ -29,12 +33,19 @@ def run_import_job(store: ObjectStore, job_id: str) -> None:
         return
     try:
         with tempfile.TemporaryDirectory(prefix="lesde-import-") as folder:
-            grid = parse_grid(store.iter_bytes(keys.upload_key(job_id)), folder, on_bytes=lambda done: _progress(repo, job_id, done))
+            pieces = store.iter_bytes(keys.upload_key(job_id))
+            bounds = ImportBounds(max_trial_iterations=LimitSettings().max_trial_iterations)
+            grid = parse_grid(pieces, folder, bounds=bounds, on_bytes=lambda done: _progress(repo, job_id, done))
             _complete_spec(store, repo, job_id, grid)
             T = grid.values.shape[0]
             _progress(repo, job_id, 0, total=T, unit="iterations")
             write_import_chunks(store, job_id, grid.values, grid.K, on_chunk=lambda done: _progress(repo, job_id, done))
             del grid
+    except JobDeleted:
+        log.info("import %s was deleted while it ran; stopped", job_id)
+        return
+    except StoreUnavailable:
+        raise  # not the upload's fault: the task is re-sent once the store is back, the upload kept
     except ImportRejected as error:
         repo.mark_finished(job_id, JobStatus.failed, error=str(error))
     except Exception as error:

@@ -18,7 +18,8 @@ from lesde import keys
 from lesde.analysis_state import set_record_analysis
 from lesde.jobs import JobNotFound, JobRepository
 from lesde.records import AnalysisState
-from lesde.storage import ObjectStore
+from lesde.storage import ObjectStore, StoreUnavailable
+from lesde.tombstones import JobDeleted
 from lesde.sweeps import SweepNotFound
 from lesde_analyzer.figures.sweeps import FIGURES, render
 from lesde_analyzer.sweeps.reader import fingerprint, read_sweep
@@ -37,7 +38,7 @@ def _set_analysis(repo: JobRepository, sweep_id: str, state: AnalysisState, erro
     """Set the sweep record's analysis state (nothing when the sweep was deleted meanwhile)."""
     try:
         set_record_analysis(repo, sweep_id, state, error=error)
-    except JobNotFound:
+    except (JobNotFound, JobDeleted):
         log.warning("sweep %s was deleted; its analysis state %s is not recorded", sweep_id, state.value)
 
 
@@ -72,11 +73,13 @@ def run_sweep_analysis(store: ObjectStore, sweep_id: str) -> None:
         else:
             log.info("sweep %s kept changing during %d passes; the next child's task recomputes it", sweep_id, MAX_PASSES)
         repo.get(sweep_id)
-    except (JobNotFound, SweepNotFound):
+    except (JobNotFound, SweepNotFound, JobDeleted):
         # deleted meanwhile: remove what this run may have written after the delete
         log.warning("sweep %s was deleted during its analysis", sweep_id)
         store.delete_prefix(keys.job_prefix("sweep", sweep_id))
         return
+    except StoreUnavailable:  # an outage past the store's retries: the task is re-sent
+        raise
     except Exception as error:
         log.exception("analysis of sweep %s failed", sweep_id)
         _set_analysis(repo, sweep_id, AnalysisState.failed, f"{type(error).__name__}: {error}")

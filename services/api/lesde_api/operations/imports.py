@@ -14,12 +14,10 @@ import os
 from typing import BinaryIO
 
 from lesde import celery_app, keys
-from lesde.csv_layout import ImportRejected, check_header
+from lesde.csv_layout import MAX_HEADER_BYTES, ImportRejected, check_header
 from lesde.jobs import JobRepository
 from lesde.records import JobRecord, JobStatus
 from lesde_api.operations.queueing import BrokerUnavailable, enqueue_job
-
-HEADER_LIMIT = 1 << 20  # bytes: a header line longer than this is not the authors' layout
 
 
 class ImportTooLarge(ValueError):
@@ -30,12 +28,16 @@ class ImportTooLarge(ValueError):
 
 def _classes_of_header(upload: BinaryIO) -> int:
     """K of the upload's header line (read, then the stream is rewound)."""
-    line = upload.readline(HEADER_LIMIT)
+    line = upload.readline(MAX_HEADER_BYTES + 1)
     upload.seek(0)
+    if len(line) > MAX_HEADER_BYTES:
+        raise ImportRejected(f"the header line is longer than {MAX_HEADER_BYTES:,} bytes (128 KiB), the limit of this layout's header", row=1)
     try:
         head = next(csv.reader([line.decode("utf-8")]), None)
     except UnicodeDecodeError as error:
         raise ImportRejected(f"not UTF-8 text ({error})", row=1) from None
+    except csv.Error as error:
+        raise ImportRejected(f"malformed CSV header ({error})", row=1) from None
     if not head:
         raise ImportRejected("the file is empty; expected a header row", row=1)
     return check_header(head)[1]

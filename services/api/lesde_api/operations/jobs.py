@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import heapq
+import logging
 import mimetypes
-from collections.abc import Iterator
+import threading
+import time
+from collections.abc import Callable, Iterator
 
-from lesde import keys
+from lesde import keys, tombstones
 from lesde.jobs import JobConflict, JobRepository
 from lesde.records import ArtifactInfo, JobPublic, JobRecord, JobStatus
 from lesde.storage import ObjectNotFound
 from lesde_api.operations.links import artifact_url, job_links, with_simulation_links
+
+
+log = logging.getLogger(__name__)
 
 
 class ResourceMissing(LookupError):
@@ -95,10 +102,61 @@ def get_figure(repo: JobRepository, job_id: str, name: str) -> bytes:
         raise ResourceMissing(f"no figure {name!r} for {repo.kind} {job_id}; available: {available}") from None
 
 
-def delete_job(repo: JobRepository, job_id: str) -> None:
+def delete_job(repo: JobRepository, job_id: str, *, schedule_purge: Callable[[float, Callable[[], object]], None] | None = None) -> None:
+    """Delete a job that is not running (409 while it is: cancel first), including an
+    experiment whose analysis is still queued or running.
+
+    Order: the tombstone (:func:`lesde.tombstones.bury`) first, then the objects. Every
+    worker write checks the tombstone before and after it (``guarded_write``), so the
+    analysis (or a redelivered task) stops at its next write and a write racing the
+    delete removes itself. The one gap, a write that lands after the delete without its
+    writer seeing the tombstone (the writer died between write and check, or the server
+    completed a PUT the client had given up on), can only land within
+    :func:`~lesde.tombstones.purge_delay_s` of the tombstone: the job's prefix is deleted
+    again after that delay (``schedule_purge(delay, purge)``; by default one daemon thread
+    of this process runs such calls), and the reaper's :func:`~lesde.tombstones.purge_buried` does it for a
+    gateway that restarted meanwhile. The tombstone stays, so later writers stop too.
+    """
     record = repo.get(job_id)
     if record.status is JobStatus.running:
         raise JobConflict(f"{repo.kind} {job_id} is running; cancel it first, then delete it")
     if record.status is JobStatus.queued:
-        repo.request_cancel(job_id)
+        repo.request_cancel(job_id)  # before the tombstone, which refuses record writes
+    tombstones.bury(repo.store, repo.kind, job_id)
     repo.delete(job_id)
+    (schedule_purge or _purge_later)(tombstones.purge_delay_s(), lambda: tombstones.purge(repo.store, repo.kind, job_id))
+
+
+class _DelayedCalls:
+    """Calls run once their time has come, by one daemon thread of this process (not the
+    server's pool, whose threads would sleep through the delay; not a thread per call,
+    which a bulk delete would multiply)."""
+
+    def __init__(self) -> None:
+        self._due: list[tuple[float, int, Callable[[], object]]] = []
+        self._condition = threading.Condition()
+        self._thread: threading.Thread | None = None
+        self._count = 0
+
+    def __call__(self, delay_s: float, call: Callable[[], object]) -> None:
+        with self._condition:
+            self._count += 1
+            heapq.heappush(self._due, (time.monotonic() + delay_s, self._count, call))
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="lesde-delayed-purge", daemon=True)
+                self._thread.start()
+            self._condition.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self._condition:
+                while not self._due or self._due[0][0] > time.monotonic():
+                    self._condition.wait(timeout=self._due[0][0] - time.monotonic() if self._due else None)
+                _when, _order, call = heapq.heappop(self._due)
+            try:
+                call()
+            except Exception:  # the reaper's purge_buried repeats it
+                log.exception("delayed purge of a deleted job failed")
+
+
+_purge_later = _DelayedCalls()

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from lesde import celery_app
 from lesde.jobs import JobRepository
 from lesde.records import JobRecord, JobStatus
+from lesde_api.redact import without_addresses
 
 
 class BrokerUnavailable(RuntimeError):
@@ -22,10 +23,17 @@ def enqueue(task_name: str, *args: object, on_failure: Callable[[str], None] = l
     try:
         celery_app.send(task_name, *args)
     except Exception as error:  # kombu raises many types for a dead broker
-        on_failure(f"could not enqueue: {error}")
-        raise BrokerUnavailable(f"the task broker is unreachable: {error}") from error
+        reason = without_addresses(str(error))  # it reaches the job's record and the answer
+        on_failure(f"could not enqueue: {reason}")
+        raise BrokerUnavailable(f"the task broker is unreachable: {reason}") from error
 
 
 def enqueue_job(repo: JobRepository, record: JobRecord, task_name: str) -> None:
-    """Send the task that runs job ``record``; a broker failure fails the job visibly."""
+    """Send the task that runs job ``record``; a broker failure fails the job visibly.
+
+    ``enqueued_at`` is written first, while no worker can hold the message: the reaper
+    re-sends a queued job whose message the broker lost, counting from it. A send asked
+    for here (a submission, a retry) gives the job ``LESDE_MAX_ATTEMPTS`` starts anew.
+    """
+    repo.mark_enqueued(record.id, reset_attempts=True)
     enqueue(task_name, record.id, on_failure=lambda error: repo.mark_finished(record.id, JobStatus.failed, error=error))

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 
-from lesde import celery_app, keys
+from lesde import celery_app, keys, tombstones
 from lesde.jobs import JobConflict, JobNotFound, JobRepository
 from lesde.records import AnalysisState, JobRecord, JobStatus
 from lesde.settings import LimitSettings
@@ -124,6 +124,7 @@ def delete_sweep(sweeps: JobRepository, experiments: JobRepository, sweep_id: st
     if running:
         raise JobConflict(f"sweep {sweep_id} has running children {running}; cancel the sweep first, then delete it")
     for_each_child(lambda record: _delete_child(experiments, record, sweep_id), records)
+    tombstones.bury(sweeps.store, "sweep", sweep_id)  # a running cross-child analysis writes no record after this
     sweeps.delete(sweep_id)
 
 

@@ -7,6 +7,7 @@ from fastapi.responses import JSONResponse
 
 from lesde import celery_app
 from lesde_api.deps import StoreDep
+from lesde_api.redact import without_addresses
 
 router = APIRouter(tags=["health"])
 
@@ -25,12 +26,12 @@ def readyz(store: StoreDep) -> JSONResponse:
         store.ping()
         checks["storage"] = "ok"
     except Exception as error:  # any failure means not ready
-        checks["storage"] = f"unreachable: {error}"
+        checks["storage"] = f"unreachable: {without_addresses(str(error))}"
     try:
         with celery_app.app.connection_for_write() as connection:
             connection.ensure_connection(max_retries=1, timeout=3)
         checks["broker"] = "ok"
     except Exception as error:
-        checks["broker"] = f"unreachable: {error}"
+        checks["broker"] = f"unreachable: {without_addresses(str(error))}"
     ready = all(value == "ok" for value in checks.values())
     return JSONResponse(status_code=200 if ready else 503, content={"status": "ok" if ready else "unavailable", **checks})

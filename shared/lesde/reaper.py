@@ -1,0 +1,273 @@
+"""The reaper: no job stays ``running`` or ``queued`` forever because a worker or a message was lost.
+
+``python -m lesde.reaper`` runs :func:`reap_once` every ``LESDE_REAP_INTERVAL_SECONDS``
+(one reaper per deployment is enough; two do no harm, each write re-checks the record).
+Each pass, over experiments and simulations:
+
+- a ``running`` job whose lease expired (its worker stopped heartbeating: killed, out of
+  memory, host lost) goes back to ``queued`` with its progress kept, and its task is sent
+  again: the next worker resumes from the checkpoint. After ``max_attempts`` starts in a
+  row without progress it is ``failed`` with the reason instead, and with a cancel asked
+  for it is ``cancelled``;
+- a ``queued`` job the broker holds no message for (Redis restarted without its data; a
+  send that failed) is sent again, once it has waited ``lost_message_grace_seconds``. The
+  broker is asked by a census (:mod:`lesde.broker_census`); where none is possible, a job
+  queued for ``requeue_after_seconds`` is sent again. A message sent twice is harmless:
+  the lease refuses a second concurrent run and a finished job's task does nothing.
+
+Every ``full_scan_seconds``, also:
+
+- the automatic analysis of a succeeded experiment that is still ``queued`` with no
+  message for it, or ``running`` with no news for ``analysis_stale_seconds`` (longer than
+  any analysis may run), is sent again;
+- the listing index is repaired (:func:`lesde.job_index.heal`);
+- deleted jobs are purged once more (:func:`lesde.tombstones.purge_buried`): what a writer
+  that raced the delete left, where the gateway's delayed purge was lost with a restart.
+
+A running job without a lease (an import, or a record from before leases) is left alone:
+nothing tells whether its worker lives. :func:`reap_once` takes the clock, the sender and
+the census as arguments, so it is tested without a broker.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from lesde import celery_app, job_index, tombstones
+from lesde.analysis_state import read_run_state, set_record_analysis, write_run_state
+from lesde.broker_census import Census, take_census
+from lesde.jobs import JobRepository
+from lesde.records import AnalysisState, JobKind, JobRecord, JobStatus, utcnow
+from lesde.settings import LeaseSettings
+from lesde.specs.analysis import DEFAULT_KEY, AnalysisOptions
+from lesde.storage import ObjectStore, make_store
+
+log = logging.getLogger("lesde.reaper")
+
+__all__ = ["ReapReport", "reap_once", "main"]
+
+Send = Callable[..., None]  # celery_app.send: (task name, *args)
+
+# Tasks that run a job (their first argument is its id), by which the census is asked.
+JOB_TASKS = (celery_app.TRAIN_EXPERIMENT, celery_app.IMPORT_EXPERIMENT, celery_app.RUN_SIMULATION)
+REAPED_KINDS: tuple[JobKind, ...] = ("experiment", "simulation")
+_PAGE = 500
+
+
+@dataclass
+class ReapReport:
+    """What one pass did, as ``"<kind> <id>"`` per job (analyses: the experiment's)."""
+
+    requeued: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    cancelled: list[str] = field(default_factory=list)
+    resent: list[str] = field(default_factory=list)
+    analyses_resent: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def acted(self) -> bool:
+        return any((self.requeued, self.failed, self.cancelled, self.resent, self.analyses_resent, self.errors))
+
+    def __str__(self) -> str:
+        parts = [f"{name.replace('_', ' ')} {len(items)} ({', '.join(items)})" for name, items in vars(self).items() if items]
+        return "; ".join(parts) or "nothing to do"
+
+
+def reap_once(
+    store: ObjectStore,
+    *,
+    now: datetime,
+    send: Send,
+    census: Census | None,
+    settings: LeaseSettings,
+    analyses: bool = True,
+) -> ReapReport:
+    """One pass (see the module docstring); ``census`` None: the broker allows none."""
+    report = ReapReport()
+    for kind in REAPED_KINDS:
+        repo = JobRepository(store, kind)
+        for record in _records(repo, JobStatus.running):
+            _recover_if_lost(repo, record, now=now, send=send, settings=settings, report=report)
+        for record in _records(repo, JobStatus.queued):
+            _resend_if_message_lost(repo, record, now=now, send=send, census=census, settings=settings, report=report)
+    if analyses:
+        experiments = JobRepository(store, "experiment")
+        for record in _records(experiments, JobStatus.succeeded):
+            if record.analysis in (AnalysisState.queued, AnalysisState.running):
+                _resend_analysis_if_lost(experiments, record, now=now, send=send, census=census, settings=settings, report=report)
+    return report
+
+
+def _records(repo: JobRepository, status: JobStatus) -> list[JobRecord]:
+    """Every record with ``status``, read before any is changed (a change moves it to
+    another listing); once each, though the index may list a job twice while a writer moves it."""
+    found: dict[str, JobRecord] = {}
+    offset = 0
+    while True:
+        page, total = repo.list(status=status, offset=offset, limit=_PAGE)
+        offset += _PAGE
+        found |= {record.id: record for record in page if record.status is status}
+        if not page or offset >= total:
+            return list(found.values())
+
+
+def _task_of(repo: JobRepository, record: JobRecord) -> str:
+    if record.kind == "simulation":
+        return celery_app.RUN_SIMULATION
+    return celery_app.IMPORT_EXPERIMENT if repo.get_spec(record.id).get("kind") == "import" else celery_app.TRAIN_EXPERIMENT
+
+
+def _seconds_since(moment: datetime | None, now: datetime) -> float:
+    return float("inf") if moment is None else (now - moment).total_seconds()
+
+
+def _recover_if_lost(repo: JobRepository, record: JobRecord, *, now: datetime, send: Send, settings: LeaseSettings, report: ReapReport) -> None:
+    lease = record.lease
+    if lease is None or not lease.expired(now):
+        return
+    name = f"{record.kind} {record.id}"
+    silent = f"its worker stopped heartbeating at {lease.heartbeat_at.isoformat(timespec='seconds')}"
+    try:
+        if repo.cancel_requested(record.id):
+            if repo.settle_lost(record.id, lease.holder, JobStatus.cancelled, now=now):
+                log.warning("%s cancelled: a cancel was asked for and %s", name, silent)
+                report.cancelled.append(name)
+                _tell_sweep(record, send)
+            return
+        if record.stalled_attempts_after_next_start() > settings.max_attempts:
+            error = (
+                f"its worker stopped heartbeating {record.stalled_attempts} times without progress: killed, out of memory or lost "
+                f"(LESDE_MAX_ATTEMPTS={settings.max_attempts})"
+            )
+            if repo.settle_lost(record.id, lease.holder, JobStatus.failed, now=now, error=error):
+                log.warning("%s failed: %s", name, error)
+                report.failed.append(name)
+                _tell_sweep(record, send)
+            return
+        task = _task_of(repo, record)
+        if repo.settle_lost(record.id, lease.holder, JobStatus.queued, now=now):
+            send(task, record.id)  # after the write: the worker that takes it finds it queued
+            log.warning("%s requeued at %d/%d %s: %s", name, record.progress.done, record.progress.total, record.progress.unit, silent)
+            report.requeued.append(name)
+    except Exception as error:  # the next pass tries again
+        log.warning("%s: not recovered (%s: %s)", name, type(error).__name__, error)
+        report.errors.append(name)
+
+
+def _message_lost(job_id: str, tasks: tuple[str, ...], waited: float, census: Census | None, settings: LeaseSettings) -> bool:
+    """Whether the message of ``job_id`` (one of ``tasks``), sent ``waited`` seconds ago, is gone."""
+    if census is None:
+        return waited >= settings.requeue_after_seconds
+    return waited >= settings.lost_message_grace_seconds and not any(census.has(task, job_id) for task in tasks)
+
+
+def _resend_if_message_lost(
+    repo: JobRepository, record: JobRecord, *, now: datetime, send: Send, census: Census | None, settings: LeaseSettings, report: ReapReport
+) -> None:
+    waited = _seconds_since(record.enqueued_at or record.created_at, now)
+    if not _message_lost(record.id, JOB_TASKS, waited, census, settings):
+        return
+    name = f"{record.kind} {record.id}"
+    try:
+        task = _task_of(repo, record)
+        if repo.mark_enqueued(record.id, now=now) is not None:  # before the send, and only if still queued
+            send(task, record.id)
+            log.warning("%s re-sent: queued %.0f s ago, the broker holds no message for it", name, waited)
+            report.resent.append(name)
+    except Exception as error:
+        log.warning("%s: not re-sent (%s: %s)", name, type(error).__name__, error)
+        report.errors.append(name)
+
+
+def _resend_analysis_if_lost(
+    repo: JobRepository, record: JobRecord, *, now: datetime, send: Send, census: Census | None, settings: LeaseSettings, report: ReapReport
+) -> None:
+    state = read_run_state(repo.store, record.id, DEFAULT_KEY) or {}
+    news = max(filter(None, (record.finished_at, _parsed(state.get("updated_at")))), default=None)
+    waited = _seconds_since(news, now)
+    if record.analysis is AnalysisState.running:
+        lost = waited >= settings.analysis_stale_seconds  # no analysis runs that long: its worker is gone
+    else:
+        lost = _message_lost(record.id, (celery_app.ANALYZE_EXPERIMENT,), waited, census, settings)
+    if not lost:
+        return
+    name = f"experiment {record.id}"
+    try:
+        write_run_state(repo.store, record.id, DEFAULT_KEY, AnalysisState.queued, AnalysisOptions().model_dump(mode="json"))
+        set_record_analysis(repo, record.id, AnalysisState.queued)
+        send(celery_app.ANALYZE_EXPERIMENT, record.id)
+        log.warning("%s: its analysis (%s, no news for %.0f s) re-sent", name, record.analysis.value, waited)
+        report.analyses_resent.append(name)
+    except Exception as error:
+        log.warning("%s: analysis not re-sent (%s: %s)", name, type(error).__name__, error)
+        report.errors.append(name)
+
+
+def _parsed(moment: str | None) -> datetime | None:
+    return datetime.fromisoformat(moment) if moment else None
+
+
+def _tell_sweep(record: JobRecord, send: Send) -> None:
+    """A sweep's child that ended here changes the sweep's table: ask for its analysis again."""
+    if record.sweep_id is not None:
+        try:
+            send(celery_app.ANALYZE_SWEEP, record.sweep_id)
+        except Exception as error:  # best effort: the next child to finish asks again
+            log.warning("sweep %s: analysis not re-queued: %s", record.sweep_id, error)
+
+
+# -- the process ---------------------------------------------------------------
+def _census() -> Census | None:
+    try:
+        return take_census(celery_app.app)
+    except Exception as error:  # the broker is down: its messages cannot be counted, nor sent
+        log.warning("no census of the broker's messages this pass (%s: %s)", type(error).__name__, error)
+        return None
+
+
+def _passes(settings: LeaseSettings, stop: threading.Event) -> Iterator[bool]:
+    """Yield once per interval until ``stop``: True when the pass is also a full scan."""
+    last_full = float("-inf")
+    while not stop.is_set():
+        started = time.monotonic()
+        full = started - last_full >= settings.full_scan_seconds
+        if full:
+            last_full = started
+        yield full
+        stop.wait(max(0.0, settings.reap_interval_seconds - (time.monotonic() - started)))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m lesde.reaper [--once]``: reap every interval (or once) and log what was done."""
+    argv = sys.argv[1:] if argv is None else argv
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = LeaseSettings()
+    store = make_store()
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())  # as PID 1 in a container, SIGTERM is otherwise ignored
+    log.info("reaper started: every %.0f s, leases of %.0f s, %d attempts", settings.reap_interval_seconds, settings.lease_seconds, settings.max_attempts)
+    for full in _passes(settings, stop):
+        try:
+            report = reap_once(store, now=utcnow(), send=celery_app.send, census=_census(), settings=settings, analyses=full)
+            log.log(logging.WARNING if report.acted else logging.DEBUG, "pass: %s", report)
+            if full:
+                healed = job_index.heal(store)
+                purged = tombstones.purge_buried(store)
+                log.info("full scan: listing index repaired (%s); deleted jobs purged again: %d", healed, len(purged))
+        except Exception:  # a store outage: the next pass tries again
+            log.exception("reaper pass failed")
+        if "--once" in argv:
+            break
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,47 @@
+"""DELETE of an experiment whose analysis is pending or running: the analysis stops at its
+next write, and what a racing writer leaves is removed by the delayed purge."""
+
+from __future__ import annotations
+
+from lesde import keys, tombstones
+from lesde.records import AnalysisState
+from lesde.specs.analysis import DEFAULT_KEY, run_state_key
+from lesde_analyzer.experiments.job import run_experiment_analysis
+from lesde_api.operations.jobs import delete_job
+from tests.fixtures.synthetic import write_synthetic_experiment
+
+
+def _left(store, job_id):  # noqa: ANN001, ANN202
+    return [info.key for info in store.list(keys.job_prefix("experiment", job_id))]
+
+
+def test_an_analysis_running_when_its_experiment_is_deleted_writes_nothing_more(client, store, experiments, monkeypatch):
+    job_id = write_synthetic_experiment(store, trials=2, iterations=40, chunk=20, probe_every=20, eval_every=20)
+    experiments.update(job_id, lambda record: setattr(record, "analysis", AnalysisState.queued))
+    import lesde_analyzer.experiments.job as analysis_job
+
+    real = analysis_job.analyse_experiment
+
+    def analyse_while_deleted(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        result = real(*args, **kwargs)
+        assert client.delete(f"/v1/experiments/{job_id}").status_code == 204  # the user deletes meanwhile
+        return result
+
+    monkeypatch.setattr(analysis_job, "analyse_experiment", analyse_while_deleted)
+    monkeypatch.setattr(analysis_job, "render", lambda *_args, **_kwargs: b"png")
+    run_experiment_analysis(store, job_id)
+    assert _left(store, job_id) == []  # no figure, series, summary or state written after the delete
+    assert not store.exists(run_state_key(job_id, DEFAULT_KEY))
+    assert client.get(f"/v1/experiments/{job_id}").status_code == 404
+
+
+def test_the_delayed_purge_removes_what_a_racing_writer_left(store, experiments):
+    job_id = write_synthetic_experiment(store, trials=2, iterations=20, chunk=10, probe_every=10, eval_every=10)
+    scheduled = []
+    delete_job(experiments, job_id, schedule_purge=lambda delay, purge: scheduled.append((delay, purge)))
+    store.put_bytes(keys.chunk_key(job_id, "sampled", 10, 19), b"a PUT the server completed after the delete")
+    [(delay, purge)] = scheduled
+    assert delay == tombstones.purge_delay_s()
+    purge()
+    assert _left(store, job_id) == [] and tombstones.is_buried(store, "experiment", job_id)
+    assert tombstones.purge_buried(store, now=1e12) == []  # the gateway's purge cleared the reaper's note

@@ -1,0 +1,177 @@
+"""The reaper's pass on a real local store, with a fake clock, a fake sender and a census
+given as data: no broker is needed (what the census reads from a real Redis is tested in
+tests/integration/test_broker_census.py), and no test waits for a lease to expire."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+
+from lesde import celery_app, keys
+from lesde.analysis_state import read_run_state, write_run_state
+from lesde.broker_census import Census
+from lesde.jobs import JobRepository
+from lesde.leases import new_lease
+from lesde.reaper import ReapReport, reap_once
+from lesde.records import AnalysisState, JobRecord, JobStatus, utcnow
+from lesde.settings import LeaseSettings
+from lesde.specs.analysis import DEFAULT_KEY
+
+SETTINGS = LeaseSettings(
+    lease_seconds=90, heartbeat_seconds=15, max_attempts=2, lost_message_grace_seconds=60,
+    requeue_after_seconds=3600, analysis_time_limit_seconds=600, analysis_stale_seconds=900,
+)
+T0 = utcnow()
+
+
+class Broker:
+    """What the reaper sends, and the census it is shown."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple] = []
+        self.census = Census()
+
+    def send(self, *message: object) -> None:
+        self.sent.append(message)
+
+    def holds(self, task: str, job_id: str) -> None:
+        self.census.messages.add((task, job_id))
+
+
+@pytest.fixture
+def broker() -> Broker:
+    return Broker()
+
+
+@pytest.fixture
+def experiments(local_store) -> JobRepository:
+    return JobRepository(local_store, "experiment")
+
+
+def _reap(store, broker: Broker, at: datetime, *, census: Census | None | str = "broker") -> ReapReport:
+    return reap_once(
+        store, now=at, send=broker.send, census=broker.census if census == "broker" else census, settings=SETTINGS
+    )
+
+
+def _job(repo: JobRepository, spec: dict | None = None) -> str:
+    return repo.create(spec=spec or {}, owner="t", name=None, total=100, unit="iterations").id
+
+
+def _running(repo: JobRepository, *, heartbeat_at: datetime = T0, done: int = 0) -> JobRecord:
+    """A job a worker started at ``heartbeat_at`` (its lease expires 90 s later), ``done`` iterations in."""
+    job_id = _job(repo)
+    repo.mark_running(job_id, lease=new_lease(heartbeat_at, SETTINGS))
+    return repo.update(job_id, lambda record: setattr(record.progress, "done", done))
+
+
+def test_a_job_whose_lease_expired_is_requeued_with_its_progress_and_sent_again(experiments, broker):
+    record = _running(experiments, done=40)
+    report = _reap(experiments.store, broker, T0 + timedelta(seconds=91))
+    assert report.requeued == [f"experiment {record.id}"]
+    after = experiments.get(record.id)
+    assert after.status is JobStatus.queued and after.lease is None and after.progress.done == 40
+    assert broker.sent == [(celery_app.TRAIN_EXPERIMENT, record.id)]
+
+
+def test_a_live_lease_is_left_alone(experiments, broker):
+    record = _running(experiments)
+    report = _reap(experiments.store, broker, T0 + timedelta(seconds=89))
+    assert not report.acted and broker.sent == []
+    assert experiments.get(record.id) == record
+
+
+def test_a_job_that_stopped_heartbeating_max_attempts_times_without_progress_fails_with_the_reason(experiments, broker):
+    record = _running(experiments)
+    experiments.mark_running(record.id, lease=new_lease(T0, SETTINGS))  # second start, no progress
+    report = _reap(experiments.store, broker, T0 + timedelta(seconds=91))
+    assert report.failed == [f"experiment {record.id}"] and broker.sent == []
+    after = experiments.get(record.id)
+    assert after.status is JobStatus.failed and after.lease is None
+    assert after.error.startswith("its worker stopped heartbeating 2 times without progress: killed, out of memory or lost")
+
+
+def test_a_dead_job_with_a_cancel_asked_for_is_cancelled(experiments, broker):
+    record = _running(experiments)
+    experiments.store.put_bytes(keys.cancel_key("experiment", record.id), b"1")
+    report = _reap(experiments.store, broker, T0 + timedelta(seconds=91))
+    assert report.cancelled == [f"experiment {record.id}"] and broker.sent == []
+    assert experiments.get(record.id).status is JobStatus.cancelled
+
+
+def test_a_running_job_without_a_lease_is_left_alone(experiments, broker):
+    job_id = _job(experiments)
+    experiments.mark_running(job_id)  # an import, or a record from before leases
+    assert not _reap(experiments.store, broker, T0 + timedelta(days=30)).acted
+
+
+def test_a_queued_job_whose_message_is_held_is_left_alone(experiments, broker):
+    job_id = _job(experiments)
+    broker.holds(celery_app.TRAIN_EXPERIMENT, job_id)
+    assert not _reap(experiments.store, broker, utcnow() + timedelta(hours=5)).acted
+
+
+def test_a_queued_job_whose_message_is_lost_is_sent_again_once(experiments, broker):
+    job_id = _job(experiments)
+    assert not _reap(experiments.store, broker, utcnow() + timedelta(seconds=10)).acted  # being taken, perhaps
+    later = utcnow() + timedelta(seconds=61)
+    assert _reap(experiments.store, broker, later).resent == [f"experiment {job_id}"]
+    assert broker.sent == [(celery_app.TRAIN_EXPERIMENT, job_id)]
+    assert experiments.get(job_id).enqueued_at == later
+    # The census of the next pass may not see the new message yet; it is not sent again.
+    assert not _reap(experiments.store, broker, later + timedelta(seconds=15)).acted
+
+
+def test_without_a_census_a_queued_job_is_sent_again_after_requeue_after_seconds(experiments, broker):
+    job_id = _job(experiments)
+    assert not _reap(experiments.store, broker, utcnow() + timedelta(minutes=30), census=None).acted
+    assert _reap(experiments.store, broker, utcnow() + timedelta(minutes=61), census=None).resent == [f"experiment {job_id}"]
+
+
+def test_each_kind_is_sent_to_its_own_task(local_store, broker):
+    simulations = JobRepository(local_store, "simulation")
+    experiments = JobRepository(local_store, "experiment")
+    simulation = _running(simulations)
+    imported = _job(experiments, spec={"kind": "import"})
+    _reap(local_store, broker, utcnow() + timedelta(seconds=120))
+    assert sorted(broker.sent) == sorted([(celery_app.RUN_SIMULATION, simulation.id), (celery_app.IMPORT_EXPERIMENT, imported)])
+
+
+def _succeeded_with_analysis(repo: JobRepository, state: AnalysisState) -> str:
+    job_id = _job(repo)
+    repo.mark_finished(job_id, JobStatus.succeeded, analysis=state)
+    return job_id
+
+
+def test_an_analysis_that_was_never_sent_is_sent_again(experiments, broker):
+    job_id = _succeeded_with_analysis(experiments, AnalysisState.queued)  # the broker was down as training ended
+    report = _reap(experiments.store, broker, utcnow() + timedelta(seconds=61))
+    assert report.analyses_resent == [f"experiment {job_id}"]
+    assert broker.sent == [(celery_app.ANALYZE_EXPERIMENT, job_id)]
+    assert read_run_state(experiments.store, job_id, DEFAULT_KEY)["state"] == "queued"
+
+
+def test_a_pending_analysis_with_its_message_is_left_alone(experiments, broker):
+    job_id = _succeeded_with_analysis(experiments, AnalysisState.queued)
+    broker.holds(celery_app.ANALYZE_EXPERIMENT, job_id)
+    assert not _reap(experiments.store, broker, utcnow() + timedelta(hours=1)).acted
+
+
+def test_a_running_analysis_is_sent_again_only_once_no_analysis_could_still_run(experiments, broker):
+    job_id = _succeeded_with_analysis(experiments, AnalysisState.running)
+    write_run_state(experiments.store, job_id, DEFAULT_KEY, AnalysisState.running, {})
+    assert not _reap(experiments.store, broker, utcnow() + timedelta(seconds=899)).acted
+    assert _reap(experiments.store, broker, utcnow() + timedelta(seconds=901)).analyses_resent == [f"experiment {job_id}"]
+
+
+def test_a_requeue_that_cannot_be_sent_is_reported_and_retried_by_the_census(experiments, broker):
+    record = _running(experiments)
+
+    def broker_down(*_message: object) -> None:
+        raise ConnectionError("broker down")
+
+    report = reap_once(experiments.store, now=T0 + timedelta(seconds=91), send=broker_down, census=Census(), settings=SETTINGS)
+    assert report.errors == [f"experiment {record.id}"]
+    assert experiments.get(record.id).status is JobStatus.queued  # no message: the next passes re-send it
+    assert _reap(experiments.store, broker, T0 + timedelta(seconds=152)).resent == [f"experiment {record.id}"]
