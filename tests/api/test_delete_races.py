@@ -45,3 +45,26 @@ def test_the_delayed_purge_removes_what_a_racing_writer_left(store, experiments)
     purge()
     assert _left(store, job_id) == [] and tombstones.is_buried(store, "experiment", job_id)
     assert tombstones.purge_buried(store, now=1e12) == []  # the gateway's purge cleared the reaper's note
+
+
+def test_a_running_job_whose_worker_is_gone_can_be_deleted_but_not_one_whose_worker_lives(client, store, experiments):
+    from datetime import timedelta
+
+    from lesde.records import JobStatus, Lease, utcnow
+
+    job_id = write_synthetic_experiment(store, trials=2, iterations=20, chunk=10, probe_every=10, eval_every=10)
+    now = utcnow()
+
+    def running_under(expires_at):  # noqa: ANN001, ANN202
+        def change(record):  # noqa: ANN001, ANN202
+            record.status = JobStatus.running
+            record.lease = Lease(holder="elsewhere:1:ab", host="elsewhere", pid=1, heartbeat_at=now, expires_at=expires_at)
+
+        return change
+
+    experiments.update(job_id, running_under(now + timedelta(minutes=5)))
+    assert client.delete(f"/v1/experiments/{job_id}").status_code == 409  # its worker may still write
+    experiments.update(job_id, running_under(now - timedelta(seconds=1)))
+    assert client.delete(f"/v1/experiments/{job_id}").status_code == 204  # its worker is gone
+    assert _left(store, job_id) == []
+    assert client.get(f"/v1/experiments/{job_id}").status_code == 404

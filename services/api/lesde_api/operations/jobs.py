@@ -10,8 +10,8 @@ import time
 from collections.abc import Callable, Iterator
 
 from lesde import keys, tombstones
-from lesde.jobs import JobConflict, JobRepository
-from lesde.records import ArtifactInfo, JobPublic, JobRecord, JobStatus
+from lesde.jobs import JobConflict, JobRepository, runs_under_lost_lease
+from lesde.records import ArtifactInfo, JobPublic, JobRecord, JobStatus, utcnow
 from lesde.storage import ObjectNotFound
 from lesde_api.operations.links import artifact_url, job_links, with_simulation_links
 
@@ -118,7 +118,7 @@ def delete_job(repo: JobRepository, job_id: str, *, schedule_purge: Callable[[fl
     gateway that restarted meanwhile. The tombstone stays, so later writers stop too.
     """
     record = repo.get(job_id)
-    if record.status is JobStatus.running:
+    if record.status is JobStatus.running and not runs_under_lost_lease(record, utcnow()):  # a gone worker writes nothing more
         raise JobConflict(f"{repo.kind} {job_id} is running; cancel it first, then delete it")
     if record.status is JobStatus.queued:
         repo.request_cancel(job_id)  # before the tombstone, which refuses record writes
