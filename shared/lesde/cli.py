@@ -279,18 +279,14 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     try:
         return args.func(args)
-    except LesdeApiError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    except (LesdeApiError, FileNotFoundError) as error:
+        problem = str(error)
     except httpx.TransportError as error:
-        print(f"error: no answer from {args.url}: {error}", file=sys.stderr)
-        return 2
-    except FileNotFoundError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+        problem = f"no answer from {args.url}: {error}"
     except json.JSONDecodeError as error:
-        print(f"error: the spec is not valid JSON: {error}", file=sys.stderr)
-        return 2
+        problem = f"the spec is not valid JSON: {error}"
+    print(f"error: {problem}", file=sys.stderr)  # one line, not a traceback
+    return 2
 
 
 if __name__ == "__main__":
