@@ -9,6 +9,7 @@ what this run computed; the claims are checked by :mod:`reproduction_report`, wh
 
     .venv/bin/python scripts/reproduce.py                      # the reduced grid, embedded stack
     .venv/bin/python scripts/reproduce.py --url http://host:8000 --sweep examples/sweeps/label-noise.json
+    .venv/bin/python scripts/reproduce.py --sweep-id <id>      # rewrite the report from a finished run (its state kept)
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import os
 import shutil
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -44,6 +46,16 @@ def run_sweep(client: LesdeClient, spec: dict, *, timeout: float) -> tuple[dict,
     view = client.wait_sweep(sweep["id"], on_progress=lambda view: line.show(sweep_progress_line(view)), timeout=timeout, poll_seconds=5.0)
     line.end()
     return view, time.monotonic() - began
+
+
+def finished_sweep(client: LesdeClient, sweep_id: str) -> tuple[dict, float]:
+    """The view of a sweep that already ran, and the seconds from its creation to its last child's end."""
+    view = client.sweep(sweep_id)
+    if view["status"] not in ("succeeded", "failed", "cancelled"):
+        raise SystemExit(f"sweep {sweep_id} is {view['status']}; wait for it to finish, or run without --sweep-id")
+    ends = [client.get(child["experiment_id"])["finished_at"] for child in view["children"]]
+    last = max(datetime.fromisoformat(end) for end in ends if end)
+    return view, (last - datetime.fromisoformat(view["created_at"])).total_seconds()
 
 
 def pick_children(summary: dict) -> dict[str, dict]:
@@ -94,6 +106,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--report", type=Path, default=ROOT / "docs" / "reproduction.md", help="report to write (default: %(default)s)")
     parser.add_argument("--figures", type=Path, default=None, help="where figures go (default: <report dir>/reproduction)")
     parser.add_argument("--timeout", type=float, default=4 * 3600, help="give up after this many seconds (default: %(default)s)")
+    parser.add_argument(
+        "--sweep-id", help="rewrite the report from this finished sweep instead of running one (the embedded stack's state is kept)"
+    )
     args = parser.parse_args(argv)
     spec = json.loads(args.sweep.read_text())
     figures = args.figures or args.report.parent / "reproduction"
@@ -101,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.url is None:
         from lesde_launcher.stack import EmbeddedStack
 
-        if args.state_dir.exists():
+        if args.state_dir.exists() and args.sweep_id is None:
             shutil.rmtree(args.state_dir)
         # One torch thread for the trainer: the analyzer runs beside it, analysing each child as
         # the next one trains, and torch's OpenMP threads spin when they share cores with other
@@ -113,7 +128,10 @@ def main(argv: list[str] | None = None) -> int:
     url = args.url or stack.url
     try:
         with LesdeClient(url) as client:
-            view, seconds = run_sweep(client, spec, timeout=args.timeout)
+            if args.sweep_id is None:
+                view, seconds = run_sweep(client, spec, timeout=args.timeout)
+            else:
+                view, seconds = finished_sweep(client, args.sweep_id)
             summary, child_spec, shown, child_summaries = download(client, view, figures)
     finally:
         if stack is not None:

@@ -46,17 +46,20 @@ def _row(index: int, p: float, *, transition: bool) -> dict:
 def _inputs(transition: bool) -> dict:
     rows = [_row(i, p, transition=transition) for i, p in enumerate(GRID)]
     line = (
-        {"value": 0.5, "direction": "upward", "uncertainty": {"interval": [0.4, 0.6]}, "first_not_separable": 2 / 3, "last_separable": 0.6}
+        {"value": 0.5, "direction": "separable -> not separable", "uncertainty": {"interval": [0.4, 0.6]}, "first_not_separable": 2 / 3, "last_separable": 0.6}
         if transition else {"value": None, "reason": "r_slope of Gamma stays below 1 at every grid value"}
     )  # fmt: skip
     children = {
-        row["experiment_id"]: {"separability": {"features": {"final": 1.0 if row["verdict"] == "separable" else 0.1}}} for row in rows
+        row["experiment_id"]: {"separability": {"features": {"initial": 0.1, "final": 1.0 if row["verdict"] == "separable" else 0.1}}}
+        for row in rows
     }
     return {"summary": {"rows": rows, "flip": {"lines": [line]}, "notes": ["a note"]}, "child_summaries": children}
 
 
-def _write(module, tmp_path: Path, transition: bool) -> str:
+def _write(module, tmp_path: Path, transition: bool, change=None) -> str:  # noqa: ANN001
     data = _inputs(transition)
+    if change is not None:
+        change(data)
     spec = {
         "dataset": {"name": "geomnist", "classes": ["triangle", "rectangle", "ellipse"], "train_per_class": 300, "val_per_class": 100},
         "model": {"name": "lenet", "dtype": "float32"},
@@ -87,3 +90,41 @@ def test_a_flat_run_is_reported_as_not_holding(report_module, tmp_path):
     assert "**does not hold**" in claim["- (i-b) features separate for p < 2/3 and not above"]
     assert "**does not hold**" in claim["- (ii) the tail index of Gamma crosses 1 near p = 0.6"]
     assert "stays below 1" in claim["- (ii) the tail index of Gamma crosses 1 near p = 0.6"]
+
+
+def _claims(text: str) -> dict[str, str]:
+    return {line.split(":")[0][2:].split(")")[0] + ")": line for line in text.splitlines() if line.startswith("- (")}
+
+
+def test_numbers_that_cannot_decide_a_claim_leave_it_not_decided(report_module, tmp_path):
+    """A flip interval spanning the grid, imitations no better than zero, features that
+    separate before training: each of these says nothing, and the report says so."""
+
+    def weaken(data: dict) -> None:
+        data["summary"]["flip"]["lines"][0]["uncertainty"]["interval"] = [0.0, 0.8]
+        for row in data["summary"]["rows"]:
+            row["nrmse_L"], row["nrmse_I"] = 0.95, 1.05
+        for child in data["child_summaries"].values():
+            child["separability"]["features"]["initial"] = 1.0
+
+    claim = _claims(_write(report_module, tmp_path, transition=True, change=weaken))
+    assert "**not decided**" in claim["(ii)"] and "too wide" in claim["(ii)"]
+    assert "**not decided**" in claim["(iv)"] and "neither imitates" in claim["(iv)"]
+    assert "**not decided**" in claim["(i-b)"] and "untrained" in claim["(i-b)"]
+    assert "**holds**" in claim["(i-a)"]
+
+
+def test_a_flip_the_wrong_way_does_not_hold(report_module, tmp_path):
+    def downward(data: dict) -> None:
+        data["summary"]["flip"]["lines"][0]["direction"] = "not separable -> separable"
+
+    claim = _claims(_write(report_module, tmp_path, transition=True, change=downward))
+    assert "**does not hold**" in claim["(ii)"] and "opposite" in claim["(ii)"]
+
+
+def test_accuracy_below_chance_for_high_noise_still_falls_toward_chance(report_module, tmp_path):
+    def below(data: dict) -> None:
+        data["summary"]["rows"][-1]["validation_accuracy_mean"] = 0.15  # p = 0.8: a wrong label is the majority
+
+    claim = _claims(_write(report_module, tmp_path, transition=True, change=below))
+    assert "**holds**" in claim["(i-a)"]

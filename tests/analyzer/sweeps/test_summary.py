@@ -10,6 +10,7 @@ import math
 import numpy as np
 import pytest
 
+from lesde_analyzer.figures.sweeps import render
 from lesde_analyzer.sweeps.compute import mean_with_se, plotted_axes, pooled
 from lesde_analyzer.sweeps.reader import read_sweep
 from lesde_analyzer.sweeps.rows import NUMBER_COLUMNS, columns
@@ -130,3 +131,25 @@ def test_no_numeric_axis_means_no_curves_and_a_note(local_store):
     assert summary["primary_axis"] is None and summary["curves"] == {} and summary["flip"] is None
     assert len(summary["rows"]) == 2 and any("No axis other than seeds" in note for note in summary["notes"])
     assert summary["columns"] == columns(["model.name"])
+
+
+def test_a_tail_fit_stopped_at_its_bound_is_no_estimate_and_places_no_flip(local_store):
+    """r = 4 at the fit's upper bound (the true r may be anything above): it is listed apart,
+    not averaged, not joined, and the flip is placed by the estimates alone."""
+    children = [
+        FixtureChild({NOISE: 0.0}, child_summary(r_gamma=0.5, r_gamma_se=0.1)),
+        FixtureChild({NOISE: 0.3}, child_summary(r_gamma=0.7, r_gamma_se=0.1)),
+        FixtureChild({NOISE: 0.6}, child_summary(r_gamma=4.0, r_gamma_se=9.0, at_bound=True, label="inconclusive")),
+        FixtureChild({NOISE: 0.8}, child_summary(r_gamma=1.5, r_gamma_se=0.1)),
+    ]
+    sweep_id, _ = write_sweep(local_store, children, axes=[NOISE])
+    summary = sweep_summary(read_sweep(local_store, sweep_id))
+    assert [row["r_gamma_at_bound"] for row in summary["rows"]] == [False, False, True, False]
+    line = summary["curves"][NOISE]["lines"][0]
+    bound = line["points"][2]
+    assert bound["r_gamma"] is None and bound["r_gamma_at_bound"] == [4.0]
+    flip = line["flip"]
+    assert flip["between"] == [0.3, 0.8]  # not between 0.3 and the bound at 0.6
+    assert flip["value"] == pytest.approx(0.3 + 0.5 * 0.3 / 0.8)  # linear between (0.3, 0.7) and (0.8, 1.5)
+    png = render("sweep-tail-index", summary)
+    assert png.startswith(b"\x89PNG")

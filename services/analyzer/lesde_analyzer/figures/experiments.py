@@ -172,8 +172,8 @@ def alpha_beta(summary: dict, series: dict, *, width: float, height: float, dpi:
     """Figure 3, rows 2 and 4: alpha-hat, beta-hat (Savitzky-Golay) and the drift regression.
 
     The Savitzky-Golay derivative extrapolates a polynomial over the first and last half
-    window, so those stretches are drawn thin and shaded: they are not estimates a reader
-    should trust. Drift-regression fits (per window, ± 2 SE) are drawn as points on the
+    window, so those stretches are drawn thin and shaded, and the y-axis is framed on the
+    rest: they are not estimates a reader should trust, nor should they set the scale. Drift-regression fits (per window, ± 2 SE) are drawn as points on the
     chosen model's panel, on the same scale, when they are reliable.
     """
     fig, axes = _grid(1, 2, width, height)
@@ -185,8 +185,10 @@ def alpha_beta(summary: dict, series: dict, *, width: float, height: float, dpi:
         window = est["models"][model]["savgol_window"]
         half = window / 2
         inner = (t[idx] >= t[0] + half) & (t[idx] <= t[-1] - half)
+        framed = [0.0]
         for name, color, label in (("alpha", "#0072B2", r"$\hat\alpha(t)$"), ("beta", "#D55E00", r"$\hat\beta(t)$")):
             v = series[f"estimates/{name}_{model}"][idx]
+            framed += [x for x in v[inner] if np.isfinite(x)]
             ax.plot(t[idx], np.where(inner, v, np.nan), color=color, label=label)
             ax.plot(t[idx], np.where(inner, np.nan, v), color=color, lw=0.7, alpha=0.5)
         for lo, hi in ((t[0], min(t[-1], t[0] + half)), (max(t[0], t[-1] - half), t[-1])):
@@ -201,10 +203,14 @@ def alpha_beta(summary: dict, series: dict, *, width: float, height: float, dpi:
                 if ok.any():
                     ax.errorbar(dt[ok], v[ok], yerr=2 * se[ok], fmt="s", ms=4, color=color, mfc="white", capsize=3, lw=1.0,
                                 label=f"drift regression {name} (± 2 SE)")
+                    framed += [x for x in v[ok] if np.isfinite(x)]
             if not ok.any():
                 title += "\n(drift regression not reliable here: not shown)"
+        lo, hi = min(framed), max(framed)
+        pad = 0.08 * (hi - lo or 1.0)
+        ax.set_ylim(lo - pad, hi + pad)
         finish_axes(ax, xlabel="iteration t", ylabel="estimated rate per iteration", title=title)
-    note = "shaded: first and last half window, where the filter extrapolates"
+    note = "shaded: first and last half window, where the filter extrapolates (drawn thin, may run off the frame)"
     if drift.get("smoothing") is not None:
         note += f"; drift regression: Xbar smoothed over {drift['smoothing']:g}, increments over H = {drift['horizon']:g} iterations"
     add_caption(fig, _caption(summary, note))

@@ -224,7 +224,16 @@ def tail_index(summary: dict, *, width: float, height: float, dpi: int) -> bytes
         ax.errorbar(x, r, yerr=2 * np.nan_to_num(se), color=class_color(i), marker="o", ms=5, lw=1.4, capsize=3, elinewidth=0.9,
                     label=_line_label(curves, line, r"$r$ of $\Gamma$ (slope fit) ± 2 SE"), zorder=3)  # fmt: skip
         ax.plot(x, r_hat, ls="none", marker="x", ms=7, mew=1.6, color=class_color(i), label=_line_label(curves, line, r"authors' $\hat r$ of $\Gamma$"), zorder=4)
-        shown += [v for v in np.concatenate([r, r_hat]) if np.isfinite(v)]
+        bound_x = [xv for xv, p in zip(x, pts) for _ in p.get("r_gamma_at_bound") or []]
+        bound_r = [v for p in pts for v in p.get("r_gamma_at_bound") or []]
+        if bound_r:  # the fit stopped at its search range's end: drawn apart (pointing past it), with no bar, not joined
+            label = _line_label(curves, line, "fit stopped at its bound (no estimate of r)")
+            for marker, side in (("^", lambda v: v > 1), ("v", lambda v: v <= 1)):
+                at = [(xv, v) for xv, v in zip(bound_x, bound_r) if side(v)]
+                if at:
+                    ax.plot(*zip(*at), ls="none", marker=marker, ms=8, mfc="none", mew=1.4, color=class_color(i), label=label, zorder=4)
+                    label = None  # one legend entry
+        shown += [v for v in np.concatenate([r, r_hat, bound_r]) if np.isfinite(v)]
     ax.axhline(1.0, color="black", ls="--", lw=1.0, label="r = 1 (Theorem 3.1: separable below)")
     for i, line in enumerate(curves["lines"]):
         flip = line["flip"]

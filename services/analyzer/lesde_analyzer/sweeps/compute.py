@@ -91,8 +91,12 @@ def _pool(rows: list[dict], name: str) -> dict[str, float | None]:
 
 
 def _point(x: float, rows: list[dict]) -> dict:
-    """One grid value of one line: the children there (those with numbers) averaged."""
-    r, r_se = mean_with_se([row["r_gamma"] for row in rows], [row["r_gamma_se"] for row in rows])
+    """One grid value of one line: the children there (those with numbers) averaged.
+
+    A child whose tail fit stopped at a bound of its search range has no estimate of r: it
+    is left out of ``r_gamma`` (so of the flip) and listed in ``r_gamma_at_bound``."""
+    estimated = [row for row in rows if not row.get("r_gamma_at_bound")]
+    r, r_se = mean_with_se([row["r_gamma"] for row in estimated], [row["r_gamma_se"] for row in estimated])
     initial = _finite([row["validation_loss_initial"] for row in rows])
     r_hat = _finite([row["r_hat_gamma"] for row in rows])
     K = next((row["classes"] for row in rows if row["classes"]), None)
@@ -107,6 +111,7 @@ def _point(x: float, rows: list[dict]) -> dict:
         "log_classes": math.log(K) if K else None,
         "r_gamma": r,
         "r_gamma_se": r_se,
+        "r_gamma_at_bound": [row["r_gamma"] for row in rows if row.get("r_gamma_at_bound") and row["r_gamma"] is not None],
         "r_hat_gamma": float(r_hat.mean()) if r_hat.size else None,
         "verdict": _common_label([row["verdict"] for row in rows]),
         "verdicts": [row["verdict"] for row in rows],
