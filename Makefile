@@ -33,7 +33,7 @@ up: venv
 test: venv
 	$(PY) scripts/test_stack.py tests -q
 
-## Run the reduced label-noise sweep on the embedded stack and rewrite docs/reproduction.md from it (~20 min on 2 cores).
+## Run the reduced label-noise sweep on the embedded stack and rewrite docs/reproduction.md from it (~12 min on 2 cores).
 reproduce: venv
 	$(PY) scripts/reproduce.py
 
