@@ -283,7 +283,7 @@ def add_sweep_command(sub: argparse._SubParsersAction) -> None:
     _command(commands, "download", cmd_download, "save summary.json, table.csv and every figure PNG", with_dest=True)
     listing = _command(commands, "list", cmd_list, "list sweeps, newest first", with_id=False)
     listing.add_argument("--status", choices=["queued", "running", "succeeded", "failed", "cancelled"], help="only sweeps in this state (default: any)")
-    listing.add_argument("--owner", help="only this owner's sweeps (default: anyone's)")
+    listing.add_argument("--owner", help="only this owner's sweeps (default: every owner's on an open server; with API keys, only your own are ever listed)")
     listing.add_argument("--limit", type=int, default=50, help="at most this many, 1 to 500 (default: %(default)s)")
     _command(commands, "cancel", cmd_cancel, "cancel every unfinished child (a finished sweep: error 409)")
     _command(commands, "retry", cmd_retry, "re-queue the failed children only, each from its last checkpoint")

@@ -37,8 +37,12 @@ class LesdeApiError(RuntimeError):
 
 
 class LesdeClient:
-    def __init__(self, base_url: str = "http://127.0.0.1:8000", *, owner: str | None = None, timeout: float = 30.0) -> None:
-        headers = {"X-Lesde-Owner": owner} if owner else {}
+    """``api_key`` (default: the ``LESDE_API_KEY`` environment variable) is sent as
+    ``Authorization: Bearer``; a server without keys needs none."""
+
+    def __init__(self, base_url: str = "http://127.0.0.1:8000", *, api_key: str | None = None, timeout: float = 30.0) -> None:
+        api_key = api_key or os.environ.get("LESDE_API_KEY") or None
+        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self.http = httpx.Client(base_url=base_url.rstrip("/"), headers=headers, timeout=timeout)
 
     def close(self) -> None:

@@ -58,6 +58,14 @@ class LimitSettings(BaseSettings):
     max_import_bytes: int = Field(default=2_000_000_000, ge=1)
     max_sweep_points: int = Field(default=200, ge=1)  # children of one sweep
     max_sweep_trial_iterations: int = Field(default=1_000_000_000, ge=1)  # summed over a sweep's children
+    max_simulation_work: int = Field(
+        default=2_000_000_000, ge=1,
+        description="Cap on one simulation's cost in feature-coordinate updates (lesde.specs.simulation_cost): runs x steps x "
+        "classes x dim, times samples_per_class for the sde and discrete modes (the ode moves the class means only).",
+    )
+    max_phase_diagram_work: int = Field(
+        default=8_000_000_000, ge=1, description="Cap on a phase diagram's cost: its base simulation's cost times the grid points."
+    )
 
 
 class ApiSettings(BaseSettings):
@@ -67,6 +75,39 @@ class ApiSettings(BaseSettings):
 
     default_owner: str = "anonymous"
     page_size_max: int = Field(default=500, ge=1)
+    max_json_body_bytes: int = Field(
+        default=1 << 20, ge=1_024, le=1 << 30,
+        description="Largest request body of every route but the CSV upload (which LESDE_MAX_IMPORT_BYTES caps); a larger one "
+        "is answered 413 as soon as its Content-Length, or the bytes streamed so far, say so.",
+    )
+    max_unfinished_jobs_per_owner: int = Field(
+        default=200, ge=1,
+        description="Queued or running experiments and simulations one owner may have (a sweep counts its children); a "
+        "submission over it is answered 429 with Retry-After. At least LESDE_MAX_SWEEP_POINTS lets the largest sweep in.",
+    )
+
+
+class AuthSettings(BaseSettings):
+    """Who may call the gateway (:mod:`lesde_api.api_keys`, :mod:`lesde_api.bind_rule`).
+
+    With neither ``api_keys`` nor ``api_keys_file`` set the gateway is open: every caller is
+    ``LESDE_DEFAULT_OWNER``, and it starts only on a loopback address unless ``allow_anonymous``.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="LESDE_", extra="ignore")
+
+    api_keys: SecretStr | None = Field(
+        default=None, description="Comma-separated owner=key pairs, for quick set-ups (the keys themselves, so keep it secret)."
+    )
+    api_keys_file: Path | None = Field(
+        default=None,
+        description="File of owner:sha256-hex-of-key lines (`lesde keys add OWNER` appends one); re-read when it changes.",
+    )
+    allow_anonymous: bool = Field(default=False, description="Let a gateway without keys serve a non-loopback address.")
+    bind_host: str = Field(
+        default="127.0.0.1",
+        description="The address the gateway's server listens on (the launcher sets it; set it where uvicorn is started by hand).",
+    )
 
 
 class TrainerSettings(BaseSettings):

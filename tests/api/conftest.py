@@ -22,6 +22,31 @@ def client(store):
         yield test_client
 
 
+# Two owners' keys for the app of ``keyed_client`` (LESDE_API_KEYS takes the keys themselves).
+API_KEYS = {"ada": "ada-key-0123456789", "bob": "bob-key-9876543210"}
+
+
+@pytest.fixture
+def bearer():
+    """``bearer("ada")``: the Authorization header of that owner's key."""
+    return lambda owner: {"Authorization": f"Bearer {API_KEYS[owner]}"}
+
+
+@pytest.fixture
+def keyed_app(store, monkeypatch):
+    """The API with keys for two owners (so ownership is enforced), on the same real store."""
+    monkeypatch.setenv("LESDE_API_KEYS", ",".join(f"{owner}={key}" for owner, key in API_KEYS.items()))
+    app = create_app()
+    app.dependency_overrides[get_store] = lambda: store
+    return app
+
+
+@pytest.fixture
+def keyed_client(keyed_app):
+    with TestClient(keyed_app) as test_client:
+        yield test_client
+
+
 @pytest.fixture
 def experiments(store):
     return JobRepository(store, "experiment")

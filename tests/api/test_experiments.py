@@ -30,8 +30,9 @@ def test_submit_answers_202_location_and_queued_record(client):
     assert again["id"] == record["id"] and again["status"] == "queued"
 
 
-def test_owner_header_is_recorded(client):
-    record = client.post("/v1/experiments", json=TINY, headers={"X-Lesde-Owner": "ada"}).json()
+def test_owner_is_the_api_keys_owner_and_a_header_cannot_claim_another(keyed_client, bearer):
+    headers = {**bearer("ada"), "X-Lesde-Owner": "bob"}  # the header of old names nobody any more
+    record = keyed_client.post("/v1/experiments", json=TINY, headers=headers).json()
     assert record["owner"] == "ada"
 
 

@@ -18,6 +18,7 @@ from lesde_api.operations.exports import FormatUnavailable
 from lesde_api.operations.imports import ImportTooLarge
 from lesde_api.operations.jobs import ResourceMissing
 from lesde_api.operations.queueing import BrokerUnavailable
+from lesde_api.operations.quota import QuotaExceeded
 from lesde_api.redact import without_addresses
 
 
@@ -101,6 +102,10 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(FigurePending)
     async def _figure_pending(_request: Request, exc: FigurePending) -> JSONResponse:
         return JSONResponse(status_code=202, content={"detail": str(exc)}, headers={"Retry-After": "2"})
+
+    @app.exception_handler(QuotaExceeded)
+    async def _quota(_request: Request, exc: QuotaExceeded) -> JSONResponse:
+        return JSONResponse(status_code=429, content={"detail": str(exc)}, headers={"Retry-After": str(exc.retry_after_s)})
 
     async def _plain(_request: Request, exc: Exception) -> JSONResponse:
         status = next(PLAIN_STATUS[kind] for kind in type(exc).__mro__ if kind in PLAIN_STATUS)  # a subclass maps as its parent

@@ -2,31 +2,86 @@
 
 Run: ``uvicorn lesde_api.main:app``. This process never imports torch or scipy: work
 is sent to the trainer and analyzer workers by task name.
+
+Every request passes, outermost first: :class:`~lesde_api.auth.ApiKeyAuth` (401 on ``/v1``
+without a valid key, when keys are configured), :class:`~lesde_api.body_limit.BodyLimit`
+(413), :class:`~lesde_api.finite_json.FiniteJson` (422 for NaN and infinities); then the
+route, whose router checks that an id belongs to the caller (:mod:`lesde_api.ownership`)
+and whose query parameters are all declared (:mod:`lesde_api.query_guard`).
 """
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
+from fastapi import Depends, FastAPI
+
+from lesde.settings import ApiSettings, AuthSettings, LimitSettings
+from lesde_api.api_keys import KeyRing
+from lesde_api.auth import ApiKeyAuth
+from lesde_api.bind_rule import check_open_bind, open_server_notice
+from lesde_api.body_limit import BodyCap, BodyLimit
+from lesde_api.dashboard import install_dashboard
 from lesde_api.errors import install_error_handlers
-from lesde_api.routes import experiments, exports, health, imports, simulations, sweeps
+from lesde_api.finite_json import FiniteJson
+from lesde_api.ownership import owned_by_caller
+from lesde_api.query_guard import reject_unknown_query
+from lesde_api.routes import events, experiments, exports, health, imports, simulations, sweeps
+from lesde_api.routes.imports import IMPORT_PATH, MULTIPART_SLACK
+
+log = logging.getLogger("lesde_api")
 
 DESCRIPTION = """
 Submit multi-trial training experiments, sweeps over their fields and LE-SDE simulations, poll their status,
 and fetch the analysis (alpha/beta estimates, tail indices, separability, neural
 collapse, LE-ODE imitation) as JSON and PNG.
+
+When the server has API keys, every `/v1` route needs `Authorization: Bearer <key>`; each job
+belongs to its key's owner, and another owner's id answers 404 as a missing one does.
 """
 
 
+def _startup_checks(auth: AuthSettings, keyring: KeyRing):  # noqa: ANN202 - a lifespan
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        check_open_bind(host=auth.bind_host, keys_configured=keyring.configured, allow_anonymous=auth.allow_anonymous)
+        if not keyring.configured:
+            log.warning(open_server_notice(f"the gateway on {auth.bind_host}"))
+        yield
+
+    return lifespan
+
+
 def create_app() -> FastAPI:
-    app = FastAPI(title="LE-SDE Lab", version="0.1.0", description=DESCRIPTION)
+    """The gateway, configured from the environment (a malformed key source refuses to load)."""
+    auth, api, limits = AuthSettings(), ApiSettings(), LimitSettings()
+    keyring = KeyRing.from_settings(auth)
+    app = FastAPI(
+        title="LE-SDE Lab",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=_startup_checks(auth, keyring),
+        dependencies=[Depends(reject_unknown_query)],
+    )
     install_error_handlers(app)
     app.include_router(health.router)
-    app.include_router(experiments.router)
-    app.include_router(exports.router)
+    # Each router that serves a kind's ids answers another owner's id as missing, on every route it has.
+    app.include_router(experiments.router, dependencies=[Depends(owned_by_caller("experiment", "job_id"))])
+    app.include_router(exports.router, dependencies=[Depends(owned_by_caller("experiment", "job_id"))])
     app.include_router(imports.router)
-    app.include_router(simulations.router)
-    app.include_router(sweeps.router)
+    app.include_router(simulations.router, dependencies=[Depends(owned_by_caller("simulation", "job_id"))])
+    app.include_router(sweeps.router, dependencies=[Depends(owned_by_caller("sweep", "sweep_id"))])
+    app.include_router(events.experiment_router, dependencies=[Depends(owned_by_caller("experiment", "job_id"))])
+    app.include_router(events.simulation_router, dependencies=[Depends(owned_by_caller("simulation", "job_id"))])
+    app.include_router(events.sweep_router, dependencies=[Depends(owned_by_caller("sweep", "sweep_id"))])
+    install_dashboard(app)  # the pages at / and /ui (no /v1 data of their own: their script calls the API)
+    # add_middleware puts each one outside those added before it.
+    app.add_middleware(FiniteJson)
+    upload_cap = BodyCap(limits.max_import_bytes + MULTIPART_SLACK, "LESDE_MAX_IMPORT_BYTES")
+    app.add_middleware(BodyLimit, default=BodyCap(api.max_json_body_bytes, "LESDE_MAX_JSON_BODY_BYTES"), caps_by_path={IMPORT_PATH: upload_cap})
+    app.add_middleware(ApiKeyAuth, keyring=keyring, default_owner=api.default_owner)
     return app
 
 

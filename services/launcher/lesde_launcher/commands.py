@@ -10,16 +10,35 @@ import argparse
 import json
 import shutil
 import signal
+import sys
 import time
 from pathlib import Path
 
 from lesde.cli import show_results, wait_with_progress
 from lesde.client import LesdeClient
+from lesde_api.api_keys import KeyConfigError
+from lesde_api.bind_rule import OpenBindRefused, check_environment, open_server_notice
 from lesde_launcher.stack import EmbeddedStack, free_port
+
+
+def access_check(host: str, url: str) -> str | None:
+    """The bind rule (:mod:`lesde_api.bind_rule`) before anything starts: an error message,
+    or None. An open server is announced on stderr."""
+    try:
+        keys_configured = check_environment(host)
+    except (KeyConfigError, OpenBindRefused) as error:
+        return str(error)
+    if not keys_configured:
+        print(f"warning: {open_server_notice(url)}", file=sys.stderr)
+    return None
 
 
 def cmd_up(args: argparse.Namespace) -> int:
     stack = EmbeddedStack(state_dir=Path(args.state_dir).resolve(), host=args.host, port=args.port)
+    refused = access_check(args.host, stack.url)
+    if refused:
+        print(f"error: {refused}", file=sys.stderr)
+        return 2
     stack.start()
     print(f"LE-SDE Lab serving on {stack.url} (OpenAPI: {stack.url}/docs); state in {stack.state_dir}. Ctrl-C stops it.")
     stopping = []
@@ -40,6 +59,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if state.exists() and not args.keep:
         shutil.rmtree(state)
     stack = EmbeddedStack(state_dir=state, host="127.0.0.1", port=args.port or free_port())
+    refused = access_check(stack.host, stack.url)
+    if refused:
+        print(f"error: {refused}", file=sys.stderr)
+        return 2
     print(f"starting the embedded stack (API, trainer, analyzer; logs in {state / 'logs'}) ...")
     with stack:
         with LesdeClient(stack.url) as client:
@@ -51,7 +74,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def add_up(sub: argparse._SubParsersAction) -> None:
     up = sub.add_parser("up", help="run the embedded stack (no Docker) until Ctrl-C")
-    up.add_argument("--host", default="127.0.0.1")
+    up.add_argument(
+        "--host", default="127.0.0.1",
+        help="address to serve (default: %(default)s); any other than loopback needs API keys or LESDE_ALLOW_ANONYMOUS=1",
+    )
     up.add_argument("--port", type=int, default=8000)
     up.add_argument("--state-dir", default=".lesde/stack")
     up.set_defaults(func=cmd_up)

@@ -53,6 +53,7 @@ class EmbeddedStack:
             LESDE_BROKER_URL="filesystem://",
             LESDE_BROKER_DIR=str(self.state_dir / "broker"),
             LESDE_DATA_DIR=env.get("LESDE_DATA_DIR", str(self.state_dir / "data")),
+            LESDE_BIND_HOST=self.host,  # the gateway checks its bind rule against it (lesde_api.bind_rule)
         )
         env.update(self.overrides)
         return env

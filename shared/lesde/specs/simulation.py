@@ -111,8 +111,9 @@ class SimulationSpec(_Strict):
 
     @property
     def work(self) -> int:
-        """``runs * steps * samples_per_class * classes``."""
-        return self.runs * self.steps * self.samples_per_class * self.classes
+        """``runs * steps * samples_per_class * classes``; the ode moves class means only, so its samples do not count."""
+        samples = 1 if self.mode == "ode" else self.samples_per_class
+        return self.runs * self.steps * samples * self.classes
 
     @model_validator(mode="after")
     def _check(self) -> "SimulationSpec":

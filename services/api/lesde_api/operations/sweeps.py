@@ -11,13 +11,14 @@ children already sent stay queued and run; ``retry`` re-sends the failed ones.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, nullcontext
 
 from lesde import celery_app, keys, tombstones
 from lesde.jobs import JobConflict, JobNotFound, JobRepository
 from lesde.records import AnalysisState, JobRecord, JobStatus
 from lesde.settings import LimitSettings
-from lesde.specs import SweepSpec, plan_sweep
+from lesde.specs import SweepRejected, SweepSpec, plan_sweep
 from lesde.storage import ObjectNotFound
 from lesde.sweeps import SweepChild, SweepChildren, write_children
 from lesde_api.operations.experiments import record_experiment
@@ -29,8 +30,26 @@ from lesde_api.operations.sweep_view import child_records, count_states, for_eac
 log = logging.getLogger(__name__)
 
 
-def create_sweep(sweeps: JobRepository, experiments: JobRepository, spec: SweepSpec, *, owner: str, limits: LimitSettings) -> JobRecord:
-    """Check the whole grid (:class:`~lesde.specs.SweepRejected` before anything is stored), then record and enqueue."""
+def check_fits_quota(spec: SweepSpec, max_unfinished: int) -> None:
+    """A grid with more children than an owner may have unfinished could never be admitted: 422, not 429."""
+    if spec.size > max_unfinished:
+        raise SweepRejected([(spec.grid_field, (
+            f"the grid has {spec.size:,} points, more than the {max_unfinished:,} unfinished jobs an owner may have; "
+            f"allowed range: 1 to {max_unfinished:,} points (LESDE_MAX_UNFINISHED_JOBS_PER_OWNER)"
+        ))])
+
+
+def create_sweep(
+    sweeps: JobRepository,
+    experiments: JobRepository,
+    spec: SweepSpec,
+    *,
+    owner: str,
+    limits: LimitSettings,
+    admit: Callable[[int], AbstractContextManager[object]] = lambda _children: nullcontext(),
+) -> JobRecord:
+    """Check the whole grid (:class:`~lesde.specs.SweepRejected` before anything is stored), then, admitted for its
+    children (``admit(count)``: the owner's quota), record and enqueue."""
     planned = plan_sweep(
         spec,
         max_points=limits.max_sweep_points,
@@ -38,11 +57,12 @@ def create_sweep(sweeps: JobRepository, experiments: JobRepository, spec: SweepS
         max_sweep_trial_iterations=limits.max_sweep_trial_iterations,
     )
     total = sum(child.spec.trial_iterations for child in planned)
-    sweep = sweeps.create(spec=spec.model_dump(mode="json"), owner=owner, name=spec.name, total=total, unit="trial-iterations")
-    records = for_each_child(
-        lambda child: record_experiment(experiments, child.spec, owner=owner, cap=limits.max_trial_iterations, sweep_id=sweep.id),
-        planned,
-    )
+    with admit(len(planned)):
+        sweep = sweeps.create(spec=spec.model_dump(mode="json"), owner=owner, name=spec.name, total=total, unit="trial-iterations")
+        records = for_each_child(
+            lambda child: record_experiment(experiments, child.spec, owner=owner, cap=limits.max_trial_iterations, sweep_id=sweep.id),
+            planned,
+        )
     children = [SweepChild(index=child.index, experiment_id=record.id, point=child.point) for child, record in zip(planned, records, strict=True)]
     write_children(sweeps.store, sweep.id, SweepChildren(axes=spec.paths, children=children))
     _enqueue_all(experiments, sweep.id, records)

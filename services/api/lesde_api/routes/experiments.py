@@ -6,7 +6,7 @@ from fastapi import APIRouter, Response, status
 
 from lesde.records import JobPublic
 from lesde.specs import ExperimentSpec
-from lesde_api.deps import ExperimentsDep, LimitsDep, OwnerDep, get_experiments
+from lesde_api.deps import ExperimentsDep, LimitsDep, OwnerDep, QuotaDep, get_experiments
 from lesde_api.routes.analysis import add_analysis_routes
 from lesde_api.routes.job_routes import add_job_routes
 from lesde_api.operations import jobs
@@ -16,12 +16,13 @@ from lesde_api.operations.links import job_url
 router = APIRouter(prefix="/v1/experiments", tags=["experiments"])
 
 
-@router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=JobPublic)
+@router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=JobPublic, responses={429: {}})
 def create_experiment(
-    spec: ExperimentSpec, repo: ExperimentsDep, limits: LimitsDep, owner: OwnerDep, response: Response
+    spec: ExperimentSpec, repo: ExperimentsDep, limits: LimitsDep, owner: OwnerDep, quota: QuotaDep, response: Response
 ) -> JobPublic:
-    """Queue a multi-trial training experiment. Poll the ``Location`` it answers."""
-    record = submit_experiment(repo, spec, owner=owner, cap=limits.max_trial_iterations)
+    """Queue a multi-trial training experiment. Poll the ``Location`` it answers (429 while the owner has too many unfinished jobs)."""
+    with quota.admit(owner):
+        record = submit_experiment(repo, spec, owner=owner, cap=limits.max_trial_iterations)
     response.headers["Location"] = job_url("experiment", record.id)
     return jobs.public_view(repo, record)
 

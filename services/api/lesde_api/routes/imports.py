@@ -6,24 +6,26 @@ from fastapi import APIRouter, File, Form, Request, Response, UploadFile, status
 from fastapi.responses import JSONResponse
 
 from lesde.records import JobPublic
-from lesde_api.deps import ExperimentsDep, LimitsDep, OwnerDep
+from lesde_api.deps import ExperimentsDep, LimitsDep, OwnerDep, QuotaDep
 from lesde_api.errors import csv_layout_problem
 from lesde_api.operations import jobs
 from lesde_api.operations.imports import ImportTooLarge, start_import
 from lesde_api.operations.links import job_url
 
 # No "from __future__ import annotations": FastAPI resolves the Annotated aliases itself.
-router = APIRouter(prefix="/v1/imports", tags=["imports"])
+IMPORT_PATH = "/v1/imports"  # an upload: its body cap is LESDE_MAX_IMPORT_BYTES, not the JSON one (lesde_api.main)
+router = APIRouter(prefix=IMPORT_PATH, tags=["imports"])
 MULTIPART_SLACK = 64 * 1024  # boundaries and part headers around the file
 
 
-@router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=JobPublic, responses={413: {}, 422: {}, 503: {}})
+@router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=JobPublic, responses={413: {}, 422: {}, 429: {}, 503: {}})
 def create_import(
     request: Request,
     response: Response,
     repo: ExperimentsDep,
     limits: LimitsDep,
     owner: OwnerDep,
+    quota: QuotaDep,
     file: Annotated[UploadFile, File(description="CSV: trial, itr, smp, y, y_logit0..y_logit{K-1}, tr_loss, val_loss, val_acc")],
     name: Annotated[str | None, Form(max_length=200)] = None,
     classes: Annotated[str | None, Form(max_length=2000, description="Comma-separated class names in label order.")] = None,
@@ -37,8 +39,9 @@ def create_import(
     names = [part.strip() for part in classes.split(",")] if classes else None
     if names is not None and (len(set(names)) != len(names) or not all(names)):
         return csv_layout_problem("classes", "class names must be non-empty and unique")
-    record = start_import(
-        repo, file.file, filename=file.filename or "upload.csv", owner=owner, name=name, classes=names, max_bytes=limits.max_import_bytes
-    )
+    with quota.admit(owner):
+        record = start_import(
+            repo, file.file, filename=file.filename or "upload.csv", owner=owner, name=name, classes=names, max_bytes=limits.max_import_bytes
+        )
     response.headers["Location"] = job_url("experiment", record.id)
     return jobs.public_view(repo, record)

@@ -29,7 +29,9 @@ def add_job_routes(router: APIRouter, get_repo: Any, *, with_analysis: bool = Tr
 
     @router.get("", response_model=Page[JobPublic])
     def list_jobs(repo: Repo, listing: ListingDep) -> Page[JobPublic]:
-        """Newest first, ``{data, count}``; filter by ``status`` and ``owner``."""
+        """Newest first, ``{data, count}``; filter by ``status`` and ``owner`` (with API keys: your jobs only)."""
+        if listing.nobody:
+            return Page[JobPublic](data=[], count=0)
         records, count = repo.list(status=listing.status, owner=listing.owner, offset=listing.offset, limit=listing.limit)
         return Page[JobPublic](data=[jobs.public_view(repo, record, with_spec=False) for record in records], count=count)
 

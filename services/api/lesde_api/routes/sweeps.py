@@ -1,5 +1,6 @@
 """``/v1/sweeps``: grids of experiments over fields of one base spec, and their cross-child results."""
 
+from contextlib import AbstractContextManager
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Response, status
@@ -7,7 +8,7 @@ from fastapi.responses import StreamingResponse
 
 from lesde.records import Page
 from lesde.specs import SweepSpec
-from lesde_api.deps import ExperimentsDep, LimitsDep, ListingDep, OwnerDep, SweepsDep
+from lesde_api.deps import ExperimentsDep, LimitsDep, ListingDep, OwnerDep, QuotaDep, SweepsDep
 from lesde_api.operations import sweeps as operations
 from lesde_api.operations.links import job_url
 from lesde_api.operations.sweep_view import SweepPublic, list_sweeps, sweep_view
@@ -18,21 +19,29 @@ router = APIRouter(prefix="/v1/sweeps", tags=["sweeps"])
 PNG = {"content": {"image/png": {}}, "description": "The figure as PNG."}
 
 
-@router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=SweepPublic, responses={422: {}, 503: {}})
+@router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=SweepPublic, responses={422: {}, 429: {}, 503: {}})
 def create_sweep(
-    spec: SweepSpec, sweeps: SweepsDep, experiments: ExperimentsDep, limits: LimitsDep, owner: OwnerDep, response: Response
+    spec: SweepSpec, sweeps: SweepsDep, experiments: ExperimentsDep, limits: LimitsDep, owner: OwnerDep, quota: QuotaDep, response: Response
 ) -> SweepPublic:
     """Queue one experiment per grid point (``axes``: their product; ``points``: each listed). The whole grid
     is checked first: an unknown field, an empty axis, a repeated value or point, a child that breaks a bound
-    or a grid over the caps is answered 422 naming it, and nothing is created. Poll the ``Location``."""
-    record = operations.create_sweep(sweeps, experiments, spec, owner=owner, limits=limits)
+    or a grid over the caps is answered 422 naming it, and nothing is created. Poll the ``Location``. Its children count
+    against the owner's unfinished jobs (429 while they would not fit; 422 for a grid larger than that quota)."""
+
+    def admit(children: int) -> AbstractContextManager[None]:  # called once the grid itself is valid
+        operations.check_fits_quota(spec, quota.limit)
+        return quota.admit(owner, adding=children)
+
+    record = operations.create_sweep(sweeps, experiments, spec, owner=owner, limits=limits, admit=admit)
     response.headers["Location"] = job_url("sweep", record.id)
     return sweep_view(sweeps, experiments, record)
 
 
 @router.get("", response_model=Page[SweepPublic])
 def list_all(sweeps: SweepsDep, experiments: ExperimentsDep, listing: ListingDep) -> Page[SweepPublic]:
-    """Newest first, ``{data, count}``, without children or spec; filter by ``status`` and ``owner``."""
+    """Newest first, ``{data, count}``, without children or spec; filter by ``status`` and ``owner`` (with API keys: your sweeps only)."""
+    if listing.nobody:
+        return Page[SweepPublic](data=[], count=0)
     views, count = list_sweeps(sweeps, experiments, status=listing.status, owner=listing.owner, offset=listing.offset, limit=listing.limit)
     return Page[SweepPublic](data=views, count=count)
 

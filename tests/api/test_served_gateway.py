@@ -1,0 +1,117 @@
+"""The gateway as a real uvicorn process with API keys: bodies over the cap are refused over
+the socket before they are sent whole, and the ``lesde`` command (a real process too)
+authenticates with ``LESDE_API_KEY``.
+
+Local store and filesystem broker in a temporary folder; no worker runs (nothing here
+needs one).
+"""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from lesde_launcher.stack import free_port
+
+KEY = "ada-served-key-0123456789"
+MIB = 1 << 20
+PIECE = 64 * 1024
+START_TIMEOUT_S = 120  # generous: the machine is shared and slow to import on a bad day
+ANSWER_TIMEOUT_S = 60
+
+
+@pytest.fixture(scope="module")
+def gateway(tmp_path_factory):
+    """``(url, environment)`` of a uvicorn serving the gateway with one key (ada)."""
+    state = tmp_path_factory.mktemp("served")
+    env = dict(os.environ)
+    env.update(
+        LESDE_STORE="local", LESDE_LOCAL_STORE_DIR=str(state / "store"), LESDE_BROKER_URL="filesystem://",
+        LESDE_BROKER_DIR=str(state / "broker"), LESDE_API_KEYS=f"ada={KEY}", LESDE_BIND_HOST="127.0.0.1",
+    )
+    env.pop("LESDE_API_KEY", None)
+    (state / "broker").mkdir()
+    port = free_port()
+    log = (state / "api.log").open("wb")
+    command = [sys.executable, "-m", "uvicorn", "lesde_api.main:app", "--host", "127.0.0.1", "--port", str(port)]
+    process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while True:
+            assert process.poll() is None, (state / "api.log").read_text()
+            try:
+                if httpx.get(url + "/healthz", timeout=5).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, "the gateway did not answer in time"
+            time.sleep(0.2)
+        yield url, env
+    finally:
+        process.kill()
+        process.wait(timeout=30)
+        log.close()
+
+
+def _status_line(connection: socket.socket) -> str:
+    """The first line the server answers (waits up to ANSWER_TIMEOUT_S)."""
+    connection.settimeout(ANSWER_TIMEOUT_S)
+    answer = b""
+    while b"\r\n" not in answer:
+        piece = connection.recv(4096)
+        if not piece:
+            break
+        answer += piece
+    return answer.split(b"\r\n", 1)[0].decode()
+
+
+def _request_head(url: str, extra: str) -> bytes:
+    host = url.removeprefix("http://")
+    return (
+        f"POST /v1/experiments HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {KEY}\r\n"
+        f"Content-Type: application/json\r\n{extra}\r\n"
+    ).encode()
+
+
+def _connect(url: str) -> socket.socket:
+    host, port = url.removeprefix("http://").split(":")
+    return socket.create_connection((host, int(port)), timeout=ANSWER_TIMEOUT_S)
+
+
+def test_a_declared_2_mib_body_is_refused_before_it_is_sent(gateway):
+    url, _env = gateway
+    with _connect(url) as connection:
+        connection.sendall(_request_head(url, f"Content-Length: {2 * MIB}\r\n") + b'{"name": "')  # and nothing more
+        assert _status_line(connection).startswith("HTTP/1.1 413 ")
+
+
+def test_a_chunked_body_is_refused_once_past_the_cap_without_its_end(gateway):
+    url, _env = gateway
+    with _connect(url) as connection:
+        connection.sendall(_request_head(url, "Transfer-Encoding: chunked\r\n"))
+        for _ in range(MIB // PIECE):  # exactly the cap
+            connection.sendall(f"{PIECE:x}\r\n".encode() + b" " * PIECE + b"\r\n")
+        # Then a few bytes past it, and never the terminating chunk. Small, so that the server has
+        # read all we sent when it answers and closes (unread bytes would make the close a reset).
+        connection.sendall(b"10\r\n" + b" " * 16 + b"\r\n")
+        # The server can only answer now if it stopped reading at the cap instead of waiting for the rest.
+        assert _status_line(connection).startswith("HTTP/1.1 413 ")
+
+
+def test_the_cli_authenticates_with_lesde_api_key(gateway):
+    url, env = gateway
+    cli = [sys.executable, "-m", "lesde.cli", "--url", url]
+    spec = str(Path(__file__).parents[2] / "examples" / "geomnist-small.json")
+    without = subprocess.run([*cli, "list"], env=env, capture_output=True, text=True, timeout=ANSWER_TIMEOUT_S)
+    assert without.returncode != 0 and "401" in without.stderr + without.stdout
+    keyed = {**env, "LESDE_API_KEY": KEY}
+    submitted = subprocess.run([*cli, "submit", spec], env=keyed, capture_output=True, text=True, timeout=ANSWER_TIMEOUT_S)
+    assert submitted.returncode == 0, submitted.stderr
+    listed = httpx.get(url + "/v1/experiments", headers={"Authorization": f"Bearer {KEY}"}, timeout=ANSWER_TIMEOUT_S).json()
+    assert listed["count"] == 1 and listed["data"][0]["owner"] == "ada"
