@@ -1,5 +1,5 @@
 # LE-SDE Lab HTTP gateway: lesde (shared) + lesde-api only. No torch, no scipy.
-FROM python:3.11-slim-bookworm
+FROM python:3.11.13-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
@@ -9,10 +9,19 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 RUN useradd --create-home --uid 1000 lesde
 WORKDIR /app
 
+# Dependencies first, from the manifests alone: this layer is rebuilt when a pyproject.toml
+# changes, not on every change to our code.
+COPY deploy/requirements_from_pyproject.py /app/deploy/
+COPY shared/pyproject.toml /app/shared/
+COPY services/api/pyproject.toml /app/services/api/
+RUN python /app/deploy/requirements_from_pyproject.py /app/shared/pyproject.toml /app/services/api/pyproject.toml \
+        > /app/requirements.txt \
+    && pip install -r /app/requirements.txt
+
+# Then our code, without resolving again; pip check fails the build if a dependency was missed.
 COPY shared/ /app/shared/
 COPY services/api/ /app/services/api/
-# Both paths in one call, so the api's "lesde[services]" requirement resolves to the local package.
-RUN pip install /app/shared /app/services/api
+RUN pip install --no-deps /app/shared /app/services/api && pip check
 
 USER lesde
 EXPOSE 8000

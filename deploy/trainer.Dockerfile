@@ -32,9 +32,20 @@ RUN useradd --create-home --uid 1000 lesde \
     && chown lesde:lesde /data
 WORKDIR /app
 
+# The other dependencies, from the manifests alone: this layer is rebuilt when a
+# pyproject.toml changes, not on every change to our code (torch is already satisfied).
+COPY deploy/requirements_from_pyproject.py /app/deploy/
+COPY shared/pyproject.toml /app/shared/
+COPY services/trainer/pyproject.toml /app/services/trainer/
+RUN python /app/deploy/requirements_from_pyproject.py /app/shared/pyproject.toml /app/services/trainer/pyproject.toml \
+        > /app/requirements.txt \
+    && pip install ${TORCH_INDEX_URL:+--index-url "$TORCH_INDEX_URL" --extra-index-url https://pypi.org/simple} \
+        -r /app/requirements.txt
+
+# Then our code, without resolving again; pip check fails the build if a dependency was missed.
 COPY shared/ /app/shared/
 COPY services/trainer/ /app/services/trainer/
-RUN pip install /app/shared /app/services/trainer
+RUN pip install --no-deps /app/shared /app/services/trainer && pip check
 
 USER lesde
 ENV LESDE_DATA_DIR=/data

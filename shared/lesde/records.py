@@ -96,6 +96,11 @@ class JobRecord(BaseModel):
     analysis: AnalysisState = AnalysisState.none
     analysis_error: str | None = None
     sweep_id: str | None = Field(default=None, description="The sweep this experiment is a point of (None: submitted alone).")
+    device: str | None = Field(
+        default=None,
+        description="Where a worker last started training the job, e.g. 'cuda:0 (NVIDIA H200, GPU-5f3c...)' or 'cpu' "
+        "(None: not started, or not a training job). The GPU's UUID tells apart replicas that each see their own GPU as cuda:0.",
+    )
 
     def stalled_attempts_after_next_start(self) -> int:
         """What ``stalled_attempts`` becomes if a worker starts the job now: a start that

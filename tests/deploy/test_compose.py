@@ -17,14 +17,16 @@ import yaml
 from pydantic import ValidationError
 from pydantic_settings import BaseSettings
 
+from deploy_files import COMPOSE, REPO, compose_file_refs, load_compose_yaml, operator_env
+from deploy_files import service_env as _service_env
 from lesde import settings as lesde_settings
-
-REPO = Path(__file__).resolve().parents[2]
-COMPOSE = REPO / "docker-compose.yml"
 
 # Which settings classes each of our services builds.
 SERVICE_SETTINGS: dict[str, list[type[BaseSettings]]] = {
-    "api": [lesde_settings.StoreSettings, lesde_settings.BrokerSettings, lesde_settings.LimitSettings, lesde_settings.ApiSettings],
+    "api": [
+        lesde_settings.StoreSettings, lesde_settings.BrokerSettings, lesde_settings.LimitSettings, lesde_settings.ApiSettings,
+        lesde_settings.AuthSettings,
+    ],
     "trainer": [lesde_settings.StoreSettings, lesde_settings.BrokerSettings, lesde_settings.TrainerSettings],
     "analyzer": [lesde_settings.StoreSettings, lesde_settings.BrokerSettings],
     "reaper": [lesde_settings.StoreSettings, lesde_settings.BrokerSettings, lesde_settings.LeaseSettings],
@@ -39,43 +41,25 @@ HEAVY_PACKAGES = {"torch", "torchvision", "scipy", "scikit-learn", "matplotlib"}
 
 @pytest.fixture(scope="module")
 def compose() -> dict[str, Any]:
-    data = yaml.safe_load(COMPOSE.read_text())
+    data = load_compose_yaml(COMPOSE.read_text())
     assert isinstance(data, dict) and isinstance(data.get("services"), dict), "docker-compose.yml has no services"
     return data
 
 
-_VAR = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)")
+def interpolate(value: str) -> str:
+    """Compose interpolation with the operator's .env (see deploy_files.operator_env)."""
+    from deploy_files import interpolate as compose_interpolate
 
-
-def interpolate(value: str, env: dict[str, str] | None = None) -> str:
-    """Compose-style ``${VAR}``, ``${VAR:-default}``, ``${VAR:?err}`` and ``$$``, with ``env`` (default: empty)."""
-    env = env or {}
-
-    def sub(match: re.Match[str]) -> str:
-        if match.group(0) == "$$":
-            return "$"
-        name = match.group(1) or match.group(4)
-        op, arg = match.group(2), match.group(3)
-        value = env.get(name)
-        if op in (":-", "-"):
-            return value if (value if op == ":-" else value is not None) else arg
-        if op in (":?", "?") and not value:
-            raise AssertionError(f"compose requires ${{{name}}}: {arg}")
-        return value or ""
-
-    return _VAR.sub(sub, value)
+    return compose_interpolate(value, operator_env())
 
 
 def compose_vars(text: str) -> set[str]:
-    return {m.group(1) or m.group(4) for m in _VAR.finditer(text) if m.group(0) != "$$"}
+    return {ref.name for ref in compose_file_refs(text)}
 
 
 def service_env(service: dict[str, Any]) -> dict[str, str]:
-    """A service's environment (mapping or list form), interpolated with compose defaults."""
-    raw = service.get("environment") or {}
-    if isinstance(raw, list):
-        raw = dict(item.split("=", 1) if "=" in item else (item, "") for item in raw)
-    return {str(k): interpolate(str(v)) if v is not None else "" for k, v in raw.items()}
+    """A service's environment, interpolated as with the operator's .env."""
+    return _service_env(service, operator_env())
 
 
 def env_name(cls: type[BaseSettings], field: str) -> str:
@@ -187,7 +171,7 @@ def dockerignored(relative: str) -> bool:
 
 
 def test_compose_parses(compose: dict[str, Any]) -> None:
-    assert set(compose["services"]) >= {"api", "trainer", "analyzer", "redis", "minio", "minio-init"}
+    assert set(compose["services"]) >= {"api", "trainer", "analyzer", "redis", "minio", "minio-setup"}
 
 
 def test_every_service_has_an_image_or_an_existing_dockerfile(compose: dict[str, Any]) -> None:
@@ -232,7 +216,7 @@ def test_our_services_wait_for_broker_store_and_bucket(compose: dict[str, Any]) 
         depends = service.get("depends_on") or {}
         assert depends.get("redis", {}).get("condition") == "service_healthy", name
         assert depends.get("minio", {}).get("condition") == "service_healthy", name
-        assert depends.get("minio-init", {}).get("condition") == "service_completed_successfully", name
+        assert depends.get("minio-setup", {}).get("condition") == "service_completed_successfully", name
 
 
 def test_healthchecks(compose: dict[str, Any]) -> None:
@@ -377,13 +361,13 @@ def test_every_lesde_variable_in_compose_is_a_real_setting(compose: dict[str, An
         assert anchor_var in known, f"x-lesde-env: {anchor_var} is not a setting"
 
 
-def test_s3_keys_match_minio_credentials(compose: dict[str, Any]) -> None:
-    minio = service_env(compose["services"]["minio"])
+def test_services_use_the_user_minio_setup_creates(compose: dict[str, Any]) -> None:
+    setup = service_env(compose["services"]["minio-setup"])
     for name in SERVICE_SETTINGS:
         env = service_env(compose["services"][name])
-        assert env["LESDE_S3_ACCESS_KEY"] == minio["MINIO_ROOT_USER"]
-        assert env["LESDE_S3_SECRET_KEY"] == minio["MINIO_ROOT_PASSWORD"]
-        assert len(env["LESDE_S3_SECRET_KEY"]) >= 8
+        assert env["LESDE_S3_ACCESS_KEY"] == setup["LESDE_S3_ACCESS_KEY"], f"{name} uses another S3 user than minio-setup creates"
+        assert env["LESDE_S3_SECRET_KEY"] == setup["LESDE_S3_SECRET_KEY"]
+        assert env["LESDE_S3_BUCKET"] == setup["LESDE_S3_BUCKET"], f"{name} uses another bucket than minio-setup allows"
         assert env["LESDE_S3_ENDPOINT"].split(":")[0] == "minio"
         assert env["LESDE_BROKER_URL"].startswith("redis://redis:")
 
@@ -445,7 +429,11 @@ def test_trainer_image_is_cuda_with_pinned_torch(compose: dict[str, Any]) -> Non
 
 
 def test_dockerignore_keeps_the_build_context_small() -> None:
-    for path in (".git", ".venv", "tests", "shared/lesde.egg-info", "shared/lesde/__pycache__"):
+    for path in (
+        ".git", ".venv", ".lesde", "lesde-results", "tests", "shared/lesde.egg-info", "shared/lesde/__pycache__",
+        "services/trainer/lesde_trainer/engine/__pycache__", "services/api/.venv", "services/trainer/.lesde",
+        "examples/lesde-results", ".env",
+    ):
         assert dockerignored(path), f".dockerignore does not exclude {path}"
-    for path in ("shared", "services/api", "services/trainer/pyproject.toml"):
+    for path in ("shared", "services/api", "services/trainer/pyproject.toml", "deploy/requirements_from_pyproject.py"):
         assert not dockerignored(path), f".dockerignore excludes {path}"

@@ -44,3 +44,18 @@ def configure_runtime(device: torch.device, *, cpu_threads: int | None = None) -
     if device.type == "cuda":
         torch.backends.cudnn.deterministic = True
         torch.backends.cudnn.benchmark = False
+
+
+def describe_device(device: torch.device) -> str:
+    """Name ``device`` for a job's record: ``"cpu"``, or ``"cuda:0 (NVIDIA H200, GPU-<uuid>)"``.
+
+    Inside a container given one GPU that GPU is always ``cuda:0``, so the name and UUID
+    are what tell one host GPU from another.
+    """
+    if device.type != "cuda":
+        return str(device)
+    index = device.index if device.index is not None else torch.cuda.current_device()
+    properties = torch.cuda.get_device_properties(index)
+    uuid = getattr(properties, "uuid", None)
+    identity = f"{properties.name}, GPU-{uuid}" if uuid else properties.name
+    return f"cuda:{index} ({identity})"

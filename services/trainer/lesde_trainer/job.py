@@ -116,6 +116,7 @@ def _tell_sweep(record: JobRecord) -> None:
 
 
 def _train(store: ObjectStore, repo: JobRepository, job_id: str, spec: ExperimentSpec, settings: TrainerSettings, lease: LeaseKeeper) -> None:
+    from lesde_trainer.device import describe_device
     from lesde_trainer.setup import build_engine  # torch is imported only by the worker
 
     setup = build_engine(spec, settings)
@@ -129,6 +130,8 @@ def _train(store: ObjectStore, repo: JobRepository, job_id: str, spec: Experimen
     )
     if not lease.confirm():  # before the first write: a worker handed the job at the same moment may hold it
         raise LeaseLost(f"experiment {job_id} is run by another worker")
+    device = describe_device(engine.device)
+    repo.update(job_id, lambda record: setattr(record, "device", device))  # once per start: a resume may run elsewhere
     writer = ChunkWriter(store, job_id)
     start = _restore(writer, job_id, engine)
     writer.resume(start)
