@@ -4,7 +4,8 @@
 import { el, number, percent, withError } from "./format.js";
 
 const meanStd = (entry) => (entry ? withError(entry.mean, entry.std) : "–");
-const rSlope = (tail) => (tail ? withError(tail.r_slope, tail.r_slope_se) : "–");
+// A fit that stopped at an end of its search range estimates nothing: say so rather than show the bound as r.
+const rSlope = (tail) => (!tail ? "–" : tail.at_bound ? `at the fit's bound (${number(tail.r_slope)}): no estimate` : withError(tail.r_slope, tail.r_slope_se));
 const flag = (value) => (value === true ? "yes" : value === false ? "no" : "–");
 const versus = (stats) => (stats ? `${percent(stats.final)} (chance ${percent(stats.final_baseline)})` : "–");
 
