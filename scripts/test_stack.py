@@ -415,7 +415,7 @@ def running_stack() -> Iterator[Stack]:
         stray_sockets += [
             Path("/tmp") / f"seaweedfs-{role}-grpc-{port + GRPC_OFFSET}.sock"
             for role, port in (("master", master_port), ("volume", volume_port), ("filer", filer_port), ("s3", s3_port))
-        ]
+        ] + [Path("/tmp") / f"seaweedfs-s3-{s3_port}.sock"]  # and the S3 gateway's own socket
         picker.release()
         servers += [redis, weed]
         t_launch = time.monotonic()

@@ -62,3 +62,24 @@ def test_a_second_delivery_while_the_first_trains_writes_nothing(local_store, wr
         repo.request_cancel(job_id)
         first.join(timeout=60)
     assert repo.get(job_id).status is JobStatus.cancelled  # the first run carried on until told to stop
+
+
+def test_progress_of_a_worker_whose_job_was_requeued_is_not_written_back(local_store):
+    """The reaper requeued the job while its worker was stuck (a store outage past its lease);
+    the worker's late progress write must not put the record back to running under its old lease."""
+    from datetime import timedelta
+
+    from lesde.jobs import LeaseLost
+    from lesde.leases import new_lease
+    from lesde.records import utcnow
+    from lesde_trainer.job import _report_progress
+
+    repo = JobRepository(local_store, "experiment")
+    record = repo.create(spec=ExperimentSpec.model_validate(LONG).model_dump(mode="json"), owner="ana", name=None, total=200_000, unit="iterations")
+    lease = new_lease(utcnow() - timedelta(minutes=10), LEASES)  # long expired
+    repo.mark_running(record.id, lease=lease)
+    assert repo.settle_lost(record.id, lease.holder, JobStatus.queued, now=utcnow()) is not None  # the reaper's requeue
+    with pytest.raises(LeaseLost):
+        _report_progress(repo, record.id, lease.holder, done=500, total=200_000, rate=100.0, trials=2)
+    after = repo.get(record.id)
+    assert after.status is JobStatus.queued and after.lease is None and after.progress.done == 0

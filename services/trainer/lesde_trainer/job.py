@@ -25,7 +25,7 @@ import numpy as np
 
 from lesde import celery_app
 from lesde.chunks import ChunkWriter, class_sums
-from lesde.jobs import JobRepository, LeaseLost
+from lesde.jobs import JobRepository, LeaseLost, runs_under
 from lesde.leases import LeaseKeeper, hold_lease
 from lesde.records import AnalysisState, JobRecord, JobStatus
 from lesde.settings import LeaseSettings, TrainerSettings
@@ -169,7 +169,7 @@ def _train(store: ObjectStore, repo: JobRepository, job_id: str, spec: Experimen
             writer.put("features", first, last, _stack(features) | {"probe_index": setup.probe_index, "probe_label": setup.probe_label})
         writer.commit(last + 1, complete=last + 1 == schedule.total, checkpoint=engine.state_dict())
         elapsed = max(time.perf_counter() - began, 1e-9)
-        _report_progress(repo, job_id, done=last + 1, total=schedule.total, rate=(last + 1 - first) * trials / elapsed, trials=trials)
+        _report_progress(repo, job_id, lease.holder, done=last + 1, total=schedule.total, rate=(last + 1 - first) * trials / elapsed, trials=trials)
         if last + 1 < schedule.total and repo.cancel_requested(job_id):
             raise TrainingCancelled
 
@@ -224,8 +224,14 @@ def _restore(writer: ChunkWriter, job_id: str, engine) -> int:  # noqa: ANN001
     return int(engine.iteration)
 
 
-def _report_progress(repo: JobRepository, job_id: str, *, done: int, total: int, rate: float, trials: int) -> None:
+def _report_progress(repo: JobRepository, job_id: str, holder: str, *, done: int, total: int, rate: float, trials: int) -> None:
+    """Write progress, only while the job still runs under this worker's lease: a worker the
+    reaper gave up on (stuck in a store outage past its lease) must not write its stale
+    record back over the requeue (the store has no compare-and-swap)."""
+
     def change(record):  # noqa: ANN001, ANN202
+        if not runs_under(record, holder):
+            raise LeaseLost(f"experiment {job_id} no longer runs under lease {holder} ({record.status.value})")
         record.progress.done = done
         record.progress.total = total
         record.progress.rate = round(rate, 1)
