@@ -36,11 +36,11 @@ JobKind = Literal["experiment", "simulation", "sweep"]
 class Progress(BaseModel):
     """How far a job is: ``done`` of ``total`` units (iterations for experiments)."""
 
-    done: int = 0
-    total: int = 0
-    unit: str = "iterations"
+    done: int = Field(default=0, description='Units done so far: SGD iterations (all trials advance together) or simulation steps.')
+    total: int = Field(default=0, description='Units the whole job takes.')
+    unit: str = Field(default="iterations", description="What done and total count: 'iterations' (training and imports) or 'steps' (simulations).")
     rate: float | None = Field(default=None, description="Trial-iterations (or steps) per second, recent.")
-    eta_seconds: float | None = None
+    eta_seconds: float | None = Field(default=None, description='Estimated seconds to the end at the recent rate (None before a rate is known, and once finished).')
 
     @property
     def fraction(self) -> float:
@@ -64,10 +64,10 @@ class Lease(BaseModel):
     """
 
     holder: str = Field(description="This claim's id: host, process id and a random token.")
-    host: str
-    pid: int
-    heartbeat_at: datetime
-    expires_at: datetime
+    host: str = Field(description='Host (and PID namespace) of the worker process that holds the job.')
+    pid: int = Field(description='Process id of that worker, on its host.')
+    heartbeat_at: datetime = Field(description='When the worker last renewed the lease.')
+    expires_at: datetime = Field(description='After this the worker is taken as gone and the reaper requeues the job.')
 
     def expired(self, now: datetime) -> bool:
         return now >= self.expires_at
@@ -76,16 +76,16 @@ class Lease(BaseModel):
 class JobRecord(BaseModel):
     """Stored state of one job. Written by the API at creation and by workers after."""
 
-    id: str
-    kind: JobKind = "experiment"
-    owner: str
-    name: str | None = None
-    status: JobStatus = JobStatus.queued
-    progress: Progress = Field(default_factory=Progress)
-    created_at: datetime = Field(default_factory=utcnow)
-    started_at: datetime | None = None
-    finished_at: datetime | None = None
-    error: str | None = None
+    id: str = Field(description="The job's id: 16 lower-case hex characters.")
+    kind: JobKind = Field(default="experiment", description='experiment, simulation or sweep.')
+    owner: str = Field(description="Who submitted it: the API key's owner (or LESDE_DEFAULT_OWNER on an open server).")
+    name: str | None = Field(default=None, description='The name given in the spec, if any.')
+    status: JobStatus = Field(default=JobStatus.queued, description='queued, running, succeeded, failed or cancelled.')
+    progress: Progress = Field(default_factory=Progress, description='Work done and to do, with the recent rate and an ETA.')
+    created_at: datetime = Field(default_factory=utcnow, description='When the job was submitted (UTC).')
+    started_at: datetime | None = Field(default=None, description='When a worker first started it (UTC).')
+    finished_at: datetime | None = Field(default=None, description='When it reached a final status (UTC).')
+    error: str | None = Field(default=None, description='Why it failed (None unless failed): what failed and how, without hosts or credentials.')
     attempts: int = Field(default=0, description="How many times a worker started (or resumed) the job.")
     stalled_attempts: int = Field(
         default=0, description="Starts in a row that found no more work done than the start before (see LESDE_MAX_ATTEMPTS)."
@@ -93,8 +93,8 @@ class JobRecord(BaseModel):
     progress_at_start: int = Field(default=0, description="progress.done when a worker last started the job.")
     lease: Lease | None = Field(default=None, description="The worker running the job (None unless running under a lease).")
     enqueued_at: datetime | None = Field(default=None, description="When the job's task message was last sent.")
-    analysis: AnalysisState = AnalysisState.none
-    analysis_error: str | None = None
+    analysis: AnalysisState = Field(default=AnalysisState.none, description='State of the automatic analysis of a finished experiment: none, queued, running, succeeded or failed.')
+    analysis_error: str | None = Field(default=None, description='Why the automatic analysis failed (None unless it did).')
     sweep_id: str | None = Field(default=None, description="The sweep this experiment is a point of (None: submitted alone).")
     device: str | None = Field(
         default=None,
@@ -113,8 +113,8 @@ class JobRecord(BaseModel):
 class JobPublic(JobRecord):
     """A record as the API returns it, with the spec and links to related resources."""
 
-    spec: dict[str, Any] | None = None
-    links: dict[str, str] = Field(default_factory=dict)
+    spec: dict[str, Any] | None = Field(default=None, description='The submitted spec with every default filled in.')
+    links: dict[str, str] = Field(default_factory=dict, description="URLs of this job's related resources (analysis, figures, artifacts, exports, events, ...).")
 
 
 T = TypeVar("T")
@@ -123,15 +123,15 @@ T = TypeVar("T")
 class Page(BaseModel, Generic[T]):
     """A page of a listing: ``data`` on this page, ``count`` matching in all."""
 
-    data: list[T]
-    count: int
+    data: list[T] = Field(description="This page's items, newest first.")
+    count: int = Field(description='How many items match in all (not only this page).')
 
 
 class ArtifactInfo(BaseModel):
     """One downloadable object of a job."""
 
-    name: str
-    key: str
-    size: int
-    content_type: str
-    url: str
+    name: str = Field(description="Path of the object inside the job (e.g. 'chunks/sampled/000000000-000000499.npz').")
+    key: str = Field(description='Its key in the object store.')
+    size: int = Field(description='Size in bytes.')
+    content_type: str = Field(description='MIME type it is served with.')
+    url: str = Field(description='Where to download it.')

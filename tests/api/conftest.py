@@ -3,23 +3,9 @@
 import pytest
 from fastapi.testclient import TestClient
 
-from lesde.jobs import JobRepository
-from lesde.storage.local import LocalStore
 from lesde_api.deps import get_store
 from lesde_api.main import create_app
-
-
-@pytest.fixture
-def store(tmp_path):
-    return LocalStore(tmp_path / "store")
-
-
-@pytest.fixture
-def client(store):
-    app = create_app()
-    app.dependency_overrides[get_store] = lambda: store
-    with TestClient(app) as test_client:
-        yield test_client
+from tests.fixtures.gateway import client, experiments, store  # noqa: F401 - fixtures
 
 
 # Two owners' keys for the app of ``keyed_client`` (LESDE_API_KEYS takes the keys themselves).
@@ -45,11 +31,6 @@ def keyed_app(store, monkeypatch):
 def keyed_client(keyed_app):
     with TestClient(keyed_app) as test_client:
         yield test_client
-
-
-@pytest.fixture
-def experiments(store):
-    return JobRepository(store, "experiment")
 
 
 @pytest.fixture

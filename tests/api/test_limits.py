@@ -78,7 +78,8 @@ def test_a_2_mib_json_body_with_content_length_is_413_unread(app, client, store)
     before = _objects(store)
     status, answer, pulled = _drive(app, "/v1/experiments", [b"{" * 10], headers={"content-type": "application/json", "content-length": str(2 * MIB)})
     assert (status, pulled) == (413, 0)
-    assert answer == {"detail": "the request body exceeds this deployment's limit of 1,048,576 bytes (LESDE_MAX_JSON_BODY_BYTES)"}
+    message = "the request body exceeds this deployment's limit of 1,048,576 bytes (LESDE_MAX_JSON_BODY_BYTES)"
+    assert answer == {"message": message, "field": None, "detail": message}
     # the same through an HTTP client, whole body in hand
     assert client.post("/v1/experiments", content=b" " * (2 * MIB), headers={"Content-Type": "application/json"}).status_code == 413
     assert _objects(store) == before

@@ -102,7 +102,8 @@ def test_every_route_that_takes_an_id_answers_another_owner_as_missing(keyed_app
         assert missing.status_code == 404, (method, template, missing.text)
         assert foreign.status_code == 404, (method, template, foreign.text)
         # the very answer of a missing id: nothing tells bob that ada's id exists
-        assert foreign.json() == {"detail": missing.json()["detail"].replace(UNKNOWN, adas[kind])}, (method, template)
+        expected = missing.json()["detail"].replace(UNKNOWN, adas[kind])
+        assert foreign.json() == {"message": expected, "field": None, "detail": expected}, (method, template)
     assert _objects(store) == before, "another owner's calls changed something"
     for kind, job_id in adas.items():
         own = keyed_client.get(f"/v1/{kind}s/{job_id}", headers=bearer("ada"))
@@ -141,7 +142,8 @@ def test_every_v1_route_needs_a_valid_key(keyed_app, keyed_client, bearer, heade
 def test_wrong_key_says_invalid_token_and_missing_key_says_required(keyed_client):
     missing = keyed_client.get("/v1/experiments")
     wrong = keyed_client.get("/v1/experiments", headers={"Authorization": "Bearer nope"})
-    assert missing.json() == {"detail": "an API key is required: send Authorization: Bearer <key>"}
+    required = "an API key is required: send Authorization: Bearer <key>"
+    assert missing.json() == {"message": required, "field": None, "detail": required}
     assert 'error="invalid_token"' in wrong.headers["www-authenticate"] and "error" not in missing.headers["www-authenticate"]
 
 

@@ -33,6 +33,7 @@ RUN_NOT_IMPORTED = {
     "lesde-api": {
         "uvicorn": "serves the app (the image's CMD)",
         "python-multipart": "FastAPI parses form uploads with it",
+        "fastapi-offline": "its Swagger UI and ReDoc files are served from the package folder (docs_pages.py), never imported",
     },
     "lesde-launcher": {
         "lesde-api": "started as uvicorn lesde_api.main:app",

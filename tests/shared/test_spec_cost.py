@@ -58,3 +58,29 @@ def test_forward_passes_count_against_the_work_cap():
 def test_defaults_at_the_largest_trial_iterations_still_fit():
     check_work_cap(_spec({"training": {"trials": 10_000, "iterations": 10_000}}), CAP, limits=LIMITS, chunk_iterations=500)
     check_work_cap(ExperimentSpec(), CAP, limits=LIMITS, chunk_iterations=500)
+
+
+@pytest.mark.parametrize(
+    ("model", "body", "loc"),
+    [
+        ("simulation", {"seed": False}, ("seed",)),
+        ("simulation", {"sigma": True}, ("sigma",)),
+        ("simulation", {"class_weights": [1.0, True]}, ("class_weights",)),
+        ("simulation", {"alpha": {"kind": "array", "values": [1.0, False]}}, ("alpha", "array", "values")),
+        ("experiment", {"training": {"learning_rate": True}}, ("training", "learning_rate")),
+        ("analysis", {"savgol_window": True}, ("savgol_window",)),
+    ],
+)
+def test_a_boolean_is_never_taken_for_a_number(model, body, loc):
+    """Pydantic's lax mode reads true as 1; a spec refuses it, naming the field."""
+    from pydantic import ValidationError
+
+    from lesde.specs.analysis import AnalysisOptions
+    from lesde.specs.experiment import ExperimentSpec
+    from lesde.specs.simulation import SimulationSpec
+
+    spec_class = {"simulation": SimulationSpec, "experiment": ExperimentSpec, "analysis": AnalysisOptions}[model]
+    with pytest.raises(ValidationError) as raised:
+        spec_class.model_validate(body)
+    assert [error["loc"] for error in raised.value.errors()] == [loc]
+    assert "not true or false" in raised.value.errors()[0]["msg"]

@@ -19,6 +19,7 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from lesde_api.api_keys import KeyRing
+from lesde_api.models.errors import error_body
 
 PROTECTED_PREFIX = "/v1"
 
@@ -49,12 +50,12 @@ def bearer_token(headers: Headers) -> str | None:
 
 
 def unauthorized(missing: bool) -> JSONResponse:
-    """401 in the project's plain error shape, with the challenge RFC 6750 asks for."""
+    """401 in the project's one error shape, with the challenge RFC 6750 asks for."""
     if missing:
         detail, challenge = "an API key is required: send Authorization: Bearer <key>", 'Bearer realm="lesde"'
     else:
         detail, challenge = "the API key is not valid", 'Bearer realm="lesde", error="invalid_token"'
-    return JSONResponse(status_code=401, content={"detail": detail}, headers={"WWW-Authenticate": challenge})
+    return JSONResponse(status_code=401, content=error_body(detail), headers={"WWW-Authenticate": challenge})
 
 
 class ApiKeyAuth:

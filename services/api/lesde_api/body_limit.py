@@ -15,6 +15,8 @@ from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from lesde_api.models.errors import error_body
+
 
 @dataclass(frozen=True)
 class BodyCap:
@@ -50,7 +52,7 @@ class BodyLimit:
         cap = self.caps_by_path.get(scope["path"].rstrip("/") or "/", self.default)
         declared = Headers(scope=scope).get("content-length", "")
         if declared.isdigit() and int(declared) > cap.limit:
-            await JSONResponse(status_code=413, content={"detail": cap.message()})(scope, receive, send)
+            await JSONResponse(status_code=413, content=error_body(cap.message()))(scope, receive, send)
             return
 
         received = 0
@@ -78,4 +80,4 @@ class BodyLimit:
         except BodyTooLarge as error:  # read outside FastAPI's body parsing (its handlers answer the rest)
             if started:
                 raise
-            await JSONResponse(status_code=413, content={"detail": error.detail})(scope, receive, send)
+            await JSONResponse(status_code=413, content=error_body(error.detail))(scope, receive, send)

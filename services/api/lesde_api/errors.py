@@ -1,4 +1,9 @@
-"""Map domain errors and validation errors to HTTP answers (never a 500 for bad input)."""
+"""Map domain errors and validation errors to HTTP answers (never a 500 for bad input).
+
+Every error answers one shape, :class:`~lesde_api.models.errors.ErrorBody`
+(``{message, field, detail}``), whoever raised it: a domain error, FastAPI's validation,
+Starlette's 404/405, or the middlewares (401, 413, 422 for non-finite numbers).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ import re
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from lesde.csv_layout import ImportRejected
 from lesde.jobs import JobConflict, JobNotFound
@@ -19,6 +25,7 @@ from lesde_api.operations.imports import ImportTooLarge
 from lesde_api.operations.jobs import ResourceMissing
 from lesde_api.operations.queueing import BrokerUnavailable
 from lesde_api.operations.quota import QuotaExceeded
+from lesde_api.models.errors import error_body
 from lesde_api.redact import without_addresses
 
 
@@ -43,7 +50,7 @@ def _field_and_message(error: dict) -> tuple[str, str]:
 
 
 def validation_problem(errors: list[dict]) -> dict:
-    """``{"detail": [...], "message": "field: reason; ..."}`` — pydantic's list plus one readable line."""
+    """``{"message": "field: reason; ...", "field": first field, "detail": [...]}`` — pydantic's list plus one readable line."""
     clean = []
     for error in errors:
         field, message = _field_and_message(error)
@@ -52,16 +59,22 @@ def validation_problem(errors: list[dict]) -> dict:
         if isinstance(error.get("ctx"), dict):
             entry["ctx"] = {key: str(value) for key, value in error["ctx"].items()}
         clean.append(entry)
-    return {"detail": clean, "message": "; ".join(f"{entry['field']}: {entry['msg']}" for entry in clean)}
+    message = "; ".join(f"{entry['field']}: {entry['msg']}" for entry in clean)
+    return error_body(message, field=clean[0]["field"] if clean else None, problems=clean)
 
 
 def csv_layout_problem(field: str, message: str, *, row: int | None = None, column: str | None = None) -> JSONResponse:
     """422 in the validation shape, plus the CSV ``row`` (1 = header) and ``column``."""
     problem = {"loc": ["body", field], "field": field, "msg": message, "type": "csv_layout", "row": row, "column": column}
-    return JSONResponse(status_code=422, content={"detail": [problem], "message": f"{field}: {message}"})
+    return JSONResponse(status_code=422, content=error_body(f"{field}: {message}", field=field, problems=[problem]))
 
 
-# Errors whose answer is their status and ``{"detail": message}``.
+def error_response(status: int, message: str, *, headers: dict[str, str] | None = None) -> JSONResponse:
+    """``status`` with the plain error body (``detail`` repeats ``message``)."""
+    return JSONResponse(status_code=status, content=error_body(message), headers=headers)
+
+
+# Errors whose answer is their status and the plain error body of their message.
 PLAIN_STATUS: dict[type[Exception], int] = {
     JobNotFound: 404,
     ResourceMissing: 404,
@@ -84,6 +97,14 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
         return JSONResponse(status_code=422, content=validation_problem(list(exc.errors())))
 
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        """Starlette's 404 (no route) and 405 (with its Allow header), the body limit's 413, and
+        route-raised HTTPExceptions (a list ``detail`` is a list of validation problems)."""
+        if isinstance(exc.detail, list):
+            return JSONResponse(status_code=exc.status_code, content=validation_problem(exc.detail), headers=exc.headers)
+        return error_response(exc.status_code, str(exc.detail), headers=exc.headers)
+
     @app.exception_handler(WorkCapExceeded)
     async def _work_cap(_request: Request, exc: WorkCapExceeded) -> JSONResponse:
         error = {"loc": ("body", *exc.field), "msg": str(exc), "type": "work_cap", "ctx": {"le": exc.cap}}
@@ -101,23 +122,21 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(FigurePending)
     async def _figure_pending(_request: Request, exc: FigurePending) -> JSONResponse:
-        return JSONResponse(status_code=202, content={"detail": str(exc)}, headers={"Retry-After": "2"})
+        return error_response(202, str(exc), headers={"Retry-After": "2"})
 
     @app.exception_handler(QuotaExceeded)
     async def _quota(_request: Request, exc: QuotaExceeded) -> JSONResponse:
-        return JSONResponse(status_code=429, content={"detail": str(exc)}, headers={"Retry-After": str(exc.retry_after_s)})
+        return error_response(429, str(exc), headers={"Retry-After": str(exc.retry_after_s)})
 
     async def _plain(_request: Request, exc: Exception) -> JSONResponse:
         status = next(PLAIN_STATUS[kind] for kind in type(exc).__mro__ if kind in PLAIN_STATUS)  # a subclass maps as its parent
-        return JSONResponse(status_code=status, content={"detail": str(exc)})
+        return error_response(status, str(exc))
 
     for error_type in PLAIN_STATUS:
         app.add_exception_handler(error_type, _plain)
 
     async def _unavailable(_request: Request, exc: Exception) -> JSONResponse:
-        return JSONResponse(
-            status_code=503, content={"detail": without_addresses(str(exc))}, headers={"Retry-After": str(RETRY_AFTER_S)}
-        )
+        return error_response(503, without_addresses(str(exc)), headers={"Retry-After": str(RETRY_AFTER_S)})
 
     for error_type in UNAVAILABLE:
         app.add_exception_handler(error_type, _unavailable)

@@ -18,14 +18,18 @@ from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
 
+from lesde.records import JobKind
 from lesde.settings import ApiSettings, AuthSettings, LimitSettings
 from lesde_api.api_keys import KeyRing
 from lesde_api.auth import ApiKeyAuth
 from lesde_api.bind_rule import check_open_bind, open_server_notice
 from lesde_api.body_limit import BodyCap, BodyLimit
 from lesde_api.dashboard import install_dashboard
+from lesde_api.docs_pages import install_docs_pages
 from lesde_api.errors import install_error_handlers
 from lesde_api.finite_json import FiniteJson
+from lesde_api.openapi_responses import bearer_dependencies, error_responses
+from lesde_api.openapi_schema import install_schema_corrections
 from lesde_api.ownership import owned_by_caller
 from lesde_api.query_guard import reject_unknown_query
 from lesde_api.routes import events, experiments, exports, health, imports, simulations, sweeps
@@ -64,18 +68,29 @@ def create_app() -> FastAPI:
         description=DESCRIPTION,
         lifespan=_startup_checks(auth, keyring),
         dependencies=[Depends(reject_unknown_query)],
+        docs_url=None,  # served from local assets below, never a CDN
+        redoc_url=None,
     )
     install_error_handlers(app)
+    install_docs_pages(app, title="LE-SDE Lab")
     app.include_router(health.router)
+    # Every /v1 route documents its error answers, and the Bearer scheme when keys are configured.
+    bearer = bearer_dependencies(keys_configured=keyring.configured)
+    errors = error_responses(keys_configured=keyring.configured)
+
+    def owned(kind: JobKind, id_param: str) -> list:  # noqa: ANN202 - router dependencies
+        return [*bearer, Depends(owned_by_caller(kind, id_param))]
+
     # Each router that serves a kind's ids answers another owner's id as missing, on every route it has.
-    app.include_router(experiments.router, dependencies=[Depends(owned_by_caller("experiment", "job_id"))])
-    app.include_router(exports.router, dependencies=[Depends(owned_by_caller("experiment", "job_id"))])
-    app.include_router(imports.router)
-    app.include_router(simulations.router, dependencies=[Depends(owned_by_caller("simulation", "job_id"))])
-    app.include_router(sweeps.router, dependencies=[Depends(owned_by_caller("sweep", "sweep_id"))])
-    app.include_router(events.experiment_router, dependencies=[Depends(owned_by_caller("experiment", "job_id"))])
-    app.include_router(events.simulation_router, dependencies=[Depends(owned_by_caller("simulation", "job_id"))])
-    app.include_router(events.sweep_router, dependencies=[Depends(owned_by_caller("sweep", "sweep_id"))])
+    app.include_router(experiments.router, dependencies=owned("experiment", "job_id"), responses=errors)
+    app.include_router(exports.router, dependencies=owned("experiment", "job_id"), responses=errors)
+    app.include_router(imports.router, dependencies=bearer, responses=errors)
+    app.include_router(simulations.router, dependencies=owned("simulation", "job_id"), responses=errors)
+    app.include_router(sweeps.router, dependencies=owned("sweep", "sweep_id"), responses=errors)
+    app.include_router(events.experiment_router, dependencies=owned("experiment", "job_id"), responses=errors)
+    app.include_router(events.simulation_router, dependencies=owned("simulation", "job_id"), responses=errors)
+    app.include_router(events.sweep_router, dependencies=owned("sweep", "sweep_id"), responses=errors)
+    install_schema_corrections(app)
     install_dashboard(app)  # the pages at / and /ui (no /v1 data of their own: their script calls the API)
     # add_middleware puts each one outside those added before it.
     app.add_middleware(FiniteJson)

@@ -15,9 +15,10 @@ import json
 import math
 from typing import Literal, NamedTuple
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
 from lesde import keys
+from lesde.specs.base import StrictSpec
 
 #: every figure the analysis renders (``class-means`` is kept for old clients)
 FIGURE_NAMES = ("separation-1d", "separation-3d", "AB", "alpha-beta", "leode", "neural-collapse", "curves", "class-means")
@@ -43,10 +44,10 @@ def _odd(value: int, field: str) -> int:
     return value
 
 
-class AnalysisOptions(BaseModel):
+class AnalysisOptions(StrictSpec):
     """Options of one analysis run (all optional; defaults follow the paper)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(json_schema_extra={"examples": [{"estimator": "I", "savgol_window": 21}]})
 
     estimator: Literal["L", "I"] = Field(
         default="L", description="Model whose Ahat, Bhat feed alpha-hat, beta-hat, the tail indices and the LE-ODE."

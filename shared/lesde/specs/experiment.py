@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
+from lesde.specs.base import StrictSpec
 from lesde.settings import TrainerSettings, WorkCapSettings
 from lesde.specs.cost import TRIALS, Shape, chunk_bytes, fitting_range, work_units
 
@@ -31,8 +32,19 @@ MAX_TRIALS = 10_000
 FEATURE_WIDTHS = {"lenet": 84, "alexnet": 128, "mlp": 128}
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+#: A small GEOMNIST experiment (examples/geomnist-small.json): the API's request example.
+EXAMPLE_EXPERIMENT = {
+    "name": "geomnist-small",
+    "dataset": {"name": "geomnist", "classes": ["triangle", "rectangle", "ellipse"], "train_per_class": 100, "val_per_class": 100,
+                "label_noise": 0.0, "seed": 0},
+    "model": {"name": "lenet", "dtype": "float32"},
+    "training": {"iterations": 2000, "learning_rate": 0.02, "trials": 10, "batch_size": 1, "seed": 0, "eval_every": 100,
+                 "probe_every": 100, "probe_per_class": 10},
+}  # fmt: skip
+
+
+class _Strict(StrictSpec):
+    pass
 
 
 class DatasetSpec(_Strict):
@@ -64,8 +76,8 @@ class DatasetSpec(_Strict):
 class ModelSpec(_Strict):
     """The network every trial trains (independently initialised)."""
 
-    name: Literal["lenet", "alexnet", "mlp"] = "lenet"
-    dtype: Literal["float32", "float64"] = "float32"
+    name: Literal["lenet", "alexnet", "mlp"] = Field(default="lenet", description='The network: lenet (LeNet-5), alexnet (a small AlexNet for 32x32 inputs) or mlp.')
+    dtype: Literal["float32", "float64"] = Field(default="float32", description='Floating-point precision of training (the paper used float64; float32 is several times faster).')
     head: Literal["none", "random_orthogonal"] = Field(
         default="none", description="Optional fixed random orthogonal KxK head on the logits."
     )
@@ -74,8 +86,8 @@ class ModelSpec(_Strict):
 class TrainingSpec(_Strict):
     """SGD settings shared by all trials of the experiment."""
 
-    iterations: int = Field(default=2_000, ge=1, le=MAX_ITERATIONS)
-    learning_rate: float = Field(default=0.005, gt=0.0, le=10.0)
+    iterations: int = Field(default=2_000, ge=1, le=MAX_ITERATIONS, description='SGD steps of each trial (batch size 1: one sample per step).')
+    learning_rate: float = Field(default=0.005, gt=0.0, le=10.0, description='SGD learning rate (the paper: 0.005).')
     trials: int = Field(default=10, ge=1, le=MAX_TRIALS, description="Independent trials (own init and sample stream).")
     batch_size: Literal[1] = Field(default=1, description="The paper's SGD uses batch size 1.")
     batching: Literal["single", "per_class"] = Field(
@@ -101,10 +113,13 @@ class TrainingSpec(_Strict):
 class ExperimentSpec(_Strict):
     """What a researcher POSTs to ``/v1/experiments``."""
 
+    # The OpenAPI example (the README's quick-start spec, examples/geomnist-small.json).
+    model_config = ConfigDict(json_schema_extra={"examples": [EXAMPLE_EXPERIMENT]})
+
     name: str | None = Field(default=None, max_length=200, description="Free-form label for listings.")
-    dataset: DatasetSpec = Field(default_factory=DatasetSpec)
-    model: ModelSpec = Field(default_factory=ModelSpec)
-    training: TrainingSpec = Field(default_factory=TrainingSpec)
+    dataset: DatasetSpec = Field(default_factory=DatasetSpec, description='What the trials train on.')
+    model: ModelSpec = Field(default_factory=ModelSpec, description='The network each trial trains.')
+    training: TrainingSpec = Field(default_factory=TrainingSpec, description='SGD and recording settings shared by all trials.')
 
     @model_validator(mode="after")
     def _consistent(self) -> "ExperimentSpec":

@@ -20,7 +20,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
+
+from lesde.specs.base import StrictSpec
 
 __all__ = [
     "MAX_SIMULATION_WORK",
@@ -54,30 +56,39 @@ MAX_GRID_POINTS = 64
 _COEF = 100.0  # |alpha|, |beta|, |scale| bound
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+#: Two classes in one dimension under the LE-SDE, separating (alpha - beta = 1 > 0): the API's request example.
+EXAMPLE_SIMULATION = {
+    "mode": "sde", "model": "I", "classes": 2, "dim": 1, "samples_per_class": 20, "runs": 30, "steps": 400, "step": 0.05,
+    "record_every": 20, "sigma": 0.5, "alpha": {"kind": "constant", "value": 1.0}, "beta": {"kind": "constant", "value": 0.0}, "seed": 1,
+}  # fmt: skip
+
+
+class _Strict(StrictSpec):
+    model_config = ConfigDict(frozen=True)
 
 
 class ConstantSchedule(_Strict):
     """``alpha(t) = value``."""
 
-    kind: Literal["constant"] = "constant"
-    value: float = Field(ge=-_COEF, le=_COEF)
+    kind: Literal["constant"] = Field(default="constant", description="Selects this schedule: 'constant'.")
+    value: float = Field(ge=-_COEF, le=_COEF, description='The rate at every time.')
 
 
 class PowerSchedule(_Strict):
     """``alpha(t) = scale * (1 + t)^-exponent``."""
 
-    kind: Literal["power"] = "power"
-    scale: float = Field(ge=-_COEF, le=_COEF)
-    exponent: float = Field(ge=0.0, le=10.0)
+    kind: Literal["power"] = Field(default="power", description="Selects this schedule: 'power'.")
+    scale: float = Field(ge=-_COEF, le=_COEF, description='The rate at t = 0.')
+    exponent: float = Field(ge=0.0, le=10.0, description="r in scale * (1 + t)^-r (Theorem 3.1: separation needs gamma's r < 1).")
 
 
 class ArraySchedule(_Strict):
     """``alpha = values[m]`` on step ``m``."""
 
-    kind: Literal["array"] = "array"
-    values: list[Annotated[float, Field(ge=-_COEF, le=_COEF)]] = Field(min_length=1, max_length=1_000_000)
+    kind: Literal["array"] = Field(default="array", description="Selects this schedule: 'array'.")
+    values: list[Annotated[float, Field(ge=-_COEF, le=_COEF)]] = Field(
+        min_length=1, max_length=1_000_000, description="The rate on each step, in order; the last value holds for any step beyond the list."
+    )
 
 
 ScheduleSpec = Annotated[Union[ConstantSchedule, PowerSchedule, ArraySchedule], Field(discriminator="kind")]
@@ -89,20 +100,25 @@ class SimulationSpec(_Strict):
     ``dim`` defaults to ``classes`` and must equal it for the L-model.
     """
 
-    mode: Literal["discrete", "sde", "ode"] = "sde"
-    model: Literal["I", "L"] = "I"
-    classes: int = Field(default=2, ge=2, le=20)
-    dim: int | None = Field(default=None, ge=1, le=64)
-    samples_per_class: int = Field(default=50, ge=1, le=10_000)
-    alpha: ScheduleSpec = ConstantSchedule(value=1.0)
-    beta: ScheduleSpec = ConstantSchedule(value=0.0)
-    sigma: float = Field(default=1.0, ge=0.0, le=100.0)
-    step: float = Field(default=0.01, gt=0.0, le=10.0)
-    steps: int = Field(default=1_000, ge=1, le=1_000_000)
-    runs: int = Field(default=100, ge=1, le=10_000)
-    seed: int = Field(default=0, ge=0, le=2**63 - 1)
-    record_every: int = Field(default=10, ge=1, le=1_000_000)
-    class_weights: list[Annotated[float, Field(gt=0.0, le=1e6)]] | None = None
+    model_config = ConfigDict(json_schema_extra={"examples": [EXAMPLE_SIMULATION]})
+
+    mode: Literal["discrete", "sde", "ode"] = Field(default="sde", description="discrete: the paper's discrete LE process; sde: the LE-SDE (Euler-Maruyama); ode: the LE-ODE of the class means (no noise, samples do not move apart).")
+    model: Literal["I", "L"] = Field(default="I", description='I: each class moves along its own direction in a p-dimensional space; L: features are the K logits (dim must equal classes).')
+    classes: int = Field(default=2, ge=2, le=20, description='Number of classes K.')
+    dim: int | None = Field(default=None, ge=1, le=64, description='Feature dimension p (default: classes; must equal classes for the L-model).')
+    samples_per_class: int = Field(default=50, ge=1, le=10_000, description='Samples simulated per class and run (the ode moves class means only).')
+    alpha: ScheduleSpec = Field(default=ConstantSchedule(value=1.0), description='alpha(t), the within-class elasticity: a constant, power-law or array schedule.')
+    beta: ScheduleSpec = Field(default=ConstantSchedule(value=0.0), description='beta(t), the between-class elasticity: same forms as alpha.')
+    sigma: float = Field(default=1.0, ge=0.0, le=100.0, description='Noise scale of the sde and discrete modes (ignored by the ode).')
+    step: float = Field(default=0.01, gt=0.0, le=10.0, description='Time step h of the integrator.')
+    steps: int = Field(default=1_000, ge=1, le=1_000_000, description='Number of steps; the run ends at t = steps * step.')
+    runs: int = Field(default=100, ge=1, le=10_000, description='Independent runs (own initial samples and noise).')
+    seed: int = Field(default=0, ge=0, le=2**63 - 1, description='Seed of the initial samples and the noise: the same spec gives the same result.')
+    record_every: int = Field(default=10, ge=1, le=1_000_000, description='Keep every n-th step in the trajectories (and the last step).')
+    class_weights: list[Annotated[float, Field(gt=0.0, le=1e6)]] | None = Field(
+        default=None,
+        description="Probability of sampling each class, one positive weight per class, normalised to sum to 1 (default: balanced, 1/K each).",
+    )
 
     @property
     def p(self) -> int:
@@ -150,18 +166,20 @@ class SimulationSpec(_Strict):
 class AlphaBetaPairsGrid(_Strict):
     """Theorem 2.1 grid: constant ``(alpha, beta)`` pairs."""
 
-    kind: Literal["alpha_beta"] = "alpha_beta"
+    kind: Literal["alpha_beta"] = Field(default="alpha_beta", description="Selects this grid: 'alpha_beta'.")
     pairs: list[tuple[Annotated[float, Field(ge=-_COEF, le=_COEF)], Annotated[float, Field(ge=-_COEF, le=_COEF)]]] = Field(
-        min_length=1, max_length=MAX_GRID_POINTS
+        min_length=1, max_length=MAX_GRID_POINTS, description="(alpha, beta) of each grid point, constant in time."
     )
 
 
 class GapGrid(_Strict):
     """Theorem 2.1 grid: ``alpha = beta + gap`` for each gap, ``beta`` fixed."""
 
-    kind: Literal["gap"] = "gap"
-    beta: float = Field(default=0.0, ge=-_COEF, le=_COEF)
-    gaps: list[Annotated[float, Field(ge=-_COEF, le=_COEF)]] = Field(min_length=1, max_length=MAX_GRID_POINTS)
+    kind: Literal["gap"] = Field(default="gap", description="Selects this grid: 'gap'.")
+    beta: float = Field(default=0.0, ge=-_COEF, le=_COEF, description='The constant beta of every grid point.')
+    gaps: list[Annotated[float, Field(ge=-_COEF, le=_COEF)]] = Field(
+        min_length=1, max_length=MAX_GRID_POINTS, description="alpha - beta at each grid point (Theorem 2.1: separation when the gap is positive)."
+    )
 
 
 class ExponentGrid(_Strict):
@@ -170,10 +188,12 @@ class ExponentGrid(_Strict):
     ``beta`` is the constant ``beta`` (default 0) and ``alpha(t) = beta + scale (1 + t)^-r``.
     """
 
-    kind: Literal["exponent"] = "exponent"
-    scale: float = Field(default=1.0, gt=0.0, le=_COEF)
-    beta: float = Field(default=0.0, ge=-_COEF, le=_COEF)
-    exponents: list[Annotated[float, Field(ge=0.0, le=10.0)]] = Field(min_length=1, max_length=MAX_GRID_POINTS)
+    kind: Literal["exponent"] = Field(default="exponent", description="Selects this grid: 'exponent'.")
+    scale: float = Field(default=1.0, gt=0.0, le=_COEF, description='gamma(0) = scale at every grid point.')
+    beta: float = Field(default=0.0, ge=-_COEF, le=_COEF, description='The constant beta of every grid point.')
+    exponents: list[Annotated[float, Field(ge=0.0, le=10.0)]] = Field(
+        min_length=1, max_length=MAX_GRID_POINTS, description="r at each grid point; Theorem 3.1 predicts separation for r < 1."
+    )
 
 
 GridSpec = Annotated[Union[AlphaBetaPairsGrid, GapGrid, ExponentGrid], Field(discriminator="kind")]
@@ -182,8 +202,12 @@ GridSpec = Annotated[Union[AlphaBetaPairsGrid, GapGrid, ExponentGrid], Field(dis
 class PhaseDiagramSpec(_Strict):
     """A grid of simulations sharing ``base`` (whose ``alpha``/``beta`` the grid overrides)."""
 
-    base: SimulationSpec = SimulationSpec()
-    grid: GridSpec
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"base": {**EXAMPLE_SIMULATION, "runs": 20}, "grid": {"kind": "gap", "beta": 0.0, "gaps": [-0.5, 0.0, 0.5, 1.0]}}]}
+    )
+
+    base: SimulationSpec = Field(default=SimulationSpec(), description="The simulation run at every grid point (its alpha and beta are replaced by the grid's).")
+    grid: GridSpec = Field(description='The grid: constant (alpha, beta) pairs, alpha - beta gaps, or gamma exponents.')
 
     @property
     def size(self) -> int:

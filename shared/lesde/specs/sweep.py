@@ -28,7 +28,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from lesde.specs.experiment import ExperimentSpec, WorkCapExceeded, check_work_cap
+from lesde.specs.experiment import EXAMPLE_EXPERIMENT, ExperimentSpec, WorkCapExceeded, check_work_cap
 
 __all__ = ["SWEEP_PATHS", "PlannedChild", "SweepRejected", "SweepSpec", "describe_point", "plan_sweep"]
 
@@ -54,7 +54,14 @@ SWEEP_PATHS: tuple[str, ...] = tuple(path for path in _leaf_paths(ExperimentSpec
 class SweepSpec(BaseModel):
     """What a researcher POSTs to ``/v1/sweeps``: ``base`` plus exactly one of ``axes`` or ``points``."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{
+            "name": "label noise, small",
+            "base": {**EXAMPLE_EXPERIMENT, "name": None},
+            "axes": {"dataset.label_noise": [0.0, 0.3, 0.6, 0.8]},
+        }]},
+    )  # fmt: skip
 
     name: str | None = Field(default=None, max_length=NAME_LENGTH, description="Label of the sweep; its children's names start with it.")
     base: ExperimentSpec = Field(description="The experiment every child starts from.")

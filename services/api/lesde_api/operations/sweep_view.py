@@ -31,22 +31,22 @@ class SweepChildPublic(BaseModel):
     """One grid point of a sweep and where its experiment stands."""
 
     index: int = Field(description="Position in the grid (the axes' product order, or the points' order).")
-    experiment_id: str
+    experiment_id: str = Field(description="The child experiment's id (an ordinary experiment: /v1/experiments/<id>).")
     point: dict[str, Any] = Field(description="Dotted spec field path -> the value this child uses.")
     status: JobStatus | None = Field(description="The experiment's status; null when its record was deleted.")
     progress: float = Field(description="Fraction of the experiment's iterations done, 0 to 1.")
     analysis: AnalysisState | None = Field(description="State of the experiment's own analysis.")
-    error: str | None = None
+    error: str | None = Field(default=None, description='Why the child failed (None unless it did).')
     url: str = Field(description="The experiment's resource.")
 
 
 class SweepPublic(BaseModel):
     """A sweep as the API returns it: its grid, its children and their aggregate."""
 
-    id: str
-    kind: Literal["sweep"] = "sweep"
-    owner: str
-    name: str | None = None
+    id: str = Field(description="The sweep's id: 16 lower-case hex characters.")
+    kind: Literal["sweep"] = Field(default="sweep", description="Always 'sweep'.")
+    owner: str = Field(description='Who submitted it (its children belong to the same owner).')
+    name: str | None = Field(default=None, description='The name given in the sweep spec.')
     status: JobStatus = Field(
         description="queued: every child queued; running: some unfinished, not all queued; succeeded: all succeeded; "
         "failed: all finished, some failed (or deleted); cancelled: all finished, none failed, some cancelled."
@@ -56,15 +56,15 @@ class SweepPublic(BaseModel):
         description="In trial-iterations over all children; rate sums the running children's (trial-iterations per "
         "second), so more trainer workers shorten eta_seconds, the time to finish the unfinished children at that rate."
     )
-    created_at: datetime
+    created_at: datetime = Field(description='When the sweep was submitted (UTC).')
     started_at: datetime | None = Field(default=None, description="When the first child started.")
     finished_at: datetime | None = Field(default=None, description="When the last child finished, once all have.")
     analysis: AnalysisState = Field(description="State of the cross-child analysis (recomputed as children finish).")
-    analysis_error: str | None = None
+    analysis_error: str | None = Field(default=None, description='Why the cross-child analysis failed (None unless it did).')
     axes: list[str] = Field(description="The dotted field paths the grid varies, in the order given.")
     children: list[SweepChildPublic] | None = Field(default=None, description="In grid order; left out of listings.")
     spec: dict[str, Any] | None = Field(default=None, description="The posted sweep spec; left out of listings.")
-    links: dict[str, str] = Field(default_factory=dict)
+    links: dict[str, str] = Field(default_factory=dict, description="URLs of the sweep's analysis, table, figures, events and children.")
 
 
 def read_sweep_children(sweeps: JobRepository, sweep_id: str) -> SweepChildren:

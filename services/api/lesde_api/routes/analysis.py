@@ -11,6 +11,8 @@ from fastapi import APIRouter, HTTPException, Path, Query, Response, status
 
 from lesde.specs.analysis import DEFAULT_FIGURE_SIZE, DEFAULT_KEY, OPTIONS_KEY_PATTERN, AnalysisOptions
 from lesde_api.deps import ExperimentsDep
+from lesde_api.models.analysis import AnalysisRequested, ExperimentAnalysis
+from lesde_api.models.errors import ErrorBody
 from lesde_api.operations import analysis
 
 # No "from __future__ import annotations": FastAPI resolves the Annotated aliases itself.
@@ -21,7 +23,8 @@ OptionsKey = Annotated[
 
 
 def add_analysis_routes(router: APIRouter) -> None:
-    @router.get("/{job_id}/analysis")
+    # The models document the answers; the stored JSON is answered as it is (never a 500 over a stored shape).
+    @router.get("/{job_id}/analysis", response_model=None, responses={200: {"model": ExperimentAnalysis, "description": "The analysis."}})
     def get_analysis(
         job_id: str,
         repo: ExperimentsDep,
@@ -32,7 +35,15 @@ def add_analysis_routes(router: APIRouter) -> None:
         """Every number of the analysis; ``series`` thinned server-side to ``max_points`` records."""
         return analysis.get_analysis(repo, job_id, key=options_key, max_points=max_points, with_series=series)
 
-    @router.post("/{job_id}/analysis", status_code=status.HTTP_202_ACCEPTED)
+    @router.post(
+        "/{job_id}/analysis",
+        status_code=status.HTTP_202_ACCEPTED,
+        response_model=None,
+        responses={
+            200: {"model": AnalysisRequested, "description": "A complete result is stored (cached), or it is already running."},
+            202: {"model": AnalysisRequested, "description": "A run was queued."},
+        },
+    )
     def request_analysis(
         job_id: str,
         repo: ExperimentsDep,
@@ -61,7 +72,10 @@ def add_analysis_routes(router: APIRouter) -> None:
     @router.get(
         "/{job_id}/figures/{name}.png",
         response_class=Response,
-        responses={200: {"content": {"image/png": {}}, "description": "The figure as PNG."}, 202: {"description": "Rendering; retry."}},
+        responses={
+            200: {"content": {"image/png": {}}, "description": "The figure as PNG."},
+            202: {"model": ErrorBody, "description": "Rendering at this size; retry after `Retry-After` seconds."},
+        },
     )
     def get_figure(
         job_id: str,

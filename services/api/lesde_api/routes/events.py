@@ -30,8 +30,7 @@ HEARTBEAT_S = 15.0  # a comment line after this long without an event
 HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}  # no caching, no proxy buffering
 SSE_RESPONSES = {
     200: {"content": {"text/event-stream": {}}, "description": "Events until the job and its analysis have finished."},
-    404: {"description": "No such job."},
-}
+}  # 404 and the other errors: the router's documented error bodies (main.py)
 
 
 def _stream(request: Request, read, first: dict, poll_s: float) -> StreamingResponse:  # noqa: ANN001

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response, status
 
-from lesde.records import JobPublic
 from lesde.specs import ExperimentSpec
+from lesde.records import JobPublic
+from lesde_api.models.jobs import ExperimentPublic
 from lesde_api.deps import ExperimentsDep, LimitsDep, OwnerDep, QuotaDep, get_experiments
 from lesde_api.routes.analysis import add_analysis_routes
 from lesde_api.routes.job_routes import add_job_routes
@@ -16,10 +17,10 @@ from lesde_api.operations.links import job_url
 router = APIRouter(prefix="/v1/experiments", tags=["experiments"])
 
 
-@router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=JobPublic, responses={429: {}})
+@router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=JobPublic, responses={202: {"model": ExperimentPublic, "description": "Queued."}})
 def create_experiment(
     spec: ExperimentSpec, repo: ExperimentsDep, limits: LimitsDep, owner: OwnerDep, quota: QuotaDep, response: Response
-) -> JobPublic:
+) -> ExperimentPublic:
     """Queue a multi-trial training experiment. Poll the ``Location`` it answers (429 while the owner has too many unfinished jobs)."""
     with quota.admit(owner):
         record = submit_experiment(repo, spec, owner=owner, cap=limits.max_trial_iterations)
@@ -28,4 +29,4 @@ def create_experiment(
 
 
 add_analysis_routes(router)
-add_job_routes(router, get_experiments, with_analysis=False)
+add_job_routes(router, get_experiments, public=ExperimentPublic, with_analysis=False)

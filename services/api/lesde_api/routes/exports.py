@@ -4,6 +4,7 @@ from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 
 from lesde_api.deps import ExperimentsDep
+from lesde_api.models.errors import ErrorBody
 from lesde_api.operations import exports
 
 # No "from __future__ import annotations": FastAPI resolves the Annotated aliases itself.
@@ -26,7 +27,7 @@ def export_npz(job_id: str, repo: ExperimentsDep) -> StreamingResponse:
     return StreamingResponse(pieces, media_type="application/octet-stream", headers=headers)
 
 
-@router.get("/{job_id}/export.parquet", response_class=StreamingResponse, responses={200: {"content": {"application/vnd.apache.parquet": {}}}})
+@router.get("/{job_id}/export.parquet", response_class=StreamingResponse, responses={200: {"content": {"application/vnd.apache.parquet": {}}}, 501: {"model": ErrorBody, "description": "pyarrow is not installed."}})
 def export_parquet(job_id: str, repo: ExperimentsDep) -> StreamingResponse:
     """The CSV's columns as Parquet (one row group per stored chunk); 501 where pyarrow is not installed."""
     pieces, size = exports.export_parquet(repo, job_id)

@@ -7,18 +7,23 @@ from fastapi.responses import JSONResponse
 
 from lesde import celery_app
 from lesde_api.deps import StoreDep
+from lesde_api.models.health import Health, Readiness
 from lesde_api.redact import without_addresses
 
 router = APIRouter(tags=["health"])
 
 
-@router.get("/healthz")
+@router.get("/healthz", response_model=Health)
 def healthz() -> dict:
     """The process is alive (no dependency checked)."""
     return {"status": "ok"}
 
 
-@router.get("/readyz")
+@router.get(
+    "/readyz",
+    response_model=Readiness,
+    responses={503: {"model": Readiness, "description": "Not ready: the failed checks say why."}},
+)
 def readyz(store: StoreDep) -> JSONResponse:
     """Broker and storage reachable: 200, else 503 naming what is down."""
     checks: dict[str, str] = {}

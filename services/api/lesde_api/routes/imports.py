@@ -6,6 +6,7 @@ from fastapi import APIRouter, File, Form, Request, Response, UploadFile, status
 from fastapi.responses import JSONResponse
 
 from lesde.records import JobPublic
+from lesde_api.models.jobs import ExperimentPublic
 from lesde_api.deps import ExperimentsDep, LimitsDep, OwnerDep, QuotaDep
 from lesde_api.errors import csv_layout_problem
 from lesde_api.operations import jobs
@@ -18,7 +19,21 @@ router = APIRouter(prefix=IMPORT_PATH, tags=["imports"])
 MULTIPART_SLACK = 64 * 1024  # boundaries and part headers around the file
 
 
-@router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=JobPublic, responses={413: {}, 422: {}, 429: {}, 503: {}})
+# The upload's example: the authors' CSV layout, one logit column per class (README, Endpoints).
+UPLOAD_EXAMPLE = {
+    "file": "trial,itr,smp,y,y_logit0,y_logit1,y_logit2,tr_loss,val_loss,val_acc\n0,0,17,2,0.01,-0.02,0.03,1.10,1.10,0.33\n",
+    "name": "authors' run",
+    "classes": "triangle,rectangle,ellipse",
+}
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=JobPublic,
+    responses={202: {"model": ExperimentPublic, "description": "Queued."}},
+    openapi_extra={"requestBody": {"content": {"multipart/form-data": {"example": UPLOAD_EXAMPLE}}}},
+)
 def create_import(
     request: Request,
     response: Response,
@@ -27,9 +42,9 @@ def create_import(
     owner: OwnerDep,
     quota: QuotaDep,
     file: Annotated[UploadFile, File(description="CSV: trial, itr, smp, y, y_logit0..y_logit{K-1}, tr_loss, val_loss, val_acc")],
-    name: Annotated[str | None, Form(max_length=200)] = None,
+    name: Annotated[str | None, Form(max_length=200, description="A name for the imported experiment (shown in listings).")] = None,
     classes: Annotated[str | None, Form(max_length=2000, description="Comma-separated class names in label order.")] = None,
-) -> JobPublic | JSONResponse:
+) -> ExperimentPublic | JSONResponse:
     """Queue the import of a CSV as an experiment (poll the Location; it ends succeeded with
     its analysis queued, or failed with the row and column of a problem in its error). A
     header without the layout's columns is answered 422 at once."""

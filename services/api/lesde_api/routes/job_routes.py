@@ -13,21 +13,24 @@ from fastapi.responses import StreamingResponse
 from lesde.jobs import JobRepository
 from lesde.records import ArtifactInfo, JobPublic, Page
 from lesde_api.deps import ListingDep
+from lesde_api.models.analysis import PhaseDiagramResult, SimulationRun
 from lesde_api.operations import jobs
 
 FIGURE_NAME = r"^[a-z0-9][a-z0-9-]{0,63}$"
 # No "from __future__ import annotations" here: FastAPI must see the local Repo alias itself.
 
 
-def add_job_routes(router: APIRouter, get_repo: Any, *, with_analysis: bool = True) -> None:
-    """Register the shared routes on ``router``; ``get_repo`` is the kind's repository dependency.
+def add_job_routes(router: APIRouter, get_repo: Any, *, public: type[JobPublic] = JobPublic, with_analysis: bool = True) -> None:
+    """Register the shared routes on ``router``; ``get_repo`` is the kind's repository dependency,
+    ``public`` the kind's answer model (its spec typed).
 
     ``with_analysis=False`` leaves out the analysis and figure routes (experiments have
     their own, with options: :mod:`lesde_api.routes.analysis`).
     """
     Repo = Annotated[JobRepository, Depends(get_repo)]  # noqa: N806 - a type alias
 
-    @router.get("", response_model=Page[JobPublic])
+    # ``public`` documents the spec by kind; the stored spec is answered as it is (JobPublic).
+    @router.get("", response_model=Page[JobPublic], responses={200: {"model": Page[public], "description": "A page of jobs."}})
     def list_jobs(repo: Repo, listing: ListingDep) -> Page[JobPublic]:
         """Newest first, ``{data, count}``; filter by ``status`` and ``owner`` (with API keys: your jobs only)."""
         if listing.nobody:
@@ -35,12 +38,12 @@ def add_job_routes(router: APIRouter, get_repo: Any, *, with_analysis: bool = Tr
         records, count = repo.list(status=listing.status, owner=listing.owner, offset=listing.offset, limit=listing.limit)
         return Page[JobPublic](data=[jobs.public_view(repo, record, with_spec=False) for record in records], count=count)
 
-    @router.get("/{job_id}", response_model=JobPublic)
+    @router.get("/{job_id}", response_model=JobPublic, responses={200: {"model": public, "description": "The job."}})
     def get_job(job_id: str, repo: Repo) -> JobPublic:
         """Status, progress, timestamps and the error message of a failed job."""
         return jobs.public_view(repo, repo.get(job_id))
 
-    @router.post("/{job_id}/cancel", response_model=JobPublic)
+    @router.post("/{job_id}/cancel", response_model=JobPublic, responses={200: {"model": public, "description": "The job."}})
     def cancel_job(job_id: str, repo: Repo) -> JobPublic:
         """Queued: cancelled at once. Running: stops at its next check. Finished: 409."""
         return jobs.public_view(repo, repo.request_cancel(job_id))
@@ -57,7 +60,11 @@ def add_job_routes(router: APIRouter, get_repo: Any, *, with_analysis: bool = Tr
         artifacts = jobs.list_artifacts(repo, job_id)
         return Page[ArtifactInfo](data=artifacts, count=len(artifacts))
 
-    @router.get("/{job_id}/artifacts/{name:path}")
+    @router.get(
+        "/{job_id}/artifacts/{name:path}",
+        response_class=StreamingResponse,
+        responses={200: {"content": {"application/octet-stream": {}}, "description": "The object's bytes (its own content type)."}},
+    )
     def download_artifact(job_id: str, name: str, repo: Repo) -> StreamingResponse:
         """Stream one stored object."""
         pieces, size = jobs.open_artifact(repo, job_id, name)
@@ -71,7 +78,7 @@ def add_job_routes(router: APIRouter, get_repo: Any, *, with_analysis: bool = Tr
     if not with_analysis:
         return
 
-    @router.get("/{job_id}/analysis")
+    @router.get("/{job_id}/analysis", response_model=None, responses={200: {"model": SimulationRun | PhaseDiagramResult, "description": "The result."}})
     def get_analysis(job_id: str, repo: Repo) -> dict:
         """The result JSON (404 before one exists, 409 while the job runs)."""
         return jobs.get_simulation_summary(repo, job_id)

@@ -8,6 +8,7 @@ from fastapi.responses import StreamingResponse
 
 from lesde.records import Page
 from lesde.specs import SweepSpec
+from lesde_api.models.analysis import SweepAnalysis
 from lesde_api.deps import ExperimentsDep, LimitsDep, ListingDep, OwnerDep, QuotaDep, SweepsDep
 from lesde_api.operations import sweeps as operations
 from lesde_api.operations.links import job_url
@@ -19,7 +20,7 @@ router = APIRouter(prefix="/v1/sweeps", tags=["sweeps"])
 PNG = {"content": {"image/png": {}}, "description": "The figure as PNG."}
 
 
-@router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=SweepPublic, responses={422: {}, 429: {}, 503: {}})
+@router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=SweepPublic)
 def create_sweep(
     spec: SweepSpec, sweeps: SweepsDep, experiments: ExperimentsDep, limits: LimitsDep, owner: OwnerDep, quota: QuotaDep, response: Response
 ) -> SweepPublic:
@@ -73,7 +74,7 @@ def delete_sweep(sweep_id: str, sweeps: SweepsDep, experiments: ExperimentsDep) 
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.get("/{sweep_id}/analysis")
+@router.get("/{sweep_id}/analysis", response_model=None, responses={200: {"model": SweepAnalysis, "description": "The analysis."}})
 def get_analysis(sweep_id: str, sweeps: SweepsDep, experiments: ExperimentsDep) -> dict:
     """The cross-child analysis (partial while children run), figures as links; 404 saying why before one exists."""
     return operations.get_sweep_analysis(sweeps, experiments, sweep_id)

@@ -1,0 +1,53 @@
+"""A job as the API answers it, with its spec typed by kind (the stored spec is the posted one, dumped)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from lesde.records import JobPublic
+from lesde.specs import ExperimentSpec
+from lesde.specs.simulation import PhaseDiagramSpec, SimulationSpec
+
+
+class ImportSource(BaseModel):
+    """The uploaded file an imported experiment came from."""
+
+    format: Literal["authors-csv"] = Field(description="The layout of the upload (the authors' long CSV).")
+    filename: str = Field(description="The upload's file name as sent.")
+    bytes: int = Field(description="Its size in bytes.")
+
+
+class ImportedDataset(BaseModel):
+    """The classes of an imported experiment (its samples are the CSV's rows)."""
+
+    name: Literal["imported"] = Field(description="Always 'imported'.")
+    classes: list[str] = Field(description="Class names in label order (from the form, else '0'..'K-1').")
+
+
+class ImportSpec(BaseModel):
+    """The spec recorded for a CSV import (``POST /v1/imports``)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    kind: Literal["import"] = Field(description="Always 'import': tells an import from a trained experiment.")
+    name: str | None = Field(default=None, description="The name given with the upload.")
+    source: ImportSource = Field(description="The uploaded file.")
+    dataset: ImportedDataset = Field(description="The classes of the imported logits.")
+
+
+class ExperimentPublic(JobPublic):
+    """An experiment (trained, or imported from a CSV) as the API answers it."""
+
+    spec: ExperimentSpec | ImportSpec | None = Field(
+        default=None, description="The posted spec (defaults filled in), or an import's; left out of listings."
+    )
+
+
+class SimulationPublic(JobPublic):
+    """A simulation or phase diagram as the API answers it."""
+
+    spec: SimulationSpec | PhaseDiagramSpec | None = Field(
+        default=None, description="The posted spec (defaults filled in); a phase diagram's has 'grid'. Left out of listings."
+    )
