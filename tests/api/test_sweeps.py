@@ -83,7 +83,7 @@ def test_explicit_points_are_children_in_their_order(client, experiments, sent):
         ({"points": [{"training.seed": 1}, {"dataset.seed": 2}]}, "points[1]", "every point must set the same fields"),
         ({"points": [{"dataset.label_noise": 0.1}, {"dataset.label_noise": 0.2}, {"dataset.label_noise": 1.2}]}, "points[2]",
          "dataset.label_noise=1.2 is invalid: dataset.label_noise: Input should be less than 1"),
-        ({"axes": {"training.seed": [True]}}, "axes.training.seed", "Input should be a valid integer"),
+        ({"axes": {"training.seed": [True]}}, "axes.training.seed", "must be a number, not true or false"),
         ({"axes": {"training.seed": list(range(201))}}, "axes", "allowed range: 1 to 200 points (LESDE_MAX_SWEEP_POINTS)"),
         ({"axes": {"training.trials": [10_000], "training.iterations": [1_000_000]}}, "axes", "(LESDE_MAX_TRIAL_ITERATIONS)"),
         ({"axes": {"training.trials": [10_000], "training.iterations": [10_000], "training.seed": list(range(11))}}, "axes",
