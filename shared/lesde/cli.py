@@ -3,6 +3,9 @@
 Other installed packages add subcommands through the ``lesde.commands`` entry points: the
 launcher (``services/launcher``) adds ``lesde up`` and ``lesde demo``, which start the
 services; this package names none of them, so the client installs without them.
+
+Exit status: 0 done; 1 the job failed (or its analysis did); 2 bad input or an error the
+API answered; 3 no answer from the server (after retries with backoff while waiting).
 """
 
 from __future__ import annotations
@@ -16,11 +19,10 @@ from pathlib import Path
 
 import httpx
 
-from lesde.client import LesdeApiError, LesdeClient
 from lesde.cli_sweeps import add_sweep_command
-from lesde.terminal import LiveLine, bar, duration
-
-DEFAULT_URL = os.environ.get("LESDE_URL", "http://127.0.0.1:8000")
+from lesde.cli_url import DEFAULT_URL, URL_ENV, add_url_option, resolve_url
+from lesde.client import LesdeApiError, LesdeClient
+from lesde.progress import job_progress
 
 # Entry-point group of the subcommands other packages add: ``name = "module:function"``,
 # where ``function(subparsers)`` adds the subcommand ``name``.
@@ -32,39 +34,50 @@ LAUNCHER_MISSING = (
     "the services, which this installation lacks. From a checkout of the repository: `make venv`, or "
     "`pip install ./shared ./services/api ./services/trainer ./services/analyzer ./services/launcher`."
 )
+KINDS = ("experiment", "simulation")
+STATUSES = ("queued", "running", "succeeded", "failed", "cancelled")
+DEFAULT_DEST = "lesde-results"
+# Exit status when the server does not answer: apart from 2 (bad input, or the API said no).
+NO_ANSWER_EXIT = 3
+MISSING = "\u2013"  # an en dash where a number is absent (an import has no training accuracy)
+EPILOG = f"""\
+environment:
+  {URL_ENV}       the API's base URL when --url is not given (else {DEFAULT_URL})
+  LESDE_API_KEY   sent as "Authorization: Bearer <key>" to a server with API keys (`lesde keys add`);
+                  there is no --api-key option: a key on the command line stays in the shell's history
+
+exit status: 0 done; 1 the job (or its analysis) failed; 2 bad input or an error the API answered;
+  3 no answer from the server (is it running? `make up`)
+"""
 
 
 def progress_line(record: dict, *, width: int = 30) -> str:
-    """``[#####.....]  42% 840/2000 iterations  1234 trial-it/s  ETA 12s  running``"""
-    progress = record.get("progress", {})
-    done, total = progress.get("done", 0), progress.get("total", 0)
-    parts = [f"{bar(done, total, width=width)} {done}/{total} {progress.get('unit', '')}"]
-    if progress.get("rate"):
-        parts.append(f"{progress['rate']:,.0f} trial-it/s")
-    if progress.get("eta_seconds") is not None and record["status"] == "running":
-        parts.append(f"ETA {duration(progress['eta_seconds'])}")
-    state = record["status"]
-    if state == "succeeded" and record.get("analysis") not in (None, "none"):
-        state = f"trained; analysis {record['analysis']}"
-    parts.append(state)
-    return "  ".join(parts)
+    """``[#####.....]  42% 840/2,000 iterations  1,234 trial-it/s  ETA 12s  running``"""
+    return job_progress(record).line(width=width)
+
+
+def _number(value: object, spec: str = ".4f") -> str:
+    """``value`` formatted with ``spec``, or an en dash where it is absent (None, or not a number)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return format(value, spec)
+    return MISSING
 
 
 def format_summary(summary: dict) -> str:
-    """A few readable lines of an experiment summary (the JSON holds everything)."""
+    """A few readable lines of an experiment summary (the JSON holds everything); absent numbers as "\u2013"."""
     lines = []
     final = summary.get("final")
     if final:
-        lines.append(f"after {final['iteration']} iterations, over {summary.get('trials')} trials (mean +- std):")
+        lines.append(f"after {_number(final.get('iteration'), 'd')} iterations, over {_number(summary.get('trials'), 'd')} trials (mean +- std):")
         for key, label in (
             ("train_accuracy", "train accuracy"),
             ("validation_accuracy", "validation accuracy"),
             ("train_loss", "train loss"),
             ("validation_loss", "validation loss"),
         ):
-            stats = final.get(key) or {}
-            if isinstance(stats.get("mean"), (int, float)):  # an import may carry no training accuracy
-                lines.append(f"  {label:<20} {stats['mean']:.4f} +- {stats.get('std') or 0.0:.4f}")
+            stats = final.get(key) or {}  # an import carries no training accuracy: its mean is None
+            spread = f" +- {_number(stats.get('std'))}" if isinstance(stats.get("mean"), (int, float)) else ""
+            lines.append(f"  {label:<20} {_number(stats.get('mean'))}{spread}")
     means = summary.get("class_means", {}).get("probe")
     classes = summary.get("classes")
     if means and classes:
@@ -72,7 +85,7 @@ def format_summary(summary: dict) -> str:
         lines.append(f"class-mean logits on the probe set at t = {means['end_iteration']} (row: class, column: logit):")
         lines.append(" " * (width + 2) + "".join(f"{name:>{width + 4}}" for name in classes))
         for name, row in zip(classes, means["end"]):
-            lines.append(f"  {name:<{width}}" + "".join(f"{value:>{width + 4}.4f}" for value in row))
+            lines.append(f"  {name:<{width}}" + "".join(f"{_number(value):>{width + 4}}" for value in row))
     verdict = summary.get("verdict")
     if isinstance(verdict, dict) and "label" in verdict:
         r_gamma, se = verdict.get("r_gamma"), verdict.get("se")
@@ -87,37 +100,71 @@ def format_summary(summary: dict) -> str:
     return "\n".join(lines) if lines else json.dumps(summary, indent=2)
 
 
+def format_simulation_summary(summary: dict) -> str:
+    """The headline numbers of a simulation (or of a phase diagram); the JSON holds the series."""
+    if "final_separable_fraction" in summary:
+        etf = [value for value in summary.get("etf_distance") or [] if isinstance(value, (int, float))]
+        return "\n".join([
+            f"LE {summary.get('mode')} simulation, {summary.get('model')}-model, {summary.get('classes')} classes, "
+            f"dim {summary.get('dim')}, {summary.get('runs')} runs:",
+            f"  separable fraction at the end   {_number(summary['final_separable_fraction'], '.3f')}",
+            f"  ETF distance at the end         {_number(etf[-1] if etf else None, '.4f')}",
+        ])  # fmt: skip
+    if "grid_kind" in summary:
+        critical = summary.get("critical")
+        where = json.dumps(critical) if critical is not None else "none found on this grid"
+        return f"phase diagram over {summary.get('x_label')} ({len(summary.get('x') or [])} points): critical value {where}"
+    return json.dumps(summary, indent=2)
+
+
 def wait_with_progress(client: LesdeClient, job_id: str, kind: str = "experiment") -> dict:
-    live = LiveLine()
-    record = client.wait(job_id, kind=kind, on_progress=lambda current: live.show(progress_line(current)), poll_seconds=1.0)
-    live.end()
-    return record
+    """A progress bar (tqdm on a terminal; one line per change in a log) until the job and its analysis are done."""
+    return client.wait(job_id, kind=kind, progress=True, poll_seconds=1.0)
 
 
-def show_results(client: LesdeClient, record: dict, dest: Path) -> int:
+def show_results(client: LesdeClient, record: dict, dest: Path, *, kind: str = "experiment") -> int:
+    """The finished job's summary and its saved results under ``dest/<id>``; 1 when it (or its analysis) failed."""
     job_id = record["id"]
     if record["status"] != "succeeded":
-        print(f"experiment {job_id} {record['status']}: {record.get('error') or ''}".rstrip(": "))
+        print(f"{kind} {job_id} {record['status']}: {record.get('error') or ''}".rstrip(": "))
         return 1
-    if record.get("analysis") != "succeeded":
+    if kind == "experiment" and record.get("analysis") != "succeeded":
         print(f"experiment {job_id} trained, but its analysis {record.get('analysis')}: {record.get('analysis_error')}")
         return 1
-    summary = client.analysis(job_id)
-    paths = client.download_results(job_id, dest / job_id)
-    print(format_summary(summary))
+    summary = client.analysis(job_id, kind=kind)
+    paths = client.download_results(job_id, dest / job_id, kind=kind)
+    print(format_summary(summary) if kind == "experiment" else format_simulation_summary(summary))
     print("\nResults saved (the full JSON is analysis/summary.json):")
     for path in paths:
         print(f"  {path}")
     return 0
 
 
+def _read_spec(path: str) -> dict:
+    return json.loads(Path(path).read_text())
+
+
 def cmd_submit(args: argparse.Namespace) -> int:
-    spec = json.loads(Path(args.spec).read_text())
+    spec = _read_spec(args.spec)
     with LesdeClient(args.url) as client:
         record = client.submit_experiment(spec)
         print(f"submitted experiment {record['id']} ({args.url}/v1/experiments/{record['id']})")
         if args.wait:
             return show_results(client, wait_with_progress(client, record["id"]), Path(args.dest))
+    return 0
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    spec = _read_spec(args.spec)
+    with LesdeClient(args.url) as client:
+        # A phase diagram's spec holds a base simulation and a grid; a simulation's has no "grid".
+        phase_diagram = isinstance(spec, dict) and "grid" in spec
+        record = client.submit_phase_diagram(spec) if phase_diagram else client.submit_simulation(spec)
+        what = "phase diagram" if phase_diagram else "simulation"
+        print(f"submitted {what} {record['id']} ({args.url}/v1/simulations/{record['id']})")
+        if args.wait:
+            finished = wait_with_progress(client, record["id"], kind="simulation")
+            return show_results(client, finished, Path(args.dest), kind="simulation")
     return 0
 
 
@@ -132,7 +179,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 def cmd_wait(args: argparse.Namespace) -> int:
     with LesdeClient(args.url) as client:
-        return show_results(client, wait_with_progress(client, args.id), Path(args.dest))
+        return show_results(client, wait_with_progress(client, args.id, kind=args.kind), Path(args.dest), kind=args.kind)
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -181,7 +228,11 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
-    options = json.loads(args.options) if args.options else {}
+    try:
+        options = json.loads(args.options) if args.options else {}
+    except json.JSONDecodeError as error:
+        print(f"error: --options: not valid JSON: {error}", file=sys.stderr)
+        return 2
     with LesdeClient(args.url) as client:
         answer = client.request_analysis(args.id, options, force=args.force)
     print(json.dumps(answer, indent=2))
@@ -207,68 +258,103 @@ def add_installed_commands(sub: argparse._SubParsersAction) -> None:
             stand_in.set_defaults(func=launcher_missing)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="lesde", description="LE-SDE Lab command line.")
-    parser.add_argument("--url", default=DEFAULT_URL, help="API base URL (env LESDE_URL; default: %(default)s)")
-    sub = parser.add_subparsers(dest="command", required=True)
+def _api_command(sub: argparse._SubParsersAction, name: str, func, help_text: str, **kwargs) -> argparse.ArgumentParser:  # noqa: ANN001
+    """Subcommand ``name`` that talks to the API: it takes ``--url`` too."""
+    command = sub.add_parser(name, help=help_text, description=help_text[:1].upper() + help_text[1:] + ".", **kwargs)
+    add_url_option(command)
+    command.set_defaults(func=func)
+    return command
 
-    submit = sub.add_parser("submit", help="submit an experiment spec (JSON file)")
-    submit.add_argument("spec")
-    submit.add_argument("--wait", action="store_true", help="show progress, then print the summary")
-    submit.add_argument("--dest", default="lesde-results")
-    submit.set_defaults(func=cmd_submit)
+
+def _add_kind(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--kind", default="experiment", choices=KINDS, help="what the id names (default: %(default)s)")
+
+
+def _add_dest(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--dest", default=DEFAULT_DEST, metavar="DIR", help="results go to DIR/<id>/ (default: %(default)s)")
+
+
+def _add_wait(command: argparse.ArgumentParser, what: str) -> None:
+    command.add_argument(
+        "--wait", action="store_true",
+        help=f"draw a progress bar until {what}, then print the summary and save the results (default: off, return at once)",
+    )  # fmt: skip
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="lesde", description="LE-SDE Lab command line: submit specs, watch progress, fetch results.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )  # fmt: skip
+    add_url_option(parser, top_level=True)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", help="one of:")
+
+    submit = _api_command(sub, "submit", cmd_submit, "submit an experiment spec (JSON file)")
+    submit.add_argument("spec", metavar="SPEC.json", help="the ExperimentSpec, e.g. examples/geomnist-small.json")
+    _add_wait(submit, "training and analysis are done")
+    _add_dest(submit)
+
+    simulate = _api_command(sub, "simulate", cmd_simulate, "submit a simulation of the LE dynamics (or a phase diagram)")
+    simulate.add_argument(
+        "spec", metavar="SPEC.json",
+        help="a SimulationSpec, e.g. examples/simulation-sde.json; a spec with \"base\" and \"grid\" is a phase diagram",
+    )  # fmt: skip
+    _add_wait(simulate, "it is done")
+    _add_dest(simulate)
 
     for name, func, help_text in (
-        ("status", cmd_status, "one job's status"),
+        ("status", cmd_status, "one job's status and progress"),
         ("cancel", cmd_cancel, "cancel a queued or running job"),
         ("delete", cmd_delete, "delete a job and all its objects"),
     ):
-        command = sub.add_parser(name, help=help_text)
-        command.add_argument("id")
-        command.add_argument("--kind", default="experiment", choices=["experiment", "simulation"])
-        command.set_defaults(func=func)
+        command = _api_command(sub, name, func, help_text)
+        command.add_argument("id", help="the job's id (as `lesde submit` or `lesde list` print it)")
+        _add_kind(command)
 
-    wait = sub.add_parser("wait", help="progress bar until done, then the summary")
-    wait.add_argument("id")
-    wait.add_argument("--dest", default="lesde-results")
-    wait.set_defaults(func=cmd_wait)
+    wait = _api_command(sub, "wait", cmd_wait, "progress bar until done, then the summary")
+    wait.add_argument("id", help="the job's id (as `lesde submit` or `lesde list` print it)")
+    _add_kind(wait)
+    _add_dest(wait)
 
-    listing = sub.add_parser("list", help="list jobs")
-    listing.add_argument("--kind", default="experiment", choices=["experiment", "simulation"])
-    listing.add_argument("--status", choices=["queued", "running", "succeeded", "failed", "cancelled"])
-    listing.add_argument("--limit", type=int, default=50)
-    listing.set_defaults(func=cmd_list)
+    listing = _api_command(sub, "list", cmd_list, "list jobs, newest first")
+    _add_kind(listing)
+    listing.add_argument("--status", choices=STATUSES, help="only jobs in this state (default: any)")
+    listing.add_argument("--limit", type=int, default=50, help="at most this many, 1 to 500 (default: %(default)s)")
 
-    download = sub.add_parser("download", help="download analysis and figures (--all: every artifact)")
-    download.add_argument("id")
-    download.add_argument("--kind", default="experiment", choices=["experiment", "simulation"])
-    download.add_argument("--dest", default="lesde-results")
-    download.add_argument("--all", action="store_true")
-    download.set_defaults(func=cmd_download)
+    download = _api_command(sub, "download", cmd_download, "download analysis and figures (--all: every artifact)")
+    download.add_argument("id", help="the job's id")
+    _add_kind(download)
+    _add_dest(download)
+    download.add_argument(
+        "--all", action="store_true", help="every artifact: chunks, manifest, checkpoints too (default: off, analysis and figures)"
+    )
 
-    export = sub.add_parser("export", help="download an experiment's logits (authors' CSV layout, NPZ or Parquet)")
-    export.add_argument("id")
-    export.add_argument("--format", default="csv", choices=["csv", "npz", "parquet"])
-    export.add_argument("--dest", default=".")
-    export.set_defaults(func=cmd_export)
+    export = _api_command(sub, "export", cmd_export, "download an experiment's logits (authors' CSV layout, NPZ or Parquet)")
+    export.add_argument("id", help="the experiment's id")
+    export.add_argument("--format", default="csv", choices=["csv", "npz", "parquet"], help="file format (default: %(default)s)")
+    export.add_argument("--dest", default=".", metavar="PATH", help="a folder (the file is <id>.<format>) or a file path (default: %(default)s)")
 
-    importing = sub.add_parser("import", help="upload a CSV in the authors' layout as an analysable experiment")
-    importing.add_argument("csv")
-    importing.add_argument("--classes", help="comma-separated class names in label order")
-    importing.add_argument("--name")
-    importing.add_argument("--wait", action="store_true", help="wait for the analysis, then print the summary")
-    importing.add_argument("--dest", default="lesde-results")
-    importing.set_defaults(func=cmd_import)
+    importing = _api_command(sub, "import", cmd_import, "upload a CSV in the authors' layout as an analysable experiment")
+    importing.add_argument("csv", metavar="FILE.csv", help="columns trial, itr, smp, y, y_logit0.., tr_loss, val_loss, val_acc")
+    importing.add_argument("--classes", metavar="A,B,...", help="comma-separated class names in label order (default: 0, 1, ...)")
+    importing.add_argument("--name", help="a name to list it by (default: none)")
+    _add_wait(importing, "the import and its analysis are done")
+    _add_dest(importing)
 
-    analyze = sub.add_parser("analyze", help="re-run an analysis with options (JSON), e.g. '{\"savgol_window\": 191}'")
-    analyze.add_argument("id")
-    analyze.add_argument("--options", help="analysis options as JSON")
-    analyze.add_argument("--force", action="store_true", help="recompute even if cached")
-    analyze.set_defaults(func=cmd_analyze)
+    analyze = _api_command(sub, "analyze", cmd_analyze, "re-run an experiment's analysis with options, e.g. --options '{\"savgol_window\": 191}'")
+    analyze.add_argument("id", help="the experiment's id")
+    analyze.add_argument("--options", metavar="JSON", help="analysis options as a JSON object (default: the defaults, {})")
+    analyze.add_argument("--force", action="store_true", help="recompute even if a result with these options exists (default: off)")
 
     add_sweep_command(sub)
     add_installed_commands(sub)
     return parser
+
+
+def no_answer(url: str, error: httpx.TransportError) -> str:
+    """``no answer from <url> (<reason>); is the server running? (make up)``"""
+    reason = str(error) or type(error).__name__  # a timeout may carry no text
+    return f"no answer from {url} ({reason}); is the server running? (make up)"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -278,13 +364,23 @@ def main(argv: list[str] | None = None) -> int:
     if unknown and args.func is not launcher_missing:
         parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     try:
+        args.url = resolve_url(getattr(args, "url", None))
+    except argparse.ArgumentTypeError as error:
+        parser.error(str(error))
+    try:
         return args.func(args)
+    except httpx.UnsupportedProtocol as error:  # a TransportError, but the URL's fault, not the server's
+        problem = f"{args.url}: {error}"
+    except httpx.TransportError as error:
+        print(f"error: {no_answer(args.url, error)}", file=sys.stderr)  # one line, not a traceback
+        return NO_ANSWER_EXIT
     except (LesdeApiError, FileNotFoundError) as error:
         problem = str(error)
-    except httpx.TransportError as error:
-        problem = f"no answer from {args.url}: {error}"
     except json.JSONDecodeError as error:
         problem = f"the spec is not valid JSON: {error}"
+    except KeyboardInterrupt:
+        print("stopped (Ctrl-C); a job already submitted goes on: `lesde list` shows it, `lesde wait ID` follows it", file=sys.stderr)
+        return 130  # as a shell reports a command ended by SIGINT
     print(f"error: {problem}", file=sys.stderr)  # one line, not a traceback
     return 2
 

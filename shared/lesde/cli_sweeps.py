@@ -12,10 +12,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from lesde.cli_url import add_url_option
 from lesde.client import LesdeClient
-from lesde.terminal import LiveLine, aligned_table, bar, duration
-
-STATES = ("succeeded", "failed", "cancelled", "running", "queued", "missing")  # the order counts are told in
+from lesde.progress import counts_text, sweep_progress
+from lesde.terminal import aligned_table
 # What ``submit --wait`` shows of the table after the grid values: the accuracy, the loss,
 # the verdict's tail index and the imitation errors; ``lesde sweep table`` shows every column.
 RESULT_COLUMNS = (
@@ -28,29 +28,13 @@ MAX_POLL_SECONDS = 3600.0
 
 
 # -- what is printed ----------------------------------------------------------------------
-def counts_text(counts: dict[str, int]) -> str:
-    """``3 succeeded, 2 running, 5 queued``: the non-zero child counts, finished states first."""
-    told = [f"{counts[state]} {state}" for state in STATES if counts.get(state)]
-    return ", ".join(told) or "no children"
-
-
 def sweep_progress_line(sweep: dict, *, width: int = 30) -> str:
     """``[#####.....]  42% 840/2,000 trial-iterations  1,234 trial-it/s  ETA 3m12s  3 succeeded, 2 running, 5 queued``
 
     Progress is in trial-iterations over all children; the rate sums the running children's.
     Once a child has finished, the state of the cross-child analysis follows.
     """
-    progress = sweep["progress"]
-    done, total = progress["done"], progress["total"]
-    parts = [f"{bar(done, total, width=width)} {done:,}/{total:,} {progress.get('unit') or 'trial-iterations'}"]
-    if progress.get("rate"):
-        parts.append(f"{progress['rate']:,.0f} trial-it/s")
-    if progress.get("eta_seconds") is not None and sweep["status"] == "running":
-        parts.append(f"ETA {duration(progress['eta_seconds'])}")
-    parts.append(counts_text(sweep["counts"]))
-    if sweep.get("analysis") not in (None, "none"):
-        parts.append(f"analysis {sweep['analysis']}")
-    return "  ".join(parts)
+    return sweep_progress(sweep).line(width=width)
 
 
 def _value_text(value: Any) -> str:
@@ -123,15 +107,11 @@ def flip_lines(summary: dict) -> list[str]:
 # -- the subcommands ----------------------------------------------------------------------
 def wait_for_sweep(client: LesdeClient, sweep_id: str, poll_seconds: float) -> dict | None:
     """One progress bar until the sweep and its analysis are done; None when interrupted (Ctrl-C)."""
-    live = LiveLine()
     try:
-        return client.wait_sweep(sweep_id, on_progress=lambda sweep: live.show(sweep_progress_line(sweep)), poll_seconds=poll_seconds)
-    except KeyboardInterrupt:
-        live.end()
+        return client.wait_sweep(sweep_id, progress=True, poll_seconds=poll_seconds)
+    except KeyboardInterrupt:  # the bar has ended below its last state
         print(f"stopped waiting; sweep {sweep_id} goes on: `lesde sweep wait {sweep_id}` follows it again", file=sys.stderr)
         return None
-    finally:
-        live.end()  # a no-op after the interrupt's
 
 
 def report(client: LesdeClient, sweep: dict, dest: Path) -> int:
@@ -246,7 +226,8 @@ def _command(
     *, with_id: bool = True, with_dest: bool = False, with_poll: bool = False,
 ) -> argparse.ArgumentParser:
     """Subcommand ``lesde sweep <name>`` running ``func``, with the arguments several of them share."""
-    command = commands.add_parser(name, help=help_text)
+    command = commands.add_parser(name, help=help_text, description=help_text[:1].upper() + help_text[1:] + ".")
+    add_url_option(command)
     if with_id:
         command.add_argument("id", help="the sweep's id (as `lesde sweep submit` or `lesde sweep list` print it)")
     if with_dest:

@@ -3,27 +3,42 @@
     from lesde.client import LesdeClient
     client = LesdeClient("http://127.0.0.1:8000")
     job = client.submit_experiment(spec)          # dict or ExperimentSpec
-    job = client.wait(job["id"], on_progress=print)
+    job = client.wait(job["id"], progress=True)  # a tqdm bar (a widget in a notebook); or on_progress=print
     summary = client.analysis(job["id"])
+    frame = client.dataframe(job["id"])           # the sampled logits in the authors' columns (needs pandas)
 
     sweep = client.submit_sweep({"base": spec, "axes": {"dataset.label_noise": [0, 0.5, 0.8]}})  # or a JSON file's path
-    sweep = client.wait_sweep(sweep["id"], on_progress=lambda s: print(s["counts"]))
+    sweep = client.wait_sweep(sweep["id"], progress=True)  # or on_progress=lambda s: print(s["counts"])
     print(client.sweep_table(sweep["id"]))       # CSV, one row per child
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, BinaryIO, TypeVar
 
 import httpx
 
+from lesde.progress import Progress, job_change, job_progress, sweep_change, sweep_progress
+from lesde.terminal import ProgressDisplay
+
+if TYPE_CHECKING:
+    import pandas
+
+Answer = TypeVar("Answer")
 FINISHED = {"succeeded", "failed", "cancelled"}
 ANALYSIS_DONE = {"succeeded", "failed"}
+# While waiting, a server that does not answer is asked again for this long (backoff from
+# FIRST_BACKOFF_SECONDS, doubling up to MAX_BACKOFF_SECONDS) before the wait gives up.
+RECONNECT_SECONDS = 60.0
+FIRST_BACKOFF_SECONDS = 0.5
+MAX_BACKOFF_SECONDS = 8.0
 
 
 class LesdeApiError(RuntimeError):
@@ -37,10 +52,12 @@ class LesdeApiError(RuntimeError):
 
 
 class LesdeClient:
-    """``api_key`` (default: the ``LESDE_API_KEY`` environment variable) is sent as
+    """``base_url`` defaults to the ``LESDE_URL`` environment variable, else http://127.0.0.1:8000.
+    ``api_key`` (default: the ``LESDE_API_KEY`` environment variable) is sent as
     ``Authorization: Bearer``; a server without keys needs none."""
 
-    def __init__(self, base_url: str = "http://127.0.0.1:8000", *, api_key: str | None = None, timeout: float = 30.0) -> None:
+    def __init__(self, base_url: str | None = None, *, api_key: str | None = None, timeout: float = 30.0) -> None:
+        base_url = base_url or os.environ.get("LESDE_URL") or "http://127.0.0.1:8000"
         api_key = api_key or os.environ.get("LESDE_API_KEY") or None
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self.http = httpx.Client(base_url=base_url.rstrip("/"), headers=headers, timeout=timeout)
@@ -80,6 +97,11 @@ class LesdeClient:
         body = spec.model_dump(mode="json") if hasattr(spec, "model_dump") else spec
         return self._request("POST", "/v1/simulations", json=body).json()
 
+    def submit_phase_diagram(self, spec: Any) -> dict:
+        """A ``PhaseDiagramSpec`` (a base simulation and a grid); it runs as a simulation job (``kind="simulation"``)."""
+        body = spec.model_dump(mode="json") if hasattr(spec, "model_dump") else spec
+        return self._request("POST", "/v1/simulations/phase-diagram", json=body).json()
+
     def get(self, job_id: str, *, kind: str = "experiment") -> dict:
         return self._request("GET", f"{self._kind_path(kind)}/{job_id}").json()
 
@@ -101,24 +123,89 @@ class LesdeClient:
         *,
         kind: str = "experiment",
         on_progress: Callable[[dict], None] | None = None,
+        progress: bool = False,
         poll_seconds: float = 1.0,
         timeout: float | None = None,
         for_analysis: bool = True,
+        reconnect_seconds: float = RECONNECT_SECONDS,
     ) -> dict:
-        """Poll until the job has finished (and, by default, its analysis too); return the record."""
+        """Poll until the job has finished (and, by default, its analysis too); return the record.
+
+        ``on_progress(record)`` is called with the first answer, then only when the status,
+        ``progress.done`` (or ``total``) or the analysis state changed. ``progress=True`` also
+        draws a bar (tqdm: a widget in a notebook). A server that does not answer is asked
+        again with backoff for up to ``reconnect_seconds`` before the connection error is
+        raised (a gateway restarting does not end the wait).
+        """
+
+        def finished(record: dict) -> bool:
+            if record["status"] not in FINISHED:
+                return False
+            if for_analysis and record["status"] == "succeeded" and kind == "experiment":
+                return record.get("analysis") in ANALYSIS_DONE
+            return True
+
+        return self._follow(
+            lambda: self.get(job_id, kind=kind), finished, change=job_change, describe=job_progress,
+            on_progress=on_progress, progress=progress, poll_seconds=poll_seconds, timeout=timeout,
+            reconnect_seconds=reconnect_seconds, what=f"{kind} {job_id}",
+        )  # fmt: skip
+
+    def _follow(
+        self,
+        fetch: Callable[[], dict],
+        finished: Callable[[dict], bool],
+        *,
+        change: Callable[[dict], tuple],
+        describe: Callable[[dict], Progress],
+        on_progress: Callable[[dict], None] | None,
+        progress: bool,
+        poll_seconds: float,
+        timeout: float | None,
+        reconnect_seconds: float,
+        what: str,
+    ) -> dict:
+        """``fetch()`` every ``poll_seconds`` until ``finished``; tell ``on_progress`` (and the bar) of each ``change``."""
         deadline = None if timeout is None else time.monotonic() + timeout
+        display = ProgressDisplay() if progress else None
+        told: tuple | None = None
+        try:
+            while True:
+                answer = self._patiently(fetch, reconnect_seconds)
+                if change(answer) != told:
+                    told = change(answer)
+                    if display is not None:
+                        display.show(describe(answer))
+                    if on_progress is not None:
+                        on_progress(answer)
+                if finished(answer):
+                    return answer
+                if deadline is not None and time.monotonic() > deadline:
+                    analysis = f" (analysis {answer['analysis']})" if answer.get("analysis") not in (None, "none") else ""
+                    raise TimeoutError(f"{what} still {answer['status']}{analysis} after {timeout} s")
+                time.sleep(poll_seconds)
+        finally:
+            if display is not None:
+                display.end()
+
+    @staticmethod
+    def _patiently(fetch: Callable[[], Answer], patience: float) -> Answer:
+        """``fetch()``; while the server does not answer, again after 0.5, 1, 2, 4, 8, 8, ... s, for
+        up to ``patience`` s in all, then the connection error itself is raised."""
+        first_failure: float | None = None
+        delay = FIRST_BACKOFF_SECONDS
         while True:
-            record = self.get(job_id, kind=kind)
-            if on_progress is not None:
-                on_progress(record)
-            done = record["status"] in FINISHED
-            if done and for_analysis and record["status"] == "succeeded" and kind == "experiment":
-                done = record.get("analysis") in ("succeeded", "failed")
-            if done:
-                return record
-            if deadline is not None and time.monotonic() > deadline:
-                raise TimeoutError(f"{kind} {job_id} still {record['status']} after {timeout} s")
-            time.sleep(poll_seconds)
+            try:
+                return fetch()
+            except httpx.UnsupportedProtocol:
+                raise  # a malformed URL: asking again cannot help
+            except httpx.TransportError:
+                now = time.monotonic()
+                first_failure = now if first_failure is None else first_failure
+                if now - first_failure + delay > patience:
+                    raise
+                time.sleep(delay)
+                delay = min(2 * delay, MAX_BACKOFF_SECONDS)
 
     def import_csv(self, path: Path | str, *, classes: list[str] | None = None, name: str | None = None) -> dict:
         """Upload a CSV in the authors' layout; it becomes an analysable experiment."""
@@ -151,19 +238,55 @@ class LesdeClient:
             raise ValueError(f"fmt must be csv, npz or parquet, got {fmt!r}")
         return self._stream_to(f"/v1/experiments/{job_id}/export.{fmt}", dest, default_name=f"{job_id}.{fmt}")
 
+    def dataframe(self, job_id: str) -> pandas.DataFrame:
+        """The experiment's sampled logits as a pandas DataFrame, in the authors' columns.
+
+        Columns ``trial, itr, smp, y, y_logit0 .. y_logit{K-1}, tr_loss, val_loss, val_acc``: one
+        row per sampled example of each trial at each iteration, ordered by (itr, trial);
+        ``val_*`` NaN where ``itr`` was not evaluated. Read from the Parquet export when
+        pyarrow is installed here and on the server, else from the CSV one. Needs pandas
+        (``pip install pandas``); 409 (:class:`LesdeApiError`) before any data.
+        """
+        try:
+            import pandas
+        except ImportError:
+            raise ImportError("LesdeClient.dataframe needs pandas, which is not installed: pip install pandas") from None
+        with tempfile.TemporaryFile() as handle:
+            if importlib.util.find_spec("pyarrow") is not None:
+                try:
+                    self._stream_into(f"/v1/experiments/{job_id}/export.parquet", handle)
+                    handle.seek(0)
+                    return pandas.read_parquet(handle)
+                except LesdeApiError as error:
+                    if error.status != 501:  # 501: the server lacks pyarrow; the CSV says the same
+                        raise
+                    handle.seek(0)
+                    handle.truncate()
+            self._stream_into(f"/v1/experiments/{job_id}/export.csv", handle)
+            handle.seek(0)
+            return pandas.read_csv(handle)
+
     def _stream_to(self, path: str, dest: Path | str, *, default_name: str) -> Path:
         dest = Path(dest)
         if dest.is_dir():
             dest = dest / default_name
         dest.parent.mkdir(parents=True, exist_ok=True)
+        with dest.open("wb") as handle:
+            self._stream_into(path, handle)
+        return dest
+
+    def _stream_into(self, path: str, handle: BinaryIO) -> None:
+        """GET ``path`` into the open file ``handle``, piece by piece (an error body is raised instead)."""
         with self.http.stream("GET", path) as response:
             if response.status_code >= 400:
                 response.read()
-                raise LesdeApiError(response.status_code, response.json())
-            with dest.open("wb") as handle:
-                for piece in response.iter_bytes():
-                    handle.write(piece)
-        return dest
+                try:
+                    detail = response.json()
+                except ValueError:
+                    detail = response.text
+                raise LesdeApiError(response.status_code, detail)
+            for piece in response.iter_bytes():
+                handle.write(piece)
 
     def download_results(self, job_id: str, folder: Path | str, *, kind: str = "experiment", everything: bool = False) -> list[Path]:
         """Download the analysis JSON and figures (or, with ``everything``, every artifact)."""
@@ -241,30 +364,29 @@ class LesdeClient:
         sweep_id: str,
         *,
         on_progress: Callable[[dict], None] | None = None,
+        progress: bool = False,
         poll_seconds: float = 2.0,
         timeout: float | None = None,
         for_analysis: bool = True,
+        reconnect_seconds: float = RECONNECT_SECONDS,
     ) -> dict:
         """Poll until every child has finished (and, by default, the cross-child analysis has
         caught up with all of them); return the sweep as :meth:`sweep` answers it.
 
-        ``on_progress(sweep)`` is called with the first answer and then only with answers that
-        differ from the one before. The analysis is recomputed each time a child's own analysis
-        ends, so a stored one may still be of an earlier state: it counts as caught up once
-        each child's status and analysis state in it equal the child's current ones.
+        ``on_progress(sweep)`` is called with the first answer and then only when the status,
+        ``progress.done``, the child counts or the analysis state changed; ``progress=True``
+        also draws one bar for the whole sweep; connection errors are retried as in
+        :meth:`wait`. The analysis is recomputed each time a child's own analysis ends, so a
+        stored one may still be of an earlier state: it counts as caught up once each child's
+        status and analysis state in it equal the child's current ones.
         """
-        deadline = None if timeout is None else time.monotonic() + timeout
-        previous: dict | None = None
-        while True:
-            view = self.sweep(sweep_id)
-            if on_progress is not None and view != previous:
-                on_progress(view)
-            previous = view
-            if view["status"] in FINISHED and (not for_analysis or self._analysis_caught_up(view)):
-                return view
-            if deadline is not None and time.monotonic() > deadline:
-                raise TimeoutError(f"sweep {sweep_id} still {view['status']} (analysis {view['analysis']}) after {timeout} s")
-            time.sleep(poll_seconds)
+        return self._follow(
+            lambda: self.sweep(sweep_id),
+            lambda view: view["status"] in FINISHED
+            and (not for_analysis or self._patiently(lambda: self._analysis_caught_up(view), reconnect_seconds)),
+            change=sweep_change, describe=sweep_progress, on_progress=on_progress, progress=progress,
+            poll_seconds=poll_seconds, timeout=timeout, reconnect_seconds=reconnect_seconds, what=f"sweep {sweep_id}",
+        )  # fmt: skip
 
     def _analysis_caught_up(self, view: dict) -> bool:
         """Whether the finished sweep ``view``'s analysis is final: its children settled and the stored one read them so."""

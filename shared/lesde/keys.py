@@ -85,3 +85,13 @@ def analysis_key(kind: str, job_id: str, name: str) -> str:
 
 def figure_key(kind: str, job_id: str, name: str) -> str:
     return job_prefix(kind, job_id) + f"figures/{name}.png"
+
+
+def job_logs_prefix(kind: str, job_id: str) -> str:
+    """``<kind>s/<id>/logs/``: the job's own log lines, one object per task run (:mod:`lesde.job_logs`)."""
+    return job_prefix(kind, job_id) + "logs/"
+
+
+def job_log_key(kind: str, job_id: str, segment: str) -> str:
+    """One task run's lines as JSON lines; ``segment`` is ``<start>-<worker>`` (chronological by name)."""
+    return job_logs_prefix(kind, job_id) + f"{segment}.jsonl"

@@ -44,6 +44,7 @@ from lesde import celery_app, job_index, tombstones
 from lesde.analysis_state import read_run_state, set_record_analysis, write_run_state
 from lesde.broker_census import Census, take_census
 from lesde.jobs import JobRepository
+from lesde.logs import configure_logging
 from lesde.records import AnalysisState, JobKind, JobRecord, JobStatus, utcnow
 from lesde.settings import LeaseSettings
 from lesde.specs.analysis import DEFAULT_KEY, AnalysisOptions
@@ -248,7 +249,7 @@ def _passes(settings: LeaseSettings, stop: threading.Event) -> Iterator[bool]:
 def main(argv: list[str] | None = None) -> int:
     """``python -m lesde.reaper [--once]``: reap every interval (or once) and log what was done."""
     argv = sys.argv[1:] if argv is None else argv
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging("reaper")  # LESDE_LOG_LEVEL and LESDE_LOG_FORMAT (lesde.logs)
     settings = LeaseSettings()
     store = make_store()
     stop = threading.Event()

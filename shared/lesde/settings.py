@@ -236,3 +236,46 @@ class LeaseSettings(BaseSettings):
         if self.analysis_stale_seconds <= self.analysis_time_limit_seconds:
             raise ValueError("LESDE_ANALYSIS_STALE_SECONDS must exceed LESDE_ANALYSIS_TIME_LIMIT_SECONDS")
         return self
+
+
+class LogFormat(StrEnum):
+    text = "text"  # one readable line per record: a terminal, the embedded stack's log files
+    json = "json"  # one JSON object per line: what a log shipper reads (compose sets it)
+
+
+class LogLevel(StrEnum):
+    DEBUG = "DEBUG"
+    INFO = "INFO"
+    WARNING = "WARNING"
+    ERROR = "ERROR"
+    CRITICAL = "CRITICAL"
+
+    @classmethod
+    def _missing_(cls, value: object) -> "LogLevel | None":
+        return cls.__members__.get(str(value).upper())  # "info" is INFO
+
+
+class ObservabilitySettings(BaseSettings):
+    """Logs of every process (:mod:`lesde.logs`) and the workers' metrics (:mod:`lesde.metrics`).
+
+    The gateway serves its metrics at ``/metrics`` on its own port; a worker serves its own
+    only when ``metrics_port`` is set (docs/operations.md, "Metrics").
+    """
+
+    model_config = SettingsConfigDict(env_prefix="LESDE_", extra="ignore")
+
+    log_level: LogLevel = Field(
+        default=LogLevel.INFO, description="Least severe level logged, by every process and into each job's stored log lines."
+    )
+    log_format: LogFormat = Field(
+        default=LogFormat.text, description="`text` (a line a human reads) or `json` (one object per line, for a log shipper)."
+    )
+    metrics_port: int = Field(
+        default=0, ge=0, le=65_535,
+        description="A Celery worker serves Prometheus metrics on this port (all its pool processes together); 0: none.",
+    )
+    metrics_dir: Path | None = Field(
+        default=None,
+        description="Folder where a worker's pool processes keep their metric values for the port above (emptied at start); "
+        "none: a fresh temporary folder.",
+    )

@@ -1,12 +1,25 @@
-"""What the ``lesde`` command draws on a terminal: a progress bar, durations, a line
-redrawn in place, and aligned text tables. Plain text only, no dependencies, so the
-client installs with httpx alone."""
+"""What the ``lesde`` command and the client draw: a progress bar (tqdm's on a terminal or in a
+notebook, plain lines in logs), durations, a line redrawn in place, and aligned text tables.
+tqdm is the one dependency beside httpx, so the client still installs light."""
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
+
+import tqdm.autonotebook
+import tqdm.std
+from tqdm.auto import tqdm as auto_tqdm
+
+if TYPE_CHECKING:
+    from lesde.progress import Progress
+
+# tqdm.autonotebook picks the widget bar inside a Jupyter kernel (with ipywidgets), else the text one.
+IN_NOTEBOOK = tqdm.autonotebook.tqdm is not tqdm.std.tqdm
+# The server's numbers, not tqdm's: its rate is trial-iterations per second over every trial, and
+# its ETA knows what is queued; ``postfix`` holds them (tqdm puts ", " before it).
+BAR_FORMAT = "{percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} {unit}{postfix}"
 
 
 def bar(done: float, total: float, *, width: int = 30) -> str:
@@ -53,6 +66,46 @@ class LiveLine:
             self.stream.write("\n")
             self.stream.flush()
         self.drawn = False
+
+
+class ProgressDisplay:
+    """A job's or a sweep's :class:`~lesde.progress.Progress` as it changes.
+
+    On a terminal or in a notebook (``interactive``, by default detected) a tqdm bar
+    (``tqdm.auto``: a widget in Jupyter) with the server's counts, rate, ETA and state; elsewhere
+    (logs, CI, pipes) a :class:`LiveLine`, one plain line per change and no carriage returns.
+    """
+
+    def __init__(self, stream: TextIO | None = None, *, interactive: bool | None = None) -> None:
+        self.stream = stream if stream is not None else sys.stderr
+        self.interactive = (self.stream.isatty() or IN_NOTEBOOK) if interactive is None else interactive
+        self._plain = LiveLine(self.stream)
+        self._bar: auto_tqdm | None = None
+
+    def show(self, progress: Progress) -> None:
+        if not self.interactive:
+            self._plain.show(progress.line())
+            return
+        total = progress.total or 1  # 0 means "not known yet"; tqdm would drop the bar for it
+        if self._bar is None:  # drawn at once with the first numbers, not from 0
+            self._bar = auto_tqdm(
+                total=total, initial=progress.done, unit=progress.unit, postfix=progress.details,
+                file=self.stream, bar_format=BAR_FORMAT, dynamic_ncols=True,
+            )  # fmt: skip
+            return
+        if self._bar.total != total:
+            self._bar.reset(total=total)  # a retried sweep child adds its iterations again
+        self._bar.unit = progress.unit
+        self._bar.n = progress.done
+        self._bar.set_postfix_str(progress.details, refresh=False)
+        self._bar.refresh()
+
+    def end(self) -> None:
+        """Leave the bar as it stands and move below it; a later :meth:`show` starts a new one."""
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+        self._plain.end()
 
 
 def _is_number(text: str) -> bool:

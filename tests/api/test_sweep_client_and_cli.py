@@ -22,6 +22,7 @@ from lesde.terminal import LiveLine, aligned_table, duration
 from lesde_analyzer.sweeps.job import run_sweep_analysis
 from tests.fixtures.analysis_checks import assert_valid_png
 from tests.fixtures.sweeps import child_summary
+from tests.fixtures.streams import FakeStream
 
 NOISE = "dataset.label_noise"
 LEVELS = (0.0, 0.3, 0.6, 0.8)
@@ -350,17 +351,10 @@ def test_aligned_table_right_aligns_numeric_columns_and_marks_empty_cells():
     assert text.splitlines() == ["name       value  done", "a            1.5    5%", "long name      -  100%", "b            -20    0%"]
 
 
-class _Stream(io.StringIO):
-    def __init__(self, tty: bool) -> None:
-        super().__init__()
-        self.tty = tty
-
-    def isatty(self) -> bool:
-        return self.tty
 
 
 def test_live_line_redraws_on_a_terminal_and_prints_changes_elsewhere():
-    log, terminal = _Stream(tty=False), _Stream(tty=True)
+    log, terminal = FakeStream(tty=False), FakeStream(tty=True)
     for stream in (log, terminal):
         live = LiveLine(stream)
         for line in ("long line", "long line", "short"):

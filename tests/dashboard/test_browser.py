@@ -198,6 +198,9 @@ def test_a_researcher_in_the_browser(stack, page, tmp_path):
         assert page.locator("#downloads a").count() == 5
         page.click("#artifacts-panel summary")
         page.locator("#artifacts a", has_text="chunks/sampled/").first.wait_for()
+        page.click("#logs-panel summary")  # the workers' own lines of this job: training, then analysis
+        page.wait_for_function("() => /lesde\\.analyze_experiment/.test(document.querySelector('#logs').textContent)", timeout=PAGE_TIMEOUT_MS)
+        assert "lesde.train_experiment" in page.locator("#logs").inner_text()
         screenshot(page, "experiment")
 
         # A tiny spec through the form: its page follows the event stream until done.

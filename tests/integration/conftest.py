@@ -10,6 +10,8 @@ import pytest
 from lesde.storage.s3 import S3Store
 from lesde_launcher.stack import EmbeddedStack, free_port
 
+from .helpers import stack_overrides
+
 
 @pytest.fixture(scope="module")
 def start_services(redis_url, s3_settings, tmp_path_factory) -> Iterator[Callable[..., tuple[EmbeddedStack, S3Store]]]:
@@ -21,15 +23,7 @@ def start_services(redis_url, s3_settings, tmp_path_factory) -> Iterator[Callabl
 
     def start(*, chunk: int, trainer_pool: str = "solo") -> tuple[EmbeddedStack, S3Store]:
         bucket = f"lesde-e2e-{uuid.uuid4().hex[:8]}"
-        overrides = {
-            "LESDE_STORE": "s3",
-            "LESDE_BROKER_URL": redis_url,
-            "LESDE_S3_ENDPOINT": s3_settings.endpoint,
-            "LESDE_S3_ACCESS_KEY": s3_settings.access_key,
-            "LESDE_S3_SECRET_KEY": s3_settings.secret_key,
-            "LESDE_S3_BUCKET": bucket,
-            "LESDE_CHUNK_ITERATIONS": str(chunk),
-        }
+        overrides = stack_overrides(redis_url, s3_settings, bucket=bucket, chunk=chunk)
         stack = EmbeddedStack(
             state_dir=tmp_path_factory.mktemp("stack"), port=free_port(), overrides=overrides, trainer_pool=trainer_pool
         )

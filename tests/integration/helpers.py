@@ -22,3 +22,16 @@ def watch(client: LesdeClient, job_id: str, timeout: float = 240) -> tuple[dict,
             return record, statuses, progress
         time.sleep(0.2)
     raise AssertionError(f"experiment {job_id} did not finish in {timeout} s: {record}")
+
+
+def stack_overrides(redis_url: str, s3_settings, *, bucket: str, chunk: int) -> dict[str, str]:  # noqa: ANN001 - the S3 fixture's settings
+    """The environment that points an embedded stack's processes at the test Redis and a bucket of the test S3."""
+    return {
+        "LESDE_STORE": "s3",
+        "LESDE_BROKER_URL": redis_url,
+        "LESDE_S3_ENDPOINT": s3_settings.endpoint,
+        "LESDE_S3_ACCESS_KEY": s3_settings.access_key,
+        "LESDE_S3_SECRET_KEY": s3_settings.secret_key,
+        "LESDE_S3_BUCKET": bucket,
+        "LESDE_CHUNK_ITERATIONS": str(chunk),
+    }

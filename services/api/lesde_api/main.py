@@ -30,9 +30,10 @@ from lesde_api.errors import install_error_handlers
 from lesde_api.finite_json import FiniteJson
 from lesde_api.openapi_responses import bearer_dependencies, error_responses
 from lesde_api.openapi_schema import install_schema_corrections
+from lesde_api.observability import install_observability
 from lesde_api.ownership import owned_by_caller
 from lesde_api.query_guard import reject_unknown_query
-from lesde_api.routes import events, experiments, exports, health, imports, simulations, sweeps
+from lesde_api.routes import events, experiments, exports, health, imports, logs, simulations, sweeps
 from lesde_api.routes.imports import IMPORT_PATH, MULTIPART_SLACK
 
 log = logging.getLogger("lesde_api")
@@ -90,6 +91,9 @@ def create_app() -> FastAPI:
     app.include_router(events.experiment_router, dependencies=owned("experiment", "job_id"), responses=errors)
     app.include_router(events.simulation_router, dependencies=owned("simulation", "job_id"), responses=errors)
     app.include_router(events.sweep_router, dependencies=owned("sweep", "sweep_id"), responses=errors)
+    app.include_router(logs.experiment_router, dependencies=owned("experiment", "job_id"), responses=errors)
+    app.include_router(logs.simulation_router, dependencies=owned("simulation", "job_id"), responses=errors)
+    app.include_router(logs.sweep_router, dependencies=owned("sweep", "sweep_id"), responses=errors)
     install_schema_corrections(app)
     install_dashboard(app)  # the pages at / and /ui (no /v1 data of their own: their script calls the API)
     # add_middleware puts each one outside those added before it.
@@ -97,6 +101,7 @@ def create_app() -> FastAPI:
     upload_cap = BodyCap(limits.max_import_bytes + MULTIPART_SLACK, "LESDE_MAX_IMPORT_BYTES")
     app.add_middleware(BodyLimit, default=BodyCap(api.max_json_body_bytes, "LESDE_MAX_JSON_BODY_BYTES"), caps_by_path={IMPORT_PATH: upload_cap})
     app.add_middleware(ApiKeyAuth, keyring=keyring, default_owner=api.default_owner)
+    install_observability(app)  # last: its metrics middleware is the outermost, counting 401s and 413s too
     return app
 
 

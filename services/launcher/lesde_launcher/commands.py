@@ -18,7 +18,7 @@ from lesde.cli import show_results, wait_with_progress
 from lesde.client import LesdeClient
 from lesde_api.api_keys import KeyConfigError
 from lesde_api.bind_rule import OpenBindRefused, check_environment, open_server_notice
-from lesde_launcher.stack import EmbeddedStack, free_port
+from lesde_launcher.stack import EmbeddedStack, PortUnavailable, check_port_free, free_port
 
 
 def access_check(host: str, url: str) -> str | None:
@@ -33,13 +33,36 @@ def access_check(host: str, url: str) -> str | None:
     return None
 
 
+def preflight(stack: EmbeddedStack) -> str | None:
+    """What stops ``stack`` before anything starts: its port unavailable, or the bind rule; None when it may start.
+
+    The port first: an open server's warning is no use for a server that cannot start.
+    """
+    try:
+        check_port_free(stack.host, stack.port)
+    except PortUnavailable as error:
+        return str(error)
+    return access_check(stack.host, stack.url)
+
+
+def start_or_say_why(stack: EmbeddedStack) -> bool:
+    """Start ``stack``; False, with one line on stderr, when its port is unavailable or a service fails to start."""
+    try:
+        stack.start()
+    except RuntimeError as error:  # taken meanwhile (PortUnavailable), a service exited at start, or never ready
+        print(f"error: {error}", file=sys.stderr)
+        return False
+    return True
+
+
 def cmd_up(args: argparse.Namespace) -> int:
     stack = EmbeddedStack(state_dir=Path(args.state_dir).resolve(), host=args.host, port=args.port)
-    refused = access_check(args.host, stack.url)
+    refused = preflight(stack)
     if refused:
         print(f"error: {refused}", file=sys.stderr)
         return 2
-    stack.start()
+    if not start_or_say_why(stack):
+        return 2
     print(f"LE-SDE Lab serving on {stack.url} (OpenAPI: {stack.url}/docs); state in {stack.state_dir}. Ctrl-C stops it.")
     stopping = []
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
@@ -59,35 +82,48 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if state.exists() and not args.keep:
         shutil.rmtree(state)
     stack = EmbeddedStack(state_dir=state, host="127.0.0.1", port=args.port or free_port())
-    refused = access_check(stack.host, stack.url)
+    refused = preflight(stack)
     if refused:
         print(f"error: {refused}", file=sys.stderr)
         return 2
+    spec = json.loads(Path(args.spec).read_text())  # a missing or malformed spec stops it before anything starts
     print(f"starting the embedded stack (API, trainer, analyzer; logs in {state / 'logs'}) ...")
-    with stack:
+    if not start_or_say_why(stack):
+        return 2
+    try:
         with LesdeClient(stack.url) as client:
-            spec = json.loads(Path(args.spec).read_text())
             record = client.submit_experiment(spec)
             print(f"submitted {args.spec} as experiment {record['id']}")
             return show_results(client, wait_with_progress(client, record["id"]), Path(args.dest))
+    finally:
+        stack.stop()
 
 
 def add_up(sub: argparse._SubParsersAction) -> None:
-    up = sub.add_parser("up", help="run the embedded stack (no Docker) until Ctrl-C")
+    up = sub.add_parser(
+        "up", help="run the embedded stack (no Docker) until Ctrl-C",
+        description="Run the API, both workers and the reaper on this machine until Ctrl-C; refuses a port already in use.",
+    )  # fmt: skip
     up.add_argument(
         "--host", default="127.0.0.1",
         help="address to serve (default: %(default)s); any other than loopback needs API keys or LESDE_ALLOW_ANONYMOUS=1",
-    )
-    up.add_argument("--port", type=int, default=8000)
-    up.add_argument("--state-dir", default=".lesde/stack")
+    )  # fmt: skip
+    up.add_argument("--port", type=int, default=8000, help="TCP port of the API; must be free (default: %(default)s)")
+    up.add_argument("--state-dir", default=".lesde/stack", metavar="DIR", help="store, broker and logs live here (default: %(default)s)")
     up.set_defaults(func=cmd_up)
 
 
 def add_demo(sub: argparse._SubParsersAction) -> None:
-    demo = sub.add_parser("demo", help="embedded stack + one experiment end to end")
-    demo.add_argument("spec", nargs="?", default="examples/geomnist-small.json")
-    demo.add_argument("--state-dir", default=".lesde/demo")
-    demo.add_argument("--dest", default="lesde-results")
-    demo.add_argument("--port", type=int, default=0)
-    demo.add_argument("--keep", action="store_true", help="keep earlier demo state")
+    demo = sub.add_parser(
+        "demo", help="embedded stack + one experiment end to end",
+        description="Start the embedded stack, run one experiment to its summary and figures, stop.",
+    )  # fmt: skip
+    demo.add_argument(
+        "spec", nargs="?", default="examples/geomnist-small.json", metavar="SPEC.json",
+        help="the ExperimentSpec to run (default: %(default)s)",
+    )  # fmt: skip
+    demo.add_argument("--state-dir", default=".lesde/demo", metavar="DIR", help="store, broker and logs of the demo (default: %(default)s)")
+    demo.add_argument("--dest", default="lesde-results", metavar="DIR", help="results go to DIR/<id>/ (default: %(default)s)")
+    demo.add_argument("--port", type=int, default=0, help="TCP port of the API; must be free (default: 0, any free port)")
+    demo.add_argument("--keep", action="store_true", help="keep earlier demo state in --state-dir (default: off, start afresh)")
     demo.set_defaults(func=cmd_demo)

@@ -9,6 +9,7 @@ jobs of a worker that died and re-sends lost messages, here as under compose.
 
 from __future__ import annotations
 
+import errno
 import os
 import signal
 import socket
@@ -28,6 +29,29 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+class PortUnavailable(RuntimeError):
+    """The gateway's address cannot be bound here: taken by another server, or not this machine's."""
+
+
+def check_port_free(host: str, port: int) -> None:
+    """Bind ``host:port`` as uvicorn will, and let it go; :class:`PortUnavailable` when that fails.
+
+    Checked before any service starts: otherwise the gateway exits on the taken port while
+    the readiness check reaches whatever else listens there, and reports it as ours.
+    SO_REUSEADDR as uvicorn sets it, so a port our last run left in TIME_WAIT counts as free.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET  # how uvicorn picks its socket's family
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                raise PortUnavailable(f"port {port} on {host} is in use (another server?); choose another with --port") from None
+            reason = error.strerror or str(error)
+            raise PortUnavailable(f"cannot serve on {host} port {port} ({reason}); choose another --host or --port") from None
+
+
 @dataclass
 class EmbeddedStack:
     state_dir: Path
@@ -38,6 +62,8 @@ class EmbeddedStack:
     # "solo" runs tasks in the worker process itself (lightest); "prefork" runs them in a
     # child, so a killed child's task is redelivered and resumes (as under compose).
     trainer_pool: str = "solo"
+    # Worker name ("trainer", "analyzer") -> the port its metrics are served on (LESDE_METRICS_PORT); none by default.
+    metrics_ports: dict[str, int] = field(default_factory=dict)
     processes: list[subprocess.Popen] = field(default_factory=list)
     _logs: list = field(default_factory=list)
 
@@ -69,6 +95,9 @@ class EmbeddedStack:
         }
 
     def start(self, *, timeout: float = 60.0) -> None:
+        """Start every service and wait for the gateway's readiness; :class:`PortUnavailable`
+        (before anything starts) when its port cannot be bound, RuntimeError when a service fails."""
+        check_port_free(self.host, self.port)
         (self.state_dir / "broker").mkdir(parents=True, exist_ok=True)
         log_dir = self.log_dir or self.state_dir / "logs"
         log_dir.mkdir(parents=True, exist_ok=True)
@@ -76,8 +105,9 @@ class EmbeddedStack:
         for name, command in self.commands().items():
             log = (log_dir / f"{name}.log").open("ab")
             self._logs.append(log)
+            own_env = env | ({"LESDE_METRICS_PORT": str(self.metrics_ports[name])} if name in self.metrics_ports else {})
             self.processes.append(
-                subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+                subprocess.Popen(command, env=own_env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
             )
         self._wait_ready(timeout, log_dir)
 

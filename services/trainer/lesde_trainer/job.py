@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lesde import celery_app
+from lesde import celery_app, metrics
 from lesde.chunks import ChunkWriter, class_sums
 from lesde.jobs import JobRepository, LeaseLost, runs_under
 from lesde.leases import LeaseKeeper, hold_lease
@@ -169,6 +169,7 @@ def _train(store: ObjectStore, repo: JobRepository, job_id: str, spec: Experimen
             writer.put("features", first, last, _stack(features) | {"probe_index": setup.probe_index, "probe_label": setup.probe_label})
         writer.commit(last + 1, complete=last + 1 == schedule.total, checkpoint=engine.state_dict())
         elapsed = max(time.perf_counter() - began, 1e-9)
+        metrics.chunk_written(trial_iterations=(last + 1 - first) * trials, seconds=elapsed)
         _report_progress(repo, job_id, lease.holder, done=last + 1, total=schedule.total, rate=(last + 1 - first) * trials / elapsed, trials=trials)
         if last + 1 < schedule.total and repo.cancel_requested(job_id):
             raise TrainingCancelled

@@ -198,6 +198,21 @@ async function showArtifacts() {
   }
 }
 
+async function showLogs() {
+  const out = byId("logs");
+  try {
+    const answer = await apiJson(`${base}/logs?limit=200`);
+    const lines = answer.data.map((line) => {
+      const where = [line.service, line.task].filter(Boolean).join(" ");
+      const text = `${line.time} ${line.level.padEnd(7)} ${where ? `[${where}] ` : ""}${line.message}`;
+      return line.exception ? `${text}\n${line.exception}` : text;
+    });
+    out.textContent = lines.length ? lines.join("\n") : "No lines yet: workers store them while they run the job's tasks.";
+  } catch (error) {
+    out.textContent = `Could not load the logs: ${error.message}`;
+  }
+}
+
 // -- live updates -----------------------------------------------------------------------
 
 async function follow() {
@@ -289,6 +304,8 @@ async function start() {
   const artifacts = byId("artifacts-panel");
   artifacts.hidden = apiKind === "sweeps"; // a sweep's objects are its children's
   artifacts.addEventListener("toggle", showArtifacts, { once: true });
+  const logs = byId("logs-panel");
+  logs.addEventListener("toggle", () => logs.open && showLogs()); // read again each time it is opened
   update(record);
   follow();
 }
