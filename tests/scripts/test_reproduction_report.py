@@ -128,3 +128,14 @@ def test_accuracy_below_chance_for_high_noise_still_falls_toward_chance(report_m
 
     claim = _claims(_write(report_module, tmp_path, transition=True, change=below))
     assert "**holds**" in claim["(i-a)"]
+
+
+def test_children_whose_means_never_clear_their_noise_are_left_out_of_the_imitation_claim(report_module, tmp_path):
+    def noisy_high_p(data: dict) -> None:
+        for row in data["summary"]["rows"]:
+            if row["dataset.label_noise"] >= 0.6:
+                row["nrmse_L"], row["nrmse_I"] = 1.2, 1.0  # the I-model "wins" on noise
+                data["child_summaries"][row["experiment_id"]]["imitation"] = {m: {"onset": {"reached": False}} for m in ("L", "I")}
+
+    claim = _claims(_write(report_module, tmp_path, transition=True, change=noisy_high_p))
+    assert "**holds**" in claim["(iv)"] and "6 of 6 children" in claim["(iv)"] and "4 never do" in claim["(iv)"]

@@ -79,6 +79,11 @@ class AnalysisOptions(StrictSpec):
         description="Iterations averaged into the LE-ODE initial state, assigned to the window's centre time t0 "
         "(0: about 1% of the run).",
     )
+    imitation_onset_snr: float = Field(
+        default=3.0, ge=0.0, le=100.0,
+        description="The LE-ODE starts at the first window where the model's modes are this many times their per-record "
+        "noise (log-ratio rates read off noise-dominated records under-grow the simulation); 0: from the first record.",
+    )
     imitation_runs: int = Field(default=500, ge=2, le=100_000, description="LE-ODE runs of the ensemble (paper: 500).")
     drift_smoothing: int = Field(
         default=51, ge=1, le=100_001, description="Odd centred window (iterations) that smooths Xbar before the drift regression."

@@ -2,7 +2,7 @@
 
 from .class_means import moving_average, weighted_window_mean
 from .drift_regression import DriftFit, DriftSeries, drift_regression, drift_regression_series
-from .integrals import IntegralEstimate, estimate_integrals, i_model_integrals, l_model_integrals
+from .integrals import IntegralEstimate, estimate_integrals, i_model_integrals, l_model_integrals, log_ratio_inputs
 from .rates import RateEstimate, savgol_derivative, savgol_rates
 from .tail import (
     CAVEAT,
@@ -23,6 +23,7 @@ __all__ = [
     "estimate_integrals",
     "i_model_integrals",
     "l_model_integrals",
+    "log_ratio_inputs",
     "DriftFit",
     "DriftSeries",
     "drift_regression",

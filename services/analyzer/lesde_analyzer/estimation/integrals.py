@@ -24,7 +24,7 @@ from .._validation import check_choice, check_int
 from ..dynamics.closed_form import l_model_coordinates
 from ._common import check_means
 
-__all__ = ["IntegralEstimate", "estimate_integrals", "i_model_integrals", "l_model_integrals"]
+__all__ = ["IntegralEstimate", "estimate_integrals", "i_model_integrals", "l_model_integrals", "log_ratio_inputs"]
 
 
 @dataclass(frozen=True)
@@ -83,10 +83,23 @@ def i_model_integrals(xbar, *, reference_window: int = 1) -> IntegralEstimate:
     return _i_model(x, _window(reference_window, x.shape[0]))
 
 
+def log_ratio_inputs(x: np.ndarray, model: str) -> tuple[np.ndarray, np.ndarray]:
+    """The two series whose log-ratios the ``model``'s estimator averages.
+
+    I-model: ``m = mean_k Xbar^k`` (T, p) and ``D = Xbar - m`` (T, K, p); L-model: ``S``
+    (T,) and ``q`` (T, K) of the module docstring. ``x`` is (T, K, p), already checked.
+    """
+    if model == "L":
+        y = l_model_coordinates(x)
+        S = y.sum(axis=1)
+        return S, y - S[:, None] / x.shape[1]
+    m = x.mean(axis=1)
+    return m, x - m[:, None, :]
+
+
 def _i_model(x: np.ndarray, w: int) -> IntegralEstimate:
     K = x.shape[1]
-    m = x.mean(axis=1)
-    D = x - m[:, None, :]
+    m, D = log_ratio_inputs(x, "I")
     U = K * _mean_log_ratio(m, w)
     V = K * _mean_log_ratio(D, w)
     return IntegralEstimate(A=(U + (K - 1) * V) / K, B=(U - V) / K, model="I")
@@ -112,9 +125,7 @@ def l_model_integrals(xbar, *, reference_window: int = 1) -> IntegralEstimate:
 
 def _l_model(x: np.ndarray, w: int) -> IntegralEstimate:
     K = x.shape[1]
-    y = l_model_coordinates(x)
-    S = y.sum(axis=1)
-    q = y - S[:, None] / K
+    S, q = log_ratio_inputs(x, "L")
     V1 = K * _mean_log_ratio(S, w)
     V2 = K * _mean_log_ratio(q, w)
     B = (K - 1) * (V2 - V1) / K

@@ -25,7 +25,7 @@ from lesde_analyzer.estimation import (
     tail_indices,
 )
 from lesde_analyzer.geometry import etf_distance, nc_metrics, separability_series
-from lesde_analyzer.imitation import default_window, imitate, imitate_authors
+from lesde_analyzer.imitation import default_window, imitate, imitate_authors, signal_onset
 from lesde_analyzer.estimation.class_means import moving_average, weighted_window_mean
 from lesde_analyzer.experiments.streams import ProbeData, SampledData
 
@@ -279,6 +279,17 @@ def _drift(t: np.ndarray, filled: np.ndarray, options: AnalysisOptions) -> tuple
     return out, series
 
 
+def _onset(filled: np.ndarray, model: str, window: int, snr: float):  # noqa: ANN202
+    """Where the model's modes stand clear of their noise (None: start at the first record, as asked)."""
+    return None if snr == 0 else signal_onset(filled, model=model, window=window, snr=snr)
+
+
+def _onset_json(onset, snr: float, t: np.ndarray) -> dict:  # noqa: ANN001
+    if onset is None:
+        return {"snr": 0.0, "record": 0, "iteration": finite_or_none(t[0]), "reached": None}
+    return {"snr": snr, "record": onset.record, "iteration": finite_or_none(t[onset.record]), "reached": onset.reached}
+
+
 def _imitations(t: np.ndarray, filled: np.ndarray, integrals: dict, options: AnalysisOptions, *, record_se: np.ndarray | None) -> tuple[dict, dict]:
     """The LE-ODE imitation with each model's own rates and dynamics (or the authors' procedure)."""
     T = len(t)
@@ -294,11 +305,17 @@ def _imitations(t: np.ndarray, filled: np.ndarray, integrals: dict, options: Ana
         if not (np.isfinite(rates.alpha).all() and np.isfinite(rates.beta).all()):
             summary[model] = {"skipped": "no finite alpha-hat, beta-hat (degenerate class means)"}
             continue
+        onset = None
         if options.imitation == "authors":
             sim = imitate_authors(filled, alpha_hat=rates.alpha, beta_hat=rates.beta, times=t, runs=options.imitation_runs, seed=options.seed)
         else:
-            se = None if record_se is None else np.sqrt(np.nanmean(record_se[:start] ** 2, axis=0) / start)
-            sim = imitate(filled, times=t, alpha_hat=rates.alpha, beta_hat=rates.beta, model=model, start_window=start, initial_se=se)
+            onset = _onset(filled, model, start, options.imitation_onset_snr)
+            first = onset.record if onset is not None else 0
+            window = slice(first, first + start)
+            se = None if record_se is None else np.sqrt(np.nanmean(record_se[window] ** 2, axis=0) / start)
+            sim = imitate(
+                filled, times=t, alpha_hat=rates.alpha, beta_hat=rates.beta, model=model, start_window=start, first_record=first, initial_se=se
+            )
         series |= {f"leode_mean_{model}": sim.mean, f"leode_std_{model}": sim.std}
         summary[model] = {
             "procedure": options.imitation,
@@ -310,6 +327,7 @@ def _imitations(t: np.ndarray, filled: np.ndarray, integrals: dict, options: Ana
             "all_orders_agree": sim.all_orders_agree,
             "orthogonal_share": [finite_or_none(v) for v in sim.orthogonal_share],
             "t0": finite_or_none(sim.t0),
+            "onset": None if options.imitation == "authors" else _onset_json(onset, options.imitation_onset_snr, t),
             "start_window": {"records": sim.start_window, "iterations": sim.start_window * h},
             "end_window": {"records": sim.end_window, "iterations": sim.end_window * h},
             "initial_se": [finite_or_none(v) for v in np.atleast_1d(sim.initial_se)],

@@ -45,8 +45,12 @@ def analysis_notes(est: dict, options: AnalysisOptions) -> dict[str, str]:
     if imitation is not None and imitation["procedure"] != "authors":
         notes["imitation"] = (
             "LE-ODE of each model with its own rates (I: I-model dynamics and estimates; L: L-model), started from the "
-            f"genuine Xbar of the first {imitation['start_window']['iterations']:g} iterations, each record carried by the "
-            f"LE-ODE to the window's centre t0 = {imitation['t0']:g} and averaged there; each record interval ({h:g} iterations) is stepped exactly "
+            f"genuine Xbar of {imitation['start_window']['iterations']:g} iterations from the onset, each record carried by the "
+            f"LE-ODE to the window's centre t0 = {imitation['t0']:g} and averaged there. The onset is the first window where "
+            "the model's modes are imitation_onset_snr times their per-record noise (RMS over components; noise from the "
+            "median second difference): rates are derivatives of log-ratios, and log|noise| is biased upward, so rates read "
+            "off noise-dominated records under-grow the simulation ('onset.reached' false: the means never clear their noise, "
+            f"the run starts at the first record and its nrmse says little). Each record interval ({h:g} iterations) is stepped exactly "
             "(exp(lambda h) on each mode, the rate of the interval the mean of its end rates); no rescaling. mean: the "
             "solution from Xbar(t0); std: spread from the start state's standard error. nrmse = sqrt(mean (X_sim - "
             "Xbar)^2)/sqrt(mean Xbar^2) over t >= t0, classes and logits; order_agrees: the K logits of each class rank "

@@ -255,8 +255,10 @@ def leode(summary: dict, series: dict, *, width: float, height: float, dpi: int)
         detail = "authors' procedure kept to reproduce their Figure 5"
     else:
         fig.suptitle("LE-ODE imitation from the genuine start (lines; band: 1 std) over genuine class means (dots)")
+        starts = ", ".join(_start_text(model, summary["imitation"][model]) for model in models)
         detail = (
-            f"start: Xbar averaged over {first['start_window']['iterations']:g} iterations at t0 = {_fmt(first['t0'])} (dotted); "
+            f"start (dotted): Xbar averaged over {first['start_window']['iterations']:g} iterations, from where the class means "
+            f"stand clear of their noise: {starts}; "
             f"exact step per record interval of {first['step']:g} iterations; rates: SG window {first['savgol_window']:g} "
             "iterations of each model's own Ahat, Bhat; no rescaling"
         )
@@ -366,6 +368,13 @@ def _message(text: str, width: float, height: float, dpi: int) -> bytes:
     ax.text(0.5, 0.5, text, ha="center", va="center", wrap=True, transform=ax.transAxes)
     ax.set_axis_off()
     return to_png(fig, dpi=dpi)
+
+
+def _start_text(model: str, imitation: dict) -> str:
+    """``I-model t0 = 1,612`` (or that the means never cleared their noise)."""
+    onset = imitation.get("onset") or {}
+    where = f"{model}-model t0 = {imitation['t0']:,.0f}"
+    return where + (" (means never clear their noise)" if onset.get("reached") is False else "")
 
 
 def _fmt(value: float | None) -> str:

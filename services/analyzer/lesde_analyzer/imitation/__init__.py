@@ -8,6 +8,7 @@ from .ensemble import EnsembleStats, initial_states, le_ode_ensemble, naive_le_o
 from .exact import exact_moments, exact_runs, naive_exact_loop, phi1, transport_to
 from .leode import AUTHORS, EXACT, Imitation, default_window, imitate, imitate_authors, imitate_from_means
 from .metrics import nrmse, orthogonal_share, same_order
+from .onset import Onset, signal_onset
 
 __all__ = [
     "EnsembleStats",
@@ -19,6 +20,8 @@ __all__ = [
     "naive_exact_loop",
     "phi1",
     "transport_to",
+    "Onset",
+    "signal_onset",
     "Imitation",
     "EXACT",
     "AUTHORS",

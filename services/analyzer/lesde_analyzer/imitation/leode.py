@@ -251,6 +251,7 @@ def imitate(
     beta_hat,
     model: str = "L",
     start_window: int | None = None,
+    first_record: int = 0,
     initial_se=None,
     interval_rate: str = "trapezoid",
     runs: int | None = None,
@@ -283,6 +284,12 @@ def imitate(
         rate at record ``i``. The left value is first order: for a rate falling from
         ``lambda_0`` to ``lambda_T`` it overshoots every mode by about
         ``h (lambda_0 - lambda_T) / 2`` in the exponent, which is visible at ``h = 10``.
+    first_record : int
+        Record where the start window begins (default 0, the first). Start where the class
+        means stand clear of their noise (:func:`.onset.signal_onset`): the rates are
+        derivatives of log-ratios, and the log of a noise-dominated value is biased upward
+        (``E log|eps| = log sigma - 0.64`` for Gaussian noise), so rates read from a
+        noise-dominated start under-grow a simulation started from the denoised state.
     initial_se : array_like of shape (K,), optional
         Standard error of each class mean at the start. Default: estimated from the start
         window (spread of the carried records around a straight line / sqrt(w); 0 for
@@ -309,13 +316,14 @@ def imitate(
     if runs is not None:
         runs = check_int(runs, "runs", low=2, high=1_000_000)
     tol = check_real(order_tolerance, "order_tolerance", low=0.0, high=1.0)
+    f = check_int(first_record, "first_record", low=0, high=T - w)
     ai, bi = _interval_rates(a, b, interval_rate)
-    m0, se = _start_state(x, w, ai, bi, step=h, model=model)
+    m0, se = _start_state(x[f:], w, ai[f:], bi[f:], step=h, model=model)
     if initial_se is not None:
         se = as_float_array(initial_se, "initial_se", ndim=1)
         if se.shape != (K,) or np.any(se < 0):
             raise InvalidArgument("initial_se", f"must be {K} non-negative numbers (one per class); got {se}")
-    start = (w - 1) // 2
+    start = f + (w - 1) // 2
     if runs is None:
         stats = exact_moments(ai[start:], bi[start:], m0, se=se, step=h, model=model)
     else:
