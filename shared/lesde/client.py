@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO, TypeVar
 
 import httpx
 
+from lesde.event_stream import EventWaker
 from lesde.progress import Progress, job_change, job_progress, sweep_change, sweep_progress
 from lesde.terminal import ProgressDisplay
 
@@ -38,6 +39,9 @@ ANALYSIS_DONE = {"succeeded", "failed"}
 # FIRST_BACKOFF_SECONDS, doubling up to MAX_BACKOFF_SECONDS) before the wait gives up.
 RECONNECT_SECONDS = 60.0
 FIRST_BACKOFF_SECONDS = 0.5
+# While the events stream lives the record is still read this often: a stream that went
+# silent without closing (a proxy) must not stall the wait.
+EVENT_POLL_SECONDS = 30.0
 MAX_BACKOFF_SECONDS = 8.0
 
 
@@ -128,8 +132,13 @@ class LesdeClient:
         timeout: float | None = None,
         for_analysis: bool = True,
         reconnect_seconds: float = RECONNECT_SECONDS,
+        events: bool = True,
     ) -> dict:
-        """Poll until the job has finished (and, by default, its analysis too); return the record.
+        """Wait until the job has finished (and, by default, its analysis too); return the record.
+
+        With ``events`` (default) the job's Server-Sent Events stream wakes the wait at each
+        change, and the record is then read at once; without it, or when the stream is not
+        available, the record is polled every ``poll_seconds``.
 
         ``on_progress(record)`` is called with the first answer, then only when the status,
         ``progress.done`` (or ``total``) or the analysis state changed. ``progress=True`` also
@@ -149,6 +158,7 @@ class LesdeClient:
             lambda: self.get(job_id, kind=kind), finished, change=job_change, describe=job_progress,
             on_progress=on_progress, progress=progress, poll_seconds=poll_seconds, timeout=timeout,
             reconnect_seconds=reconnect_seconds, what=f"{kind} {job_id}",
+            events=f"{self._kind_path(kind)}/{job_id}/events" if events else None,
         )  # fmt: skip
 
     def _follow(
@@ -164,11 +174,14 @@ class LesdeClient:
         timeout: float | None,
         reconnect_seconds: float,
         what: str,
+        events: str | None = None,
     ) -> dict:
-        """``fetch()`` every ``poll_seconds`` until ``finished``; tell ``on_progress`` (and the bar) of each ``change``."""
+        """``fetch()`` until ``finished``, woken by the ``events`` stream (a path) or every
+        ``poll_seconds``; tell ``on_progress`` (and the bar) of each ``change``."""
         deadline = None if timeout is None else time.monotonic() + timeout
         display = ProgressDisplay() if progress else None
         told: tuple | None = None
+        waker = self._waker(events)
         try:
             while True:
                 answer = self._patiently(fetch, reconnect_seconds)
@@ -183,10 +196,23 @@ class LesdeClient:
                 if deadline is not None and time.monotonic() > deadline:
                     analysis = f" (analysis {answer['analysis']})" if answer.get("analysis") not in (None, "none") else ""
                     raise TimeoutError(f"{what} still {answer['status']}{analysis} after {timeout} s")
-                time.sleep(poll_seconds)
+                if waker is not None and waker.alive:
+                    pause = max(poll_seconds, EVENT_POLL_SECONDS)  # an event wakes it; a rare poll guards a silent stream
+                    waker.wait(pause if deadline is None else max(0.0, min(pause, deadline - time.monotonic())))
+                else:
+                    time.sleep(poll_seconds)
         finally:
+            if waker is not None:
+                waker.close()
             if display is not None:
                 display.end()
+
+    def _waker(self, events: str | None) -> EventWaker | None:
+        """A stream to wake the wait, when asked for and when this client speaks HTTP to a
+        real server (an in-process test client cannot hold a stream open beside its calls)."""
+        if events is None or type(self.http) is not httpx.Client:
+            return None
+        return EventWaker(self.http, events).start()
 
     @staticmethod
     def _patiently(fetch: Callable[[], Answer], patience: float) -> Answer:
@@ -386,6 +412,7 @@ class LesdeClient:
             and (not for_analysis or self._patiently(lambda: self._analysis_caught_up(view), reconnect_seconds)),
             change=sweep_change, describe=sweep_progress, on_progress=on_progress, progress=progress,
             poll_seconds=poll_seconds, timeout=timeout, reconnect_seconds=reconnect_seconds, what=f"sweep {sweep_id}",
+            events=f"/v1/sweeps/{sweep_id}/events",
         )  # fmt: skip
 
     def _analysis_caught_up(self, view: dict) -> bool:

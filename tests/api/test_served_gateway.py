@@ -115,3 +115,38 @@ def test_the_cli_authenticates_with_lesde_api_key(gateway):
     assert submitted.returncode == 0, submitted.stderr
     listed = httpx.get(url + "/v1/experiments", headers={"Authorization": f"Bearer {KEY}"}, timeout=ANSWER_TIMEOUT_S).json()
     assert listed["count"] == 1 and listed["data"][0]["owner"] == "ada"
+
+
+def test_a_wait_is_woken_by_the_job_s_events_not_its_next_poll(gateway):
+    """The client follows the job's Server-Sent Events: a cancel made elsewhere ends a wait
+    whose poll interval is a minute within seconds; without events it would wait the minute."""
+    import threading
+
+    from lesde.client import LesdeClient
+
+    url, _env = gateway
+    with LesdeClient(url, api_key=KEY) as waiting, LesdeClient(url, api_key=KEY) as other:
+        job = waiting.submit_experiment({"training": {"iterations": 10, "trials": 1, "probe_per_class": 1}})
+        threading.Timer(2.0, lambda: other.cancel(job["id"])).start()
+        began = time.monotonic()
+        record = waiting.wait(job["id"], poll_seconds=60.0, timeout=120.0)
+        waited = time.monotonic() - began
+    assert record["status"] == "cancelled"
+    assert waited < 30.0, f"the wait took {waited:.1f} s: the events did not wake it"
+
+
+def test_a_wait_polls_when_the_events_are_not_there(gateway, monkeypatch):
+    """A server without the events route (or a proxy that refuses the stream): the wait polls."""
+    import threading
+
+    from lesde import client as client_module
+    from lesde.client import LesdeClient
+
+    url, _env = gateway
+    real = client_module.EventWaker
+    monkeypatch.setattr(client_module, "EventWaker", lambda http, path: real(http, path + "-nowhere"))
+    with LesdeClient(url, api_key=KEY) as waiting, LesdeClient(url, api_key=KEY) as other:
+        job = waiting.submit_experiment({"training": {"iterations": 10, "trials": 1, "probe_per_class": 1}})
+        threading.Timer(1.0, lambda: other.cancel(job["id"])).start()
+        record = waiting.wait(job["id"], poll_seconds=0.5, timeout=60.0)
+    assert record["status"] == "cancelled"
