@@ -8,7 +8,9 @@ migration), then times ``JobRepository.list`` (what ``GET /v1/experiments`` call
 route adds only the JSON of one page):
 
 - indexed: the newest page of 50, a status filter, an owner filter, and owner + status
-  at offset 100; p50 / p95 over ``--calls`` calls each;
+  at offset 100; p50 / p95 over ``--calls`` calls each (a folder over 1,000 names is
+  counted by the first call and then kept for ``LESDE_INDEX_COUNT_TTL_S``, as in a
+  gateway serving listings);
 - read-everything: the listing as it was before the index (read every record, filter,
   sort), repeated while under ``--baseline-seconds`` (at least once).
 

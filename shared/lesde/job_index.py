@@ -225,14 +225,66 @@ def page(
     """Newest first: ``(records on the page, entries matching)``."""
     _ensure_complete(store, kind)
     where = folder(kind, status=status, owner=owner)
-    names = [key[len(where) :] for key in store.list_keys(where)]
+    keys, complete = store.first_keys(where, offset + limit)
+    names = [key[len(where) :] for key in keys]
     rows = read_records(store, kind, [job_id_of(name) for name in names[offset : offset + limit]])
     matching = [
         record
         for record in rows
         if record is not None and (status is None or record.status == status) and (owner is None or record.owner == owner)
     ]
-    return matching, len(names)
+    return matching, len(names) if complete else _counts.get(store, where)
+
+
+class _FolderCounts:
+    """Entry counts of large folders (more than one listing request of names), kept for
+    ``LESDE_INDEX_COUNT_TTL_S`` and refreshed in the background once older: a listing page
+    then costs its own request and records, not one request per 1,000 matching jobs. The
+    count may lag the folder by about that long; 0 counts on every call."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._known: weakref.WeakKeyDictionary[ObjectStore, dict[str, tuple[int, float]]] = weakref.WeakKeyDictionary()
+        self._refreshing: set[tuple[int, str]] = set()
+
+    def get(self, store: ObjectStore, where: str) -> int:
+        ttl = _settings().index_count_ttl_s
+        now = time.monotonic()
+        with self._lock:
+            known = self._known.setdefault(store, {}).get(where)
+        if known is None or ttl == 0:
+            return self._count(store, where)
+        count, at = known
+        if now - at >= ttl:
+            self._refresh_later(store, where)
+        return count
+
+    def _count(self, store: ObjectStore, where: str) -> int:
+        count = len(store.list_keys(where))
+        with self._lock:
+            self._known.setdefault(store, {})[where] = (count, time.monotonic())
+        return count
+
+    def _refresh_later(self, store: ObjectStore, where: str) -> None:
+        token = (id(store), where)
+        with self._lock:
+            if token in self._refreshing:
+                return
+            self._refreshing.add(token)
+
+        def refresh() -> None:
+            try:
+                self._count(store, where)
+            except Exception:  # noqa: BLE001 - the next listing tries again
+                pass
+            finally:
+                with self._lock:
+                    self._refreshing.discard(token)
+
+        _executor().submit(refresh)
+
+
+_counts = _FolderCounts()
 
 
 # -- repair and migration ------------------------------------------------------------

@@ -135,6 +135,13 @@ class JobIndexSettings(BaseSettings):
         description="A heal pass leaves index entries younger than this alone: a writer may be between its "
         "index write and its record write (store retries can stretch that gap).",
     )
+    index_count_ttl_s: float = Field(
+        default=5.0,
+        ge=0,
+        le=3_600,
+        description="The count of a listing over more than 1,000 matching jobs (S3: one request per 1,000) is kept this "
+        "long and refreshed in the background after; it may lag by about as much. 0: counted on every listing.",
+    )
 
 
 class StoreRetrySettings(BaseSettings):

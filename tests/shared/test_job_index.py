@@ -185,3 +185,50 @@ def test_list_keys_reads_every_page_and_unescapes_names(store):
     with ThreadPoolExecutor(16) as pool:
         list(pool.map(lambda key: store.put_bytes(key, b""), names))
     assert store.list_keys("big/") == sorted(names)  # more than one page of 1,000 on S3
+
+
+def test_first_keys_stops_after_the_request_that_holds_the_first_n(store):
+    names = [f"first/{number:05d}" for number in range(1_005)]
+    with ThreadPoolExecutor(16) as pool:
+        list(pool.map(lambda key: store.put_bytes(key, b""), names))
+    keys, complete = store.first_keys("first/", 50)
+    assert keys[:50] == names[:50]
+    if isinstance(store, LocalStore):
+        assert complete and keys == names  # one directory read holds them all
+    else:
+        assert not complete and len(keys) == 1_000  # one page of the listing, not two
+    assert store.first_keys("first/", 1_001) == (names, True)
+    assert store.first_keys("nothing/", 50) == ([], True)
+
+
+class _CountingStore(LocalStore):
+    """A local store whose ``first_keys`` answers like S3 (one page of ``page`` names), counting full listings."""
+
+    page = 20
+    full_listings = 0
+
+    def first_keys(self, folder, n):  # noqa: ANN001, ANN201
+        keys = self.list_keys(folder)
+        self.full_listings -= 1  # that read is the page's, not a count's
+        return keys[: max(n, self.page)], len(keys) <= max(n, self.page)
+
+    def list_keys(self, folder):  # noqa: ANN001, ANN201
+        self.full_listings += 1
+        return super().list_keys(folder)
+
+
+def test_a_large_folder_is_counted_once_per_ttl_not_per_listing(tmp_path, monkeypatch):
+    store = _CountingStore(tmp_path)
+    repo = JobRepository(store, "experiment")
+    for _ in range(30):
+        _create(repo)
+    monkeypatch.setattr(job_index, "_settings", lambda: job_index.JobIndexSettings(index_count_ttl_s=60))
+    first = repo.list(limit=5)
+    assert len(first[0]) == 5 and first[1] == 30
+    counted = store.full_listings
+    for _ in range(5):
+        assert repo.list(limit=5)[1] == 30
+    assert store.full_listings == counted  # within the TTL: the kept count, no listing of every name
+    monkeypatch.setattr(job_index, "_settings", lambda: job_index.JobIndexSettings(index_count_ttl_s=0))
+    _create(repo)
+    assert repo.list(limit=5)[1] == 31  # TTL 0: counted on every call

@@ -91,6 +91,13 @@ class ObjectStore(ABC):
         """
         return [info.key for info in self.list(folder) if "/" not in info.key[len(folder) :]]
 
+    def first_keys(self, folder: str, n: int) -> tuple[list[str], bool]:
+        """At least the first ``n`` keys directly in ``folder`` in byte order (more when they
+        come in the same request), and whether that is all of them. On S3 one request per
+        1,000 keys read, so a listing page needs one request however many keys follow.
+        This fallback reads them all."""
+        return self.list_keys(folder), True
+
     def exists(self, key: str) -> bool:
         try:
             self.stat(key)

@@ -21,7 +21,7 @@ from minio.error import InvalidResponseError, MinioException, S3Error, ServerErr
 
 from lesde.storage.base import ObjectInfo, ObjectNotFound, ObjectStore, StoreUnavailable
 from lesde.storage.retry import RetryPolicy, describe, unavailable, worker_policy
-from lesde.storage.s3_keys import folder_keys
+from lesde.storage.s3_keys import first_folder_keys, folder_keys
 
 T = TypeVar("T")
 
@@ -158,6 +158,10 @@ class S3Store(ObjectStore):
     def list_keys(self, folder: str) -> list[str]:
         # Names only, parsed lean (s3_keys); sorted as in list() (server order is not byte order everywhere).
         return sorted(self._call("list", folder, lambda: folder_keys(self.client, self.bucket, folder)))
+
+    def first_keys(self, folder: str, n: int) -> tuple[list[str], bool]:
+        keys, complete = self._call("list", folder, lambda: first_folder_keys(self.client, self.bucket, folder, n))
+        return sorted(keys), complete
 
     def list_children(self, prefix: str) -> list[str]:
         return sorted(self._call("list", prefix, lambda: [

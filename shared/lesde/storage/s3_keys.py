@@ -23,9 +23,14 @@ _NEXT = re.compile(rb"<NextContinuationToken>([^<]*)</NextContinuationToken>")
 
 def folder_keys(client: Minio, bucket: str, folder: str) -> list[str]:
     """Keys directly in ``folder`` (delimiter ``/``), in the order the server gave them."""
+    return first_folder_keys(client, bucket, folder, None)[0]
+
+
+def first_folder_keys(client: Minio, bucket: str, folder: str, n: int | None) -> tuple[list[str], bool]:
+    """Keys directly in ``folder`` until at least ``n`` are read (None: all), and whether all were."""
     execute = getattr(client, "_execute", None)
     if execute is None:  # a minio without the request helper: the slower public way
-        return [obj.object_name for obj in client.list_objects(bucket, prefix=folder) if not obj.is_dir]
+        return [obj.object_name for obj in client.list_objects(bucket, prefix=folder) if not obj.is_dir], True
     found: list[str] = []
     token = None
     while True:
@@ -38,7 +43,9 @@ def folder_keys(client: Minio, bucket: str, folder: str) -> list[str]:
         found += [key for key in map(_text, _KEY.findall(body)) if not key.endswith("/")]
         following = _NEXT.search(body)
         if not _TRUNCATED.search(body) or following is None:
-            return found
+            return found, True
+        if n is not None and len(found) >= n:
+            return found, False
         token = _text(following.group(1))
 
 
