@@ -292,8 +292,9 @@ def test_poison_job_fails_after_max_attempts_and_others_run(lab, reference):
 # -- 7. listing with 1,000 stored jobs ---------------------------------------------------------------
 LISTING_P95_S = 0.050  # the figure, for an otherwise idle machine
 # Rows of the page timed against it. Each row is one S3 GET costing the gateway ~0.4 ms of
-# CPU under the GIL, plus SeaweedFS's own work on the same two cores: a default page of 50
-# measured p50 ~45 ms, p95 ~60 ms here, so the budget is checked on a page of 20 (~35 ms).
+# CPU under the GIL, plus SeaweedFS's own work on the same two cores: the default page of 50
+# measured p95 38-49 ms here (bench/listing.py reports it), too near the budget for a gate on
+# a shared machine, so the gate times a page of 20 (~35 ms) and the 50-row page is printed.
 LISTING_PAGE = 20
 STORED = 1_000
 FEW = 50
