@@ -104,12 +104,14 @@ class JobRepository:
         """Write the record; its index entries move with its status (every record write comes here).
 
         A job deleted meanwhile is not brought back: the write checks the job's tombstone
-        before and after (:func:`lesde.tombstones.guarded_write`) and raises
+        before (also before the index entries) and after it, as
+        :func:`lesde.tombstones.guarded_write` does, and raises
         :class:`~lesde.tombstones.JobDeleted`."""
         tombstones.check_alive(self.store, self.kind, record.id)  # before the index entries too
         try:
             with job_index.recording(self.store, self.kind, record):
-                tombstones.guarded_write(self.store, self.kind, record.id, keys.status_key(self.kind, record.id), lambda: self._put_record(record))
+                self._put_record(record)
+                tombstones.confirm_written(self.store, self.kind, record.id, keys.status_key(self.kind, record.id))
         except tombstones.JobDeleted:
             job_index.forget(self.store, self.kind, record)  # the delete raced this write: its entries go too
             raise

@@ -71,6 +71,12 @@ def guarded_write(store: ObjectStore, kind: str, job_id: str, key: str, write: C
     :class:`JobDeleted` otherwise, removing ``key`` again if the delete came while it was written."""
     check_alive(store, kind, job_id)
     write()
+    confirm_written(store, kind, job_id, key)
+
+
+def confirm_written(store: ObjectStore, kind: str, job_id: str, key: str) -> None:
+    """The check after a write of ``key``: if the job was deleted meanwhile, remove ``key``
+    again and raise :class:`JobDeleted` (the second half of :func:`guarded_write`)."""
     if is_buried(store, kind, job_id):
         store.delete(key)
         raise JobDeleted(kind, job_id)
