@@ -52,6 +52,17 @@ class AnalysisOptions(StrictSpec):
     estimator: Literal["L", "I"] = Field(
         default="L", description="Model whose Ahat, Bhat feed alpha-hat, beta-hat, the tail indices and the LE-ODE."
     )
+    labels: Literal["trained", "true"] = Field(
+        default="trained",
+        description="Which label groups the sampled logits into Xbar(t): 'trained' (the label each network trained on, "
+        "corrupted where label noise moved it; the authors' way and the drift's own labels) or 'true' (the sample's "
+        "class). The JSON's 'labels' says which grouping every number used.",
+    )
+    jackknife_groups: int = Field(
+        default=10, ge=0, le=1_000,
+        description="Groups of trials left out in turn for the standard errors of the tail indices (delete-one-group "
+        "jackknife); 0, or fewer than 3 trials: a time-series standard error instead, which the JSON names.",
+    )
     source: Literal["sampled", "probe"] = Field(
         default="sampled", description="Xbar(t) from the sampled training logits (the authors' way) or the probe set."
     )
@@ -98,7 +109,8 @@ class AnalysisOptions(StrictSpec):
     )
     verdict_window: tuple[float, float] | None = Field(
         default=None,
-        description="[t1, t2] in iterations over which the slope of log|Gamma| is fitted for the verdict (default [T/10, T]).",
+        description="[t1, t2] in iterations: the verdict's deciding window (default [T/10, T]); the verdict is also "
+        "checked on [T/20, T] and [T/5, T] and needs every window to agree.",
     )
     verdict_tolerance: float = Field(default=0.05, ge=0.0, le=0.5, description="Least half-width of the inconclusive band around r = 1.")
     projection: tuple[int, int] | None = Field(

@@ -110,7 +110,7 @@ def test_notes_say_how_each_number_was_made_and_the_authors_imitation_is_labelle
     fit = summary["imitation"]["L"]
     assert fit["procedure"] == "exact" and fit["scale"] == 1.0 and fit["step_kind"] == "exact"
     assert fit["t0"] > 0 and len(fit["orthogonal_share"]) == 3 and len(fit["nrmse_per_class"]) == 3
-    assert summary["verdict"]["reason"] and summary["tail_indices"]["gamma_definition"].startswith("Gamma = min(")
+    assert summary["verdict"]["why"] and summary["tail_indices"]["gamma_definition"].startswith("Gamma = min(")
 
     options = AnalysisOptions(imitation="authors")
     run_experiment_analysis(local_store, job_id, options.model_dump(mode="json"))

@@ -17,72 +17,74 @@ with ``f_1(t) = log(1+t)`` the continuous limit. One family covers all three reg
 ``r < 1`` (Gamma grows like ``t^(1-r)``), ``r = 1`` (like ``log t``) and ``r > 1``
 (Gamma tends to ``G_inf = G0 + c/(r-1)``). A constant offset (the estimator's reference
 point, the integral before the window) enters only ``G0`` and a constant factor only
-``c``, so the fitted ``r`` is free of both. We report it as ``r_slope``, i.e.
-``1 - d log|Gamma - G_inf| / d log t``.
+``c``, so the fitted ``r`` (``r_slope``) is free of both.
 
-Two other numbers do not decide, and are kept only as secondary:
+Two other numbers do not decide, and are kept only as secondary: the plain slope
+``1 - d log|Gamma| / d log t`` (for ``r > 1`` it tends to 1 from below, so it can never
+say "not separable"), and the authors' ``r_hat = 1 - mean log|F(t)| / log(1+t)`` over
+the last 1000 iterations (sign flipped first if most of that window is negative): a
+constant factor biases it by ``-log|c/(1-r)| / log t``; for a saturated ``F ~ C`` it
+returns about ``1 - log C / log t``, a measure of the size of ``F``, not of its tail. The
+paper's Figure 4c plots ``min(r_hat(A), r_hat(B))`` of the I-model: ``r_min_alpha_beta``.
 
-* the plain slope ``1 - d log|Gamma| / d log t``: for ``r > 1``, ``log|Gamma|`` flattens
-  towards ``log|G_inf|`` and ``1 - slope`` tends to 1 from below, so it can never say
-  "not separable";
-* the authors' ``r_hat = 1 - mean log|Gamma(t)| / log(1+t)`` over the last 1000
-  iterations (sign flipped first if most of that window is negative): a constant factor
-  biases it by ``-log|c/(1-r)| / log t``, which moves it across 1 in either direction.
+**The fit: binned levels.** The window ``[t1, t2]`` (default ``[T/10, T]``, one decade of
+log time) is cut into ``bins`` intervals evenly spaced in ``log(1+t)`` (each record its
+own bin when there are fewer). The median of the series in each bin is fitted by
+weighted least squares to ``G0 + c f_r`` at the bin's middle record (the basis increases
+with ``t``, so that is its bin median and the model stays exact); ``G0`` and ``c`` are
+closed form for each ``r`` (profile least squares) and ``r`` minimises the profile
+residual over ``r_bounds`` (default ``[-1, 4]``), on a grid and then by a bounded Brent
+search. The basis is evaluated at ``x = log(1+t) - mid`` through ``expm1`` so it stays
+well conditioned for every ``r``.
 
-The paper's Figure 4c number ``min(r_hat(A), r_hat(B))`` is reported as well.
+Why levels, medians and these weights: the error of ``Gamma_hat(t)`` is the error of a
+log of ``Xbar(t)`` less that of the reference. The reference's part is a constant
+(absorbed by ``G0``); the rest is white sampling noise (which point each trial drew),
+which binning averages away, plus each network's persistent deviation from the mean
+network, which is correlated over the whole run. Neither is a random walk. (An earlier
+version weighted the increments as if the error were one: on white-noise data with
+``r = 0.5`` it left 70% of seeds inconclusive where a level fit decides all of them.) A
+record where a coordinate of a mode is near zero gives a log spike; a bin mean carries
+it, a bin median does not (with means the jackknife below overstated the spread of ``r``
+by a fifth, because a spike moves the same whatever share of the trials is left out).
+Each bin is weighted by the inverse of its jackknife variance, smoothed as a power of
+``t`` (the variance has only ``G - 1`` degrees of freedom per bin); without replicates,
+equally.
 
-**The fit.** The window ``[t1, t2]`` (default ``[T/10, T]``, ``T`` the last time, so one
-decade of log time) is cut into ``bins`` intervals evenly spaced in ``log(1+t)`` (each
-record its own bin when there are fewer); each bin gives the mean of the series, of
-``t`` and of the basis (the model is linear in ``f_r``, so bin means keep it exact, and
-they average away white noise on the levels). Consecutive differences of the bin means
-remove ``G0`` and are fitted by generalised least squares with the covariance they
-would have if the error were an integrated white-noise rate, i.e. a random walk
-(``Cov(W(a), W(b)) = min(a, b)``, so bin means ``i < j`` covary as ``mean(t in i)``):
-that is how an estimated ``Gamma_hat`` errs, and for records one per bin it reduces to
-weights ``1/dt``. For each ``r`` the amplitude is closed form (profile least squares);
-``r`` minimises the profile residual over ``r_bounds`` (default ``[-1, 4]``), on a grid
-and then by a bounded Brent search. The basis is evaluated at ``x = log(1+t) - mid``
-(``mid`` the centre of the window in log time) through ``expm1``, so it stays well
-conditioned for every ``r``.
+**Standard errors from the trials.** Trials are independent replicates of one training
+procedure, so the error of every number is measured by redoing it on other trials: a
+delete-one-group jackknife over ``G`` groups of trials (the caller passes each group's
+leave-out integrals, recomputed from its own ``Xbar``), ``SE^2 = (G-1)/G sum_g (r_g -
+rbar)^2``. It sees the white noise, the persistent per-network deviations and the
+non-linearity of the logs alike. Where the source has no trial ids (an imported file
+without them) the SE falls back to a time-series one, Newey-West (Bartlett, bias
+corrected) on the bin-level residuals, which cannot see a deviation that lasts the whole
+run: ``se_method`` says which was used. Coverage and power of the jackknife are measured
+in the tests on runs whose noise is not the model's (each trial its own persistent rate
+factor and slow drift, plus white sampling noise).
 
-**Standard error.** Residuals of a fit to the levels of ``Gamma_hat`` are a random walk,
-which makes the plain least-squares standard error far too small. The whitened
-increments are independent under that noise; what dependence is left (white noise on
-the levels makes them anti-correlated, a smooth misfit positively correlated) goes into
-a sandwich covariance with a Newey-West (Bartlett, lag ``ceil(m^(1/3))`` for ``m``
-increments) estimate of the scores' long-run variance. Newey-West on fitted residuals
-is biased low by O(lag/m) (about 10% in the SE at m = 40); it is divided by its own
-expectation under independent errors, which removes that bias. The SE of ``r_slope``
-is the Gauss-Newton (delta-method) one at the optimum.
-
-Coverage, checked offline on ``Gamma(t) = exact + noise`` with ``c = 1``, times 0..10000
-every iteration, window [1000, 10000], 40 bins, 400 seeds per case, ``r`` in
-{0.5, 0.8, 1.0, 1.2, 1.5}: with a random-walk error of 1e-5 to 1e-1 per
-sqrt(iteration), ``|r_slope - r| <= 2 SE`` held in 92-94% of the seeds (the SE matched
-the spread of ``r_slope`` across seeds to within 3%; the shortfall from 95% is the SE's
-own sampling error with about 38 increments, and misses fall a little more often below
-the truth than above); with white noise on the levels it held in every seed (the SE
-then overstates the spread by 1.1-1.8x: conservative); with both, in 92-95%; the mean
-rate's 2 SE held in 93%. When the noise swamps the signal the SE grows with it (coverage
-96-97%) and the verdict says "inconclusive". Misfit (Gamma not an offset power law over the window, e.g. the two modes trading
-places) is bias, not noise, and no standard error covers it.
-
-**Verdict.** ``band = max(2 SE, tolerance)``: "separable" when ``r_slope < 1 - band``,
-"not separable" when ``r_slope > 1 + band``, "inconclusive" otherwise and when the index
-is not finite. If the mean of ``gamma`` over the window, ``(Gamma(t2) - Gamma(t1)) /
-(t2 - t1)``, is negative by more than twice its (same HAC) standard error, the label is
-"not separable": the theorem needs ``gamma > 0``. All times, windows and rates are in
-iterations, whatever the spacing of the records.
+**Windows and the verdict.** The verdict is read off the deciding window (default
+``[T/10, T]``) and checked on the others (``[T/20, T]``, ``[T/10, T]``, ``[T/5, T]`` by
+default): with ``band = max(2 SE, tolerance)``, a window says "separable" when ``r <
+1 - band``, "not separable" when ``r > 1 + band``, nothing otherwise. The verdict is
+"separable" or "not separable" only where every window says the same; otherwise
+"inconclusive" with the windows in ``why``. A fit that stopped at an end of ``r_bounds``
+is no estimate (``r_slope`` is reported as ``None`` in JSON, ``at_bound`` true). If the
+mean of ``gamma`` over the deciding window is negative by more than twice its SE, the
+label is "not separable": the theorem needs ``gamma > 0``. Theorem 3.1 decides only
+``gamma = omega(1/t)`` and ``gamma = o(1/t)``; ``why`` says so in words near ``r = 1``,
+and when ``r`` matches ``1 + 1/ln t``, the local exponent of ``Gamma ~ log log t``
+(logits growing like ``log t``, as cross-entropy drives them). All times, windows and
+rates are in iterations, whatever the spacing of the records.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.linalg import solve_triangular
 from scipy.optimize import minimize_scalar
 
 from .._validation import as_float_array, check_choice, check_int, check_real
@@ -91,11 +93,14 @@ from ._common import check_series
 
 __all__ = [
     "CAVEAT",
+    "DEFAULT_WINDOW_FRACTIONS",
     "GAMMA_NEGATIVE",
     "GammaIntegral",
     "TailIndex",
     "TailIndices",
     "Verdict",
+    "WindowIndex",
+    "default_windows",
     "gamma_integral",
     "separability_verdict",
     "tail_index",
@@ -103,17 +108,26 @@ __all__ = [
 ]
 
 CAVEAT = (
-    "Theorem 3.1 (gamma > 0 assumed): separable when r < 1 (gamma = omega(1/t)), not separable when r > 1. "
-    "r_slope fits Gamma(t) = G0 + c((1+t)^(1-r) - 1)/(1-r) on a window wide in log t, free of the constant "
-    "offset and factor; near r = 1 Gamma grows like log t or tends to a constant only slowly, and no label is "
-    "forced within max(2 SE, tolerance) of 1. r_hat (the authors' mean log-ratio) and the plain slope of "
-    "log|Gamma| are reported but do not decide: a constant factor biases r_hat, and the plain slope tends to 1 "
-    "from below whenever r > 1."
+    "Theorem 3.1 (gamma > 0 assumed): separable when r < 1 (gamma = omega(1/t)), not separable when r > 1 "
+    "(gamma = o(1/t)); it does not decide gamma ~ 1/t. r_slope fits Gamma(t) = G0 + c((1+t)^(1-r) - 1)/(1-r) to the "
+    "levels of Gamma on windows wide in log t, free of the constant offset and factor, with standard errors from a "
+    "jackknife over groups of trials; a label only where every window agrees. r_hat (the authors' mean log-ratio) "
+    "and the plain slope of log|Gamma| are reported but do not decide."
 )
 
 GAMMA_NEGATIVE = "gamma < 0: no local elasticity (Theorem 3.1 needs gamma > 0)"
+AT_BOUND = "at the fit's bound: no estimate"
+JACKKNIFE = "jackknife over {groups} groups of trials (each group left out in turn, Xbar and the fit recomputed)"
+TIME_SERIES = (
+    "time series: Newey-West on the residuals of the binned levels (no trial ids to resample; it cannot see a "
+    "network's deviation that lasts the whole run, so it is likely too small)"
+)
 
-MIN_RECORDS = 5  # a two-parameter fit to increments needs at least a few degrees of freedom
+MIN_RECORDS = 5  # a three-parameter fit needs a few degrees of freedom
+MIN_GROUPS = 3  # fewer leave-out replicates give no usable jackknife
+GRID = 101  # r values of the coarse search before Brent
+#: the verdict's windows as fractions of the last time: [T/20, T], [T/10, T], [T/5, T]
+DEFAULT_WINDOW_FRACTIONS = (0.05, 0.1, 0.2)
 
 
 @dataclass(frozen=True)
@@ -123,17 +137,17 @@ class TailIndex:
     Attributes
     ----------
     r_slope : float
-        ``r`` of the fit ``F(t) = F0 + c((1+t)^(1-r) - 1)/(1-r)``, i.e.
-        ``1 - d log|F - F_inf| / d log t`` (NaN without enough finite records, and for a
-        flat series, where ``r`` is not identified).
+        ``r`` of the fit ``F(t) = F0 + c((1+t)^(1-r) - 1)/(1-r)`` to the binned levels (NaN
+        without enough finite records, and for a flat series, where ``r`` is not identified).
     r_slope_se : float
-        Its HAC standard error (``inf`` when ``r`` is not identified).
+        Its standard error (``se_method`` says how; ``inf`` when ``r`` is not identified).
     r_plain_slope : float
         ``1 - d log|F| / d log t``, least squares on the window with each log-time bin
         weighted equally (secondary: it tends to 1 from below for every ``r > 1``).
     r_hat : float
-        The authors' ``1 - mean log|F(t)| / log(1+t)`` over the last ``last`` iterations
-        (secondary: biased by ``-log|c/(1-r)| / log t``).
+        The authors' ``1 - mean log|F(t)| / log(1+t)`` over the last ``last`` iterations.
+    r_hat_se : float
+        Its jackknife standard error (NaN without replicates).
     amplitude : float
         Fitted ``c`` of the rate ``dF/dt = c (1+t)^-r`` (units of ``F`` per iteration).
     limit : float
@@ -142,9 +156,9 @@ class TailIndex:
         Mean rate over the window, ``(F(t2) - F(t1)) / (t2 - t1)`` from the first and last
         bin means, per iteration; model-free.
     rate_mean_se : float
-        Its HAC standard error (same residuals as ``r_slope_se``).
+        Its standard error (same method as ``r_slope_se``).
     at_bound : bool
-        Whether ``r_slope`` sits at an end of ``r_bounds`` (the true ``r`` may lie beyond).
+        Whether ``r_slope`` sits at an end of ``r_bounds``: then it is no estimate.
     flipped : bool
         Whether ``r_hat`` flipped the sign (most of its window negative).
     window : tuple of float
@@ -154,15 +168,18 @@ class TailIndex:
     n_records : int
         Finite records in the fit window.
     n_bins : int
-        Non-empty log-time bins fitted (their ``n_bins - 1`` increments are the data).
-    hac_lag : int
-        Newey-West lag of the standard errors (0 when no fit was possible).
+        Non-empty log-time bins fitted.
+    se_method : str
+        How the standard errors were made (the trial jackknife, or the time-series fallback).
+    groups : int
+        Jackknife groups of trials (0 for the time-series fallback).
     """
 
     r_slope: float
     r_slope_se: float
     r_plain_slope: float
     r_hat: float
+    r_hat_se: float
     amplitude: float
     limit: float
     rate_mean: float
@@ -173,7 +190,34 @@ class TailIndex:
     r_hat_window: tuple[float, float]
     n_records: int
     n_bins: int
-    hac_lag: int
+    se_method: str
+    groups: int
+
+
+@dataclass(frozen=True)
+class WindowIndex:
+    """``r_slope`` of Gamma on one of the verdict's windows, and what that window alone says.
+
+    Attributes
+    ----------
+    window : tuple of float
+        ``[t1, t2]`` in iterations (the first and last records inside).
+    r, se : float
+        ``r_slope`` of Gamma there and its standard error.
+    at_bound : bool
+        The fit stopped at an end of ``r_bounds`` (no estimate).
+    label : str
+        ``'separable'``, ``'not separable'`` or ``'inconclusive'`` by the band rule alone.
+    deciding : bool
+        Whether this is the window the verdict is read off.
+    """
+
+    window: tuple[float, float]
+    r: float
+    se: float
+    at_bound: bool
+    label: str
+    deciding: bool
 
 
 @dataclass(frozen=True)
@@ -187,15 +231,17 @@ class Verdict:
     separable : bool or None
         True, False, or None for ``'inconclusive'``.
     r_gamma : float
-        ``r_slope`` of Gamma, the index that decided.
+        ``r_slope`` of Gamma on the deciding window (NaN when the fit is at its bound).
     se : float
         Its standard error.
     band : float
         Half-width of the inconclusive band around 1, ``max(2 se, tolerance)`` (NaN when
         ``r_gamma`` or ``se`` is not finite).
     tolerance : float
-    reason : str
-        Why this label, in words, with the numbers.
+    why : str
+        Why this label, in words, with the numbers (the windows, the boundary r = 1).
+    windows : tuple of WindowIndex
+        ``r`` on every window checked, with what each says alone.
     caveat : str
     """
 
@@ -205,7 +251,8 @@ class Verdict:
     se: float
     band: float
     tolerance: float
-    reason: str
+    why: str
+    windows: tuple[WindowIndex, ...] = ()
     caveat: str = CAVEAT
 
 
@@ -238,10 +285,10 @@ class TailIndices:
     Attributes
     ----------
     A, B, Gamma : TailIndex
-        The same fit on each series (``Gamma`` from :func:`gamma_integral`).
+        The same fit on each series, on the deciding window.
     r_min_alpha_beta : float
-        ``min(A.r_hat, B.r_hat)``, the paper's Figure 4c number (secondary; NaN if both
-        are NaN).
+        ``min(A.r_hat, B.r_hat)``: the paper's Figure 4c number when the model is ``'I'``
+        (secondary; NaN if both are NaN).
     model : str
         ``'I'`` or ``'L'``.
     K : int
@@ -251,7 +298,7 @@ class TailIndices:
     gamma_mode_share : float
         That share, in [0, 1] (NaN without finite records).
     verdict : Verdict
-        From ``Gamma.r_slope``, ``Gamma.r_slope_se`` and ``Gamma.rate_mean``.
+        From Gamma on every window.
     caveat : str
     """
 
@@ -270,7 +317,7 @@ class TailIndices:
 # ----------------------------------------------------------------------------- validation
 
 
-def _check_times(times, T: int) -> np.ndarray:
+def _check_times(times, T: int) -> np.ndarray:  # noqa: ANN001
     t = as_float_array(times, "times", ndim=1)
     if t.size != T:
         raise InvalidArgument("times", f"must have shape ({T},) like the series; got {t.shape}")
@@ -283,28 +330,27 @@ def _check_times(times, T: int) -> np.ndarray:
     return t
 
 
-def _check_window(window, t: np.ndarray) -> tuple[float, float]:
+def _check_window(window, t: np.ndarray, name: str = "window") -> tuple[float, float]:  # noqa: ANN001
     if window is None:
         lo, hi = t[-1] / 10.0, t[-1]
     else:
         try:
             lo_raw, hi_raw = window
         except (TypeError, ValueError):
-            raise InvalidArgument("window", f"must be a pair (t1, t2) of iterations with 0 <= t1 < t2; got {window!r}") from None
-        lo = check_real(lo_raw, "window", low=0.0)
-        hi = check_real(hi_raw, "window", low=0.0)
+            raise InvalidArgument(name, f"must be a pair (t1, t2) of iterations with 0 <= t1 < t2; got {window!r}") from None
+        lo = check_real(lo_raw, name, low=0.0)
+        hi = check_real(hi_raw, name, low=0.0)
         if hi <= lo:
-            raise InvalidArgument("window", f"must have t1 < t2 (iterations); got ({lo:g}, {hi:g})")
+            raise InvalidArgument(name, f"must have t1 < t2 (iterations); got ({lo:g}, {hi:g})")
     n = int(np.count_nonzero((t >= lo) & (t <= hi)))
     if n < MIN_RECORDS:
         raise InvalidArgument(
-            "window",
-            f"[{lo:g}, {hi:g}] holds {n} records of times in [{t[0]:g}, {t[-1]:g}]; it needs at least {MIN_RECORDS}",
+            name, f"[{lo:g}, {hi:g}] holds {n} records of times in [{t[0]:g}, {t[-1]:g}]; it needs at least {MIN_RECORDS}"
         )
     return lo, hi
 
 
-def _check_options(bins, r_bounds, last) -> tuple[int, float, float, float]:
+def _check_options(bins, r_bounds, last) -> tuple[int, float, float, float]:  # noqa: ANN001
     nb = check_int(bins, "bins", low=MIN_RECORDS, high=1000)
     try:
         r_lo_raw, r_hi_raw = r_bounds
@@ -317,7 +363,18 @@ def _check_options(bins, r_bounds, last) -> tuple[int, float, float, float]:
     return nb, r_lo, r_hi, span
 
 
-# ----------------------------------------------------------------------------- the fit
+def _check_replicates(replicates, T: int, name: str) -> np.ndarray | None:  # noqa: ANN001
+    if replicates is None:
+        return None
+    reps = as_float_array(replicates, name, ndim=2, finite=False)
+    if reps.shape[1] != T:
+        raise InvalidArgument(name, f"must have shape (groups, {T}) like the series; got {reps.shape}")
+    if reps.shape[0] < MIN_GROUPS:
+        raise InvalidArgument(name, f"needs at least {MIN_GROUPS} leave-out groups for a jackknife; got {reps.shape[0]}")
+    return reps
+
+
+# ----------------------------------------------------------------------------- the level fit
 
 
 def _basis(z: float, x: np.ndarray) -> np.ndarray:
@@ -334,17 +391,150 @@ def _basis_dz(z: float, x: np.ndarray) -> np.ndarray:
     return (x * np.exp(z * x) - _basis(z, x)) / z
 
 
-def _hac_se(J: np.ndarray, e: np.ndarray, lag: int, *, contrast: np.ndarray | None = None) -> float:
+def _bin_labels(L: np.ndarray, bins: int) -> np.ndarray:
+    """Log-time bin of each record, renumbered 0..n_bins-1 over the non-empty bins; shape (n,)."""
+    if L.size <= bins:
+        return np.arange(L.size)
+    edges = np.linspace(L[0], L[-1], bins + 1)
+    raw = np.clip(np.searchsorted(edges, L, side="right") - 1, 0, bins - 1)
+    return np.unique(raw, return_inverse=True)[1]
+
+
+@dataclass(frozen=True)
+class _Point:
+    """One fit's estimates on a window: what the jackknife resamples."""
+
+    r: float
+    C: float
+    F0: float
+    z: float
+    rate: float
+    at_bound: bool
+    residuals: np.ndarray  # (n_bins,)
+
+
+class _Window:
+    """The binned design of one window, shared by every series and replicate fitted on it.
+
+    ``t`` (shape (n,)) are the finite records' times inside ``[lo, hi]``; the bin means of
+    the basis on the coarse ``r`` grid are tabulated once (shape (GRID, n_bins)). Bins are
+    weighted equally unless :meth:`weighted` gives each its own weight.
+    """
+
+    def __init__(self, t: np.ndarray, *, bins: int, r_lo: float, r_hi: float) -> None:
+        L = np.log1p(t)
+        self.mid = 0.5 * (L[0] + L[-1])
+        self.x = L - self.mid
+        self.labels = _bin_labels(L, bins)
+        self.counts = np.bincount(self.labels)
+        self.n_bins = self.counts.size
+        self.starts = np.concatenate([[0], np.cumsum(self.counts)[:-1]])
+        self.middle = (self.starts + (self.counts - 1) // 2, self.starts + self.counts // 2)
+        self.L = L
+        self.z_lo, self.z_hi = 1.0 - r_hi, 1.0 - r_lo
+        self.grid = np.linspace(self.z_lo, self.z_hi, GRID)
+        safe = np.where(np.abs(self.grid) < 1e-12, 1.0, self.grid)
+        basis = np.where(np.abs(self.grid) < 1e-12, self.x[:, None], np.expm1(self.x[:, None] * self.grid) / safe)
+        self.raw_table = self.at_middle(basis).T  # (GRID, n_bins)
+        self.tb = self.at_middle(t)
+        self._set_weights(np.full(self.n_bins, 1.0 / self.n_bins))
+
+    def _set_weights(self, w: np.ndarray) -> None:
+        self.w = w / w.sum()
+        self.table = self.raw_table - (self.raw_table @ self.w)[:, None]
+        self.table_ss = np.einsum("gb,gb,b->g", self.table, self.table, self.w)
+
+    def weighted(self, w: np.ndarray) -> "_Window":
+        """A copy whose bins carry weights ``w`` (shape (n_bins,), positive)."""
+        out = object.__new__(_Window)
+        out.__dict__.update(self.__dict__)
+        out._set_weights(w)
+        return out
+
+    def bin_median(self, y: np.ndarray) -> np.ndarray:
+        """Median of ``y`` (shape (n,), records in time order) over each bin; shape (n_bins,)."""
+        return np.array([np.median(y[a : a + n]) for a, n in zip(self.starts, self.counts)])
+
+    def at_middle(self, y: np.ndarray) -> np.ndarray:
+        """``y`` at each bin's middle record (mean of the two middle ones for an even count).
+
+        For a function increasing in ``t`` (the basis, the times) this is its bin median,
+        without a sort. Shape (n_bins,) for ``y`` of shape (n,), (n_bins, m) for (n, m).
+        """
+        return 0.5 * (y[self.middle[0]] + y[self.middle[1]])
+
+    def centred_basis(self, z: float) -> np.ndarray:
+        b = self.at_middle(_basis(z, self.x))
+        return b - b @ self.w
+
+    def fit(self, v: np.ndarray) -> _Point | None:
+        """Weighted profile least squares of the bin means of ``v`` (shape (n,)); None for a flat series."""
+        M = self.bin_median(v)
+        w = self.w
+        Mc = M - M @ w
+        total = float(w @ Mc**2)
+        if not total > 1e-28 * max(1.0, float(w @ M**2)):
+            return None  # flat: no amplitude, no r
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rss_grid = total - (self.table @ (w * Mc)) ** 2 / self.table_ss
+        rss_grid = np.where(np.isfinite(rss_grid), rss_grid, np.inf)
+        i = int(np.argmin(rss_grid))
+
+        def rss(z: float) -> float:
+            b = self.centred_basis(z)
+            return total - float((w * b) @ Mc) ** 2 / float(w @ b**2)
+
+        a, b = self.grid[max(i - 1, 0)], self.grid[min(i + 1, GRID - 1)]
+        res = minimize_scalar(rss, bounds=(a, b), method="bounded", options={"xatol": 1e-10})
+        z = float(res.x) if res.fun <= rss_grid[i] else float(self.grid[i])
+        basis = self.centred_basis(z)
+        C = float((w * basis) @ Mc / (w @ basis**2))
+        raw = self.at_middle(_basis(z, self.x))
+        F0 = float(M @ w - C * (raw @ w))
+        at_bound = bool(min(abs(z - self.z_lo), abs(z - self.z_hi)) < 1e-6)
+        rate = float((M[-1] - M[0]) / (self.tb[-1] - self.tb[0]))
+        return _Point(r=1.0 - z, C=C, F0=F0, z=z, rate=rate, at_bound=at_bound, residuals=Mc - C * basis)
+
+    def noise_weights(self, v: np.ndarray, replicates: np.ndarray) -> np.ndarray | None:
+        """Inverse jackknife variance of each bin mean, smoothed as a power of t; (n_bins,) or None.
+
+        ``v`` (n,) and ``replicates`` (G, n) on this design's records. The per-bin variance
+        has only ``G - 1`` degrees of freedom, so it is smoothed by a straight line in
+        ``(log t, log var)`` before it weights anything.
+        """
+        G = replicates.shape[0]
+        bins = np.stack([self.bin_median(rep) for rep in replicates])  # (G, n_bins)
+        var = (G - 1) / G * np.sum((bins - bins.mean(axis=0)) ** 2, axis=0)
+        ok = np.isfinite(var) & (var > 0)
+        if np.count_nonzero(ok) < MIN_RECORDS:
+            return None
+        X = np.column_stack([np.ones(np.count_nonzero(ok)), np.log1p(self.tb[ok])])
+        coef = np.linalg.lstsq(X, np.log(var[ok]), rcond=None)[0]
+        w = np.exp(-(coef[0] + coef[1] * np.log1p(self.tb)) + coef[0])
+        return w if np.all(np.isfinite(w)) and np.all(w > 0) else None
+
+    def time_series_se(self, point: _Point) -> tuple[float, float]:
+        """SEs of ``r`` and of the mean rate from the bin residuals alone (Newey-West, bias corrected)."""
+        nb = self.n_bins
+        z = point.z
+        J = np.column_stack([np.ones(nb), self.at_middle(_basis(z, self.x)), point.C * self.at_middle(_basis_dz(z, self.x))])
+        lag = int(math.ceil(nb ** (1.0 / 3.0)))
+        se_z = _hac_se(J, point.residuals, lag, param=2)
+        contrast = np.zeros(nb)
+        contrast[0], contrast[-1] = -1.0, 1.0
+        rate_se = _hac_se(J, point.residuals, lag, contrast=contrast) / float(self.tb[-1] - self.tb[0])
+        return se_z, rate_se
+
+
+def _hac_se(J: np.ndarray, e: np.ndarray, lag: int, *, param: int = 0, contrast: np.ndarray | None = None) -> float:
     """Bias-corrected Newey-West standard error after a least-squares fit.
 
-    ``J`` (shape (m, 2)) is the Jacobian of the fit, ``e`` (shape (m,)) its residuals.
-    Without ``contrast``: the SE of the second parameter (the sandwich
-    ``inv(J'J) S inv(J'J)``). With ``contrast`` (shape (m,)): the SE of ``contrast . u``,
-    ``u`` the errors. ``S`` is the Bartlett-weighted long-run covariance of the scores.
-    Residuals of a fitted smooth model are anti-correlated at short lags, so plain
-    Newey-West is biased low by O(lag/m) even for independent errors (about 10% in the SE
-    at m = 40); dividing by the same estimator's expectation under independent errors,
-    ``J' (W o (I - H)) J`` instead of ``J'J``, removes that bias exactly there.
+    ``J`` (shape (m, q)) is the Jacobian of the fit, ``e`` (shape (m,)) its residuals.
+    Without ``contrast``: the SE of parameter ``param`` (the sandwich ``inv(J'J) S
+    inv(J'J)``). With ``contrast`` (shape (m,)): the SE of ``contrast . u``, ``u`` the
+    errors. Residuals of a fitted model are anti-correlated at short lags, so plain
+    Newey-West is biased low by O(lag/m); dividing by the same estimator's expectation under
+    independent errors (``J' (W o (I - H)) J`` instead of ``J'J``) removes that bias there.
     """
     m = e.size
     gap = np.abs(np.subtract.outer(np.arange(m), np.arange(m)))
@@ -360,65 +550,22 @@ def _hac_se(J: np.ndarray, e: np.ndarray, lag: int, *, contrast: np.ndarray | No
     scale = np.sqrt(np.diag(bread))
     if not np.all(scale > 0) or np.linalg.cond(bread / np.outer(scale, scale)) >= 1e12:
         return float("inf")  # C = 0 (a flat series): r is not identified
-    # invert the correlation form: the columns differ in scale by the amplitude C
     inv = np.linalg.inv(bread / np.outer(scale, scale)) / np.outer(scale, scale)
-    estimate = (inv @ (J.T @ observed @ J) @ inv)[1, 1]
-    expected = (inv @ (J.T @ null @ J) @ inv)[1, 1]
+    estimate = (inv @ (J.T @ observed @ J) @ inv)[param, param]
+    expected = (inv @ (J.T @ null @ J) @ inv)[param, param]
     if expected <= 0:
         return float("inf")
-    return float(np.sqrt(max(estimate, 0.0) * inv[1, 1] / expected))
+    return float(np.sqrt(max(estimate, 0.0) * inv[param, param] / expected))
 
 
-def _grid_rss(grid: np.ndarray, x: np.ndarray, labels: np.ndarray, counts: np.ndarray, chol: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Profile residual sum of squares at every ``z`` of ``grid`` (shape (g,)), in blocks.
-
-    ``x``, ``labels`` of shape (n,) (labels sorted), ``counts`` (n_bins,), ``chol`` the
-    (m, m) Cholesky factor and ``y`` (m,) the whitened increments. Returns shape (g,).
-    """
-    first = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    out = np.empty(grid.size)
-    step = max(1, 2_000_000 // x.size)  # bound the (n, block) basis matrix
-    for s in range(0, grid.size, step):
-        zs = grid[s : s + step]
-        safe = np.where(np.abs(zs) < 1e-12, 1.0, zs)
-        basis = np.where(np.abs(zs) < 1e-12, x[:, None], np.expm1(x[:, None] * zs) / safe)
-        X = solve_triangular(chol, np.diff(np.add.reduceat(basis, first, axis=0) / counts[:, None], axis=0), lower=True)
-        C = (X.T @ y) / np.einsum("ij,ij->j", X, X)
-        out[s : s + step] = np.sum((y[:, None] - X * C) ** 2, axis=0)
-    return out
-
-
-def _random_walk_cov(tau: np.ndarray, labels: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """Covariance of the increments of the bin means of a unit random walk; (m, m).
-
-    ``Cov(W(a), W(b)) = min(a, b)``, so for bins ``i < j`` the bin means have covariance
-    ``mean(tau in bin i)`` and a bin with itself ``mean over its pairs of min(tau_a, tau_b)``
-    (the ``k``-th smallest of ``n`` is the minimum of ``2(n - k) + 1`` ordered pairs).
-    ``tau`` (shape (n,)) is sorted, ``labels`` (shape (n,)) non-decreasing.
-    """
-    first = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    n = counts[labels]
-    rank = np.arange(labels.size) - first[labels]
-    pairs = np.bincount(labels, weights=tau * (2 * (n - rank) - 1) / n**2)
-    means = np.bincount(labels, weights=tau) / counts
-    idx = np.arange(counts.size)
-    cov = means[np.minimum.outer(idx, idx)]
-    cov[idx, idx] = pairs
-    return np.diff(np.diff(cov, axis=0), axis=1)
-
-
-def _bin_labels(L: np.ndarray, bins: int) -> np.ndarray:
-    """Log-time bin of each record, renumbered 0..n_bins-1 over the non-empty bins; shape (n,)."""
-    if L.size <= bins:
-        return np.arange(L.size)
-    edges = np.linspace(L[0], L[-1], bins + 1)
-    raw = np.clip(np.searchsorted(edges, L, side="right") - 1, 0, bins - 1)
-    return np.unique(raw, return_inverse=True)[1]
-
-
-def _nan_index(window: tuple[float, float], r_hat: tuple[float, bool, tuple[float, float]], n: int) -> TailIndex:
-    nan = float("nan")
-    return TailIndex(nan, nan, nan, r_hat[0], nan, nan, nan, nan, False, r_hat[1], window, r_hat[2], n, 0, 0)
+def _jackknife_se(values: Sequence[float]) -> float:
+    """Delete-one-group jackknife SE from the leave-out estimates (inf when fewer than 3 are finite)."""
+    v = np.asarray(values, dtype=np.float64)
+    v = v[np.isfinite(v)]
+    if v.size < MIN_GROUPS:
+        return float("inf")
+    G = v.size
+    return float(np.sqrt((G - 1) / G * np.sum((v - v.mean()) ** 2)))
 
 
 def _authors_r_hat(v: np.ndarray, t: np.ndarray, span: float) -> tuple[float, bool, tuple[float, float]]:
@@ -447,91 +594,197 @@ def _plain_slope(v: np.ndarray, L: np.ndarray, labels: np.ndarray) -> float:
     return 1.0 - float(np.sum(w * (x - xm) * (y - ym)) / np.sum(w * (x - xm) ** 2))
 
 
-def _fit(v: np.ndarray, t: np.ndarray, lo: float, hi: float, *, bins: int, r_lo: float, r_hi: float, span: float) -> TailIndex:
-    """The offset power-law fit of one series on ``[lo, hi]``; ``v``, ``t`` of shape (T,)."""
-    r_hat = _authors_r_hat(v, t, span)
-    inside = (t >= lo) & (t <= hi)
-    ok = inside & np.isfinite(v)
-    tw = t[inside]
-    window = (float(tw[0]), float(tw[-1]))
-    tv, vv = t[ok], v[ok]
-    n = int(tv.size)
-    if n < MIN_RECORDS:
-        return _nan_index(window, r_hat, n)
-    L = np.log1p(tv)
-    mid = 0.5 * (L[0] + L[-1])
-    x = L - mid
-    labels = _bin_labels(L, bins)
-    counts = np.bincount(labels)
-    nb = counts.size
-    if nb < MIN_RECORDS - 1:  # records clustered in too few log-time bins
-        return _nan_index(window, r_hat, n)
+class _Fitter:
+    """Fits series on one window ``[lo, hi]`` of times ``t`` (shape (T,)), reusing the binned design."""
 
-    def bmean(y: np.ndarray) -> np.ndarray:
-        return np.bincount(labels, weights=y) / counts
+    def __init__(self, t: np.ndarray, lo: float, hi: float, *, bins: int, r_lo: float, r_hi: float, span: float) -> None:
+        self.t, self.lo, self.hi, self.span = t, lo, hi, span
+        self.bins, self.r_lo, self.r_hi = bins, r_lo, r_hi
+        self.inside = (t >= lo) & (t <= hi)
+        tw = t[self.inside]
+        self.window = (float(tw[0]), float(tw[-1]))
+        self._full = _Window(tw, bins=bins, r_lo=r_lo, r_hi=r_hi)
 
-    M, tb = bmean(vv), bmean(tv)
-    dM = np.diff(M)
-    m = dM.size
-    # whiten the increments by their covariance under a random-walk error (exact GLS)
-    chol = np.linalg.cholesky(_random_walk_cov(tv - tv[0], labels, counts))
+    def _design(self, ok: np.ndarray) -> _Window | None:
+        """The design on the finite records (the cached one when all are finite)."""
+        if ok.all():
+            return self._full
+        if np.count_nonzero(ok) < MIN_RECORDS:
+            return None
+        design = _Window(self.t[self.inside][ok], bins=self.bins, r_lo=self.r_lo, r_hi=self.r_hi)
+        return design if design.n_bins >= MIN_RECORDS - 1 else None
 
-    def white(y: np.ndarray) -> np.ndarray:
-        return solve_triangular(chol, y, lower=True)
+    def point(self, v: np.ndarray) -> _Point | None:
+        """The fit of one series (shape (T,)) on this window; None when it has no estimate."""
+        vw = v[self.inside]
+        ok = np.isfinite(vw)
+        design = self._design(ok)
+        return None if design is None else design.fit(vw[ok])
 
-    y = white(dM)
+    def index(self, v: np.ndarray, replicates: np.ndarray | None) -> TailIndex:
+        """The full :class:`TailIndex` of ``v`` (shape (T,)); ``replicates`` (G, T) give the jackknife SEs."""
+        r_hat, flipped, r_hat_window = _authors_r_hat(v, self.t, self.span)
+        vw = v[self.inside]
+        ok = np.isfinite(vw)
+        design = self._design(ok)
+        if design is not None and replicates is not None:
+            weights = design.noise_weights(vw[ok], replicates[:, self.inside][:, ok])
+            design = design if weights is None else design.weighted(weights)
+        point = None if design is None else design.fit(vw[ok])
+        nan = float("nan")
+        groups = 0 if replicates is None else int(replicates.shape[0])
+        method = JACKKNIFE.format(groups=groups) if groups else TIME_SERIES
+        base = {
+            "r_hat": r_hat, "flipped": flipped, "window": self.window, "r_hat_window": r_hat_window,
+            "n_records": int(np.count_nonzero(ok)), "se_method": method, "groups": groups,
+        }  # fmt: skip
+        if point is None:
+            return TailIndex(
+                r_slope=nan, r_slope_se=float("inf"), r_plain_slope=nan, r_hat_se=nan, amplitude=nan, limit=nan,
+                rate_mean=nan, rate_mean_se=nan, at_bound=False, n_bins=0 if design is None else design.n_bins, **base,
+            )  # fmt: skip
+        if replicates is None:
+            r_se, rate_se = design.time_series_se(point)
+            r_hat_se = nan
+        else:
+            fits = [design.fit(rep[self.inside][ok]) if np.isfinite(rep[self.inside][ok]).all() else None for rep in replicates]
+            r_se = _jackknife_se([f.r if f is not None else nan for f in fits])
+            rate_se = _jackknife_se([f.rate if f is not None else nan for f in fits])
+            r_hat_se = _jackknife_se([_authors_r_hat(rep, self.t, self.span)[0] for rep in replicates])
+        z = point.z
+        # back to the original parametrisation: dF/dt = C e^{z x}/(1+t) = c (1+t)^(z-1)
+        amplitude = point.C * math.exp(-z * design.mid) if abs(z * design.mid) < 700 else nan
+        limit = point.F0 - point.C / z if z < -1e-6 else nan  # r = 1 within rounding: no finite limit
+        return TailIndex(
+            r_slope=point.r, r_slope_se=r_se, r_plain_slope=_plain_slope(vw[ok], design.L, design.labels),
+            r_hat_se=r_hat_se, amplitude=amplitude, limit=limit, rate_mean=point.rate, rate_mean_se=rate_se,
+            at_bound=point.at_bound, n_bins=design.n_bins, **base,
+        )  # fmt: skip
 
-    def profile(z: float) -> tuple[float, np.ndarray, np.ndarray]:
-        X = white(np.diff(bmean(_basis(z, x))))
-        C = float(X @ y / (X @ X))
-        return C, X, y - C * X
 
-    def rss(z: float) -> float:
-        e = profile(z)[2]
-        return float(e @ e)
+# ----------------------------------------------------------------------------- the verdict
 
-    z_lo, z_hi = 1.0 - r_hi, 1.0 - r_lo
-    grid = np.linspace(z_lo, z_hi, 101)
-    values = _grid_rss(grid, x, labels, counts, chol, y)
-    i = int(np.argmin(values))
-    a, b = grid[max(i - 1, 0)], grid[min(i + 1, grid.size - 1)]
-    res = minimize_scalar(rss, bounds=(a, b), method="bounded", options={"xatol": 1e-10})
-    z = float(res.x) if res.fun <= values[i] else float(grid[i])
-    C, X, e = profile(z)
 
-    lag = int(math.ceil(m ** (1.0 / 3.0)))
-    # Gauss-Newton Jacobian of the whitened increments in (C, z) at the optimum
-    J = np.column_stack([X, C * white(np.diff(bmean(_basis_dz(z, x))))])
-    se_z = _hac_se(J, e, lag)
-    total = float(tb[-1] - tb[0])
-    rate = float((M[-1] - M[0]) / total)
-    # the noise in M[-1] - M[0] is the sum of the raw increments' errors = (chol^T 1) . whitened
-    rate_se = _hac_se(J, e, lag, contrast=chol.sum(axis=0)) / total
+def _side(r: float, se: float, tol: float, at_bound: bool = False) -> tuple[str, float]:
+    """What one window says by the band rule, and the band."""
+    if at_bound or not (np.isfinite(r) and np.isfinite(se)):
+        return "inconclusive", float("nan")
+    band = max(2.0 * se, tol)
+    if r < 1.0 - band:
+        return "separable", band
+    if r > 1.0 + band:
+        return "not separable", band
+    return "inconclusive", band
 
-    # back to the original parametrisation: dF/dt = C e^{z x}/(1+t) = c (1+t)^(z-1)
-    amplitude = C * math.exp(-z * mid) if abs(z * mid) < 700 else float("nan")
-    F0 = float(np.mean(M - C * bmean(_basis(z, x))))
-    limit = F0 - C / z if z < 0 else float("nan")
-    at_bound = bool(min(abs(z - z_lo), abs(z - z_hi)) < 1e-6)
-    return TailIndex(
-        r_slope=1.0 - z if np.isfinite(se_z) else float("nan"),  # a flat series has no r
-        r_slope_se=se_z, r_plain_slope=_plain_slope(vv, L, labels), r_hat=r_hat[0],
-        amplitude=amplitude, limit=limit, rate_mean=rate, rate_mean_se=rate_se, at_bound=at_bound, flipped=r_hat[1],
-        window=window, r_hat_window=r_hat[2], n_records=n, n_bins=nb, hac_lag=lag,
-    )  # fmt: skip
+
+def _window_text(w: WindowIndex) -> str:
+    span = f"[{w.window[0]:g}, {w.window[1]:g}]"
+    if w.at_bound:
+        return f"{span}: {AT_BOUND}"
+    if not np.isfinite(w.r):
+        return f"{span}: not identified"
+    return f"{span}: r = {w.r:.3f} +- {w.se:.3f} ({w.label})"
+
+
+def _loglog_words(r: float, band: float, t_mid: float) -> str:
+    """A sentence when ``r`` matches the local exponent of ``Gamma ~ log log t``, else ''."""
+    if not (np.isfinite(t_mid) and t_mid > math.e):
+        return ""
+    local = 1.0 + 1.0 / math.log(t_mid)
+    if abs(r - local) > band or band >= local - 1.0:  # too wide a band tells log t and log log t apart from nothing
+        return ""
+    return (
+        f" r is also consistent with 1 + 1/ln t = {local:.3f} at the window's log-centre t = {t_mid:.0f}, the local "
+        "exponent of Gamma ~ log log t: logits growing like log t, as cross-entropy drives them once the training points "
+        "are fitted, give gamma ~ 1/(t ln t), which is o(1/t), so the theorem says 'not separable', but only just."
+    )
+
+
+def separability_verdict(
+    r: float,
+    *,
+    se: float,
+    tolerance: float = 0.05,
+    rate: float = float("nan"),
+    rate_se: float = float("nan"),
+    at_bound: bool = False,
+    windows: Sequence[WindowIndex] = (),
+    t_mid: float = float("nan"),
+) -> Verdict:
+    """Theorem 3.1 verdict from the tail index of Gamma, the sign of gamma and the windows.
+
+    Parameters
+    ----------
+    r : float
+        ``r_slope`` of Gamma on the deciding window.
+    se : float
+        Its standard error (``>= 0``; ``inf`` or NaN make the label inconclusive).
+    tolerance : float
+        Smallest half-width of the inconclusive band around 1, in [0, 0.5].
+    rate, rate_se : float, optional
+        Mean of gamma over the deciding window (per iteration) and its standard error; when
+        ``rate + 2 rate_se < 0`` the label is "not separable" (no local elasticity).
+    at_bound : bool
+        The deciding fit stopped at an end of its search interval: no estimate.
+    windows : sequence of WindowIndex
+        Every window checked (the deciding one among them); a label needs all to agree.
+    t_mid : float
+        Log-centre of the deciding window in iterations, for the ``log log t`` sentence.
+
+    Returns
+    -------
+    Verdict
+    """
+    tol = check_real(tolerance, "tolerance", low=0.0, high=0.5)
+    r, se, rate, rate_se = float(r), float(se), float(rate), float(rate_se)
+    if se < 0:
+        raise InvalidArgument("se", f"must be >= 0; got {se:g}")
+    windows = tuple(windows)
+    label, band = _side(r, se, tol, at_bound)
+    shown = float("nan") if at_bound else r
+    listing = "; ".join(_window_text(w) for w in windows)
+    where = f" Windows: {listing}." if windows else ""
+
+    def verdict(name: str, why: str) -> Verdict:
+        separable = {"separable": True, "not separable": False}.get(name)
+        return Verdict(name, separable, shown, se, band, tol, why + where, windows)
+
+    if np.isfinite(rate) and np.isfinite(rate_se) and rate + 2.0 * rate_se < 0:
+        return verdict("not separable", f"{GAMMA_NEGATIVE}; mean gamma over the window {rate:.3g} +- {rate_se:.2g} per iteration.")
+    if at_bound:
+        return verdict("inconclusive", f"r of Gamma stopped at the fit's bound ({r:g}): {AT_BOUND} (Gamma flat, or not a power law on this window).")
+    if label == "inconclusive" and not np.isfinite(band):
+        return verdict("inconclusive", f"r of Gamma = {r:.4g} with SE {se:.3g}: not identified on this window (Gamma flat or too noisy).")
+    text = f"r of Gamma = {r:.3f} +- {se:.3f} (1 SE), band max(2 SE, tolerance) = {band:.3f}"
+    if label == "inconclusive":
+        return verdict("inconclusive", (
+            f"{text}: within the band of 1. gamma ~ 1/t (Gamma grows like log t, or approaches a constant only "
+            "slowly) is the boundary between the theorem's two cases, which Theorem 3.1 does not decide."
+            + _loglog_words(r, band, t_mid)
+        ))  # fmt: skip
+    others = [w for w in windows if w.label != label]
+    if others:
+        return verdict("inconclusive", (
+            f"{text}: '{label}' on the deciding window, but not on every window ({len(others)} of {len(windows)} "
+            "say otherwise): the answer depends on the window, so no label."
+        ))  # fmt: skip
+    if label == "separable":
+        return verdict("separable", f"{text}: below 1 beyond the band on every window, gamma = omega(1/t).")
+    return verdict("not separable", f"{text}: above 1 beyond the band on every window, gamma = o(1/t)." + _loglog_words(r, band, t_mid))
 
 
 # ----------------------------------------------------------------------------- public
 
 
 def tail_index(
-    values,
+    values,  # noqa: ANN001
     *,
-    times,
+    times,  # noqa: ANN001
     window: tuple[float, float] | None = None,
     last: float = 1000.0,
     bins: int = 40,
     r_bounds: tuple[float, float] = (-1.0, 4.0),
+    replicates=None,  # noqa: ANN001
 ) -> TailIndex:
     """Tail index of one integrated series (``A``, ``B`` or ``Gamma``); see the module notes.
 
@@ -550,6 +803,9 @@ def tail_index(
         Log-time bins of the fit window (records are used one by one when fewer).
     r_bounds : (float, float)
         Search interval of ``r``, containing 1.
+    replicates : array_like of shape (G, T), optional
+        The same series recomputed with each of ``G >= 3`` groups of trials left out: the
+        standard errors are their jackknife. Without them, a time-series SE (``se_method``).
 
     Returns
     -------
@@ -559,10 +815,17 @@ def tail_index(
     t = _check_times(times, v.size)
     lo, hi = _check_window(window, t)
     nb, r_lo, r_hi, span = _check_options(bins, r_bounds, last)
-    return _fit(v, t, lo, hi, bins=nb, r_lo=r_lo, r_hi=r_hi, span=span)
+    reps = _check_replicates(replicates, v.size, "replicates")
+    return _Fitter(t, lo, hi, bins=nb, r_lo=r_lo, r_hi=r_hi, span=span).index(v, reps)
 
 
-def gamma_integral(A_hat, B_hat, *, model: str, K: int) -> GammaIntegral:
+def default_windows(times, *, fractions: Sequence[float] = DEFAULT_WINDOW_FRACTIONS) -> list[tuple[float, float]]:  # noqa: ANN001
+    """The verdict's windows ``[f T, T]`` for each fraction ``f`` (``T`` the last time), in iterations."""
+    t = as_float_array(times, "times", ndim=1)
+    return [(float(f * t[-1]), float(t[-1])) for f in fractions]
+
+
+def gamma_integral(A_hat, B_hat, *, model: str, K: int) -> GammaIntegral:  # noqa: ANN001
     """Theorem 3.1's ``Gamma(t)``, the pointwise minimum of the model's two modes.
 
     Parameters
@@ -587,6 +850,7 @@ def gamma_integral(A_hat, B_hat, *, model: str, K: int) -> GammaIntegral:
 
 
 def _gamma(A: np.ndarray, B: np.ndarray, model: str, K: int) -> GammaIntegral:
+    """Modes along the last axis of ``A``, ``B`` (shape (..., T)); values of the same shape."""
     if model == "I":
         second, name = A + (K - 1) * B, f"A + {K - 1} B" if K > 2 else "A + B"
         text = f"Gamma = min(A - B, A + (K-1) B) pointwise (I-model, Theorem 3.1; K = {K})"
@@ -597,57 +861,22 @@ def _gamma(A: np.ndarray, B: np.ndarray, model: str, K: int) -> GammaIntegral:
     return GammaIntegral(values=np.minimum(modes[0], modes[1]), modes=modes, mode_names=("A - B", name), definition=text)
 
 
-def separability_verdict(r: float, *, se: float, tolerance: float = 0.05, rate: float = float("nan"), rate_se: float = float("nan")) -> Verdict:
-    """Theorem 3.1 verdict from the tail index of Gamma and the sign of gamma.
-
-    Parameters
-    ----------
-    r : float
-        ``r_slope`` of Gamma.
-    se : float
-        Its standard error (``>= 0``; ``inf`` or NaN make the label inconclusive).
-    tolerance : float
-        Smallest half-width of the inconclusive band around 1, in [0, 0.5].
-    rate, rate_se : float, optional
-        Mean of gamma over the window (per iteration) and its standard error; when
-        ``rate + 2 rate_se < 0`` the label is "not separable" (no local elasticity).
-
-    Returns
-    -------
-    Verdict
-    """
-    tol = check_real(tolerance, "tolerance", low=0.0, high=0.5)
-    r, se, rate, rate_se = float(r), float(se), float(rate), float(rate_se)
-    if se < 0:
-        raise InvalidArgument("se", f"must be >= 0; got {se:g}")
-    band = max(2.0 * se, tol) if np.isfinite(r) and np.isfinite(se) else float("nan")
-    if np.isfinite(rate) and np.isfinite(rate_se) and rate + 2.0 * rate_se < 0:
-        reason = f"{GAMMA_NEGATIVE}; mean gamma over the window {rate:.3g} +- {rate_se:.2g} per iteration"
-        return Verdict("not separable", False, r, se, band, tol, reason)
-    if not np.isfinite(band):
-        return Verdict("inconclusive", None, r, se, band, tol, f"r_slope = {r:.4g} with SE {se:.3g}: not identified on this window")
-    text = f"r_slope = {r:.4f} +- {se:.4f} (1 SE); band max(2 SE, tolerance) = {band:.4f}"
-    if r < 1.0 - band:
-        return Verdict("separable", True, r, se, band, tol, f"{text}: below 1 beyond the band, gamma = omega(1/t)")
-    if r > 1.0 + band:
-        return Verdict("not separable", False, r, se, band, tol, f"{text}: above 1 beyond the band, gamma = o(1/t)")
-    return Verdict("inconclusive", None, r, se, band, tol, f"{text}: within the band of 1 (Gamma like log t, or a constant approached slowly)")
-
-
 def tail_indices(
-    A_hat,
-    B_hat,
+    A_hat,  # noqa: ANN001
+    B_hat,  # noqa: ANN001
     *,
-    times,
+    times,  # noqa: ANN001
     model: str,
     K: int,
     window: tuple[float, float] | None = None,
+    windows: Sequence[tuple[float, float]] | None = None,
     last: float = 1000.0,
     bins: int = 40,
     r_bounds: tuple[float, float] = (-1.0, 4.0),
     tolerance: float = 0.05,
+    replicates=None,  # noqa: ANN001
 ) -> TailIndices:
-    """Tail indices of ``A``, ``B`` and Theorem 3.1's ``Gamma`` on one window, and the verdict.
+    """Tail indices of ``A``, ``B`` and Theorem 3.1's ``Gamma``, and the verdict over windows.
 
     Parameters
     ----------
@@ -660,15 +889,22 @@ def tail_indices(
     K : int
         Number of classes, ``>= 2``.
     window : (float, float), optional
-        Fit window in iterations; default ``[T/10, T]``.
+        The deciding window in iterations; default ``[T/10, T]``.
+    windows : sequence of (float, float), optional
+        The other windows the verdict is checked on; default :func:`default_windows`
+        (``[T/20, T]``, ``[T/10, T]``, ``[T/5, T]``); those with fewer than 5 records are
+        skipped. The deciding window is always among them.
     last : float
         Span in iterations of the authors' ``r_hat`` window.
     bins : int
-        Log-time bins of the fit window.
+        Log-time bins of each window.
     r_bounds : (float, float)
         Search interval of ``r``.
     tolerance : float
         Smallest half-width of the verdict's inconclusive band around 1.
+    replicates : (array_like, array_like) of shape (G, T) each, optional
+        Leave-one-group-out ``A_hat`` and ``B_hat`` (each group of trials left out in turn,
+        ``G >= 3``): jackknife standard errors. Without them, time-series SEs.
 
     Returns
     -------
@@ -682,10 +918,30 @@ def tail_indices(
     lo, hi = _check_window(window, t)
     nb, r_lo, r_hi, span = _check_options(bins, r_bounds, last)
     tol = check_real(tolerance, "tolerance", low=0.0, high=0.5)
-
+    reps_A = reps_B = None
+    if replicates is not None:
+        try:
+            raw_A, raw_B = replicates
+        except (TypeError, ValueError):
+            raise InvalidArgument("replicates", "must be a pair (A replicates, B replicates) of shape (G, T) each") from None
+        reps_A = _check_replicates(raw_A, A.size, "replicates")
+        reps_B = _check_replicates(raw_B, A.size, "replicates")
+        if reps_A.shape != reps_B.shape:
+            raise InvalidArgument("replicates", f"A and B replicates differ in shape: {reps_A.shape} and {reps_B.shape}")
     gamma = _gamma(A, B, model, K)
-    fits = [_fit(v, t, lo, hi, bins=nb, r_lo=r_lo, r_hi=r_hi, span=span) for v in (A, B, gamma.values)]
-    inside = (t >= lo) & (t <= hi) & np.isfinite(gamma.values)
+    reps_G = None
+    if reps_A is not None:
+        # Each replicate takes the mode the full data found smaller at each record: a pointwise
+        # minimum re-taken per replicate is not smooth where the modes run close (it made the
+        # jackknife overstate the spread by a third on equal modes)
+        rep_modes = _gamma(reps_A, reps_B, model, K).modes  # (2, G, T)
+        reps_G = np.where(gamma.modes[0] <= gamma.modes[1], rep_modes[0], rep_modes[1])
+    options = {"bins": nb, "r_lo": r_lo, "r_hi": r_hi, "span": span}
+    deciding = _Fitter(t, lo, hi, **options)
+    fits = [deciding.index(v, reps) for v, reps in ((A, reps_A), (B, reps_B), (gamma.values, reps_G))]
+    g = fits[2]
+    checked = _window_indices(t, deciding, g, gamma.values, reps_G, windows, tol, options)
+    inside = deciding.inside & np.isfinite(gamma.values)
     share = float(np.mean(gamma.modes[0, inside] <= gamma.modes[1, inside])) if inside.any() else float("nan")
     if np.isfinite(share):
         definition = f"{gamma.definition}; {gamma.mode_names[0]} is the smaller mode on {100 * share:.0f}% of the window's records"
@@ -693,9 +949,37 @@ def tail_indices(
         definition = f"{gamma.definition}; no finite record in the window"
     r_hats = np.array([fits[0].r_hat, fits[1].r_hat])
     r_min = float(np.nanmin(r_hats)) if np.isfinite(r_hats).any() else float("nan")
-    g = fits[2]
-    verdict = separability_verdict(g.r_slope, se=g.r_slope_se, tolerance=tol, rate=g.rate_mean, rate_se=g.rate_mean_se)
+    t_mid = math.expm1(0.5 * (math.log1p(g.window[0]) + math.log1p(g.window[1])))
+    verdict = separability_verdict(
+        g.r_slope, se=g.r_slope_se, tolerance=tol, rate=g.rate_mean, rate_se=g.rate_mean_se, at_bound=g.at_bound,
+        windows=checked, t_mid=t_mid,
+    )  # fmt: skip
     return TailIndices(
         A=fits[0], B=fits[1], Gamma=g, r_min_alpha_beta=r_min, model=model, K=K,
         gamma_definition=definition, gamma_mode_share=share, verdict=verdict,
     )  # fmt: skip
+
+
+def _window_indices(t, deciding, g, values, reps, windows, tol, options) -> tuple[WindowIndex, ...]:  # noqa: ANN001
+    """Gamma's ``r`` on every checked window (the deciding one reused), sorted by start."""
+    wanted = default_windows(t) if windows is None else list(windows)
+    out = [_as_window(g, tol, deciding=True)]
+    seen = {deciding.window}
+    for i, raw in enumerate(wanted):
+        try:
+            lo, hi = _check_window(raw, t, f"windows[{i}]")
+        except InvalidArgument:
+            if windows is not None:
+                raise
+            continue  # a default window too short for this run: skipped
+        fitter = _Fitter(t, lo, hi, **options)
+        if fitter.window in seen:
+            continue
+        seen.add(fitter.window)
+        out.append(_as_window(fitter.index(values, reps), tol, deciding=False))
+    return tuple(sorted(out, key=lambda w: w.window[0]))
+
+
+def _as_window(index: TailIndex, tol: float, *, deciding: bool) -> WindowIndex:
+    label, _ = _side(index.r_slope, index.r_slope_se, tol, index.at_bound)
+    return WindowIndex(window=index.window, r=index.r_slope, se=index.r_slope_se, at_bound=index.at_bound, label=label, deciding=deciding)

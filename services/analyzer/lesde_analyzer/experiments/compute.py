@@ -22,12 +22,13 @@ from lesde_analyzer.estimation import (
     estimate_integrals,
     gamma_integral,
     savgol_rates,
-    tail_indices,
 )
+from lesde_analyzer.estimation.jackknife import leave_one_out_means, trial_groups
 from lesde_analyzer.geometry import etf_distance, nc_metrics, separability_series
 from lesde_analyzer.imitation import default_window, imitate, imitate_authors, signal_onset
 from lesde_analyzer.estimation.class_means import moving_average, weighted_window_mean
 from lesde_analyzer.experiments.streams import ProbeData, SampledData
+from lesde_analyzer.experiments.verdicts import figure_4c, model_tail_indices, replicate_integrals, tail_json
 
 EDGE_WINDOW = 100  # records averaged for "Xbar at start / end"
 
@@ -47,50 +48,6 @@ def _stats(values: np.ndarray) -> dict[str, float | None]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         return {"mean": finite_or_none(np.nanmean(values)), "std": finite_or_none(np.nanstd(values))}
-
-
-def _index_json(index) -> dict:  # noqa: ANN001
-    return {
-        "r_slope": finite_or_none(index.r_slope),
-        "r_slope_se": finite_or_none(index.r_slope_se),
-        "r_plain_slope": finite_or_none(index.r_plain_slope),
-        "r_hat": finite_or_none(index.r_hat),
-        "rate_mean": finite_or_none(index.rate_mean),
-        "rate_mean_se": finite_or_none(index.rate_mean_se),
-        "limit": finite_or_none(index.limit),
-        "at_bound": index.at_bound,
-        "window": [finite_or_none(v) for v in index.window],
-        "r_hat_window": [finite_or_none(v) for v in index.r_hat_window],
-        "records": index.n_records,
-    }
-
-
-def _tail_json(tail) -> dict:  # noqa: ANN001
-    if isinstance(tail, str):  # too few records for any fit: every index unknown, and why
-        unknown = dict.fromkeys(("r_slope", "r_slope_se", "r_plain_slope", "r_hat", "rate_mean", "rate_mean_se", "limit"))
-        unknown |= {"at_bound": False, "window": [None, None], "r_hat_window": [None, None], "records": 0}
-        return {
-            "A": unknown, "B": unknown, "Gamma": unknown, "gamma_definition": "not computed", "r_min_alpha_beta": None,
-            "verdict": {"label": "inconclusive", "separable": None, "r_gamma": None, "se": None, "band": None,
-                        "tolerance": None, "reason": f"too few records for a tail-index fit: {tail}"},
-        }  # fmt: skip
-    verdict = tail.verdict
-    return {
-        "A": _index_json(tail.A),
-        "B": _index_json(tail.B),
-        "Gamma": _index_json(tail.Gamma),
-        "gamma_definition": tail.gamma_definition,
-        "r_min_alpha_beta": finite_or_none(tail.r_min_alpha_beta),
-        "verdict": {
-            "label": verdict.label,
-            "separable": verdict.separable,
-            "r_gamma": finite_or_none(verdict.r_gamma),
-            "se": finite_or_none(verdict.se),
-            "band": finite_or_none(verdict.band),
-            "tolerance": verdict.tolerance,
-            "reason": verdict.reason,
-        },
-    }
 
 
 def record_spacing(t: np.ndarray) -> float:
@@ -121,27 +78,53 @@ def odd_records(iterations: float, h: float, *, minimum: int = 1) -> int:
     return n if n % 2 else n + 1
 
 
-def analysis_xbar(sampled: SampledData, probe: ProbeData | None, options: AnalysisOptions) -> tuple[np.ndarray, np.ndarray, str, np.ndarray | None]:
-    """The Xbar(t) the estimators run on: times (T,) in iterations, means (T, K, p), source, per-record SE.
+def analysis_xbar(
+    sampled: SampledData, probe: ProbeData | None, options: AnalysisOptions, *, labels: str | None = None
+) -> tuple[np.ndarray, np.ndarray, str, np.ndarray | None, np.ndarray | None]:
+    """The Xbar(t) the estimators run on: times (T,) in iterations, means (T, K, p), source,
+    per-record SE, and the jackknife's leave-one-group-out means (G, T, K, p) or None.
 
-    The last item is the standard error of each class mean per record, shape (T, K) (RMS over
-    coordinates), when the stream lets us compute it (the probe set: spread over trials and
-    samples); None for the sampled stream, where the imitation estimates it from its window.
+    The per-record SE is the standard error of each class mean per record, shape (T, K) (RMS
+    over coordinates), when the stream lets us compute it (the probe set: spread over trials
+    and samples); None for the sampled stream, where the imitation estimates it from its
+    window. ``labels`` (default ``options.labels``) picks the sampled stream's grouping; the
+    probe set is always grouped by the true class. Replicates are None when fewer than 3
+    groups of trials exist or ``options.jackknife_groups`` is 0 or 1.
     """
+    groups = options.jackknife_groups
     if options.source == "probe" and probe is not None:
         g = probe.grouped  # (S, R, K, m, p)
         n = g.shape[1] * g.shape[3]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             se = np.sqrt(np.mean(g.var(axis=(1, 3), ddof=1), axis=-1) / n) if n > 1 else np.zeros(g.shape[:3:2])
+        reps = _probe_replicates(g, groups)
         t, xbar, se = uniform_records(probe.t.astype(np.float64), g.mean(axis=(1, 3)), se)
-        return t, xbar, "probe", se
-    xbar = sampled.xbar
+        if reps is not None:
+            reps = reps[:, : t.size]
+        return t, xbar, "probe", se, reps
+    grouping = sampled.groupings[labels or options.labels]
+    xbar = grouping.xbar
+    reps = leave_one_out_means(grouping.group_sums, grouping.group_counts) if groups >= 3 and grouping.group_sums.shape[1] >= 3 else None
     if options.smoothing > 1:
-        xbar = moving_average(xbar, sampled.counts, window=options.smoothing)
+        xbar = moving_average(xbar, grouping.counts, window=options.smoothing)
+        if reps is not None:
+            rest = grouping.counts[None] - np.moveaxis(grouping.group_counts, 1, 0)
+            reps = np.stack([moving_average(x, c, window=options.smoothing) for x, c in zip(reps, rest)])
     # A class no trial trained on at t has no mean there (NaN); with few trials that is
     # common, also at t0 (the estimators' reference), so fill from neighbouring iterations.
-    return sampled.t.astype(np.float64), fill_over_time(xbar), "sampled", None
+    return sampled.t.astype(np.float64), fill_over_time(xbar), "sampled", None, reps
+
+
+def _probe_replicates(g: np.ndarray, groups: int) -> np.ndarray | None:
+    """Leave-one-group-out probe means (G, S, K, p) from probe records (S, R, K, m, p); None below 3 groups."""
+    R = g.shape[1]
+    if groups < 3 or R < 3:
+        return None
+    group = trial_groups(R, groups)
+    sums = np.stack([g[:, group == k].sum(axis=(1, 3)) for k in range(group.max() + 1)], axis=1)  # (S, G, K, p)
+    counts = np.stack([np.full(g.shape[:1] + g.shape[2:3], float(np.count_nonzero(group == k) * g.shape[3])) for k in range(group.max() + 1)], axis=1)
+    return leave_one_out_means(sums, counts)
 
 
 def _rates(A: np.ndarray, B: np.ndarray, *, window: int, polyorder: int, step: float):  # noqa: ANN202
@@ -160,7 +143,9 @@ def _tail_mask(t: np.ndarray, span: float) -> np.ndarray:
     return mask
 
 
-def estimates(t: np.ndarray, xbar: np.ndarray, options: AnalysisOptions, *, record_se: np.ndarray | None = None) -> tuple[dict, dict]:
+def estimates(
+    t: np.ndarray, xbar: np.ndarray, options: AnalysisOptions, *, record_se: np.ndarray | None = None, replicates: np.ndarray | None = None
+) -> tuple[dict, dict]:
     """Ahat, Bhat (I, L), alpha-hat, beta-hat, tail indices, verdict, drift regression, imitation.
 
     Parameters
@@ -171,6 +156,8 @@ def estimates(t: np.ndarray, xbar: np.ndarray, options: AnalysisOptions, *, reco
         Class-mean logits.
     record_se : ndarray of shape (T, K), optional
         Standard error of each class mean per record (for the imitation's start ensemble).
+    replicates : ndarray of shape (G, T, K, K), optional
+        Xbar with each group of trials left out in turn: the tail indices' jackknife.
 
     Every rate is per iteration and every window is given (and reported) in iterations,
     whatever the spacing of the records (section 4 of the science issue).
@@ -197,7 +184,8 @@ def estimates(t: np.ndarray, xbar: np.ndarray, options: AnalysisOptions, *, reco
         A, B = fill_over_time(est.A), fill_over_time(est.B)
         integrals[model] = (A, B)
         rates = _rates(A, B, window=sg, polyorder=polyorder, step=h)
-        tail = _tail_indices(A, B, t, model=model, K=K, options=options)
+        reps = replicate_integrals(replicates, model=model, reference_window=ref, fill=fill_over_time)
+        tail = model_tail_indices(A, B, t, model=model, K=K, options=options, replicates=reps)
         gamma = gamma_integral(A, B, model=model, K=K).values
         series |= {f"A_{model}": A, f"B_{model}": B, f"Gamma_{model}": gamma, f"alpha_{model}": rates.alpha, f"beta_{model}": rates.beta}
         with warnings.catch_warnings():
@@ -212,32 +200,18 @@ def estimates(t: np.ndarray, xbar: np.ndarray, options: AnalysisOptions, *, reco
                 "beta_tail_mean": finite_or_none(np.mean(rates.beta[late])),
                 "gamma_tail_mean": finite_or_none(np.mean(rates.alpha[late] - rates.beta[late])),
                 "tail_span": options.tail_window,
-                "tail_indices": _tail_json(tail),
+                "tail_indices": tail_json(tail),
             }
     chosen = summary["models"][options.estimator]
     summary["estimator"] = options.estimator
     summary["tail_indices"] = chosen["tail_indices"]
     summary["verdict"] = chosen["tail_indices"]["verdict"]
+    summary["figure_4c"] = figure_4c({m: summary["models"][m]["tail_indices"] for m in ("I", "L")})
     summary["drift_regression"], drift_series = _drift(t, filled, options)
     series |= drift_series
     summary["imitation"], imitation_series = _imitations(t, filled, integrals, options, record_se=record_se)
     series |= imitation_series
     return summary, series
-
-
-def _tail_indices(A: np.ndarray, B: np.ndarray, t: np.ndarray, *, model: str, K: int, options: AnalysisOptions):  # noqa: ANN202
-    """Tail indices over the verdict window; a short run (fewer records than a fit needs in
-    [T/10, T], e.g. a sparse probe stream) falls back to the whole run, which the JSON shows."""
-    kwargs = {"times": t, "model": model, "K": K, "last": options.tail_window, "tolerance": options.verdict_tolerance}
-    try:
-        return tail_indices(A, B, window=options.verdict_window, **kwargs)
-    except InvalidArgument:
-        if options.verdict_window is not None or t.size < 2:
-            raise
-        try:
-            return tail_indices(A, B, window=(float(t[0]), float(t[-1])), **kwargs)
-        except InvalidArgument as error:
-            return str(error)
 
 
 def _drift(t: np.ndarray, filled: np.ndarray, options: AnalysisOptions) -> tuple[dict, dict]:

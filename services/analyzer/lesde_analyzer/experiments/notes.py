@@ -19,18 +19,24 @@ def analysis_notes(est: dict, options: AnalysisOptions) -> dict[str, str]:
         "probe/eval/features records at t describe the models after t updates",
         "unit": f"every rate is per iteration and every window is in iterations; the estimates' records are {h:g} "
         "iteration(s) apart and the Savitzky-Golay derivative is taken with that spacing",
-        "xbar_sampled": "mean over trials of the sampled logits grouped by trained label (the authors' way)",
+        "xbar_sampled": f"mean over trials of the sampled logits grouped by {options.labels} label"
+        + (" (the authors' way)" if options.labels == "trained" else " (the class before label noise; the authors group by the trained label)"),
         "xbar_probe": "mean over trials and probe samples of each true class",
         "rates": f"alpha-hat, beta-hat: Savitzky-Golay first derivative (window {est['savgol_window']['iterations']:g} "
         f"iterations, order {options.savgol_polyorder}) of Ahat, Bhat; *_tail_mean: mean over the last {options.tail_window} iterations",
-        "tail_indices": f"Gamma = {chosen['gamma_definition']}. r_slope: the tail index r of a fit "
-        "F(t) = F0 + c((1+t)^(1-r) - 1)/(1-r) over the verdict window (the slope of log|F - F_inf| against log t, "
-        "free of the constant factor), with a HAC standard error; r_plain_slope: 1 - slope of log|F| (tends to 1 "
-        f"from below whenever r > 1); r_hat: the authors' 1 - mean log|F|/log(1+t) over the last {options.tail_window} "
-        "iterations (biased by a constant factor); r_min_alpha_beta: min of the authors' r_hat of A and B (their Figure 4c)",
-        "verdict": "Theorem 3.1 from r_slope of Gamma: separable when r < 1 and not separable when r > 1, each beyond the "
-        f"band max(2 SE, {options.verdict_tolerance}); inconclusive inside it; not separable when Gamma decreases "
-        "(gamma < 0: no local elasticity)",
+        "tail_indices": f"Gamma = {chosen['gamma_definition']}. r_slope: the tail index r of a weighted least-squares fit "
+        "of F(t) = F0 + c((1+t)^(1-r) - 1)/(1-r) to the medians of F in 40 log-time bins of the window (free of the "
+        "constant offset and factor); standard errors: "
+        + (f"a jackknife over {options.jackknife_groups} groups of trials (each left out in turn, Xbar and the fit "
+           "recomputed)" if options.jackknife_groups >= 3 else "time series (Newey-West on the binned residuals)")
+        + "; se_method names what each used. A fit at its search bound is no estimate (r_slope null, at_bound true). "
+        "r_plain_slope: 1 - slope of log|F| (tends to 1 from below whenever r > 1); r_hat: the authors' 1 - mean "
+        f"log|F|/log(1+t) over the last {options.tail_window} iterations (biased by a constant factor); "
+        "figure_4c: min(r_hat of A, r_hat of B) of the I-model, the paper's Figure 4c number (the L-model's beside it, ours)",
+        "verdict": "Theorem 3.1 from r_slope of Gamma on the deciding window, checked on [T/20, T], [T/10, T] and "
+        "[T/5, T]: separable when r < 1 and not separable when r > 1, each beyond the band max(2 SE, "
+        f"{options.verdict_tolerance}) on every window; inconclusive inside the band or where the windows disagree "
+        "('why' says which); not separable when Gamma decreases (gamma < 0: no local elasticity)",
         "drift_regression": f"alpha, beta regressed on Xbar smoothed over {drift['smoothing']:g} iterations: increments over "
         f"H = {drift['horizon']:g} iterations on the integrated regressors, one fit over the late window, standard errors "
         "from overlapping batch means; reported only when its blocks and standard error make it reliable (ours, not in the paper)",

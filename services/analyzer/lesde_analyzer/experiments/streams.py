@@ -1,9 +1,11 @@
 """One pass over each stored stream, reduced to what the analysis needs.
 
 The sampled stream is the bulky one (trials x iterations logits); it is read once, chunk
-by chunk, into per-iteration class sums (Xbar(t)), the mean training loss and a bounded,
-evenly spread subset of per-sample logits for the separation figures. Memory is
-O(T K^2 + sample budget), independent of the number of trials.
+by chunk, into per-iteration class sums (Xbar(t)) under both label groupings (the trained,
+possibly corrupted, label and the true one), the same sums per group of trials (the
+jackknife's replicates), the mean training loss and a bounded, evenly spread subset of
+per-sample logits for the separation figures. Memory is O(T G K^2 + sample budget),
+independent of the number of trials.
 """
 
 from __future__ import annotations
@@ -14,9 +16,31 @@ import numpy as np
 
 from lesde.chunks import Manifest, class_means, iter_chunks
 from lesde.storage import ObjectStore
+from lesde_analyzer.estimation.jackknife import DEFAULT_GROUPS, group_class_sums, trial_groups
 from lesde_analyzer.experiments.reader import ExperimentDataMissing, read_stream
 
 SAMPLE_BUDGET = 20_000  # per-sample logits kept for the separation figures
+LABELINGS = ("trained", "true")
+
+
+@dataclass(frozen=True)
+class LabelGrouping:
+    """Class sums of the sampled logits under one label grouping, in total and per group of trials.
+
+    Attributes
+    ----------
+    xbar : ndarray of shape (T, K, K)
+        Mean over trials of the logits grouped by this label (NaN where no trial had it).
+    counts : ndarray of shape (T, K)
+    group_sums : ndarray of shape (T, G, K, K)
+        The same sums per group of trials (:func:`~lesde_analyzer.estimation.jackknife.trial_groups`).
+    group_counts : ndarray of shape (T, G, K)
+    """
+
+    xbar: np.ndarray
+    counts: np.ndarray
+    group_sums: np.ndarray
+    group_counts: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -38,6 +62,11 @@ class SampledData:
     sample_logits : ndarray of shape (N, K)
         Per-sample logits at evenly spread iterations (all trials), N <= about SAMPLE_BUDGET.
     trials : int
+    groupings : dict of str to LabelGrouping
+        ``"trained"`` (the label each trial trained on, as the authors group) and ``"true"``
+        (the sample's class before label noise; equal to trained where nothing was corrupted).
+    true_labels_stored : bool
+        Whether the stream stores true labels (older and imported streams may not).
     """
 
     t: np.ndarray
@@ -48,27 +77,40 @@ class SampledData:
     sample_label: np.ndarray
     sample_logits: np.ndarray
     trials: int
+    groupings: dict[str, LabelGrouping]
+    true_labels_stored: bool
 
 
-def read_sampled(store: ObjectStore, job_id: str, *, manifest: Manifest, budget: int = SAMPLE_BUDGET) -> SampledData:
-    """Reduce the sampled stream of ``job_id`` (up to the manifest's ``iterations_done``)."""
+def read_sampled(
+    store: ObjectStore, job_id: str, *, manifest: Manifest, budget: int = SAMPLE_BUDGET, groups: int = DEFAULT_GROUPS
+) -> SampledData:
+    """Reduce the sampled stream of ``job_id`` (up to the manifest's ``iterations_done``);
+    ``groups`` groups of trials for the jackknife (fewer when there are fewer trials)."""
     if not manifest.chunks["sampled"]:
         raise ExperimentDataMissing(f"experiment {job_id} has no sampled chunks yet")
     done = manifest.iterations_done
     trials = None
-    sums, counts, losses, ts = [], [], [], []
+    losses, ts = [], []
     sample_t, sample_label, sample_logits = [], [], []
     stride = None
-    fields = ("iteration", "class_sum", "class_count", "loss", "label", "logits")
+    group = None
+    per_labels: dict[str, tuple[list, list]] = {name: ([], []) for name in LABELINGS}
+    true_stored = True
+    fields = ("iteration", "loss", "label", "true_label", "logits")
     for chunk in iter_chunks(store, manifest, "sampled", fields=fields):
         if trials is None:
             trials = int(chunk["label"].shape[1])
             # iterations whose per-sample logits are kept: every stride-th, all trials
             stride = max(1, int(np.ceil(done * trials / budget)))
+            group = trial_groups(trials, groups)
         it = chunk["iteration"]
         ts.append(it)
-        sums.append(chunk["class_sum"].astype(np.float64))
-        counts.append(chunk["class_count"])
+        classes = int(chunk["logits"].shape[-1])
+        true_stored = true_stored and "true_label" in chunk
+        for name, key in (("trained", "label"), ("true", "true_label" if "true_label" in chunk else "label")):
+            group_sums, group_counts = group_class_sums(chunk[key], chunk["logits"], group, num_classes=classes)
+            per_labels[name][0].append(group_sums)
+            per_labels[name][1].append(group_counts)
         losses.append(chunk["loss"].astype(np.float64).mean(axis=1))
         keep = np.flatnonzero(it % stride == 0)
         if keep.size:
@@ -77,18 +119,24 @@ def read_sampled(store: ObjectStore, job_id: str, *, manifest: Manifest, budget:
             sample_logits.append(chunk["logits"][keep].reshape(keep.size * trials, -1).astype(np.float64))
     if not ts:
         raise ExperimentDataMissing(f"experiment {job_id} has no sampled records yet")
-    count = np.concatenate(counts)
-    xbar = class_means(np.concatenate(sums), count)
-    classes = xbar.shape[1]
+    groupings = {}
+    for name, (group_sums, group_counts) in per_labels.items():
+        gs, gc = np.concatenate(group_sums), np.concatenate(group_counts)
+        count = gc.sum(axis=1)
+        groupings[name] = LabelGrouping(xbar=class_means(gs.sum(axis=1), count), counts=count, group_sums=gs, group_counts=gc)
+    trained = groupings["trained"]
+    classes = trained.xbar.shape[1]
     return SampledData(
         t=np.concatenate(ts),
-        xbar=xbar,
-        counts=count,
+        xbar=trained.xbar,
+        counts=trained.counts,
         loss=np.concatenate(losses),
         sample_t=np.concatenate(sample_t) if sample_t else np.zeros(0, np.int64),
         sample_label=np.concatenate(sample_label) if sample_label else np.zeros(0, np.int64),
         sample_logits=np.concatenate(sample_logits) if sample_logits else np.zeros((0, classes)),
         trials=int(trials),
+        groupings=groupings,
+        true_labels_stored=true_stored,
     )
 
 

@@ -12,6 +12,7 @@ import numpy as np
 from lesde.specs.analysis import AnalysisOptions, options_key
 from lesde.storage import ObjectStore
 from lesde_analyzer.experiments import compute
+from lesde_analyzer.experiments.groupings import grouping_verdicts, labels_json
 from lesde_analyzer.experiments.notes import analysis_notes
 from lesde_analyzer.experiments.reader import read_manifest
 from lesde_analyzer.experiments.streams import read_eval, read_probe, read_sampled
@@ -33,15 +34,15 @@ def analyse_experiment(
         source), ``sampled``, ``probe``, ``features``, ``eval``, ``samples``.
     """
     manifest = read_manifest(store, job_id)
-    sampled = read_sampled(store, job_id, manifest=manifest)
+    sampled = read_sampled(store, job_id, manifest=manifest, groups=max(options.jackknife_groups, 1))
     K = sampled.xbar.shape[1]
     names = list(class_names) if class_names and len(class_names) == K else [str(k) for k in range(K)]
     probe = read_probe(store, job_id, "probe", manifest=manifest, classes=K)
     features = read_probe(store, job_id, "features", manifest=manifest, classes=K)
     evals = read_eval(store, job_id, manifest=manifest)
 
-    t, xbar, source, record_se = compute.analysis_xbar(sampled, probe, options)
-    est_summary, est_series = compute.estimates(t, xbar, options, record_se=record_se)
+    t, xbar, source, record_se, replicates = compute.analysis_xbar(sampled, probe, options)
+    est_summary, est_series = compute.estimates(t, xbar, options, record_se=record_se, replicates=replicates)
     curve_summary, curve_series = compute.curves(sampled, evals)
 
     series: dict[str, np.ndarray] = {"estimates/t": t}
@@ -84,7 +85,10 @@ def analyse_experiment(
             "eval": None if evals is None else {"records": int(len(evals["iteration"]))},
         },
         "source": source,
+        "labels": labels_json(sampled, options, source),
+        "label_groupings": grouping_verdicts(sampled, probe, options, est_summary, source),
         "estimates": est_summary,
+        "figure_4c": est_summary["figure_4c"],
         "tail_indices": est_summary["tail_indices"],
         "verdict": est_summary["verdict"],
         "separability": {
