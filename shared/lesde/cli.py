@@ -63,6 +63,20 @@ def _number(value: object, spec: str = ".4f") -> str:
     return MISSING
 
 
+def _r_text(r: object, se: object, at_bound: object) -> str:
+    """``r = 1.234 +- 0.056``, or the words for a fit stopped at its bound (no estimate)."""
+    if at_bound:
+        return "at the fit's bound: no estimate"
+    if not isinstance(r, (int, float)):
+        return "r not identified"
+    return f"r = {r:.3f}" + (f" +- {se:.3f}" if isinstance(se, (int, float)) else "")
+
+
+def _labels(summary: dict) -> str:
+    labels = summary.get("labels")
+    return labels.get("option", "trained") if isinstance(labels, dict) else "trained"
+
+
 def format_summary(summary: dict) -> str:
     """A few readable lines of an experiment summary (the JSON holds everything); absent numbers as "\u2013"."""
     lines = []
@@ -88,15 +102,28 @@ def format_summary(summary: dict) -> str:
             lines.append(f"  {name:<{width}}" + "".join(f"{_number(value):>{width + 4}}" for value in row))
     verdict = summary.get("verdict")
     if isinstance(verdict, dict) and "label" in verdict:
-        r_gamma, se = verdict.get("r_gamma"), verdict.get("se")
-        r_text = f"{r_gamma:.3f}" if isinstance(r_gamma, (int, float)) else "n/a"
-        if isinstance(se, (int, float)):
-            r_text += f" +- {se:.3f}"
-        lines.append(f"Theorem 3.1 verdict from the tail index of Gamma: {verdict['label']} (r_Gamma = {r_text})")
+        lines.append(f"Theorem 3.1 verdict from the tail index of Gamma: {verdict['label']} (labels: {_labels(summary)})")
+        for window in verdict.get("windows") or []:
+            mark = "*" if window.get("deciding") else " "
+            lines.append(f"  {mark} window [{_number(window['window'][0], ',.0f')}, {_number(window['window'][1], ',.0f')}]: "
+                         f"{_r_text(window.get('r'), window.get('se'), window.get('at_bound'))} ({window.get('label')})")
+        if verdict.get("why"):
+            lines.append(f"  why: {verdict['why'].split(' Windows: ')[0]}")
+    figure = summary.get("figure_4c")
+    if isinstance(figure, dict):
+        lines.append(f"the paper's Figure 4c number, min(r-hat_alpha, r-hat_beta) of the I-model (the authors' formula): "
+                     f"{_number(figure.get('r_hat_min'), '.3f')}")
     for model, fit in sorted((summary.get("imitation") or {}).items()):
-        if isinstance(fit, dict) and isinstance(fit.get("nrmse"), (int, float)):
+        if isinstance(fit, dict) and fit.get("failed"):
+            lines.append(f"LE-ODE imitation, {model}-model: not run: {fit['failed']}")
+        elif isinstance(fit, dict) and isinstance(fit.get("nrmse"), (int, float)):
             label = "the authors' procedure, not a fit" if fit.get("procedure") == "authors" else "from the genuine start"
-            lines.append(f"LE-ODE imitation, {model}-model ({label}): nrmse {fit['nrmse']:.3f}")
+            onset = fit.get("onset") or {}
+            lines.append(
+                f"LE-ODE imitation, {model}-model ({label}): nrmse {fit['nrmse']:.3f}, holding Xbar(t0) "
+                f"{_number(fit.get('nrmse_hold'), '.3f')}, skill {_number(fit.get('skill'), '.3f')}; onset t = "
+                f"{_number(onset.get('iteration'), ',.0f')}, {_number(100 * fit['scored_share'] if isinstance(fit.get('scored_share'), (int, float)) else None, '.0f')}% of the run scored"
+            )
     return "\n".join(lines) if lines else json.dumps(summary, indent=2)
 
 

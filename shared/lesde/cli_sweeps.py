@@ -20,7 +20,7 @@ from lesde.terminal import aligned_table
 # the verdict's tail index and the imitation errors; ``lesde sweep table`` shows every column.
 RESULT_COLUMNS = (
     "status", "verdict", "validation_accuracy_mean", "validation_loss_mean",
-    "r_gamma", "r_gamma_se", "r_hat_gamma", "nrmse_L", "nrmse_I",
+    "r_gamma", "r_gamma_se", "verdict_true", "figure_4c", "figure_4c_true", "nrmse_L", "skill_L", "onset_L",
 )  # fmt: skip
 DEFAULT_DEST = "lesde-results"
 DEFAULT_POLL_SECONDS = 2.0
@@ -81,7 +81,15 @@ def table_text(csv_text: str, columns: list[str] | None = None) -> str:
     if unknown:
         raise UnknownColumns(f"no column {', '.join(unknown)} in the table; its columns: {', '.join(header)}")
     picks = [header.index(name) for name in wanted]
-    return aligned_table(wanted, [[_cell_text(row[pick]) for pick in picks] for row in rows])
+    bound = header.index("r_gamma_at_bound") if "r_gamma_at_bound" in header else None
+
+    def cell(row: list[str], pick: int) -> str:
+        # a fit stopped at its search bound is no estimate: the same words as the JSON and the CLI summary
+        if bound is not None and header[pick] in ("r_gamma", "r_gamma_se") and row[bound] == "True":
+            return "bound: no estimate" if header[pick] == "r_gamma" else ""
+        return _cell_text(row[pick])
+
+    return aligned_table(wanted, [[cell(row, pick) for pick in picks] for row in rows])
 
 
 def flip_lines(summary: dict) -> list[str]:

@@ -108,7 +108,27 @@ def test_progress_line_shows_bar_rate_and_eta():
 
 def test_summary_lines_tolerate_missing_numbers():
     text = cli.format_summary({"verdict": {"label": "inconclusive", "r_gamma": None}, "classes": ["a", "b"]})
-    assert "inconclusive (r_Gamma = n/a)" in text
+    assert "verdict from the tail index of Gamma: inconclusive (labels: trained)" in text
+
+
+def test_summary_shows_every_window_a_bound_in_words_and_the_imitation_skill():
+    summary = {
+        "labels": {"option": "true"},
+        "verdict": {"label": "inconclusive", "r_gamma": None, "why": "r of Gamma stopped at the fit's bound (4): no estimate. Windows: ...",
+                    "windows": [{"window": [500.0, 10000.0], "r": 1.52, "se": 0.04, "at_bound": False, "label": "not separable", "deciding": False},
+                                {"window": [1000.0, 10000.0], "r": None, "se": None, "at_bound": True, "label": "inconclusive", "deciding": True}]},
+        "figure_4c": {"r_hat_min": 0.72},
+        "imitation": {"L": {"nrmse": 0.4, "nrmse_hold": 0.8, "skill": 0.5, "scored_share": 0.9, "onset": {"iteration": 1000}},
+                      "I": {"failed": "never clear of the noise"}},
+    }  # fmt: skip
+    text = cli.format_summary(summary)
+    assert "inconclusive (labels: true)" in text
+    assert "  window [500, 10,000]: r = 1.520 +- 0.040 (not separable)" in text
+    assert "* window [1,000, 10,000]: at the fit's bound: no estimate (inconclusive)" in text
+    assert "4 +-" not in text and "4.000" not in text  # a bound is never printed as an estimate
+    assert "Figure 4c number" in text and "0.720" in text
+    assert "nrmse 0.400, holding Xbar(t0) 0.800, skill 0.500; onset t = 1,000, 90% of the run scored" in text
+    assert "I-model: not run: never clear of the noise" in text
 
 
 def test_summary_of_an_import_without_training_accuracy_prints_what_it_has():

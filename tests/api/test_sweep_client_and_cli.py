@@ -220,7 +220,8 @@ def test_submit_wait_draws_one_bar_then_prints_the_table_and_the_flip(run_cli, l
     assert lines[1] == f"sweep {sweep_id} succeeded: 4 succeeded"
     assert lines[2].split() == ["index", NOISE, *cli_sweeps.RESULT_COLUMNS]
     # 1 - 0.8 is 0.19999999999999996 in the CSV; the text table rounds to 4 digits
-    assert lines[6].split() == ["3", "0.8", "succeeded", "not", "separable", "0.2", "0.01", "1.3", "0.05", "1.2", "0.5", "0.9"]
+    # verdict under true labels and the paper's Figure 4c number under both groupings (none corrupted: the same)
+    assert lines[6].split() == ["3", "0.8", "succeeded", "not", "separable", "0.2", "0.01", "1.3", "0.05", "not", "separable", "1.2", "1.2", "0.5", "-", "-"]
     # r = 0.5 + p with SE 0.05 everywhere: r = 1 at p = 0.5, and |r - 1| <= 2 SE for p in [0.4, 0.6]
     assert lines[7] == (
         "verdict flip along dataset.label_noise: r_slope of Gamma crosses 1 at 0.5 (separable -> not separable), "

@@ -202,3 +202,18 @@ def test_validation():
         imitate_authors(x, alpha_hat=r, beta_hat=r, coordinate=(3, 0))
     with pytest.raises(InvalidArgument, match="estimator"):
         imitate_from_means(x, times=t, estimator="Z")
+
+
+@pytest.mark.parametrize("model", ["L", "I"])
+def test_skill_against_holding_the_start_state(model):
+    """The baseline "hold Xbar(t0)" scored over the same records: naive nrmse, skill near 1 on exact data."""
+    t, x, _, alpha, beta = le_ode_data(model)
+    im = imitate(x, times=t, alpha_hat=alpha, beta_hat=beta, model=model, start_window=1, first_record=500)
+    scored = x[500:]
+    naive = np.sqrt(np.mean((scored - x[500][None]) ** 2)) / np.sqrt(np.mean(scored**2))
+    assert im.nrmse_hold == pytest.approx(naive, rel=1e-9)
+    assert im.skill == pytest.approx(1 - im.nrmse / naive) and im.skill > 0.99
+    assert im.scored_share == pytest.approx(1500 / 2000)
+    # rates of the wrong sign do worse than holding still: a negative skill
+    wrong = imitate(x, times=t, alpha_hat=-alpha, beta_hat=-beta, model=model, start_window=1, first_record=500)
+    assert wrong.skill < 0

@@ -64,7 +64,9 @@ def test_the_csv_has_one_row_per_child_at_full_precision(seeded_sweep):
     assert [row["experiment_id"] for row in rows] == ids and [row["index"] for row in rows] == ["0", "1", "2", "3", "4"]
     assert float(rows[2]["r_gamma"]) == 0.1 + 0.2  # 0.30000000000000004: every digit kept
     assert float(rows[4][NOISE]) == 1 / 3
-    assert rows[2]["r_hat_gamma"] == ""  # missing number: empty cell
+    assert rows[2]["figure_4c"] == ""  # missing number: empty cell
+    assert rows[0]["figure_4c"] == rows[0]["figure_4c_true"] == "0.45"  # no label corrupted: one number under both groupings
+    assert rows[0]["verdict_trained"] == rows[0]["verdict_true"] == "separable"
     running = rows[3]
     assert running["status"] == "running" and running["verdict"] == "" and running["validation_accuracy_mean"] == ""
     assert running["classes"] == "3" and running["trials"] == "4"  # from the child's spec
@@ -92,7 +94,7 @@ def test_seeds_are_averaged_into_one_point_per_grid_value(seeded_sweep):
     assert zero["validation_accuracy"]["mean"] == pytest.approx(trials.mean())
     assert zero["validation_accuracy"]["std"] == pytest.approx(trials.std())
     assert zero["r_gamma"] == pytest.approx(0.6) and zero["r_gamma_se"] == pytest.approx(math.sqrt(0.01 + 0.01) / 2)
-    assert zero["r_hat_gamma"] == pytest.approx(0.5) and zero["verdict"] == "separable"
+    assert zero["figure_4c"] == pytest.approx(0.5) and zero["verdict"] == "separable"
     assert zero["chance_accuracy"] == pytest.approx(1 / 3) and zero["log_classes"] == pytest.approx(math.log(3))
     assert points[2]["children"] == [2]  # its running seed is left out
     flip = summary["flip"]["lines"][0]
@@ -147,7 +149,7 @@ def test_a_tail_fit_stopped_at_its_bound_is_no_estimate_and_places_no_flip(local
     assert [row["r_gamma_at_bound"] for row in summary["rows"]] == [False, False, True, False]
     line = summary["curves"][NOISE]["lines"][0]
     bound = line["points"][2]
-    assert bound["r_gamma"] is None and bound["r_gamma_at_bound"] == [4.0]
+    assert bound["r_gamma"] is None and bound["r_gamma_at_bound"] == 1  # one child, no estimate
     flip = line["flip"]
     assert flip["between"] == [0.3, 0.8]  # not between 0.3 and the bound at 0.6
     assert flip["value"] == pytest.approx(0.3 + 0.5 * 0.3 / 0.8)  # linear between (0.3, 0.7) and (0.8, 1.5)

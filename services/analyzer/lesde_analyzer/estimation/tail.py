@@ -33,7 +33,7 @@ own bin when there are fewer). The median of the series in each bin is fitted by
 weighted least squares to ``G0 + c f_r`` at the bin's middle record (the basis increases
 with ``t``, so that is its bin median and the model stays exact); ``G0`` and ``c`` are
 closed form for each ``r`` (profile least squares) and ``r`` minimises the profile
-residual over ``r_bounds`` (default ``[-1, 4]``), on a grid and then by a bounded Brent
+residual over ``r_bounds`` (default ``[-1, 10]``: a Gamma that saturates within the window can need r well above 4), on a grid and then by a bounded Brent
 search. The basis is evaluated at ``x = log(1+t) - mid`` through ``expm1`` so it stays
 well conditioned for every ``r``.
 
@@ -783,7 +783,7 @@ def tail_index(
     window: tuple[float, float] | None = None,
     last: float = 1000.0,
     bins: int = 40,
-    r_bounds: tuple[float, float] = (-1.0, 4.0),
+    r_bounds: tuple[float, float] = (-1.0, 10.0),
     replicates=None,  # noqa: ANN001
 ) -> TailIndex:
     """Tail index of one integrated series (``A``, ``B`` or ``Gamma``); see the module notes.
@@ -872,7 +872,7 @@ def tail_indices(
     windows: Sequence[tuple[float, float]] | None = None,
     last: float = 1000.0,
     bins: int = 40,
-    r_bounds: tuple[float, float] = (-1.0, 4.0),
+    r_bounds: tuple[float, float] = (-1.0, 10.0),
     tolerance: float = 0.05,
     replicates=None,  # noqa: ANN001
 ) -> TailIndices:

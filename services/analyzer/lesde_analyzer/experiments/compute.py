@@ -284,6 +284,16 @@ def _imitations(t: np.ndarray, filled: np.ndarray, integrals: dict, options: Ana
             sim = imitate_authors(filled, alpha_hat=rates.alpha, beta_hat=rates.beta, times=t, runs=options.imitation_runs, seed=options.seed)
         else:
             onset = _onset(filled, model, start, options.imitation_onset_snr)
+            if onset is not None and not onset.reached:
+                summary[model] = {
+                    "failed": (
+                        f"the {model}-model's modes never stand {options.imitation_onset_snr:g} times clear of their "
+                        f"per-record noise (best {np.nanmax(onset.snr):.2f}): no onset to start the LE-ODE from "
+                        "(imitation_onset_snr: 0 starts at the first record anyway)"
+                    ),
+                    "onset": _onset_json(onset, options.imitation_onset_snr, t),
+                }
+                continue
             first = onset.record if onset is not None else 0
             window = slice(first, first + start)
             se = None if record_se is None else np.sqrt(np.nanmean(record_se[window] ** 2, axis=0) / start)
@@ -297,6 +307,9 @@ def _imitations(t: np.ndarray, filled: np.ndarray, integrals: dict, options: Ana
             "model": sim.model,
             "nrmse": finite_or_none(sim.nrmse),
             "nrmse_per_class": [finite_or_none(v) for v in sim.nrmse_per_class],
+            "nrmse_hold": finite_or_none(sim.nrmse_hold),
+            "skill": finite_or_none(sim.skill),
+            "scored_share": finite_or_none(sim.scored_share),
             "order_agrees": sim.order_agrees.tolist(),
             "all_orders_agree": sim.all_orders_agree,
             "orthogonal_share": [finite_or_none(v) for v in sim.orthogonal_share],

@@ -140,31 +140,62 @@ def separation_3d(summary: dict, series: dict, *, width: float, height: float, d
     return to_png(fig, dpi=dpi)
 
 
+def _r_text(index: dict) -> str:
+    """``1.234 ± 0.056``, or the words for a fit stopped at its bound (no estimate)."""
+    if index.get("at_bound"):
+        return "at bound: no estimate"
+    return f"{_fmt(index.get('r_slope'))} ± {_fmt(index.get('r_slope_se'))}"
+
+
 def _verdict_text(tail: dict) -> str:
-    gamma, verdict = tail["Gamma"], tail["verdict"]
-    return f"r_Gamma = {_fmt(gamma['r_slope'])} ± {_fmt(gamma['r_slope_se'])}: {verdict['label']}"
+    verdict = tail["verdict"]
+    windows = verdict.get("windows") or []
+    per_window = ", ".join(
+        f"[{w['window'][0]:,.0f}, T]: " + ("bound" if w["at_bound"] else _fmt(w["r"])) for w in windows
+    )
+    text = f"r_Γ = {_r_text(tail['Gamma'])}: {verdict['label']}"
+    return f"{text}\nwindows {per_window}" if per_window else text
+
+
+def _log_bins(t: np.ndarray, v: np.ndarray, bins: int = 60) -> tuple[np.ndarray, np.ndarray]:
+    """Medians of ``v`` (T,) over ``bins`` intervals even in log(1+t): the Gamma the tail fit sees, readable."""
+    ok = np.isfinite(v) & (t > 0)
+    if np.count_nonzero(ok) < 2:
+        return np.zeros(0), np.zeros(0)
+    L = np.log1p(t[ok])
+    label = np.clip(((L - L[0]) / (L[-1] - L[0] or 1.0) * bins).astype(int), 0, bins - 1)
+    keep = np.unique(label)
+    centres = np.array([np.median(t[ok][label == b]) for b in keep])
+    return centres, np.array([np.median(v[ok][label == b]) for b in keep])
 
 
 def ab(summary: dict, series: dict, *, width: float, height: float, dpi: int) -> bytes:
-    """Figure 3, rows 1 and 3: Ahat(t), Bhat(t) and Theorem 3.1's Gamma by the I- and the L-model."""
-    fig, axes = _grid(1, 2, width, height)
+    """Figure 3, rows 1 and 3: Ahat(t), Bhat(t) and Theorem 3.1's Gamma by the I- and the L-model.
+
+    Gamma is drawn as the tail fit sees it, medians over bins even in log t (bold), over
+    its raw per-record values (faint); each panel's title gives r on every window.
+    """
+    fig, axes = _grid(1, 2, width, height * 1.15)
     t = series["estimates/t"]
     idx = _thin(len(t))
     for ax, model in zip(axes[0], ("I", "L")):
         ax.plot(t[idx], series[f"estimates/A_{model}"][idx], color="#0072B2", label=r"$\hat A(t)$")
         ax.plot(t[idx], series[f"estimates/B_{model}"][idx], color="#D55E00", label=r"$\hat B(t)$")
         if f"estimates/Gamma_{model}" in series:
-            ax.plot(t[idx], series[f"estimates/Gamma_{model}"][idx], "--", color="black", lw=1.2, label=r"$\hat\Gamma(t)$ (Theorem 3.1)")
+            gamma = series[f"estimates/Gamma_{model}"]
+            ax.plot(t[idx], gamma[idx], color="black", lw=0.6, alpha=0.3)
+            tb, gb = _log_bins(t, gamma)
+            ax.plot(tb, gb, "-o", color="black", ms=2.5, lw=1.6, label=r"$\hat\Gamma(t)$, log-time bin medians (faint: raw)")
         tail = summary["estimates"]["models"][model]["tail_indices"]
         lo, hi = tail["Gamma"]["window"]
         if lo is not None and hi is not None:
-            ax.axvspan(lo, hi, color="grey", alpha=0.08, lw=0, label="verdict window")
-        r_a, r_b = tail["A"]["r_slope"], tail["B"]["r_slope"]
-        title = f"{model}-model: r_A = {_fmt(r_a)}, r_B = {_fmt(r_b)}\n{_verdict_text(tail)}"
+            ax.axvspan(lo, hi, color="grey", alpha=0.08, lw=0, label="deciding window")
+        title = f"{model}-model: r_A = {_r_text(tail['A'])}, r_B = {_r_text(tail['B'])}\n{_verdict_text(tail)}"
         finish_axes(ax, xlabel="iteration t", ylabel="estimated integral", title=title)
     gamma = {m: summary["estimates"]["models"][m]["tail_indices"]["gamma_definition"].split(" pointwise")[0] for m in ("I", "L")}
-    add_caption(fig, _caption(summary, f"I-model {gamma['I']}, L-model {gamma['L']}; r: offset power-law fit over the shaded "
-                "window, ± its HAC standard error"))
+    method = summary["estimates"]["models"]["L"]["tail_indices"]["verdict"].get("se_method") or "see the JSON"
+    add_caption(fig, _caption(summary, f"I-model {gamma['I']}, L-model {gamma['L']}; r: offset power-law fit to binned levels "
+                f"over the shaded window ± 1 SE ({method.split(' (')[0]}), and on [T/20, T], [T/10, T], [T/5, T]"))
     return to_png(fig, dpi=dpi)
 
 
@@ -195,7 +226,7 @@ def alpha_beta(summary: dict, series: dict, *, width: float, height: float, dpi:
             ax.axvspan(lo, hi, color="grey", alpha=0.12, lw=0)
         ax.axhline(0.0, color="grey", lw=0.8)
         title = f"{model}-model, SG window {window:g} iterations"
-        if model == drift.get("model") and "estimates/drift_t" in series:
+        if model == drift.get("model") and drift.get("reported") and "estimates/drift_t" in series:
             ok = series["estimates/drift_reliable"].astype(bool)
             dt = series["estimates/drift_t"]
             for name, color in (("alpha", "#0072B2"), ("beta", "#D55E00")):
@@ -206,6 +237,8 @@ def alpha_beta(summary: dict, series: dict, *, width: float, height: float, dpi:
                     framed += [x for x in v[ok] if np.isfinite(x)]
             if not ok.any():
                 title += "\n(drift regression not reliable here: not shown)"
+        elif model == drift.get("model"):
+            title += "\n(drift regression not reported: not shown)"
         lo, hi = min(framed), max(framed)
         pad = 0.08 * (hi - lo or 1.0)
         ax.set_ylim(lo - pad, hi + pad)
@@ -237,7 +270,10 @@ def leode(summary: dict, series: dict, *, width: float, height: float, dpi: int)
                 color = class_color(j)
                 ax.plot(t[idx], genuine[idx, k, j], "o", ms=2.5, alpha=0.45, color=color, mew=0)
                 ax.plot(t[idx], mean[idx, k, j], color=color, lw=1.4, label=f"logit {names[j]}")
-                ax.fill_between(t[idx], (mean - std)[idx, k, j], (mean + std)[idx, k, j], color=color, alpha=0.2, lw=0)
+                ax.fill_between(t[idx], (mean - std)[idx, k, j], (mean + std)[idx, k, j], color=color, alpha=0.25, lw=0)
+                # thin edges keep a band narrower than the line visible
+                for edge in (mean - std, mean + std):
+                    ax.plot(t[idx], edge[idx, k, j], color=color, lw=0.5, ls=(0, (2, 2)), alpha=0.8)
             # the scale is the data's: a wide ensemble band must not hide the points
             with np.errstate(invalid="ignore"):
                 lo, hi = np.nanmin(genuine[:, k]), np.nanmax(genuine[:, k])
@@ -247,7 +283,7 @@ def leode(summary: dict, series: dict, *, width: float, height: float, dpi: int)
                 ax.axvline(fit["t0"], color="grey", lw=0.8, ls=":")
             title = f"class {names[k]}: nrmse {_fmt(per_class[k])}"
             if k == 0:
-                title = f"{model}-model: " + title
+                title = f"{model}-model (skill {_fmt(fit.get('skill'))}): " + title
             finish_axes(ax, xlabel="iteration t", ylabel="class-mean logit" if k == 0 else "", title=title, legend=(k == K - 1))
     first = summary["imitation"][models[0]]
     if first.get("procedure") == "authors":
@@ -282,14 +318,17 @@ def neural_collapse(summary: dict, series: dict, *, width: float, height: float,
     ]
     labels = {"probe": "probe logits (p = K)", "features": "penultimate features"}
     for ax, (name, ylabel, log) in zip(axes.ravel(), panels):
-        for g, style in zip(groups, ("-o", "--s")):
+        for g, (line, marker) in zip(groups, (("-", "o"), ("--", "s"))):
             t, v = series[f"{g}/t"], series[f"{g}/{name}"]
             ok = np.isfinite(v)
-            ax.plot(t[ok], v[ok], style, ms=3, label=labels[g])
+            # a few records joined by lines read as a trend: markers only below a dozen
+            style = marker if np.count_nonzero(ok) < 12 else line + marker
+            ax.plot(t[ok], v[ok], style, ms=5 if len(style) == 1 else 3, label=labels[g], zorder=3)
             if name == "separable_fraction" and f"{g}/separable_fraction_baseline" in series:
                 b = series[f"{g}/separable_fraction_baseline"]
                 okb = np.isfinite(b)
-                ax.plot(t[okb], b[okb], ":", color=ax.lines[-1].get_color(), lw=1.2, label=f"{labels[g]}: relabelled (chance)")
+                ax.plot(t[okb], b[okb], ":x", ms=6, mew=1.4, color=ax.lines[-1].get_color(), lw=1.2, zorder=4,
+                        label=f"{labels[g]}: relabelled (chance)", clip_on=False)
             if f"{g}/{name}_std" in series:
                 s = series[f"{g}/{name}_std"]
                 # on a log axis a band reaching 0 or below would stretch the scale to nothing
@@ -299,7 +338,7 @@ def neural_collapse(summary: dict, series: dict, *, width: float, height: float,
             ax.set_yscale("log")
         finish_axes(ax, xlabel="iteration t", ylabel=ylabel, legend=name == "nc1")
         if name == "separable_fraction":
-            ax.set_ylim(-0.05, 1.05)
+            ax.set_ylim(-0.1, 1.08)  # a chance level of 0 sits above the axis, not on it
             ax.legend(loc="lower right", fontsize=7)
     fig.suptitle("Neural collapse over training (mean over trials, band: 1 std)")
     add_caption(fig, _caption(summary, "per trial on the probe set, then mean over trials; separable fraction: exact LP test "

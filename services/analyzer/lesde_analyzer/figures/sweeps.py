@@ -211,7 +211,8 @@ def _shade_verdicts(ax, curves: dict) -> list[Patch]:  # noqa: ANN001
 
 
 def tail_index(summary: dict, *, width: float, height: float, dpi: int) -> bytes:
-    """Figure 4c: r_slope of Gamma (± 2 SE) and the authors' r-hat against the primary axis, r = 1, verdict shading."""
+    """Figure 4c: our r_slope of Gamma (± 2 SE) and the paper's quantity (min of the authors' r-hat of A and B,
+    I-model) against the primary axis, r = 1, verdict shading."""
     curves = _curves(summary)
     log = _is_log(curves)
     fig, ax = new_figure(width=width, height=height)
@@ -220,20 +221,19 @@ def tail_index(summary: dict, *, width: float, height: float, dpi: int) -> bytes
     for i, line in enumerate(curves["lines"]):
         pts = line["points"]
         x = _line_x(curves, i, _values(pts, "x"), log)
-        r, se, r_hat = _values(pts, "r_gamma"), _values(pts, "r_gamma_se"), _values(pts, "r_hat_gamma")
+        r, se = _values(pts, "r_gamma"), _values(pts, "r_gamma_se")
+        paper, paper_true = _values(pts, "figure_4c"), _values(pts, "figure_4c_true")
         ax.errorbar(x, r, yerr=2 * np.nan_to_num(se), color=class_color(i), marker="o", ms=5, lw=1.4, capsize=3, elinewidth=0.9,
-                    label=_line_label(curves, line, r"$r$ of $\Gamma$ (slope fit) ± 2 SE"), zorder=3)  # fmt: skip
-        ax.plot(x, r_hat, ls="none", marker="x", ms=7, mew=1.6, color=class_color(i), label=_line_label(curves, line, r"authors' $\hat r$ of $\Gamma$"), zorder=4)
-        bound_x = [xv for xv, p in zip(x, pts) for _ in p.get("r_gamma_at_bound") or []]
-        bound_r = [v for p in pts for v in p.get("r_gamma_at_bound") or []]
-        if bound_r:  # the fit stopped at its search range's end: drawn apart (pointing past it), with no bar, not joined
-            label = _line_label(curves, line, "fit stopped at its bound (no estimate of r)")
-            for marker, side in (("^", lambda v: v > 1), ("v", lambda v: v <= 1)):
-                at = [(xv, v) for xv, v in zip(bound_x, bound_r) if side(v)]
-                if at:
-                    ax.plot(*zip(*at), ls="none", marker=marker, ms=8, mfc="none", mew=1.4, color=class_color(i), label=label, zorder=4)
-                    label = None  # one legend entry
-        shown += [v for v in np.concatenate([r, r_hat, bound_r]) if np.isfinite(v)]
+                    label=_line_label(curves, line, r"ours: $r$ of $\Gamma$ (level fit) ± 2 SE"), zorder=3)  # fmt: skip
+        ax.plot(x, paper, ls="none", marker="x", ms=7, mew=1.6, color=class_color(i),
+                label=_line_label(curves, line, r"paper's Fig. 4c: min($\hat r_\alpha$, $\hat r_\beta$), I-model"), zorder=4)  # fmt: skip
+        if np.isfinite(paper_true).any() and not np.allclose(paper_true, paper, equal_nan=True):
+            ax.plot(x, paper_true, ls="none", marker="+", ms=8, mew=1.4, color=class_color(i),
+                    label=_line_label(curves, line, "the same, Xbar by true label"), zorder=4)  # fmt: skip
+        bounded = sum(p.get("r_gamma_at_bound") or 0 for p in pts)
+        if bounded:
+            ax.plot([], [], ls="none", label=_line_label(curves, line, f"{bounded} fit(s) at the search bound: no estimate, not drawn"))
+        shown += [v for v in np.concatenate([r, paper, paper_true]) if np.isfinite(v)]
     ax.axhline(1.0, color="black", ls="--", lw=1.0, label="r = 1 (Theorem 3.1: separable below)")
     for i, line in enumerate(curves["lines"]):
         flip = line["flip"]

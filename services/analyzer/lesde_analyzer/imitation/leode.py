@@ -104,6 +104,14 @@ class Imitation:
     orthogonal_share : ndarray of shape (K,)
         Per class, the share of the centred genuine end-window logit energy orthogonal to
         ``d_k`` (NaN unless ``p = K``).
+    nrmse_hold : float
+        ``nrmse`` of the trivial forecast "hold the start state": the start state (the
+        simulation's value at ``t0``) kept constant over the same scored records. A later
+        start shortens the horizon and flatters ``nrmse``; it flatters this baseline alike.
+    skill : float
+        ``1 - nrmse / nrmse_hold``: 1 perfect, 0 no better than holding the start, negative worse.
+    scored_share : float
+        Share of the records scored, ``(T - start) / T``.
     """
 
     procedure: str
@@ -128,6 +136,9 @@ class Imitation:
     order_agrees: np.ndarray
     all_orders_agree: bool
     orthogonal_share: np.ndarray
+    nrmse_hold: float
+    skill: float
+    scored_share: float
 
 
 def default_window(T: int) -> int:
@@ -227,6 +238,9 @@ def _result(
     genuine = x.copy()
     genuine[:start] = np.nan  # records before the start are not simulated, not scored
     overall, per_class = nrmse(np.nan_to_num(mean), genuine)
+    hold = np.where(np.arange(T)[:, None, None] >= start, np.nan_to_num(mean[start])[None], 0.0)  # the start state, held
+    baseline, _ = nrmse(hold, genuine)
+    skill = 1.0 - overall / baseline if baseline > 0 else float("nan")
     end = _end_records(x, start, w_end)
     g_end, s_end = x[end].mean(axis=0), mean[end].mean(axis=0)
     agrees = np.array([same_order(s_end[k], g_end[k], tolerance=tol) for k in range(K)])
@@ -236,7 +250,7 @@ def _result(
         start=start, t0=float(t[start]), start_window=w_start, end_window=int(end.size), initial_se=se,
         step=h, step_kind=kind, runs=runs, scale=scale,
         nrmse=overall, nrmse_per_class=per_class, order_agrees=agrees, all_orders_agree=bool(agrees.all()),
-        orthogonal_share=share,
+        orthogonal_share=share, nrmse_hold=baseline, skill=skill, scored_share=(T - start) / T,
     )  # fmt: skip
 
 

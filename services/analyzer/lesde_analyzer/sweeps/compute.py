@@ -94,11 +94,12 @@ def _point(x: float, rows: list[dict]) -> dict:
     """One grid value of one line: the children there (those with numbers) averaged.
 
     A child whose tail fit stopped at a bound of its search range has no estimate of r: it
-    is left out of ``r_gamma`` (so of the flip) and listed in ``r_gamma_at_bound``."""
+    is left out of ``r_gamma`` (so of the flip) and counted in ``r_gamma_at_bound``."""
     estimated = [row for row in rows if not row.get("r_gamma_at_bound")]
     r, r_se = mean_with_se([row["r_gamma"] for row in estimated], [row["r_gamma_se"] for row in estimated])
     initial = _finite([row["validation_loss_initial"] for row in rows])
-    r_hat = _finite([row["r_hat_gamma"] for row in rows])
+    figure_4c = _finite([row.get("figure_4c") for row in rows])
+    figure_4c_true = _finite([row.get("figure_4c_true") for row in rows])
     K = next((row["classes"] for row in rows if row["classes"]), None)
     return {
         "x": x,
@@ -111,10 +112,12 @@ def _point(x: float, rows: list[dict]) -> dict:
         "log_classes": math.log(K) if K else None,
         "r_gamma": r,
         "r_gamma_se": r_se,
-        "r_gamma_at_bound": [row["r_gamma"] for row in rows if row.get("r_gamma_at_bound") and row["r_gamma"] is not None],
-        "r_hat_gamma": float(r_hat.mean()) if r_hat.size else None,
+        "r_gamma_at_bound": sum(1 for row in rows if row.get("r_gamma_at_bound")),
+        "figure_4c": float(figure_4c.mean()) if figure_4c.size else None,
+        "figure_4c_true": float(figure_4c_true.mean()) if figure_4c_true.size else None,
         "verdict": _common_label([row["verdict"] for row in rows]),
         "verdicts": [row["verdict"] for row in rows],
+        "verdict_true": _common_label([row.get("verdict_true") for row in rows]),
     }
 
 

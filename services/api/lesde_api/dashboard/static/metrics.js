@@ -5,7 +5,8 @@ import { el, number, percent, withError } from "./format.js";
 
 const meanStd = (entry) => (entry ? withError(entry.mean, entry.std) : "–");
 // A fit that stopped at an end of its search range estimates nothing: say so rather than show the bound as r.
-const rSlope = (tail) => (!tail ? "–" : tail.at_bound ? `at the fit's bound (${number(tail.r_slope)}): no estimate` : withError(tail.r_slope, tail.r_slope_se));
+const rSlope = (tail) => (!tail ? "–" : tail.at_bound ? "at the fit's bound: no estimate" : withError(tail.r_slope, tail.r_slope_se));
+const windowText = (w) => `[${number(w.window[0])}, ${number(w.window[1])}]${w.deciding ? " (deciding)" : ""}`;
 const flag = (value) => (value === true ? "yes" : value === false ? "no" : "–");
 const versus = (stats) => (stats ? `${percent(stats.final)} (chance ${percent(stats.final_baseline)})` : "–");
 
@@ -39,17 +40,32 @@ export function experimentRows(a) {
   for (const name of ["A", "B", "Gamma"]) {
     rows.push([`Tail indices (${estimator}-model)`, `r of ${name} (slope fit ± 1 SE)`, rSlope(tails[name])]);
   }
+  const figure4c = a.figure_4c || {};
   rows.push(
-    [`Tail indices (${estimator}-model)`, "authors' r-hat of Gamma", number(tails.Gamma && tails.Gamma.r_hat)],
-    ["Verdict", "separability verdict (Theorem 3.1)", verdict.label || "–"],
-    ["Verdict", "r_Gamma ± 1 SE", withError(verdict.r_gamma, verdict.se)],
-    ["Verdict", "why", verdict.reason || "–"],
+    ["Tail indices", "the paper's Figure 4c: min(r-hat_alpha, r-hat_beta), I-model, authors' formula", number(figure4c.r_hat_min)],
+    ["Tail indices", "the same on the L-model (ours)", number(figure4c.L_model && figure4c.L_model.r_hat_min)],
+    ["Verdict", `separability verdict (Theorem 3.1), Xbar by ${(a.labels && a.labels.option) || "trained"} label`, verdict.label || "–"],
+    ["Verdict", "r_Gamma ± 1 SE (deciding window)", verdict.r_gamma == null && tails.Gamma && tails.Gamma.at_bound ? "at the fit's bound: no estimate" : withError(verdict.r_gamma, verdict.se)],
   );
+  for (const w of verdict.windows || []) {
+    rows.push(["Verdict", `r_Gamma on ${windowText(w)}`, `${w.at_bound ? "at the fit's bound: no estimate" : withError(w.r, w.se)} (${w.label})`]);
+  }
+  rows.push(["Verdict", "why", verdict.why || verdict.reason || "–"]);
+  const other = a.label_groupings && a.label_groupings.true;
+  if (other && other.computed && a.labels && a.labels.option !== "true") {
+    rows.push(["Verdict", "verdict with Xbar by true label", (other.verdict && other.verdict[estimator] && other.verdict[estimator].label) || "–"]);
+  }
   for (const model of ["L", "I"]) {
     const fit = imitation[model];
     if (!fit) continue;
+    if (fit.failed) {
+      rows.push(["Imitation (LE-ODE)", `${model}-model`, `not run: ${fit.failed}`]);
+      continue;
+    }
     rows.push(
-      ["Imitation (LE-ODE)", `nrmse, ${model}-model`, number(fit.nrmse)],
+      ["Imitation (LE-ODE)", `nrmse, ${model}-model (holding Xbar(t0): ${number(fit.nrmse_hold)})`, number(fit.nrmse)],
+      ["Imitation (LE-ODE)", `skill 1 - nrmse/nrmse_hold, ${model}-model`, number(fit.skill)],
+      ["Imitation (LE-ODE)", `onset, share of the run scored, ${model}-model`, `t = ${number(fit.onset && fit.onset.iteration)}, ${percent(fit.scored_share)}`],
       ["Imitation (LE-ODE)", `class order agrees, ${model}-model`, flag(fit.all_orders_agree)],
     );
   }
