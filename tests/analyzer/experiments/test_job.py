@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from lesde import keys
 from lesde.chunks import decode_chunk
@@ -117,3 +118,47 @@ def test_notes_say_how_each_number_was_made_and_the_authors_imitation_is_labelle
     authors = local_store.get_json(run_summary_key(job_id, options_key(options)))
     assert authors["imitation"]["L"]["procedure"] == "authors"
     assert "AUTHORS' PROCEDURE" in authors["notes"]["imitation"]
+
+
+def test_label_noise_run_under_both_groupings(local_store):
+    """Trained labels (the authors') by default; 'true' regroups Xbar, says so, and moves the Xbar-based numbers."""
+    job_id = write_synthetic_experiment(local_store, trials=12, iterations=2000, chunk=1000, probe_every=100, eval_every=500, label_noise=0.3)
+    run_experiment_analysis(local_store, job_id)
+    trained = local_store.get_json(run_summary_key(job_id, "default"))
+    options = AnalysisOptions(labels="true")
+    run_experiment_analysis(local_store, job_id, options.model_dump(mode="json"))
+    true = local_store.get_json(run_summary_key(job_id, options_key(options)))
+    assert trained["labels"]["option"] == "trained" and true["labels"]["option"] == "true"
+    assert trained["labels"]["groupings_differ"] and "true" in true["labels"]["separability"]
+    for model in ("I", "L"):
+        assert true["estimates"]["models"][model]["A_end"] != trained["estimates"]["models"][model]["A_end"]
+
+    def margin(summary: dict) -> float:  # own logit minus the others' mean, averaged over classes, at the end
+        x = np.array(summary["class_means"]["sampled"]["end"])
+        return float(np.mean([x[k, k] - np.delete(x[k], k).mean() for k in range(3)]))
+
+    # grouping by the corrupted label dilutes the class difference by about 1 - 3p/2 = 0.55 at p = 0.3
+    assert true["class_means"]["sampled"]["labels"] == "true"
+    assert margin(trained) / margin(true) == pytest.approx(0.55, abs=0.08)
+    # each summary carries the other grouping's verdict and Figure 4c number, and they agree across the two runs
+    groupings = trained["label_groupings"]
+    assert groupings["trained"]["computed"] and groupings["true"]["computed"]
+    assert groupings["true"]["verdict"]["L"] == true["verdict"]
+    assert groupings["true"]["figure_4c"]["r_hat_min"] == true["figure_4c"]["r_hat_min"]
+    assert true["label_groupings"]["trained"]["figure_4c"]["r_hat_min"] == trained["figure_4c"]["r_hat_min"]
+    assert trained["figure_4c"]["model"] == "I" and "Figure 4c" in trained["figure_4c"]["label"]
+    # the jackknife over groups of trials made every standard error, and says so
+    assert "jackknife over 10 groups" in trained["verdict"]["se_method"]
+    assert len(trained["verdict"]["windows"]) == 3
+
+
+def test_an_onset_never_reached_fails_the_imitation_with_its_reason(local_store):
+    # logits buried in noise 100 times the class means' size: never 100 times clear of it
+    job_id = write_synthetic_experiment(local_store, trials=6, iterations=1000, chunk=1000, probe_every=100, eval_every=500, noise=10.0)
+    options = AnalysisOptions(imitation_onset_snr=100.0)
+    run_experiment_analysis(local_store, job_id, options.model_dump(mode="json"))
+    summary = local_store.get_json(run_summary_key(job_id, options_key(options)))
+    for model in ("I", "L"):
+        fit = summary["imitation"][model]
+        assert "never stand 100 times clear" in fit["failed"] and fit["onset"]["reached"] is False
+        assert "nrmse" not in fit

@@ -411,16 +411,18 @@ def _eval_record(evals: dict, row: int) -> dict:
     }
 
 
-def class_means_json(sampled: SampledData, probe: ProbeData | None) -> dict:
-    """Xbar at the start and the end (kept from the first summary format)."""
+def class_means_json(sampled: SampledData, probe: ProbeData | None, *, labels: str = "trained") -> dict:
+    """Xbar at the start and the end (kept from the first summary format); the sampled stream grouped by ``labels``."""
+    grouping = sampled.groupings[labels]
     T = len(sampled.t)
     edge = min(EDGE_WINDOW, T)
     out = {
         "note": "xbar[k][j]: mean logit j of samples of class k; rows follow 'classes'",
         "sampled": {
+            "labels": labels,
             "window": edge,
-            "start": finite_lists(weighted_window_mean(sampled.xbar, sampled.counts, slice(0, edge))),
-            "end": finite_lists(weighted_window_mean(sampled.xbar, sampled.counts, slice(T - edge, None))),
+            "start": finite_lists(weighted_window_mean(grouping.xbar, grouping.counts, slice(0, edge))),
+            "end": finite_lists(weighted_window_mean(grouping.xbar, grouping.counts, slice(T - edge, None))),
         },
     }
     if probe is not None:

@@ -105,7 +105,7 @@ def analyse_experiment(
         "neural_collapse": geometry,
         "imitation": est_summary["imitation"],
         "curves": curve_summary,
-        "class_means": compute.class_means_json(sampled, probe),
+        "class_means": compute.class_means_json(sampled, probe, labels=options.labels),
         "notes": analysis_notes(est_summary, options),
     }
     if "final" in curve_summary:

@@ -296,7 +296,8 @@ def leode(summary: dict, series: dict, *, width: float, height: float, dpi: int)
             f"start (dotted): Xbar averaged over {first['start_window']['iterations']:g} iterations, from where the class means "
             f"stand clear of their noise: {starts}; "
             f"exact step per record interval of {first['step']:g} iterations; rates: SG window {first['savgol_window']:g} "
-            "iterations of each model's own Ahat, Bhat; no rescaling"
+            "iterations of each model's own Ahat, Bhat; no rescaling; skill = 1 - nrmse / nrmse of holding Xbar(t0) "
+            "over the same records"
         )
     add_caption(fig, _caption(summary, detail))
     return to_png(fig, dpi=dpi)
