@@ -1,15 +1,20 @@
-"""Write ``docs/reproduction.md`` from one run of a label-noise sweep.
+"""Write the sections of ``docs/reproduction.md`` from stored sweeps, and assemble the page.
 
-Every number comes from the run's sweep summary (its rows, curves and flip) and the
-children's own analysis summaries; each of the paper's five claims gets a verdict by an
-explicit rule written next to it ("holds", "does not hold", "not decided"), so the report
-can disagree with the paper, and says where and why.
+Every number comes from a sweep's summary (its rows, curves and flip) and the children's
+own analysis summaries. The label-noise grid (Figure 4) judges each of the paper's claims
+by an explicit rule written next to it ("holds", "does not hold", "not decided"), under
+both label groupings where they differ, with the paper's own Figure 4c number beside our
+verdict and its windows; the sample-size grid gives Figure 3's A, B, alpha, beta, Figure
+1's separation and Figure 5's imitation for one configuration, each beside a line on what
+the paper's figure shows. A section is a pure function of its sweep; the page is its
+sections in a fixed order, with the machine and the checks that rule out our own error.
 """
 
 from __future__ import annotations
 
 import math
 import os
+import platform
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -197,137 +202,303 @@ def _claim_collapse(rows: list[dict]) -> tuple[bool | None, str]:
     return falls == len(pairs), f"{which}: NC1 (within/between variability, {pairs[0][0]['nc1_stream']}) falls in {falls} of {len(pairs)} ({detail})"
 
 
-def _r_text(row: dict, child: dict | None) -> str:
-    """r_slope ± SE, or the bound it stopped at: then it is no estimate of r."""
-    if _gamma_at_bound(child):
-        return f"at fit bound {_f(row['r_gamma'], 2)}"
-    return _pm(row["r_gamma"], row["r_gamma_se"], 2)
+def _r_text(value: float | None, se: float | None, at_bound: bool = False) -> str:
+    """r ± SE, or the words for a fit stopped at its bound (no estimate)."""
+    if at_bound:
+        return "bound: no estimate"
+    return _pm(value, se, 2)
 
 
-def _r_hat_trend(rows: list[dict]) -> str:
-    """One sentence on the authors' r-hat of Gamma along p (the quantity of their Figure 4c)."""
-    known = [(_p(r), r["r_hat_gamma"]) for r in rows if r.get("r_hat_gamma") is not None]
-    if not known:
-        return ""
-    top_p, top = max(known, key=lambda pair: pair[1])
-    above = [_p_text(p) for p, r in known if r > 1]
-    return (
-        f"The authors' r-hat of Gamma goes from {known[0][1]:.2f} at p = {_p_text(known[0][0])} to {known[-1][1]:.2f} at "
-        f"p = {_p_text(known[-1][0])}, highest ({top:.2f}) at p = {_p_text(top_p)}; "
-        + (f"above 1 at p = {', '.join(above)}." if above else "below 1 at every p.")
-    )
+def _crossing(points: list[tuple[float, float | None]]) -> tuple[float, str] | None:
+    """The first p where a series crosses 1 (linear interpolation), and its direction; None if it never does."""
+    known = [(p, v) for p, v in points if v is not None and math.isfinite(v)]
+    for (p0, v0), (p1, v1) in zip(known, known[1:]):
+        if (v0 - 1) * (v1 - 1) <= 0 and v0 != v1:  # a value of exactly 1 counts as reaching it
+            at = p0 + (1 - v0) * (p1 - p0) / (v1 - v0)
+            return at, "separable -> not separable" if v1 > v0 else "not separable -> separable"
+    return None
+
+
+def _crossing_text(points: list[tuple[float, float | None]], what: str) -> str:
+    found = _crossing(points)
+    known = [v for _, v in points if v is not None]
+    if found is None:
+        span = f" (from {min(known):.2f} to {max(known):.2f})" if known else ""
+        return f"{what} does not cross 1 on this grid{span}"
+    return f"{what} crosses 1 at p = {found[0]:.3f} ({found[1]})"
+
+
+def _paper_quantity(rows: list[dict]) -> str:
+    """The paper's Figure 4c number along p under both groupings, and where it crosses 1."""
+    trained = [(_p(r), r.get("figure_4c")) for r in rows]
+    true = [(_p(r), r.get("figure_4c_true")) for r in rows]
+    text = _crossing_text(trained, "the paper's Figure 4c number, min(r-hat_alpha, r-hat_beta) of the I-model (trained labels),")
+    if any(a != b for (_, a), (_, b) in zip(trained, true)):
+        text += "; " + _crossing_text(true, "with Xbar by true label it")
+    return text
 
 
 def _table(rows: list[dict], children: dict[str, dict]) -> list[str]:
-    lines = [
-        "| p | val. accuracy | val. loss (initial) | train accuracy | features separable | r_slope(Gamma) ± SE | r-hat(Gamma) | verdict | nrmse L / I | alpha-hat / beta-hat late | NC1 initial -> final |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
-    ]
+    differ = any(r.get("verdict_true") != r.get("verdict_trained") or r.get("figure_4c_true") != r.get("figure_4c") for r in rows)
+    head = "| p | val. accuracy | train accuracy | features separable | r(Gamma) on [T/20, T] / [T/10, T] / [T/5, T] | verdict | Fig. 4c (paper) |"
+    rule = "|---|---|---|---|---|---|---|"
+    if differ:
+        head += " r(Gamma), verdict, Fig. 4c by true label |"
+        rule += "---|"
+    head += " Gamma growth per 1,000 it. | nrmse L / I (skill L) | alpha-hat / beta-hat late | NC1 initial -> final |"
+    rule += "---|---|---|---|"
+    lines = [head, rule]
     for r in rows:
-        lines.append(
+        bound = bool(r.get("r_gamma_at_bound"))
+        windows = " / ".join("bound" if (name == "r_gamma_T10" and bound) else _f(r.get(name), 2) for name in ("r_gamma_T20", "r_gamma_T10", "r_gamma_T5"))
+        rate = r.get("gamma_rate")
+        line = (
             f"| {_p_text(_p(r))} | {_pm(r['validation_accuracy_mean'], r['validation_accuracy_std'])} "
-            f"| {_f(r['validation_loss_mean'])} ({_f(r['validation_loss_initial'])}) "
             f"| {_pm(r['train_accuracy_mean'], r['train_accuracy_std'])} "
             f"| {_f(_features_final(children.get(r['experiment_id'])), 2)} "
-            f"| {_r_text(r, children.get(r['experiment_id']))} | {_f(r['r_hat_gamma'], 2)} | {r.get('verdict') or '-'} "
-            f"| {_f(r['nrmse_L'], 2)} / {_f(r['nrmse_I'], 2)} | {_f(r['alpha_hat_late'], 4)} / {_f(r['beta_hat_late'], 4)} "
-            f"| {_f(r['nc1_initial'], 3)} -> {_f(r['nc1_final'], 3)} |"
+            f"| {windows} (deciding {_r_text(r['r_gamma'], r['r_gamma_se'], bound)}) | {r.get('verdict') or '-'} | {_f(r.get('figure_4c'), 2)} |"
         )
+        if differ:
+            line += f" {_f(r.get('r_gamma_true'), 2)}, {r.get('verdict_true') or '-'}, {_f(r.get('figure_4c_true'), 2)} |"
+        line += (
+            f" {_pm(None if rate is None else 1000 * rate, None if r.get('gamma_rate_se') is None else 1000 * r['gamma_rate_se'], 2)} "
+            f"| {_f(r['nrmse_L'], 2)} / {_f(r['nrmse_I'], 2)} ({_f(r.get('skill_L'), 2)}) "
+            f"| {_f(r['alpha_hat_late'], 4)} / {_f(r['beta_hat_late'], 4)} | {_f(r['nc1_initial'], 3)} -> {_f(r['nc1_final'], 3)} |"
+        )
+        lines.append(line)
     return lines
 
 
-def write_report(
-    path: Path,
+def _claim_tail_true(rows: list[dict]) -> str:
+    """Claim (ii) read with Xbar grouped by the true label (the same rule, on the rows' true-label r)."""
+    points = [(_p(r), r.get("r_gamma_true")) for r in rows]
+    return _crossing_text(points, "with Xbar by true label, r of Gamma")
+
+
+def machine_text() -> str:
+    """Cores and CPU model of this machine, for the timings."""
+    model = platform.processor() or "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return f"{cores} CPU cores ({model}), {platform.system()} {platform.release()}, Python {platform.python_version()}"
+
+
+def _timing(view: dict, seconds: float, child_spec: dict) -> str:
+    total = sum(1 for _ in view.get("children") or []) * child_spec["training"]["trials"] * child_spec["training"]["iterations"]
+    rate = f", {total / seconds:,.0f} trial-iterations per second over the whole sweep (training, evaluation and analysis)" if seconds > 0 and total else ""
+    return f"wall time {seconds / 60:.1f} minutes{rate}"
+
+
+def label_noise_section(
     *,
+    title: str,
     sweep_file: Path,
     child_spec: dict,
     view: dict,
     summary: dict,
     child_summaries: dict[str, dict],
     shown: list[ChildFigures],
-    figures_dir: Path,
+    rel: Path,
     seconds: float,
     where: str,
-) -> None:
-    """Write the markdown report to ``path`` (figures are referenced relative to it)."""
+) -> list[str]:
+    """The markdown lines of one label-noise grid (figures referenced under ``rel``, relative to the page)."""
     rows = sorted(summary["rows"], key=_p)
     base = child_spec  # one child's full spec (defaults filled in); only label_noise differs between them
     classes = base["dataset"].get("classes") or ["triangle", "rectangle", "ellipse"]
     chance = 1 / len(classes)
-    rel = Path(os.path.relpath(figures_dir, path.parent))
+    tail_ok, tail_text = _claim_tail(summary.get("flip"))
     claims = [
         ("(i-a) validation accuracy falls toward chance for p >= 2/3", _claim_accuracy(rows, chance)),
         ("(i-b) features separate for p < 2/3 and not above", _claim_separation(rows, child_summaries)),
-        ("(ii) the tail index of Gamma crosses 1 near p = 0.6", _claim_tail(summary.get("flip"))),
+        ("(ii) the tail index of Gamma crosses 1 near p = 0.6", (tail_ok, f"{tail_text}; {_claim_tail_true(rows)}; {_paper_quantity(rows)}")),
         ("(iii) alpha-hat > beta-hat late in separable runs", _claim_alpha_beta(rows)),
         ("(iv) the L-model LE-ODE imitates better than the I-model", _claim_imitation(rows, child_summaries)),
         ("(v) neural-collapse metrics fall in separable runs", _claim_collapse(rows)),
     ]
-    training = base["training"]
-    dataset = base["dataset"]
+    training, dataset = base["training"], base["dataset"]
     out = [
-        "# Reproduction: the label-noise phase transition (paper, Figure 4)",
+        f"## {title}",
         "",
-        f"Written by `scripts/reproduce.py` (`make reproduce`) on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC from sweep "
-        f"`{sweep_file}` on {where}; the run took {seconds / 60:.1f} minutes. Nothing below was typed by hand: "
-        "rerun the command and this page is rewritten from the new run.",
-        "",
-        "## What ran",
+        f"From sweep `{sweep_file}` (`{view['id']}`: {', '.join(f'{n} {s}' for s, n in sorted(view['counts'].items()) if n)}) on "
+        f"{where}; {_timing(view, seconds, base)}.",
         "",
         f"- {len(rows)} experiments, label corruption p in {{{', '.join(_p_text(_p(r)) for r in rows)}}}, "
         f"{dataset['name'].upper()} K = {len(classes)}, {dataset['train_per_class']} training + {dataset['val_per_class']} "
         f"validation samples per class, {training['trials']} trials x {training['iterations']:,} iterations, batch 1 SGD, "
         f"lr {training['learning_rate']}, {base['model']['name']} in {base['model'].get('dtype', 'float32')}, validation every "
-        f"{training['eval_every']} iterations (one child's spec with every default filled in: `spec.json` beside the figures).",
-        "- The paper: 500 + 500 per class, 100 trials, 10^4 iterations, lr 0.005, float64, validation every iteration "
-        "(`examples/sweeps/label-noise.json` is that grid; on this 2-core CPU it would take days).",
-        f"- Sweep `{view['id']}`: {', '.join(f'{n} {s}' for s, n in sorted(view['counts'].items()) if n)}.",
+        f"{training['eval_every']:,} iterations (every child's spec with every default filled in: `specs.json` beside the figures).",
+        "- Verdicts use Xbar grouped by the trained (corrupted) label, the authors' way; the table and claim (ii) add the "
+        "true-label grouping where it differs. r of Gamma is the L-model's level fit on [T/20, T], [T/10, T] and [T/5, T] "
+        "with jackknife SEs over 10 groups of trials; a label needs every window to agree. Fig. 4c is the paper's own "
+        "quantity: min(r-hat_alpha, r-hat_beta) of the I-model by the authors' formula.",
         "",
-        "## The paper's claims against this run",
+        "### The paper's claims against this run",
         "",
     ]
-    for title, (ok, text) in claims:
-        out += [f"- {title}: {_verdict_text(ok)}. {text}.", ""]
+    for claim, (ok, text) in claims:
+        out += [f"- {claim}: {_verdict_text(ok)}. {text}.", ""]
     out += [
-        "## Figures",
+        "### Figures",
         "",
-        "Validation accuracy and loss against p, with chance level and the initial loss (Figure 4a/b):",
+        "Validation accuracy and loss against p, with chance level and the initial loss (the paper's Figure 4a/b: accuracy "
+        "high below p = 2/3 and at chance above):",
         "",
         f"![accuracy]({rel / 'figures' / 'sweep-accuracy.png'})",
         "",
         f"![loss]({rel / 'figures' / 'sweep-loss.png'})",
         "",
-        "The tail index r of Gamma against p, with the r = 1 line and each point's verdict (Figure 4c):",
+        "The tail index against p (the paper's Figure 4c plots min(r-hat_alpha, r-hat_beta) and shows it crossing 1 near "
+        "p = 0.6): our r of Gamma with 2-SE bars and each point's verdict, and the paper's quantity as crosses:",
         "",
         f"![tail index]({rel / 'figures' / 'sweep-tail-index.png'})",
         "",
     ]
     for child in shown:
-        out += [f"One child, {child.label} (p = {_p_text(_p(child.row))}): learning curves, alpha-hat and beta-hat, LE-ODE imitation.", ""]
+        out += [f"One child, {child.label} (p = {_p_text(_p(child.row))}): Ahat, Bhat and Gamma, the learning curves, the LE-ODE imitation.", ""]
         out += [f"![{name}]({rel / name})" for name in child.files] + [""]
-    out += ["## Every child", "", *_table(rows, child_summaries), "", "The full table is `table.csv` beside the figures.", ""]
-    out += [
-        "## Where this run differs from the paper, and why",
+    out += ["### Every child", "", *_table(rows, child_summaries), "", "The full table is `table.csv` beside the figures.", ""]
+    out += ["### Notes of the cross-child analysis", "", *[f"- {note}" for note in summary.get("notes", [])], ""]
+    return out
+
+
+def write_report(path: Path, *, figures_dir: Path, **section: object) -> None:
+    """A page with one label-noise section (the quick reduced grid's page, and the tests')."""
+    rel = Path(os.path.relpath(figures_dir, path.parent))
+    lines = ["# Reproduction: the label-noise phase transition (paper, Figure 4)", "", *label_noise_section(title="The run", rel=rel, **section)]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines))
+
+
+#: one line on what each of the paper's figures drawn from the sample-size runs shows
+PAPER_FIGURES = {
+    "separation-1d": "Figure 1b: GEOMNIST logits projected on the difference of two class means separate over training, and "
+    "the dashed LE-ODE paths from the estimated alpha-hat, beta-hat follow the class means.",
+    "AB": "Figure 3, rows 1 and 3: Ahat(t) grows and Bhat(t) stays near zero or falls, alike under the I- and the L-model "
+    "late in training (the L-model wilder early).",
+    "alpha-beta": "Figure 3, rows 2 and 4: alpha-hat above beta-hat through training, both decaying.",
+    "leode": "Figure 5: the LE-ODE simulated with L-model rates follows the genuine class-mean logits in order and size "
+    "(with the authors' signed rescale); I-model rates get the order of the logits wrong.",
+}
+
+
+def _config(row: dict) -> str:
+    return f"{row.get('dataset.train_per_class')}/{row.get('dataset.val_per_class')}"
+
+
+def _model_numbers(child: dict | None, model: str) -> dict:
+    return (((child or {}).get("estimates") or {}).get("models") or {}).get(model) or {}
+
+
+def sample_size_section(
+    *,
+    title: str,
+    sweep_file: Path,
+    child_spec: dict,
+    view: dict,
+    summary: dict,
+    child_summaries: dict[str, dict],
+    shown: list[ChildFigures],
+    rel: Path,
+    seconds: float,
+    where: str,
+) -> list[str]:
+    """The markdown lines of the sample-size grid: Figures 1, 3 and 5 of one configuration, and every configuration's numbers."""
+    rows = sorted(summary["rows"], key=lambda r: r.get("dataset.train_per_class") or 0)
+    training = child_spec["training"]
+    out = [
+        f"## {title}",
         "",
-        "- Sample size and trials: fewer training samples per class and fewer trials than the paper's 500 and 100, so "
-        "each child's Xbar(t) is noisier and the tail index's standard error larger; a point the paper calls separable "
-        "can be *inconclusive* here (its r within 2 SE of 1). The verdict band is printed with every r.",
-        "- Precision and evaluation: float32 instead of float64, and validation every 100 iterations instead of every "
-        "iteration; accuracies and losses are read at those points.",
-        "- The tail index: the paper's r-hat (an end-window slope) is shown beside our r_slope, the offset power-law fit "
-        "the verdict uses; the two can differ by more than their spread (README, Analysis). "
-        f"{_r_hat_trend(rows)} An r_slope marked *at fit bound* stopped at an end of its search range and estimates nothing.",
-        "- The imitation: the paper's Figure 5 rescales each simulated logit to the genuine one; ours starts from the genuine "
-        "class means where they first stand clear of their noise and steps the LE-ODE with the estimated rates, unrescaled "
-        "(README, Analysis), so its nrmse measures how much of the genuine growth the estimated rates explain. Where the "
-        "labels are mostly noise the class means never clear their noise and there is nothing to imitate.",
-        "- Label noise with K = 3 has no majority for the true class from p = 2/3 on; at p = 0.7 and 0.8 the majority "
-        "label of a class is a wrong one, so validation accuracy can fall *below* chance.",
+        f"From sweep `{sweep_file}` (`{view['id']}`: {', '.join(f'{n} {s}' for s, n in sorted(view['counts'].items()) if n)}) on "
+        f"{where}; {_timing(view, seconds, child_spec)}.",
         "",
-        "## Notes of the cross-child analysis",
+        f"- {len(rows)} configurations of training/validation images per class ({', '.join(_config(r) for r in rows)}), "
+        f"GEOMNIST K = 3, {training['trials']} trials x {training['iterations']:,} iterations, batch 1 SGD, lr "
+        f"{training['learning_rate']}, {child_spec['model']['name']} in {child_spec['model'].get('dtype')}, validation every "
+        f"{training['eval_every']:,} iterations.",
         "",
-        *[f"- {note}" for note in summary.get("notes", [])],
+        "### Every configuration",
+        "",
+        "| train/val per class | val. accuracy | A, B at the end (I) | A, B at the end (L) | alpha-hat / beta-hat late (L) | r(Gamma) on [T/20, T] / [T/10, T] / [T/5, T] | verdict | Fig. 4c (paper) | nrmse L / I (skill L) |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        child = child_summaries.get(r["experiment_id"])
+        I, L = _model_numbers(child, "I"), _model_numbers(child, "L")
+        bound = bool(r.get("r_gamma_at_bound"))
+        windows = " / ".join("bound" if (name == "r_gamma_T10" and bound) else _f(r.get(name), 2) for name in ("r_gamma_T20", "r_gamma_T10", "r_gamma_T5"))
+        out.append(
+            f"| {_config(r)} | {_pm(r['validation_accuracy_mean'], r['validation_accuracy_std'])} "
+            f"| {_f(I.get('A_end'), 2)}, {_f(I.get('B_end'), 2)} | {_f(L.get('A_end'), 2)}, {_f(L.get('B_end'), 2)} "
+            f"| {_f(r['alpha_hat_late'], 5)} / {_f(r['beta_hat_late'], 5)} | {windows} | {r.get('verdict') or '-'} "
+            f"| {_f(r.get('figure_4c'), 2)} | {_f(r['nrmse_L'], 2)} / {_f(r['nrmse_I'], 2)} ({_f(r.get('skill_L'), 2)}) |"
+        )
+    out += ["", "The full table is `table.csv` beside the figures.", ""]
+    for child in shown:
+        out += [f"### Figures 1, 3 and 5 from the {_config(child.row)} configuration ({child.label})", ""]
+        for name in child.files:
+            key = next((k for k in PAPER_FIGURES if name.endswith(f"-{k}.png")), None)
+            if key:
+                out += [f"*The paper's {PAPER_FIGURES[key]}* Ours:", ""]
+            out += [f"![{name}]({rel / name})", ""]
+    return out
+
+
+#: the page's sections in order: (file stem, heading)
+SECTIONS = (
+    ("label-noise", "The label-noise transition at the paper's scale (Figure 4)"),
+    ("sample-size", "The sample-size runs at the paper's scale (Figures 1, 3 and 5)"),
+    ("reduced", "The quick reduced grid (`make reproduce`)"),
+)
+
+CHECKS = """## What we checked to rule out our own error
+
+Where these runs disagree with the paper, the disagreement survives the following checks,
+each a test in `make test` (fixed seeds, public functions):
+
+- The estimators recover known rates: I- and L-model Ahat, Bhat equal A = alpha t and
+  B = beta t to 1e-4 on exact LE-ODE data for K = 2, 3, 5; the drift regression recovers
+  alpha 0.00297 / beta -0.00102 where the truth is 0.003 / -0.001
+  (`tests/analyzer/estimation/`).
+- The tail-index fit returns r to 1e-6 on exact power laws for every constant factor and
+  offset, and on runs whose noise is a network's (each trial a persistent amplitude and a
+  slow drift, white sampling noise; 60 trials x 4,000 iterations, 100 seeds) its 2-SE
+  interval covers the true r in 90-98% of seeds and the verdict decides r = 0.7 and
+  r = 1.4 in at least 90% of them, never the wrong way
+  (`tests/analyzer/estimation/test_tail_jackknife.py`).
+- The held-out checks decide as the truth: I-model gamma = 0.002 (1+t)^-0.5 "separable",
+  10 (1+t)^-1.5 "not separable", L-model constant rates "separable".
+- The label grouping is measured, not assumed: grouping by the corrupted label dilutes the
+  class difference by 0.55 at p = 0.3 (1 - 3p/2 predicts 0.55).
+- The paper's own Figure 4c number is computed by the authors' formula on the I-model
+  integrals and reported beside ours; where it says "separable" and our fit says "not
+  separable", the difference is the estimator, not the data: for a saturated Gamma ~ C
+  their number is about 1 - log C / log t, a size, not a tail (README, Analysis).
+"""
+
+
+def assemble_page(path: Path, sections_dir: Path, *, machine: str) -> list[str]:
+    """Write the page from the section files present under ``sections_dir/<stem>/section.md``; returns the stems used."""
+    used = [stem for stem, _ in SECTIONS if (sections_dir / stem / "section.md").exists()]
+    lines = [
+        "# Reproduction of the paper's GEOMNIST experiments",
+        "",
+        f"Written by `scripts/reproduce.py` on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC from stored sweeps; every number "
+        "below is read from their analyses. Rerun the command (or `--sweep-id ID --reanalyse` to re-analyse a stored "
+        f"sweep without retraining) and the page is rewritten. Machine: {machine}. CIFAR-10 runs need the data set, "
+        "which cannot be fetched here: their protocol is `examples/sweeps/cifar10-classes.json`, not run.",
+        "",
+        "Where our numbers disagree with the paper, the page says so plainly; the last section lists what we checked.",
         "",
     ]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join(out))
+    for stem in used:
+        lines += [(sections_dir / stem / "section.md").read_text(), ""]
+    lines.append(CHECKS)
+    path.write_text("\n".join(lines))
+    return used

@@ -37,7 +37,10 @@ def _row(index: int, p: float, *, transition: bool) -> dict:
         "validation_accuracy_mean": 0.95 - 0.2 * p if below else 0.34, "validation_accuracy_std": 0.02,
         "validation_loss_mean": 0.2 if below else 1.1, "validation_loss_initial": 1.0986,
         "train_accuracy_mean": 0.9, "train_accuracy_std": 0.03,
-        "r_gamma": 0.5 + p if transition else 0.5, "r_gamma_se": 0.05, "r_hat_gamma": 0.4 + p,
+        "r_gamma": 0.5 + p if transition else 0.5, "r_gamma_se": 0.05, "r_gamma_at_bound": False,
+        "r_gamma_T20": 0.45 + p, "r_gamma_T10": 0.5 + p, "r_gamma_T5": 0.55 + p, "gamma_rate": 1e-3, "gamma_rate_se": 1e-4,
+        "verdict_trained": "separable" if below else "not separable", "verdict_true": "separable",
+        "r_gamma_true": 0.5, "figure_4c": 0.4 + p, "figure_4c_true": 0.4, "skill_L": 0.5,
         "nrmse_L": 0.3, "nrmse_I": 0.6, "alpha_hat_late": 0.01, "beta_hat_late": -0.002,
         "nc1_initial": 0.2, "nc1_final": 0.05 if below else 0.25, "nc1_stream": "features",
     }  # fmt: skip
@@ -139,3 +142,41 @@ def test_children_whose_means_never_clear_their_noise_are_left_out_of_the_imitat
 
     claim = _claims(_write(report_module, tmp_path, transition=True, change=noisy_high_p))
     assert "**holds**" in claim["(iv)"] and "6 of 6 children" in claim["(iv)"] and "4 never do" in claim["(iv)"]
+
+
+def test_both_groupings_and_the_papers_number_are_shown_where_they_differ(report_module, tmp_path):
+    text = _write(report_module, tmp_path, transition=True)
+    claim = _claims(text)
+    # trained labels: r crosses 1; true labels: it stays below; the paper's Fig. 4c number (0.4 + p) crosses at p = 0.6
+    assert "with Xbar by true label, r of Gamma does not cross 1" in claim["(ii)"]
+    assert "the paper's Figure 4c number" in claim["(ii)"] and "crosses 1 at p = 0.600" in claim["(ii)"]
+    assert "r(Gamma), verdict, Fig. 4c by true label" in text
+    row = next(line for line in text.splitlines() if line.startswith("| 0.8 |"))
+    assert "1.25 / 1.30 / 1.35" in row and "not separable" in row and "0.50, separable, 0.40" in row
+
+
+def test_the_sample_size_section_and_the_page(report_module, tmp_path):
+    rows = []
+    children = {}
+    for i, (train, val) in enumerate([(40, 10), (800, 200), (4800, 1200)]):
+        row = _row(i, 0.0, transition=True) | {"dataset.train_per_class": train, "dataset.val_per_class": val}
+        rows.append(row)
+        children[row["experiment_id"]] = {"estimates": {"models": {"I": {"A_end": 20.0 + i, "B_end": -2.0}, "L": {"A_end": 15.0, "B_end": -9.0}}}}
+    spec = {"model": {"name": "lenet", "dtype": "float64"}, "training": {"iterations": 10_000, "trials": 100, "learning_rate": 0.005, "eval_every": 1000}}
+    shown = [report_module.ChildFigures(label="n = 1,000", row=rows[1], files=["child-1-AB.png", "child-1-leode.png"])]
+    lines = report_module.sample_size_section(
+        title="The sample-size runs", sweep_file=Path("examples/sweeps/sample-size.json"), child_spec=spec,
+        view={"id": "s1", "counts": {"succeeded": 3}, "children": [{}, {}, {}]}, summary={"rows": rows},
+        child_summaries=children, shown=shown, rel=Path("reproduction/sample-size"), seconds=600.0, where="test",
+    )  # fmt: skip
+    text = "\n".join(lines)
+    assert "| 800/200 |" in text and "21.00, -2.00" in text and "15.00, -9.00" in text
+    assert "Figure 3, rows 1 and 3" in text and "Figure 5" in text and "reproduction/sample-size/child-1-AB.png" in text
+    assert "5,000 trial-iterations per second" in text  # 3 x 100 x 10,000 in 600 s
+    sections = tmp_path / "reproduction"
+    (sections / "sample-size").mkdir(parents=True)
+    (sections / "sample-size" / "section.md").write_text(text)
+    page = tmp_path / "reproduction.md"
+    assert report_module.assemble_page(page, sections, machine="2 CPU cores (test)") == ["sample-size"]
+    written = page.read_text()
+    assert "2 CPU cores (test)" in written and "## The sample-size runs" in written and "What we checked" in written

@@ -36,6 +36,7 @@ NUMBER_COLUMNS: dict[str, str] = {
     "gamma_rate_se": "its standard error",
     "verdict_trained": "the verdict with Xbar grouped by the trained (possibly corrupted) label",
     "verdict_true": "the verdict with Xbar grouped by the true label",
+    "r_gamma_true": "r_slope of Gamma on the deciding window with Xbar grouped by the true label",
     "figure_4c": "the paper's Figure 4c: min(r-hat_alpha, r-hat_beta), authors' formula, I-model, trained labels",
     "figure_4c_true": "the same with Xbar grouped by the true label",
     "r_hat_alpha": "the authors' r-hat of A (I-model)",
@@ -148,5 +149,7 @@ def _groupings(s: dict, estimator: str | None) -> dict[str, Any]:
         if not entry.get("computed") and "identical" in str(entry.get("reason", "")):
             entry = groupings.get("trained" if name == "true" else "true") or {}
         out[f"verdict_{name}"] = _get(entry, "verdict", estimator or "L", "label")
+        if name == "true":
+            out["r_gamma_true"] = _get(entry, "r_gamma", estimator or "L")
         out["figure_4c" if name == "trained" else "figure_4c_true"] = _get(entry, "figure_4c", "r_hat_min")
     return out
