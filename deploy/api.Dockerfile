@@ -25,4 +25,4 @@ RUN pip install --no-deps /app/shared /app/services/api && pip check
 
 USER lesde
 EXPOSE 8000
-CMD ["uvicorn", "lesde_api.main:app", "--host", "0.0.0.0", "--port", "8000"]
+CMD ["uvicorn", "lesde_api.main:app", "--host", "0.0.0.0", "--port", "8000", "--http", "lesde_api.slow_clients:GuardedH11Protocol"]

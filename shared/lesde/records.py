@@ -110,8 +110,18 @@ class JobRecord(BaseModel):
         return 1 if self.progress.done > self.progress_at_start else self.stalled_attempts + 1
 
 
+class LeasePublic(BaseModel):
+    """What a job's owner sees of the lease: that a worker holds the job and until when. The
+    worker's host and process id stay in the logs and metrics, for operators."""
+
+    heartbeat_at: datetime = Field(description='When the worker last renewed the lease.')
+    expires_at: datetime = Field(description='After this the worker is taken as gone and the reaper requeues the job.')
+
+
 class JobPublic(JobRecord):
-    """A record as the API returns it, with the spec and links to related resources."""
+    """A record as the API returns it, with the spec and links to related resources (no worker host or pid)."""
+
+    lease: LeasePublic | None = Field(default=None, description="That a worker runs the job and until when (None unless running under a lease).")
 
     spec: dict[str, Any] | None = Field(default=None, description='The submitted spec with every default filled in.')
     links: dict[str, str] = Field(default_factory=dict, description="URLs of this job's related resources (analysis, figures, artifacts, exports, events, ...).")

@@ -85,6 +85,16 @@ class ApiSettings(BaseSettings):
         description="Queued or running experiments and simulations one owner may have (a sweep counts its children); a "
         "submission over it is answered 429 with Retry-After. At least LESDE_MAX_SWEEP_POINTS lets the largest sweep in.",
     )
+    header_timeout_s: float = Field(
+        default=10.0, gt=0, le=3600,
+        description="Seconds a connection may take to send a request's headers in full (uvicorn run with --http "
+        "lesde_api.slow_clients:GuardedH11Protocol, as the launcher, Dockerfile and compose do); then it is closed.",
+    )
+    body_idle_timeout_s: float = Field(
+        default=30.0, gt=0, le=3600,
+        description="Seconds a request body may go without a byte arriving (an idle limit, so a large upload is not cut); then "
+        "the connection is closed.",
+    )
 
 
 class AuthSettings(BaseSettings):

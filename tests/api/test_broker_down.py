@@ -62,6 +62,8 @@ def test_unreachable_broker_is_503_and_leaves_nothing_queued(tmp_path):
     answers = json.loads(result.stdout.strip().splitlines()[-1])
     assert answers == {"experiment": 503, "simulation": 503, "analysis": 503, "import": 503, "figure": 503, "readyz": "unreachable"}
     records = [*JobRepository(store, "experiment").iter_all(), *JobRepository(store, "simulation").iter_all()]
-    assert len(records) == 4  # synthetic, submitted, simulated, imported
+    # a refused submission (experiment, simulation, import) leaves no record: only the synthetic one is there
+    assert [record.id for record in records] == [experiment]
     assert not [(record.id, record.status, record.analysis) for record in records if "queued" in (record.status, record.analysis)]
+    assert not [info.key for info in store.list("experiments/") if not info.key.startswith(f"experiments/{experiment}/")]
     assert store.get_json(run_state_key(experiment, DEFAULT_KEY))["state"] == "failed"

@@ -63,6 +63,9 @@ def test_a_running_job_whose_worker_is_gone_can_be_deleted_but_not_one_whose_wor
         return change
 
     experiments.update(job_id, running_under(now + timedelta(minutes=5)))
+    # its owner sees that a worker holds it and until when, never the worker's host or pid
+    for text in (client.get(f"/v1/experiments/{job_id}").text, client.get(f"/v1/experiments/{job_id}/artifacts/status.json").text):
+        assert "expires_at" in text and "elsewhere" not in text and '"pid"' not in text
     assert client.delete(f"/v1/experiments/{job_id}").status_code == 409  # its worker may still write
     experiments.update(job_id, running_under(now - timedelta(seconds=1)))
     assert client.delete(f"/v1/experiments/{job_id}").status_code == 204  # its worker is gone

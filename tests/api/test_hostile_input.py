@@ -36,6 +36,13 @@ TRAVERSALS = [
     "%2Fetc%2Fpasswd",
     "status.json%00.png",
     "cancel",  # the cancel flag is not an artifact
+    # odd names once answered 500 (".") or 503 blaming the store (NUL, backslash): each is a plain 404 before the store is asked
+    "chunks/./status.json",
+    "x/.",
+    "%2e",
+    "spec.json%00",
+    "chunks%5Cstatus.json",
+    "chunks//status.json",
     # (a bare ".." is not sent: the HTTP client itself resolves /artifacts/.. to the job's own URL)
 ]
 
@@ -94,3 +101,13 @@ def test_csv_logits_with_infinities_or_1e308_fail_the_job_naming_row_and_column(
     run_import_job(store, answer.json()["id"])
     record = client.get(f"/v1/experiments/{answer.json()['id']}").json()
     assert record["status"] == "failed" and record["error"].startswith(f"row {row}, column 'y_logit0'"), record
+
+
+@pytest.mark.parametrize("name", [".", "./spec.json", "x/.", "chunks/./status.json", "spec.json\x00", "a\\b", "chunks//0-9.npz", ""])
+def test_odd_names_are_refused_before_the_store_is_asked(name):
+    """The rule itself (an HTTP client resolves dot segments before sending, so these are checked directly)."""
+    from lesde_api.operations.jobs import plain_artifact_name
+
+    assert not plain_artifact_name(name)
+    for good in ("spec.json", "chunks/sampled/0-499.npz", "figures/runs/0123abcd/leode@w8-h5-d200.png"):
+        assert plain_artifact_name(good)

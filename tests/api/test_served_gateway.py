@@ -23,6 +23,7 @@ MIB = 1 << 20
 PIECE = 64 * 1024
 START_TIMEOUT_S = 120  # generous: the machine is shared and slow to import on a bad day
 ANSWER_TIMEOUT_S = 60
+SLOW_LIMIT_S = 2.0  # the header deadline and body idle limit of this gateway (10 s and 30 s by default)
 
 
 @pytest.fixture(scope="module")
@@ -33,12 +34,14 @@ def gateway(tmp_path_factory):
     env.update(
         LESDE_STORE="local", LESDE_LOCAL_STORE_DIR=str(state / "store"), LESDE_BROKER_URL="filesystem://",
         LESDE_BROKER_DIR=str(state / "broker"), LESDE_API_KEYS=f"ada={KEY}", LESDE_BIND_HOST="127.0.0.1",
+        LESDE_HEADER_TIMEOUT_S=str(SLOW_LIMIT_S), LESDE_BODY_IDLE_TIMEOUT_S=str(SLOW_LIMIT_S),
     )
     env.pop("LESDE_API_KEY", None)
     (state / "broker").mkdir()
     port = free_port()
     log = (state / "api.log").open("wb")
-    command = [sys.executable, "-m", "uvicorn", "lesde_api.main:app", "--host", "127.0.0.1", "--port", str(port)]
+    command = [sys.executable, "-m", "uvicorn", "lesde_api.main:app", "--host", "127.0.0.1", "--port", str(port),
+               "--http", "lesde_api.slow_clients:GuardedH11Protocol"]  # as the launcher, Dockerfile and compose run it
     process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
@@ -150,3 +153,42 @@ def test_a_wait_polls_when_the_events_are_not_there(gateway, monkeypatch):
         threading.Timer(1.0, lambda: other.cancel(job["id"])).start()
         record = waiting.wait(job["id"], poll_seconds=0.5, timeout=60.0)
     assert record["status"] == "cancelled"
+
+
+def _closed_within(sock: socket.socket, seconds: float) -> float:
+    """Seconds until the server closes ``sock`` (reads EOF or a reset); fails after ``seconds``."""
+    sock.settimeout(seconds)
+    began = time.monotonic()
+    try:
+        while sock.recv(4096):
+            pass
+    except ConnectionResetError:
+        pass
+    return time.monotonic() - began
+
+
+def test_a_client_that_never_finishes_its_headers_is_cut_off(gateway):
+    url, _ = gateway
+    port = int(url.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port)) as sock:
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")  # and then nothing
+        assert _closed_within(sock, 30) < SLOW_LIMIT_S + 5
+    with socket.create_connection(("127.0.0.1", port)) as sock:  # slowloris: a header byte every second
+        sock.sendall(b"GET /healthz HTTP/1.1\r\n")
+        began = time.monotonic()
+        with pytest.raises(OSError):
+            for _ in range(30):
+                time.sleep(1.0)
+                sock.sendall(b"X-a: b\r\n")
+        assert time.monotonic() - began < SLOW_LIMIT_S + 5
+
+
+def test_a_body_that_stops_arriving_is_cut_off_and_a_prompt_one_is_served(gateway):
+    url, _ = gateway
+    port = int(url.rsplit(":", 1)[1])
+    head = f"POST /v1/experiments HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {KEY}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n"
+    with socket.create_connection(("127.0.0.1", port)) as sock:
+        sock.sendall(head.encode() + b'{"name": ')  # 9 of 100 bytes, then silence
+        assert _closed_within(sock, 30) < SLOW_LIMIT_S + 5
+    # headers and body in good time still get their answer over the same guarded server
+    assert httpx.get(url + "/healthz", timeout=ANSWER_TIMEOUT_S).status_code == 200

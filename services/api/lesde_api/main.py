@@ -22,7 +22,7 @@ from lesde.records import JobKind
 from lesde.settings import ApiSettings, AuthSettings, LimitSettings
 from lesde_api.api_keys import KeyRing
 from lesde_api.auth import ApiKeyAuth
-from lesde_api.bind_rule import check_open_bind, open_server_notice
+from lesde_api.bind_rule import watch_bound_sockets, check_open_bind, open_server_notice
 from lesde_api.body_limit import BodyCap, BodyLimit
 from lesde_api.dashboard import install_dashboard
 from lesde_api.docs_pages import install_docs_pages
@@ -52,6 +52,8 @@ def _startup_checks(auth: AuthSettings, keyring: KeyRing):  # noqa: ANN202 - a l
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         check_open_bind(host=auth.bind_host, keys_configured=keyring.configured, allow_anonymous=auth.allow_anonymous)
+        # LESDE_BIND_HOST is what the launcher says; the sockets are what uvicorn did (checked once they exist)
+        watch_bound_sockets(keys_configured=keyring.configured, allow_anonymous=auth.allow_anonymous)
         if not keyring.configured:
             log.warning(open_server_notice(f"the gateway on {auth.bind_host}"))
         yield

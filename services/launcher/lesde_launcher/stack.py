@@ -88,7 +88,8 @@ class EmbeddedStack:
         python = sys.executable
         worker = [python, "-m", "celery", "-A"]
         return {
-            "api": [python, "-m", "uvicorn", "lesde_api.main:app", "--host", self.host, "--port", str(self.port), "--log-level", "warning"],
+            "api": [python, "-m", "uvicorn", "lesde_api.main:app", "--host", self.host, "--port", str(self.port), "--log-level", "warning",
+                    "--http", "lesde_api.slow_clients:GuardedH11Protocol"],
             "trainer": worker + ["lesde_trainer.worker", "worker", "-Q", "train", "--pool", self.trainer_pool, "--concurrency", "1", "--loglevel", "WARNING", "-n", "trainer@%h"],
             "analyzer": worker + ["lesde_analyzer.worker", "worker", "-Q", "analyze", "--pool", "solo", "--loglevel", "WARNING", "-n", "analyzer@%h"],
             "reaper": [python, "-m", "lesde.reaper"],

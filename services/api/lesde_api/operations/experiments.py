@@ -6,13 +6,13 @@ from lesde import celery_app
 from lesde.jobs import JobRepository
 from lesde.records import JobRecord
 from lesde.specs import ExperimentSpec, check_work_cap
-from lesde_api.operations.queueing import enqueue_job
+from lesde_api.operations.queueing import enqueue_new_job
 
 
 def submit_experiment(repo: JobRepository, spec: ExperimentSpec, *, owner: str, cap: int) -> JobRecord:
     """Record the job (status ``queued``) and enqueue its training task."""
     record = record_experiment(repo, spec, owner=owner, cap=cap)
-    enqueue_job(repo, record, celery_app.TRAIN_EXPERIMENT)
+    enqueue_new_job(repo, record, celery_app.TRAIN_EXPERIMENT)
     return record
 
 

@@ -17,7 +17,7 @@ from lesde import celery_app, keys
 from lesde.csv_layout import MAX_HEADER_BYTES, ImportRejected, check_header
 from lesde.jobs import JobRepository
 from lesde.records import JobRecord, JobStatus
-from lesde_api.operations.queueing import BrokerUnavailable, enqueue_job
+from lesde_api.operations.queueing import enqueue_new_job
 
 
 class ImportTooLarge(ValueError):
@@ -66,9 +66,5 @@ def start_import(
     except Exception as error:
         repo.mark_finished(record.id, JobStatus.failed, error=f"could not store the upload: {error}")
         raise
-    try:
-        enqueue_job(repo, record, celery_app.IMPORT_EXPERIMENT)
-    except BrokerUnavailable:
-        repo.store.delete(keys.upload_key(record.id))  # the job is failed: nobody will read it
-        raise
+    enqueue_new_job(repo, record, celery_app.IMPORT_EXPERIMENT)  # refused: the job and its upload are removed
     return record

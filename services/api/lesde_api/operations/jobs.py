@@ -5,6 +5,7 @@ from __future__ import annotations
 import heapq
 import logging
 import mimetypes
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -55,12 +56,27 @@ def content_type_of(name: str) -> str:
     return mimetypes.guess_type(name)[0] or "application/octet-stream"
 
 
+#: an artifact name: relative path segments of these characters, none of them "." or ".." (checked before the store is asked)
+ARTIFACT_SEGMENT = re.compile(r"[A-Za-z0-9_@+=-][A-Za-z0-9._@+=-]*")
+
+
+def plain_artifact_name(name: str) -> bool:
+    """Whether ``name`` is a plain relative path of allowed characters (no ``.``/``..`` segment, NUL, backslash, ``//``)."""
+    segments = name.split("/")
+    return bool(name) and len(name) <= 1024 and all(ARTIFACT_SEGMENT.fullmatch(part) for part in segments)
+
+
 def open_artifact(repo: JobRepository, job_id: str, name: str) -> tuple[Iterator[bytes], int]:
-    """Stream of the artifact's bytes and its size; :class:`ResourceMissing` if absent."""
+    """Stream of the artifact's bytes and its size; :class:`ResourceMissing` if absent or not a plain name."""
     repo.get(job_id)
-    if not name or ".." in name.split("/") or name == "cancel":
-        raise ResourceMissing(f"no artifact named {name!r}")
+    if not plain_artifact_name(name) or name == "cancel":
+        raise ResourceMissing(
+            f"no artifact named {name!r}: names are relative paths of letters, digits and . _ - @ + = (no '.' or '..' segment)"
+        )
     key = keys.job_prefix(repo.kind, job_id) + name
+    if key == keys.status_key(repo.kind, job_id):  # the record as its owner may see it: no worker host or pid
+        public = JobPublic.model_validate(repo.get(job_id).model_dump()).model_dump_json(exclude={"spec", "links"}, indent=2).encode()
+        return iter([public]), len(public)
     try:
         size = repo.store.stat(key).size
         return repo.store.iter_bytes(key), size

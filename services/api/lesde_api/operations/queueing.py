@@ -6,6 +6,7 @@ forever: whoever calls names what to mark as failed, and the request answers 503
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 from lesde import celery_app
@@ -16,6 +17,9 @@ from lesde_api.redact import without_addresses
 
 class BrokerUnavailable(RuntimeError):
     """The task broker refused or could not take a message (answered as 503)."""
+
+
+log = logging.getLogger(__name__)
 
 
 def enqueue(task_name: str, *args: object, on_failure: Callable[[str], None] = lambda _error: None) -> None:
@@ -37,3 +41,19 @@ def enqueue_job(repo: JobRepository, record: JobRecord, task_name: str) -> None:
     """
     repo.mark_enqueued(record.id, reset_attempts=True)
     enqueue(task_name, record.id, on_failure=lambda error: repo.mark_finished(record.id, JobStatus.failed, error=error))
+
+
+def enqueue_new_job(repo: JobRepository, record: JobRecord, task_name: str) -> None:
+    """Send the task of a job just submitted; if the broker refuses, the job is removed again
+    (objects and index entry) before :class:`BrokerUnavailable` is raised, so a 503 leaves
+    no record behind: the client was told nothing was accepted, and the listing agrees."""
+    repo.mark_enqueued(record.id, reset_attempts=True)
+    try:
+        enqueue(task_name, record.id)
+    except BrokerUnavailable:
+        try:
+            repo.delete(record.id)
+        except Exception:  # the store failing too: fail it visibly instead, as before
+            log.warning("could not remove job %s after the broker refused it; marking it failed", record.id, exc_info=True)
+            repo.mark_finished(record.id, JobStatus.failed, error="could not enqueue: the task broker is unreachable")
+        raise
