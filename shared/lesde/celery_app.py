@@ -29,12 +29,15 @@ Delivery is at least once, tuned for jobs that run for hours:
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from celery import Celery
 from celery.exceptions import SoftTimeLimitExceeded  # noqa: F401  (raised in a task at its soft limit; services catch it from here)
 
 from lesde.settings import BrokerSettings, LeaseSettings
+
+log = logging.getLogger(__name__)
 
 TRAIN_QUEUE = "train"
 ANALYZE_QUEUE = "analyze"
@@ -126,3 +129,32 @@ app = make_celery()
 def send(task_name: str, *args: object) -> None:
     """Enqueue ``task_name`` on its queue."""
     app.send_task(task_name, args=list(args), queue=TASK_QUEUES[task_name])
+
+
+#: how long a follow-up message (an analysis after training or an import, a sweep's refresh) is retried, as the store's retries
+FOLLOW_UP_RETRY_SECONDS = 60.0
+
+
+def send_with_retry(task_name: str, *args: object, within: float = FOLLOW_UP_RETRY_SECONDS, sleep=None, clock=None) -> None:  # noqa: ANN001
+    """:func:`send`, retried with doubling pauses (0.5 s up to 10 s) for ``within`` seconds, then raised.
+
+    For the messages a worker sends after its own work is stored: a broker that is down
+    for a minute (a Redis restart) delays them instead of dropping them; past that the
+    reaper's scan sends them (within ``LESDE_FULL_SCAN_SECONDS`` of the broker's return).
+    """
+    import time
+
+    sleep = sleep or time.sleep
+    clock = clock or time.monotonic
+    deadline = clock() + within
+    pause = 0.5
+    while True:
+        try:
+            send(task_name, *args)
+            return
+        except Exception as error:  # kombu raises many types for a dead broker
+            if clock() + pause > deadline:
+                raise
+            log.warning("could not send %s%s (%s: %s); retrying in %.1f s", task_name, args, type(error).__name__, error, pause)
+            sleep(pause)
+            pause = min(2 * pause, 10.0)

@@ -95,3 +95,12 @@ def job_logs_prefix(kind: str, job_id: str) -> str:
 def job_log_key(kind: str, job_id: str, segment: str) -> str:
     """One task run's lines as JSON lines; ``segment`` is ``<start>-<worker>`` (chronological by name)."""
     return job_logs_prefix(kind, job_id) + f"{segment}.jsonl"
+
+
+#: where the leases of running analyses live, one object each: the reaper lists only this prefix
+ANALYSIS_LEASES_PREFIX = "leases/analysis/"
+
+
+def analysis_lease_key(job_id: str, options_key: str) -> str:
+    """The lease of the running analysis of experiment ``job_id`` with option set ``options_key``."""
+    return f"{ANALYSIS_LEASES_PREFIX}{job_id}.{options_key}.json"

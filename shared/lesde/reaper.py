@@ -15,6 +15,9 @@ Each pass, over experiments and simulations:
   queued for ``requeue_after_seconds`` is sent again. A message sent twice is harmless:
   the lease refuses a second concurrent run and a finished job's task does nothing.
 
+Every pass, also: an analysis whose analyzer is gone (:mod:`lesde.analysis_leases`: its
+lease expired, or its process died on this host) is queued again.
+
 Every ``full_scan_seconds``, also:
 
 - the automatic analysis of a succeeded experiment that is still ``queued`` with no
@@ -41,9 +44,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from lesde import celery_app, job_index, tombstones
+from lesde.analysis_leases import drop_analysis_lease, iter_analysis_leases, lapsed
 from lesde.analysis_state import read_run_state, set_record_analysis, write_run_state
 from lesde.broker_census import Census, take_census
-from lesde.jobs import JobRepository
+from lesde.jobs import JobNotFound, JobRepository
 from lesde.logs import configure_logging
 from lesde.records import AnalysisState, JobKind, JobRecord, JobStatus, utcnow
 from lesde.settings import LeaseSettings
@@ -99,6 +103,7 @@ def reap_once(
             _recover_if_lost(repo, record, now=now, send=send, settings=settings, report=report)
         for record in _records(repo, JobStatus.queued):
             _resend_if_message_lost(repo, record, now=now, send=send, census=census, settings=settings, report=report)
+    _requeue_lapsed_analyses(store, now=now, send=send, report=report)
     if analyses:
         experiments = JobRepository(store, "experiment")
         for record in _records(experiments, JobStatus.succeeded):
@@ -210,6 +215,34 @@ def _resend_analysis_if_lost(
     except Exception as error:
         log.warning("%s: analysis not re-sent (%s: %s)", name, type(error).__name__, error)
         report.errors.append(name)
+
+
+def _requeue_lapsed_analyses(store: ObjectStore, *, now: datetime, send: Send, report: ReapReport) -> None:
+    """Every pass: an analysis whose analyzer is gone (its lease expired, or its process died on
+    this host) is queued again; a lease its run outlived (the outcome is recorded) is dropped."""
+    repo = JobRepository(store, "experiment")
+    for body in iter_analysis_leases(store):
+        if not lapsed(body, now):
+            continue
+        job_id, key = body["job_id"], body["options_key"]
+        name = f"experiment {job_id}"
+        try:
+            state = read_run_state(store, job_id, key)
+            record = repo.get(job_id) if state is not None and state.get("state") == AnalysisState.running.value else None
+        except JobNotFound:
+            record = None
+        try:
+            if record is not None:
+                write_run_state(store, job_id, key, AnalysisState.queued, body["options"])
+                if key == DEFAULT_KEY and record.status.finished:
+                    set_record_analysis(repo, job_id, AnalysisState.queued)
+                send(celery_app.ANALYZE_EXPERIMENT, job_id, *([] if key == DEFAULT_KEY else [body["options"]]))
+                log.warning("%s: its analysis (options %s) lost its analyzer (lease of %s); queued again", name, key, body["holder"])
+                report.analyses_resent.append(name)
+            drop_analysis_lease(store, job_id, key)
+        except Exception as error:
+            log.warning("%s: lapsed analysis not re-queued (%s: %s)", name, type(error).__name__, error)
+            report.errors.append(name)
 
 
 def _parsed(moment: str | None) -> datetime | None:

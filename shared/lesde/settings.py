@@ -217,9 +217,10 @@ class LeaseSettings(BaseSettings):
     )
     reap_interval_seconds: float = Field(default=15.0, gt=0, description="How often the reaper looks for lost jobs and messages.")
     full_scan_seconds: float = Field(
-        default=600.0, gt=0,
-        description="How often the reaper also reads every succeeded experiment (for analyses never sent) and repairs the "
-        "listing index: O(stored jobs), hence less often than the pass over running and queued jobs.",
+        default=120.0, gt=0,
+        description="How often the reaper also reads every succeeded experiment (for analyses never sent, e.g. while the "
+        "broker was down) and repairs the listing index: O(stored jobs), hence less often than the pass over running and "
+        "queued jobs; also the longest an analysis waits to be sent after the broker returns.",
     )
     lost_message_grace_seconds: float = Field(
         default=60.0, ge=0,

@@ -149,3 +149,30 @@ def test_post_before_any_data_is_409(client, experiments, sent):
     assert client.post(f"/v1/experiments/{record.id}/analysis").status_code == 409
     experiments.mark_finished(record.id, JobStatus.failed, error="boom")
     assert client.get(f"/v1/experiments/{record.id}/analysis").status_code == 404
+
+
+def test_an_analysis_whose_analyzer_died_starts_again_when_asked_and_a_finished_one_leaves_no_lease(client, store, experiment, sent):
+    """Running under a lease whose process is gone (the analyzer group killed): asked for again, it is queued again."""
+    import json
+    import subprocess
+    import sys
+
+    from lesde import keys
+    from lesde.analysis_leases import _body
+    from lesde.analysis_state import write_run_state
+    from lesde.leases import new_lease
+    from lesde.records import AnalysisState, utcnow
+    from lesde.settings import LeaseSettings
+
+    base = f"/v1/experiments/{experiment}"
+    options = client.post(f"{base}/analysis", json={"estimator": "I"}).json()
+    key = options["options_key"]
+    write_run_state(store, experiment, key, AnalysisState.running, options["options"])
+    pid = int(subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True).stdout)
+    lease = new_lease(utcnow(), LeaseSettings()).model_copy(update={"pid": pid})  # this host, a process that has ended
+    store.put_bytes(keys.analysis_lease_key(experiment, key), json.dumps(_body(experiment, key, options["options"], lease)).encode())
+    again = client.post(f"{base}/analysis", json={"estimator": "I"})
+    assert again.status_code == 202 and again.json()["state"] == "queued" and len(sent) == 2
+    run_experiment_analysis(store, experiment, options["options"])  # a live analyzer's run holds, then drops, its lease
+    assert list(store.list(keys.ANALYSIS_LEASES_PREFIX)) == []
+    assert client.get(f"{base}/analysis", params={"options_key": key}).status_code == 200

@@ -276,6 +276,18 @@ class FaultLab:
         self.trainers.append(trainer)
         return trainer
 
+    def start_analyzer(self, name: str = "analyzer", **env: str) -> Trainer:
+        """A prefork analyzer (one child) of :mod:`tests.integration.fault_analyzer`; stopped with the trainers."""
+        log = self.root / "logs" / f"{name}-{len(self.trainers)}.log"
+        environment = self.services.environment() | {"PYTHONPATH": str(REPO)} | env
+        command = [sys.executable, "-m", "celery", "-A", "tests.integration.fault_analyzer", "worker", "-Q", celery_app.ANALYZE_QUEUE,
+                   "--pool", "prefork", "--concurrency", "1", "--loglevel", "INFO", "-n", f"{name}@fault-tests"]
+        with log.open("ab") as out:
+            process = subprocess.Popen(command, cwd=REPO, env=environment, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        analyzer = Trainer(name, process, log)
+        self.trainers.append(analyzer)
+        return analyzer
+
     def wait_consuming(self, trainer: Trainer, timeout: float = 120) -> None:
         """Until ``trainer`` answers a broker ping (it is connected and consuming)."""
         app = self.broker()

@@ -193,6 +193,40 @@ def test_whole_trainer_killed_resumes_after_the_lease_expires(lab, reference):
     assert_chunks_identical(lab, job_id, reference)
 
 
+# -- 2b. the whole analyzer killed mid-analysis, a new one started ------------------------------
+def test_analyzer_group_killed_mid_analysis_succeeds_within_three_minutes(lab, reference):  # noqa: ARG001 (reference: trained first)
+    from lesde.analysis_state import read_run_state
+    from lesde.specs.analysis import DEFAULT_KEY
+
+    client = lab.redis_client()
+    try:
+        client.delete(celery_app.ANALYZE_QUEUE)  # the analyses earlier tests left waiting (they ran no analyzer)
+    finally:
+        client.close()
+    lab.start_trainer()
+    job_id = submit(lab)
+    assert finished(lab, job_id).status is JobStatus.succeeded
+    slow = lab.start_analyzer("slow-analyzer", LESDE_TEST_SLOW_ANALYSIS_S="600")  # sleeps once running, to be killed there
+
+    def running() -> bool:
+        state = read_run_state(lab.store, job_id, DEFAULT_KEY) or {}
+        return state.get("state") == "running"
+
+    wait_for(running, timeout=JOB_TIMEOUT_S, what="the analysis runs", every=0.25)
+    killed_at = time.monotonic()
+    slow.kill_group()  # parent and child at once: nobody renews the analysis's lease now
+    lab.start_analyzer("analyzer")
+
+    def analysed() -> bool:
+        return lab.record(job_id).analysis == "succeeded"
+
+    wait_for(analysed, timeout=180, what="the reaper queues the analysis again and the new analyzer finishes it", every=0.5)
+    assert time.monotonic() - killed_at < 180
+    assert list(lab.store.list(keys.ANALYSIS_LEASES_PREFIX)) == []
+    with LesdeClient(lab.url) as client:
+        assert "figure_4c" in client.analysis(job_id, series=False)
+
+
 # -- 3. Redis restarted mid-run, without its data and with it -------------------------------------
 @pytest.mark.parametrize("keep_data", [False, True], ids=["without-data", "with-data"])
 def test_redis_restart_leaves_no_job_queued_or_running(lab, reference, keep_data):

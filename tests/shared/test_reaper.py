@@ -175,3 +175,70 @@ def test_a_requeue_that_cannot_be_sent_is_reported_and_retried_by_the_census(exp
     assert report.errors == [f"experiment {record.id}"]
     assert experiments.get(record.id).status is JobStatus.queued  # no message: the next passes re-send it
     assert _reap(experiments.store, broker, T0 + timedelta(seconds=152)).resent == [f"experiment {record.id}"]
+
+
+# -- analyses under a lease of their own ----------------------------------------------------------
+def _analysis_held(repo: JobRepository, *, key: str = DEFAULT_KEY, options: dict | None = None, heartbeat_at: datetime = T0, pid: int | None = None) -> str:
+    """A succeeded experiment whose analysis (option set ``key``) runs under a lease taken at ``heartbeat_at``."""
+    import json
+
+    from lesde.analysis_leases import _body
+
+    job_id = _succeeded_with_analysis(repo, AnalysisState.running)
+    write_run_state(repo.store, job_id, key, AnalysisState.running, options or {})
+    lease = new_lease(heartbeat_at, SETTINGS)
+    # another host's analyzer unless a pid of this host is given: only its expiry can tell it is gone
+    lease = lease.model_copy(update={"pid": pid} if pid is not None else {"host": "elsewhere"})
+    repo.store.put_bytes(keys.analysis_lease_key(job_id, key), json.dumps(_body(job_id, key, options or {}, lease)).encode())
+    return job_id
+
+
+def test_an_analysis_whose_lease_expired_is_queued_again_within_one_pass(experiments, broker):
+    job_id = _analysis_held(experiments)
+    assert not _reap(experiments.store, broker, T0 + timedelta(seconds=89), census=None).analyses_resent  # still held
+    report = _reap(experiments.store, broker, T0 + timedelta(seconds=91), census=None)
+    assert report.analyses_resent == [f"experiment {job_id}"] and broker.sent == [(celery_app.ANALYZE_EXPERIMENT, job_id)]
+    assert read_run_state(experiments.store, job_id, DEFAULT_KEY)["state"] == "queued"
+    assert experiments.get(job_id).analysis is AnalysisState.queued
+    assert list(experiments.store.list(keys.ANALYSIS_LEASES_PREFIX)) == []  # dropped with the requeue
+
+
+def test_an_analysis_whose_process_died_on_this_host_is_queued_again_at_once_with_its_options(experiments, broker):
+    import subprocess
+    import sys
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True)
+    options = {"estimator": "I"}
+    job_id = _analysis_held(experiments, key="0123456789abcdef", options=options, pid=int(dead.stdout))
+    report = _reap(experiments.store, broker, T0 + timedelta(seconds=1), census=None)
+    assert report.analyses_resent == [f"experiment {job_id}"]
+    assert broker.sent == [(celery_app.ANALYZE_EXPERIMENT, job_id, options)]  # a non-default set is sent with its options
+
+
+def test_a_lease_its_analysis_outlived_is_dropped_without_a_resend(experiments, broker):
+    job_id = _analysis_held(experiments)
+    write_run_state(experiments.store, job_id, DEFAULT_KEY, AnalysisState.succeeded, {})
+    report = _reap(experiments.store, broker, T0 + timedelta(seconds=91), census=None)
+    assert not report.analyses_resent and broker.sent == []
+    assert list(experiments.store.list(keys.ANALYSIS_LEASES_PREFIX)) == []
+
+
+def test_send_with_retry_rides_out_a_short_outage_and_gives_up_after_its_minute(monkeypatch):
+    calls: list[tuple] = []
+    outage = {"left": 3}
+
+    def flaky(*message: object) -> None:
+        calls.append(message)
+        if outage["left"]:
+            outage["left"] -= 1
+            raise ConnectionError("broker down")
+
+    now = [0.0]
+    monkeypatch.setattr(celery_app, "send", flaky)
+    celery_app.send_with_retry("t", "x", sleep=lambda s: now.__setitem__(0, now[0] + s), clock=lambda: now[0])
+    assert len(calls) == 4 and now[0] == 0.5 + 1 + 2  # doubling pauses
+    outage["left"] = 10**6
+    now[0] = 0.0
+    with pytest.raises(ConnectionError):
+        celery_app.send_with_retry("t", "x", sleep=lambda s: now.__setitem__(0, now[0] + s), clock=lambda: now[0])
+    assert 50 <= now[0] <= 60  # it tried for about its minute, never past it

@@ -99,7 +99,7 @@ def run_training_job(
             _tell_sweep(repo.mark_finished(job_id, JobStatus.failed, error=f"{type(error).__name__}: {error}"))
             return
         repo.mark_finished(job_id, JobStatus.succeeded, analysis=AnalysisState.queued)
-    celery_app.send(celery_app.ANALYZE_EXPERIMENT, job_id)
+    celery_app.send_with_retry(celery_app.ANALYZE_EXPERIMENT, job_id)  # past a minute of broker outage the reaper sends it
 
 
 def _tell_sweep(record: JobRecord) -> None:
@@ -110,7 +110,7 @@ def _tell_sweep(record: JobRecord) -> None:
     if record.sweep_id is None:
         return
     try:
-        celery_app.send(celery_app.ANALYZE_SWEEP, record.sweep_id)
+        celery_app.send_with_retry(celery_app.ANALYZE_SWEEP, record.sweep_id)
     except Exception as error:  # kombu raises many types for a dead broker
         log.warning("sweep %s: analysis not re-queued after experiment %s ended %s: %s", record.sweep_id, record.id, record.status.value, error)
 

@@ -20,6 +20,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from lesde import celery_app
+from lesde.analysis_leases import held_analysis
 from lesde.analysis_state import mirrored_on_record, set_record_analysis, write_run_state
 from lesde.chunks import decode_chunk, encode_chunk
 from lesde.jobs import JobNotFound, JobRepository
@@ -58,6 +59,15 @@ def _analyse_and_record(store: ObjectStore, job_id: str, options: dict[str, Any]
     key = options_key(parsed)
     dumped = parsed.model_dump(mode="json")
     on_record = mirrored_on_record(record, key)
+    # the lease first, then "running": a state that says running always has a lease to judge it by
+    with held_analysis(store, job_id, key, dumped):
+        _run_and_record(store, repo, record, key, parsed, dumped, on_record=on_record)
+
+
+def _run_and_record(
+    store: ObjectStore, repo: JobRepository, record: JobRecord, key: str, parsed: AnalysisOptions, dumped: dict, *, on_record: bool
+) -> None:
+    job_id = record.id
     write_run_state(store, job_id, key, AnalysisState.running, dumped)
     if on_record:
         set_record_analysis(repo, job_id, AnalysisState.running)
@@ -103,9 +113,9 @@ def _notify_sweep(record: JobRecord) -> None:
     if record.sweep_id is None:
         return
     try:
-        celery_app.send(celery_app.ANALYZE_SWEEP, record.sweep_id)
+        celery_app.send_with_retry(celery_app.ANALYZE_SWEEP, record.sweep_id)
     except Exception:
-        log.exception("could not enqueue the analysis of sweep %s after experiment %s", record.sweep_id, record.id)
+        log.exception("could not enqueue the analysis of sweep %s after experiment %s (the reaper's scan sends it)", record.sweep_id, record.id)
 
 
 def render_figure_variant(store: ObjectStore, job_id: str, key: str, name: str, width: float, height: float, dpi: int) -> None:

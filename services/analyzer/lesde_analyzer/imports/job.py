@@ -53,7 +53,7 @@ def run_import_job(store: ObjectStore, job_id: str) -> None:
         repo.mark_finished(job_id, JobStatus.failed, error=f"import failed: {type(error).__name__}: {error}")
     else:
         repo.mark_finished(job_id, JobStatus.succeeded, analysis=AnalysisState.queued)
-        celery_app.send(celery_app.ANALYZE_EXPERIMENT, job_id)
+        celery_app.send_with_retry(celery_app.ANALYZE_EXPERIMENT, job_id)
     store.delete(keys.upload_key(job_id))
 
 

@@ -13,11 +13,12 @@ from typing import Any, TypeVar
 import numpy as np
 
 from lesde import celery_app, keys
+from lesde.analysis_leases import lapsed, read_analysis_lease
 from lesde.analysis_state import mirrored_on_record, read_run_state, set_record_analysis, write_run_state
 from lesde.chunks import decode_chunk
 from lesde.jobs import JobConflict, JobRepository
 from lesde.json_safe import finite_lists
-from lesde.records import AnalysisState, JobRecord, JobStatus
+from lesde.records import AnalysisState, JobRecord, JobStatus, utcnow
 from lesde.specs.analysis import (
     DEFAULT_KEY,
     FIGURE_NAMES,
@@ -131,7 +132,7 @@ def request_analysis(repo: JobRepository, job_id: str, options: AnalysisOptions,
     key = options_key(options)
     body = {"job_id": job_id, "options_key": key, "options": options.model_dump(mode="json"), "links": analysis_links(job_id, key)}
     state = read_run_state(repo.store, job_id, key)
-    if state is not None and state.get("state") in ACTIVE:
+    if state is not None and state.get("state") in ACTIVE and not _analyzer_gone(repo, job_id, key, state):
         return body | {"state": state["state"], "cached": False}, False
     if not force:
         try:
@@ -146,6 +147,14 @@ def request_analysis(repo: JobRepository, job_id: str, options: AnalysisOptions,
         on_failure=lambda error: _mark(repo, record, key, body["options"], AnalysisState.failed, error=error),
     )
     return body | {"state": "queued", "cached": False, "partial": not record.status.finished}, True
+
+
+def _analyzer_gone(repo: JobRepository, job_id: str, key: str, state: dict) -> bool:
+    """Whether a ``running`` analysis lost its analyzer (its lease lapsed): asked for again, it starts again."""
+    if state.get("state") != AnalysisState.running.value:
+        return False
+    lease = read_analysis_lease(repo.store, job_id, key)
+    return lease is not None and lapsed(lease, utcnow())
 
 
 def _mark(repo: JobRepository, record: JobRecord, key: str, options: dict, state: AnalysisState, *, error: str | None = None) -> None:
