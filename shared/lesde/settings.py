@@ -85,6 +85,12 @@ class ApiSettings(BaseSettings):
         description="Queued or running experiments and simulations one owner may have (a sweep counts its children); a "
         "submission over it is answered 429 with Retry-After. At least LESDE_MAX_SWEEP_POINTS lets the largest sweep in.",
     )
+    max_event_streams: int = Field(
+        default=1_000, ge=1, description="Open event streams (GET .../events) the gateway serves at once; one more is 429 with Retry-After."
+    )
+    max_event_streams_per_owner: int = Field(
+        default=100, ge=1, description="Open event streams one owner may hold; one more is 429 with Retry-After."
+    )
     header_timeout_s: float = Field(
         default=10.0, gt=0, le=3600,
         description="Seconds a connection may take to send a request's headers in full (uvicorn run with --http "

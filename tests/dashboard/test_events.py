@@ -238,3 +238,53 @@ def test_with_api_keys_a_stream_needs_the_owners_key_and_a_page_needs_none(keyed
     answer = keyed_client.get(path, headers={"Authorization": "Bearer ada-key-0123456789"})
     assert answer.status_code == 200 and "event: end" in answer.text
     assert keyed_client.get(f"/ui/experiments/{record.id}").status_code == 200  # the shell; its script sends the key
+
+
+def test_every_stream_of_one_job_shares_one_watcher_and_reads_do_not_grow_with_them():
+    """200 subscribers on one job: one watcher, one read per poll; the last to leave stops it."""
+    from lesde_api.operations.event_hub import EventHub
+
+    reads = []
+    snapshot = {"status": "running", "analysis": "none", "analysis_error": None, "progress": {"done": 0}}
+
+    def read() -> dict:
+        reads.append(1)
+        return snapshot | {"progress": {"done": len(reads) // 5}}  # a change every fifth read
+
+    async def run() -> tuple[int, int, int]:
+        hub = EventHub(max_total=1000, max_per_owner=1000)
+        subs = [hub.subscribe("experiment", "j", f"owner{i % 7}", read=read, first=snapshot, poll_s=0.01) for i in range(200)]
+        assert hub.watchers == 1 and hub.open_streams == 200
+        seen = await asyncio.gather(*(sub.next(1.0) for sub in subs))  # each gets the snapshot at once
+        assert all(s == snapshot for s in seen)
+        await asyncio.sleep(0.3)
+        got = await asyncio.gather(*(sub.next(1.0) for sub in subs))
+        during = len(reads)
+        for sub in subs:
+            sub.close()
+        await asyncio.sleep(0.1)
+        return during, len(reads), sum(1 for g in got if g is not None)
+
+    during, after, delivered = asyncio.run(run())
+    assert 5 <= during <= 60  # ~30 polls in 0.3 s, whatever the number of subscribers (200 of them)
+    assert after - during <= 2 and delivered == 200  # the watcher stopped with its last subscriber
+
+
+def test_open_streams_are_capped_per_owner_with_429_and_retry_after(monkeypatch, store):
+    from fastapi.testclient import TestClient
+
+    from lesde_api.deps import get_store
+    from lesde_api.main import create_app
+
+    monkeypatch.setenv("LESDE_MAX_EVENT_STREAMS_PER_OWNER", "2")
+    experiments = JobRepository(store, "experiment")
+    record = experiments.create(spec={}, owner="anonymous", name="watched", total=10, unit="iterations")
+    app = create_app()
+    app.dependency_overrides[get_store] = lambda: store
+    with TestClient(app) as client:
+        with _stream(client, f"/v1/experiments/{record.id}/events") as one, _stream(client, f"/v1/experiments/{record.id}/events") as two:
+            assert one.status_code == two.status_code == 200
+            assert Messages(one.iter_lines()).next()[0] == "status" and Messages(two.iter_lines()).next()[0] == "status"
+            third = client.get(f"/v1/experiments/{record.id}/events")
+            assert third.status_code == 429 and third.headers["Retry-After"] == "10"
+            assert "LESDE_MAX_EVENT_STREAMS_PER_OWNER" in third.json()["message"]

@@ -24,6 +24,7 @@ from lesde_api.operations.exports import FormatUnavailable
 from lesde_api.operations.imports import ImportTooLarge
 from lesde_api.operations.jobs import ResourceMissing
 from lesde_api.operations.queueing import BrokerUnavailable
+from lesde_api.operations.event_hub import StreamLimitReached
 from lesde_api.operations.quota import QuotaExceeded
 from lesde_api.models.errors import error_body
 from lesde_api.redact import without_addresses
@@ -125,7 +126,8 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(202, str(exc), headers={"Retry-After": "2"})
 
     @app.exception_handler(QuotaExceeded)
-    async def _quota(_request: Request, exc: QuotaExceeded) -> JSONResponse:
+    @app.exception_handler(StreamLimitReached)
+    async def _quota(_request: Request, exc: QuotaExceeded | StreamLimitReached) -> JSONResponse:
         return error_response(429, str(exc), headers={"Retry-After": str(exc.retry_after_s)})
 
     async def _plain(_request: Request, exc: Exception) -> JSONResponse:

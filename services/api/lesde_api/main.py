@@ -28,6 +28,7 @@ from lesde_api.dashboard import install_dashboard
 from lesde_api.docs_pages import install_docs_pages
 from lesde_api.errors import install_error_handlers
 from lesde_api.finite_json import FiniteJson
+from lesde_api.operations.event_hub import EventHub
 from lesde_api.openapi_responses import bearer_dependencies, error_responses
 from lesde_api.openapi_schema import install_schema_corrections
 from lesde_api.observability import install_observability
@@ -75,6 +76,7 @@ def create_app() -> FastAPI:
         redoc_url=None,
     )
     install_error_handlers(app)
+    app.state.event_hub = EventHub(max_total=api.max_event_streams, max_per_owner=api.max_event_streams_per_owner)
     install_docs_pages(app, title="LE-SDE Lab")
     app.include_router(health.router)
     # Every /v1 route documents its error answers, and the Bearer scheme when keys are configured.

@@ -48,7 +48,9 @@ class S3Store(ObjectStore):
         # No retries inside urllib3: ``retry`` retries whole operations for a budget in
         # seconds, and the connect timeout only has to notice a dead server.
         http = urllib3.PoolManager(
-            timeout=urllib3.Timeout(connect=connect_timeout_s, read=60.0), retries=False, maxsize=16
+            # maxsize: one connection per thread that may use the store at once (the gateway runs up to 40 request
+            # threads, anyio's default; 16 logged "Connection pool is full" thousands of times under load)
+            timeout=urllib3.Timeout(connect=connect_timeout_s, read=60.0), retries=False, maxsize=64
         )
         self.client = Minio(
             endpoint, access_key=access_key, secret_key=secret_key, secure=secure, region=region, http_client=http

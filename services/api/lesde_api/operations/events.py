@@ -30,6 +30,7 @@ from lesde.jobs import JobNotFound, JobRepository
 from lesde.records import AnalysisState, JobRecord, JobStatus
 from lesde.storage import StoreUnavailable
 from lesde.sweeps import SweepNotFound
+from lesde_api.operations.event_hub import GONE
 from lesde_api.operations.sweep_view import sweep_view
 
 Snapshot = dict[str, Any]
@@ -84,26 +85,22 @@ def format_event(name: str, data: Snapshot, event_id: int) -> str:
     return f"id: {event_id}\nevent: {name}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n"
 
 
-async def event_stream(
-    read: Callable[[], Snapshot],
-    *,
-    first: Snapshot,
-    poll_s: float,
-    heartbeat_s: float,
-    disconnected: Callable[[], Awaitable[bool]],
-) -> AsyncIterator[str]:
-    """The SSE text of one job: ``first`` (read by the route, so an unknown id is a 404 before
-    the stream starts), then ``read()`` every ``poll_s`` s until :func:`is_final`.
+NextSnapshot = Callable[[float], Awaitable[Any]]  # (timeout) -> a snapshot, GONE, or None for no news
 
-    ``read`` is blocking (store round trips) and runs in a worker thread; between reads
-    the stream only awaits, so an idle stream holds no thread. A store outage skips
-    reads (heartbeats continue) until the store answers again."""
+
+async def events(next_snapshot: NextSnapshot, *, first: Snapshot, heartbeat_s: float, disconnected: Callable[[], Awaitable[bool]]) -> AsyncIterator[str]:
+    """The SSE text of one job: ``first``, then each snapshot ``next_snapshot`` yields that
+    differs from the last one sent, until :func:`is_final` (``end``) or the job is gone
+    (``deleted``); a keep-alive comment after ``heartbeat_s`` without an event."""
     yield f"retry: {RECONNECT_MS}\n\n"
     previous: Snapshot | None = None
     sent = 0
     last_write = time.monotonic()
-    current: Snapshot | None = first
+    current: Any = first
     while True:
+        if current is GONE:
+            yield format_event("deleted", previous or first, sent + 1)
+            return
         if current is not None:
             name = change_name(previous, current)
             if name is not None:
@@ -116,13 +113,31 @@ async def event_stream(
         if time.monotonic() - last_write >= heartbeat_s:
             yield HEARTBEAT
             last_write = time.monotonic()
+        if await disconnected():  # nobody listens: stop waiting on the store for them
+            return
+        current = await next_snapshot(max(0.05, heartbeat_s - (time.monotonic() - last_write)))
+
+
+async def event_stream(
+    read: Callable[[], Snapshot],
+    *,
+    first: Snapshot,
+    poll_s: float,
+    heartbeat_s: float,
+    disconnected: Callable[[], Awaitable[bool]],
+) -> AsyncIterator[str]:
+    """:func:`events` with its own polling: ``read()`` every ``poll_s`` s in a worker thread (a
+    store outage is no news; heartbeats continue). The gateway's routes share one watcher per
+    job instead (:mod:`.event_hub`); this is the same stream for one reader."""
+
+    async def poll(_timeout: float) -> Any:
         await asyncio.sleep(poll_s)
-        if await disconnected():  # nobody listens: stop reading the store for them
-            return
         try:
-            current = await run_in_threadpool(read)
+            return await run_in_threadpool(read)
         except (JobNotFound, SweepNotFound):
-            yield format_event("deleted", previous or first, sent + 1)
-            return
+            return GONE
         except StoreUnavailable:
-            current = None
+            return None
+
+    async for text in events(poll, first=first, heartbeat_s=heartbeat_s, disconnected=disconnected):
+        yield text
