@@ -135,6 +135,10 @@ class TrainerSettings(BaseSettings):
     device: str = "auto"
     cpu_threads: int = Field(default=0, ge=0, le=1_024)  # torch threads on CPU; 0: the CPUs we may use
     chunk_iterations: int = Field(default=500, ge=1, le=1_000_000)
+    progress_every_s: float = Field(
+        default=2.0, gt=0, le=3600,
+        description="Seconds between progress reports while a chunk trains (one record write each; chunks stay the unit of storage).",
+    )
 
 
 class JobIndexSettings(BaseSettings):

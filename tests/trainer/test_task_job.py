@@ -211,3 +211,37 @@ def test_a_failed_sweep_child_asks_for_the_sweep_analysis_best_effort(local_stor
     run_training_job(local_store, job_id, settings=TrainerSettings(data_dir=tmp_path / "nowhere"))
     assert repo.get(job_id).status is JobStatus.failed
     assert sent == ([(celery_app.ANALYZE_SWEEP, "5eed5eed5eed5eed")] if broker_up else [])
+
+
+def test_progress_is_reported_within_a_chunk_before_it_is_stored(local_store, sent, monkeypatch):
+    """One chunk of 1,000 iterations: at least 3 increasing progress reports, each with a rate,
+    before the chunk is written; the chunks are those of a run without the reports."""
+    events: list[tuple] = []
+    report = training._report_progress
+
+    def spy_report(repo, job_id, holder, *, done, total, rate, trials):  # noqa: ANN001, ANN202
+        events.append(("progress", done, rate))
+        return report(repo, job_id, holder, done=done, total=total, rate=rate, trials=trials)
+
+    put = training.ChunkWriter.put
+
+    def spy_put(self, stream, first, last, arrays):  # noqa: ANN001, ANN202
+        events.append(("chunk", stream, last))
+        return put(self, stream, first, last, arrays)
+
+    monkeypatch.setattr(training, "_report_progress", spy_report)
+    monkeypatch.setattr(training.ChunkWriter, "put", spy_put)
+    body = {"dataset": TINY["dataset"], "training": TINY["training"] | {"iterations": 1000, "eval_every": 500, "probe_every": 500, "features_every": 0}}
+    job_id = _submit(local_store, body)
+    run_training_job(local_store, job_id, settings=TrainerSettings(chunk_iterations=1000, progress_every_s=0.2))
+    # the reports split train() into pieces; the chunk is what one call per record point stores
+    reference = _submit(local_store, body)
+    monkeypatch.setattr(training, "_report_progress", report)
+    run_training_job(local_store, reference, settings=TrainerSettings(chunk_iterations=1000, progress_every_s=3600))  # other pieces: a first of 10, then the rest
+    for stream in ("sampled", "probe", "eval"):
+        for mine, theirs in zip(_chunks(local_store, job_id, stream), _chunks(local_store, reference, stream)):
+            assert all(np.array_equal(mine[name], theirs[name]) for name in mine if name != "iteration"), stream
+    before = [event for event in events[: next(i for i, e in enumerate(events) if e[0] == "chunk")] if event[0] == "progress"]
+    dones = [done for _, done, _ in before]
+    assert len(dones) >= 3 and dones == sorted(set(dones)) and all(rate > 0 for _, _, rate in before), events[:10]
+    assert JobRepository(local_store, "experiment").get(job_id).progress.done == 1000

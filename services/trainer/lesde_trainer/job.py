@@ -138,6 +138,7 @@ def _train(store: ObjectStore, repo: JobRepository, job_id: str, spec: Experimen
     # Provenance: the same spec on another generator version trains on other images.
     writer.manifest.dataset = {"name": spec.dataset.name, "generator_version": data.generator_version}
     trials = spec.training.trials
+    progress = _ProgressReporter(repo, job_id, lease.holder, total=schedule.total, trials=trials, every_s=settings.progress_every_s)
     for first, last in schedule.chunk_ranges(start):
         began = time.perf_counter()
         sampled, probe, evals, features = [], [], [], []
@@ -148,7 +149,7 @@ def _train(store: ObjectStore, repo: JobRepository, job_id: str, spec: Experimen
         )
         for stop in stops:
             if stop > t:
-                sampled.append(engine.train(stop - t))
+                sampled += progress.train(engine, t, stop - t)
                 t = stop
             if schedule.due(stop, schedule.probe_every):
                 probe.append(_probe_record(engine, setup, stop))
@@ -157,7 +158,7 @@ def _train(store: ObjectStore, repo: JobRepository, job_id: str, spec: Experimen
             if schedule.due(stop, schedule.features_every):
                 features.append(_features_record(engine, setup, stop))
         if t < last + 1:
-            sampled.append(engine.train(last + 1 - t))
+            sampled += progress.train(engine, t, last + 1 - t)
         if lease.lost:
             raise LeaseLost(f"experiment {job_id} passed to another worker while chunk {first}-{last} was computed")
         writer.put("sampled", first, last, _sampled_arrays(sampled, num_classes=len(data.class_names)))
@@ -171,8 +172,50 @@ def _train(store: ObjectStore, repo: JobRepository, job_id: str, spec: Experimen
         elapsed = max(time.perf_counter() - began, 1e-9)
         metrics.chunk_written(trial_iterations=(last + 1 - first) * trials, seconds=elapsed)
         _report_progress(repo, job_id, lease.holder, done=last + 1, total=schedule.total, rate=(last + 1 - first) * trials / elapsed, trials=trials)
+        progress.chunk_stored(last + 1)
         if last + 1 < schedule.total and repo.cancel_requested(job_id):
             raise TrainingCancelled
+
+
+class _ProgressReporter:
+    """Progress and rate while a chunk trains, at most every ``every_s`` seconds (one record write each).
+
+    Training is cut into pieces sized to last about a quarter of ``every_s`` (the engine's
+    step sequence is the same however ``train`` is split: its state and sampling depend on
+    the iteration only, and chunks stay byte-identical); after a piece, a report is written
+    once ``every_s`` has passed since the last, with the rate measured over that span.
+    """
+
+    def __init__(self, repo: JobRepository, job_id: str, holder: str, *, total: int, trials: int, every_s: float) -> None:
+        self.repo, self.job_id, self.holder = repo, job_id, holder
+        self.total, self.trials, self.every_s = total, trials, every_s
+        self.piece = 10  # iterations per piece, adapted to the measured speed
+        self.last_at = time.perf_counter()
+        self.last_done: int | None = None
+
+    def train(self, engine, first: int, n: int) -> list:  # noqa: ANN001
+        """``engine.train`` of ``n`` iterations from iteration ``first``, in pieces; the blocks, in order."""
+        if self.last_done is None:
+            self.last_done, self.last_at = first, time.perf_counter()
+        blocks, done = [], 0
+        while done < n:
+            step = min(self.piece, n - done)
+            began = time.perf_counter()
+            blocks.append(engine.train(step))
+            done += step
+            took = max(time.perf_counter() - began, 1e-6)
+            self.piece = max(1, min(10_000, int(step * 0.25 * self.every_s / took)))
+            now = time.perf_counter()
+            if now - self.last_at >= self.every_s:
+                at = first + done
+                rate = (at - self.last_done) * self.trials / (now - self.last_at)
+                _report_progress(self.repo, self.job_id, self.holder, done=at, total=self.total, rate=rate, trials=self.trials)
+                self.last_done, self.last_at = at, now
+        return blocks
+
+    def chunk_stored(self, done: int) -> None:
+        """The chunk's own report was just written: the next one counts from here."""
+        self.last_done, self.last_at = done, time.perf_counter()
 
 
 def _sampled_arrays(blocks: list, *, num_classes: int) -> dict[str, np.ndarray]:
