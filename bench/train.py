@@ -24,6 +24,11 @@ from lesde_trainer.engine import EnsembleTrainer
 from lesde_trainer.models import build_model, initial_parameters
 
 EVAL_EVERY = 100
+# LeNet on 32x32 grey inputs, K = 3: multiply-adds of one forward pass per layer
+# (conv1 6@5x5 on 28x28, conv2 16@5x5x6 on 10x10, fc 400-120-84-3)
+FORWARD_MACS = 6 * 25 * 28 * 28 + 16 * 150 * 10 * 10 + 400 * 120 + 120 * 84 + 84 * 3
+FORWARD_FLOP = 2 * FORWARD_MACS  # about 0.83 MFLOP
+STEP_FLOP = 3 * FORWARD_FLOP  # forward, and a backward of about twice its work: about 2.5 MFLOP per trial-iteration
 LR = 0.005
 AUTHORS_RATE = 4  # trial-iterations per second of the authors' published loop on this class of machine (quoted)
 
@@ -53,6 +58,21 @@ def engine_rate(engine, data, *, iterations, device) -> tuple[float, float]:
         done += n
     total = engine.trials * iterations
     return total / (train_time + eval_time), total / train_time
+
+
+def matmul_peak(dtype, device, *, size: int = 1024, repeats: int = 20) -> float:
+    """GFLOP/s of one large square matmul on ``device``: the machine's practical peak for ``dtype``."""
+    a = torch.randn(size, size, dtype=dtype, device=device)
+    b = torch.randn(size, size, dtype=dtype, device=device)
+    a @ b  # warm-up
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        a @ b
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        best = min(best, time.perf_counter() - start)
+    return 2 * size**3 / best / 1e9
 
 
 def naive_rate(data, *, dtype, trials, iterations) -> float:
@@ -107,6 +127,7 @@ def main() -> None:
           f"{args.naive_iterations} iterations on CPU, rate extrapolated per trial-iteration")
     print(f"{'dtype':8} {'kernel':13} {'engine (with eval)':>19} {'engine (train only)':>20} {'naive':>10} {'ratio':>8}")
     float32_with_eval = 0.0
+    rooflines = []
     for dtype in (torch.float32, torch.float64):
         # The CPU may be shared: interleave engine and naive rounds and keep each one's best.
         engine = make_engine(data, dtype=dtype, trials=args.trials, device=device)
@@ -121,8 +142,18 @@ def main() -> None:
             float32_with_eval = with_eval
         print(f"{str(dtype).removeprefix('torch.'):8} {engine.backend:13} {with_eval:13,.0f} it/s {train_only:14,.0f} it/s "
               f"{naive:6,.0f} it/s {with_eval / naive:7.1f}x   (trial-iterations per second)")
+        rooflines.append((dtype, train_only, with_eval, matmul_peak(dtype, device)))
     print(f"best of {args.rounds} interleaved rounds of {per_round} engine iterations each; "
           f"ratio = engine with evaluation / naive with evaluation")
+    evaluated = 3 * args.val_per_class
+    eval_flop = evaluated * FORWARD_FLOP / EVAL_EVERY  # per trial-iteration, the validation passes spread over the steps
+    print(f"roofline: a training step is {STEP_FLOP / 1e6:.2f} MFLOP per trial, an evaluation {evaluated:,} forward passes of "
+          f"{FORWARD_FLOP / 1e6:.2f} MFLOP every {EVAL_EVERY} iterations ({eval_flop / 1e6:.2f} MFLOP per trial-iteration)")
+    for dtype, train_only, with_eval, peak in rooflines:
+        train_gflops = train_only * STEP_FLOP / 1e9
+        all_gflops = with_eval * (STEP_FLOP + eval_flop) / 1e9
+        print(f"  {str(dtype).removeprefix('torch.'):8} train only {train_gflops:6.1f} GFLOP/s, with evaluation {all_gflops:6.1f} GFLOP/s; "
+              f"peak (one {1024}x{1024} matmul) {peak:6.1f} GFLOP/s: {100 * train_gflops / peak:4.1f}% / {100 * all_gflops / peak:4.1f}% of it")
     print(f"(the authors' loop, about {AUTHORS_RATE} trial-it/s on a 2-core CPU, is not run here: float32 with "
           f"evaluation is {float32_with_eval / AUTHORS_RATE:,.0f}x that quoted figure)")
 
