@@ -32,12 +32,13 @@ from lesde.client import LesdeClient  # noqa: E402
 from lesde.cli_sweeps import sweep_progress_line  # noqa: E402
 from lesde.terminal import LiveLine  # noqa: E402
 from reproduction_report import (  # noqa: E402
+    SECTIONS,
     ChildFigures,
+    SweepRun,
     assemble_page,
     label_noise_section,
     machine_text,
     sample_size_section,
-    SECTIONS,
 )
 
 DEFAULT_SWEEP = ROOT / "examples" / "sweeps" / "label-noise-reduced.json"
@@ -194,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
     where = "the embedded stack" if args.url is None else "a running stack"
     title = dict(SECTIONS)[section]
     write_section = sample_size_section if section == "sample-size" else label_noise_section
-    lines = write_section(
+    lines = write_section(SweepRun(
         title=title,
         sweep_file=args.sweep.relative_to(ROOT) if args.sweep.is_relative_to(ROOT) else args.sweep,
         child_spec=child_spec,
@@ -205,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
         rel=Path(os.path.relpath(out, args.report.parent)),
         seconds=seconds,
         where=where,
-    )
+    ))
     (out / "section.md").write_text("\n".join(lines))
     used = assemble_page(args.report, sections_dir, machine=machine_text())
     print(f"wrote {out / 'section.md'} and {args.report} (sections: {', '.join(used)}; {seconds / 60:.1f} min)")

@@ -39,6 +39,36 @@ class ChildFigures:
     files: list[str]
 
 
+@dataclass(frozen=True)
+class SweepRun:
+    """What one section is written from: a finished sweep, downloaded.
+
+    ``rel`` is where its figures lie relative to the page; ``seconds`` its wall time from
+    submission to the last child's end; ``where`` the stack it ran on."""
+
+    title: str
+    sweep_file: Path
+    child_spec: dict
+    view: dict
+    summary: dict
+    child_summaries: dict[str, dict]
+    shown: list[ChildFigures]
+    rel: Path
+    seconds: float
+    where: str
+
+    def header(self) -> list[str]:
+        """The section's title and the line saying which sweep, where and how long."""
+        counts = ", ".join(f"{n} {state}" for state, n in sorted(self.view["counts"].items()) if n)
+        return [
+            f"## {self.title}",
+            "",
+            f"From sweep `{self.sweep_file}` (`{self.view['id']}`: {counts}) on {self.where}; "
+            f"{_timing(self.view, self.seconds, self.child_spec)}.",
+            "",
+        ]
+
+
 def _f(value: float | None, digits: int = 3) -> str:
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "-"
@@ -295,22 +325,11 @@ def _timing(view: dict, seconds: float, child_spec: dict) -> str:
     return f"wall time {seconds / 60:.1f} minutes{rate}"
 
 
-def label_noise_section(
-    *,
-    title: str,
-    sweep_file: Path,
-    child_spec: dict,
-    view: dict,
-    summary: dict,
-    child_summaries: dict[str, dict],
-    shown: list[ChildFigures],
-    rel: Path,
-    seconds: float,
-    where: str,
-) -> list[str]:
+def label_noise_section(run: SweepRun) -> list[str]:
     """The markdown lines of one label-noise grid (figures referenced under ``rel``, relative to the page)."""
+    summary, child_summaries, rel = run.summary, run.child_summaries, run.rel
     rows = sorted(summary["rows"], key=_p)
-    base = child_spec  # one child's full spec (defaults filled in); only label_noise differs between them
+    base = run.child_spec  # one child's full spec (defaults filled in); only label_noise differs between them
     classes = base["dataset"].get("classes") or ["triangle", "rectangle", "ellipse"]
     chance = 1 / len(classes)
     tail_ok, tail_text = _claim_tail(summary.get("flip"))
@@ -324,11 +343,7 @@ def label_noise_section(
     ]
     training, dataset = base["training"], base["dataset"]
     out = [
-        f"## {title}",
-        "",
-        f"From sweep `{sweep_file}` (`{view['id']}`: {', '.join(f'{n} {s}' for s, n in sorted(view['counts'].items()) if n)}) on "
-        f"{where}; {_timing(view, seconds, base)}.",
-        "",
+        *run.header(),
         f"- {len(rows)} experiments, label corruption p in {{{', '.join(_p_text(_p(r)) for r in rows)}}}, "
         f"{dataset['name'].upper()} K = {len(classes)}, {dataset['train_per_class']} training + {dataset['val_per_class']} "
         f"validation samples per class, {training['trials']} trials x {training['iterations']:,} iterations, batch 1 SGD, "
@@ -360,7 +375,7 @@ def label_noise_section(
         f"![tail index]({rel / 'figures' / 'sweep-tail-index.png'})",
         "",
     ]
-    for child in shown:
+    for child in run.shown:
         out += [f"One child, {child.label} (p = {_p_text(_p(child.row))}): Ahat, Bhat and Gamma, the learning curves, the LE-ODE imitation.", ""]
         out += [f"![{name}]({rel / name})" for name in child.files] + [""]
     out += ["### Every child", "", *_table(rows, child_summaries), "", "The full table is `table.csv` beside the figures.", ""]
@@ -368,10 +383,10 @@ def label_noise_section(
     return out
 
 
-def write_report(path: Path, *, figures_dir: Path, **section: object) -> None:
-    """A page with one label-noise section (the quick reduced grid's page, and the tests')."""
-    rel = Path(os.path.relpath(figures_dir, path.parent))
-    lines = ["# Reproduction: the label-noise phase transition (paper, Figure 4)", "", *label_noise_section(title="The run", rel=rel, **section)]
+def write_report(path: Path, *, figures_dir: Path, **fields: object) -> None:
+    """A page with one label-noise section (the tests'); ``fields`` those of :class:`SweepRun` but ``title`` and ``rel``."""
+    run = SweepRun(title="The run", rel=Path(os.path.relpath(figures_dir, path.parent)), **fields)
+    lines = ["# Reproduction: the label-noise phase transition (paper, Figure 4)", "", *label_noise_section(run)]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines))
 
@@ -396,28 +411,13 @@ def _model_numbers(child: dict | None, model: str) -> dict:
     return (((child or {}).get("estimates") or {}).get("models") or {}).get(model) or {}
 
 
-def sample_size_section(
-    *,
-    title: str,
-    sweep_file: Path,
-    child_spec: dict,
-    view: dict,
-    summary: dict,
-    child_summaries: dict[str, dict],
-    shown: list[ChildFigures],
-    rel: Path,
-    seconds: float,
-    where: str,
-) -> list[str]:
+def sample_size_section(run: SweepRun) -> list[str]:
     """The markdown lines of the sample-size grid: Figures 1, 3 and 5 of one configuration, and every configuration's numbers."""
-    rows = sorted(summary["rows"], key=lambda r: r.get("dataset.train_per_class") or 0)
+    rows = sorted(run.summary["rows"], key=lambda r: r.get("dataset.train_per_class") or 0)
+    child_spec, child_summaries, rel = run.child_spec, run.child_summaries, run.rel
     training = child_spec["training"]
     out = [
-        f"## {title}",
-        "",
-        f"From sweep `{sweep_file}` (`{view['id']}`: {', '.join(f'{n} {s}' for s, n in sorted(view['counts'].items()) if n)}) on "
-        f"{where}; {_timing(view, seconds, child_spec)}.",
-        "",
+        *run.header(),
         f"- {len(rows)} configurations of training/validation images per class ({', '.join(_config(r) for r in rows)}), "
         f"GEOMNIST K = 3, {training['trials']} trials x {training['iterations']:,} iterations, batch 1 SGD, lr "
         f"{training['learning_rate']}, {child_spec['model']['name']} in {child_spec['model'].get('dtype')}, validation every "
@@ -440,7 +440,7 @@ def sample_size_section(
             f"| {_f(r.get('figure_4c'), 2)} | {_f(r['nrmse_L'], 2)} / {_f(r['nrmse_I'], 2)} ({_f(r.get('skill_L'), 2)}) |"
         )
     out += ["", "The full table is `table.csv` beside the figures.", ""]
-    for child in shown:
+    for child in run.shown:
         out += [f"### Figures 1, 3 and 5 from the {_config(child.row)} configuration ({child.label})", ""]
         for name in child.files:
             key = next((k for k in PAPER_FIGURES if name.endswith(f"-{k}.png")), None)

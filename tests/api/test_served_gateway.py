@@ -16,12 +16,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from lesde_launcher.stack import free_port
+from tests.fixtures.served import served_gateway
 
 KEY = "ada-served-key-0123456789"
 MIB = 1 << 20
 PIECE = 64 * 1024
-START_TIMEOUT_S = 120  # generous: the machine is shared and slow to import on a bad day
 ANSWER_TIMEOUT_S = 60
 SLOW_LIMIT_S = 2.0  # the header deadline and body idle limit of this gateway (10 s and 30 s by default)
 
@@ -30,36 +29,14 @@ SLOW_LIMIT_S = 2.0  # the header deadline and body idle limit of this gateway (1
 def gateway(tmp_path_factory):
     """``(url, environment)`` of a uvicorn serving the gateway with one key (ada)."""
     state = tmp_path_factory.mktemp("served")
-    env = dict(os.environ)
-    env.update(
-        LESDE_STORE="local", LESDE_LOCAL_STORE_DIR=str(state / "store"), LESDE_BROKER_URL="filesystem://",
-        LESDE_BROKER_DIR=str(state / "broker"), LESDE_API_KEYS=f"ada={KEY}", LESDE_BIND_HOST="127.0.0.1",
-        LESDE_HEADER_TIMEOUT_S=str(SLOW_LIMIT_S), LESDE_BODY_IDLE_TIMEOUT_S=str(SLOW_LIMIT_S),
-    )
-    env.pop("LESDE_API_KEY", None)
-    (state / "broker").mkdir()
-    port = free_port()
-    log = (state / "api.log").open("wb")
-    command = [sys.executable, "-m", "uvicorn", "lesde_api.main:app", "--host", "127.0.0.1", "--port", str(port),
-               "--http", "lesde_api.slow_clients:GuardedH11Protocol"]  # as the launcher, Dockerfile and compose run it
-    process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while True:
-            assert process.poll() is None, (state / "api.log").read_text()
-            try:
-                if httpx.get(url + "/healthz", timeout=5).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "the gateway did not answer in time"
-            time.sleep(0.2)
+    settings = {
+        "LESDE_API_KEYS": f"ada={KEY}", "LESDE_BIND_HOST": "127.0.0.1",
+        "LESDE_HEADER_TIMEOUT_S": str(SLOW_LIMIT_S), "LESDE_BODY_IDLE_TIMEOUT_S": str(SLOW_LIMIT_S),
+    }  # fmt: skip
+    with served_gateway(state, settings) as (url, _process):
+        env = dict(os.environ) | settings | {"LESDE_STORE": "local", "LESDE_LOCAL_STORE_DIR": str(state / "store")}
+        env.pop("LESDE_API_KEY", None)
         yield url, env
-    finally:
-        process.kill()
-        process.wait(timeout=30)
-        log.close()
 
 
 def _status_line(connection: socket.socket) -> str:

@@ -7,10 +7,7 @@ sockets, as light as a client can be, so the test measures the server, not itsel
 
 from __future__ import annotations
 
-import os
 import socket
-import subprocess
-import sys
 import time
 
 import httpx
@@ -18,7 +15,7 @@ import numpy as np
 import pytest
 
 from lesde.storage.local import LocalStore
-from lesde_launcher.stack import free_port
+from tests.fixtures.served import served_gateway
 from tests.fixtures.sweeps import FixtureChild, write_sweep
 
 STREAMS = 200
@@ -30,35 +27,8 @@ P95_LIMIT_S = 0.050
 def served(tmp_path):
     store = LocalStore(tmp_path / "store")
     sweep_id, children = write_sweep(store, [FixtureChild({"training.seed": seed}, status="queued") for seed in range(20)], axes=["training.seed"])
-    env = dict(os.environ) | {
-        "LESDE_STORE": "local", "LESDE_LOCAL_STORE_DIR": str(tmp_path / "store"), "LESDE_BROKER_URL": "filesystem://",
-        "LESDE_BROKER_DIR": str(tmp_path / "broker"), "LESDE_MAX_EVENT_STREAMS_PER_OWNER": str(2 * STREAMS),
-    }  # fmt: skip
-    for name in ("LESDE_API_KEYS", "LESDE_API_KEYS_FILE", "LESDE_API_KEY"):
-        env.pop(name, None)
-    (tmp_path / "broker").mkdir()
-    port = free_port()
-    log = (tmp_path / "api.log").open("wb")
-    command = [sys.executable, "-m", "uvicorn", "lesde_api.main:app", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
-               "--http", "lesde_api.slow_clients:GuardedH11Protocol"]  # fmt: skip
-    process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            assert process.poll() is None, (tmp_path / "api.log").read_text()
-            try:
-                if httpx.get(url + "/healthz", timeout=5).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "the gateway did not answer in time"
-            time.sleep(0.2)
-        yield port, sweep_id, children
-    finally:
-        process.kill()
-        process.wait(timeout=30)
-        log.close()
+    with served_gateway(tmp_path, {"LESDE_MAX_EVENT_STREAMS_PER_OWNER": str(2 * STREAMS)}) as (url, _process):
+        yield int(url.rsplit(":", 1)[1]), sweep_id, children
 
 
 def _open_stream(port: int, path: str) -> socket.socket:

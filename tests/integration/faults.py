@@ -266,27 +266,22 @@ class FaultLab:
     def start_trainer(self, name: str = "trainer", **env: str) -> Trainer:
         """A prefork trainer (one child) of :mod:`tests.integration.fault_worker`; ``env``
         overrides the lab's settings for this trainer only."""
-        log = self.root / "logs" / f"{name}-{len(self.trainers)}.log"
-        environment = self.services.environment() | {"PYTHONPATH": str(REPO)} | env
-        command = [sys.executable, "-m", "celery", "-A", "tests.integration.fault_worker", "worker", "-Q", celery_app.TRAIN_QUEUE,
-                   "--pool", "prefork", "--concurrency", "1", "--loglevel", "INFO", "-n", f"{name}@fault-tests"]
-        with log.open("ab") as out:
-            process = subprocess.Popen(command, cwd=REPO, env=environment, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-        trainer = Trainer(name, process, log)
-        self.trainers.append(trainer)
-        return trainer
+        return self._start_worker("tests.integration.fault_worker", celery_app.TRAIN_QUEUE, name, env)
 
     def start_analyzer(self, name: str = "analyzer", **env: str) -> Trainer:
         """A prefork analyzer (one child) of :mod:`tests.integration.fault_analyzer`; stopped with the trainers."""
+        return self._start_worker("tests.integration.fault_analyzer", celery_app.ANALYZE_QUEUE, name, env)
+
+    def _start_worker(self, module: str, queue: str, name: str, env: dict[str, str]) -> Trainer:
         log = self.root / "logs" / f"{name}-{len(self.trainers)}.log"
         environment = self.services.environment() | {"PYTHONPATH": str(REPO)} | env
-        command = [sys.executable, "-m", "celery", "-A", "tests.integration.fault_analyzer", "worker", "-Q", celery_app.ANALYZE_QUEUE,
+        command = [sys.executable, "-m", "celery", "-A", module, "worker", "-Q", queue,
                    "--pool", "prefork", "--concurrency", "1", "--loglevel", "INFO", "-n", f"{name}@fault-tests"]
         with log.open("ab") as out:
             process = subprocess.Popen(command, cwd=REPO, env=environment, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-        analyzer = Trainer(name, process, log)
-        self.trainers.append(analyzer)
-        return analyzer
+        worker = Trainer(name, process, log)
+        self.trainers.append(worker)
+        return worker
 
     def wait_consuming(self, trainer: Trainer, timeout: float = 120) -> None:
         """Until ``trainer`` answers a broker ping (it is connected and consuming)."""

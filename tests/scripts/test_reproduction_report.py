@@ -164,11 +164,11 @@ def test_the_sample_size_section_and_the_page(report_module, tmp_path):
         children[row["experiment_id"]] = {"estimates": {"models": {"I": {"A_end": 20.0 + i, "B_end": -2.0}, "L": {"A_end": 15.0, "B_end": -9.0}}}}
     spec = {"model": {"name": "lenet", "dtype": "float64"}, "training": {"iterations": 10_000, "trials": 100, "learning_rate": 0.005, "eval_every": 1000}}
     shown = [report_module.ChildFigures(label="n = 1,000", row=rows[1], files=["child-1-AB.png", "child-1-leode.png"])]
-    lines = report_module.sample_size_section(
+    lines = report_module.sample_size_section(report_module.SweepRun(
         title="The sample-size runs", sweep_file=Path("examples/sweeps/sample-size.json"), child_spec=spec,
         view={"id": "s1", "counts": {"succeeded": 3}, "children": [{}, {}, {}]}, summary={"rows": rows},
         child_summaries=children, shown=shown, rel=Path("reproduction/sample-size"), seconds=600.0, where="test",
-    )  # fmt: skip
+    ))  # fmt: skip
     text = "\n".join(lines)
     assert "| 800/200 |" in text and "21.00, -2.00" in text and "15.00, -9.00" in text
     assert "Figure 3, rows 1 and 3" in text and "Figure 5" in text and "reproduction/sample-size/child-1-AB.png" in text
