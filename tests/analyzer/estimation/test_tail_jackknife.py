@@ -137,3 +137,13 @@ def test_fewer_than_three_groups_fall_back_to_a_named_time_series_se():
         tail_indices(G, np.zeros_like(G), times=t, model="I", K=2, replicates=(np.zeros((2, 2000)), np.zeros((2, 2000))))
     res = tail_indices(G, np.zeros_like(G), times=t, model="I", K=2)
     assert res.Gamma.groups == 0 and "no trial ids" in res.Gamma.se_method
+
+
+def test_a_wide_band_is_called_imprecise_not_the_boundary():
+    from lesde_analyzer.estimation import separability_verdict
+
+    noisy = separability_verdict(-0.08, se=8.4)
+    assert noisy.label == "inconclusive" and "do not pin r down" in noisy.why and "1/t" in noisy.why
+    assert "boundary between" not in noisy.why
+    near = separability_verdict(1.02, se=0.05)
+    assert near.label == "inconclusive" and "boundary between the theorem's two cases" in near.why

@@ -124,6 +124,7 @@ TIME_SERIES = (
 )
 
 MIN_RECORDS = 5  # a three-parameter fit needs a few degrees of freedom
+IMPRECISE_BAND = 0.5  # a band wider than this around 1 is want of precision, not evidence of r near 1
 MIN_GROUPS = 3  # fewer leave-out replicates give no usable jackknife
 GRID = 101  # r values of the coarse search before Brent
 #: the verdict's windows as fractions of the last time: [T/20, T], [T/10, T], [T/5, T]
@@ -756,6 +757,11 @@ def separability_verdict(
     if label == "inconclusive" and not np.isfinite(band):
         return verdict("inconclusive", f"r of Gamma = {r:.4g} with SE {se:.3g}: not identified on this window (Gamma flat or too noisy).")
     text = f"r of Gamma = {r:.3f} +- {se:.3f} (1 SE), band max(2 SE, tolerance) = {band:.3f}"
+    if label == "inconclusive" and band > IMPRECISE_BAND:
+        return verdict("inconclusive", (
+            f"{text}: the data do not pin r down (the band reaches past {IMPRECISE_BAND:g} either side of 1), so this says "
+            "nothing about gamma near 1/t; Gamma barely moves against its noise on this window."
+        ))  # fmt: skip
     if label == "inconclusive":
         return verdict("inconclusive", (
             f"{text}: within the band of 1. gamma ~ 1/t (Gamma grows like log t, or approaches a constant only "
