@@ -86,8 +86,9 @@ def _notes(data: SweepData, children: list[dict], curves: dict, primary: str | N
     notes.append(
         f"Figures against {c['x_label']} ({c['explain']}): sweep-accuracy: final validation accuracy, mean over trials with error bars "
         "of one std over trials, and the chance level 1/K; sweep-loss: final validation loss (mean, std over trials) with the "
-        "initial loss dashed (near log K); sweep-tail-index: r_slope of Gamma with +-2 SE bars, the authors' r-hat, the line r = 1, "
-        "and the verdict of each grid value shaded."
+        "initial loss dashed (near log K); sweep-tail-index: r_slope of Gamma (level fit on the deciding window) with +-2 SE "
+        "bars, the paper's Figure 4c number (min of the authors' r-hat of A and B, I-model) as crosses, the line r = 1, and the "
+        "verdict of each grid value shaded; a fit at its search bound is no estimate and is not drawn."
     )
     notes.extend(_flip_note(primary, line) for line in c["lines"])
     return notes
