@@ -148,13 +148,15 @@ def _r_text(index: dict) -> str:
 
 
 def _verdict_text(tail: dict) -> str:
+    """``r_Γ = 1.23 ± 0.05: label`` and, on a line of its own, r on each window (short: panels are narrow)."""
     verdict = tail["verdict"]
     windows = verdict.get("windows") or []
-    per_window = ", ".join(
-        f"[{w['window'][0]:,.0f}, T]: " + ("bound" if w["at_bound"] else _fmt(w["r"])) for w in windows
-    )
     text = f"r_Γ = {_r_text(tail['Gamma'])}: {verdict['label']}"
-    return f"{text}\nwindows {per_window}" if per_window else text
+    if not windows:
+        return text
+    starts = ", ".join(f"{w['window'][0]:,.0f}" for w in windows)
+    values = ", ".join("bound" if w["at_bound"] else (f"{w['r']:.2f}" if w["r"] is not None else "–") for w in windows)
+    return f"{text}\nfrom t = {starts} to T: r_Γ = {values}"
 
 
 def _log_bins(t: np.ndarray, v: np.ndarray, bins: int = 60) -> tuple[np.ndarray, np.ndarray]:
