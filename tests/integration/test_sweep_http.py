@@ -113,7 +113,7 @@ def test_the_reproduction_runs_from_one_command_on_redis_and_s3(services, tmp_pa
         grid.write_text(json.dumps(SWEEP | {"axes": {"dataset.label_noise": [0.0, 0.7]}}))
         report = tmp_path / "docs" / "reproduction.md"
         stack, _store = services
-        status = reproduce.main(["--url", stack.url, "--sweep", str(grid), "--report", str(report), "--timeout", "600"])
+        status = reproduce.main(["--url", stack.url, "--sweep", str(grid), "--section", "label-noise", "--report", str(report), "--timeout", "600"])
     finally:
         sys.path.remove(str(scripts))
         sys.modules.pop("reproduce", None)
@@ -122,7 +122,8 @@ def test_the_reproduction_runs_from_one_command_on_redis_and_s3(services, tmp_pa
     text = report.read_text()
     claims = [line for line in text.splitlines() if line.startswith("- (")]
     assert len(claims) == 6 and all(any(v in line for v in ("**holds**", "**does not hold**", "**not decided**")) for line in claims)
-    figures = tmp_path / "docs" / "reproduction"
+    assert "## The label-noise transition" in text and "What we checked" in text  # the section, assembled into the page
+    figures = tmp_path / "docs" / "reproduction" / "label-noise"
     for name in ("sweep-accuracy", "sweep-loss", "sweep-tail-index"):
         assert (figures / "figures" / f"{name}.png").read_bytes()[:4] == b"\x89PNG"
     assert (figures / "table.csv").read_text().count("\n") == 3  # header + 2 children
