@@ -27,7 +27,7 @@ Every ``full_scan_seconds``, also:
 - deleted jobs are purged once more (:func:`lesde.tombstones.purge_buried`): what a writer
   that raced the delete left, where the gateway's delayed purge was lost with a restart.
 
-A running job without a lease (an import, or a record from before leases) is left alone:
+A running job without a lease (a record from before leases; imports hold one since 2026-12) is left alone:
 nothing tells whether its worker lives. :func:`reap_once` takes the clock, the sender and
 the census as arguments, so it is tested without a broker.
 """

@@ -242,3 +242,11 @@ def test_send_with_retry_rides_out_a_short_outage_and_gives_up_after_its_minute(
     with pytest.raises(ConnectionError):
         celery_app.send_with_retry("t", "x", sleep=lambda s: now.__setitem__(0, now[0] + s), clock=lambda: now[0])
     assert 50 <= now[0] <= 60  # it tried for about its minute, never past it
+
+
+def test_an_import_whose_analyzer_died_is_sent_again_as_an_import(experiments, broker):
+    """Imports run under a lease like training: an expired one sends the import task again."""
+    job_id = _job(experiments, spec={"kind": "import"})
+    experiments.mark_running(job_id, lease=new_lease(T0, SETTINGS).model_copy(update={"host": "elsewhere"}))
+    report = _reap(experiments.store, broker, T0 + timedelta(seconds=91))
+    assert report.requeued == [f"experiment {job_id}"] and broker.sent == [(celery_app.IMPORT_EXPERIMENT, job_id)]

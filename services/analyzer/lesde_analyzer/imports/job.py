@@ -16,8 +16,9 @@ import tempfile
 from lesde import celery_app, keys
 from lesde.csv_layout import ImportRejected
 from lesde.jobs import JobRepository
+from lesde.leases import hold_lease
 from lesde.records import AnalysisState, JobRecord, JobStatus
-from lesde.settings import LimitSettings
+from lesde.settings import LeaseSettings, LimitSettings
 from lesde.storage import ObjectStore, StoreUnavailable
 from lesde.tombstones import JobDeleted
 from lesde_analyzer.imports.chunks import write_import_chunks
@@ -26,11 +27,20 @@ from lesde_analyzer.imports.grid import Grid, ImportBounds, parse_grid
 log = logging.getLogger(__name__)
 
 
-def run_import_job(store: ObjectStore, job_id: str) -> None:
-    """Parse experiment ``job_id``'s upload, write its chunks and manifest, then enqueue its analysis."""
+def run_import_job(store: ObjectStore, job_id: str, *, leases: LeaseSettings | None = None) -> None:
+    """Parse experiment ``job_id``'s upload, write its chunks and manifest, then enqueue its analysis.
+
+    Runs under a lease like training (:func:`~lesde.leases.hold_lease`): an analyzer killed
+    mid-import stops renewing it, and the reaper sends the import again (it starts over from
+    the upload, kept until the job is finished; chunks are rewritten whole)."""
     repo = JobRepository(store, "experiment")
-    if repo.start(job_id) is None:
-        return
+    with hold_lease(repo, job_id, leases) as lease:
+        if lease is None:
+            return
+        _import(store, repo, job_id)
+
+
+def _import(store: ObjectStore, repo: JobRepository, job_id: str) -> None:
     try:
         with tempfile.TemporaryDirectory(prefix="lesde-import-") as folder:
             pieces = store.iter_bytes(keys.upload_key(job_id))
