@@ -63,13 +63,15 @@ def run_sweep(client: LesdeClient, spec: dict, *, timeout: float) -> tuple[dict,
 
 
 def finished_sweep(client: LesdeClient, sweep_id: str) -> tuple[dict, float]:
-    """The view of a sweep that already ran, and the seconds from its creation to its last child's end."""
+    """The view of a sweep that already ran, and the seconds from its first child's start to its
+    last child's end (not from its submission: on a shared stack it may have waited behind others)."""
     view = client.sweep(sweep_id)
     if view["status"] not in ("succeeded", "failed", "cancelled"):
         raise SystemExit(f"sweep {sweep_id} is {view['status']}; wait for it to finish, or run without --sweep-id")
-    ends = [client.get(child["experiment_id"])["finished_at"] for child in view["children"]]
-    last = max(datetime.fromisoformat(end) for end in ends if end)
-    return view, (last - datetime.fromisoformat(view["created_at"])).total_seconds()
+    records = [client.get(child["experiment_id"]) for child in view["children"]]
+    first = min(datetime.fromisoformat(r["started_at"]) for r in records if r.get("started_at"))
+    last = max(datetime.fromisoformat(r["finished_at"]) for r in records if r.get("finished_at"))
+    return view, (last - first).total_seconds()
 
 
 def reanalyse(client: LesdeClient, view: dict, *, timeout: float) -> dict:
