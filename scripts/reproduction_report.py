@@ -475,7 +475,7 @@ each a test in `make test` (fixed seeds, public functions):
 - The held-out checks decide as the truth: I-model gamma = 0.002 (1+t)^-0.5 "separable",
   10 (1+t)^-1.5 "not separable", L-model constant rates "separable".
 - The label grouping is measured, not assumed: grouping by the corrupted label dilutes the
-  class difference by 0.55 at p = 0.3 (1 - 3p/2 predicts 0.55).
+  class difference by 0.54 at p = 0.3 (1 - 3p/2 predicts 0.55).
 - The paper's own Figure 4c number is computed by the authors' formula on the I-model
   integrals and reported beside ours; where it says "separable" and our fit says "not
   separable", the difference is the estimator, not the data: for a saturated Gamma ~ C
