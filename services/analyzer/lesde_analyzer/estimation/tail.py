@@ -615,13 +615,6 @@ class _Fitter:
         design = _Window(self.t[self.inside][ok], bins=self.bins, r_lo=self.r_lo, r_hi=self.r_hi)
         return design if design.n_bins >= MIN_RECORDS - 1 else None
 
-    def point(self, v: np.ndarray) -> _Point | None:
-        """The fit of one series (shape (T,)) on this window; None when it has no estimate."""
-        vw = v[self.inside]
-        ok = np.isfinite(vw)
-        design = self._design(ok)
-        return None if design is None else design.fit(vw[ok])
-
     def index(self, v: np.ndarray, replicates: np.ndarray | None) -> TailIndex:
         """The full :class:`TailIndex` of ``v`` (shape (T,)); ``replicates`` (G, T) give the jackknife SEs."""
         r_hat, flipped, r_hat_window = _authors_r_hat(v, self.t, self.span)

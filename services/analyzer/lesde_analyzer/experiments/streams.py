@@ -107,8 +107,11 @@ def read_sampled(
         ts.append(it)
         classes = int(chunk["logits"].shape[-1])
         true_stored = true_stored and "true_label" in chunk
-        for name, key in (("trained", "label"), ("true", "true_label" if "true_label" in chunk else "label")):
-            group_sums, group_counts = group_class_sums(chunk[key], chunk["logits"], group, num_classes=classes)
+        trained = group_class_sums(chunk["label"], chunk["logits"], group, num_classes=classes)
+        # without label noise both groupings are one: the second pass over the logits is skipped
+        same = "true_label" not in chunk or np.array_equal(chunk["true_label"], chunk["label"])
+        true = trained if same else group_class_sums(chunk["true_label"], chunk["logits"], group, num_classes=classes)
+        for name, (group_sums, group_counts) in (("trained", trained), ("true", true)):
             per_labels[name][0].append(group_sums)
             per_labels[name][1].append(group_counts)
         losses.append(chunk["loss"].astype(np.float64).mean(axis=1))
