@@ -1,4 +1,5 @@
 # LE-SDE Lab training worker: lesde (shared) + lesde-trainer (torch, torchvision) on a CUDA base.
+# gcc builds the native LeNet kernel for the host's CPU at first use (engine/native_build.py).
 # The torch wheels from PyPI bundle their CUDA libraries; the base image supplies the CUDA
 # user-space environment the NVIDIA container toolkit expects. Python 3.11 from deadsnakes.
 ARG CUDA_IMAGE=nvidia/cuda:12.8.1-cudnn-runtime-ubuntu22.04
@@ -16,7 +17,7 @@ RUN apt-get update \
     && apt-get install -y --no-install-recommends software-properties-common gpg-agent \
     && add-apt-repository -y ppa:deadsnakes/ppa \
     && apt-get update \
-    && apt-get install -y --no-install-recommends python3.11 python3.11-venv \
+    && apt-get install -y --no-install-recommends python3.11 python3.11-venv gcc libc6-dev \
     && apt-get purge -y software-properties-common gpg-agent \
     && apt-get autoremove -y \
     && rm -rf /var/lib/apt/lists/* \

@@ -70,7 +70,7 @@ def test_unknown_backend_is_refused(geomnist_small):
 
 
 def test_backend_choice_without_the_lenet_kernel_is_refused(geomnist_small):
-    with pytest.raises(InvalidTrainingSpec, match="convs: 'direct' applies to the LeNet kernel only"):
+    with pytest.raises(InvalidTrainingSpec, match="convs: 'direct' applies to the torch LeNet kernel only"):
         engine(geomnist_small.x_train, geomnist_small.y_train, convs="direct", kernel="functional")
     functional = engine(geomnist_small.x_train, geomnist_small.y_train, convs="auto", kernel="functional")
     assert functional.backend == "functional"

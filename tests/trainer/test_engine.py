@@ -187,6 +187,11 @@ def test_every_kernel_satisfies_the_kernel_protocol(geomnist_small, kernel, conv
 
 
 # ---------------------------------------------------------------- deferred (lazy) fc updates
+def make_torch_lenet(data, **kwargs):
+    """An engine on the torch LeNet kernel (the one with deferred fc updates)."""
+    return make(data, kernel="lenet", **kwargs)
+
+
 def with_window(engine, window):
     """Rebuild the engine's LeNet kernel on the same parameters with another folding window."""
     from lesde_trainer.engine.lenet_kernel import LeNetKernel
@@ -197,8 +202,8 @@ def with_window(engine, window):
 @pytest.mark.parametrize("batching", ["single", "per_class"])
 def test_deferred_updates_match_eager_updates(geomnist_small, batching):
     # Window 5 does not divide the 23 iterations: the last window is cut short.
-    eager = with_window(make(geomnist_small, batching=batching, head="random_orthogonal"), 1)
-    lazy = with_window(make(geomnist_small, batching=batching, head="random_orthogonal"), 5)
+    eager = with_window(make_torch_lenet(geomnist_small, batching=batching, head="random_orthogonal"), 1)
+    lazy = with_window(make_torch_lenet(geomnist_small, batching=batching, head="random_orthogonal"), 5)
     a, b = eager.train(23), lazy.train(23)
     np.testing.assert_allclose(b.logits, a.logits, atol=1e-12, rtol=0)
     state_a, state_b = eager.state_dict(), lazy.state_dict()
@@ -212,8 +217,8 @@ def test_deferred_updates_match_eager_updates(geomnist_small, batching):
 
 
 def test_state_dict_mid_window_leaves_the_run_alone(geomnist_small):
-    quiet = with_window(make(geomnist_small, dtype=torch.float32), 4)
-    probed = with_window(make(geomnist_small, dtype=torch.float32), 4)
+    quiet = with_window(make_torch_lenet(geomnist_small, dtype=torch.float32), 4)
+    probed = with_window(make_torch_lenet(geomnist_small, dtype=torch.float32), 4)
     whole = quiet.train(14)
     part1 = probed.train(6)
     state = probed.state_dict()  # 2 steps into the second window
@@ -227,13 +232,13 @@ def test_state_dict_mid_window_leaves_the_run_alone(geomnist_small):
 
 @pytest.mark.parametrize("split", [3, 4, 8])  # mid-window, at a boundary, in a later window
 def test_resume_across_windows_is_bitwise(geomnist_small, split):
-    straight = with_window(make(geomnist_small, dtype=torch.float32, batching="per_class"), 4)
+    straight = with_window(make_torch_lenet(geomnist_small, dtype=torch.float32, batching="per_class"), 4)
     whole = straight.train(11)
-    first = with_window(make(geomnist_small, dtype=torch.float32, batching="per_class"), 4)
+    first = with_window(make_torch_lenet(geomnist_small, dtype=torch.float32, batching="per_class"), 4)
     part1 = first.train(split)
     state = pickle.loads(pickle.dumps(first.state_dict()))
     assert ("pending/steps" in state) == (split % 4 != 0)
-    resumed = with_window(make(geomnist_small, dtype=torch.float32, batching="per_class"), 4)
+    resumed = with_window(make_torch_lenet(geomnist_small, dtype=torch.float32, batching="per_class"), 4)
     resumed.train(2)  # pending rows of its own, which loading must discard
     resumed.load_state_dict(state)
     part2 = resumed.train(11 - split)
@@ -246,10 +251,10 @@ def test_resume_across_windows_is_bitwise(geomnist_small, split):
 
 def test_state_without_pending_entries_still_loads(geomnist_small):
     # A checkpoint written before deferred updates existed: its parameters are taken as they are.
-    source = with_window(make(geomnist_small), 1)
+    source = with_window(make_torch_lenet(geomnist_small), 1)
     source.train(6)
     state = source.state_dict()
-    target = with_window(make(geomnist_small), 4)
+    target = with_window(make_torch_lenet(geomnist_small), 4)
     target.train(3)
     target.load_state_dict(state)
     x = geomnist_small.x_val
@@ -259,7 +264,7 @@ def test_state_without_pending_entries_still_loads(geomnist_small):
 
 def test_transposed_copy_follows_the_base_weight(geomnist_small):
     # The input gradient of a deferred layer reads W0^T from a copy: it must track every fold and load.
-    engine = with_window(make(geomnist_small, dtype=torch.float32), 4)
+    engine = with_window(make_torch_lenet(geomnist_small, dtype=torch.float32), 4)
     fc1 = engine._kernel.fc[0]
     for n in (3, 1, 6):
         engine.train(n)

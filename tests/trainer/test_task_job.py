@@ -231,9 +231,10 @@ def test_progress_is_reported_within_a_chunk_before_it_is_stored(local_store, se
 
     monkeypatch.setattr(training, "_report_progress", spy_report)
     monkeypatch.setattr(training.ChunkWriter, "put", spy_put)
-    body = {"dataset": TINY["dataset"], "training": TINY["training"] | {"iterations": 1000, "eval_every": 500, "probe_every": 500, "features_every": 0}}
+    # 24 trials: enough work (about a second) for several reports at any speed this engine reaches
+    body = {"dataset": TINY["dataset"], "training": TINY["training"] | {"iterations": 1000, "trials": 24, "eval_every": 500, "probe_every": 500, "features_every": 0}}
     job_id = _submit(local_store, body)
-    run_training_job(local_store, job_id, settings=TrainerSettings(chunk_iterations=1000, progress_every_s=0.2))
+    run_training_job(local_store, job_id, settings=TrainerSettings(chunk_iterations=1000, progress_every_s=0.05))
     # the reports split train() into pieces; the chunk is what one call per record point stores
     reference = _submit(local_store, body)
     monkeypatch.setattr(training, "_report_progress", report)

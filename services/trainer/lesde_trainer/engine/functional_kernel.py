@@ -11,6 +11,7 @@ from torch.func import functional_call, grad_and_value, vmap
 from torch.nn import functional as F
 
 from ..models import Classifier
+from .kernel import train_step_by_step
 
 
 class FunctionalKernel:
@@ -75,3 +76,7 @@ class FunctionalKernel:
             names = list(self.params)
             torch._foreach_add_([self.params[n] for n in names], [grads[n] for n in names], alpha=-lr)
         return logits.detach(), loss.detach()
+
+    def train_steps(self, images: torch.Tensor, rows: torch.Tensor, labels: torch.Tensor, *, lr: float):
+        """n steps (``Kernel.train_steps``): rows, labels (n, R, B) -> logits (n, R, B, K), loss (n, R)."""
+        return train_step_by_step(self, images, rows, labels, lr=lr)

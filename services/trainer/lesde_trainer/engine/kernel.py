@@ -2,8 +2,8 @@
 kernel's convolution backend.
 
 ``EnsembleTrainer`` owns the bookkeeping (sampling, logging, state format, validation) and
-leaves the numerics of R trials to a ``Kernel`` (``LeNetKernel``, ``FunctionalKernel``); the
-LeNet kernel in turn leaves its two convolution blocks to a ``ConvBackend`` (``DirectConvs``,
+leaves the numerics of R trials to a ``Kernel`` (``NativeLeNetKernel``, ``LeNetKernel``,
+``FunctionalKernel``); the torch LeNet kernel in turn leaves its two convolution blocks to a ``ConvBackend`` (``DirectConvs``,
 ``Im2colConvs``). Each side depends only on these interfaces, so a new model or backend
 plugs in without the other side changing. Both are ``runtime_checkable`` so the tests can
 check every implementation against them.
@@ -38,26 +38,23 @@ class Kernel(Protocol):
         """Which kernel (and backend) runs, e.g. ``lenet/direct`` or ``functional``."""
 
     def prepare_images(self, x: torch.Tensor) -> torch.Tensor:
-        """Training images x (N, C, 32, 32) -> the layout ``select_images`` gathers from
+        """Training images x (N, C, 32, 32) -> the layout ``train_steps`` reads them in
         (stored once per engine)."""
 
-    def select_images(self, images: torch.Tensor, rows: torch.Tensor, batch: int) -> torch.Tensor:
-        """Rows (R*B,) of the prepared images, trial-major, with B = ``batch`` -> the step input
-        x of ``step`` (R trials x B images, in the kernel's own layout)."""
-
-    def step(self, x: torch.Tensor, y: torch.Tensor, *, lr: float) -> tuple[torch.Tensor, torch.Tensor]:
-        """One SGD step of every trial on its own minibatch (mean cross-entropy).
+    def train_steps(self, images: torch.Tensor, rows: torch.Tensor, labels: torch.Tensor, *,
+                    lr: float) -> tuple[torch.Tensor, torch.Tensor]:
+        """Advance every trial by n SGD steps, each on its own minibatch (mean cross-entropy).
 
         Parameters
         ----------
-        x : the step input from ``select_images``
-        y : Tensor of shape (R, B), int64
+        images : from ``prepare_images``
+        rows, labels : Tensor of shape (n, R, B), int64: step t's image rows and labels of trial r
         lr : float > 0
 
         Returns
         -------
-        logits : Tensor of shape (R, B, K), before the update
-        loss : Tensor of shape (R,), before the update
+        logits : Tensor of shape (n, R, B, K), each step's before its update
+        loss : Tensor of shape (n, R), each step's before its update
         """
 
     def forward(self, x: torch.Tensor, *, chunk: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -95,3 +92,31 @@ class ConvBackend(Protocol):
 
     def backward(self, grad: torch.Tensor, saved: Any, *, lr: float) -> None:
         """SGD step of both blocks given the gradient (R, B, 400) of their flattened output."""
+
+
+class SteppingKernel(Protocol):
+    """A kernel that trains one step at a time from gathered inputs (the torch kernels)."""
+
+    def select_images(self, images: torch.Tensor, rows: torch.Tensor, batch: int) -> torch.Tensor:
+        """Rows (R*B,) of the prepared images, trial-major -> the step input of ``step``."""
+
+    def step(self, x: torch.Tensor, y: torch.Tensor, *, lr: float) -> tuple[torch.Tensor, torch.Tensor]:
+        """One SGD step on step input x and labels y (R, B) -> logits (R, B, K), loss (R,)."""
+
+
+def train_step_by_step(kernel: SteppingKernel, images: torch.Tensor, rows: torch.Tensor, labels: torch.Tensor, *,
+                       lr: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """``Kernel.train_steps`` as a loop of ``kernel.step`` calls; results stay on the device."""
+    n, r, b = rows.shape
+    logits_log = loss_log = None
+    for t in range(n):
+        x = kernel.select_images(images, rows[t].reshape(-1), b)
+        logits, loss = kernel.step(x, labels[t], lr=lr)
+        if logits_log is None:
+            logits_log = logits.new_empty((n, *logits.shape))
+            loss_log = loss.new_empty((n, *loss.shape))
+        logits_log[t].copy_(logits)
+        loss_log[t].copy_(loss)
+    if logits_log is None:
+        raise ValueError("train_step_by_step: n must be >= 1")
+    return logits_log, loss_log

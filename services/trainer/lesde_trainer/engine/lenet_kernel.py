@@ -24,7 +24,7 @@ import torch
 from .convs_direct import DirectConvs
 from .convs_im2col import Im2colConvs
 from .convs_shared_input import shared_input_convs
-from .kernel import ConvBackend
+from .kernel import ConvBackend, train_step_by_step
 from .lazy_linear import LazyLinear
 
 PARAM_NAMES = (
@@ -176,6 +176,10 @@ class LeNetKernel:
         if self._pending_steps >= self.window:
             self.materialise()
         return logits, loss
+
+    def train_steps(self, images: torch.Tensor, rows: torch.Tensor, labels: torch.Tensor, *, lr: float):
+        """n steps (``Kernel.train_steps``): rows, labels (n, R, B) -> logits (n, R, B, K), loss (n, R)."""
+        return train_step_by_step(self, images, rows, labels, lr=lr)
 
     # ------------------------------------------------------------------ deferred updates
     def materialise(self) -> None:

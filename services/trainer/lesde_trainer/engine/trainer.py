@@ -25,10 +25,11 @@ from .errors import InvalidTrainingSpec
 from .functional_kernel import FunctionalKernel
 from .kernel import Kernel
 from .lenet_kernel import CONVS, LeNetKernel
+from .native_kernel import NativeLeNetKernel, native_kernel_problem
 from .sampling import draw_indices
 
 BATCHING = ("single", "per_class")
-KERNELS = ("auto", "lenet", "functional")
+KERNELS = ("auto", "native", "lenet", "functional")
 CONV_BACKENDS = ("auto", *CONVS)
 STATE_FORMAT = 1
 _DTYPES = {torch.float32: "float32", torch.float64: "float64"}
@@ -84,11 +85,14 @@ class EnsembleTrainer:
     x_train : ndarray of shape (N, C, 32, 32)
     y_train : ndarray of shape (N,), labels trained on
     y_train_true : ndarray of shape (N,) or None (defaults to ``y_train``)
-    kernel : {"auto", "lenet", "functional"}
-        ``auto`` uses the hand-written LeNet kernel for lenet, torch.func otherwise.
+    kernel : {"auto", "native", "lenet", "functional"}
+        ``native``: the LeNet kernel in C (``native_kernel``; CPU, batching ``single``);
+        ``lenet``: the torch LeNet kernel (``lenet_kernel``; any device and batching);
+        ``functional``: torch.func, any model. ``auto`` takes the first that serves the
+        model, device and batching (``native`` also needs a C compiler: ``native_build``).
     convs : {"auto", "direct", "im2col"}
-        Convolution backend of the LeNet kernel (``lenet_kernel``); ``auto`` takes the faster
-        one for the dtype and device (``direct`` for float32, ``im2col`` for float64).
+        Convolution backend of the torch LeNet kernel (``lenet_kernel``); ``auto`` takes the
+        faster one for the dtype and device (``direct`` for float32, ``im2col`` for float64).
     eval_chunk : int
         Images per convolution chunk in ``logits``/``features``/``evaluate`` (small chunks keep
         the R-fold activation buffers in cache).
@@ -142,18 +146,21 @@ class EnsembleTrainer:
             name: torch.as_tensor(np.stack([p[name] for p in per_trial]), dtype=dtype, device=self.device)
             for name in per_trial[0]
         }
-        use_lenet = _uses_lenet_kernel(model, kernel)
         head_matrix = module.head.matrix if module.head is not None else None
-        self._kernel: Kernel = (
-            LeNetKernel(params, head=head_matrix, convs=None if convs == "auto" else convs) if use_lenet
-            else FunctionalKernel(module, params))
-        # Training images in the layout the kernel's step gathers from (see ``select_images``).
+        chosen = _pick_kernel(model, kernel, convs=convs, dtype=dtype, device=self.device, batching=batching)
+        if chosen == "native":
+            self._kernel: Kernel = NativeLeNetKernel(params, head=head_matrix)
+        elif chosen == "lenet":
+            self._kernel = LeNetKernel(params, head=head_matrix, convs=None if convs == "auto" else convs)
+        else:
+            self._kernel = FunctionalKernel(module, params)
+        # Training images in the layout the kernel's ``train_steps`` reads them in.
         x = torch.as_tensor(np.asarray(x_train), dtype=dtype, device=self.device)
         self._images = self._kernel.prepare_images(x)
 
     @property
     def backend(self) -> str:
-        """Which training kernel runs: ``lenet/direct``, ``lenet/im2col`` or ``functional``."""
+        """Which training kernel runs: ``lenet/native``, ``lenet/direct``, ``lenet/im2col`` or ``functional``."""
         return self._kernel.name
 
     # ------------------------------------------------------------------ state
@@ -213,16 +220,13 @@ class EnsembleTrainer:
         iterations = np.arange(self._iteration, self._iteration + n, dtype=np.int64)
         index = self.sample_indices(iterations)  # (n, R, B)
         r, b, k = self.trials, index.shape[2], self.num_classes
-        index_dev = torch.as_tensor(index, device=self.device)
-        logits_log = torch.empty((n, r, b, k), dtype=self.dtype, device=self.device)
-        loss_log = torch.empty((n, r), dtype=self.dtype, device=self.device)
-        for t in range(n):
-            rows = index_dev[t].view(-1)
-            x = self._kernel.select_images(self._images, rows, b)
-            y = self._y.index_select(0, rows).view(r, b)
-            logits, loss = self._kernel.step(x, y, lr=self.lr)
-            logits_log[t].copy_(logits)
-            loss_log[t].copy_(loss)
+        if n:
+            index_dev = torch.as_tensor(index, device=self.device)
+            labels = self._y[index_dev]  # (n, R, B)
+            logits_log, loss_log = self._kernel.train_steps(self._images, index_dev, labels, lr=self.lr)
+        else:
+            logits_log = torch.empty((0, r, b, k), dtype=self.dtype)
+            loss_log = torch.empty((0, r), dtype=self.dtype)
         self._iteration += n
 
         squeeze = (lambda a: a[:, :, 0]) if self.batching == "single" else (lambda a: a)
@@ -275,9 +279,24 @@ class EnsembleTrainer:
         return loss.cpu().numpy(), accuracy.cpu().numpy()
 
 
-def _uses_lenet_kernel(model: str, kernel: str) -> bool:
-    """Whether the hand-written LeNet kernel trains (``kernel="auto"`` picks it for lenet)."""
-    return kernel == "lenet" or (kernel == "auto" and model == "lenet")
+def _pick_kernel(model: str, kernel: str, *, convs: str, dtype: torch.dtype, device: torch.device,
+                 batching: str) -> str:
+    """The kernel that trains: ``kernel`` itself, or for ``auto`` native, then lenet (for the
+    lenet model; lenet at once when a torch convolution backend ``convs`` is named), then
+    functional. Raises InvalidTrainingSpec when an explicit ``native`` cannot serve the run."""
+    batch = 1 if batching == "single" else 0
+    if kernel == "native":
+        problem = native_kernel_problem(dtype=dtype, device=device, batch=batch)
+        if problem:
+            raise InvalidTrainingSpec(f"kernel: 'native' cannot train this run: {problem}")
+        return kernel
+    if kernel != "auto":
+        return kernel
+    if model != "lenet":
+        return "functional"
+    if convs != "auto":
+        return "lenet"
+    return "native" if native_kernel_problem(dtype=dtype, device=device, batch=batch) is None else "lenet"
 
 
 def _validate(*, model, num_classes, in_channels, dtype, trials, trial_offset, lr, seed, batching, head, kernel,
@@ -305,12 +324,12 @@ def _validate(*, model, num_classes, in_channels, dtype, trials, trial_offset, l
         raise InvalidTrainingSpec(f"batching: unknown {batching!r}; allowed: {list(BATCHING)}")
     if head not in HEADS:
         raise InvalidTrainingSpec(f"head: unknown {head!r}; allowed: {list(HEADS)}")
-    if kernel not in KERNELS or (kernel == "lenet" and model != "lenet"):
+    if kernel not in KERNELS or (kernel in ("native", "lenet") and model != "lenet"):
         raise InvalidTrainingSpec(f"kernel: {kernel!r} not allowed for model {model!r}; allowed: {list(KERNELS)}")
     if convs not in CONV_BACKENDS:
         raise InvalidTrainingSpec(f"convs: unknown backend {convs!r}; allowed: {list(CONV_BACKENDS)}")
-    if convs != "auto" and not _uses_lenet_kernel(model, kernel):
-        raise InvalidTrainingSpec(f"convs: {convs!r} applies to the LeNet kernel only; model {model!r} with kernel "
+    if convs != "auto" and not (model == "lenet" and kernel in ("auto", "lenet")):
+        raise InvalidTrainingSpec(f"convs: {convs!r} applies to the torch LeNet kernel only; model {model!r} with kernel "
                                   f"{kernel!r} takes 'auto'")
     shape = np.shape(x_train)
     if len(shape) != 4 or shape[1:] != (in_channels, 32, 32) or shape[0] < 1:
