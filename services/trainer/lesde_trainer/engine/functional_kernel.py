@@ -53,7 +53,7 @@ class FunctionalKernel:
         return images.index_select(0, rows).view(self.trials, batch, *images.shape[1:])
 
     @torch.no_grad()
-    def forward(self, x: torch.Tensor, *, chunk: int):
+    def forward(self, x: torch.Tensor, *, chunk: int, features: bool = True):
         """Shared inputs x: (N, C, 32, 32) -> logits (R, N, K), features (R, N, F), ``chunk`` images at a time."""
         parts = [self._forward(self.params, x[s:s + chunk]) for s in range(0, x.shape[0], chunk)]
         return torch.cat([p[0] for p in parts], dim=1), torch.cat([p[1] for p in parts], dim=1)

@@ -57,9 +57,10 @@ class Kernel(Protocol):
         loss : Tensor of shape (n, R), each step's before its update
         """
 
-    def forward(self, x: torch.Tensor, *, chunk: int) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(self, x: torch.Tensor, *, chunk: int, features: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
         """Every trial on the same inputs x (N, C, 32, 32), no gradient, no update, ``chunk``
-        images at a time -> logits (R, N, K) and penultimate features (R, N, F)."""
+        images at a time -> logits (R, N, K) and penultimate features (R, N, F). With
+        ``features=False`` a kernel may skip the features and return None in their place."""
 
     def effective_params(self) -> dict[str, torch.Tensor]:
         """The current parameters (name -> (R, *module_shape)), pending updates applied,

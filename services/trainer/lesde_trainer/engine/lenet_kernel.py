@@ -120,7 +120,7 @@ class LeNetKernel:
         return logits if self.head is None else logits @ self.head.T
 
     @torch.no_grad()
-    def forward(self, x: torch.Tensor, *, chunk: int):
+    def forward(self, x: torch.Tensor, *, chunk: int, features: bool = True):
         """Shared inputs x: (N, C, 32, 32) -> logits (R, N, K), features (R, N, 84).
 
         Convolutions run ``chunk`` images at a time (their buffers grow with R * chunk);

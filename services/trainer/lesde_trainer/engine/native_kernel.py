@@ -110,8 +110,9 @@ class NativeLeNetKernel:
 
     # ------------------------------------------------------------------ inference
     @torch.no_grad()
-    def forward(self, x: torch.Tensor, *, chunk: int):
-        """Shared inputs x (N, C, 32, 32) -> logits (R, N, K), features (R, N, 84).
+    def forward(self, x: torch.Tensor, *, chunk: int, features: bool = True):
+        """Shared inputs x (N, C, 32, 32) -> logits (R, N, K), features (R, N, 84) or None
+        (``features=False``: not computed, which spares an (R, N, 84) buffer per evaluation).
 
         ``chunk`` is accepted for the protocol and unused: each thread holds one image's
         activations at a time, so memory is the outputs alone.
@@ -119,13 +120,14 @@ class NativeLeNetKernel:
         x = x.to(self.params["body.conv1.weight"].dtype).contiguous()
         n = x.shape[0]
         logits = x.new_empty((self.trials, n, self.num_classes))
-        features = x.new_empty((self.trials, n, FEATURES))
+        feats = x.new_empty((self.trials, n, FEATURES)) if features else None
         if n:
             status = self._forward(self.trials, self.channels, self.num_classes, n, self._param_pointers(),
-                                   self._head_pointer(), x.data_ptr(), logits.data_ptr(), features.data_ptr(),
+                                   self._head_pointer(), x.data_ptr(), logits.data_ptr(),
+                                   None if feats is None else feats.data_ptr(),
                                    torch.get_num_threads())
             _check(status)
-        return logits, features
+        return logits, feats
 
     # ------------------------------------------------------------------ state
     def effective_params(self) -> dict[str, torch.Tensor]:

@@ -240,11 +240,11 @@ class EnsembleTrainer:
         )
 
     # ------------------------------------------------------------------ probes
-    def _forward(self, x: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+    def _forward(self, x: np.ndarray, *, features: bool = True) -> tuple[torch.Tensor, torch.Tensor | None]:
         x_dev = torch.as_tensor(np.asarray(x), dtype=self.dtype, device=self.device)
         if x_dev.ndim != 4 or tuple(x_dev.shape[1:]) != (self.in_channels, 32, 32):
             raise InvalidTrainingSpec(f"x: expected shape (N, {self.in_channels}, 32, 32), got {tuple(x_dev.shape)}")
-        return self._kernel.forward(x_dev.contiguous(), chunk=self.eval_chunk)
+        return self._kernel.forward(x_dev.contiguous(), chunk=self.eval_chunk, features=features)
 
     def logits(self, x: np.ndarray) -> np.ndarray:
         """Current logits of every trial on fixed inputs (no gradient, no update).
@@ -272,7 +272,7 @@ class EnsembleTrainer:
         accuracy : ndarray of shape (R,)
         """
         y_dev = torch.as_tensor(np.asarray(y, dtype=np.int64), device=self.device)
-        logits, _ = self._forward(x)
+        logits, _ = self._forward(x, features=False)
         labels = y_dev.expand(self.trials, -1)
         loss = F.cross_entropy(logits.transpose(1, 2), labels, reduction="none").mean(1)
         accuracy = (logits.argmax(-1) == labels).to(torch.float64).mean(1)
