@@ -39,14 +39,32 @@ def _rate_and_eta(progress: dict, status: str) -> list[str]:
     return parts
 
 
+def _evaluation_text(spec: object) -> str | None:
+    """``eval 600 images / 100 it``: what each evaluation of a training spec costs, so that a rate
+    can be read against it (None for other specs, e.g. an import's or a simulation's)."""
+    if not isinstance(spec, dict):
+        return None
+    training, data = spec.get("training"), spec.get("dataset")
+    if not isinstance(training, dict) or not isinstance(data, dict) or "eval_every" not in training:
+        return None
+    try:
+        classes = len(data["classes"])
+        images = data["val_per_class"] * classes + min(training["train_eval_samples"], data["train_per_class"] * classes)
+        return f"eval {images:,} images / {training['eval_every']:,} it"
+    except (KeyError, TypeError):
+        return None
+
+
 def job_progress(record: dict) -> Progress:
-    """An experiment's or simulation's record (``GET /v1/{kind}s/{id}``) as :class:`Progress`."""
+    """An experiment's or simulation's record (``GET /v1/{kind}s/{id}``) as :class:`Progress`;
+    while an experiment runs, its evaluation's size and spacing too (they weigh on the rate)."""
     progress = record.get("progress") or {}
     state = record["status"]
     # An experiment's analysis follows its training; a simulation's result is its own.
     if state == "succeeded" and record.get("kind", "experiment") == "experiment" and record.get("analysis") not in (None, "none"):
         state = f"trained; analysis {record['analysis']}"
-    details = [*_rate_and_eta(progress, record["status"]), state]
+    evaluation = _evaluation_text(record.get("spec")) if record["status"] == "running" else None
+    details = [*_rate_and_eta(progress, record["status"]), *([evaluation] if evaluation else []), state]
     return Progress(int(progress.get("done") or 0), int(progress.get("total") or 0), progress.get("unit") or "", "  ".join(details))
 
 

@@ -30,6 +30,18 @@ def test_submit_answers_202_location_and_queued_record(client):
     assert again["id"] == record["id"] and again["status"] == "queued"
 
 
+def test_submit_answers_an_estimate_of_the_training_time(client):
+    from lesde.specs import ExperimentSpec
+    from lesde.specs.duration import estimated_seconds
+
+    record = _submit(client).json()
+    spec = ExperimentSpec.model_validate(TINY)
+    assert record["estimated_seconds"] == pytest.approx(estimated_seconds(spec)) and record["estimated_seconds"] > 0
+    assert client.get(f"/v1/experiments/{record['id']}").json().get("estimated_seconds") is None  # the 202 only
+    mlp = _submit(client, {**TINY, "model": {"name": "mlp"}}).json()
+    assert mlp["estimated_seconds"] is None  # no reference rate for the torch kernels
+
+
 def test_owner_is_the_api_keys_owner_and_a_header_cannot_claim_another(keyed_client, bearer):
     headers = {**bearer("ada"), "X-Lesde-Owner": "bob"}  # the header of old names nobody any more
     record = keyed_client.post("/v1/experiments", json=TINY, headers=headers).json()

@@ -21,6 +21,13 @@ def test_a_job_reads_as_counts_rate_eta_and_state():
     assert job_progress(trained).details == "trained; analysis running"
 
 
+def test_a_running_experiment_says_what_each_evaluation_costs():
+    spec = {"dataset": {"classes": ["a", "b", "c"], "train_per_class": 500, "val_per_class": 500},
+            "training": {"eval_every": 1000, "train_eval_samples": 300}}
+    assert job_progress({**RUNNING, "spec": spec}).details == "1,234 trial-it/s  ETA 12s  eval 1,800 images / 1,000 it  running"
+    assert "eval" not in job_progress({**RUNNING, "spec": {"kind": "import"}}).details
+
+
 def test_on_a_terminal_a_tqdm_bar_shows_the_servers_numbers():
     terminal = FakeStream(tty=True)
     display = ProgressDisplay(terminal)

@@ -40,6 +40,14 @@ class ImportSpec(BaseModel):
 class ExperimentPublic(JobPublic):
     """An experiment (trained, or imported from a CSV) as the API answers it."""
 
+    estimated_seconds: float | None = Field(
+        default=None,
+        description="In the 202 answer to a POST only: an estimate of the training time on the reference machine "
+        "(2 CPU cores; the work of the spec at the rates bench/train.py measured there, see docs/operations.md). "
+        "Another machine or a GPU differs; None where there is no reference rate (models other than lenet, "
+        "per_class batching).",
+    )
+
     spec: ExperimentSpec | ImportSpec | None = Field(
         default=None, description="The posted spec (defaults filled in), or an import's; left out of listings."
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response, status
 
 from lesde.specs import ExperimentSpec
-from lesde.records import JobPublic
+from lesde.specs.duration import estimated_seconds
 from lesde_api.models.jobs import ExperimentPublic
 from lesde_api.deps import ExperimentsDep, LimitsDep, OwnerDep, QuotaDep, get_experiments
 from lesde_api.routes.analysis import add_analysis_routes
@@ -17,7 +17,7 @@ from lesde_api.operations.links import job_url
 router = APIRouter(prefix="/v1/experiments", tags=["experiments"])
 
 
-@router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=JobPublic, responses={202: {"model": ExperimentPublic, "description": "Queued."}})
+@router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=ExperimentPublic, responses={202: {"model": ExperimentPublic, "description": "Queued."}})
 def create_experiment(
     spec: ExperimentSpec, repo: ExperimentsDep, limits: LimitsDep, owner: OwnerDep, quota: QuotaDep, response: Response
 ) -> ExperimentPublic:
@@ -25,7 +25,8 @@ def create_experiment(
     with quota.admit(owner):
         record = submit_experiment(repo, spec, owner=owner, cap=limits.max_trial_iterations)
     response.headers["Location"] = job_url("experiment", record.id)
-    return jobs.public_view(repo, record)
+    public = jobs.public_view(repo, record)
+    return ExperimentPublic(**public.model_dump(), estimated_seconds=estimated_seconds(spec))
 
 
 add_analysis_routes(router)
