@@ -2,13 +2,17 @@
 
 A training job holds its lease in its record (:mod:`lesde.leases`); an analysis is one of
 possibly several option sets of an experiment, so its lease is an object of its own,
-``leases/analysis/<job>.<options key>.json`` (``{"job_id", "options_key", "options",
+``leases/analysis/<job>.<options key>.json`` (``{"kind", "job_id", "options_key", "options",
 "holder", "host", "pid", "expires_at"}``), written when the run starts, renewed every
 ``heartbeat_seconds`` by a daemon thread and deleted when the run records its outcome.
 Kept apart from the job, the leases of all running analyses are one short listing: the
 reaper reads it every pass (O(running analyses)), and a lease that expired, or whose
 process is gone on this host, has its analysis queued again (:func:`lapsed`). The gateway
 applies the same test when an analysis is asked for again while it says ``running``.
+
+``kind`` says whose analysis it is: ``experiment`` (one option set of an experiment), or
+``sweep`` (the cross-child analysis of a sweep, key :data:`SWEEP_KEY`; the reaper queues
+it again as ``ANALYZE_SWEEP``). A lease written before kinds existed is an experiment's.
 """
 
 from __future__ import annotations
@@ -27,12 +31,16 @@ from lesde.storage import ObjectNotFound, ObjectStore
 
 log = logging.getLogger(__name__)
 
-__all__ = ["held_analysis", "iter_analysis_leases", "lapsed", "read_analysis_lease", "drop_analysis_lease"]
+__all__ = ["KINDS", "SWEEP_KEY", "held_analysis", "iter_analysis_leases", "lapsed", "read_analysis_lease",
+           "drop_analysis_lease"]
+
+KINDS = ("experiment", "sweep")
+SWEEP_KEY = "sweep"  # the options key of a sweep's one cross-child analysis
 
 
-def _body(job_id: str, options_key: str, options: dict, lease: Lease) -> dict:
+def _body(kind: str, job_id: str, options_key: str, options: dict, lease: Lease) -> dict:
     return {
-        "job_id": job_id, "options_key": options_key, "options": options, "holder": lease.holder, "host": lease.host,
+        "kind": kind, "job_id": job_id, "options_key": options_key, "options": options, "holder": lease.holder, "host": lease.host,
         "pid": lease.pid, "heartbeat_at": lease.heartbeat_at.isoformat(), "expires_at": lease.expires_at.isoformat(),
     }  # fmt: skip
 
@@ -67,20 +75,23 @@ def lapsed(body: dict, now: datetime) -> bool:
 
 
 @contextmanager
-def held_analysis(store: ObjectStore, job_id: str, options_key: str, options: dict, settings: LeaseSettings | None = None) -> Iterator[None]:
-    """Hold a lease on analysis ``(job_id, options_key)`` while the block runs; drop it after.
+def held_analysis(store: ObjectStore, job_id: str, options_key: str, options: dict, settings: LeaseSettings | None = None,
+                  *, kind: str = "experiment") -> Iterator[None]:
+    """Hold a lease on analysis ``(job_id, options_key)`` of a ``kind`` job while the block runs; drop it after.
 
     The lease is renewed every ``heartbeat_seconds`` from a daemon thread (a failed renewal
     is logged and tried at the next beat; the thread never raises into the analysis). The
     thread is stopped and joined before the lease is dropped, so no renewal lands after it.
     """
+    if kind not in KINDS:
+        raise ValueError(f"kind: {kind!r} is not one of {KINDS}")
     settings = settings or LeaseSettings()
     from lesde.leases import _KEPT_HERE  # this process keeps it alive: holder_gone must not say otherwise
 
     lease = new_lease(utcnow(), settings)
     target = keys.analysis_lease_key(job_id, options_key)
     _KEPT_HERE.add(lease.holder)
-    store.put_json(target, _body(job_id, options_key, options, lease))
+    store.put_json(target, _body(kind, job_id, options_key, options, lease))
     stop = threading.Event()
 
     def renew() -> None:
@@ -88,7 +99,7 @@ def held_analysis(store: ObjectStore, job_id: str, options_key: str, options: di
             now = utcnow()
             renewed = lease.model_copy(update={"heartbeat_at": now, "expires_at": now + timedelta(seconds=settings.lease_seconds)})
             try:
-                store.put_json(target, _body(job_id, options_key, options, renewed))
+                store.put_json(target, _body(kind, job_id, options_key, options, renewed))
             except Exception as error:  # the store is down: the next beat tries again
                 log.warning("analysis %s/%s: lease not renewed (%s: %s)", job_id, options_key, type(error).__name__, error)
 

@@ -224,6 +224,9 @@ def _requeue_lapsed_analyses(store: ObjectStore, *, now: datetime, send: Send, r
     for body in iter_analysis_leases(store):
         if not lapsed(body, now):
             continue
+        if body.get("kind") == "sweep":
+            _requeue_lapsed_sweep_analysis(store, body, send=send, report=report)
+            continue
         job_id, key = body["job_id"], body["options_key"]
         name = f"experiment {job_id}"
         try:
@@ -243,6 +246,28 @@ def _requeue_lapsed_analyses(store: ObjectStore, *, now: datetime, send: Send, r
         except Exception as error:
             log.warning("%s: lapsed analysis not re-queued (%s: %s)", name, type(error).__name__, error)
             report.errors.append(name)
+
+
+def _requeue_lapsed_sweep_analysis(store: ObjectStore, body: dict, *, send: Send, report: ReapReport) -> None:
+    """A sweep's cross-child analysis whose analyzer is gone: queued again if the sweep still
+    says ``running`` (else its outcome is recorded); the lease is dropped either way."""
+    sweeps = JobRepository(store, "sweep")
+    sweep_id = body["job_id"]
+    name = f"sweep {sweep_id}"
+    try:
+        try:
+            record = sweeps.get(sweep_id)
+        except JobNotFound:
+            record = None
+        if record is not None and record.analysis is AnalysisState.running:
+            set_record_analysis(sweeps, sweep_id, AnalysisState.queued)
+            send(celery_app.ANALYZE_SWEEP, sweep_id)
+            log.warning("%s: its analysis lost its analyzer (lease of %s); queued again", name, body["holder"])
+            report.analyses_resent.append(name)
+        drop_analysis_lease(store, sweep_id, body["options_key"])
+    except Exception as error:
+        log.warning("%s: lapsed analysis not re-queued (%s: %s)", name, type(error).__name__, error)
+        report.errors.append(name)
 
 
 def _parsed(moment: str | None) -> datetime | None:

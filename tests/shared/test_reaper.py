@@ -189,7 +189,7 @@ def _analysis_held(repo: JobRepository, *, key: str = DEFAULT_KEY, options: dict
     lease = new_lease(heartbeat_at, SETTINGS)
     # another host's analyzer unless a pid of this host is given: only its expiry can tell it is gone
     lease = lease.model_copy(update={"pid": pid} if pid is not None else {"host": "elsewhere"})
-    repo.store.put_bytes(keys.analysis_lease_key(job_id, key), json.dumps(_body(job_id, key, options or {}, lease)).encode())
+    repo.store.put_bytes(keys.analysis_lease_key(job_id, key), json.dumps(_body("experiment", job_id, key, options or {}, lease)).encode())
     return job_id
 
 
@@ -221,6 +221,37 @@ def test_a_lease_its_analysis_outlived_is_dropped_without_a_resend(experiments, 
     report = _reap(experiments.store, broker, T0 + timedelta(seconds=91), census=None)
     assert not report.analyses_resent and broker.sent == []
     assert list(experiments.store.list(keys.ANALYSIS_LEASES_PREFIX)) == []
+
+
+def _sweep_analysis_held(store, *, state: AnalysisState) -> str:
+    """A sweep whose cross-child analysis (record state ``state``) was leased by another host's analyzer at T0."""
+    import json
+
+    from lesde.analysis_leases import SWEEP_KEY, _body
+    from lesde.analysis_state import set_record_analysis
+
+    sweeps = JobRepository(store, "sweep")
+    sweep_id = _job(sweeps)
+    set_record_analysis(sweeps, sweep_id, state)
+    lease = new_lease(T0, SETTINGS).model_copy(update={"host": "elsewhere"})
+    store.put_bytes(keys.analysis_lease_key(sweep_id, SWEEP_KEY), json.dumps(_body("sweep", sweep_id, SWEEP_KEY, {}, lease)).encode())
+    return sweep_id
+
+
+def test_a_sweep_analysis_whose_lease_expired_is_queued_again_as_a_sweep_analysis(local_store, broker):
+    sweep_id = _sweep_analysis_held(local_store, state=AnalysisState.running)
+    assert not _reap(local_store, broker, T0 + timedelta(seconds=89), census=None).analyses_resent  # still held
+    report = _reap(local_store, broker, T0 + timedelta(seconds=91), census=None)
+    assert report.analyses_resent == [f"sweep {sweep_id}"] and broker.sent == [(celery_app.ANALYZE_SWEEP, sweep_id)]
+    assert JobRepository(local_store, "sweep").get(sweep_id).analysis is AnalysisState.queued
+    assert list(local_store.list(keys.ANALYSIS_LEASES_PREFIX)) == []
+
+
+def test_a_sweep_lease_its_analysis_outlived_is_dropped_without_a_resend(local_store, broker):
+    _sweep_analysis_held(local_store, state=AnalysisState.succeeded)
+    report = _reap(local_store, broker, T0 + timedelta(seconds=91), census=None)
+    assert not report.analyses_resent and broker.sent == []
+    assert list(local_store.list(keys.ANALYSIS_LEASES_PREFIX)) == []
 
 
 def test_send_with_retry_rides_out_a_short_outage_and_gives_up_after_its_minute(monkeypatch):

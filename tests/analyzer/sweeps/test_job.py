@@ -52,6 +52,18 @@ def test_the_job_stores_figures_table_and_summary_and_marks_the_record(local_sto
     assert summary["flip"]["lines"][0]["value"] == pytest.approx(0.5) and summary["partial"] is False
 
 
+def test_the_run_holds_a_sweep_lease_and_drops_it_after(local_store, monkeypatch):
+    from lesde.analysis_leases import SWEEP_KEY, read_analysis_lease
+
+    sweep_id, _ = grid(local_store)
+    seen = []
+    analyse = sweep_job._analyse_once
+    monkeypatch.setattr(sweep_job, "_analyse_once", lambda store, sid: (seen.append(read_analysis_lease(store, sid, SWEEP_KEY)), analyse(store, sid)))
+    run_sweep_analysis(local_store, sweep_id)
+    assert seen and seen[0]["kind"] == "sweep" and seen[0]["job_id"] == sweep_id  # held while it ran
+    assert read_analysis_lease(local_store, sweep_id, SWEEP_KEY) is None  # dropped with the outcome
+
+
 def test_a_partial_sweep_is_analysed_and_marked_partial(local_store):
     sweep_id, _ = grid(local_store, running=2)
     run_sweep_analysis(local_store, sweep_id)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 
 from lesde import keys
+from lesde.analysis_leases import SWEEP_KEY, held_analysis
 from lesde.analysis_state import set_record_analysis
 from lesde.jobs import JobNotFound, JobRepository
 from lesde.records import AnalysisState
@@ -62,6 +63,12 @@ def run_sweep_analysis(store: ObjectStore, sweep_id: str) -> None:
     except (JobNotFound, SweepNotFound):
         log.warning("sweep %s has no record or no children (deleted, or not fully created); dropping its analysis", sweep_id)
         return
+    # Under a lease: if this worker dies mid-run, the reaper queues the analysis again within a minute.
+    with held_analysis(store, sweep_id, SWEEP_KEY, {}, kind="sweep"):
+        _analyse_under_lease(store, repo, sweep_id, seen)
+
+
+def _analyse_under_lease(store: ObjectStore, repo: JobRepository, sweep_id: str, seen: object) -> None:
     _set_analysis(repo, sweep_id, AnalysisState.running)
     try:
         for _ in range(MAX_PASSES):
