@@ -8,17 +8,23 @@ whether or not earlier ones have answered, so a slow server cannot slow the load
 - submit: ``POST /v1/experiments`` of a tiny spec, then ``POST .../cancel`` at once, so no
   job is left to run (default 1/s; the cancel is timed as its own kind).
 
+- work (``--work-rate``, default 0): ``POST /v1/experiments`` of a small real experiment
+  (``WORK_SPEC``: 10 LeNets x 2,000 iterations) that trains and is analysed beside the load;
+  the gateway then runs with its trainer, analyzer and reaper, and after the load the bench
+  waits (up to ``--drain`` s) for those jobs and reports how many trained and were analysed.
+
 At most ``--max-in-flight`` requests are open at once; a request due while that many are
 open is not sent and is counted as skipped. The server is the gateway started here on
 the embedded store (``--stack embedded``: a local folder and the filesystem broker) or on
 Redis + S3 (``--stack redis-s3``: Redis and SeaweedFS started as scripts/test_stack.py
 does, or those named by ``--redis-url`` / ``--s3-endpoint``), holding ``--stored`` jobs
 written beforehand; or a running server (``--url``), whose polls go to jobs submitted
-(and cancelled) first. Only the API process is started: cancelled jobs need no worker.
+(and cancelled) first. Without work, only the API process is started: cancelled jobs need
+no worker.
 
 Prints requests/s achieved and p50 / p95 / p99 per kind, and the jobs left queued or
 running afterwards (expected: none). Run:
-``.venv/bin/python bench/load.py [--stack embedded|redis-s3] [--seconds 20] [--poll-rate 200]``.
+``.venv/bin/python bench/load.py [--stack embedded|redis-s3] [--seconds 20] [--poll-rate 200] [--work-rate 0.2]``.
 """
 
 from __future__ import annotations
@@ -51,6 +57,12 @@ TINY_SPEC = {
     "dataset": {"name": "geomnist", "train_per_class": 8, "val_per_class": 4, "seed": 1},
     "model": {"name": "lenet", "dtype": "float32"},
     "training": {"iterations": 20, "trials": 1, "learning_rate": 0.01, "eval_every": 10, "probe_every": 10, "probe_per_class": 2, "seed": 1},
+}
+WORK_SPEC = {
+    "name": "load-bench-work",
+    "dataset": {"name": "geomnist", "train_per_class": 100, "val_per_class": 100, "seed": 1},
+    "model": {"name": "lenet", "dtype": "float32"},
+    "training": {"iterations": 2_000, "trials": 10, "eval_every": 100, "probe_every": 100, "probe_per_class": 10, "seed": 1},
 }
 LAG_WARNING_S = 0.010  # a generator later than this at its p99 measures itself as much as the server
 LISTINGS = ("/v1/experiments?limit=50", "/v1/experiments?limit=50&status=running", "/v1/experiments?limit=50&owner=bob")
@@ -112,9 +124,11 @@ class Load:
         self.max_in_flight = max_in_flight
         self.tally = Tally()
         self.submitted: list[str] = []
+        self.working: list[str] = []  # real experiments, left to train and be analysed
         self.elapsed = 0.0
         self.left_over: list[str] = []
         self.gets = RawGets(str(client.base_url).rstrip("/"))
+        self.drained: tuple[int, float] = (0, 0.0)
 
     async def timed(self, kind: str, send: Callable[[], Awaitable[httpx.Response]]) -> httpx.Response | None:
         began = time.perf_counter()
@@ -153,6 +167,11 @@ class Load:
             job_id = response.json()["id"]
             self.submitted.append(job_id)
             await self.timed("cancel", lambda: self.client.post(f"/v1/experiments/{job_id}/cancel"))
+
+    async def work(self) -> None:
+        response = await self.timed("work", lambda: self.client.post("/v1/experiments", json=WORK_SPEC))
+        if response is not None:
+            self.working.append(response.json()["id"])
 
     async def at_rate(self, kind: str, rate: float, seconds: float, send: Callable[[], Awaitable[None]]) -> None:
         """Start ``send`` ``rate`` times a second on a fixed schedule, skipping when too many are open."""
@@ -196,9 +215,11 @@ async def run_load(url: str, poll_ids: list[str], args: argparse.Namespace) -> L
             load.at_rate("poll", args.poll_rate, args.seconds, load.poll),
             load.at_rate("list", args.list_rate, args.seconds, load.listing),
             load.at_rate("submit", args.submit_rate, args.seconds, load.submit),
+            load.at_rate("work", args.work_rate, args.seconds, load.work),
         )
         load.elapsed = time.perf_counter() - began
         load.gets.close()
+        load.drained = await drain(client, load.working, args.drain)
         ours = set(load.submitted)
         for status in ("queued", "running"):
             answer = await client.get("/v1/experiments", params={"limit": 500, "status": status})
@@ -206,14 +227,30 @@ async def run_load(url: str, poll_ids: list[str], args: argparse.Namespace) -> L
         return load
 
 
+async def drain(client: httpx.AsyncClient, job_ids: list[str], seconds: float) -> tuple[int, float]:
+    """Wait up to ``seconds`` for the real experiments to be trained and analysed: how many
+    were, and when the last of them was (seconds after the load ended)."""
+    began, done = time.perf_counter(), 0
+    waiting = set(job_ids)
+    while waiting and time.perf_counter() - began < seconds:
+        for job_id in list(waiting):
+            record = (await client.get(f"/v1/experiments/{job_id}")).json()
+            if record["status"] in ("failed", "cancelled") or record.get("analysis") in ("succeeded", "failed"):
+                waiting.discard(job_id)
+                done += record["status"] == "succeeded" and record.get("analysis") == "succeeded"
+        await asyncio.sleep(1.0)
+    return done, time.perf_counter() - began
+
+
 def report(load: Load, args: argparse.Namespace, where: str) -> None:
     tally = load.tally
     print(
         f"load on {where}: {args.seconds:g} s, target poll {args.poll_rate:g}/s, list {args.list_rate:g}/s, "
-        f"submit {args.submit_rate:g}/s (+ its cancel); at most {args.max_in_flight} in flight"
+        f"submit {args.submit_rate:g}/s (+ its cancel), real experiments {args.work_rate:g}/s; "
+        f"at most {args.max_in_flight} in flight"
     )
     print(f"{'kind':7} {'answered':>8} {'failed':>6} {'skipped':>7} {'req/s':>7} {'p50':>9} {'p95':>9} {'p99':>9}")
-    for kind in ("poll", "list", "submit", "cancel"):
+    for kind in ("poll", "list", "submit", "cancel", "work"):
         samples = tally.latencies.get(kind, [])
         if not samples and not tally.failures.get(kind):
             continue
@@ -224,6 +261,11 @@ def report(load: Load, args: argparse.Namespace, where: str) -> None:
         )
     lag = percentile(tally.lags, 99)
     print(f"schedule lag of the generator p99 {ms(lag)}; submitted jobs left queued or running: {len(load.left_over)}")
+    if load.working:
+        done, waited = load.drained
+        print(f"real experiments beside the load ({WORK_SPEC['training']['trials']} LeNets x "
+              f"{WORK_SPEC['training']['iterations']:,} iterations each): {len(load.working)} submitted, {done} trained and "
+              f"analysed, the last {waited:.0f} s after the load ended")
     if lag > LAG_WARNING_S:
         print(f"WARNING: the load generator fell behind its schedule (lag p99 {ms(lag)} > {ms(LAG_WARNING_S)}): its own CPU, "
               "not the server, bounds these figures; lower the rates or run it on another machine")
@@ -264,7 +306,8 @@ def redis_s3_overrides(found: Servers, bucket: str) -> dict[str, str]:
 def gateway(state_dir: Path, store: ObjectStore, overrides: dict[str, str], args: argparse.Namespace) -> Iterator[tuple[str, list[str]]]:
     ids = write_records(store, args.stored)
     job_index.rebuild(store, ("experiment",))
-    stack = ApiOnly(state_dir=state_dir, port=free_port(), overrides=overrides)
+    # with real experiments beside the load: the whole stack (trainer, analyzer, reaper)
+    stack = (EmbeddedStack if args.work_rate > 0 else ApiOnly)(state_dir=state_dir, port=free_port(), overrides=overrides)
     stack.start(timeout=120)
     try:
         yield stack.url, ids
@@ -280,6 +323,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--poll-rate", type=float, default=200.0, help="status polls per second")
     parser.add_argument("--list-rate", type=float, default=5.0, help="listings per second")
     parser.add_argument("--submit-rate", type=float, default=1.0, help="submissions per second (each cancelled at once)")
+    parser.add_argument("--work-rate", type=float, default=0.0,
+                        help="real experiments per second that train and are analysed beside the load (0: none)")
+    parser.add_argument("--drain", type=float, default=180.0, help="seconds to wait after the load for the real experiments")
     parser.add_argument("--stored", type=int, default=1_000, help="jobs written to a started server's store first")
     parser.add_argument("--poll-jobs", type=int, default=20, help="with --url: jobs submitted (and cancelled) to poll")
     parser.add_argument("--max-in-flight", type=int, default=64)

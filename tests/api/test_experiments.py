@@ -169,3 +169,30 @@ def test_cross_field_errors_name_the_field(client):
     assert response.status_code == 422
     assert response.json()["detail"][0]["field"] == "dataset.classes"
     assert "allowed" in response.json()["message"]
+
+
+CUSTOM = [{"type": "conv2d", "out_channels": 4, "kernel_size": 3}, {"type": "relu"}, {"type": "maxpool2d", "kernel_size": 2},
+          {"type": "flatten"}, {"type": "linear", "out_features": 16}, {"type": "relu"}, {"type": "linear", "out_features": 3}]
+
+
+@pytest.mark.parametrize(("layers", "field", "words"), [
+    ([{"type": "conv2d", "out_channels": 4, "kernel_size": 9, "stride": 4}, {"type": "maxpool2d", "kernel_size": 8},
+      {"type": "flatten"}, {"type": "linear", "out_features": 3}], "model.layers.1", "maxpool2d kernel_size 8 is larger than its 6x6 input"),
+    ([*CUSTOM[:-1], {"type": "linear", "out_features": 4}], "model.layers.6", "but the data has 3 classes"),
+    ([{"type": "linear", "out_features": 3}], "model.layers.0", "put a flatten before it"),
+    ([*CUSTOM[:4], {"type": "dropout"}, *CUSTOM[4:]], "model.layers.4", "dropout is refused"),
+    ([{"type": "flatten"}, {"type": "linear", "out_features": 4096}, {"type": "linear", "out_features": 4096},
+      {"type": "linear", "out_features": 3}], "model.layers", "parameters per trial; allowed range"),
+])
+def test_a_custom_network_that_does_not_fit_the_data_is_422_naming_the_layer(client, layers, field, words):
+    response = client.post("/v1/experiments", json={**TINY, "model": {"name": "custom", "layers": layers}})
+    assert response.status_code == 422, response.text
+    problem = response.json()
+    assert problem["field"] == field and words in problem["message"], problem
+
+
+def test_a_custom_network_is_accepted_and_its_layers_kept(client):
+    record = _submit(client, {**TINY, "model": {"name": "custom", "layers": CUSTOM}}).json()
+    assert record["spec"]["model"]["layers"][0] == {"type": "conv2d", "out_channels": 4, "kernel_size": 3, "stride": 1, "padding": 0}
+    assert record["estimated_seconds"] is None  # no reference rate for the generic path
+    assert client.post("/v1/experiments", json={**TINY, "model": {"name": "lenet", "layers": CUSTOM}}).status_code == 422

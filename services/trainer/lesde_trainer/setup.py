@@ -65,6 +65,7 @@ def build_engine(spec: ExperimentSpec, settings: TrainerSettings) -> TrainingSet
         seed=spec.training.seed,
         batching=spec.training.batching,
         head=spec.model.head,
+        layers=None if spec.model.layers is None else [layer.model_dump() for layer in spec.model.layers],
         device=device,
         x_train=data.x_train,
         y_train=data.y_train,

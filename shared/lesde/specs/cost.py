@@ -7,7 +7,8 @@ Work is counted in units of one sample through one trial's network:
 - probe logits and features: per record, trials x probe samples.
 
 A forward pass counts as much as an SGD step (forward and backward): this overstates the
-batched passes, so the cap errs on the side of refusing.
+batched passes, so the cap errs on the side of refusing. A custom network larger than LeNet
+counts its multiply-adds per sample over LeNet's (``network_scale``) per unit.
 
 Memory is what one chunk's records take before the trainer writes them (it keeps every
 stream's records of ``LESDE_CHUNK_ITERATIONS`` iterations in memory, then stacks them):
@@ -51,6 +52,7 @@ class Shape:
     itemsize: int  # bytes of one logit (the model's dtype)
     feature_width: int
     chunk_iterations: int
+    network_scale: float = 1.0  # units per sample: a custom network's multiply-adds over LeNet's, at least 1
 
     @classmethod
     def of(cls, spec: ExperimentSpec, *, chunk_iterations: int, feature_width: int) -> Shape:
@@ -69,7 +71,20 @@ class Shape:
             itemsize=8 if spec.model.dtype == "float64" else 4,
             feature_width=feature_width,
             chunk_iterations=min(chunk_iterations, training.iterations),
+            network_scale=_network_scale(spec),
         )
+
+
+LENET_MACS = 6 * 25 * 28 * 28 + 16 * 150 * 10 * 10 + 400 * 120 + 120 * 84 + 84 * 3  # one grey 32x32 sample, K = 3
+
+
+def _network_scale(spec: ExperimentSpec) -> float:
+    if spec.model.name != "custom":
+        return 1.0
+    from lesde.specs.network import network_cost
+
+    _, macs = network_cost(spec.model.layers, in_shape=spec.input_shape)
+    return max(1.0, macs / LENET_MACS)
 
 
 def records_in_run(iterations: int, every: int) -> int:
@@ -88,12 +103,12 @@ def records_in_chunk(chunk: int, every: int) -> int:
 
 def work_units(shape: Shape) -> dict[str, int]:
     """Units of work by the field that drives them (see the module docstring)."""
-    run = shape.iterations
+    run, scale = shape.iterations, shape.network_scale
     return {
-        TRIALS: shape.trials * run,
-        EVAL_EVERY: records_in_run(run, shape.eval_every) * shape.trials * shape.evaluated_samples,
-        PROBE_EVERY: records_in_run(run, shape.probe_every) * shape.trials * shape.probes,
-        FEATURES_EVERY: records_in_run(run, shape.features_every) * shape.trials * shape.probes,
+        TRIALS: round(scale * shape.trials * run),
+        EVAL_EVERY: round(scale * records_in_run(run, shape.eval_every) * shape.trials * shape.evaluated_samples),
+        PROBE_EVERY: round(scale * records_in_run(run, shape.probe_every) * shape.trials * shape.probes),
+        FEATURES_EVERY: round(scale * records_in_run(run, shape.features_every) * shape.trials * shape.probes),
     }
 
 

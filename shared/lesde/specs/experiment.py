@@ -16,6 +16,7 @@ from pydantic import ConfigDict, Field, field_validator, model_validator
 from lesde.specs.base import StrictSpec
 from lesde.settings import TrainerSettings, WorkCapSettings
 from lesde.specs.cost import TRIALS, Shape, chunk_bytes, fitting_range, work_units
+from lesde.specs.network import MAX_PARAMETERS, Layer, LayerMismatch, check_layers, network_cost
 
 GEOMNIST_CLASSES = ("triangle", "rectangle", "ellipse")
 CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
@@ -29,7 +30,11 @@ MAX_SEED = 2**31 - 1
 MAX_ITERATIONS = 1_000_000  # of one experiment (imports are held to it too)
 MAX_TRIALS = 10_000
 #: Width of each network's penultimate layer (the features records; the trainer's models agree: a test checks it).
+#: A custom network's is the input width of its classifier (``ExperimentSpec.feature_width``).
 FEATURE_WIDTHS = {"lenet": 84, "alexnet": 128, "mlp": 128}
+#: Input channels of each dataset's images (all are 32x32).
+DATASET_CHANNELS = {"geomnist": 1, "cifar10": 3, "digits": 1}
+IMAGE_SIZE = 32
 
 
 #: A small GEOMNIST experiment (examples/geomnist-small.json): the API's request example.
@@ -76,11 +81,27 @@ class DatasetSpec(_Strict):
 class ModelSpec(_Strict):
     """The network every trial trains (independently initialised)."""
 
-    name: Literal["lenet", "alexnet", "mlp"] = Field(default="lenet", description='The network: lenet (LeNet-5), alexnet (a small AlexNet for 32x32 inputs) or mlp.')
+    name: Literal["lenet", "alexnet", "mlp", "custom"] = Field(
+        default="lenet", description="The network: lenet (LeNet-5), alexnet (a small AlexNet for 32x32 inputs), mlp, or "
+        "custom (described by `layers`).")
     dtype: Literal["float32", "float64"] = Field(default="float32", description='Floating-point precision of training (the paper used float64; float32 is several times faster).')
     head: Literal["none", "random_orthogonal"] = Field(
         default="none", description="Optional fixed random orthogonal KxK head on the logits."
     )
+    layers: list[Layer] | None = Field(
+        default=None, max_length=32,
+        description="With name custom: the network, layer by layer, named as torch names them (conv2d, maxpool2d, "
+        "avgpool2d, relu, tanh, gelu, flatten, linear). The last layer is the classifier (linear, one output per "
+        "class); its input is the penultimate feature vector. Checked against the data's shape at submission.",
+    )
+
+    @model_validator(mode="after")
+    def _layers_for_custom_only(self) -> "ModelSpec":
+        if self.name == "custom" and not self.layers:
+            raise ValueError("layers: model custom needs its layers (e.g. conv2d, relu, maxpool2d, flatten, linear)")
+        if self.name != "custom" and self.layers is not None:
+            raise ValueError(f"layers: only model custom is described by layers; {self.name} is built in")
+        return self
 
 
 class TrainingSpec(_Strict):
@@ -130,12 +151,40 @@ class ExperimentSpec(_Strict):
                 f"dataset.classes: unknown {self.dataset.name} class(es) {unknown}; allowed: {list(known)}"
             )
         self._check_dataset_size()
+        self._check_network()
         if self.training.probe_per_class > self.dataset.train_per_class:
             raise ValueError(
                 f"training.probe_per_class ({self.training.probe_per_class}) must be <= "
                 f"dataset.train_per_class ({self.dataset.train_per_class})"
             )
         return self
+
+    def _check_network(self) -> None:
+        """A custom network must fit the data's images and classes, and stay under the parameter cap."""
+        if self.model.name != "custom":
+            return
+        in_shape = self.input_shape
+        try:
+            check_layers(self.model.layers, in_shape=in_shape, num_classes=len(self.dataset.classes))
+        except LayerMismatch as mismatch:
+            raise ValueError(f"model.{mismatch}") from None
+        params, _ = network_cost(self.model.layers, in_shape=in_shape)
+        if params > MAX_PARAMETERS:
+            raise ValueError(f"model.layers: {params:,} parameters per trial; allowed range: 1 to {MAX_PARAMETERS:,}")
+
+    @property
+    def input_shape(self) -> tuple[int, int, int]:
+        """(C, H, W) of one image of the dataset."""
+        return (DATASET_CHANNELS[self.dataset.name], IMAGE_SIZE, IMAGE_SIZE)
+
+    @property
+    def feature_width(self) -> int:
+        """Width of the penultimate features (the classifier's input)."""
+        if self.model.name != "custom":
+            return FEATURE_WIDTHS[self.model.name]
+        layers = self.model.layers
+        shapes = check_layers(layers, in_shape=self.input_shape, num_classes=len(self.dataset.classes))
+        return shapes[-2][0]  # a checked description has a flatten before its classifier
 
     def _check_dataset_size(self) -> None:
         data = self.dataset
@@ -182,7 +231,7 @@ def check_work_cap(
         ), requested=spec.trial_iterations, cap=cap)
     limits = limits or WorkCapSettings()
     chunk = chunk_iterations or TrainerSettings().chunk_iterations
-    shape = Shape.of(spec, chunk_iterations=chunk, feature_width=FEATURE_WIDTHS[spec.model.name])
+    shape = Shape.of(spec, chunk_iterations=chunk, feature_width=spec.feature_width)
     work = work_units(shape)
     if sum(work.values()) > limits.max_work_units:
         field = max(work, key=work.__getitem__)

@@ -25,6 +25,7 @@ def train_naive(
     y_train: np.ndarray,
     batching: str = "single",
     head: str = "none",
+    layers: list | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Train one trial from iteration 0 on the CPU with autograd and ``torch.optim.SGD``.
 
@@ -36,7 +37,7 @@ def train_naive(
     final_params : dict name -> ndarray, the parameters after training
     """
     net = build_model(model, num_classes=num_classes, in_channels=in_channels, head=head,
-                      head_seed=seed, dtype=dtype)
+                      head_seed=seed, dtype=dtype, layers=layers)
     with torch.no_grad():
         for name, value in initial_parameters(net, seed=seed, trial=trial).items():
             net.get_parameter(name).copy_(torch.as_tensor(value, dtype=dtype))

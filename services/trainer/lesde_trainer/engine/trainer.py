@@ -20,7 +20,7 @@ import torch
 from torch.nn import functional as F
 
 from ..device import resolve_device
-from ..models import HEADS, MODELS, build_model, initial_parameters
+from ..models import HEADS, MODELS, InvalidModelSpec, build_model, initial_parameters
 from .errors import InvalidTrainingSpec
 from .functional_kernel import FunctionalKernel
 from .kernel import Kernel
@@ -66,7 +66,7 @@ class EnsembleTrainer:
 
     Parameters
     ----------
-    model : {"lenet", "alexnet", "mlp"}
+    model : {"lenet", "alexnet", "mlp", "custom"}
     num_classes : int >= 2
     in_channels : {1, 3}
     dtype : torch.float32 or torch.float64
@@ -93,6 +93,8 @@ class EnsembleTrainer:
     convs : {"auto", "direct", "im2col"}
         Convolution backend of the torch LeNet kernel (``lenet_kernel``); ``auto`` takes the
         faster one for the dtype and device (``direct`` for float32, ``im2col`` for float64).
+    layers : list of layer descriptions or None
+        The network of ``model="custom"`` (``lesde.specs.network``), trained by torch.func.
     eval_chunk : int
         Images per convolution chunk in ``logits``/``features``/``evaluate`` (small chunks keep
         the R-fold activation buffers in cache).
@@ -118,6 +120,7 @@ class EnsembleTrainer:
         kernel: str = "auto",
         convs: str = "auto",
         eval_chunk: int = 4,
+        layers: list | None = None,
     ):
         _validate(model=model, num_classes=num_classes, in_channels=in_channels, dtype=dtype, trials=trials,
                   trial_offset=trial_offset, lr=lr, seed=seed, batching=batching, head=head, kernel=kernel,
@@ -138,8 +141,11 @@ class EnsembleTrainer:
         )
         self._y = torch.as_tensor(y_train, device=self.device)
 
-        module = build_model(model, num_classes=num_classes, in_channels=in_channels, head=head,
-                             head_seed=self.seed, dtype=dtype).to(self.device)
+        try:
+            module = build_model(model, num_classes=num_classes, in_channels=in_channels, head=head,
+                                 head_seed=self.seed, dtype=dtype, layers=layers).to(self.device)
+        except InvalidModelSpec as error:
+            raise InvalidTrainingSpec(str(error)) from None
         self._module = module
         per_trial = [initial_parameters(module, seed=self.seed, trial=trial_offset + r) for r in range(trials)]
         params = {

@@ -1,4 +1,5 @@
-"""Networks for the engine: ``lenet``, ``alexnet`` (small, 32x32) and ``mlp``."""
+"""Networks for the engine: ``lenet``, ``alexnet`` (small, 32x32), ``mlp``, and ``custom``
+(described layer by layer in the spec: ``custom.CustomNet``)."""
 
 from __future__ import annotations
 
@@ -6,9 +7,10 @@ import torch
 
 from .head import FixedOrthogonalHead, random_orthogonal
 from .init import initial_parameters
+from .custom import CustomNet
 from .networks import MLP, AlexNetSmall, Classifier, LeNet
 
-MODELS = {"lenet": LeNet, "alexnet": AlexNetSmall, "mlp": MLP}
+MODELS = {"lenet": LeNet, "alexnet": AlexNetSmall, "mlp": MLP, "custom": CustomNet}
 HEADS = ("none", "random_orthogonal")
 
 
@@ -24,18 +26,20 @@ def build_model(
     head: str = "none",
     head_seed: int = 0,
     dtype: torch.dtype = torch.float32,
+    layers: list | None = None,
 ) -> Classifier:
     """Return an untrained network (PyTorch's own init; use ``initial_parameters`` for trials).
 
     Parameters
     ----------
-    name : {"lenet", "alexnet", "mlp"}
+    name : {"lenet", "alexnet", "mlp", "custom"}
     num_classes : int >= 2
     in_channels : {1, 3}
     head : {"none", "random_orthogonal"}
     head_seed : int
         Seed of the fixed orthogonal head (the experiment seed).
     dtype : torch.float32 or torch.float64
+    layers : list of layer descriptions (``lesde.specs.network``), for ``custom`` only
     """
     if name not in MODELS:
         raise InvalidModelSpec(f"model: unknown model {name!r}; allowed: {list(MODELS)}")
@@ -47,7 +51,13 @@ def build_model(
         raise InvalidModelSpec(f"num_classes: must be an integer >= 2, got {num_classes!r}")
     if dtype not in (torch.float32, torch.float64):
         raise InvalidModelSpec(f"dtype: must be torch.float32 or torch.float64, got {dtype!r}")
-    body = MODELS[name](in_channels=in_channels, num_classes=num_classes)
+    if (name == "custom") != (layers is not None):
+        raise InvalidModelSpec("layers: model custom needs its layers, and only custom takes them")
+    try:
+        body = (CustomNet(layers, in_channels=in_channels, num_classes=num_classes) if name == "custom"
+                else MODELS[name](in_channels=in_channels, num_classes=num_classes))
+    except ValueError as error:  # a description that does not fit (pydantic's or check_layers' words)
+        raise InvalidModelSpec(f"layers: {error}") from None
     body = body.to(dtype)
     # Built directly in dtype: casting a float32 H to float64 would lose orthogonality.
     fixed = FixedOrthogonalHead(num_classes, seed=head_seed, dtype=dtype) if head == "random_orthogonal" else None
@@ -55,6 +65,6 @@ def build_model(
 
 
 __all__ = [
-    "HEADS", "MODELS", "MLP", "AlexNetSmall", "Classifier", "FixedOrthogonalHead", "InvalidModelSpec",
+    "HEADS", "MODELS", "MLP", "AlexNetSmall", "Classifier", "CustomNet", "FixedOrthogonalHead", "InvalidModelSpec",
     "LeNet", "build_model", "initial_parameters", "random_orthogonal",
 ]
