@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 from typing import Annotated, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 MAX_LAYERS = 32
 MAX_PARAMETERS = 5_000_000  # per trial: R trials' parameters live in memory together
@@ -74,6 +74,15 @@ class BatchNorm2d(_Layer):
 
 Layer = Annotated[Union[Conv2d, MaxPool2d, AvgPool2d, Activation, Flatten, Linear, Dropout, BatchNorm2d],
                   Field(discriminator="type")]
+
+_LAYER_LIST = TypeAdapter(list[Layer])
+
+
+def parse_layers(layers: list) -> list:
+    """Layer descriptions (dicts as stored in a spec, or parsed ones) -> parsed layer models
+    (pydantic's ValidationError for an unknown type or a bad value)."""
+    return _LAYER_LIST.validate_python([layer if isinstance(layer, dict) else layer.model_dump() for layer in layers])
+
 
 REFUSED = {
     "dropout": "dropout is refused in training-dynamics runs: it makes every step's network a random draw, "

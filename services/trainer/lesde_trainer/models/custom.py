@@ -8,18 +8,11 @@ the LeNet preset (``lenet_layers``) starts from exactly the built-in LeNet's val
 
 from __future__ import annotations
 
-from pydantic import TypeAdapter
 from torch import nn
 
-from lesde.specs.network import Layer, check_layers
+from lesde.specs.network import check_layers, parse_layers
 
-_LAYERS = TypeAdapter(list[Layer])
 _ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "gelu": nn.GELU}
-
-
-def parse_layers(layers: list) -> list:
-    """Layer descriptions (dicts as stored in a spec, or parsed ones) -> parsed ones."""
-    return _LAYERS.validate_python([layer if isinstance(layer, dict) else layer.model_dump() for layer in layers])
 
 
 class CustomNet(nn.Module):
