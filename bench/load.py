@@ -12,6 +12,8 @@ whether or not earlier ones have answered, so a slow server cannot slow the load
   (``WORK_SPEC``: 10 LeNets x 2,000 iterations) that trains and is analysed beside the load;
   the gateway then runs with its trainer, analyzer and reaper, and after the load the bench
   waits (up to ``--drain`` s) for those jobs and reports how many trained and were analysed.
+  The workers run at ``--worker-nice`` 10, as an operator would give the gateway priority
+  on a host it shares with them (0 measures them at the gateway's priority).
 
 At most ``--max-in-flight`` requests are open at once; a request due while that many are
 open is not sent and is counted as skipped. The server is the gateway started here on
@@ -33,6 +35,7 @@ import argparse
 import asyncio
 import contextlib
 import itertools
+import os
 import sys
 import tempfile
 import time
@@ -86,8 +89,22 @@ class RawGets:
         self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
 
     async def get(self, path: str) -> int:
-        """The status code of ``GET path`` (raises OSError when the connection fails)."""
-        reader, writer = self.idle.pop() if self.idle else await asyncio.open_connection(self.host, self.port)
+        """The status code of ``GET path`` (raises OSError when the connection fails).
+
+        A kept-alive connection the server closed while it sat idle (uvicorn's keep-alive
+        timeout) answers nothing at all; like any HTTP client, the GET is then sent once more
+        on a fresh connection. A connection that fails after a response began is a failure."""
+        if self.idle:
+            reader, writer = self.idle.pop()
+            try:
+                return await self._exchange(reader, writer, path)
+            except (asyncio.IncompleteReadError, ConnectionError) as error:
+                if isinstance(error, asyncio.IncompleteReadError) and error.partial:
+                    raise
+        reader, writer = await asyncio.open_connection(self.host, self.port)
+        return await self._exchange(reader, writer, path)
+
+    async def _exchange(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, path: str) -> int:
         try:
             writer.write(f"GET {path} HTTP/1.1\r\nHost: {self.host}\r\n\r\n".encode())
             head = await reader.readuntil(b"\r\n\r\n")
@@ -111,6 +128,7 @@ class Tally:
 
     latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     failures: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    reasons: dict[str, int] = field(default_factory=lambda: defaultdict(int))  # "poll 503", "poll TimeoutError", ...
     skipped: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     lags: list[float] = field(default_factory=list)
     in_flight: int = 0
@@ -134,11 +152,11 @@ class Load:
         began = time.perf_counter()
         try:
             response = await send()
-        except httpx.HTTPError:
-            self.tally.failures[kind] += 1
+        except httpx.HTTPError as error:
+            self.fail(kind, type(error).__name__)
             return None
         if response.status_code >= 400:
-            self.tally.failures[kind] += 1
+            self.fail(kind, str(response.status_code))
             return None
         self.tally.latencies[kind].append(time.perf_counter() - began)
         return response
@@ -147,13 +165,17 @@ class Load:
         began = time.perf_counter()
         try:
             status = await self.gets.get(path)
-        except (OSError, asyncio.IncompleteReadError, ValueError):
-            self.tally.failures[kind] += 1
+        except (OSError, asyncio.IncompleteReadError, ValueError) as error:
+            self.fail(kind, type(error).__name__)
             return
         if status >= 400:
-            self.tally.failures[kind] += 1
+            self.fail(kind, str(status))
             return
         self.tally.latencies[kind].append(time.perf_counter() - began)
+
+    def fail(self, kind: str, reason: str) -> None:
+        self.tally.failures[kind] += 1
+        self.tally.reasons[f"{kind} {reason}"] += 1
 
     async def poll(self) -> None:
         await self.raw("poll", f"/v1/experiments/{next(self.poll_ids)}")
@@ -259,6 +281,8 @@ def report(load: Load, args: argparse.Namespace, where: str) -> None:
             f"{kind:7} {len(samples):>8,} {tally.failures.get(kind, 0):>6} {tally.skipped.get(kind, 0):>7} "
             f"{len(samples) / load.elapsed:>7.1f} {quantiles[0]:>9} {quantiles[1]:>9} {quantiles[2]:>9}"
         )
+    if tally.reasons:
+        print("failures by kind and answer: " + ", ".join(f"{name} x{count}" for name, count in sorted(tally.reasons.items())))
     lag = percentile(tally.lags, 99)
     print(f"schedule lag of the generator p99 {ms(lag)}; submitted jobs left queued or running: {len(load.left_over)}")
     if load.working:
@@ -309,6 +333,12 @@ def gateway(state_dir: Path, store: ObjectStore, overrides: dict[str, str], args
     # with real experiments beside the load: the whole stack (trainer, analyzer, reaper)
     stack = (EmbeddedStack if args.work_rate > 0 else ApiOnly)(state_dir=state_dir, port=free_port(), overrides=overrides)
     stack.start(timeout=120)
+    if args.work_rate > 0 and args.worker_nice:
+        # What an operator does on a shared host: the workers yield the CPU to the gateway. Each
+        # service leads its own process group; the pool children it forks later inherit this.
+        for name, process in zip(stack.commands(), stack.processes):
+            if name != "api":
+                os.setpriority(os.PRIO_PGRP, process.pid, args.worker_nice)
     try:
         yield stack.url, ids
     finally:
@@ -325,6 +355,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--submit-rate", type=float, default=1.0, help="submissions per second (each cancelled at once)")
     parser.add_argument("--work-rate", type=float, default=0.0,
                         help="real experiments per second that train and are analysed beside the load (0: none)")
+    parser.add_argument("--worker-nice", type=int, default=10,
+                        help="with --work-rate: niceness of the trainer, analyzer and reaper (0: as the gateway)")
     parser.add_argument("--drain", type=float, default=180.0, help="seconds to wait after the load for the real experiments")
     parser.add_argument("--stored", type=int, default=1_000, help="jobs written to a started server's store first")
     parser.add_argument("--poll-jobs", type=int, default=20, help="with --url: jobs submitted (and cancelled) to poll")

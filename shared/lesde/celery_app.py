@@ -48,6 +48,7 @@ IMPORT_EXPERIMENT = "lesde.import_experiment"
 RUN_SIMULATION = "lesde.run_simulation"
 RENDER_FIGURE = "lesde.render_figure"
 ANALYZE_SWEEP = "lesde.analyze_sweep"
+VALIDATE_DATASET = "lesde.validate_dataset"
 
 TASK_QUEUES = {
     TRAIN_EXPERIMENT: TRAIN_QUEUE,
@@ -56,6 +57,7 @@ TASK_QUEUES = {
     RUN_SIMULATION: ANALYZE_QUEUE,
     RENDER_FIGURE: ANALYZE_QUEUE,
     ANALYZE_SWEEP: ANALYZE_QUEUE,
+    VALIDATE_DATASET: ANALYZE_QUEUE,
 }
 
 # From the soft time limit (the task is told, and records its failure) to the hard one

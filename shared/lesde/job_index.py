@@ -61,7 +61,7 @@ from lesde.records import JobKind, JobRecord, JobStatus
 from lesde.settings import JobIndexSettings
 from lesde.storage import ObjectNotFound, ObjectStore
 
-KINDS: tuple[JobKind, ...] = ("experiment", "simulation", "sweep")
+KINDS: tuple[JobKind, ...] = ("experiment", "simulation", "sweep", "dataset")
 ROOT = "index/"
 _NEWEST_FIRST = 10**17 - 1
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

@@ -45,6 +45,25 @@ def checkpoint_key(job_id: str) -> str:
     return job_prefix("experiment", job_id) + "checkpoint/state.npz"
 
 
+def dataset_file_key(dataset_id: str) -> str:
+    """An uploaded data set's ``.npz``, as uploaded (kept while the data set exists)."""
+    return job_prefix("dataset", dataset_id) + "data.npz"
+
+
+def dataset_info_key(dataset_id: str) -> str:
+    """What the validation found in it (``lesde.dataset_files.DatasetInfo``), once it succeeded."""
+    return job_prefix("dataset", dataset_id) + "info.json"
+
+
+def dataset_user_key(dataset_id: str, experiment_id: str) -> str:
+    """A marker: experiment ``experiment_id`` trains on the data set (a delete checks these)."""
+    return job_prefix("dataset", dataset_id) + f"users/{experiment_id}"
+
+
+def dataset_users_prefix(dataset_id: str) -> str:
+    return job_prefix("dataset", dataset_id) + "users/"
+
+
 def upload_key(job_id: str) -> str:
     """A CSV upload waiting for the analyzer to import it (deleted once imported)."""
     return job_prefix("experiment", job_id) + "upload.csv"

@@ -61,8 +61,8 @@ __all__ = ["ReapReport", "reap_once", "main"]
 Send = Callable[..., None]  # celery_app.send: (task name, *args)
 
 # Tasks that run a job (their first argument is its id), by which the census is asked.
-JOB_TASKS = (celery_app.TRAIN_EXPERIMENT, celery_app.IMPORT_EXPERIMENT, celery_app.RUN_SIMULATION)
-REAPED_KINDS: tuple[JobKind, ...] = ("experiment", "simulation")
+JOB_TASKS = (celery_app.TRAIN_EXPERIMENT, celery_app.IMPORT_EXPERIMENT, celery_app.RUN_SIMULATION, celery_app.VALIDATE_DATASET)
+REAPED_KINDS: tuple[JobKind, ...] = ("experiment", "simulation", "dataset")
 _PAGE = 500
 
 
@@ -128,6 +128,8 @@ def _records(repo: JobRepository, status: JobStatus) -> list[JobRecord]:
 def _task_of(repo: JobRepository, record: JobRecord) -> str:
     if record.kind == "simulation":
         return celery_app.RUN_SIMULATION
+    if record.kind == "dataset":
+        return celery_app.VALIDATE_DATASET
     return celery_app.IMPORT_EXPERIMENT if repo.get_spec(record.id).get("kind") == "import" else celery_app.TRAIN_EXPERIMENT
 
 

@@ -30,7 +30,7 @@ class JobStatus(StrEnum):
         return self in (JobStatus.succeeded, JobStatus.failed, JobStatus.cancelled)
 
 
-JobKind = Literal["experiment", "simulation", "sweep"]
+JobKind = Literal["experiment", "simulation", "sweep", "dataset"]
 
 
 class Progress(BaseModel):

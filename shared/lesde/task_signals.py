@@ -45,6 +45,7 @@ TASK_KINDS = {
     celery_app.RENDER_FIGURE: "experiment",
     celery_app.RUN_SIMULATION: "simulation",
     celery_app.ANALYZE_SWEEP: "sweep",
+    celery_app.VALIDATE_DATASET: "dataset",
 }
 
 # Tasks whose lines go to the process's stream only, not to the job's stored lines: one runs

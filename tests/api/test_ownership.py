@@ -22,7 +22,8 @@ SIMULATION = {"steps": 20, "runs": 2, "samples_per_class": 5, "record_every": 10
 SWEEP = {"name": "noise", "base": EXPERIMENT, "axes": {"training.seed": [1, 2]}}
 UNKNOWN = "0123456789abcdef"
 # The kind each id-taking path serves, by prefix; a route under another prefix fails the walk.
-KIND_OF_PREFIX = {"/v1/experiments/": "experiment", "/v1/simulations/": "simulation", "/v1/sweeps/": "sweep"}
+KIND_OF_PREFIX = {"/v1/experiments/": "experiment", "/v1/simulations/": "simulation", "/v1/sweeps/": "sweep",
+                  "/v1/datasets/": "dataset"}
 ID_PARAMS = {"job_id", "sweep_id"}
 # Values for the other path parameters: valid names, so only the id can make the answer a 404.
 OTHER_PARAMS = {"name": "leode", "name:path": "spec.json"}
@@ -42,10 +43,22 @@ def _jobs_of(client, headers) -> dict[str, str]:
         "experiment": client.post("/v1/experiments", json=EXPERIMENT, headers=headers),
         "simulation": client.post("/v1/simulations", json=SIMULATION, headers=headers),
         "sweep": client.post("/v1/sweeps", json=SWEEP, headers=headers),
+        "dataset": client.post("/v1/datasets", files={"file": ("mine.npz", _npz())}, headers=headers),
     }
     for response in ids.values():
         assert response.status_code == 202, response.text
     return {kind: response.json()["id"] for kind, response in ids.items()}
+
+
+def _npz() -> bytes:
+    import io
+
+    import numpy as np
+
+    buffer = io.BytesIO()
+    np.savez(buffer, x_train=np.zeros((4, 8, 8), np.uint8), y_train=np.array([0, 0, 1, 1]),
+             x_val=np.zeros((2, 8, 8), np.uint8), y_val=np.array([0, 1]))
+    return buffer.getvalue()
 
 
 def all_routes(app) -> list[tuple[str, set[str]]]:
@@ -93,7 +106,7 @@ def test_every_route_that_takes_an_id_answers_another_owner_as_missing(keyed_app
     adas = _jobs_of(keyed_client, bearer("ada"))
     routes = _id_routes(keyed_app)
     # cancel, delete, status, artifacts, analysis, figures, exports and the sweep's own results, of every kind
-    assert len(routes) >= 25 and {kind for _m, _p, kind in routes} == {"experiment", "simulation", "sweep"}
+    assert len(routes) >= 25 and {kind for _m, _p, kind in routes} == {"experiment", "simulation", "sweep", "dataset"}
     assert {("DELETE", "/v1/experiments/{job_id}"), ("POST", "/v1/sweeps/{sweep_id}/cancel")} <= {(m, p) for m, p, _k in routes}
     before = _objects(store)
     for method, template, kind in routes:

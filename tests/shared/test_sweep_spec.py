@@ -67,7 +67,7 @@ def test_exactly_one_of_axes_or_points(grid):
 def test_unknown_paths_name_the_nearest_or_the_allowed():
     problems = dict(_problems(axes={"dataset.label_nois": [0.1], "flavour": [1], "dataset": [1], "name": ["x"]}))
     assert "did you mean dataset.label_noise?" in problems["axes.dataset.label_nois"]
-    assert "allowed: dataset.name, dataset.classes" in problems["axes.flavour"]
+    assert "allowed: dataset.name, dataset.id, dataset.classes" in problems["axes.flavour"]
     assert "dataset.label_noise" in problems["axes.dataset"]  # a group: its fields are listed
     assert "not a grid field" in problems["axes.name"]
     assert dict(_problems(points=[{"training.sed": 1}, {"training.sed": 2}])) == {

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from lesde import celery_app
 from lesde.storage import make_store, outage_task_options
+from lesde_analyzer.datasets.job import run_dataset_validation
 from lesde_analyzer.experiments.job import render_figure_variant, run_experiment_analysis
 from lesde_analyzer.imports import run_import_job
 from lesde_analyzer.simulations.job import run_simulation_job
@@ -40,3 +41,8 @@ def run_simulation_task(job_id: str) -> None:
 @celery_app.app.task(name=celery_app.ANALYZE_SWEEP, acks_late=True, **OUTAGE_RETRY)
 def analyze_sweep_task(sweep_id: str) -> None:
     run_sweep_analysis(make_store(), sweep_id)
+
+
+@celery_app.app.task(name=celery_app.VALIDATE_DATASET, acks_late=True, **OUTAGE_RETRY)
+def validate_dataset_task(dataset_id: str) -> None:
+    run_dataset_validation(make_store(), dataset_id)

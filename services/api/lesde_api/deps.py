@@ -50,9 +50,14 @@ def get_sweeps(store: StoreDep) -> JobRepository:
     return JobRepository(store, "sweep")
 
 
+def get_datasets(store: StoreDep) -> JobRepository:
+    return JobRepository(store, "dataset")
+
+
 ExperimentsDep = Annotated[JobRepository, Depends(get_experiments)]
 SimulationsDep = Annotated[JobRepository, Depends(get_simulations)]
 SweepsDep = Annotated[JobRepository, Depends(get_sweeps)]
+DatasetsDep = Annotated[JobRepository, Depends(get_datasets)]
 
 
 def get_owner(request: Request) -> str:

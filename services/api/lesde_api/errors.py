@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from lesde.csv_layout import ImportRejected
 from lesde.jobs import JobConflict, JobNotFound
 from lesde.specs import SweepRejected, WorkCapExceeded
+from lesde.specs.uploaded import DatasetMismatch
 from lesde.storage import StoreUnavailable
 from lesde.sweeps import SweepNotFound
 from lesde_api.operations.analysis import FigurePending
@@ -109,6 +110,11 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(WorkCapExceeded)
     async def _work_cap(_request: Request, exc: WorkCapExceeded) -> JSONResponse:
         error = {"loc": ("body", *exc.field), "msg": str(exc), "type": "work_cap", "ctx": {"le": exc.cap}}
+        return JSONResponse(status_code=422, content=validation_problem([error]))
+
+    @app.exception_handler(DatasetMismatch)
+    async def _dataset_mismatch(_request: Request, exc: DatasetMismatch) -> JSONResponse:
+        error = {"loc": ("body", *exc.field.split(".")), "msg": str(exc).split(": ", 1)[1], "type": "dataset"}
         return JSONResponse(status_code=422, content=validation_problem([error]))
 
     @app.exception_handler(SweepRejected)

@@ -34,7 +34,8 @@ from lesde_api.openapi_schema import install_schema_corrections
 from lesde_api.observability import install_observability
 from lesde_api.ownership import owned_by_caller
 from lesde_api.query_guard import reject_unknown_query
-from lesde_api.routes import events, experiments, exports, health, imports, logs, simulations, sweeps
+from lesde_api.routes import datasets, events, experiments, exports, health, imports, logs, simulations, sweeps
+from lesde_api.routes.datasets import DATASET_PATH
 from lesde_api.routes.imports import IMPORT_PATH, MULTIPART_SLACK
 
 log = logging.getLogger("lesde_api")
@@ -90,6 +91,7 @@ def create_app() -> FastAPI:
     app.include_router(experiments.router, dependencies=owned("experiment", "job_id"), responses=errors)
     app.include_router(exports.router, dependencies=owned("experiment", "job_id"), responses=errors)
     app.include_router(imports.router, dependencies=bearer, responses=errors)
+    app.include_router(datasets.router, dependencies=owned("dataset", "job_id"), responses=errors)
     app.include_router(simulations.router, dependencies=owned("simulation", "job_id"), responses=errors)
     app.include_router(sweeps.router, dependencies=owned("sweep", "sweep_id"), responses=errors)
     app.include_router(events.experiment_router, dependencies=owned("experiment", "job_id"), responses=errors)
@@ -103,7 +105,7 @@ def create_app() -> FastAPI:
     # add_middleware puts each one outside those added before it.
     app.add_middleware(FiniteJson)
     upload_cap = BodyCap(limits.max_import_bytes + MULTIPART_SLACK, "LESDE_MAX_IMPORT_BYTES")
-    app.add_middleware(BodyLimit, default=BodyCap(api.max_json_body_bytes, "LESDE_MAX_JSON_BODY_BYTES"), caps_by_path={IMPORT_PATH: upload_cap})
+    app.add_middleware(BodyLimit, default=BodyCap(api.max_json_body_bytes, "LESDE_MAX_JSON_BODY_BYTES"), caps_by_path={IMPORT_PATH: upload_cap, DATASET_PATH: upload_cap})
     app.add_middleware(ApiKeyAuth, keyring=keyring, default_owner=api.default_owner)
     install_observability(app)  # last: its metrics middleware is the outermost, counting 401s and 413s too
     return app

@@ -119,7 +119,7 @@ def _train(store: ObjectStore, repo: JobRepository, job_id: str, spec: Experimen
     from lesde_trainer.device import describe_device
     from lesde_trainer.setup import build_engine  # torch is imported only by the worker
 
-    setup = build_engine(spec, settings)
+    setup = build_engine(spec, settings, store)
     engine, data = setup.engine, setup.data
     schedule = Schedule(
         total=spec.training.iterations,

@@ -34,22 +34,31 @@ def train_eval_indices(n_train: int, *, limit: int) -> np.ndarray:
     return np.linspace(0, n_train - 1, limit).round().astype(np.int64)
 
 
-def build_engine(spec: ExperimentSpec, settings: TrainerSettings) -> TrainingSetup:
+def build_engine(spec: ExperimentSpec, settings: TrainerSettings, store: object = None) -> TrainingSetup:
+    """The data, probe and evaluation subsets and the engine of ``spec``; ``store`` (an
+    ObjectStore) is read for an uploaded data set."""
     import torch
 
     from lesde_trainer.datasets import load_dataset
     from lesde_trainer.device import configure_runtime, resolve_device
     from lesde_trainer.engine import EnsembleTrainer
 
-    data = load_dataset(
-        spec.dataset.name,
-        classes=spec.dataset.classes,
-        train_per_class=spec.dataset.train_per_class,
-        val_per_class=spec.dataset.val_per_class,
-        label_noise=spec.dataset.label_noise,
-        seed=spec.dataset.seed,
-        root=settings.data_dir,
-    )
+    if spec.dataset.name == "uploaded":
+        from lesde_trainer.datasets.uploaded import load_uploaded
+
+        data = load_uploaded(store, spec.dataset.id, classes=spec.dataset.classes,
+                             train_per_class=spec.dataset.train_per_class, val_per_class=spec.dataset.val_per_class,
+                             label_noise=spec.dataset.label_noise, seed=spec.dataset.seed)
+    else:
+        data = load_dataset(
+            spec.dataset.name,
+            classes=spec.dataset.classes,
+            train_per_class=spec.dataset.train_per_class,
+            val_per_class=spec.dataset.val_per_class,
+            label_noise=spec.dataset.label_noise,
+            seed=spec.dataset.seed,
+            root=settings.data_dir,
+        )
     device = resolve_device(None if settings.device == "auto" else settings.device)
     configure_runtime(device, cpu_threads=settings.cpu_threads or None)
     num_classes = len(data.class_names)

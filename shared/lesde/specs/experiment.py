@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from lesde.specs.base import StrictSpec
 from lesde.settings import TrainerSettings, WorkCapSettings
@@ -55,8 +55,14 @@ class _Strict(StrictSpec):
 class DatasetSpec(_Strict):
     """Which samples the trials train on."""
 
-    name: Literal["geomnist", "cifar10", "digits"] = Field(
-        default="geomnist", description="geomnist (generated), cifar10 (local files) or digits (scikit-learn)"
+    name: Literal["geomnist", "cifar10", "digits", "uploaded"] = Field(
+        default="geomnist",
+        description="geomnist (generated), cifar10 (local files), digits (scikit-learn), or uploaded (yours: POST "
+        "/v1/datasets, then name its id here)",
+    )
+    id: str | None = Field(
+        default=None, pattern=r"^[0-9a-f]{16}$",
+        description="With name uploaded: the data set's id. Its classes default to all of the file's class names.",
     )
     classes: list[str] = Field(
         default_factory=lambda: list(GEOMNIST_CLASSES), min_length=2, max_length=10,
@@ -76,6 +82,15 @@ class DatasetSpec(_Strict):
         if len(set(classes)) != len(classes):
             raise ValueError("class names must be unique")
         return classes
+
+
+    @model_validator(mode="after")
+    def _id_for_uploaded_only(self) -> "DatasetSpec":
+        if self.name == "uploaded" and self.id is None:
+            raise ValueError("id: dataset uploaded needs the id of a data set (POST /v1/datasets)")
+        if self.name != "uploaded" and self.id is not None:
+            raise ValueError(f"id: only dataset uploaded takes an id; {self.name} is built in")
+        return self
 
 
 class ModelSpec(_Strict):
@@ -142,8 +157,14 @@ class ExperimentSpec(_Strict):
     model: ModelSpec = Field(default_factory=ModelSpec, description='The network each trial trains.')
     training: TrainingSpec = Field(default_factory=TrainingSpec, description='SGD and recording settings shared by all trials.')
 
+    # (C, H, W) of an uploaded data set's images, set by the gateway from the data set's info
+    # (``lesde.specs.uploaded.check_against_dataset``) and by the trainer from the file.
+    _uploaded_shape: tuple[int, int, int] | None = PrivateAttr(default=None)
+
     @model_validator(mode="after")
     def _consistent(self) -> "ExperimentSpec":
+        if self.dataset.name == "uploaded":  # classes, sizes and network are checked against the file's info
+            return self
         known = DATASET_CLASSES[self.dataset.name]
         unknown = [c for c in self.dataset.classes if c not in known]
         if unknown:
@@ -174,8 +195,16 @@ class ExperimentSpec(_Strict):
 
     @property
     def input_shape(self) -> tuple[int, int, int]:
-        """(C, H, W) of one image of the dataset."""
+        """(C, H, W) of one image of the dataset (an uploaded one's once its info is attached)."""
+        if self.dataset.name == "uploaded":
+            if self._uploaded_shape is None:
+                raise ValueError("dataset.id: the uploaded data set's shape is not attached to this spec")
+            return self._uploaded_shape
         return (DATASET_CHANNELS[self.dataset.name], IMAGE_SIZE, IMAGE_SIZE)
+
+    def attach_uploaded_shape(self, shape: tuple[int, int, int] | list[int]) -> None:
+        """Record the (C, H, W) of the uploaded data set this spec names."""
+        self._uploaded_shape = tuple(int(v) for v in shape)
 
     @property
     def feature_width(self) -> int:

@@ -31,45 +31,61 @@ class _Layer(BaseModel):
 
 
 class Conv2d(_Layer):
-    type: Literal["conv2d"]
+    """A 2-D convolution (torch.nn.Conv2d), square kernel."""
+
+    type: Literal["conv2d"] = Field(description="conv2d")
     out_channels: int = Field(ge=1, le=512, description="Output channels.")
     kernel_size: int = Field(ge=1, le=11, description="Square kernel size.")
-    stride: int = Field(default=1, ge=1, le=4)
-    padding: int = Field(default=0, ge=0, le=5)
+    stride: int = Field(default=1, ge=1, le=4, description="Stride.")
+    padding: int = Field(default=0, ge=0, le=5, description="Zero padding on every side.")
 
 
 class MaxPool2d(_Layer):
-    type: Literal["maxpool2d"]
-    kernel_size: int = Field(ge=1, le=8)
+    """Max pooling (torch.nn.MaxPool2d), square window."""
+
+    type: Literal["maxpool2d"] = Field(description="maxpool2d")
+    kernel_size: int = Field(ge=1, le=8, description="Square window size.")
     stride: int | None = Field(default=None, ge=1, le=8, description="Default: the kernel size.")
 
 
 class AvgPool2d(_Layer):
-    type: Literal["avgpool2d"]
-    kernel_size: int = Field(ge=1, le=8)
+    """Average pooling (torch.nn.AvgPool2d), square window."""
+
+    type: Literal["avgpool2d"] = Field(description="avgpool2d")
+    kernel_size: int = Field(ge=1, le=8, description="Square window size.")
     stride: int | None = Field(default=None, ge=1, le=8, description="Default: the kernel size.")
 
 
 class Activation(_Layer):
-    type: Literal["relu", "tanh", "gelu"]
+    """An elementwise activation."""
+
+    type: Literal["relu", "tanh", "gelu"] = Field(description="relu, tanh or gelu")
 
 
 class Flatten(_Layer):
-    type: Literal["flatten"]
+    """Flatten (C, H, W) to one vector: the fully connected layers come after it."""
+
+    type: Literal["flatten"] = Field(description="flatten")
 
 
 class Linear(_Layer):
-    type: Literal["linear"]
-    out_features: int = Field(ge=1, le=4096)
+    """A fully connected layer (torch.nn.Linear); the last one is the classifier."""
+
+    type: Literal["linear"] = Field(description="linear")
+    out_features: int = Field(ge=1, le=4096, description="Outputs (the classifier: one per class).")
 
 
 class Dropout(_Layer):
-    type: Literal["dropout"]
-    p: float = Field(default=0.5, ge=0.0, le=1.0)
+    """Named so that it can be refused with its reason (see the module docstring)."""
+
+    type: Literal["dropout"] = Field(description="dropout (refused)")
+    p: float = Field(default=0.5, ge=0.0, le=1.0, description="Drop probability.")
 
 
 class BatchNorm2d(_Layer):
-    type: Literal["batchnorm2d"]
+    """Named so that it can be refused with its reason (see the module docstring)."""
+
+    type: Literal["batchnorm2d"] = Field(description="batchnorm2d (refused)")
 
 
 Layer = Annotated[Union[Conv2d, MaxPool2d, AvgPool2d, Activation, Flatten, Linear, Dropout, BatchNorm2d],

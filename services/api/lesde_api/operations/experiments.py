@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from lesde import celery_app
 from lesde.jobs import JobRepository
+from lesde_api.operations.datasets import check_uploaded, mark_user
 from lesde.records import JobRecord
 from lesde.specs import ExperimentSpec, check_work_cap
 from lesde_api.operations.queueing import enqueue_new_job
@@ -19,8 +20,10 @@ def submit_experiment(repo: JobRepository, spec: ExperimentSpec, *, owner: str, 
 def record_experiment(repo: JobRepository, spec: ExperimentSpec, *, owner: str, cap: int, sweep_id: str | None = None) -> JobRecord:
     """Check the work cap and record the job as ``queued``, without enqueueing it (a sweep
     records all its children before it enqueues any)."""
+    datasets = JobRepository(repo.store, "dataset")
+    check_uploaded(datasets, spec, owner=owner)  # an uploaded data set: the caller's, valid, fitting the spec
     check_work_cap(spec, cap)
-    return repo.create(
+    record = repo.create(
         spec=spec.model_dump(mode="json"),
         owner=owner,
         name=spec.name,
@@ -28,3 +31,5 @@ def record_experiment(repo: JobRepository, spec: ExperimentSpec, *, owner: str, 
         unit="iterations",
         sweep_id=sweep_id,
     )
+    mark_user(datasets, spec, record.id)
+    return record

@@ -20,12 +20,14 @@ FIGURE_NAME = r"^[a-z0-9][a-z0-9-]{0,63}$"
 # No "from __future__ import annotations" here: FastAPI must see the local Repo alias itself.
 
 
-def add_job_routes(router: APIRouter, get_repo: Any, *, public: type[JobPublic] = JobPublic, with_analysis: bool = True) -> None:
+def add_job_routes(router: APIRouter, get_repo: Any, *, public: type[JobPublic] = JobPublic, with_analysis: bool = True,
+                   before_delete: Any = None) -> None:
     """Register the shared routes on ``router``; ``get_repo`` is the kind's repository dependency,
     ``public`` the kind's answer model (its spec typed).
 
     ``with_analysis=False`` leaves out the analysis and figure routes (experiments have
-    their own, with options: :mod:`lesde_api.routes.analysis`).
+    their own, with options: :mod:`lesde_api.routes.analysis`). ``before_delete(repo, id)``
+    may refuse a delete by raising (a data set in use: 409).
     """
     Repo = Annotated[JobRepository, Depends(get_repo)]  # noqa: N806 - a type alias
 
@@ -51,6 +53,9 @@ def add_job_routes(router: APIRouter, get_repo: Any, *, public: type[JobPublic] 
     @router.delete("/{job_id}", status_code=status.HTTP_204_NO_CONTENT)
     def delete_job(job_id: str, repo: Repo) -> Response:
         """Remove the job and all its objects (409 while it runs: cancel first)."""
+        if before_delete is not None:
+            repo.get(job_id)  # 404 first
+            before_delete(repo, job_id)
         jobs.delete_job(repo, job_id)
         return Response(status_code=status.HTTP_204_NO_CONTENT)
 

@@ -129,6 +129,7 @@ class EnsembleTrainer:
         self.dtype, self.trials, self.trial_offset = dtype, trials, trial_offset
         self.lr, self.seed, self.batching, self.head = float(lr), int(seed), batching, head
         self.device = resolve_device(device)
+        self.image_size = tuple(int(v) for v in np.shape(x_train)[2:])  # (H, W)
         self.eval_chunk = int(eval_chunk)
         self._iteration = 0
 
@@ -143,7 +144,8 @@ class EnsembleTrainer:
 
         try:
             module = build_model(model, num_classes=num_classes, in_channels=in_channels, head=head,
-                                 head_seed=self.seed, dtype=dtype, layers=layers).to(self.device)
+                                 head_seed=self.seed, dtype=dtype, layers=layers,
+                                 image_size=tuple(np.shape(x_train)[2:])).to(self.device)
         except InvalidModelSpec as error:
             raise InvalidTrainingSpec(str(error)) from None
         self._module = module
@@ -248,8 +250,9 @@ class EnsembleTrainer:
     # ------------------------------------------------------------------ probes
     def _forward(self, x: np.ndarray, *, features: bool = True) -> tuple[torch.Tensor, torch.Tensor | None]:
         x_dev = torch.as_tensor(np.asarray(x), dtype=self.dtype, device=self.device)
-        if x_dev.ndim != 4 or tuple(x_dev.shape[1:]) != (self.in_channels, 32, 32):
-            raise InvalidTrainingSpec(f"x: expected shape (N, {self.in_channels}, 32, 32), got {tuple(x_dev.shape)}")
+        if x_dev.ndim != 4 or tuple(x_dev.shape[1:]) != (self.in_channels, *self.image_size):
+            raise InvalidTrainingSpec(f"x: expected shape (N, {self.in_channels}, {self.image_size[0]}, {self.image_size[1]}), "
+                                      f"got {tuple(x_dev.shape)}")
         return self._kernel.forward(x_dev.contiguous(), chunk=self.eval_chunk, features=features)
 
     def logits(self, x: np.ndarray) -> np.ndarray:
@@ -338,8 +341,9 @@ def _validate(*, model, num_classes, in_channels, dtype, trials, trial_offset, l
         raise InvalidTrainingSpec(f"convs: {convs!r} applies to the torch LeNet kernel only; model {model!r} with kernel "
                                   f"{kernel!r} takes 'auto'")
     shape = np.shape(x_train)
-    if len(shape) != 4 or shape[1:] != (in_channels, 32, 32) or shape[0] < 1:
-        raise InvalidTrainingSpec(f"x_train: expected shape (N, {in_channels}, 32, 32) with N >= 1, got {shape}")
+    size = shape[2:] if model == "custom" and len(shape) == 4 else (32, 32)  # a custom network takes any H x W
+    if len(shape) != 4 or shape[1:] != (in_channels, *size) or shape[0] < 1:
+        raise InvalidTrainingSpec(f"x_train: expected shape (N, {in_channels}, {size[0]}, {size[1]}) with N >= 1, got {shape}")
     labels = np.asarray(y_train)
     if labels.shape != (shape[0],) or not np.issubdtype(labels.dtype, np.integer):
         raise InvalidTrainingSpec(f"y_train: expected {shape[0]} integer labels, got shape {labels.shape}")

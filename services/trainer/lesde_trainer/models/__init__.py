@@ -27,6 +27,7 @@ def build_model(
     head_seed: int = 0,
     dtype: torch.dtype = torch.float32,
     layers: list | None = None,
+    image_size: tuple[int, int] = (32, 32),
 ) -> Classifier:
     """Return an untrained network (PyTorch's own init; use ``initial_parameters`` for trials).
 
@@ -40,6 +41,7 @@ def build_model(
         Seed of the fixed orthogonal head (the experiment seed).
     dtype : torch.float32 or torch.float64
     layers : list of layer descriptions (``lesde.specs.network``), for ``custom`` only
+    image_size : (H, W) of the images: 32x32 for the built-in networks, any for ``custom``
     """
     if name not in MODELS:
         raise InvalidModelSpec(f"model: unknown model {name!r}; allowed: {list(MODELS)}")
@@ -54,7 +56,9 @@ def build_model(
     if (name == "custom") != (layers is not None):
         raise InvalidModelSpec("layers: model custom needs its layers, and only custom takes them")
     try:
-        body = (CustomNet(layers, in_channels=in_channels, num_classes=num_classes) if name == "custom"
+        if name != "custom" and tuple(image_size) != (32, 32):
+            raise InvalidModelSpec(f"image_size: {name} takes 32x32 images, got {tuple(image_size)}; describe a custom network")
+        body = (CustomNet(layers, in_channels=in_channels, num_classes=num_classes, image_size=tuple(image_size)) if name == "custom"
                 else MODELS[name](in_channels=in_channels, num_classes=num_classes))
     except ValueError as error:  # a description that does not fit (pydantic's or check_layers' words)
         raise InvalidModelSpec(f"layers: {error}") from None

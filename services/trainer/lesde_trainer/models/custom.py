@@ -16,20 +16,21 @@ _ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "gelu": nn.GELU}
 
 
 class CustomNet(nn.Module):
-    """The network of a checked description, for images (in_channels, 32, 32) and num_classes classes.
+    """The network of a checked description, for images (in_channels, H, W) and num_classes classes.
 
     Parameters
     ----------
     layers : list of layer descriptions (dicts or ``lesde.specs.network`` models)
     in_channels, num_classes : int
-    image_size : int, height and width of the images
+    image_size : (H, W) of the images
     """
 
-    def __init__(self, layers: list, *, in_channels: int, num_classes: int, image_size: int = 32):
+    def __init__(self, layers: list, *, in_channels: int, num_classes: int, image_size: tuple[int, int] = (32, 32)):
         super().__init__()
         parsed = parse_layers(layers)
-        shapes = check_layers(parsed, in_shape=(in_channels, image_size, image_size), num_classes=num_classes)
-        inputs = [(in_channels, image_size, image_size), *shapes[:-1]]
+        height, width = image_size
+        shapes = check_layers(parsed, in_shape=(in_channels, height, width), num_classes=num_classes)
+        inputs = [(in_channels, height, width), *shapes[:-1]]
         self.layers = nn.Sequential(*(_module(layer, shape) for layer, shape in zip(parsed[:-1], inputs[:-1])))
         self.feature_dim = inputs[-1][0]
         self.classifier = nn.Linear(self.feature_dim, num_classes)

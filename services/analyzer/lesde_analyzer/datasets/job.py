@@ -1,0 +1,59 @@
+"""Validate an uploaded data set (``POST /v1/datasets``) and record what it holds.
+
+Runs under a lease like every worker job: a worker killed mid-validation stops renewing it
+and the reaper sends the job again. The upload stays where the gateway stored it
+(``keys.dataset_file_key``); a valid one gains ``info.json`` (shape, classes, counts per
+class, checksum) and the job succeeds; an invalid one fails with the array and the problem
+in the job's error, and its file is deleted (nothing else is touched).
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+
+from lesde import keys
+from lesde.dataset_files import DatasetRejected, inspect_npz
+from lesde.jobs import JobRepository
+from lesde.leases import hold_lease
+from lesde.records import JobStatus
+from lesde.settings import LeaseSettings
+from lesde.storage import ObjectStore, StoreUnavailable
+from lesde.tombstones import JobDeleted
+
+log = logging.getLogger(__name__)
+
+__all__ = ["run_dataset_validation"]
+
+
+def run_dataset_validation(store: ObjectStore, dataset_id: str, *, leases: LeaseSettings | None = None) -> None:
+    """Check data set ``dataset_id``'s file; succeed with its info, or fail saying why."""
+    repo = JobRepository(store, "dataset")
+    with hold_lease(repo, dataset_id, leases) as lease:
+        if lease is None:
+            return
+        _validate(store, repo, dataset_id)
+
+
+def _validate(store: ObjectStore, repo: JobRepository, dataset_id: str) -> None:
+    try:
+        with tempfile.TemporaryFile(prefix="lesde-dataset-") as copy:
+            for piece in store.iter_bytes(keys.dataset_file_key(dataset_id)):
+                copy.write(piece)
+            info, _ = inspect_npz(copy)
+        store.put_json(keys.dataset_info_key(dataset_id), info.as_json())
+    except JobDeleted:
+        log.info("data set %s was deleted while it was checked; stopped", dataset_id)
+        return
+    except StoreUnavailable:
+        raise  # not the file's fault: the task is re-sent once the store is back
+    except DatasetRejected as rejected:
+        repo.mark_finished(dataset_id, JobStatus.failed, error=str(rejected))
+        store.delete(keys.dataset_file_key(dataset_id))
+        return
+    except Exception as error:
+        log.exception("data set %s could not be checked", dataset_id)
+        repo.mark_finished(dataset_id, JobStatus.failed, error=f"not a readable .npz: {type(error).__name__}: {error}")
+        store.delete(keys.dataset_file_key(dataset_id))
+        return
+    repo.mark_finished(dataset_id, JobStatus.succeeded)

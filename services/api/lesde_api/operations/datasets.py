@@ -1,0 +1,96 @@
+"""Uploaded data sets: store the file and queue its validation; use and delete them safely.
+
+The gateway streams the upload to the store untouched and queues the analyzer's validation
+job (:mod:`lesde_analyzer.datasets.job`); the data set is usable once that job succeeded.
+An experiment that names it leaves a marker under the data set (``keys.dataset_user_key``),
+and a delete is refused (409) while a marked experiment is still queued or running.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import BinaryIO
+
+from lesde import celery_app, keys
+from lesde.jobs import JobConflict, JobNotFound, JobRepository
+from lesde.records import JobRecord, JobStatus
+from lesde.specs import ExperimentSpec
+from lesde.specs.uploaded import DatasetMismatch, check_against_dataset
+from lesde.storage import ObjectNotFound
+from lesde_api.operations.imports import ImportTooLarge
+from lesde_api.operations.queueing import enqueue_new_job
+
+ZIP_MAGIC = b"PK\x03\x04"
+
+
+def start_dataset(repo: JobRepository, upload: BinaryIO, *, filename: str, owner: str, name: str | None,
+                  max_bytes: int) -> JobRecord:
+    """Store the upload as a new data set (status ``queued``) and queue its validation."""
+    size = upload.seek(0, os.SEEK_END)
+    upload.seek(0)
+    if size > max_bytes:
+        raise ImportTooLarge(max_bytes)
+    magic = upload.read(4)
+    upload.seek(0)
+    if magic != ZIP_MAGIC:  # the one check worth doing here: anything else is the job's
+        raise DatasetMismatch("file", "not an .npz file (an .npz is a zip archive of .npy arrays: numpy.savez writes one)")
+    spec = {"kind": "dataset", "name": name, "source": {"format": "npz", "filename": filename, "bytes": size}}
+    record = repo.create(spec=spec, owner=owner, name=name, total=size, unit="bytes")
+    try:
+        repo.store.put_file(keys.dataset_file_key(record.id), upload, size, content_type="application/octet-stream")
+    except Exception as error:
+        repo.mark_finished(record.id, JobStatus.failed, error=f"could not store the upload: {error}")
+        raise
+    enqueue_new_job(repo, record, celery_app.VALIDATE_DATASET)  # refused: the record and its file are removed
+    return record
+
+
+def dataset_info(repo: JobRepository, dataset_id: str) -> dict | None:
+    """The validated data set's info (``DatasetInfo.as_json``), or None before it succeeded."""
+    try:
+        return repo.store.get_json(keys.dataset_info_key(dataset_id))
+    except ObjectNotFound:
+        return None
+
+
+def check_uploaded(datasets: JobRepository, spec: ExperimentSpec, *, owner: str) -> None:
+    """For a spec on an uploaded data set: the caller's data set, validated, holding what the
+    spec asks (:func:`~lesde.specs.uploaded.check_against_dataset`); else DatasetMismatch."""
+    if spec.dataset.name != "uploaded":
+        return
+    dataset_id = spec.dataset.id
+    try:
+        record = datasets.get(dataset_id)
+    except JobNotFound:
+        record = None
+    if record is None or record.owner != owner:
+        raise DatasetMismatch("dataset.id", f"no data set {dataset_id} of yours (GET /v1/datasets lists them)")
+    if record.status is not JobStatus.succeeded:
+        why = f": {record.error}" if record.error else ""
+        raise DatasetMismatch("dataset.id", f"data set {dataset_id} is {record.status.value}{why}; only a validated "
+                                            f"(succeeded) data set trains")
+    info = dataset_info(datasets, dataset_id)
+    if info is None:
+        raise DatasetMismatch("dataset.id", f"data set {dataset_id} has no info; upload it again")
+    check_against_dataset(spec, info)
+
+
+def mark_user(datasets: JobRepository, spec: ExperimentSpec, experiment_id: str) -> None:
+    """Remember that experiment ``experiment_id`` trains on the spec's uploaded data set."""
+    if spec.dataset.name == "uploaded":
+        datasets.store.put_json(keys.dataset_user_key(spec.dataset.id, experiment_id), {"experiment": experiment_id})
+
+
+def refuse_delete_in_use(datasets: JobRepository, experiments: JobRepository, dataset_id: str) -> None:
+    """JobConflict (409) while an experiment on the data set is queued or running."""
+    prefix = keys.dataset_users_prefix(dataset_id)
+    for info in datasets.store.list(prefix):
+        experiment_id = info.key[len(prefix):]
+        try:
+            record = experiments.get(experiment_id)
+        except JobNotFound:
+            datasets.store.delete(info.key)  # the experiment is gone: so is its use
+            continue
+        if not record.status.finished:
+            raise JobConflict(f"data set {dataset_id} is in use by experiment {experiment_id} ({record.status.value}); "
+                              f"delete it when that experiment has finished, or cancel it")
