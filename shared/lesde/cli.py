@@ -19,6 +19,7 @@ from pathlib import Path
 
 import httpx
 
+from lesde.cli_datasets import add_dataset_command
 from lesde.cli_sweeps import add_sweep_command
 from lesde.cli_url import DEFAULT_URL, URL_ENV, add_url_option, resolve_url
 from lesde.client import LesdeApiError, LesdeClient
@@ -374,6 +375,7 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("--force", action="store_true", help="recompute even if a result with these options exists (default: off)")
 
     add_sweep_command(sub)
+    add_dataset_command(sub)
     add_installed_commands(sub)
     return parser
 

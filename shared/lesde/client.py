@@ -88,8 +88,8 @@ class LesdeClient:
 
     @staticmethod
     def _kind_path(kind: str) -> str:
-        if kind not in ("experiment", "simulation"):
-            raise ValueError(f"kind must be 'experiment' or 'simulation', got {kind!r}")
+        if kind not in ("experiment", "simulation", "dataset"):
+            raise ValueError(f"kind must be 'experiment', 'simulation' or 'dataset', got {kind!r}")
         return f"/v1/{kind}s"
 
     # -- jobs ------------------------------------------------------------------------
@@ -238,6 +238,16 @@ class LesdeClient:
         data = {key: value for key, value in (("classes", ",".join(classes) if classes else None), ("name", name)) if value}
         with Path(path).open("rb") as handle:
             return self._request("POST", "/v1/imports", files={"file": (Path(path).name, handle, "text/csv")}, data=data).json()
+
+    def upload_dataset(self, path: Path | str, *, name: str | None = None) -> dict:
+        """Upload an ``.npz`` data set (``lesde.dataset_files`` says what it holds); its record
+        comes back ``queued`` for validation: ``wait(id, kind="dataset")``, then train on it with
+        ``{"dataset": {"name": "uploaded", "id": id}}``. ``get``, ``list`` and ``delete`` take
+        ``kind="dataset"`` too."""
+        data = {"name": name} if name else {}
+        with Path(path).open("rb") as handle:
+            files = {"file": (Path(path).name, handle, "application/octet-stream")}
+            return self._request("POST", "/v1/datasets", files=files, data=data).json()
 
     def request_analysis(self, job_id: str, options: dict | None = None, *, force: bool = False) -> dict:
         """(Re-)run the analysis with ``options``; the answer carries ``options_key`` and links."""

@@ -407,3 +407,42 @@ def test_the_client_reads_lesde_url_when_given_no_url(monkeypatch):
     monkeypatch.delenv("LESDE_URL")
     with LesdeClient() as default:
         assert str(default.http.base_url) == "http://127.0.0.1:8000"
+
+
+def test_cli_packs_an_image_folder_uploads_shows_and_deletes_it(client, store, monkeypatch, tmp_path, capsys, sent):
+    from PIL import Image
+
+    from lesde import cli_datasets
+    from lesde.dataset_files import inspect_npz
+    from lesde_analyzer.datasets.job import run_dataset_validation
+
+    rng = __import__("numpy").random.default_rng(0)
+    for split, count in (("train", 5), ("val", 2)):
+        for name in ("cat", "dog"):
+            folder = tmp_path / "pets" / split / name
+            folder.mkdir(parents=True)
+            for i in range(count):
+                Image.fromarray(rng.integers(0, 255, size=(12, 12), dtype="uint8"), mode="L").save(folder / f"{i}.png")
+    packed = tmp_path / "pets.npz"
+    assert cli.main(["dataset", "pack", str(tmp_path / "pets"), str(packed)]) == 0
+    assert "packed 10 training and 4 validation images of (1, 12, 12) in classes ['cat', 'dog']" in capsys.readouterr().out
+    with packed.open("rb") as handle:
+        info, _ = inspect_npz(handle)
+    assert info.class_names == ["cat", "dog"] and info.train_counts == [5, 5] and info.shape == (1, 12, 12)
+
+    def make(url: str) -> LesdeClient:
+        made = _KeepOpen(url)
+        made.http = client
+        return made
+
+    monkeypatch.setattr(cli_datasets, "LesdeClient", make)
+    assert cli.main(["dataset", "upload", str(packed), "--name", "pets"]) == 0
+    dataset_id = capsys.readouterr().out.split()[5]  # "uploaded FILE as data set ID (...)"
+    run_dataset_validation(store, dataset_id)
+    assert cli.main(["dataset", "show", dataset_id]) == 0
+    shown = capsys.readouterr().out
+    assert "succeeded" in shown and "['cat', 'dog']" in shown and '"name": "uploaded"' in shown
+    assert cli.main(["dataset", "list"]) == 0 and dataset_id in capsys.readouterr().out
+    assert cli.main(["dataset", "delete", dataset_id]) == 0
+    assert cli.main(["dataset", "pack", str(tmp_path / "nowhere"), str(packed)]) == 2
+    assert "missing; expected" in capsys.readouterr().err

@@ -28,9 +28,9 @@ PACKAGES = {
     "services/launcher": "lesde_launcher",
 }
 # The modules of `pip install lesde` without extras: the HTTP client and the CLI.
-CLIENT_MODULES = {"lesde", "lesde.client", "lesde.cli", "lesde.cli_sweeps", "lesde.cli_url", "lesde.event_stream", "lesde.progress", "lesde.terminal"}
+CLIENT_MODULES = {"lesde", "lesde.client", "lesde.cli", "lesde.cli_datasets", "lesde.dataset_pack", "lesde.cli_sweeps", "lesde.cli_url", "lesde.event_stream", "lesde.progress", "lesde.terminal"}
 # The client's optional extras: imported only inside the method that needs one (pandas in client.dataframe).
-CLIENT_EXTRAS = ("dataframe",)
+CLIENT_EXTRAS = ("dataframe", "images")
 RUN_NOT_IMPORTED = {
     "lesde-api": {
         "uvicorn": "serves the app (the image's CMD)",
