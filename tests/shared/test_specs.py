@@ -24,7 +24,7 @@ def test_defaults_are_a_valid_small_geomnist_run():
         ({"training": {"trials": 0}}, "training.trials"),
         ({"training": {"iterations": 10**9}}, "training.iterations"),
         ({"training": {"learning_rate": 0}}, "training.learning_rate"),
-        ({"training": {"batch_size": 2}}, "training.batch_size"),
+        ({"training": {"batch_size": 257}}, "training.batch_size"),
         ({"dataset": {"label_noise": 1.0}}, "dataset.label_noise"),
         ({"dataset": {"label_noise": -0.1}}, "dataset.label_noise"),
         ({"dataset": {"train_per_class": 0}}, "dataset.train_per_class"),

@@ -284,3 +284,17 @@ def test_bad_requests_raise_domain_errors(kwargs, field):
 def test_digits_too_many_samples():
     with pytest.raises(InvalidDataSpec, match="train_per_class"):
         load_dataset("digits", classes=["1", "2"], train_per_class=170, val_per_class=30)
+
+
+def test_train_counts_give_an_imbalanced_set_and_equal_counts_the_balanced_one():
+    from lesde_trainer.datasets import load_dataset
+
+    classes = ["triangle", "rectangle", "ellipse"]
+    imbalanced = load_dataset("geomnist", classes=classes, train_per_class=5, val_per_class=4, seed=2,
+                              train_counts=[12, 6, 3])
+    np.testing.assert_array_equal(np.bincount(imbalanced.y_train_true), [12, 6, 3])
+    np.testing.assert_array_equal(np.bincount(imbalanced.y_val), [4, 4, 4])
+    balanced = load_dataset("geomnist", classes=classes, train_per_class=6, val_per_class=4, seed=2)
+    same = load_dataset("geomnist", classes=classes, train_per_class=99, val_per_class=4, seed=2, train_counts=[6, 6, 6])
+    np.testing.assert_array_equal(balanced.x_train, same.x_train)
+    np.testing.assert_array_equal(balanced.x_val, same.x_val)

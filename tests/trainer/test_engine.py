@@ -273,3 +273,24 @@ def test_transposed_copy_follows_the_base_weight(geomnist_small):
     engine.train(2)
     engine.load_state_dict(state)
     assert torch.equal(fc1.weight_t, fc1.weight.transpose(1, 2))
+
+
+# ---------------------------------------------------------------- mini-batches
+def test_mini_batches_draw_their_own_samples_and_match_across_kernels(geomnist_small):
+    torch_kernel = make(geomnist_small, batch_size=4, kernel="lenet")
+    generic = make(geomnist_small, batch_size=4, kernel="functional")
+    assert torch_kernel.backend != "lenet/native"  # the C kernel trains batch size 1 only
+    a, b = torch_kernel.train(15), generic.train(15)
+    assert a.index.shape == a.label.shape == (15, 4, 4) and a.logits.shape == (15, 4, 4, 3)
+    np.testing.assert_array_equal(a.index, b.index)
+    assert len({tuple(row) for row in a.index.reshape(-1, 4).tolist()}) > 50  # the 4 slots are not one draw repeated
+    np.testing.assert_allclose(a.logits, b.logits, atol=1e-12, rtol=0)
+
+
+def test_mini_batch_runs_resume_bit_for_bit(geomnist_small):
+    whole = make(geomnist_small, batch_size=3, dtype=torch.float32).train(12)
+    first = make(geomnist_small, batch_size=3, dtype=torch.float32)
+    part1 = first.train(5)
+    resumed = make(geomnist_small, batch_size=3, dtype=torch.float32)
+    resumed.load_state_dict(pickle.loads(pickle.dumps(first.state_dict())))
+    np.testing.assert_array_equal(np.concatenate([part1.logits, resumed.train(7).logits]), whole.logits)

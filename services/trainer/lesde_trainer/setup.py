@@ -48,7 +48,8 @@ def build_engine(spec: ExperimentSpec, settings: TrainerSettings, store: object 
 
         data = load_uploaded(store, spec.dataset.id, classes=spec.dataset.classes,
                              train_per_class=spec.dataset.train_per_class, val_per_class=spec.dataset.val_per_class,
-                             label_noise=spec.dataset.label_noise, seed=spec.dataset.seed)
+                             label_noise=spec.dataset.label_noise, seed=spec.dataset.seed,
+                             train_counts=spec.dataset.train_counts)
     else:
         data = load_dataset(
             spec.dataset.name,
@@ -58,6 +59,7 @@ def build_engine(spec: ExperimentSpec, settings: TrainerSettings, store: object 
             label_noise=spec.dataset.label_noise,
             seed=spec.dataset.seed,
             root=settings.data_dir,
+            train_counts=spec.dataset.train_counts,
         )
     device = resolve_device(None if settings.device == "auto" else settings.device)
     configure_runtime(device, cpu_threads=settings.cpu_threads or None)
@@ -73,6 +75,7 @@ def build_engine(spec: ExperimentSpec, settings: TrainerSettings, store: object 
         lr=spec.training.learning_rate,
         seed=spec.training.seed,
         batching=spec.training.batching,
+        batch_size=spec.training.batch_size,
         head=spec.model.head,
         layers=None if spec.model.layers is None else [layer.model_dump() for layer in spec.model.layers],
         device=device,

@@ -9,7 +9,7 @@ records against ``LESDE_MAX_CHUNK_BYTES`` (:mod:`lesde.specs.cost`).
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
@@ -69,6 +69,11 @@ class DatasetSpec(_Strict):
         description="Class names in label order: the label of a class is its position here.",
     )
     train_per_class: int = Field(default=100, ge=1, le=10_000, description="Training samples per class.")
+    train_counts: list[Annotated[int, Field(ge=1, le=10_000)]] | None = Field(
+        default=None,
+        description="Training samples of each class, in the order of classes, instead of train_per_class: an "
+        "imbalanced training set (classes are then sampled in proportion to their counts).",
+    )
     val_per_class: int = Field(default=100, ge=1, le=10_000, description="Validation samples per class.")
     label_noise: float = Field(
         default=0.0, ge=0.0, lt=1.0,
@@ -83,6 +88,17 @@ class DatasetSpec(_Strict):
             raise ValueError("class names must be unique")
         return classes
 
+
+    @property
+    def training_counts(self) -> list[int]:
+        """Training samples of each class: ``train_counts``, else ``train_per_class`` each."""
+        return list(self.train_counts) if self.train_counts is not None else [self.train_per_class] * len(self.classes)
+
+    @model_validator(mode="after")
+    def _counts_per_class(self) -> "DatasetSpec":
+        if self.train_counts is not None and len(self.train_counts) != len(self.classes):
+            raise ValueError(f"train_counts: needs one count per class ({len(self.classes)}); got {len(self.train_counts)}")
+        return self
 
     @model_validator(mode="after")
     def _id_for_uploaded_only(self) -> "DatasetSpec":
@@ -125,7 +141,11 @@ class TrainingSpec(_Strict):
     iterations: int = Field(default=2_000, ge=1, le=MAX_ITERATIONS, description='SGD steps of each trial (batch size 1: one sample per step).')
     learning_rate: float = Field(default=0.005, gt=0.0, le=10.0, description='SGD learning rate (the paper: 0.005).')
     trials: int = Field(default=10, ge=1, le=MAX_TRIALS, description="Independent trials (own init and sample stream).")
-    batch_size: Literal[1] = Field(default=1, description="The paper's SGD uses batch size 1.")
+    batch_size: int = Field(
+        default=1, ge=1, le=256,
+        description="Samples per SGD step with batching single, each drawn uniformly by every trial on its own "
+        "(mean loss); the paper's SGD uses 1. With per_class the batch is one sample of each class.",
+    )
     batching: Literal["single", "per_class"] = Field(
         default="single", description="single: one sample per step; per_class: one sample of each class per step."
     )
@@ -162,6 +182,13 @@ class ExperimentSpec(_Strict):
     _uploaded_shape: tuple[int, int, int] | None = PrivateAttr(default=None)
 
     @model_validator(mode="after")
+    def _batch(self) -> "ExperimentSpec":
+        if self.training.batching == "per_class" and self.training.batch_size != 1:
+            raise ValueError("training.batch_size: with batching per_class the batch is one sample of each class; "
+                             "leave batch_size at 1")
+        return self
+
+    @model_validator(mode="after")
     def _consistent(self) -> "ExperimentSpec":
         if self.dataset.name == "uploaded":  # classes, sizes and network are checked against the file's info
             return self
@@ -173,11 +200,10 @@ class ExperimentSpec(_Strict):
             )
         self._check_dataset_size()
         self._check_network()
-        if self.training.probe_per_class > self.dataset.train_per_class:
-            raise ValueError(
-                f"training.probe_per_class ({self.training.probe_per_class}) must be <= "
-                f"dataset.train_per_class ({self.dataset.train_per_class})"
-            )
+        fewest = min(self.dataset.training_counts)
+        if self.training.probe_per_class > fewest:
+            where = "the smallest of dataset.train_counts" if self.dataset.train_counts else "dataset.train_per_class"
+            raise ValueError(f"training.probe_per_class ({self.training.probe_per_class}) must be <= {where} ({fewest})")
         return self
 
     def _check_network(self) -> None:
@@ -219,9 +245,10 @@ class ExperimentSpec(_Strict):
         data = self.dataset
         if data.name == "cifar10":
             for field, limit in CIFAR10_PER_CLASS.items():
-                if getattr(data, field) > limit:
+                asked = max(data.training_counts) if field == "train_per_class" else data.val_per_class
+                if asked > limit:
                     raise ValueError(f"dataset.{field}: CIFAR-10 has {limit} per class; allowed range: 1 to {limit}")
-        if data.name == "digits" and data.train_per_class + data.val_per_class > DIGITS_PER_CLASS:
+        if data.name == "digits" and max(data.training_counts) + data.val_per_class > DIGITS_PER_CLASS:
             raise ValueError(
                 f"dataset.train_per_class: digits has {DIGITS_PER_CLASS} samples in its smallest class; "
                 f"train_per_class + val_per_class must be <= {DIGITS_PER_CLASS}, got "

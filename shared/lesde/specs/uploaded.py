@@ -36,14 +36,20 @@ def check_against_dataset(spec: ExperimentSpec, info: dict) -> None:
     if unknown:
         raise DatasetMismatch("dataset.classes", f"the data set has no class(es) {unknown}; allowed: {names}")
     picked = [names.index(name) for name in data.classes]
-    for field, counts in (("train_per_class", info["train_counts"]), ("val_per_class", info["val_counts"])):
-        fewest = min(counts[k] for k in picked)
-        if getattr(data, field) > fewest:
-            raise DatasetMismatch(f"dataset.{field}", f"the data set holds {fewest} in its smallest chosen class; "
-                                                      f"allowed range: 1 to {fewest}")
-    if spec.training.probe_per_class > data.train_per_class:
+    if data.train_counts is not None and len(data.train_counts) != len(data.classes):
+        raise DatasetMismatch("dataset.train_counts", f"needs one count per class ({len(data.classes)})")
+    for name, k, asked in zip(data.classes, picked, data.training_counts):
+        if asked > info["train_counts"][k]:
+            field = "train_counts" if data.train_counts is not None else "train_per_class"
+            raise DatasetMismatch(f"dataset.{field}", f"the data set holds {info['train_counts'][k]} training samples "
+                                                      f"of class {name}; allowed range: 1 to {info['train_counts'][k]}")
+    fewest_val = min(info["val_counts"][k] for k in picked)
+    if data.val_per_class > fewest_val:
+        raise DatasetMismatch("dataset.val_per_class", f"the data set holds {fewest_val} in its smallest chosen class; "
+                                                       f"allowed range: 1 to {fewest_val}")
+    if spec.training.probe_per_class > min(data.training_counts):
         raise DatasetMismatch("training.probe_per_class",
-                              f"must be <= dataset.train_per_class ({data.train_per_class})")
+                              f"must be <= the fewest training samples of a class ({min(data.training_counts)})")
     shape = tuple(info["shape"])
     spec.attach_uploaded_shape(shape)
     if spec.model.name == "custom":

@@ -67,19 +67,21 @@ def class_indices(classes: Sequence[str], available: Sequence[str], *, dataset: 
 
 
 def take_per_class(
-    labels: np.ndarray, wanted: Sequence[int], count: int, *, rng: np.random.Generator, field: str, dataset: str
+    labels: np.ndarray, wanted: Sequence[int], count: int | Sequence[int], *, rng: np.random.Generator, field: str,
+    dataset: str,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Pick ``count`` random samples of each wanted source class.
+    """Pick ``count`` random samples of each wanted source class (one count for all, or one per class).
 
     Returns
     -------
-    rows : ndarray of shape (K * count,), int64
+    rows : ndarray of shape (sum of counts,), int64
         Rows of the source arrays, class after class.
-    new_labels : ndarray of shape (K * count,), int64
+    new_labels : ndarray of shape (sum of counts,), int64
         Position of the source class in ``wanted`` (the new label).
     """
+    counts = [int(count)] * len(wanted) if np.ndim(count) == 0 else [int(c) for c in count]
     rows, new_labels = [], []
-    for new_label, source in enumerate(wanted):
+    for new_label, (source, count) in enumerate(zip(wanted, counts)):
         members = np.flatnonzero(labels == source)
         if count > members.size:
             raise InvalidDataSpec(

@@ -29,6 +29,7 @@ def load_dataset(
     label_noise: float = 0.0,
     seed: int = 0,
     root: str | Path | None = None,
+    train_counts: Sequence[int] | None = None,
 ) -> Dataset:
     """Load a dataset for an experiment.
 
@@ -49,6 +50,8 @@ def load_dataset(
         Every random choice (generation, subsets, splits, corruption) derives from it.
     root : path, required for cifar10
         Directory holding ``cifar-10-batches-py/``.
+    train_counts : sequence of K ints or None
+        Training samples of each class instead of ``train_per_class`` (an imbalanced set).
 
     Returns
     -------
@@ -73,22 +76,25 @@ def load_dataset(
     if isinstance(classes, str):
         raise InvalidDataSpec("classes: must be a list of class names, not a single string")
     wanted = class_indices(classes, DATASET_CLASSES[name], dataset=name)
+    counts = [int(train_per_class)] * len(wanted) if train_counts is None else [int(c) for c in train_counts]
+    if len(counts) != len(wanted) or min(counts) < 1:
+        raise InvalidDataSpec(f"train_counts: needs {len(wanted)} counts >= 1, got {train_counts!r}")
     rng = np.random.default_rng(np.random.SeedSequence([int(seed), 0xDA7A]))
 
     if name == "geomnist":
-        x_train, y_true, x_val, y_val = _geomnist(classes, train_per_class, val_per_class, seed=int(seed), rng=rng)
+        x_train, y_true, x_val, y_val = _geomnist(classes, counts, val_per_class, seed=int(seed), rng=rng)
     elif name == "digits":
         images, labels = digits.load_digits_32()
         rows, new = take_per_class(
-            labels, wanted, train_per_class + val_per_class, rng=rng,
+            labels, wanted, [c + val_per_class for c in counts], rng=rng,
             field="train_per_class + val_per_class", dataset=name,
         )
-        x_train, y_true, x_val, y_val = _split_rows(images, rows, new, len(wanted), train_per_class, rng=rng)
+        x_train, y_true, x_val, y_val = _split_rows(images, rows, new, len(wanted), counts, rng=rng)
     else:
         folder = cifar10.cifar10_folder(root)
         xs, ys, xt, yt, label_names = cifar10.read_cifar10(folder)
         wanted = class_indices(classes, label_names, dataset=name)
-        train_rows, y_true = take_per_class(ys, wanted, train_per_class, rng=rng, field="train_per_class", dataset=name)
+        train_rows, y_true = take_per_class(ys, wanted, counts, rng=rng, field="train_per_class", dataset=name)
         val_rows, y_val = take_per_class(yt, wanted, val_per_class, rng=rng, field="val_per_class", dataset=name)
         x_train, x_val = cifar10.normalise(xs[train_rows]), cifar10.normalise(xt[val_rows])
 
@@ -105,20 +111,20 @@ def load_dataset(
     )
 
 
-def _geomnist(classes, train_per_class, val_per_class, *, seed, rng):
-    images = [geomnist.generate_geomnist_class(c, train_per_class + val_per_class, seed=seed) for c in classes]
-    labels = np.repeat(np.arange(len(classes)), train_per_class + val_per_class)
+def _geomnist(classes, counts, val_per_class, *, seed, rng):
+    images = [geomnist.generate_geomnist_class(c, n + val_per_class, seed=seed) for c, n in zip(classes, counts)]
+    labels = np.repeat(np.arange(len(classes)), [n + val_per_class for n in counts])
     rows = np.arange(labels.size)
-    return _split_rows(np.concatenate(images), rows, labels, len(classes), train_per_class, rng=rng)
+    return _split_rows(np.concatenate(images), rows, labels, len(classes), counts, rng=rng)
 
 
-def _split_rows(images, rows, labels, num_classes, train_per_class, *, rng):
-    """Split each class's rows at random into train (first ``train_per_class``) and val."""
+def _split_rows(images, rows, labels, num_classes, counts, *, rng):
+    """Split each class's rows at random into train (the first ``counts[k]`` of class k) and val."""
     train, val = [], []
     for k in range(num_classes):
         mine = rng.permutation(rows[labels == k])
-        train.append(np.sort(mine[:train_per_class]))
-        val.append(np.sort(mine[train_per_class:]))
+        train.append(np.sort(mine[:counts[k]]))
+        val.append(np.sort(mine[counts[k]:]))
     train_rows, val_rows = np.concatenate(train), np.concatenate(val)
     lookup = dict(zip(rows.tolist(), labels.tolist()))
     y_train = np.array([lookup[r] for r in train_rows.tolist()], dtype=np.int64)

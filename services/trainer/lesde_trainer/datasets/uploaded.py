@@ -23,7 +23,7 @@ from .corruption import corrupt_labels
 
 
 def load_uploaded(store: ObjectStore, dataset_id: str, *, classes: Sequence[str], train_per_class: int,
-                  val_per_class: int, label_noise: float, seed: int) -> Dataset:
+                  val_per_class: int, label_noise: float, seed: int, train_counts: Sequence[int] | None = None) -> Dataset:
     """The uploaded data set's chosen classes: x (N, C, H, W) float32 in the file's scale
     (uint8 images in [0, 1]), labels by position in ``classes``."""
     with tempfile.TemporaryFile(prefix="lesde-dataset-") as copy:
@@ -37,7 +37,8 @@ def load_uploaded(store: ObjectStore, dataset_id: str, *, classes: Sequence[str]
     names = [str(n) for n in arrays["class_names"].tolist()] if "class_names" in arrays else [str(c) for c in range(k)]
     wanted = class_indices(classes, names, dataset="uploaded")
     rng = np.random.default_rng(np.random.SeedSequence([int(seed), 0xDA7A]))
-    train_rows, y_true = take_per_class(y_train_all, wanted, train_per_class, rng=rng, field="train_per_class", dataset="uploaded")
+    counts = train_per_class if train_counts is None else list(train_counts)
+    train_rows, y_true = take_per_class(y_train_all, wanted, counts, rng=rng, field="train_per_class", dataset="uploaded")
     val_rows, y_val = take_per_class(y_val_all, wanted, val_per_class, rng=rng, field="val_per_class", dataset="uploaded")
     y_train = corrupt_labels(y_true, num_classes=len(wanted), fraction=float(label_noise), rng=rng)
     return Dataset(

@@ -39,8 +39,9 @@ _DTYPES = {torch.float32: "float32", torch.float64: "float64"}
 class TrainingBlock:
     """What ``EnsembleTrainer.train(n)`` logged, on the host.
 
-    With ``batching="single"`` (B = 1) the batch axis is squeezed; with
-    ``batching="per_class"`` (B = K) it is kept and slot k holds the sample of class k.
+    With ``batching="single"`` and batch size 1 the batch axis is squeezed; else it is
+    kept: B = ``batch_size`` slots of independent draws, or with ``per_class`` (B = K)
+    slot k holds the sample of class k.
 
     Attributes
     ----------
@@ -76,8 +77,12 @@ class EnsembleTrainer:
     lr : float > 0
     seed : int
     batching : {"single", "per_class"}
-        ``single``: one sample drawn uniformly from all training samples per step (the
-        paper). ``per_class``: one sample of each (trained-on) class per step, mean loss.
+        ``single``: ``batch_size`` samples drawn uniformly from all training samples per
+        step (1: the paper), mean loss. ``per_class``: one sample of each (trained-on) class
+        per step, mean loss.
+    batch_size : int >= 1
+        Samples per step with ``single`` (each an independent uniform draw of its own
+        stream); must be 1 with ``per_class``.
     head : {"none", "random_orthogonal"}
         Fixed random orthogonal KxK matrix on the logits, seeded by ``seed`` and shared
         by all trials.
@@ -112,6 +117,7 @@ class EnsembleTrainer:
         lr: float,
         seed: int,
         batching: str = "single",
+        batch_size: int = 1,
         head: str = "none",
         device: str | torch.device | None = None,
         x_train: np.ndarray,
@@ -125,6 +131,11 @@ class EnsembleTrainer:
         _validate(model=model, num_classes=num_classes, in_channels=in_channels, dtype=dtype, trials=trials,
                   trial_offset=trial_offset, lr=lr, seed=seed, batching=batching, head=head, kernel=kernel,
                   convs=convs, x_train=x_train, y_train=y_train, y_train_true=y_train_true)
+        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or not 1 <= batch_size <= 4096:
+            raise InvalidTrainingSpec(f"batch_size: must be an integer from 1 to 4096, got {batch_size!r}")
+        if batching == "per_class" and batch_size != 1:
+            raise InvalidTrainingSpec("batch_size: with batching 'per_class' the batch is one sample of each class")
+        self.batch_size = int(batch_size)
         self.model, self.num_classes, self.in_channels = model, num_classes, in_channels
         self.dtype, self.trials, self.trial_offset = dtype, trials, trial_offset
         self.lr, self.seed, self.batching, self.head = float(lr), int(seed), batching, head
@@ -136,8 +147,9 @@ class EnsembleTrainer:
         y_train = np.asarray(y_train, dtype=np.int64)
         self._y_train = y_train
         self._y_true = y_train if y_train_true is None else np.asarray(y_train_true, dtype=np.int64)
+        # one pool per batch slot: each slot draws from its own counter stream
         self._pools = (
-            [np.arange(y_train.size)] if batching == "single"
+            [np.arange(y_train.size)] * self.batch_size if batching == "single"
             else [np.flatnonzero(y_train == k) for k in range(num_classes)]
         )
         self._y = torch.as_tensor(y_train, device=self.device)
@@ -155,7 +167,8 @@ class EnsembleTrainer:
             for name in per_trial[0]
         }
         head_matrix = module.head.matrix if module.head is not None else None
-        chosen = _pick_kernel(model, kernel, convs=convs, dtype=dtype, device=self.device, batching=batching)
+        chosen = _pick_kernel(model, kernel, convs=convs, dtype=dtype, device=self.device,
+                              batch=self.batch_size if batching == "single" else num_classes)
         if chosen == "native":
             self._kernel: Kernel = NativeLeNetKernel(params, head=head_matrix)
         elif chosen == "lenet":
@@ -237,7 +250,7 @@ class EnsembleTrainer:
             loss_log = torch.empty((0, r), dtype=self.dtype)
         self._iteration += n
 
-        squeeze = (lambda a: a[:, :, 0]) if self.batching == "single" else (lambda a: a)
+        squeeze = (lambda a: a[:, :, 0]) if self.batching == "single" and self.batch_size == 1 else (lambda a: a)
         return TrainingBlock(
             iterations=iterations,
             index=squeeze(index),
@@ -289,11 +302,10 @@ class EnsembleTrainer:
 
 
 def _pick_kernel(model: str, kernel: str, *, convs: str, dtype: torch.dtype, device: torch.device,
-                 batching: str) -> str:
+                 batch: int) -> str:
     """The kernel that trains: ``kernel`` itself, or for ``auto`` native, then lenet (for the
     lenet model; lenet at once when a torch convolution backend ``convs`` is named), then
     functional. Raises InvalidTrainingSpec when an explicit ``native`` cannot serve the run."""
-    batch = 1 if batching == "single" else 0
     if kernel == "native":
         problem = native_kernel_problem(dtype=dtype, device=device, batch=batch)
         if problem:
