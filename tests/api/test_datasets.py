@@ -142,11 +142,13 @@ def test_an_uploaded_data_set_trains_a_custom_network_and_is_analysed(client, st
     from lesde_trainer.job import run_training_job
 
     dataset_id = validated(client, store, npz_bytes(**shapes(n_per_class=20)))["id"]
-    spec = {"dataset": {"name": "uploaded", "id": dataset_id, "train_per_class": 20, "val_per_class": 4, "label_noise": 0.1},
+    # batch size 4 and an imbalanced training set (20, 12, 6 of the three classes)
+    spec = {"dataset": {"name": "uploaded", "id": dataset_id, "train_counts": [20, 12, 6], "val_per_class": 4,
+                        "label_noise": 0.1},
             "model": {"name": "custom", "layers": [*CUSTOM[:4], {"type": "linear", "out_features": 8}, {"type": "relu"},
                                                    {"type": "linear", "out_features": 3}]},
-            "training": {"iterations": 300, "trials": 10, "learning_rate": 0.05, "eval_every": 50, "probe_every": 25,
-                         "probe_per_class": 4, "features_every": 100}}
+            "training": {"iterations": 300, "trials": 10, "batch_size": 4, "learning_rate": 0.05, "eval_every": 50,
+                         "probe_every": 25, "probe_per_class": 4, "features_every": 100}}
     experiment = client.post("/v1/experiments", json=spec).json()["id"]
     run_training_job(store, experiment, settings=TrainerSettings(data_dir=tmp_path, chunk_iterations=100))
     record = client.get(f"/v1/experiments/{experiment}").json()
@@ -155,6 +157,11 @@ def test_an_uploaded_data_set_trains_a_custom_network_and_is_analysed(client, st
     summary = client.get(f"/v1/experiments/{experiment}/analysis").json()
     assert summary["classes"] == ["square", "bar", "noise"]
     assert summary["final"]["validation_accuracy"]["mean"] > 0.6  # the three shapes are easy: it learned
+    # the analysis says which sampling model it used, and weights the drift by it
+    assert summary["sampling"]["model"] == "imbalanced" and summary["notes"]["sampling"].startswith("imbalanced")
+    assert "mini-batches of 4" in summary["notes"]["sampling"]
+    shares = np.array([20, 12, 6]) / 38  # pi_k = 0.9 n_k / N + 0.1 (1 - n_k / N) / 2 (label noise 0.1)
+    assert summary["sampling"]["class_weights"] == pytest.approx(0.9 * shares + 0.1 * (1 - shares) / 2)
 
 
 def test_a_file_that_is_not_an_npz_is_422_at_once(client, store, sent):

@@ -13,7 +13,7 @@ MU = {"I": 0.5 * np.array([[14.0, 10, 10], [10, 13, 10], [10, 10, 12]]), "L": 0.
 PAIRS = [(0.006, -0.002), (0.004, 0.001)]
 
 
-def sampled_stream(alpha, beta, *, model, steps, runs=100, n=10, spread=4.0, seed=0):
+def sampled_stream(alpha, beta, *, model, steps, runs=100, n=10, spread=4.0, seed=0, pi=None):
     """Per-iteration Xbar as the trainer logs it, from the discrete LE model (eq. 4, h = 1).
 
     Each of ``runs`` independent trials holds ``n`` features per class around ``MU[model]``
@@ -21,6 +21,8 @@ def sampled_stream(alpha, beta, *, model, steps, runs=100, n=10, spread=4.0, see
     logs that point's features (before the update), and moves every feature of class ``k``
     by ``E_{k,L} H_L X_J^L``. Xbar^k(m) is the mean over the trials that drew ``L = k`` of
     the logged features (about ``runs / K`` points, so its noise has std ~ ``spread / 5.8``).
+    With ``pi`` (K probabilities) each trial draws class ``L`` with probability ``pi_L``: an
+    imbalanced training set.
 
     Returns
     -------
@@ -32,7 +34,7 @@ def sampled_stream(alpha, beta, *, model, steps, runs=100, n=10, spread=4.0, see
     out = np.empty((steps, K, K))
     r = np.arange(runs)
     for m in range(steps):
-        L = rng.integers(K, size=runs)
+        L = rng.integers(K, size=runs) if pi is None else rng.choice(K, size=runs, p=pi)
         src = x[r, L, rng.integers(n, size=runs)]  # (runs, K)
         sums = np.zeros((K, K))
         np.add.at(sums, L, src)
@@ -286,3 +288,18 @@ def test_validation_names_the_argument():
         drift_regression(xb, t, model="X")
     with pytest.raises(InvalidArgument, match="^times: .*continuous=True"):
         drift_regression(xb, t / 100)
+
+
+@pytest.mark.parametrize("model", ["I", "L"])
+def test_imbalanced_sampling_is_recovered_with_the_class_weights_and_biased_without(model):
+    """Known answer on the extended LE model (classes drawn with probabilities pi, the drift's
+    (k, l) block weighted by pi_l): the weighted regression recovers alpha and beta within
+    2 SE; the balanced one (1/K) is off by many SE, since it credits the rare class with
+    pushes it did not get."""
+    pi = np.array([0.6, 0.3, 0.1])
+    alpha, beta = 0.006, -0.002
+    xb = sampled_stream(alpha, beta, model=model, steps=1201, seed=5, pi=pi, runs=200)
+    fit = drift_regression(xb, np.arange(1201), model=model, smooth=21, horizon=60, window=(100, 1150), weights=pi)
+    assert abs(fit.alpha - alpha) < 2 * fit.alpha_se + 1e-4 and abs(fit.beta - beta) < 2 * fit.beta_se + 1e-4, fit
+    balanced = drift_regression(xb, np.arange(1201), model=model, smooth=21, horizon=60, window=(100, 1150))
+    assert abs(balanced.alpha - alpha) > 4 * balanced.alpha_se or abs(balanced.beta - beta) > 4 * balanced.beta_se

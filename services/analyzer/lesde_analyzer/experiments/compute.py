@@ -144,7 +144,8 @@ def _tail_mask(t: np.ndarray, span: float) -> np.ndarray:
 
 
 def estimates(
-    t: np.ndarray, xbar: np.ndarray, options: AnalysisOptions, *, record_se: np.ndarray | None = None, replicates: np.ndarray | None = None
+    t: np.ndarray, xbar: np.ndarray, options: AnalysisOptions, *, record_se: np.ndarray | None = None, replicates: np.ndarray | None = None,
+    class_weights: list[float] | None = None,
 ) -> tuple[dict, dict]:
     """Ahat, Bhat (I, L), alpha-hat, beta-hat, tail indices, verdict, drift regression, imitation.
 
@@ -158,6 +159,9 @@ def estimates(
         Standard error of each class mean per record (for the imitation's start ensemble).
     replicates : ndarray of shape (G, T, K, K), optional
         Xbar with each group of trials left out in turn: the tail indices' jackknife.
+    class_weights : K floats, optional
+        Probability that a step trains each class (``lesde.specs.sampling``); the drift
+        regression weights the blocks by them (None: 1/K).
 
     Every rate is per iteration and every window is given (and reported) in iterations,
     whatever the spacing of the records (section 4 of the science issue).
@@ -207,14 +211,14 @@ def estimates(
     summary["tail_indices"] = chosen["tail_indices"]
     summary["verdict"] = chosen["tail_indices"]["verdict"]
     summary["figure_4c"] = figure_4c({m: summary["models"][m]["tail_indices"] for m in ("I", "L")})
-    summary["drift_regression"], drift_series = _drift(t, filled, options)
+    summary["drift_regression"], drift_series = _drift(t, filled, options, weights=class_weights)
     series |= drift_series
     summary["imitation"], imitation_series = _imitations(t, filled, integrals, options, record_se=record_se)
     series |= imitation_series
     return summary, series
 
 
-def _drift(t: np.ndarray, filled: np.ndarray, options: AnalysisOptions) -> tuple[dict, dict]:
+def _drift(t: np.ndarray, filled: np.ndarray, options: AnalysisOptions, *, weights: list[float] | None = None) -> tuple[dict, dict]:
     """The drift regression over the late window, or the reason it was not reported."""
     h = record_spacing(t)
     smooth = odd_records(options.drift_smoothing, h) * h
@@ -222,12 +226,13 @@ def _drift(t: np.ndarray, filled: np.ndarray, options: AnalysisOptions) -> tuple
     # a whole number of records
     horizon = options.drift_horizon or 2 * smooth
     horizon = float(np.ceil(horizon / h) * h)
-    settings = {"model": options.estimator, "smoothing": smooth, "horizon": horizon, "unit": "per iteration"}
+    settings = {"model": options.estimator, "smoothing": smooth, "horizon": horizon, "unit": "per iteration",
+                "class_weights": None if weights is None else [float(w) for w in weights]}
     if not np.isfinite(filled).all():
         return {**settings, "reported": False, "reason": "Xbar has no finite value for some class"}, {}
     try:
-        fit = drift_regression(filled, t, model=options.estimator, smooth=smooth, horizon=horizon)
-        along = drift_regression_series(filled, t, model=options.estimator, smooth=smooth, horizon=horizon)
+        fit = drift_regression(filled, t, model=options.estimator, smooth=smooth, horizon=horizon, weights=weights)
+        along = drift_regression_series(filled, t, model=options.estimator, smooth=smooth, horizon=horizon, weights=weights)
     except InvalidArgument as error:
         return {**settings, "reported": False, "reason": f"not enough records: {error}"}, {}
     out = {

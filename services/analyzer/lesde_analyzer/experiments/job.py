@@ -21,6 +21,7 @@ from pydantic import ValidationError
 
 from lesde import celery_app
 from lesde.analysis_leases import held_analysis
+from lesde.specs.sampling import class_sampling
 from lesde.analysis_state import mirrored_on_record, set_record_analysis, write_run_state
 from lesde.chunks import decode_chunk, encode_chunk
 from lesde.jobs import JobNotFound, JobRepository
@@ -74,7 +75,7 @@ def _run_and_record(
     try:
         spec = repo.get_spec(job_id)
         classes = (spec.get("dataset") or {}).get("classes")
-        summary, series = analyse_experiment(store, job_id, options=parsed, class_names=classes)
+        summary, series = analyse_experiment(store, job_id, options=parsed, class_names=classes, sampling=class_sampling(spec))
         figures = {name: render(name, summary, series) for name in FIGURES}
         summary["figures"] = list(figures)
         _store_results(store, job_id, key, figures, encode_chunk(series), summary)

@@ -117,9 +117,11 @@ def read_sampled(
         losses.append(chunk["loss"].astype(np.float64).mean(axis=1))
         keep = np.flatnonzero(it % stride == 0)
         if keep.size:
-            sample_t.append(np.repeat(it[keep], trials))
+            # rows per iteration: trials x batch slots (1 at batch size 1; B, or K per_class)
+            rows = int(np.prod(chunk["label"].shape[1:]))
+            sample_t.append(np.repeat(it[keep], rows))
             sample_label.append(chunk["label"][keep].reshape(-1))
-            sample_logits.append(chunk["logits"][keep].reshape(keep.size * trials, -1).astype(np.float64))
+            sample_logits.append(chunk["logits"][keep].reshape(keep.size * rows, classes).astype(np.float64))
     if not ts:
         raise ExperimentDataMissing(f"experiment {job_id} has no sampled records yet")
     groupings = {}

@@ -21,9 +21,13 @@ FORMAT_VERSION = 2
 
 
 def analyse_experiment(
-    store: ObjectStore, job_id: str, *, options: AnalysisOptions, class_names: list[str] | None = None
+    store: ObjectStore, job_id: str, *, options: AnalysisOptions, class_names: list[str] | None = None,
+    sampling: tuple[list[float] | None, str] | None = None,
 ) -> tuple[dict, dict[str, np.ndarray]]:
     """Compute every number of the analysis of ``job_id``.
+
+    ``sampling`` is ``(pi, words)`` from :func:`lesde.specs.sampling.class_sampling`: the
+    drift regression weights the classes by ``pi`` (None: 1/K), and the notes say which.
 
     Returns
     -------
@@ -42,7 +46,9 @@ def analyse_experiment(
     evals = read_eval(store, job_id, manifest=manifest)
 
     t, xbar, source, record_se, replicates = compute.analysis_xbar(sampled, probe, options)
-    est_summary, est_series = compute.estimates(t, xbar, options, record_se=record_se, replicates=replicates)
+    pi, sampling_words = sampling or (None, "balanced sampling assumed (1/K per class)")
+    est_summary, est_series = compute.estimates(t, xbar, options, record_se=record_se, replicates=replicates,
+                                                class_weights=pi)
     curve_summary, curve_series = compute.curves(sampled, evals)
 
     series: dict[str, np.ndarray] = {"estimates/t": t}
@@ -106,7 +112,8 @@ def analyse_experiment(
         "imitation": est_summary["imitation"],
         "curves": curve_summary,
         "class_means": compute.class_means_json(sampled, probe, labels=options.labels),
-        "notes": analysis_notes(est_summary, options),
+        "notes": analysis_notes(est_summary, options) | {"sampling": sampling_words},
+        "sampling": {"class_weights": pi, "model": "balanced" if pi is None else "imbalanced"},
     }
     if "final" in curve_summary:
         summary["final"] = curve_summary["final"]
