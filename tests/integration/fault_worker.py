@@ -33,10 +33,10 @@ __all__ = ["app"]
 _build_engine = training_setup.build_engine
 
 
-def _build_engine_unless_poison(spec, settings):  # noqa: ANN001, ANN202  (the signature of build_engine)
+def _build_engine_unless_poison(spec, settings, store=None):  # noqa: ANN001, ANN202  (the signature of build_engine)
     if spec.name == POISON_NAME:
         os.kill(os.getpid(), signal.SIGKILL)
-    return _build_engine(spec, settings)
+    return _build_engine(spec, settings, store)
 
 
 # lesde_trainer.job imports build_engine from this module at each call, so the swap reaches it.

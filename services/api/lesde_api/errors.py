@@ -22,7 +22,7 @@ from lesde.storage import StoreUnavailable
 from lesde.sweeps import SweepNotFound
 from lesde_api.operations.analysis import FigurePending
 from lesde_api.operations.exports import FormatUnavailable
-from lesde_api.operations.imports import ImportTooLarge
+from lesde_api.operations.uploads import ImportTooLarge
 from lesde_api.operations.jobs import ResourceMissing
 from lesde_api.operations.queueing import BrokerUnavailable
 from lesde_api.operations.event_hub import StreamLimitReached

@@ -8,7 +8,6 @@ and a delete is refused (409) while a marked experiment is still queued or runni
 
 from __future__ import annotations
 
-import os
 from typing import BinaryIO
 
 from lesde import celery_app, keys
@@ -17,8 +16,8 @@ from lesde.records import JobRecord, JobStatus
 from lesde.specs import ExperimentSpec
 from lesde.specs.uploaded import DatasetMismatch, check_against_dataset
 from lesde.storage import ObjectNotFound
-from lesde_api.operations.imports import ImportTooLarge
 from lesde_api.operations.queueing import enqueue_new_job
+from lesde_api.operations.uploads import store_upload, upload_size
 
 ZIP_MAGIC = b"PK\x03\x04"
 
@@ -26,21 +25,14 @@ ZIP_MAGIC = b"PK\x03\x04"
 def start_dataset(repo: JobRepository, upload: BinaryIO, *, filename: str, owner: str, name: str | None,
                   max_bytes: int) -> JobRecord:
     """Store the upload as a new data set (status ``queued``) and queue its validation."""
-    size = upload.seek(0, os.SEEK_END)
-    upload.seek(0)
-    if size > max_bytes:
-        raise ImportTooLarge(max_bytes)
+    size = upload_size(upload, max_bytes=max_bytes)
     magic = upload.read(4)
     upload.seek(0)
     if magic != ZIP_MAGIC:  # the one check worth doing here: anything else is the job's
         raise DatasetMismatch("file", "not an .npz file (an .npz is a zip archive of .npy arrays: numpy.savez writes one)")
     spec = {"kind": "dataset", "name": name, "source": {"format": "npz", "filename": filename, "bytes": size}}
     record = repo.create(spec=spec, owner=owner, name=name, total=size, unit="bytes")
-    try:
-        repo.store.put_file(keys.dataset_file_key(record.id), upload, size, content_type="application/octet-stream")
-    except Exception as error:
-        repo.mark_finished(record.id, JobStatus.failed, error=f"could not store the upload: {error}")
-        raise
+    store_upload(repo, record, keys.dataset_file_key(record.id), upload, size, content_type="application/octet-stream")
     enqueue_new_job(repo, record, celery_app.VALIDATE_DATASET)  # refused: the record and its file are removed
     return record
 

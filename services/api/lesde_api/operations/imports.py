@@ -10,20 +10,16 @@ streamed to the store as one object and the analyzer's import task parses it row
 from __future__ import annotations
 
 import csv
-import os
 from typing import BinaryIO
 
 from lesde import celery_app, keys
 from lesde.csv_layout import MAX_HEADER_BYTES, ImportRejected, check_header
 from lesde.jobs import JobRepository
-from lesde.records import JobRecord, JobStatus
+from lesde.records import JobRecord
 from lesde_api.operations.queueing import enqueue_new_job
+from lesde_api.operations.uploads import ImportTooLarge, store_upload, upload_size
 
-
-class ImportTooLarge(ValueError):
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        super().__init__(f"the upload exceeds this deployment's limit of {limit:,} bytes (LESDE_MAX_IMPORT_BYTES)")
+__all__ = ["ImportTooLarge", "start_import"]
 
 
 def _classes_of_header(upload: BinaryIO) -> int:
@@ -47,10 +43,7 @@ def start_import(
     repo: JobRepository, upload: BinaryIO, *, filename: str, owner: str, name: str | None, classes: list[str] | None, max_bytes: int
 ) -> JobRecord:
     """Check the header, store the upload and queue its import; return the new (queued) experiment."""
-    size = upload.seek(0, os.SEEK_END)
-    upload.seek(0)
-    if size > max_bytes:
-        raise ImportTooLarge(max_bytes)
+    size = upload_size(upload, max_bytes=max_bytes)
     K = _classes_of_header(upload)
     if classes is not None and len(classes) != K:
         raise ImportRejected(f"{len(classes)} class names given for K = {K} logit columns", column="classes")
@@ -61,10 +54,6 @@ def start_import(
         "dataset": {"name": "imported", "classes": classes or [str(k) for k in range(K)]},
     }
     record = repo.create(spec=spec, owner=owner, name=name, total=size, unit="bytes")
-    try:
-        repo.store.put_file(keys.upload_key(record.id), upload, size, content_type="text/csv")
-    except Exception as error:
-        repo.mark_finished(record.id, JobStatus.failed, error=f"could not store the upload: {error}")
-        raise
+    store_upload(repo, record, keys.upload_key(record.id), upload, size, content_type="text/csv")
     enqueue_new_job(repo, record, celery_app.IMPORT_EXPERIMENT)  # refused: the job and its upload are removed
     return record
