@@ -1,4 +1,4 @@
-"""The chunk writer: chunks, then the checkpoint, then the manifest; a resume forgets what
+"""The chunk writer: chunks, then the manifest, then the checkpoint; a resume forgets what
 the checkpoint does not cover, and rewriting it gives the same manifest."""
 
 import numpy as np
@@ -33,7 +33,7 @@ def test_put_and_commit_list_every_chunk_with_its_checksum(local_store):
     assert manifest.chunks["eval"] == []
 
 
-def test_commit_writes_the_checkpoint_before_the_manifest(local_store, monkeypatch):
+def test_commit_writes_the_manifest_before_the_checkpoint(local_store, monkeypatch):
     order: list[str] = []
     put_bytes = local_store.put_bytes  # put_json writes through it too
 
@@ -43,7 +43,40 @@ def test_commit_writes_the_checkpoint_before_the_manifest(local_store, monkeypat
 
     monkeypatch.setattr(local_store, "put_bytes", recording)
     _step(ChunkWriter(local_store, JOB), 0, 9, total=20)
-    assert order == [keys.chunk_key(JOB, "sampled", 0, 9), keys.checkpoint_key(JOB), keys.manifest_key(JOB)]
+    assert order == [keys.chunk_key(JOB, "sampled", 0, 9), keys.manifest_key(JOB), keys.checkpoint_key(JOB)]
+
+
+def test_a_worker_killed_between_manifest_and_checkpoint_loses_no_chunk(local_store, monkeypatch):
+    """Killed mid-commit, the next worker resumes from the older checkpoint, cuts the manifest
+    back and rewrites the step: every chunk is listed once, as in an undisturbed run. (With the
+    checkpoint written first, a kill between the two left the checkpoint ahead of the manifest,
+    and the chunk of that step was never listed: seen in the five-kill fault test.)"""
+    reference = ChunkWriter(local_store, "0123456789abcdef")
+    for first in range(0, 30, 10):
+        _step(reference, first, first + 9, total=30)
+    first_worker = ChunkWriter(local_store, JOB)
+    _step(first_worker, 0, 9, total=30)
+    put_bytes = local_store.put_bytes
+
+    def killed_at_the_checkpoint(key, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        if key == keys.checkpoint_key(JOB):
+            raise SystemExit("killed")
+        return put_bytes(key, *args, **kwargs)
+
+    monkeypatch.setattr(local_store, "put_bytes", killed_at_the_checkpoint)
+    try:
+        _step(first_worker, 10, 19, total=30)
+    except SystemExit:
+        pass
+    monkeypatch.setattr(local_store, "put_bytes", put_bytes)
+    second_worker = ChunkWriter(local_store, JOB)
+    start = second_worker.load_checkpoint()["iteration"]
+    assert start == 10 and load_manifest(local_store, JOB).iterations_done == 20  # the manifest is ahead
+    second_worker.resume(start)
+    for first in range(start, 30, 10):
+        _step(second_worker, first, first + 9, total=30)
+    mine, theirs = load_manifest(local_store, JOB), load_manifest(local_store, "0123456789abcdef")
+    assert [(e["first"], e["checksum"]) for e in mine.chunks["sampled"]] == [(e["first"], e["checksum"]) for e in theirs.chunks["sampled"]]
 
 
 def test_checkpoint_round_trips_scalars_and_arrays(local_store):

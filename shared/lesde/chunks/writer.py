@@ -1,11 +1,12 @@
 """Writing an experiment's chunk streams, its checkpoint and its manifest.
 
 Each chunk is one PUT under an idempotent key (``chunks/<stream>/<first>-<last>.npz``)
-and is never modified. A step ends with :meth:`ChunkWriter.commit`: the checkpoint (if
-the writer has one) is written, then the manifest, so the manifest never names a chunk
-that is not there and never claims iterations the checkpoint cannot resume from. After a
-crash, :meth:`ChunkWriter.resume` drops the entries past the checkpoint: the resumed run
-rewrites those chunks with the same bytes.
+and is never modified. A step ends with :meth:`ChunkWriter.commit`: the manifest is
+written, then the checkpoint (if the writer has one), so the manifest never names a chunk
+that is not there, and the checkpoint is never ahead of the manifest (a kill between the
+two leaves the manifest ahead by one step). After a crash, :meth:`ChunkWriter.resume`
+drops the entries past the checkpoint: the resumed run rewrites those chunks with the same
+bytes.
 
 Every write checks the job's tombstone (:mod:`lesde.tombstones`): once the job is
 deleted, the next chunk, checkpoint or manifest write raises
@@ -58,14 +59,21 @@ class ChunkWriter:
         entries.append(entry)
 
     def commit(self, iterations_done: int, *, complete: bool = False, checkpoint: dict | None = None) -> None:
-        """End a step: save ``checkpoint`` (arrays and scalars), then the manifest up to ``iterations_done``."""
+        """End a step: save the manifest up to ``iterations_done``, then ``checkpoint`` (arrays and scalars).
+
+        The manifest first: a worker killed between the two leaves a manifest ahead of the
+        checkpoint, which the next worker's :meth:`resume` cuts back (it retrains that step
+        and rewrites the same chunks). The other order could leave the checkpoint ahead: the
+        next worker would then continue past chunks the manifest never listed, and they
+        would be lost from the run (seen when five kills landed mid-commit).
+        """
+        self.manifest.iterations_done = iterations_done
+        self.manifest.complete = complete
+        self._write(keys.manifest_key(self.job_id), lambda: save_manifest(self.store, self.manifest))
         if checkpoint is not None:
             state = encode_chunk({name: np.asarray(value) for name, value in checkpoint.items()})
             key = keys.checkpoint_key(self.job_id)
             self._write(key, lambda: self.store.put_bytes(key, state))
-        self.manifest.iterations_done = iterations_done
-        self.manifest.complete = complete
-        self._write(keys.manifest_key(self.job_id), lambda: save_manifest(self.store, self.manifest))
 
     def _write(self, key: str, write) -> None:  # noqa: ANN001 - a callable that stores ``key``
         guarded_write(self.store, "experiment", self.job_id, key, write)
