@@ -183,3 +183,10 @@ def _let_expire(repo: JobRepository, job_id: str, holder: str) -> None:
         repo.release_lease(job_id, holder, now=utcnow())
     except Exception as error:  # the lease then simply expires on its own
         log.warning("%s %s: lease not released (%s: %s)", repo.kind, job_id, type(error).__name__, error)
+
+
+def run_leased(repo: JobRepository, job_id: str, work: Callable[[], None], settings: LeaseSettings | None = None) -> None:
+    """``work()`` under the job's lease (:func:`hold_lease`); nothing when another worker holds it."""
+    with hold_lease(repo, job_id, settings) as lease:
+        if lease is not None:
+            work()

@@ -15,7 +15,7 @@ import tempfile
 from lesde import keys
 from lesde.dataset_files import DatasetRejected, inspect_npz
 from lesde.jobs import JobRepository
-from lesde.leases import hold_lease
+from lesde.leases import run_leased
 from lesde.records import JobStatus
 from lesde.settings import LeaseSettings
 from lesde.storage import ObjectStore, StoreUnavailable
@@ -29,10 +29,7 @@ __all__ = ["run_dataset_validation"]
 def run_dataset_validation(store: ObjectStore, dataset_id: str, *, leases: LeaseSettings | None = None) -> None:
     """Check data set ``dataset_id``'s file; succeed with its info, or fail saying why."""
     repo = JobRepository(store, "dataset")
-    with hold_lease(repo, dataset_id, leases) as lease:
-        if lease is None:
-            return
-        _validate(store, repo, dataset_id)
+    run_leased(repo, dataset_id, lambda: _validate(store, repo, dataset_id), leases)
 
 
 def _validate(store: ObjectStore, repo: JobRepository, dataset_id: str) -> None:

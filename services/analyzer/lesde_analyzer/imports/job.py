@@ -16,7 +16,7 @@ import tempfile
 from lesde import celery_app, keys
 from lesde.csv_layout import ImportRejected
 from lesde.jobs import JobRepository
-from lesde.leases import hold_lease
+from lesde.leases import run_leased
 from lesde.records import AnalysisState, JobRecord, JobStatus
 from lesde.settings import LeaseSettings, LimitSettings
 from lesde.storage import ObjectStore, StoreUnavailable
@@ -34,10 +34,7 @@ def run_import_job(store: ObjectStore, job_id: str, *, leases: LeaseSettings | N
     mid-import stops renewing it, and the reaper sends the import again (it starts over from
     the upload, kept until the job is finished; chunks are rewritten whole)."""
     repo = JobRepository(store, "experiment")
-    with hold_lease(repo, job_id, leases) as lease:
-        if lease is None:
-            return
-        _import(store, repo, job_id)
+    run_leased(repo, job_id, lambda: _import(store, repo, job_id), leases)
 
 
 def _import(store: ObjectStore, repo: JobRepository, job_id: str) -> None:
