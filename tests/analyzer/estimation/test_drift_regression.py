@@ -293,13 +293,17 @@ def test_validation_names_the_argument():
 @pytest.mark.parametrize("model", ["I", "L"])
 def test_imbalanced_sampling_is_recovered_with_the_class_weights_and_biased_without(model):
     """Known answer on the extended LE model (classes drawn with probabilities pi, the drift's
-    (k, l) block weighted by pi_l): the weighted regression recovers alpha and beta within
-    2 SE; the balanced one (1/K) is off by many SE, since it credits the rare class with
-    pushes it did not get."""
+    (k, l) block weighted by pi_l), over 20 seeds: the weighted regression covers alpha and
+    beta within 2 SE in at least 18 (its SEs err large: the std of the z-scores was 0.3-0.6
+    when measured); the balanced one (1/K) misses alpha by more than 2 SE in at least 18, since
+    it credits the rare class with pushes it did not get (it reads alpha about 60% high)."""
     pi = np.array([0.6, 0.3, 0.1])
     alpha, beta = 0.006, -0.002
-    xb = sampled_stream(alpha, beta, model=model, steps=1201, seed=5, pi=pi, runs=200)
-    fit = drift_regression(xb, np.arange(1201), model=model, smooth=21, horizon=60, window=(100, 1150), weights=pi)
-    assert abs(fit.alpha - alpha) < 2 * fit.alpha_se + 1e-4 and abs(fit.beta - beta) < 2 * fit.beta_se + 1e-4, fit
-    balanced = drift_regression(xb, np.arange(1201), model=model, smooth=21, horizon=60, window=(100, 1150))
-    assert abs(balanced.alpha - alpha) > 4 * balanced.alpha_se or abs(balanced.beta - beta) > 4 * balanced.beta_se
+    covered = missed = 0
+    for seed in range(20):
+        xb = sampled_stream(alpha, beta, model=model, steps=1201, seed=100 + seed, pi=pi, runs=200)
+        fit = drift_regression(xb, np.arange(1201), model=model, smooth=21, horizon=60, window=(100, 1150), weights=pi)
+        covered += abs(fit.alpha - alpha) < 2 * fit.alpha_se and abs(fit.beta - beta) < 2 * fit.beta_se
+        balanced = drift_regression(xb, np.arange(1201), model=model, smooth=21, horizon=60, window=(100, 1150))
+        missed += abs(balanced.alpha - alpha) > 2 * balanced.alpha_se
+    assert covered >= 18 and missed >= 18, (covered, missed)
