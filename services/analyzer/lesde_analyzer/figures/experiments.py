@@ -1,14 +1,16 @@
 """The figures of an experiment's analysis, rendered from its stored summary and series.
 
-Every figure is a function ``(summary, series, *, width, height, dpi) -> PNG bytes`` of
-the stored results only, so a figure can be re-rendered at another size without reading
-the chunks again. Long series are thinned to at most ``PLOT_POINTS`` points per line
+Every figure is a function ``(summary, series, *, width, height) -> Figure`` of the stored
+results only (:func:`draw`; :func:`render` turns it into PNG bytes), so a figure can be
+re-rendered at another size, or drawn in a notebook, without reading the chunks again. Long series are thinned to at most ``PLOT_POINTS`` points per line
 (rendering 10^5-point lines is slow and no more informative at screen resolution).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+
+from matplotlib.figure import Figure
 
 import numpy as np
 from scipy.ndimage import uniform_filter1d
@@ -66,7 +68,7 @@ def _projection_axis(summary: dict, series: dict) -> tuple[np.ndarray, tuple[int
     return (nu / norm if norm > 0 else np.eye(K)[0]), tuple(pair)
 
 
-def separation_1d(summary: dict, series: dict, *, width: float, height: float, dpi: int) -> bytes:
+def separation_1d(summary: dict, series: dict, *, width: float, height: float) -> Figure:
     """Figure 1b/d: per-sample logits projected on nu against t, class means, LE-ODE dashed."""
     names = summary["classes"]
     nu, pair = _projection_axis(summary, series)
@@ -94,10 +96,10 @@ def separation_1d(summary: dict, series: dict, *, width: float, height: float, d
     if fit.get("nrmse") is not None and summary["source"] == "sampled":
         detail += f"; dashed: LE-ODE of the {fit.get('model')}-model ({fit.get('procedure')} procedure), nrmse {_fmt(fit['nrmse'])}"
     add_caption(fig, _caption(summary, detail))
-    return to_png(fig, dpi=dpi)
+    return fig
 
 
-def separation_3d(summary: dict, series: dict, *, width: float, height: float, dpi: int) -> bytes:
+def separation_3d(summary: dict, series: dict, *, width: float, height: float) -> Figure:
     """Figure 1a/c: per-sample logits in 3-d (first three logits; K = 2: both logits and t).
 
     The first half of training is drawn as small pale dots, the second half as larger
@@ -137,7 +139,7 @@ def separation_3d(summary: dict, series: dict, *, width: float, height: float, d
     ax.legend(loc="upper right", title="class (second half)")
     add_caption(fig, _caption(summary, "sampled logits of every trial at evenly spread iterations; means smoothed over "
                 f"{_smoothing_window(len(t))} iterations"))
-    return to_png(fig, dpi=dpi)
+    return fig
 
 
 def _r_text(index: dict) -> str:
@@ -171,7 +173,7 @@ def _log_bins(t: np.ndarray, v: np.ndarray, bins: int = 60) -> tuple[np.ndarray,
     return centres, np.array([np.median(v[ok][label == b]) for b in keep])
 
 
-def ab(summary: dict, series: dict, *, width: float, height: float, dpi: int) -> bytes:
+def ab(summary: dict, series: dict, *, width: float, height: float) -> Figure:
     """Figure 3, rows 1 and 3: Ahat(t), Bhat(t) and Theorem 3.1's Gamma by the I- and the L-model.
 
     Gamma is drawn as the tail fit sees it, medians over bins even in log t (bold), over
@@ -198,10 +200,10 @@ def ab(summary: dict, series: dict, *, width: float, height: float, dpi: int) ->
     method = summary["estimates"]["models"]["L"]["tail_indices"]["verdict"].get("se_method") or "see the JSON"
     add_caption(fig, _caption(summary, f"I-model {gamma['I']}, L-model {gamma['L']}; r: offset power-law fit to binned levels "
                 f"over the shaded window ± 1 SE ({method.split(' (')[0]}), and on [T/20, T], [T/10, T], [T/5, T]"))
-    return to_png(fig, dpi=dpi)
+    return fig
 
 
-def alpha_beta(summary: dict, series: dict, *, width: float, height: float, dpi: int) -> bytes:
+def alpha_beta(summary: dict, series: dict, *, width: float, height: float) -> Figure:
     """Figure 3, rows 2 and 4: alpha-hat, beta-hat (Savitzky-Golay) and the drift regression.
 
     The Savitzky-Golay derivative extrapolates a polynomial over the first and last half
@@ -249,15 +251,15 @@ def alpha_beta(summary: dict, series: dict, *, width: float, height: float, dpi:
     if drift.get("smoothing") is not None:
         note += f"; drift regression: Xbar smoothed over {drift['smoothing']:g}, increments over H = {drift['horizon']:g} iterations"
     add_caption(fig, _caption(summary, note))
-    return to_png(fig, dpi=dpi)
+    return fig
 
 
-def leode(summary: dict, series: dict, *, width: float, height: float, dpi: int) -> bytes:
+def leode(summary: dict, series: dict, *, width: float, height: float) -> Figure:
     """Figure 5: the LE-ODE of each model (mean, band: 1 std of the start ensemble) over the genuine Xbar (dots)."""
     names = summary["classes"]
     models = [m for m in ("I", "L") if f"estimates/leode_mean_{m}" in series]
     if not models:
-        return _message("LE-ODE imitation unavailable: " + str(summary.get("imitation")), width, height, dpi)
+        return _message("LE-ODE imitation unavailable: " + str(summary.get("imitation")), width, height)
     K = len(names)
     fig, axes = _grid(len(models), K, width, height * len(models) / 1.5)
     t, genuine = series["estimates/t"], series["estimates/xbar"]
@@ -302,14 +304,14 @@ def leode(summary: dict, series: dict, *, width: float, height: float, dpi: int)
             "over the same records"
         )
     add_caption(fig, _caption(summary, detail))
-    return to_png(fig, dpi=dpi)
+    return fig
 
 
-def neural_collapse(summary: dict, series: dict, *, width: float, height: float, dpi: int) -> bytes:
+def neural_collapse(summary: dict, series: dict, *, width: float, height: float) -> Figure:
     """NC1, equinorm, equiangularity, ETF distance and separable fraction over training."""
     groups = [g for g in ("probe", "features") if f"{g}/t" in series and f"{g}/nc1" in series]
     if not groups:
-        return _message("no probe or features stream: neural collapse needs probe features", width, height, dpi)
+        return _message("no probe or features stream: neural collapse needs probe features", width, height)
     fig, axes = _grid(2, 3, width, height * 1.6)
     panels = [
         ("nc1", "NC1 = tr(Σ_W Σ_B⁺)/K", True),
@@ -346,10 +348,10 @@ def neural_collapse(summary: dict, series: dict, *, width: float, height: float,
     fig.suptitle("Neural collapse over training (mean over trials, band: 1 std)")
     add_caption(fig, _caption(summary, "per trial on the probe set, then mean over trials; separable fraction: exact LP test "
                 "(dotted: the same test on randomly relabelled points, the chance level)"))
-    return to_png(fig, dpi=dpi)
+    return fig
 
 
-def training_curves(summary: dict, series: dict, *, width: float, height: float, dpi: int) -> bytes:
+def training_curves(summary: dict, series: dict, *, width: float, height: float) -> Figure:
     """Loss and accuracy: sampled training loss (moving average) and eval records (mean, quartiles over trials)."""
     fig, axes = _grid(1, 2, width, height)
     t, loss = series["sampled/t"], series["sampled/loss"]
@@ -375,10 +377,10 @@ def training_curves(summary: dict, series: dict, *, width: float, height: float,
     finish_axes(axes[0, 1], xlabel="iteration t", ylabel="accuracy", title="Accuracy (mean over trials, band: middle 50% of trials)")
     add_caption(fig, _caption(summary, f"black: loss of the sampled training point, centred moving average of {window} iterations "
                 "(shrinking at the edges); dots: training and validation sets at the eval records"))
-    return to_png(fig, dpi=dpi)
+    return fig
 
 
-def class_means(summary: dict, series: dict, *, width: float, height: float, dpi: int) -> bytes:
+def class_means(summary: dict, series: dict, *, width: float, height: float) -> Figure:
     """One panel per class: its mean logit vector over iterations (sampled, smoothed; probe dots)."""
     names = summary["classes"]
     K = len(names)
@@ -394,7 +396,7 @@ def class_means(summary: dict, series: dict, *, width: float, height: float, dpi
         finish_axes(ax, xlabel="iteration t", ylabel=r"class-mean logit $\bar X^k(t)$" if k == 0 else "", title=f"class {names[k]}", legend=k == K - 1)
     fig.suptitle("Class-mean logits (lines: sampled, smoothed; dots: probe set)")
     add_caption(fig, _caption(summary, f"lines: count-weighted moving average of {_smoothing_window(len(t))} iterations of the sampled Xbar(t)"))
-    return to_png(fig, dpi=dpi)
+    return fig
 
 
 def _spread(series: dict, name: str) -> tuple[np.ndarray, np.ndarray]:
@@ -405,11 +407,11 @@ def _spread(series: dict, name: str) -> tuple[np.ndarray, np.ndarray]:
     return m - s, m + s
 
 
-def _message(text: str, width: float, height: float, dpi: int) -> bytes:
+def _message(text: str, width: float, height: float) -> Figure:
     fig, ax = new_figure(width=width, height=height)
     ax.text(0.5, 0.5, text, ha="center", va="center", wrap=True, transform=ax.transAxes)
     ax.set_axis_off()
-    return to_png(fig, dpi=dpi)
+    return fig
 
 
 def _start_text(model: str, imitation: dict) -> str:
@@ -423,7 +425,7 @@ def _fmt(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.3g}"
 
 
-FIGURES: dict[str, Callable[..., bytes]] = {
+FIGURES: dict[str, Callable[..., Figure]] = {
     "separation-1d": separation_1d,
     "separation-3d": separation_3d,
     "AB": ab,
@@ -435,12 +437,11 @@ FIGURES: dict[str, Callable[..., bytes]] = {
 }
 
 
+def draw(name: str, summary: dict, series: dict, *, width: float | None = None, height: float | None = None) -> Figure:
+    """Figure ``name`` (one of :data:`FIGURES`) as a matplotlib Figure (Agg canvas, not shown)."""
+    return FIGURES[name](summary, series, width=width or DEFAULT_FIGURE_SIZE.width, height=height or DEFAULT_FIGURE_SIZE.height)
+
+
 def render(name: str, summary: dict, series: dict, *, width: float | None = None, height: float | None = None, dpi: int | None = None) -> bytes:
     """Render figure ``name`` (one of :data:`FIGURES`) as PNG bytes."""
-    return FIGURES[name](
-        summary,
-        series,
-        width=width or DEFAULT_FIGURE_SIZE.width,
-        height=height or DEFAULT_FIGURE_SIZE.height,
-        dpi=dpi or DEFAULT_FIGURE_SIZE.dpi,
-    )
+    return to_png(draw(name, summary, series, width=width, height=height), dpi=dpi or DEFAULT_FIGURE_SIZE.dpi)
