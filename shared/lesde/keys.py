@@ -6,6 +6,7 @@ iteration order, and a retried write of the same range lands on the same key.
 
 from __future__ import annotations
 
+import hashlib
 import re
 
 STREAMS = ("sampled", "probe", "eval", "features")
@@ -67,6 +68,21 @@ def dataset_users_prefix(dataset_id: str) -> str:
 def upload_key(job_id: str) -> str:
     """A CSV upload waiting for the analyzer to import it (deleted once imported)."""
     return job_prefix("experiment", job_id) + "upload.csv"
+
+
+def staged_chunk_key(owner: str, digest: str) -> str:
+    """A chunk uploaded for a recorded run's import (``PUT /v1/imports/chunks/{sha256}``),
+    content-addressed per owner, until the import that lists it has copied it."""
+    return f"staging/{hashlib.sha256(owner.encode()).hexdigest()[:16]}/{digest}.npz"
+
+
+def staging_prefix(owner: str) -> str:
+    return staged_chunk_key(owner, "x").rsplit("/", 1)[0] + "/"
+
+
+def run_upload_key(job_id: str) -> str:
+    """A recorded run's manifest as uploaded (the chunks it lists are staged), until imported."""
+    return job_prefix("experiment", job_id) + "upload-run.json"
 
 
 def sweep_children_key(sweep_id: str) -> str:

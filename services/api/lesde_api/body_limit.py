@@ -38,18 +38,28 @@ class BodyTooLarge(HTTPException):
 
 
 class BodyLimit:
-    """Cap every HTTP request's body: ``caps_by_path`` for the paths listed there, ``default`` for the rest."""
+    """Cap every HTTP request's body: ``caps_by_path`` for the paths listed there, ``caps_by_prefix``
+    for paths under a listed prefix (ending in ``/``), ``default`` for the rest."""
 
-    def __init__(self, app: ASGIApp, *, default: BodyCap, caps_by_path: dict[str, BodyCap] | None = None) -> None:
+    def __init__(
+        self, app: ASGIApp, *, default: BodyCap, caps_by_path: dict[str, BodyCap] | None = None, caps_by_prefix: dict[str, BodyCap] | None = None
+    ) -> None:
         self.app = app
         self.default = default
         self.caps_by_path = caps_by_path or {}
+        self.caps_by_prefix = caps_by_prefix or {}
+
+    def cap_of(self, path: str) -> BodyCap:
+        exact = self.caps_by_path.get(path.rstrip("/") or "/")
+        if exact is not None:
+            return exact
+        return next((cap for prefix, cap in self.caps_by_prefix.items() if path.startswith(prefix)), self.default)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        cap = self.caps_by_path.get(scope["path"].rstrip("/") or "/", self.default)
+        cap = self.cap_of(scope["path"])
         declared = Headers(scope=scope).get("content-length", "")
         if declared.isdigit() and int(declared) > cap.limit:
             await JSONResponse(status_code=413, content=error_body(cap.message()))(scope, receive, send)

@@ -27,6 +27,7 @@ from lesde_api.operations.jobs import ResourceMissing
 from lesde_api.operations.queueing import BrokerUnavailable
 from lesde_api.operations.event_hub import StreamLimitReached
 from lesde_api.operations.quota import QuotaExceeded
+from lesde_api.operations.run_imports import ChunkRejected
 from lesde_api.models.errors import error_body
 from lesde_api.redact import without_addresses
 
@@ -126,6 +127,11 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _import_rejected(_request: Request, exc: ImportRejected) -> JSONResponse:
         field = "classes" if exc.column == "classes" else "file"
         return csv_layout_problem(field, str(exc), row=exc.row, column=exc.column)
+
+    @app.exception_handler(ChunkRejected)
+    async def _chunk_rejected(_request: Request, exc: ChunkRejected) -> JSONResponse:
+        error = {"loc": ("body" if exc.field == "body" else "path", exc.field), "msg": str(exc), "type": "chunk"}
+        return JSONResponse(status_code=422, content=validation_problem([error]))
 
     @app.exception_handler(FigurePending)
     async def _figure_pending(_request: Request, exc: FigurePending) -> JSONResponse:

@@ -36,7 +36,8 @@ from lesde_api.ownership import owned_by_caller
 from lesde_api.query_guard import reject_unknown_query
 from lesde_api.routes import datasets, events, experiments, exports, health, imports, logs, simulations, sweeps
 from lesde_api.routes.datasets import DATASET_PATH
-from lesde_api.routes.imports import IMPORT_PATH, MULTIPART_SLACK
+from lesde_api.operations.run_imports import MAX_CHUNK_BYTES
+from lesde_api.routes.imports import CHUNKS_PATH, IMPORT_PATH, MULTIPART_SLACK
 
 log = logging.getLogger("lesde_api")
 
@@ -105,7 +106,11 @@ def create_app() -> FastAPI:
     # add_middleware puts each one outside those added before it.
     app.add_middleware(FiniteJson)
     upload_cap = BodyCap(limits.max_import_bytes + MULTIPART_SLACK, "LESDE_MAX_IMPORT_BYTES")
-    app.add_middleware(BodyLimit, default=BodyCap(api.max_json_body_bytes, "LESDE_MAX_JSON_BODY_BYTES"), caps_by_path={IMPORT_PATH: upload_cap, DATASET_PATH: upload_cap})
+    chunk_cap = BodyCap(min(MAX_CHUNK_BYTES, limits.max_import_bytes), "LESDE_MAX_IMPORT_BYTES, and 256 MiB per chunk")
+    app.add_middleware(
+        BodyLimit, default=BodyCap(api.max_json_body_bytes, "LESDE_MAX_JSON_BODY_BYTES"),
+        caps_by_path={IMPORT_PATH: upload_cap, DATASET_PATH: upload_cap}, caps_by_prefix={CHUNKS_PATH: chunk_cap},
+    )
     app.add_middleware(ApiKeyAuth, keyring=keyring, default_owner=api.default_owner)
     install_observability(app)  # last: its metrics middleware is the outermost, counting 401s and 413s too
     return app

@@ -1,12 +1,25 @@
 """The chunk contract, once for every service: chunk bytes, the manifest, the writer
 (chunks, checkpoint, commit), the reader (checksums, cut at ``iterations_done``) and the
-per-class reduction stored with the sampled stream. Keys are in :mod:`lesde.keys`."""
+per-class reduction stored with the sampled stream. Keys are in :mod:`lesde.keys`.
+
+The bytes, the manifest and the reduction need numpy only, so the light client's
+:class:`~lesde.Recorder` writes the same chunks; the reader and the writer (which talk to
+an object store and check tombstones) are imported on first use.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from lesde.chunks.format import checksum, decode_chunk, encode_chunk
 from lesde.chunks.manifest import MANIFEST_VERSION, Manifest, load_manifest, save_manifest
-from lesde.chunks.reader import ChunkCorrupt, iter_chunks
 from lesde.chunks.reduction import class_means, class_sums
-from lesde.chunks.writer import ChunkWriter
+
+if TYPE_CHECKING:
+    from lesde.chunks.reader import ChunkCorrupt, iter_chunks
+    from lesde.chunks.writer import ChunkWriter
+
+_LAZY = {"ChunkCorrupt": "lesde.chunks.reader", "iter_chunks": "lesde.chunks.reader", "ChunkWriter": "lesde.chunks.writer"}
 
 __all__ = [
     "MANIFEST_VERSION",
@@ -22,3 +35,11 @@ __all__ = [
     "load_manifest",
     "save_manifest",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib  # noqa: PLC0415 - lazy by design (see the module docstring)
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'lesde.chunks' has no attribute {name!r}")

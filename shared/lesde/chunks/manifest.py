@@ -8,9 +8,12 @@ read.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from lesde import keys
-from lesde.storage import ObjectStore
+
+if TYPE_CHECKING:  # the manifest itself needs no store: the light client's Recorder writes it
+    from lesde.storage import ObjectStore
 
 MANIFEST_VERSION = 1
 

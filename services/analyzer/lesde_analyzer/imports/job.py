@@ -1,4 +1,5 @@
-"""The import job: the CSV upload the gateway stored becomes a succeeded experiment.
+"""The import job: the CSV upload the gateway stored, or a recorded run's staged chunks
+(:mod:`.run`), becomes a succeeded experiment.
 
 The gateway has checked the header (a missing column is answered 422 at once); every
 later problem (a cell that is not a number, a ragged row, a gap in the trial x itr grid)
@@ -23,6 +24,7 @@ from lesde.storage import ObjectStore, StoreUnavailable
 from lesde.tombstones import JobDeleted
 from lesde_analyzer.imports.chunks import write_import_chunks
 from lesde_analyzer.imports.grid import Grid, ImportBounds, parse_grid
+from lesde_analyzer.imports.run import import_recorded_run, remove_staged
 
 log = logging.getLogger(__name__)
 
@@ -38,16 +40,12 @@ def run_import_job(store: ObjectStore, job_id: str, *, leases: LeaseSettings | N
 
 
 def _import(store: ObjectStore, repo: JobRepository, job_id: str) -> None:
+    recorded = repo.get_spec(job_id).get("source", {}).get("format") == "lesde-run"
     try:
-        with tempfile.TemporaryDirectory(prefix="lesde-import-") as folder:
-            pieces = store.iter_bytes(keys.upload_key(job_id))
-            bounds = ImportBounds(max_trial_iterations=LimitSettings().max_trial_iterations)
-            grid = parse_grid(pieces, folder, bounds=bounds, on_bytes=lambda done: _progress(repo, job_id, done))
-            _complete_spec(store, repo, job_id, grid)
-            T = grid.values.shape[0]
-            _progress(repo, job_id, 0, total=T, unit="iterations")
-            write_import_chunks(store, job_id, grid.values, grid.K, on_chunk=lambda done: _progress(repo, job_id, done))
-            del grid
+        if recorded:
+            import_recorded_run(store, repo, job_id, on_chunk=lambda done: _progress(repo, job_id, done))
+        else:
+            _import_csv(store, repo, job_id)
     except JobDeleted:
         log.info("import %s was deleted while it ran; stopped", job_id)
         return
@@ -61,7 +59,26 @@ def _import(store: ObjectStore, repo: JobRepository, job_id: str) -> None:
     else:
         repo.mark_finished(job_id, JobStatus.succeeded, analysis=AnalysisState.queued)
         celery_app.send_with_retry(celery_app.ANALYZE_EXPERIMENT, job_id)
-    store.delete(keys.upload_key(job_id))
+    _remove_upload(store, job_id, recorded=recorded)
+
+
+def _import_csv(store: ObjectStore, repo: JobRepository, job_id: str) -> None:
+    with tempfile.TemporaryDirectory(prefix="lesde-import-") as folder:
+        pieces = store.iter_bytes(keys.upload_key(job_id))
+        bounds = ImportBounds(max_trial_iterations=LimitSettings().max_trial_iterations)
+        grid = parse_grid(pieces, folder, bounds=bounds, on_bytes=lambda done: _progress(repo, job_id, done))
+        _complete_spec(store, repo, job_id, grid)
+        T = grid.values.shape[0]
+        _progress(repo, job_id, 0, total=T, unit="iterations")
+        write_import_chunks(store, job_id, grid.values, grid.K, on_chunk=lambda done: _progress(repo, job_id, done))
+        del grid
+
+
+def _remove_upload(store: ObjectStore, job_id: str, *, recorded: bool) -> None:
+    if recorded:
+        remove_staged(store, job_id)
+    else:
+        store.delete(keys.upload_key(job_id))
 
 
 def _progress(repo: JobRepository, job_id: str, done: int, *, total: int | None = None, unit: str | None = None) -> None:

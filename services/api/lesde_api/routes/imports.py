@@ -2,7 +2,9 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Request, Response, UploadFile, status
+from pydantic import Field
+
+from fastapi import APIRouter, Body, File, Form, Path, Request, Response, UploadFile, status
 from fastapi.responses import JSONResponse
 
 from lesde.records import JobPublic
@@ -11,10 +13,12 @@ from lesde_api.deps import ExperimentsDep, LimitsDep, OwnerDep, QuotaDep
 from lesde_api.errors import csv_layout_problem
 from lesde_api.operations import jobs
 from lesde_api.operations.imports import ImportTooLarge, start_import
+from lesde_api.operations.run_imports import DIGEST_PATTERN, RunImport, missing_chunks, stage_chunk, start_run_import
 from lesde_api.operations.links import job_url
 
 # No "from __future__ import annotations": FastAPI resolves the Annotated aliases itself.
 IMPORT_PATH = "/v1/imports"  # an upload: its body cap is LESDE_MAX_IMPORT_BYTES, not the JSON one (lesde_api.main)
+CHUNKS_PATH = IMPORT_PATH + "/chunks/"  # staged chunks of a recorded run: capped at MAX_CHUNK_BYTES each
 router = APIRouter(prefix=IMPORT_PATH, tags=["imports"])
 MULTIPART_SLACK = 64 * 1024  # boundaries and part headers around the file
 
@@ -58,5 +62,53 @@ def create_import(
         record = start_import(
             repo, file.file, filename=file.filename or "upload.csv", owner=owner, name=name, classes=names, max_bytes=limits.max_import_bytes
         )
+    response.headers["Location"] = job_url("experiment", record.id)
+    return jobs.public_view(repo, record)
+
+
+Digest = Annotated[str, Path(pattern=DIGEST_PATTERN, description="The chunk's sha256, 64 lowercase hex digits.", examples=["0" * 64])]
+
+
+@router.put(
+    "/chunks/{digest}",
+    status_code=status.HTTP_201_CREATED,
+    responses={200: {"description": "Already staged (nothing written)."}, 201: {"description": "Staged."}},
+)
+def put_chunk(
+    digest: Digest,
+    response: Response,
+    repo: ExperimentsDep,
+    owner: OwnerDep,
+    body: Annotated[bytes, Body(media_type="application/octet-stream", description="The chunk's bytes (an .npz of arrays).")],
+) -> dict:
+    """Stage one chunk of a recorded run (:class:`lesde.Recorder`) under its sha256, for a later
+    ``POST /v1/imports/runs``. Idempotent: a chunk staged before answers 200."""
+    created = stage_chunk(repo.store, owner, digest, body)
+    if not created:
+        response.status_code = status.HTTP_200_OK
+    return {"checksum": f"sha256:{digest}", "size": len(body), "created": created}
+
+
+@router.post("/chunks/missing")
+def post_missing_chunks(
+    repo: ExperimentsDep,
+    owner: OwnerDep,
+    checksums: Annotated[list[Annotated[str, Field(pattern=r"^sha256:[0-9a-f]{64}$")]], Body(embed=True, max_length=100_000, description="`sha256:<hex>` of each chunk.", examples=[["sha256:" + "0" * 64]])],
+) -> dict:
+    """Which of these chunks the server does not have staged yet (a resumed upload sends only those)."""
+    return {"missing": missing_chunks(repo.store, owner, checksums)}
+
+
+@router.post(
+    "/runs",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=JobPublic,
+    responses={202: {"model": ExperimentPublic, "description": "Queued."}, 409: {"description": "Some chunks are not staged (the message lists them)."}},
+)
+def post_run_import(run: RunImport, response: Response, repo: ExperimentsDep, limits: LimitsDep, owner: OwnerDep, quota: QuotaDep) -> ExperimentPublic:
+    """Queue the import of a recorded run whose chunks are staged (poll the Location; it ends
+    succeeded with its analysis queued, or failed naming the chunk and array at fault)."""
+    with quota.admit(owner):
+        record = start_run_import(repo, run, owner=owner, max_bytes=limits.max_import_bytes)
     response.headers["Location"] = job_url("experiment", record.id)
     return jobs.public_view(repo, record)
