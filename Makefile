@@ -17,7 +17,7 @@ venv: $(STAMP)
 $(STAMP): $(PROJECTS) requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
-	$(PIP) install --quiet -e shared -e services/api -e services/trainer -e services/analyzer \
+	$(PIP) install --quiet -e shared -e services/api -e services/trainer -e "services/analyzer[worker]" \
 		-e services/launcher -r requirements-dev.txt
 	touch $(STAMP)
 

@@ -15,7 +15,7 @@ WORKDIR /app
 COPY deploy/requirements_from_pyproject.py /app/deploy/
 COPY shared/pyproject.toml /app/shared/
 COPY services/analyzer/pyproject.toml /app/services/analyzer/
-RUN python /app/deploy/requirements_from_pyproject.py /app/shared/pyproject.toml /app/services/analyzer/pyproject.toml \
+RUN python /app/deploy/requirements_from_pyproject.py /app/shared/pyproject.toml "/app/services/analyzer/pyproject.toml[worker]" \
         > /app/requirements.txt \
     && pip install -r /app/requirements.txt
 

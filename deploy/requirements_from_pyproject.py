@@ -6,8 +6,10 @@ dependency layer (torch, scipy, ...). A requirement on one of the given projects
 (``lesde[services]``) is not printed; its own dependencies and those of the extras asked
 for are, so nothing is missed when the projects are installed with ``--no-deps`` later.
 
-Usage (standard library only, so it runs on the bare base image):
+Usage (standard library only, so it runs on the bare base image); ``[extras]`` after a
+manifest asks for those extras of its project:
     python requirements_from_pyproject.py shared/pyproject.toml services/api/pyproject.toml
+    python requirements_from_pyproject.py shared/pyproject.toml "services/analyzer/pyproject.toml[worker]"
 """
 
 from __future__ import annotations
@@ -35,39 +37,57 @@ def requirement_target(requirement: str) -> tuple[str, set[str]]:
     return normalise(match.group(1)), extras
 
 
-def third_party_requirements(manifests: list[Path]) -> list[str]:
-    """Requirements of ``manifests``' projects (with the extras other given projects ask
-    for) that are not themselves among the given projects, deduplicated, in first-seen order."""
+def third_party_requirements(manifests: list[Path], wanted: dict[str, set[str]] | None = None) -> list[str]:
+    """Requirements of ``manifests``' projects (with the extras ``wanted`` of them and those
+    the projects ask of each other, transitively) that are not themselves among the given
+    projects, deduplicated, in first-seen order."""
     projects = {}
     for manifest in manifests:
         project = tomllib.loads(manifest.read_text())["project"]
         projects[normalise(project["name"])] = project
     extras_wanted: dict[str, set[str]] = {name: set() for name in projects}
-    for project in projects.values():
-        for requirement in project.get("dependencies", []):
-            name, extras = requirement_target(requirement)
-            if name in projects:
-                extras_wanted[name] |= extras
-    printed: list[str] = []
-    for name, project in projects.items():
-        optional = {normalise(extra): deps for extra, deps in project.get("optional-dependencies", {}).items()}
-        unknown = extras_wanted[name] - set(optional)
+    for name, extras in (wanted or {}).items():
+        extras_wanted[normalise(name)] |= extras
+    optional = {
+        name: {normalise(extra): deps for extra, deps in project.get("optional-dependencies", {}).items()} for name, project in projects.items()
+    }
+
+    def requirements_of(name: str) -> list[str]:
+        unknown = extras_wanted[name] - set(optional[name])
         if unknown:
-            raise ValueError(f"{name} has no extras {sorted(unknown)} (it has {sorted(optional)})")
-        requirements = list(project.get("dependencies", []))
-        for extra in sorted(extras_wanted[name]):
-            requirements += optional[extra]
-        for requirement in requirements:
+            raise ValueError(f"{name} has no extras {sorted(unknown)} (it has {sorted(optional[name])})")
+        return list(projects[name].get("dependencies", [])) + [dep for extra in sorted(extras_wanted[name]) for dep in optional[name][extra]]
+
+    changed = True
+    while changed:  # an extra may ask another project for an extra: until nothing new is asked
+        changed = False
+        for name in projects:
+            for requirement in requirements_of(name):
+                target, extras = requirement_target(requirement)
+                if target in projects and not extras <= extras_wanted[target]:
+                    extras_wanted[target] |= extras
+                    changed = True
+    printed: list[str] = []
+    for name in projects:
+        for requirement in requirements_of(name):
             if requirement_target(requirement)[0] not in projects and requirement not in printed:
                 printed.append(requirement)
     return printed
+
+
+def parse_argument(argument: str) -> tuple[Path, set[str]]:
+    """``path/pyproject.toml[extra1,extra2]`` -> (path, extras wanted of that project)."""
+    path, _, extras = argument.partition("[")
+    return Path(path), {normalise(extra) for extra in extras.rstrip("]").split(",") if extra.strip()}
 
 
 def main(argv: list[str]) -> int:
     if not argv:
         print(__doc__, file=sys.stderr)
         return 2
-    for requirement in third_party_requirements([Path(arg) for arg in argv]):
+    parsed = [parse_argument(arg) for arg in argv]
+    wanted = {tomllib.loads(path.read_text())["project"]["name"]: extras for path, extras in parsed}
+    for requirement in third_party_requirements([path for path, _ in parsed], wanted):
         print(requirement)
     return 0
 

@@ -72,7 +72,7 @@ def analyze(
         from lesde_analyzer.figures.experiments import FIGURES  # noqa: PLC0415
         from lesde_analyzer.imports.chunks import write_import_chunks  # noqa: PLC0415
     except ImportError as error:
-        raise ImportError(f"lesde.analyze needs the analysis extra: pip install 'lesde[analysis]' (missing: {error.name})") from None
+        raise ImportError(f"lesde.analyze needs the analysis extra: pip install 'lesde[analysis]' ({error})") from error
     parsed = options if isinstance(options, AnalysisOptions) else AnalysisOptions.model_validate(options or {})
     if run is not None and not _is_table(run):
         manifest, spec = read_run(run)
