@@ -16,6 +16,7 @@ import os
 import sys
 from importlib.metadata import entry_points
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 
@@ -24,6 +25,9 @@ from lesde.cli_sweeps import add_sweep_command
 from lesde.cli_url import DEFAULT_URL, URL_ENV, add_url_option, resolve_url
 from lesde.client import LesdeApiError, LesdeClient
 from lesde.progress import job_progress
+
+if TYPE_CHECKING:
+    from lesde.results import AnalysisResult
 
 # Entry-point group of the subcommands other packages add: ``name = "module:function"``,
 # where ``function(subparsers)`` adds the subcommand ``name``.
@@ -239,16 +243,99 @@ def cmd_download(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_export(args: argparse.Namespace) -> int:
+FILE_FORMATS = ("csv", "npz", "parquet")  # `lesde export`: the server's files of the sampled logits
+TRACKER_FORMATS = ("mlflow", "tensorboard")  # `lesde export`: the analysis into an experiment tracker (lesde.exports)
+EXPORT_DESCRIPTION = """\
+Download an experiment's sampled logits as a file, or send its analysis to an experiment tracker.
+
+formats:
+  csv, npz, parquet  the sampled logits the server stores (csv: the authors' layout); SOURCE is an id
+  mlflow             one MLflow run: the spec as params; A, B, Gamma, alpha, beta of the I and L models,
+                     the drift fit and the eval curves as metrics (step = iteration); the verdict, final
+                     accuracy, imitation and tail-index numbers; the verdict as a tag; the figures and
+                     summary.json as artifacts (needs `pip install 'lesde[mlflow]'`)
+  tensorboard        one TensorBoard run (event file) with the same scalars, the figures as images and the
+                     verdict as text, under --logdir (needs `pip install 'lesde[tensorboard]'`)
+
+For mlflow and tensorboard, SOURCE may also be a folder: a result saved with AnalysisResult.save,
+or a run recorded with lesde.Recorder (analysed in this process first). The figures need lesde[analysis].
+"""
+
+
+def _export_result(args: argparse.Namespace) -> AnalysisResult:
+    """The analysis ``lesde export`` sends to a tracker: a saved result folder, a recorded run
+    (analysed here), or an experiment on the server (``--options-key``'s option set)."""
+    from lesde.results import AnalysisResult  # noqa: PLC0415 - only this command needs it
+
+    folder = Path(args.source)
+    if not folder.is_dir() and "/" in args.source:  # ids have no slash: a path that is not there
+        raise FileNotFoundError(f"no folder {args.source}")
+    if folder.is_dir():
+        if (folder / "summary.json").is_file() and (folder / "series.npz").is_file():
+            return AnalysisResult.load(folder)
+        if (folder / "manifest.json").is_file():
+            from lesde.inprocess import analyze  # noqa: PLC0415 - the analysis extra, only for a recorded run
+
+            return analyze(folder)
+        raise FileNotFoundError(
+            f"{folder} holds neither a saved result (summary.json and series.npz, AnalysisResult.save) "
+            "nor a recorded run (manifest.json)"
+        )
     with LesdeClient(args.url) as client:
-        print(client.export(args.id, args.format, Path(args.dest)))
+        return client.result(args.source, options_key=args.options_key)
+
+
+def _export_to_mlflow(result: AnalysisResult, args: argparse.Namespace) -> None:
+    from lesde.exports.mlflow_export import is_file_store, mlflow_ui_command, resolve_tracking_uri, to_mlflow  # noqa: PLC0415
+
+    uri = resolve_tracking_uri(args.tracking_uri)
+    run_id = to_mlflow(result, tracking_uri=uri, experiment=args.experiment_name)
+    print(f"MLflow run {run_id} in experiment {args.experiment_name!r} at {uri}")
+    command = mlflow_ui_command(uri)
+    print(f"to look at it: {command}  (mlflow ui is in the full package: pip install mlflow)" if command else f"to look at it: open {uri}")
+    if is_file_store(uri):
+        print("note: MLflow 3 keeps the file store in maintenance mode and opens it only with MLFLOW_ALLOW_FILE_STORE=true "
+              "(a tracking server, or --tracking-uri sqlite:///mlflow.db with the full mlflow, avoids it)")
+
+
+def _export_to_tensorboard(result: AnalysisResult, args: argparse.Namespace) -> None:
+    from lesde.exports.tensorboard_export import to_tensorboard  # noqa: PLC0415
+
+    folder = to_tensorboard(result, args.logdir)
+    print(f"TensorBoard run {folder.name} written to {folder}")
+    print(f"to look at it: tensorboard --logdir {args.logdir}")
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    if args.format in FILE_FORMATS:
+        if Path(args.source).is_dir():
+            print(f"error: --format {args.format} downloads the sampled logits the server stores, so SOURCE must be an "
+                  f"experiment id, not a folder ({args.source}); a folder can go to --format mlflow or tensorboard", file=sys.stderr)
+            return 2
+        with LesdeClient(args.url) as client:
+            print(client.export(args.source, args.format, Path(args.dest)))
+        return 0
+    try:
+        result = _export_result(args)
+        (_export_to_mlflow if args.format == "mlflow" else _export_to_tensorboard)(result, args)
+    except ImportError as error:  # an extra not installed: the message names it
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     return 0
 
 
 def cmd_import(args: argparse.Namespace) -> int:
     classes = [name.strip() for name in args.classes.split(",")] if args.classes else None
+    source = Path(args.csv)
     with LesdeClient(args.url) as client:
-        record = client.import_csv(args.csv, classes=classes, name=args.name)
+        if source.is_dir():  # a run recorded with lesde.Recorder: its chunks, resumably
+            if classes:
+                print("error: --classes: a recorded run names its classes itself (spec.json)", file=sys.stderr)
+                return 2
+            record = client.upload_run(source, name=args.name, on_chunk=lambda sent, total: print(f"\rsent {sent}/{total} chunks", end=""))
+            print()
+        else:
+            record = client.import_csv(source, classes=classes, name=args.name)
         print(f"imported {args.csv} as experiment {record['id']}")
         if args.wait:
             return show_results(client, wait_with_progress(client, record["id"]), Path(args.dest))
@@ -357,13 +444,35 @@ def build_parser() -> argparse.ArgumentParser:
         "--all", action="store_true", help="every artifact: chunks, manifest, checkpoints too (default: off, analysis and figures)"
     )
 
-    export = _api_command(sub, "export", cmd_export, "download an experiment's logits (authors' CSV layout, NPZ or Parquet)")
-    export.add_argument("id", help="the experiment's id")
-    export.add_argument("--format", default="csv", choices=["csv", "npz", "parquet"], help="file format (default: %(default)s)")
-    export.add_argument("--dest", default=".", metavar="PATH", help="a folder (the file is <id>.<format>) or a file path (default: %(default)s)")
+    export = _api_command(
+        sub, "export", cmd_export, "download an experiment's logits (CSV, NPZ, Parquet) or send its analysis to MLflow or TensorBoard",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )  # fmt: skip
+    export.description = EXPORT_DESCRIPTION
+    export.add_argument(
+        "source", metavar="SOURCE",
+        help="an experiment's id on the server; for mlflow and tensorboard also a folder: a saved AnalysisResult "
+             "(summary.json + series.npz) or a recorded run (manifest.json; analysed here, needs lesde[analysis])",
+    )  # fmt: skip
+    export.add_argument("--format", default="csv", choices=[*FILE_FORMATS, *TRACKER_FORMATS], help="what to write, see above (default: %(default)s)")
+    export.add_argument("--dest", default=".", metavar="PATH", help="csv/npz/parquet: a folder (the file is <id>.<format>) or a file path (default: %(default)s)")
+    export.add_argument(
+        "--tracking-uri", metavar="URI",
+        help="mlflow: where to log, e.g. http://host:5000 or sqlite:///mlflow.db (default: $MLFLOW_TRACKING_URI, else file:./mlruns)",
+    )  # fmt: skip
+    export.add_argument("--experiment-name", default="lesde", metavar="NAME", help="mlflow: the experiment the run goes into, created if absent (default: %(default)s)")
+    export.add_argument("--logdir", default="./runs", metavar="DIR", help="tensorboard: the folder to give `tensorboard --logdir`; the run is DIR/<id> (default: %(default)s)")
+    export.add_argument(
+        "--options-key", default="default", metavar="KEY",
+        help="mlflow/tensorboard from the server: the analysis option set, as `lesde analyze` prints it; a folder has one (default: %(default)s)",
+    )  # fmt: skip
 
-    importing = _api_command(sub, "import", cmd_import, "upload a CSV in the authors' layout as an analysable experiment")
-    importing.add_argument("csv", metavar="FILE.csv", help="columns trial, itr, smp, y, y_logit0.., tr_loss, val_loss, val_acc")
+    importing = _api_command(sub, "import", cmd_import, "upload a CSV in the authors' layout, or a run recorded with lesde.Recorder, as an analysable experiment")
+    importing.add_argument(
+        "csv", metavar="FILE.csv|RUN",
+        help="a CSV with columns trial, itr, smp, y, y_logit0.., tr_loss, val_loss, val_acc; or a Recorder's run folder "
+             "(uploaded chunk by chunk; run it again after an interruption and only the missing chunks are sent)",
+    )  # fmt: skip
     importing.add_argument("--classes", metavar="A,B,...", help="comma-separated class names in label order (default: 0, 1, ...)")
     importing.add_argument("--name", help="a name to list it by (default: none)")
     _add_wait(importing, "the import and its analysis are done")

@@ -4,7 +4,8 @@
     client = LesdeClient("http://127.0.0.1:8000")
     job = client.submit_experiment(spec)          # dict or ExperimentSpec
     job = client.wait(job["id"], progress=True)  # a tqdm bar (a widget in a notebook); or on_progress=print
-    summary = client.analysis(job["id"])
+    summary = client.analysis(job["id"])         # the JSON, series thinned to 1,000 points
+    result = client.result(job["id"])             # AnalysisResult: full series, .to_pandas(), .figure("AB")
     frame = client.dataframe(job["id"])           # the sampled logits in the authors' columns (needs pandas)
 
     sweep = client.submit_sweep({"base": spec, "axes": {"dataset.label_noise": [0, 0.5, 0.8]}})  # or a JSON file's path
@@ -24,9 +25,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, TypeVar
 
 import httpx
+import numpy as np
 
 from lesde.event_stream import EventWaker
 from lesde.progress import Progress, job_change, job_progress, sweep_change, sweep_progress
+from lesde.results import AnalysisResult, series_from_npz
 from lesde.terminal import ProgressDisplay
 
 if TYPE_CHECKING:
@@ -239,6 +242,17 @@ class LesdeClient:
         with Path(path).open("rb") as handle:
             return self._request("POST", "/v1/imports", files={"file": (Path(path).name, handle, "text/csv")}, data=data).json()
 
+    def upload_run(self, folder: Path | str, *, name: str | None = None, on_chunk: Callable[[int, int], None] | None = None) -> dict:
+        """Upload a run recorded with :class:`lesde.Recorder` as an import (the queued experiment).
+
+        Chunks go one by one, each retried after a dropped connection or a 5xx; the server
+        keeps them by checksum, so calling this again after an interruption sends only the
+        chunks it lacks. ``on_chunk(sent, to_send)`` after each chunk.
+        """
+        from lesde.recorder.upload import upload_run  # noqa: PLC0415 - it uses this client
+
+        return upload_run(folder, client=self, name=name, on_chunk=on_chunk)
+
     def upload_dataset(self, path: Path | str, *, name: str | None = None) -> dict:
         """Upload an ``.npz`` data set (``lesde.dataset_files`` says what it holds); its record
         comes back ``queued`` for validation: ``wait(id, kind="dataset")``, then train on it with
@@ -261,6 +275,18 @@ class LesdeClient:
         """The analysis JSON; ``params`` such as ``options_key``, ``max_points``, ``series``."""
         return self._request("GET", f"{self._kind_path(kind)}/{job_id}/analysis", params=params).json()
 
+    def series(self, job_id: str, *, options_key: str = "default") -> dict[str, np.ndarray]:
+        """Every series of the analysis at full length, unthinned (``series.npz``): ``"group/name"`` -> array."""
+        data = self._request("GET", f"/v1/experiments/{job_id}/analysis/series.npz", params={"options_key": options_key}).content
+        return series_from_npz(data)
+
+    def result(self, job_id: str, *, options_key: str = "default") -> AnalysisResult:
+        """The analysis as an :class:`~lesde.results.AnalysisResult`, the object :func:`lesde.analyze`
+        returns in-process: the summary (no thinned series in it), every series at full length, the spec."""
+        summary = self._request("GET", f"/v1/experiments/{job_id}/analysis", params={"options_key": options_key, "series": False}).json()
+        spec = self.get(job_id).get("spec")
+        return AnalysisResult(summary=summary, series=self.series(job_id, options_key=options_key), spec=spec)
+
     def figure(self, job_id: str, name: str, *, kind: str = "experiment") -> bytes:
         return self._request("GET", f"{self._kind_path(kind)}/{job_id}/figures/{name}.png").content
 
@@ -274,23 +300,37 @@ class LesdeClient:
             raise ValueError(f"fmt must be csv, npz or parquet, got {fmt!r}")
         return self._stream_to(f"/v1/experiments/{job_id}/export.{fmt}", dest, default_name=f"{job_id}.{fmt}")
 
-    def dataframe(self, job_id: str) -> pandas.DataFrame:
-        """The experiment's sampled logits as a pandas DataFrame, in the authors' columns.
+    def dataframe(self, job_id: str, *, stream: str = "sampled") -> pandas.DataFrame:
+        """One of the experiment's recorded streams as a pandas DataFrame (a long table).
 
-        Columns ``trial, itr, smp, y, y_logit0 .. y_logit{K-1}, tr_loss, val_loss, val_acc``: one
-        row per sampled example of each trial at each iteration, ordered by (itr, trial);
-        ``val_*`` NaN where ``itr`` was not evaluated. Read from the Parquet export when
-        pyarrow is installed here and on the server, else from the CSV one. Needs pandas
-        (``pip install pandas``); 409 (:class:`LesdeApiError`) before any data.
+        ``stream`` and the columns:
+
+        * ``"sampled"`` (the authors' columns): ``trial, itr, smp, y, y_logit0 .. y_logit{K-1},
+          tr_loss, val_loss, val_acc``; one row per sampled example of each trial at each
+          iteration, ordered by (itr, trial); ``val_*`` NaN where ``itr`` was not evaluated.
+        * ``"probe"``: ``trial, itr, probe_sample, y, logit0 .. logit{K-1}``; the logits of the
+          fixed probe set every ``training.probe_every`` iterations.
+        * ``"features"``: ``trial, itr, probe_sample, y, feature0 .. feature{F-1}``; its
+          penultimate features every ``training.features_every`` iterations.
+
+        Probe and features rows are ordered by (itr, trial, probe_sample): ``itr`` is the
+        state recorded (the model after ``itr`` updates), ``probe_sample`` the sample's
+        training-set index, ``y`` its true class. Read from the Parquet export when pyarrow
+        is installed here and on the server, else from the CSV one. Needs pandas
+        (``pip install pandas``); 409 (:class:`LesdeApiError`) before any data, 404 for a
+        stream the experiment does not record (``features_every = 0``, an import of the
+        authors' CSV).
         """
         try:
             import pandas
         except ImportError:
             raise ImportError("LesdeClient.dataframe needs pandas, which is not installed: pip install pandas") from None
+        # the default goes without the parameter: a gateway older than it refuses unknown ones
+        query = "" if stream == "sampled" else f"?{httpx.QueryParams(stream=stream)}"
         with tempfile.TemporaryFile() as handle:
             if importlib.util.find_spec("pyarrow") is not None:
                 try:
-                    self._stream_into(f"/v1/experiments/{job_id}/export.parquet", handle)
+                    self._stream_into(f"/v1/experiments/{job_id}/export.parquet{query}", handle)
                     handle.seek(0)
                     return pandas.read_parquet(handle)
                 except LesdeApiError as error:
@@ -298,7 +338,7 @@ class LesdeClient:
                         raise
                     handle.seek(0)
                     handle.truncate()
-            self._stream_into(f"/v1/experiments/{job_id}/export.csv", handle)
+            self._stream_into(f"/v1/experiments/{job_id}/export.csv{query}", handle)
             handle.seek(0)
             return pandas.read_csv(handle)
 

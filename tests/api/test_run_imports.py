@@ -4,6 +4,7 @@ staged chunks, resumable uploads, the import's checks and the numbers it leads t
 from __future__ import annotations
 
 import hashlib
+import json
 
 import numpy as np
 import pytest
@@ -149,3 +150,44 @@ def test_an_import_fails_naming_the_chunk_and_array_when_the_logits_do_not_fit_t
     assert "sampled chunk 0-99" in record["error"] and "logits" in record["error"]
     assert not store.exists(keys.run_upload_key(job["id"])) and not list(store.list("staging/"))
     assert JobRepository(store, "experiment").get(job["id"]).status.value == "failed"
+
+
+def test_one_owners_staged_chunks_are_not_anothers(keyed_client, bearer, tmp_path):
+    folder = tmp_path / "run"
+    record_run(folder)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    entry = manifest["chunks"]["sampled"][0]
+    data = (folder / entry["key"].split("/", 2)[2]).read_bytes()
+    digest = entry["checksum"].removeprefix("sha256:")
+    staged = keyed_client.put(f"/v1/imports/chunks/{digest}", content=data, headers=bearer("ada") | {"Content-Type": "application/octet-stream"})
+    assert staged.status_code == 201
+    ask = {"checksums": [entry["checksum"]]}
+    assert keyed_client.post("/v1/imports/chunks/missing", json=ask, headers=bearer("ada")).json()["missing"] == []
+    assert keyed_client.post("/v1/imports/chunks/missing", json=ask, headers=bearer("bob")).json()["missing"] == [entry["checksum"]]
+    only_that_chunk = manifest | {"chunks": {"sampled": [entry]}, "iterations_done": 100}
+    body = {"classes": ["a", "b", "c"], "trials": R, "manifest": only_that_chunk}
+    assert keyed_client.post("/v1/imports/runs", json=body, headers=bearer("bob")).status_code == 409
+
+
+def test_lesde_import_uploads_a_run_folder(client, store, tmp_path, capsys, monkeypatch, sent):
+    from lesde import cli
+
+    class Unclosed(LesdeClient):
+        def close(self) -> None:  # the TestClient is the fixture's to close
+            pass
+
+    def make(url: str) -> LesdeClient:
+        made = Unclosed(url)
+        made.http = client
+        return made
+
+    monkeypatch.setattr(cli, "LesdeClient", make)
+    folder = tmp_path / "run"
+    record_run(folder)
+    assert cli.main(["import", str(folder), "--name", "from-cli"]) == 0
+    out = capsys.readouterr().out
+    assert "sent 5/5 chunks" in out
+    job_id = out.split("as experiment ")[1].split()[0]
+    run_import_job(store, job_id)
+    assert client.get(f"/v1/experiments/{job_id}").json()["name"] == "from-cli"
+    assert cli.main(["import", str(folder), "--classes", "x,y,z"]) == 2

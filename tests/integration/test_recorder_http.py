@@ -16,7 +16,6 @@ import torch
 
 import lesde
 from lesde.client import LesdeClient
-from lesde.recorder.upload import upload_run
 from tests.fixtures.analysis_checks import numbers_equal
 
 from .helpers import watch
@@ -67,7 +66,7 @@ def test_a_recorded_run_analysed_here_equals_its_upload_analysed_by_the_service(
     train_and_record(folder)
     local = lesde.analyze(folder)
     with LesdeClient(stack.url) as client:
-        job = upload_run(folder, client=client)
+        job = client.upload_run(folder)
         record, _, _ = watch(client, job["id"], timeout=240)
         assert record["status"] == "succeeded", record.get("error")
         deadline = time.monotonic() + 240

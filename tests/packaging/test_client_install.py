@@ -20,7 +20,8 @@ VENV_TIMEOUT_S = 120
 INSTALL_TIMEOUT_S = 300
 RUN_TIMEOUT_S = 60
 # What only the services need (the ``services`` extra and the workers); none may come with the client.
-SERVICE_ONLY = ("celery", "kombu", "redis", "minio", "pydantic", "pydantic_settings", "numpy", "sqlalchemy", "torch")
+# (numpy comes with it: the Recorder's buffers and chunks, issue 22)
+SERVICE_ONLY = ("celery", "kombu", "redis", "minio", "pydantic", "pydantic_settings", "sqlalchemy", "torch")
 
 
 @pytest.fixture(scope="module")
@@ -64,3 +65,18 @@ def test_lesde_help_runs_and_up_says_how_to_get_the_launcher(client_venv: Path) 
     up = run_in(client_venv, "lesde", "up", "--port", "8123")
     assert up.returncode == 2
     assert "./services/launcher" in up.stderr, up.stderr
+
+
+def test_the_recorder_records_a_run_with_the_client_alone(client_venv: Path) -> None:
+    script = (
+        "import json, numpy as np, lesde\n"
+        "rec = lesde.Recorder(classes=['a', 'b'], trials=2, store='run', chunk_iterations=10)\n"
+        "for trial in range(2):\n"
+        "    for step in range(25):\n"
+        "        rec.log(step, np.array([[0.1 * step, -0.1]]), step % 2, trial=trial)\n"
+        "rec.close()\n"
+        "print(json.load(open('run/manifest.json'))['iterations_done'])\n"
+    )
+    result = run_in(client_venv, "python", "-c", script)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "25"

@@ -73,10 +73,20 @@ class RunManifest(BaseModel):
 class RunImport(BaseModel):
     """``POST /v1/imports/runs``: a recorded run whose chunks are staged."""
 
+    model_config = {"json_schema_extra": {"examples": [{
+        "name": "my-run",
+        "classes": ["cat", "dog", "ship"],
+        "trials": 2,
+        "manifest": {"iterations_done": 1000, "chunks": {"sampled": [
+            {"first": 0, "last": 999, "records": 1000, "checksum": "sha256:" + "0" * 64, "size": 61234},
+        ]}},
+        "source": {"recorder": "lesde 0.1.0", "batch_size": 1},
+    }]}}
+
     name: str | None = Field(default=None, max_length=200, description="A name for the experiment (shown in listings).")
     classes: list[str] = Field(min_length=2, max_length=1000, description="Class names in label order (K of them).")
     trials: int = Field(ge=1, le=100_000, description="R, the models recorded side by side.")
-    manifest: RunManifest
+    manifest: RunManifest = Field(description="The run folder's manifest.json: its chunks per stream and how far it got.")
     source: dict = Field(default_factory=dict, description="What recorded it (the run's spec `source`), kept in the experiment's spec.")
 
     @field_validator("classes")

@@ -5,6 +5,7 @@ from typing import Annotated
 from pydantic import Field
 
 from fastapi import APIRouter, Body, File, Form, Path, Request, Response, UploadFile, status
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from lesde.records import JobPublic
@@ -69,31 +70,34 @@ def create_import(
 Digest = Annotated[str, Path(pattern=DIGEST_PATTERN, description="The chunk's sha256, 64 lowercase hex digits.", examples=["0" * 64])]
 
 
+CHUNK_BODY = {
+    "required": True,
+    "description": "The chunk's bytes (an .npz of arrays, as lesde.Recorder writes them); their sha256 must be the URL's.",
+    "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}, "example": "PK... (the bytes of a chunk's .npz)"}},
+}
+
+
 @router.put(
     "/chunks/{digest}",
     status_code=status.HTTP_201_CREATED,
     responses={200: {"description": "Already staged (nothing written)."}, 201: {"description": "Staged."}},
+    openapi_extra={"requestBody": CHUNK_BODY},
 )
-def put_chunk(
-    digest: Digest,
-    response: Response,
-    repo: ExperimentsDep,
-    owner: OwnerDep,
-    body: Annotated[bytes, Body(media_type="application/octet-stream", description="The chunk's bytes (an .npz of arrays).")],
-) -> dict:
+async def put_chunk(digest: Digest, request: Request, response: Response, repo: ExperimentsDep, owner: OwnerDep) -> dict:
     """Stage one chunk of a recorded run (:class:`lesde.Recorder`) under its sha256, for a later
     ``POST /v1/imports/runs``. Idempotent: a chunk staged before answers 200."""
-    created = stage_chunk(repo.store, owner, digest, body)
+    body = await request.body()  # capped by the body limit (lesde_api.main)
+    created = await run_in_threadpool(stage_chunk, repo.store, owner, digest, body)
     if not created:
         response.status_code = status.HTTP_200_OK
     return {"checksum": f"sha256:{digest}", "size": len(body), "created": created}
 
 
-@router.post("/chunks/missing")
+@router.post("/chunks/missing", openapi_extra={"requestBody": {"content": {"application/json": {"example": {"checksums": ["sha256:" + "0" * 64]}}}}})
 def post_missing_chunks(
     repo: ExperimentsDep,
     owner: OwnerDep,
-    checksums: Annotated[list[Annotated[str, Field(pattern=r"^sha256:[0-9a-f]{64}$")]], Body(embed=True, max_length=100_000, description="`sha256:<hex>` of each chunk.", examples=[["sha256:" + "0" * 64]])],
+    checksums: Annotated[list[Annotated[str, Field(pattern=r"^sha256:[0-9a-f]{64}$")]], Body(embed=True, max_length=100_000, description="`sha256:<hex>` of each chunk.")],
 ) -> dict:
     """Which of these chunks the server does not have staged yet (a resumed upload sends only those)."""
     return {"missing": missing_chunks(repo.store, owner, checksums)}
@@ -103,11 +107,12 @@ def post_missing_chunks(
     "/runs",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=JobPublic,
-    responses={202: {"model": ExperimentPublic, "description": "Queued."}, 409: {"description": "Some chunks are not staged (the message lists them)."}},
+    responses={202: {"model": ExperimentPublic, "description": "Queued."}},
 )
 def post_run_import(run: RunImport, response: Response, repo: ExperimentsDep, limits: LimitsDep, owner: OwnerDep, quota: QuotaDep) -> ExperimentPublic:
     """Queue the import of a recorded run whose chunks are staged (poll the Location; it ends
-    succeeded with its analysis queued, or failed naming the chunk and array at fault)."""
+    succeeded with its analysis queued, or failed naming the chunk and array at fault). 409
+    when some chunks are not staged: the message lists them."""
     with quota.admit(owner):
         record = start_run_import(repo, run, owner=owner, max_bytes=limits.max_import_bytes)
     response.headers["Location"] = job_url("experiment", record.id)
