@@ -272,7 +272,12 @@ class LesdeClient:
         return self._request("GET", f"{self._kind_path(kind)}/{job_id}/artifacts").json()["data"]
 
     def analysis(self, job_id: str, *, kind: str = "experiment", **params: Any) -> dict:
-        """The analysis JSON; ``params`` such as ``options_key``, ``max_points``, ``series``."""
+        """The analysis JSON; ``params`` such as ``options_key``, ``max_points``, ``series``.
+
+        Each series group in it is thinned to ``max_points`` records (1,000 by default) and
+        carries its ``records`` (full length) and ``returned`` counts beside the arrays; for
+        every series at full length use :meth:`series` or :meth:`result`.
+        """
         return self._request("GET", f"{self._kind_path(kind)}/{job_id}/analysis", params=params).json()
 
     def series(self, job_id: str, *, options_key: str = "default") -> dict[str, np.ndarray]:
