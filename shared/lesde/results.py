@@ -105,11 +105,16 @@ class AnalysisResult:
         """
         try:
             from lesde_analyzer.figures.experiments import FIGURES, draw  # noqa: PLC0415 - the analysis extra
+            from lesde_analyzer.figures.style import to_png  # noqa: PLC0415
         except ImportError as error:
             raise ImportError(f"AnalysisResult.figure needs the analysis extra: pip install 'lesde[analysis]' ({error})") from None
         if name not in FIGURES:
             raise ValueError(f"figure must be one of {', '.join(FIGURES)}; got {name!r}")
-        return draw(name, self.summary, self.series, width=width, height=height)
+        figure = draw(name, self.summary, self.series, width=width, height=height)
+        # Drawn without pyplot, a Figure has no image display in Jupyter until `%matplotlib inline`
+        # registers one; the same PNG as the service's, for a notebook's rich display.
+        figure._repr_png_ = lambda: to_png(figure)
+        return figure
 
     def figure_png(self, name: str, *, width: float | None = None, height: float | None = None, dpi: int | None = None) -> bytes:
         """Figure ``name`` as PNG bytes (what ``GET .../figures/{name}.png`` serves)."""
@@ -136,8 +141,9 @@ class AnalysisResult:
                 if t is not None and values is not None:
                     yield from ((float(a), model, quantity, float(b), nan) for a, b in zip(t, values))
         if "estimates/drift_t" in s:
+            reliable = reliable_drift(s)
             for quantity in ("alpha", "beta"):
-                t, v, se = s["estimates/drift_t"], s[f"estimates/drift_{quantity}"], s[f"estimates/drift_{quantity}_se"]
+                t, v, se = (s[key][reliable] for key in ("estimates/drift_t", f"estimates/drift_{quantity}", f"estimates/drift_{quantity}_se"))
                 yield from ((float(a), "drift", quantity, float(b), float(c)) for a, b, c in zip(t, v, se))
         trials = int(self.summary.get("trials") or 0)
         # the stored spread is the population std over trials (ddof 0): SE of the mean = std / sqrt(R - 1)
@@ -161,9 +167,17 @@ class AnalysisResult:
         if "sampled/t" in s:
             yield from ((float(a), "sampled", "loss", float(b), nan) for a, b in zip(s["sampled/t"], s["sampled/loss"]))
 
+    def tidy_rows_measured(self) -> Iterator[tuple[float, str, str, float, float]]:
+        """:meth:`tidy_rows` without the curves that hold no number at all (e.g. a loss never measured)."""
+        rows = list(self.tidy_rows())
+        measured = {(model, quantity) for _, model, quantity, value, _ in rows if math.isfinite(value)}
+        return (row for row in rows if (row[1], row[2]) in measured)
+
     def to_pandas(self) -> pandas.DataFrame:
         """A tidy DataFrame, one row per (time, model, quantity): columns ``time`` (iterations),
         ``model``, ``quantity``, ``value``, ``se`` (NaN where the analysis has no SE per record).
+        Curves with no finite value (an evaluation number never recorded) are left out; so are
+        drift windows the analysis did not report (too few independent blocks).
 
         Filter it like any long table, e.g. ``df.query("model == 'I' and quantity == 'alpha'")``.
         """
@@ -171,7 +185,7 @@ class AnalysisResult:
             import pandas  # noqa: PLC0415 - optional
         except ImportError:
             raise ImportError("AnalysisResult.to_pandas needs pandas: pip install 'lesde[dataframe]'") from None
-        rows = list(self.tidy_rows())
+        rows = list(self.tidy_rows_measured())
         frame = pandas.DataFrame.from_records(rows, columns=list(TIDY_COLUMNS))
         return frame.astype({"model": "category", "quantity": "category"})
 
@@ -236,6 +250,13 @@ class AnalysisResult:
             series=series_from_npz((folder / "series.npz").read_bytes()),
             spec=json.loads(spec_path.read_text()) if spec_path.exists() else None,
         )
+
+
+def reliable_drift(series: dict[str, np.ndarray]) -> np.ndarray:
+    """Mask of the drift regression's windows the analysis reports (``estimates/drift_reliable``), shape (W,)."""
+    flags = series.get("estimates/drift_reliable")
+    n = len(series.get("estimates/drift_t", ()))
+    return np.ones(n, bool) if flags is None else np.asarray(flags).astype(bool)
 
 
 def series_from_npz(data: bytes) -> dict[str, np.ndarray]:

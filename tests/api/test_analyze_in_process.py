@@ -89,3 +89,14 @@ def test_figures_save_and_load(in_process, tmp_path):
     back = AnalysisResult.load(in_process.save(tmp_path / "saved"))
     assert back.summary == in_process.summary and back.spec == in_process.spec
     assert set(back.series) == set(in_process.series)
+
+
+def test_drift_windows_the_analysis_did_not_report_are_not_in_the_table(in_process):
+    series = dict(in_process.series)
+    series["estimates/drift_t"] = np.array([100.0, 200.0, 300.0])
+    series["estimates/drift_alpha"] = series["estimates/drift_beta"] = np.array([0.1, 0.2, 0.3])
+    series["estimates/drift_alpha_se"] = series["estimates/drift_beta_se"] = np.array([0.01, 0.01, 0.01])
+    series["estimates/drift_reliable"] = np.array([1, 0, 1], np.int8)  # the middle window not reported
+    rows = AnalysisResult(summary=in_process.summary, series=series).to_pandas().query("model == 'drift' and quantity == 'alpha'")
+    np.testing.assert_array_equal(rows["time"].to_numpy(), [100.0, 300.0])
+    assert not in_process.to_pandas().groupby(["model", "quantity"], observed=True)["value"].apply(lambda v: v.isna().all()).any()

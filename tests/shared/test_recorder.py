@@ -164,3 +164,16 @@ def test_cross_entropy_matches_a_naive_loop():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert np.isfinite(cross_entropy(np.array([[1e4, -1e4]]), np.array([1]))).all()
+
+
+def test_overwrite_replaces_a_run_and_nothing_else_in_the_folder(tmp_path):
+    folder = tmp_path / "run"
+    record(folder, *logged(4), side_by_side=True)
+    (folder / "notes.txt").write_text("mine")
+    rec = Recorder(classes=K, trials=1, store=folder, overwrite=True)
+    for step in range(5):
+        rec.log(step, np.zeros(K, np.float32), 1)
+    rec.close()
+    assert json.loads((folder / "manifest.json").read_text())["iterations_done"] == 5
+    assert stream(folder, "sampled")["logits"].shape == (5, 1, K)
+    assert (folder / "notes.txt").read_text() == "mine"

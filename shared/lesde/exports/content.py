@@ -32,6 +32,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from lesde.results import reliable_drift
+
 if TYPE_CHECKING:
     from lesde.results import AnalysisResult
 
@@ -92,10 +94,11 @@ def scalar_curves(result: AnalysisResult) -> list[ScalarCurve]:
                 if key in s:
                     curves.append(_curve(f"{model}/{quantity}", s["estimates/t"], s[key]))
     if "estimates/drift_t" in s:
+        reliable = reliable_drift(s)  # windows the analysis did not report are not numbers to log
         for quantity in DRIFT_QUANTITIES:
             key = f"estimates/drift_{quantity}"
             if key in s:
-                curves.append(_curve(f"drift/{quantity}", s["estimates/drift_t"], s[key]))
+                curves.append(_curve(f"drift/{quantity}", s["estimates/drift_t"][reliable], s[key][reliable]))
     if "eval/t" in s:
         for quantity in EVAL_CURVES:
             key = f"eval/{quantity}_mean"

@@ -151,6 +151,21 @@ def _file_store_allowed(tracking_uri: str) -> Iterator[None]:
         os.environ.pop(ALLOW_FILE_STORE_ENV, None)
 
 
+def mlflow_client(tracking_uri: str | None = None) -> MlflowClient:
+    """An ``MlflowClient`` for reading exports back, also from a local file store in a fresh process.
+
+    MLflow 3 refuses a ``file:`` store unless ``MLFLOW_ALLOW_FILE_STORE=true``; :func:`to_mlflow`
+    sets it only while it writes, so reading the runs back later (another process, a restarted
+    kernel) needs it again: this sets it for ``file:`` URIs the user has not decided about.
+    """
+    from mlflow.tracking import MlflowClient  # noqa: PLC0415 - the mlflow extra
+
+    uri = resolve_tracking_uri(tracking_uri)
+    if is_file_store(uri):
+        os.environ.setdefault(ALLOW_FILE_STORE_ENV, "true")
+    return MlflowClient(tracking_uri=uri)
+
+
 def _experiment_id(client: MlflowClient, name: str) -> str:
     """The id of the experiment called ``name``, created if there is none."""
     from mlflow.exceptions import MlflowException  # noqa: PLC0415 - the mlflow extra

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -51,7 +52,8 @@ class RunFolder:
     def __init__(self, folder: Path | str, *, run_id: str | None = None) -> None:
         self.folder = Path(folder)
         if (self.folder / MANIFEST_FILE).exists():
-            raise RunFolderExists(f"{self.folder} already holds a recorded run ({MANIFEST_FILE}); choose a new folder or delete it")
+            raise RunFolderExists(f"{self.folder} already holds a recorded run ({MANIFEST_FILE}); choose a new folder, delete it, "
+                                  "or pass overwrite=True")
         self.folder.mkdir(parents=True, exist_ok=True)
         self.manifest = Manifest(job_id=run_id or new_run_id())
 
@@ -70,6 +72,15 @@ class RunFolder:
         self.manifest.iterations_done = iterations_done
         self.manifest.complete = True
         _write_atomically(self.folder / MANIFEST_FILE, json.dumps(self.manifest.to_json(), indent=1).encode())
+
+
+def remove_run(folder: Path | str) -> None:
+    """Delete the recorded run in ``folder`` (its manifest, spec, chunks and spool), nothing else there."""
+    folder = Path(folder)
+    for name in (MANIFEST_FILE, SPEC_FILE):
+        (folder / name).unlink(missing_ok=True)
+    for sub in ("chunks", ".spool"):
+        shutil.rmtree(folder / sub, ignore_errors=True)
 
 
 def read_run(folder: Path | str) -> tuple[Manifest, dict]:

@@ -119,8 +119,9 @@ GAMMA_NEGATIVE = "gamma < 0: no local elasticity (Theorem 3.1 needs gamma > 0)"
 AT_BOUND = "at the fit's bound: no estimate"
 JACKKNIFE = "jackknife over {groups} groups of trials (each group left out in turn, Xbar and the fit recomputed)"
 TIME_SERIES = (
-    "time series: Newey-West on the residuals of the binned levels (no trial ids to resample; it cannot see a "
-    "network's deviation that lasts the whole run, so it is likely too small)"
+    "time series: Newey-West on the residuals of the binned levels (no jackknife: it needs at least 3 groups of "
+    "trials, so at least 3 trials and jackknife_groups >= 3; it cannot see a network's deviation that lasts the "
+    "whole run, so it is likely too small)"
 )
 
 MIN_RECORDS = 5  # a three-parameter fit needs a few degrees of freedom
