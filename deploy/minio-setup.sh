@@ -5,11 +5,14 @@
 #
 # Safe to run again on every `docker compose up`: each step leaves an existing bucket,
 # policy or user as wanted (the user's secret key is reset to LESDE_S3_SECRET_KEY, so
-# rotating it is: change .env, `docker compose up -d`).
+# rotating it is: change .env, or the generated file, and `docker compose up -d`).
 #
 # Reads: MINIO_ROOT_USER, MINIO_ROOT_PASSWORD (to administer), LESDE_S3_BUCKET,
 # LESDE_S3_ACCESS_KEY, LESDE_S3_SECRET_KEY (the services' user), MINIO_URL (default
-# http://minio:9000). Needs only `mc` and a POSIX shell: the mc image has no sed or grep.
+# http://minio:9000). Each of the four credentials, when empty or unset, is read from the
+# file its NAME_FILE variable names (compose: the volume secrets-init fills); a value set
+# directly (.env) wins and its file is not read. Needs only `mc` and a POSIX shell: the mc
+# image has no sed or grep.
 # `sh minio-setup.sh policy` prints the policy document and exits (for review and tests).
 set -eu
 
@@ -54,11 +57,28 @@ policy_document() {
         '}'
 }
 
+# NAME, or when it is empty the first line of the file NAME_FILE names (surrounding blanks
+# dropped, as MinIO does). A NAME_FILE without a readable, non-empty file stops the set-up.
+from_file() {
+    eval "value=\${$1:-}"
+    eval "file=\${$1_FILE:-}"
+    if [ -z "$value" ] && [ -n "$file" ]; then
+        [ -f "$file" ] && [ -r "$file" ] || fail "$1_FILE=$file: no readable file there (did secrets-init run?)"
+        value=
+        read -r value <"$file" || true
+        [ -n "$value" ] || fail "$1_FILE=$file: the file is empty"
+        eval "$1=\$value"
+    fi
+}
+
 check_service_user() {
-    [ -n "${LESDE_S3_ACCESS_KEY:-}" ] || fail "LESDE_S3_ACCESS_KEY is empty: set the services' S3 user in .env"
-    [ -n "${LESDE_S3_SECRET_KEY:-}" ] || fail "LESDE_S3_SECRET_KEY is empty: set the services' S3 secret in .env"
-    [ -n "${MINIO_ROOT_USER:-}" ] || fail "MINIO_ROOT_USER is empty: set it in .env"
-    [ -n "${MINIO_ROOT_PASSWORD:-}" ] || fail "MINIO_ROOT_PASSWORD is empty: set it in .env"
+    for name in MINIO_ROOT_USER MINIO_ROOT_PASSWORD LESDE_S3_ACCESS_KEY LESDE_S3_SECRET_KEY; do
+        from_file "$name"
+    done
+    [ -n "${LESDE_S3_ACCESS_KEY:-}" ] || fail "LESDE_S3_ACCESS_KEY is empty: set the services' S3 user in .env, or LESDE_S3_ACCESS_KEY_FILE"
+    [ -n "${LESDE_S3_SECRET_KEY:-}" ] || fail "LESDE_S3_SECRET_KEY is empty: set the services' S3 secret in .env, or LESDE_S3_SECRET_KEY_FILE"
+    [ -n "${MINIO_ROOT_USER:-}" ] || fail "MINIO_ROOT_USER is empty: set it in .env, or MINIO_ROOT_USER_FILE"
+    [ -n "${MINIO_ROOT_PASSWORD:-}" ] || fail "MINIO_ROOT_PASSWORD is empty: set it in .env, or MINIO_ROOT_PASSWORD_FILE"
     # MinIO's own minimum lengths for a user's keys.
     [ "${#LESDE_S3_ACCESS_KEY}" -ge 3 ] || fail "LESDE_S3_ACCESS_KEY must be at least 3 characters long"
     [ "${#LESDE_S3_SECRET_KEY}" -ge 8 ] || fail "LESDE_S3_SECRET_KEY must be at least 8 characters long"

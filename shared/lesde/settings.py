@@ -13,6 +13,8 @@ from pathlib import Path
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from lesde.secret_files import secrets_from_files
+
 
 class StoreKind(StrEnum):
     s3 = "s3"
@@ -32,9 +34,11 @@ class StoreSettings(BaseSettings):
     s3_bucket: str = "lesde"
     s3_secure: bool = False
     s3_region: str | None = None
+    # LESDE_S3_ACCESS_KEY_FILE / LESDE_S3_SECRET_KEY_FILE: read when the key itself is not set (lesde.secret_files)
+    _secret_files = secrets_from_files("s3_access_key", "s3_secret_key")
 
     @model_validator(mode="after")
-    def _secrets_for_s3(self) -> "StoreSettings":
+    def _secrets_for_s3(self) -> StoreSettings:
         if self.store is StoreKind.s3 and (self.s3_access_key is None or self.s3_secret_key is None):
             raise ValueError("LESDE_S3_ACCESS_KEY and LESDE_S3_SECRET_KEY must be set when LESDE_STORE=s3")
         return self
@@ -188,11 +192,11 @@ class WorkCapSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="LESDE_", extra="ignore")
 
     max_work_units: int = Field(
-        1_000_000_000, ge=1, description="Cap on an experiment's work: its trial-iterations of SGD plus every forward pass of one sample that its "
+        default=1_000_000_000, ge=1, description="Cap on an experiment's work: its trial-iterations of SGD plus every forward pass of one sample that its "
         "evaluation, probe and features records take.",
     )
     max_chunk_bytes: int = Field(
-        1 << 30, ge=1 << 20, description="Cap on the records one chunk holds in the trainer's memory before it is written (all streams of "
+        default=1 << 30, ge=1 << 20, description="Cap on the records one chunk holds in the trainer's memory before it is written (all streams of "
         "LESDE_CHUNK_ITERATIONS iterations); keep it well under a trainer's memory.",
     )
 
@@ -258,7 +262,7 @@ class LeaseSettings(BaseSettings):
     )
 
     @model_validator(mode="after")
-    def _coherent(self) -> "LeaseSettings":
+    def _coherent(self) -> LeaseSettings:
         if self.heartbeat_seconds * 3 > self.lease_seconds:
             raise ValueError("LESDE_HEARTBEAT_SECONDS must be at most a third of LESDE_LEASE_SECONDS (a missed beat must not lose the lease)")
         if self.analysis_stale_seconds <= self.analysis_time_limit_seconds:
@@ -279,7 +283,7 @@ class LogLevel(StrEnum):
     CRITICAL = "CRITICAL"
 
     @classmethod
-    def _missing_(cls, value: object) -> "LogLevel | None":
+    def _missing_(cls, value: object) -> LogLevel | None:
         return cls.__members__.get(str(value).upper())  # "info" is INFO
 
 

@@ -2,16 +2,21 @@
 
 - ``load_compose_yaml``: YAML with Compose's own ``!override`` / ``!reset`` tags accepted.
 - ``interpolate`` / ``compose_refs``: Compose's ``${VAR}``, ``${VAR:-default}``,
-  ``${VAR:?message}`` and ``$$``, and the variable references of a text.
+  ``${VAR-default}``, ``${VAR:?message}``, ``${VAR?message}``, ``${VAR:+alt}``, ``${VAR+alt}``
+  and ``$$``, and the variable references of a text (no ``docker compose`` here to ask).
 - ``operator_env``: what an operator's ``.env`` holds after following ``.env.example``
-  (its values, each empty secret filled in with a made-up one).
+  (its values, each empty secret filled in with a made-up one); ``FRESH_CLONE_ENV``: none.
+- ``COMPOSE_FILES``: docker-compose.yml and the GPU overrides in deploy/.
 - ``ImageRef`` / ``pin_problems``: an image reference split into registry, repository,
   tag and digest, and why it is not pinned (or is pulled from where it no longer is).
 """
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,7 +25,13 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[2]
 COMPOSE = REPO / "docker-compose.yml"
+GPU_OVERRIDE = REPO / "deploy" / "compose.gpu.yml"
+GPUS_OVERRIDE = REPO / "deploy" / "compose.gpus.yml"
+COMPOSE_FILES = (COMPOSE, GPU_OVERRIDE, GPUS_OVERRIDE)
 ENV_EXAMPLE = REPO / ".env.example"
+SECRETS_INIT = REPO / "deploy" / "secrets_init.py"
+# A fresh clone: no .env, nothing exported.
+FRESH_CLONE_ENV: dict[str, str] = {}
 
 # --------------------------------------------------------------------------- YAML
 
@@ -61,13 +72,13 @@ def tagged_paths(text: str, tag: str) -> list[str]:
             for index, value in enumerate(node.value):
                 walk(value, [*path, str(index)])
 
-    walk(yaml.compose(text, Loader=ComposeLoader), [])  # noqa: S506
+    walk(yaml.compose(text, Loader=ComposeLoader), [])
     return found
 
 
 # --------------------------------------------------------------------------- interpolation
 
-VAR = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)")
+VAR = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?+])([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)")
 
 
 @dataclass(frozen=True)
@@ -104,7 +115,8 @@ def compose_file_refs(text: str) -> list[VarRef]:
 
 def interpolate(value: str, env: dict[str, str]) -> str:
     """``value`` as Compose interpolates it with ``env``; a ``${VAR:?message}`` whose
-    variable is unset or empty raises ``MissingVariable`` with that message, as Compose stops."""
+    variable is unset or empty raises ``MissingVariable`` with that message, as Compose stops.
+    (Nested references in a default are not used by our files and not resolved here.)"""
 
     def sub(match: re.Match[str]) -> str:
         if match.group(0) == "$$":
@@ -114,6 +126,8 @@ def interpolate(value: str, env: dict[str, str]) -> str:
         value = env.get(name)
         if op in (":-", "-"):
             return value if (value if op == ":-" else value is not None) else arg
+        if op in (":+", "+"):
+            return arg if (value if op == ":+" else value is not None) else ""
         if (op == ":?" and not value) or (op == "?" and value is None):
             raise MissingVariable(name, arg)
         return value or ""
@@ -152,13 +166,16 @@ def env_example() -> dict[str, str]:
 # Made-up secrets in the shapes their settings parse; every other empty value gets a
 # distinct string of its own (so two variables never happen to be equal).
 SAMPLE_SECRETS = {"LESDE_API_KEYS": "alice=sample-key-of-alice,bob=sample-key-of-bob"}
+# Empty values an operator who sets the secrets still leaves empty: a path inside a container,
+# which needs a file mounted by an override of their own.
+LEFT_EMPTY = {"LESDE_API_KEYS_FILE"}
 
 
 def operator_env() -> dict[str, str]:
-    """What ``.env`` holds once an operator filled in every empty value of ``.env.example``."""
+    """What ``.env`` holds once an operator filled in every empty secret of ``.env.example``."""
     env = env_example()
     for name, value in env.items():
-        if not value:
+        if not value and name not in LEFT_EMPTY:
             env[name] = SAMPLE_SECRETS.get(name, f"sample-{name.lower().replace('_', '-')}-0123456789")
     return env
 
@@ -180,7 +197,7 @@ class ImageRef:
     digest: str | None
 
     @classmethod
-    def parse(cls, reference: str) -> "ImageRef":
+    def parse(cls, reference: str) -> ImageRef:
         rest, _, digest = reference.partition("@")
         first, slash, remainder = rest.partition("/")
         # A first component with a dot or a port, or "localhost", is a registry host.
@@ -238,3 +255,41 @@ def dockerfile_base_images(path: Path) -> list[str]:
             if len(operands) >= 3 and operands[1].upper() == "AS":
                 stages.add(operands[2])
     return images
+
+
+# --------------------------------------------------------------------------- the secrets volume
+
+SECRETS_VOLUME = "secrets"
+
+
+def volume_mounts(service: dict[str, Any]) -> dict[str, tuple[str, bool]]:
+    """A service's mounts: container path -> (source, read-only), short or long syntax."""
+    mounts = {}
+    for volume in service.get("volumes") or []:
+        if isinstance(volume, dict):
+            mounts[volume["target"]] = (volume.get("source", ""), bool(volume.get("read_only")))
+        else:
+            parts = volume.split(":")
+            mounts[parts[1]] = (parts[0], len(parts) > 2 and "ro" in parts[2].split(","))
+    return mounts
+
+
+def secrets_mount(service: dict[str, Any]) -> str | None:
+    """Where a service mounts the volume of generated secrets (None: it does not)."""
+    found = [target for target, (source, _ro) in volume_mounts(service).items() if source == SECRETS_VOLUME]
+    assert len(found) <= 1, found
+    return found[0] if found else None
+
+
+def run_secrets_init(folder: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """deploy/secrets_init.py as compose runs it, with ``folder`` as the volume (isolated
+    Python: the script needs the standard library only, like the plain python image)."""
+    full_env = {"PATH": os.environ["PATH"], **(env or {}), "SECRETS_DIR": str(folder)}
+    return subprocess.run(
+        [sys.executable, "-I", str(SECRETS_INIT)], env=full_env, capture_output=True, text=True, timeout=60
+    )
+
+
+def remap(env: dict[str, str], mount: str, folder: Path) -> dict[str, str]:
+    """``env`` with every path inside the container's ``mount`` moved into ``folder``."""
+    return {name: str(folder) + value[len(mount):] if value.startswith(mount + "/") else value for name, value in env.items()}

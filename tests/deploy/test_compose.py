@@ -1,8 +1,11 @@
-"""Static checks of docker-compose.yml, the Dockerfiles and .dockerignore (no Docker engine needed).
+"""Static checks of docker-compose.yml, its GPU overrides, the Dockerfiles and .dockerignore
+(no Docker engine, no `docker compose` here: Compose's interpolation is emulated, deploy_files).
 
-The key check: every service that runs our code gets, from its compose environment,
-every setting it cannot start without, as declared by the pydantic-settings classes in
-lesde.settings (introspected, never a hard-coded list of names).
+The key checks: a fresh clone starts (no .env: every ${VAR} has a default, nothing stops
+compose, every image is pinned), and every service that runs our code gets, from its compose
+environment, every setting it cannot start without, as declared by the pydantic-settings
+classes in lesde.settings (introspected, never a hard-coded list of names): from .env when
+the operator sets it, else from the secrets secrets-init generates (LESDE_<NAME>_FILE).
 """
 
 from __future__ import annotations
@@ -14,12 +17,27 @@ from typing import Any
 
 import pytest
 import yaml
-from pydantic import ValidationError
-from pydantic_settings import BaseSettings
-
-from deploy_files import COMPOSE, REPO, compose_file_refs, load_compose_yaml, operator_env
+from deploy_files import (
+    COMPOSE,
+    COMPOSE_FILES,
+    FRESH_CLONE_ENV,
+    GPU_OVERRIDE,
+    REPO,
+    MissingVariable,
+    compose_file_refs,
+    load_compose_yaml,
+    operator_env,
+    remap,
+    run_secrets_init,
+    secrets_mount,
+    strings_in,
+)
+from deploy_files import interpolate as compose_interpolate
 from deploy_files import service_env as _service_env
 from lesde import settings as lesde_settings
+from lesde.secret_files import file_variable, secret_file_fields
+from pydantic import ValidationError
+from pydantic_settings import BaseSettings
 
 # Which settings classes each of our services builds.
 SERVICE_SETTINGS: dict[str, list[type[BaseSettings]]] = {
@@ -48,8 +66,6 @@ def compose() -> dict[str, Any]:
 
 def interpolate(value: str) -> str:
     """Compose interpolation with the operator's .env (see deploy_files.operator_env)."""
-    from deploy_files import interpolate as compose_interpolate
-
     return compose_interpolate(value, operator_env())
 
 
@@ -57,9 +73,26 @@ def compose_vars(text: str) -> set[str]:
     return {ref.name for ref in compose_file_refs(text)}
 
 
-def service_env(service: dict[str, Any]) -> dict[str, str]:
-    """A service's environment, interpolated as with the operator's .env."""
-    return _service_env(service, operator_env())
+def service_env(service: dict[str, Any], env: dict[str, str] | None = None) -> dict[str, str]:
+    """A service's environment, interpolated with ``env`` (default: the operator's .env)."""
+    return _service_env(service, operator_env() if env is None else env)
+
+
+# The two .env files every environment check runs with: none at all, and a filled-in one.
+ENVS = pytest.mark.parametrize("dotenv", ["fresh clone", "operator"])
+
+
+def dotenv_values(dotenv: str) -> dict[str, str]:
+    return FRESH_CLONE_ENV if dotenv == "fresh clone" else operator_env()
+
+
+def file_settings() -> dict[str, str]:
+    """LESDE_<NAME>_FILE -> LESDE_<NAME>, for every secret a settings class reads from a file."""
+    found = {}
+    for obj in vars(lesde_settings).values():
+        if isinstance(obj, type) and issubclass(obj, BaseSettings) and obj is not BaseSettings:
+            found |= {file_variable(obj, field): env_name(obj, field) for field in secret_file_fields(obj)}
+    return found
 
 
 def env_name(cls: type[BaseSettings], field: str) -> str:
@@ -277,9 +310,16 @@ def test_a_reaper_runs_beside_the_workers(compose: dict[str, Any]) -> None:
     assert dockerfile == dockerfile_of(compose["services"]["api"])[1], "the reaper needs only the shared package: the API's image"
 
 
-def test_trainer_reserves_a_gpu(compose: dict[str, Any]) -> None:
-    devices = compose["services"]["trainer"]["deploy"]["resources"]["reservations"]["devices"]
-    assert any(d.get("driver") == "nvidia" and "gpu" in d.get("capabilities", []) for d in devices)
+def test_trainer_reserves_no_gpu_unless_the_override_is_added(compose: dict[str, Any]) -> None:
+    # Was: the base trainer reserved GPU 0, and `docker compose up` failed on every host
+    # without the NVIDIA container toolkit. Now the reservation is in deploy/compose.gpu.yml.
+    for name, service in compose["services"].items():
+        assert "devices" not in ((service.get("deploy") or {}).get("resources") or {}).get("reservations", {}), name
+    override = load_compose_yaml(GPU_OVERRIDE.read_text())["services"]
+    assert set(override) == {"trainer"}
+    devices = override["trainer"]["deploy"]["resources"]["reservations"]["devices"]
+    assert devices == [{"driver": "nvidia", "device_ids": ["0"], "capabilities": ["gpu"]}]
+    assert service_env(compose["services"]["trainer"], FRESH_CLONE_ENV)["LESDE_DEVICE"] == "auto", "CPU when no CUDA is there"
 
 
 def test_named_volumes_are_declared(compose: dict[str, Any]) -> None:
@@ -320,56 +360,141 @@ def test_workers_consume_their_queues_and_register_their_tasks(compose: dict[str
 # --------------------------------------------------------------------------- settings
 
 
+@ENVS
 @pytest.mark.parametrize("name", sorted(SERVICE_SETTINGS))
-def test_service_environment_provides_every_required_setting(compose: dict[str, Any], name: str) -> None:
-    env = service_env(compose["services"][name])
+def test_service_environment_provides_every_required_setting(compose: dict[str, Any], name: str, dotenv: str) -> None:
+    service = compose["services"][name]
+    env = service_env(service, dotenv_values(dotenv))
     classes = SERVICE_SETTINGS[name]
     needed = required_env(classes, env)
     assert env.get("LESDE_STORE") == "s3", f"{name}: compose services use the MinIO store"
     assert {"LESDE_BROKER_URL", "LESDE_S3_ACCESS_KEY", "LESDE_S3_SECRET_KEY"} <= needed  # the introspection works
-    missing = sorted(var for var in needed if not env.get(var))
-    assert not missing, f"{name} lacks {missing} in its compose environment"
+    from_files = {setting: variable for variable, setting in file_settings().items()}
+    mount = secrets_mount(service)
+    missing = []
+    for var in sorted(needed):
+        if env.get(var):
+            continue
+        path = env.get(from_files.get(var, ""), "")
+        if not (mount and path.startswith(mount + "/")):
+            missing.append(var)
+    assert not missing, f"{name} lacks {missing} in its compose environment (neither set nor a file in the secrets volume)"
 
 
+@ENVS
 @pytest.mark.parametrize("name", sorted(SERVICE_SETTINGS))
 def test_service_settings_load_from_compose_environment(
-    compose: dict[str, Any], name: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    compose: dict[str, Any], name: str, dotenv: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
+    """The settings load as the container would: secrets-init run first (its compose
+    environment, with this .env), its volume a temporary folder."""
     import os
+
+    values = dotenv_values(dotenv)
+    services = compose["services"]
+    volume = tmp_path / "secrets"
+    init_env = service_env(services["secrets-init"], values)
+    result = run_secrets_init(volume, {k: v for k, v in init_env.items() if k != "SECRETS_DIR"})
+    assert result.returncode == 0, result.stderr
 
     monkeypatch.chdir(tmp_path)  # no stray .env file
     for var in list(os.environ):
         if var.startswith("LESDE_"):
             monkeypatch.delenv(var)
-    for var, value in service_env(compose["services"][name]).items():
+    env = remap(service_env(services[name], values), secrets_mount(services[name]), volume)
+    for var, value in env.items():
         monkeypatch.setenv(var, value)
     for cls in SERVICE_SETTINGS[name]:
         try:
             cls()
         except ValidationError as error:  # pragma: no cover - the assertion message is the point
             pytest.fail(f"{name}: {cls.__name__} does not load from the compose environment:\n{error}")
-    assert lesde_settings.StoreSettings().store is lesde_settings.StoreKind.s3
+    store = lesde_settings.StoreSettings()
+    assert store.store is lesde_settings.StoreKind.s3
+    # .env wins; without it, the generated files
+    expected = values.get("LESDE_S3_SECRET_KEY") or (volume / "s3-secret-key").read_text().strip()
+    assert store.s3_secret_key.get_secret_value() == expected
+    expected = values.get("LESDE_S3_ACCESS_KEY") or (volume / "s3-access-key").read_text().strip()
+    assert store.s3_access_key.get_secret_value() == expected
+    if name == "api":
+        from lesde_api.api_keys import KeyRing
+
+        ring = KeyRing.from_settings(lesde_settings.AuthSettings())
+        generated = (volume / "api-key").read_text().strip()
+        assert ring.configured
+        if values.get("LESDE_API_KEYS"):
+            assert ring.owner_of("sample-key-of-alice") == "alice"
+            assert ring.owner_of(generated) is None, ".env's keys replace the generated one"
+        else:
+            assert ring.owner_of(generated) == "admin"
 
 
 def test_every_lesde_variable_in_compose_is_a_real_setting(compose: dict[str, Any]) -> None:
-    known = all_setting_names()
+    known = all_setting_names() | set(file_settings())
     for name, service in compose["services"].items():
         for var in service_env(service):
             if var.startswith("LESDE_"):
-                assert var in known, f"{name}: {var} is not a field of any lesde.settings class (typo?)"
+                assert var in known, f"{name}: {var} is not a field of any lesde.settings class, nor its _FILE (typo?)"
     for anchor_var in compose.get("x-lesde-env", {}):
         assert anchor_var in known, f"x-lesde-env: {anchor_var} is not a setting"
 
 
 def test_services_use_the_user_minio_setup_creates(compose: dict[str, Any]) -> None:
-    setup = service_env(compose["services"]["minio-setup"])
-    for name in SERVICE_SETTINGS:
-        env = service_env(compose["services"][name])
-        assert env["LESDE_S3_ACCESS_KEY"] == setup["LESDE_S3_ACCESS_KEY"], f"{name} uses another S3 user than minio-setup creates"
-        assert env["LESDE_S3_SECRET_KEY"] == setup["LESDE_S3_SECRET_KEY"]
-        assert env["LESDE_S3_BUCKET"] == setup["LESDE_S3_BUCKET"], f"{name} uses another bucket than minio-setup allows"
-        assert env["LESDE_S3_ENDPOINT"].split(":")[0] == "minio"
-        assert env["LESDE_BROKER_URL"].startswith("redis://redis:")
+    for env in (FRESH_CLONE_ENV, operator_env()):
+        setup = service_env(compose["services"]["minio-setup"], env)
+        for name in SERVICE_SETTINGS:
+            ours = service_env(compose["services"][name], env)
+            for var in ("LESDE_S3_ACCESS_KEY", "LESDE_S3_SECRET_KEY", "LESDE_S3_ACCESS_KEY_FILE", "LESDE_S3_SECRET_KEY_FILE"):
+                assert ours[var] == setup[var], f"{name} uses another S3 user than minio-setup creates ({var})"
+            assert ours["LESDE_S3_BUCKET"] == setup["LESDE_S3_BUCKET"], f"{name} uses another bucket than minio-setup allows"
+            assert ours["LESDE_S3_ENDPOINT"].split(":")[0] == "minio"
+            assert ours["LESDE_BROKER_URL"].startswith("redis://redis:")
+
+
+# --------------------------------------------------------------------------- a fresh clone
+
+
+@pytest.mark.parametrize("path", COMPOSE_FILES, ids=lambda p: p.name)
+def test_every_compose_file_starts_with_no_env(path: Path) -> None:
+    # Every ${VAR} has a default (or is an alternative value): with no .env and nothing
+    # exported, compose neither stops (${VAR:?}) nor warns and substitutes "" (${VAR}).
+    text = path.read_text()
+    data = load_compose_yaml(text)
+    for ref in compose_file_refs(text):
+        assert ref.op in (":-", "-", ":+", "+"), f"{path.name}: ${{{ref.name}{ref.op}{ref.arg}}} needs a value compose may not have"
+    for value in strings_in(data):
+        try:
+            compose_interpolate(value, FRESH_CLONE_ENV)
+        except MissingVariable as error:  # pragma: no cover - the message is the point
+            pytest.fail(f"{path.name}: {error}")
+
+
+@pytest.mark.parametrize(
+    ("template", "env", "expected"),
+    [
+        ("${A}", {"A": "1"}, "1"),
+        ("${A}", {}, ""),
+        ("$A-x", {"A": "1"}, "1-x"),
+        ("${A:-d}", {"A": ""}, "d"),
+        ("${A-d}", {"A": ""}, ""),
+        ("${A-d}", {}, "d"),
+        ("${A:+alt}", {"A": "1"}, "alt"),
+        ("${A:+alt}", {"A": ""}, ""),
+        ("${A+alt}", {"A": ""}, "alt"),
+        ("${A+alt}", {}, ""),
+        ("$${A} $$A", {"A": "1"}, "${A} $A"),
+        ("${A:?why}", {"A": "1"}, "1"),
+    ],
+)
+def test_the_interpolation_emulation_follows_compose(template: str, env: dict[str, str], expected: str) -> None:
+    # docs.docker.com/reference/compose-file/interpolation: the rules the checks above rely on
+    assert compose_interpolate(template, env) == expected
+
+
+@pytest.mark.parametrize(("template", "env"), [("${A:?why}", {}), ("${A:?why}", {"A": ""}), ("${A?why}", {})])
+def test_the_interpolation_emulation_stops_as_compose(template: str, env: dict[str, str]) -> None:
+    with pytest.raises(MissingVariable, match="why"):
+        compose_interpolate(template, env)
 
 
 def test_env_example_documents_every_compose_variable() -> None:
@@ -437,3 +562,40 @@ def test_dockerignore_keeps_the_build_context_small() -> None:
         assert dockerignored(path), f".dockerignore does not exclude {path}"
     for path in ("shared", "services/api", "services/trainer/pyproject.toml", "deploy/requirements_from_pyproject.py"):
         assert not dockerignored(path), f".dockerignore excludes {path}"
+
+
+def compose_cli() -> list[str] | None:
+    """A Compose v2 command line if this machine has one (`docker compose` needs no engine
+    for `config`); none here: the emulation above stands in for it."""
+    import shutil
+    import subprocess
+
+    for command in (["docker", "compose"], ["docker-compose"]):
+        if shutil.which(command[0]):
+            version = subprocess.run([*command, "version", "--short"], capture_output=True, text=True, timeout=60)
+            if version.returncode == 0 and version.stdout.strip().lstrip("v").startswith("2"):
+                return command
+    return None
+
+
+@pytest.mark.parametrize(
+    "files", [["docker-compose.yml"], ["docker-compose.yml", "deploy/compose.gpu.yml"], ["docker-compose.yml", "deploy/compose.gpus.yml"]]
+)
+def test_docker_compose_itself_accepts_a_fresh_clone(tmp_path: Path, files: list[str]) -> None:
+    import os
+    import shutil
+    import subprocess
+
+    command = compose_cli()
+    if command is None:
+        pytest.skip("no Docker Compose v2 here")
+    project = tmp_path / "clone"  # the compose files alone: no .env of this checkout
+    shutil.copytree(REPO / "deploy", project / "deploy")
+    shutil.copy(COMPOSE, project / "docker-compose.yml")
+    arguments = [part for name in files for part in ("-f", name)]
+    result = subprocess.run(
+        [*command, *arguments, "config", "--quiet"], cwd=project, env={"PATH": os.environ["PATH"]},
+        capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "not set" not in result.stderr, result.stderr  # compose warns of a variable it replaced by ""

@@ -1,13 +1,23 @@
 """Every image the stack pulls is pinned by a version tag and pulled from where it is
-published today (MinIO's from quay.io: they left Docker Hub in September 2026)."""
+published today (MinIO's from quay.io: they left Docker Hub in September 2026), in every
+compose file (the GPU overrides too), with no .env as with a filled-in one."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import pytest
-
-from deploy_files import COMPOSE, REPO, dockerfile_base_images, interpolate, load_compose_yaml, operator_env, pin_problems
+from deploy_files import (
+    COMPOSE,
+    COMPOSE_FILES,
+    FRESH_CLONE_ENV,
+    REPO,
+    dockerfile_base_images,
+    interpolate,
+    load_compose_yaml,
+    operator_env,
+    pin_problems,
+)
 
 # The last community server release, and the last mc release before it (tags of
 # github.com/minio/mc; the same tag is on quay.io/minio/mc).
@@ -25,11 +35,25 @@ def compose_images(services: dict[str, Any], env: dict[str, str]) -> dict[str, s
     return {name: interpolate(service["image"], env) for name, service in services.items() if "image" in service}
 
 
-def test_every_compose_image_is_pinned_and_pullable(services: dict[str, Any]) -> None:
-    images = compose_images(services, operator_env())
-    assert {"redis", "minio", "minio-setup"} <= set(images)
+@pytest.mark.parametrize("env", [FRESH_CLONE_ENV, operator_env()], ids=["no .env", "operator .env"])
+@pytest.mark.parametrize("path", COMPOSE_FILES, ids=lambda p: p.name)
+def test_every_compose_image_is_pinned_and_pullable(path, env: dict[str, str]) -> None:
+    services = load_compose_yaml(path.read_text())["services"]
+    images = compose_images(services, env)
+    if path == COMPOSE:
+        assert {"redis", "minio", "minio-setup", "secrets-init"} <= set(images)
     problems = [problem for reference in images.values() for problem in pin_problems(reference)]
     assert not problems, "\n".join(problems)
+    # a service without an image of its own inherits one (extends) or builds it
+    for name, service in services.items():
+        assert "image" in service or "extends" in service or "build" in service or set(service) <= {"deploy"}, name
+
+
+def test_secrets_init_needs_no_image_we_do_not_already_pull(services: dict[str, Any]) -> None:
+    # python:3.11.13-slim-bookworm: the base of the API and analyzer images (pulled for the build anyway).
+    image = compose_images(services, FRESH_CLONE_ENV)["secrets-init"]
+    bases = {base for dockerfile in (REPO / "deploy").glob("*.Dockerfile") for base in dockerfile_base_images(dockerfile)}
+    assert image in bases
 
 
 def test_our_images_default_to_a_version_tag_not_latest(services: dict[str, Any]) -> None:
@@ -47,7 +71,7 @@ def test_minio_comes_from_quay_at_its_last_community_release(services: dict[str,
 
 
 @pytest.mark.parametrize("dockerfile", sorted((REPO / "deploy").glob("*.Dockerfile")), ids=lambda p: p.name)
-def test_every_dockerfile_base_image_is_pinned(dockerfile) -> None:  # noqa: ANN001
+def test_every_dockerfile_base_image_is_pinned(dockerfile) -> None:
     bases = dockerfile_base_images(dockerfile)
     assert bases, f"{dockerfile.name} has no FROM"
     problems = [problem for base in bases for problem in pin_problems(base)]
