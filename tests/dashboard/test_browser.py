@@ -7,9 +7,13 @@ its page, once analysed, shows every figure (decoded: ``naturalWidth > 0``); a t
 submitted through the form has its progress bar moved to done by the page's event
 stream; another experiment is cancelled from its page; a simulation is submitted through
 its form, another deleted from its page; a CSV is imported through its form; two
-experiments are compared; the list shows them all, one running, and its filters narrow
-it. A second test serves the gateway alone with API keys: the page asks for a key once
-and sends it with every request, the event stream included. Screenshots go to
+experiments are compared (how their specs differ, the numbers' differences, figure pairs
+asked for on shared axes, every figure with its SVG and PDF links); the list shows them
+all, one running, and its filters narrow it; then every page at phone and laptop width
+(390 x 844, 1,366 x 768) fits the screen without scrolling sideways. A second test serves
+the gateway alone with API keys: the page asks for a key once and sends it with every
+request, the event stream included; a third imports the pages' pure modules in the browser
+(spec diff, differences, names, the precision rule). Screenshots go to
 ``tests/dashboard/artifacts/`` (and the list to ``docs/dashboard.png`` when
 ``LESDE_WRITE_DOCS_SCREENSHOT=1``). Nothing is mocked.
 """
@@ -66,6 +70,36 @@ FIGURES_SHOWN = """(count) => {
   const images = [...document.querySelectorAll("#figures img")];
   return images.length === count && images.every((image) => image.complete && image.naturalWidth > 0);
 }"""
+PAIRS_SHOWN = """(count) => {
+  const images = [...document.querySelectorAll("#compare-figures img")];
+  const pairs = [...document.querySelectorAll("#compare-figures .pair")];
+  return images.length === count && images.every((x) => x.naturalWidth > 0) && pairs.every((pair) => pair.dataset.scales);
+}"""
+# How a page sits in the window: its scroll width, what sticks out past the right edge (in
+# main or the top bar; an element inside a box that scrolls or clips is that box's business),
+# how many lines the nav takes and how much of it is hidden, and where each figure starts.
+LAYOUT = """() => {
+  const width = window.innerWidth;
+  const clipped = (node) => {
+    for (let up = node.parentElement; up && up !== document.body; up = up.parentElement) if (getComputedStyle(up).overflowX !== "visible") return true;
+    return false;
+  };
+  const name = (node) => node.tagName.toLowerCase() + (node.id ? "#" + node.id : "") + [...node.classList].map((c) => "." + c).join("");
+  const past = [...document.querySelectorAll("main *, .topbar *")]
+    .filter((node) => { const box = node.getBoundingClientRect(); return box.width > 0 && box.right > width + 0.5 && !clipped(node); })
+    .map((node) => `${name(node)} ends at ${Math.round(node.getBoundingClientRect().right)}`);
+  const nav = document.querySelector(".topbar nav");
+  const figures = [...document.querySelectorAll("#figures figure, #compare-figures figure")].map((figure) => {
+    const img = figure.querySelector("img");
+    return { left: Math.round(figure.getBoundingClientRect().left), shown: img.getBoundingClientRect().width, natural: img.naturalWidth, room: figure.clientWidth - 20 };
+  });
+  return {
+    scrollWidth: document.documentElement.scrollWidth, innerWidth: width, past: past.slice(0, 10),
+    navLines: new Set([...nav.querySelectorAll("a")].map((a) => Math.round(a.getBoundingClientRect().top))).size,
+    navHidden: nav.scrollWidth - nav.clientWidth, figures,
+  };
+}"""
+SIZES = [(390, 844), (1366, 768)]
 
 
 def system_chromium() -> Path:
@@ -166,6 +200,37 @@ def screenshot(page, name: str, *, full_page: bool = True) -> Path:
     return path
 
 
+def assert_fits(page, name: str, width: int) -> dict:
+    """The page is no wider than the window, nothing in it sticks out, the nav is one line; shot as <name>-<width>.png."""
+    screenshot(page, f"{name}-{width}")
+    layout = page.evaluate(LAYOUT)
+    assert layout["scrollWidth"] <= layout["innerWidth"], (name, width, layout)
+    assert not layout["past"], (name, width, layout["past"])
+    assert layout["navLines"] == 1 and layout["navHidden"] <= 0, (name, width, layout)
+    return layout
+
+
+def figure_links(page, root: str) -> list[dict]:
+    """Each figure under root: its name and the hrefs of its PNG, SVG and PDF links (and whether they are keyed downloads)."""
+    return page.eval_on_selector_all(
+        f"{root} figure",
+        """figures => figures.map((figure) => ({
+          name: figure.querySelector("img").dataset.name,
+          side: figure.querySelector("img").dataset.side || "",
+          links: Object.fromEntries([...figure.querySelectorAll("a[data-format]")].map((a) => [a.dataset.format, a.getAttribute("href")])),
+          keyed: [...figure.querySelectorAll("a[data-format]")].every((a) => a.hasAttribute("data-download")),
+        }))""",
+    )
+
+
+def assert_format_links(figures: list[dict], base: str) -> None:
+    """Every figure links to its PNG, SVG and PDF under base (/v1/{kind}/{id}), as keyed downloads."""
+    assert figures
+    for figure in figures:
+        assert figure["links"] == {fmt: f"{base}/figures/{figure['name']}.{fmt}" for fmt in ("png", "svg", "pdf")}, figure
+        assert figure["keyed"], figure
+
+
 def wait_analysed(client: LesdeClient, job_id: str, *, kind: str = "experiment") -> dict:
     deadline = time.monotonic() + TRAINING_TIMEOUT_MS / 1000
     while time.monotonic() < deadline:
@@ -196,6 +261,7 @@ def test_a_researcher_in_the_browser(stack, page, tmp_path):
         summary = page.locator("#summary").inner_text()
         assert "validation accuracy" in summary and "separability verdict" in summary and "nrmse, L-model" in summary
         assert page.locator("#downloads a").count() == 5
+        assert_format_links(figure_links(page, "#figures"), f"/v1/experiments/{first['id']}")
         page.click("#artifacts-panel summary")
         page.locator("#artifacts a", has_text="chunks/sampled/").first.wait_for()
         page.click("#logs-panel summary")  # the workers' own lines of this job: training, then analysis
@@ -248,8 +314,17 @@ def test_a_researcher_in_the_browser(stack, page, tmp_path):
         page.fill("#sim-runs", "20")
         page.click("#simulation-submit")
         page.wait_for_url(re.compile(r"/ui/simulations/[a-z0-9]+$"))
+        simulation = page.url.rsplit("/", 1)[-1]
         page.wait_for_function("() => document.getElementById('status').dataset.status === 'succeeded'", timeout=TRAINING_TIMEOUT_MS)
         page.wait_for_function("() => { const i = [...document.querySelectorAll('#figures img')]; return i.length > 0 && i.every((x) => x.naturalWidth > 0); }")
+        assert page.inner_text("#job-name") == "sde, I-model, K = 2"  # unnamed: called after its spec, as in the list
+        page.locator("#summary-panel").wait_for(state="visible")
+        summary = page.inner_text("#summary")
+        # A separable fraction says what it is a fraction of; the ETF distance of K = 2 means is rounding noise, shown as 0.
+        assert "Fraction of the 20 simulated runs whose classes are all pairwise linearly separable" in summary and "at the final time t = 2" in summary
+        etf = page.locator("#summary tr", has_text="ETF distance").locator("td").inner_text()
+        assert re.match(r"0( \(below 1e-12\))?\n", etf) and "0 by construction" in etf, etf
+        assert_format_links(figure_links(page, "#figures"), f"/v1/simulations/{simulation}")
         screenshot(page, "simulation")
 
         # A CSV in the authors' layout through the import form: its page says it is an import.
@@ -264,14 +339,39 @@ def test_a_researcher_in_the_browser(stack, page, tmp_path):
         page.wait_for_function("() => document.getElementById('status').dataset.status === 'succeeded'", timeout=TRAINING_TIMEOUT_MS)
         assert page.inner_text("h1 .muted") == "import"
 
-        # The two experiments side by side.
+        # The two experiments side by side: each figure asked for on axes shared with the other's.
+        figure_requests: list[str] = []
+
+        def note_figure_request(request) -> None:
+            if "/figures/" in request.url:
+                figure_requests.append(request.url.removeprefix(url))
+
+        page.on("request", note_figure_request)
         page.goto(f"{url}/ui/compare?a={first['id']}&b={submitted}")
         page.locator("#compare-table").wait_for(state="visible")
-        page.wait_for_function(
-            "(count) => { const i = [...document.querySelectorAll('#compare-figures img')]; return i.length === count && i.every((x) => x.naturalWidth > 0); }",
-            arg=2 * len(FIGURE_NAMES),
-        )
+        page.wait_for_function(PAIRS_SHOWN, arg=2 * len(FIGURE_NAMES))
+        page.remove_listener("request", note_figure_request)
         assert "tiny geomnist" in page.inner_text("#head-a") and "from the form" in page.inner_text("#head-b")
+        for name in FIGURE_NAMES:
+            for this, other in ((first["id"], submitted), (submitted, first["id"])):
+                assert f"/v1/experiments/{this}/figures/{name}.png?share_axes_with={other}" in figure_requests, (name, figure_requests)
+        # A server without share_axes_with yet (422) draws each alone: the pair says so.
+        notes = page.eval_on_selector_all("#compare-figures .pair", "pairs => pairs.map((p) => [p.dataset.scales, p.querySelector('.scales').hidden, p.querySelector('.scales').textContent])")
+        for scale, hidden, text in notes:
+            assert (scale, hidden) in (("shared", True), ("separate", False)) and text.startswith("separate scales"), notes
+        links = figure_links(page, "#compare-figures")
+        assert_format_links([f for f in links if f["side"] == "A"], f"/v1/experiments/{first['id']}")
+        assert_format_links([f for f in links if f["side"] == "B"], f"/v1/experiments/{submitted}")
+        # Only the spec fields that differ, as dotted paths (defaults filled in on both sides).
+        spec_a = client.get(first["id"])["spec"]
+        fields = page.eval_on_selector_all("#spec-diff tbody tr", "rows => rows.map((r) => [r.dataset.path, ...[...r.cells].slice(1).map((c) => c.innerText)])")
+        assert fields == [["name", '"tiny geomnist"', '"from the form"'], ["training.learning_rate", json.dumps(spec_a["training"]["learning_rate"]), "0.05"]], fields
+        assert page.is_hidden("#specs-identical")
+        # The numbers with their difference and ratio; text has neither.
+        trials = page.locator("#compare-table tbody tr", has_text="trials").first.locator("td").all_inner_texts()
+        assert trials == ["2", "2", "0", "1×"], trials
+        classes = page.locator("#compare-table tbody tr", has_text="classes").first.locator("td").all_inner_texts()
+        assert classes[2:] == ["–", "–"], classes
         screenshot(page, "compare")
 
         # The list: every job with its state, one of them running; the filters narrow it.
@@ -287,6 +387,7 @@ def test_a_researcher_in_the_browser(stack, page, tmp_path):
         assert states[1:] == [
             ["import", "succeeded"], ["simulation", "succeeded"], ["experiment", "cancelled"], ["experiment", "succeeded"], ["experiment", "succeeded"],
         ]
+        assert page.inner_text(f'#jobs tbody tr[data-id="{simulation}"] td.name a') == "sde, I-model, K = 2"  # as on its page
         path = screenshot(page, "list", full_page=False)
         if os.environ.get("LESDE_WRITE_DOCS_SCREENSHOT") == "1":
             shutil.copyfile(path, DOCS_SCREENSHOT)
@@ -313,6 +414,27 @@ def test_a_researcher_in_the_browser(stack, page, tmp_path):
     assert page.get_attribute(f'#children tbody tr[data-id="{children[1]}"] .badge', "data-status") == "failed"
     screenshot(page, "sweep")
 
+    # Every page at a phone's width and a laptop's: nothing to scroll sideways, a one-line nav,
+    # and on a job's page one figure per row at its own size (up to the panel's width).
+    pages = {
+        "list": ("/", "() => document.querySelectorAll('#jobs tbody tr').length >= 7"),
+        "job": (f"/ui/experiments/{first['id']}", f"() => ({FIGURES_SHOWN})({len(FIGURE_NAMES)})"),
+        "submit": ("/ui/submit", "() => true"),
+        "compare": (f"/ui/compare?a={first['id']}&b={submitted}", f"() => ({PAIRS_SHOWN})({2 * len(FIGURE_NAMES)})"),
+        "simulation": (f"/ui/simulations/{simulation}", "() => { const i = [...document.querySelectorAll('#figures img')]; return i.length > 0 && i.every((x) => x.naturalWidth > 0); }"),
+        "sweep": (f"/ui/sweeps/{sweep_id}", "() => document.body.dataset.live === 'ended'"),
+    }
+    for width, height in SIZES:
+        page.set_viewport_size({"width": width, "height": height})
+        for name, (path, ready) in pages.items():
+            page.goto(url + path)
+            page.wait_for_function(ready, timeout=PAGE_TIMEOUT_MS)
+            layout = assert_fits(page, name, width)
+            if name in ("job", "simulation") or (name == "compare" and width < 900):
+                assert len({figure["left"] for figure in layout["figures"]}) == 1, (name, width, layout["figures"])  # one column
+            if name == "job":  # not shrunk below its own size where the panel has room for it
+                assert all(f["shown"] >= min(f["natural"], f["room"]) - 1 for f in layout["figures"]), layout["figures"]
+
 
 def test_a_server_with_api_keys_asks_for_one_once_and_sends_it_everywhere(keyed_gateway, page):
     url, experiments = keyed_gateway
@@ -324,6 +446,10 @@ def test_a_server_with_api_keys_asks_for_one_once_and_sends_it_everywhere(keyed_
     page.locator("#api-key").wait_for(state="visible")
     assert "needs an API key" in page.inner_text("#api-key-message")
     screenshot(page, "api-key", full_page=False)
+    page.set_viewport_size({"width": 390, "height": 844})  # the question fits a phone too
+    assert_fits(page, "api-key", 390)
+    assert page.evaluate("() => Math.max(...[...document.querySelectorAll('#api-key *')].map((n) => n.getBoundingClientRect().right))") <= 390
+    page.set_viewport_size({"width": 1360, "height": 900})
     page.fill("#api-key input[name=key]", KEYS["ada"])
     page.click("#api-key button[type=submit]")
     page.locator(f'#jobs tbody tr[data-id="{mine.id}"]').wait_for()
@@ -335,3 +461,47 @@ def test_a_server_with_api_keys_asks_for_one_once_and_sends_it_everywhere(keyed_
     page.goto(f"{url}/ui/experiments/{theirs.id}")
     page.wait_for_function("() => !document.getElementById('job-message').hidden")
     assert f"No experiment with id {theirs.id}" in page.inner_text("#job-message")
+
+
+# The pages' pure modules, imported by the page itself: what the comparison computes, the
+# names, and the precision rule (a number below 1e-12 is rounding noise).
+PURE_MODULES = """async () => {
+  const { specDiff, difference, ratio, specValue } = await import("/ui/static/diff.js");
+  const { displayName, number } = await import("/ui/static/format.js");
+  const { measured, simulationRows } = await import("/ui/static/metrics.js");
+  const { formatUrl } = await import("/ui/static/figures.js");
+  const a = { name: "x", dataset: { name: "geomnist", label_noise: 0, classes: ["a", "b"] }, model: { layers: null }, training: {} };
+  const b = { name: "x", dataset: { name: "geomnist", label_noise: 0.3, classes: ["a", "c"] }, model: { layers: [8] }, training: {}, extra: 1 };
+  const rows = simulationRows({ mode: "sde", model: "I", classes: 2, dim: 2, runs: 20, times: [0, 2], separable_times: [0, 2], final_separable_fraction: 0, etf_distance: [0, 6e-17] });
+  const cell = (label) => rows.find((row) => row[1].startsWith(label))[2];
+  return {
+    diff: specDiff(a, b).map(({ path, a, b }) => [path, specValue(a), specValue(b)]),
+    same: specDiff(a, structuredClone(a)),
+    differences: [difference(measured(0.5), measured(0.75)), difference(measured(2), measured(1.5)), difference(measured(0.9, "", { fraction: true }), measured(0.95, "", { fraction: true })),
+                  difference(measured(null), measured(1)), difference("yes", measured(1)), difference(measured(1e-17), measured(3e-17))],
+    ratios: [ratio(measured(0.5), measured(0.75)), ratio(measured(-0.5), measured(0.75)), ratio(measured(0), measured(1)), ratio("–", measured(1))],
+    numbers: [number(3e-17), number(-5e-13), number(0), number(1e-9)],
+    names: [displayName({ name: null, spec: { mode: "sde", model: "I", classes: 2 } }, "simulation"),
+            displayName({ spec: { base: { mode: "ode", model: "L", classes: 3 }, grid: { kind: "gap" } } }, "simulations"),
+            displayName({ name: "mine", spec: { mode: "sde", model: "I", classes: 2 } }, "simulation"),
+            displayName({ spec: { base: {}, grid: {} } }, "sweep", "the id"), displayName({}, "simulation")],
+    separable: cell("separable fraction").note,
+    etf: [cell("ETF distance").text, cell("ETF distance").note],
+    formats: [formatUrl("/v1/experiments/abc/figures/AB.png", "svg"), formatUrl("/v1/experiments/abc/figures/AB.png?options_key=k1", "pdf")],
+  };
+}"""
+
+
+def test_the_pages_pure_modules_compute_what_they_show(keyed_gateway, page):
+    url, _ = keyed_gateway
+    page.goto(url + "/ui/submit")  # any page of the server: the modules load from its origin
+    got = page.evaluate(PURE_MODULES)
+    assert got["diff"] == [["dataset.label_noise", "0", "0.3"], ["dataset.classes", '["a","b"]', '["a","c"]'], ["model.layers", "null", "[8]"], ["extra", "–", "1"]]
+    assert got["same"] == []
+    assert got["differences"] == ["+0.25", "-0.5", "+5.0 pp", "–", "–", "0 (below 1e-12)"]
+    assert got["ratios"] == ["1.5×", "–", "–", "–"]
+    assert got["numbers"] == ["0 (below 1e-12)", "0 (below 1e-12)", "0", "1.00e-9"]
+    assert got["names"] == ["sde, I-model, K = 2", "phase diagram (gap), ode, L-model, K = 3", "mine", "the id", "(unnamed)"]
+    assert got["separable"] == "Fraction of the 20 simulated runs whose classes are all pairwise linearly separable (exact LP test) at the final time t = 2; 0: in none of them were they."
+    assert got["etf"] == ["0 (below 1e-12)", "K = 2: two centred class means always form a simplex ETF, so this is 0 by construction."]
+    assert got["formats"] == ["/v1/experiments/abc/figures/AB.svg", "/v1/experiments/abc/figures/AB.pdf?options_key=k1"]

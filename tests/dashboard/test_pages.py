@@ -120,3 +120,20 @@ def test_pages_stay_out_of_the_openapi_schema_and_event_streams_are_in_it(client
     for path in ("/v1/experiments/{job_id}/events", "/v1/simulations/{job_id}/events", "/v1/sweeps/{sweep_id}/events"):
         answers = paths[path]["get"]["responses"]
         assert "text/event-stream" in answers["200"]["content"] and "404" in answers
+
+
+def test_the_compare_page_has_room_for_the_spec_diff_the_differences_and_the_pairs(client):
+    page = client.get("/ui/compare", params={"a": JOB_ID, "b": "fedcba9876543210"}).text
+    assert '<table id="spec-diff"' in page and re.search(r'<p id="specs-identical"[^>]*hidden>specs identical</p>', page)
+    assert all(f">{heading}</th>" in page for heading in ("B − A", "B / A"))
+    assert 'id="head-a"' in page and 'id="head-b"' in page and 'id="compare-figures"' in page
+
+
+def test_the_nav_has_short_labels_for_a_phone(client):
+    """On a phone the .wide words are dropped (dashboard.css) so the bar stays one line; the full names stay for screen readers."""
+    page = client.get("/").text
+    assert 'aria-label="LE-SDE Lab">LE-SDE<span class="wide"> Lab</span>' in page
+    assert 'aria-label="API docs">API<span class="wide"> docs</span>' in page
+    css = (PACKAGE / "dashboard" / "static" / "dashboard.css").read_text()
+    phone = css.split("@media (max-width: 600px) {", 1)[1].split("@media", 1)[0]
+    assert ".wide { display: none; }" in phone

@@ -18,6 +18,15 @@ How it is built, and why:
 - **Live progress.** A job's page follows its event stream (status, progress, analysis
   changes); the list refreshes the listings every 2 s while a shown job is unfinished
   (one stream per row would exhaust the browser's six connections per host).
+- **Any screen, 390 to 1,920 px.** No page scrolls sideways: below 900 px the job list is
+  a list of cards, below 700 px other tables' rows are cards (or scroll inside their own
+  box), figures are at most as wide as their panel (a click opens one full size), and on a
+  phone the nav drops words so it stays one line. tests/dashboard/test_browser.py checks
+  every page at 390 x 844 and 1,366 x 768.
+- **Figures in every format.** Each figure links to its PNG, SVG and PDF
+  (``/v1/{kind}/{id}/figures/{name}.{png,svg,pdf}``), downloaded with the key like every
+  other file; a comparison asks for each pair on shared axes (``?share_axes_with=``) and
+  says "separate scales" where the server cannot.
 - **Offline.** No CDN, no build step: one stylesheet and a few small ES modules under
   ``static/``; pages without script say how to reach the same data with curl.
 """

@@ -15,9 +15,9 @@ import jinja2
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
-
 from lesde import keys
 from lesde.records import JobStatus
+
 from lesde_api.dashboard.simulation_form import simulation_fields
 
 HERE = Path(__file__).resolve().parent

@@ -11,9 +11,8 @@ from __future__ import annotations
 import typing
 from dataclasses import dataclass
 
-from pydantic.fields import FieldInfo
-
 from lesde.specs.simulation import ConstantSchedule, SimulationSpec
+from pydantic.fields import FieldInfo
 
 #: form fields in display order, each with its label
 LABELS = {

@@ -15,9 +15,14 @@ export function el(tag, attributes = {}, ...children) {
   return node;
 }
 
+// Below this a float is rounding noise (an ETF distance of two class means, a difference of
+// equal numbers): printed as 3e-17 it would read as a result, so it is shown as zero, saying so.
+export const PRECISION = 1e-12;
+
 export function number(value, digits = 3) {
   if (value === null || value === undefined || Number.isNaN(value)) return "–";
   if (typeof value !== "number") return String(value);
+  if (value !== 0 && Math.abs(value) < PRECISION) return "0 (below 1e-12)";
   if (Number.isInteger(value) && Math.abs(value) < 1e6) return value.toLocaleString("en-US");
   const magnitude = Math.abs(value);
   if (magnitude !== 0 && (magnitude < 1e-3 || magnitude >= 1e6)) return value.toExponential(2);
@@ -114,4 +119,26 @@ export function showMessage(node, text, kind = "notice") {
   node.textContent = text;
   node.className = kind;
   node.hidden = !text;
+}
+
+// -- names -------------------------------------------------------------------------------
+
+// What a job is called on every page (the list, its own page, the comparison): its name;
+// an unnamed simulation is called after its spec ("sde, I-model, K = 2"), anything else
+// unnamed gets fallback. kind: "simulation" or "simulations" (the list's or the API's word).
+export function displayName(job, kind, fallback = "(unnamed)") {
+  if (job.name) return job.name;
+  const title = kind && kind.startsWith("simulation") ? simulationTitle(job.spec) : "";
+  return title || fallback;
+}
+
+function runTitle(spec) {
+  return `${spec.mode}, ${spec.model}-model, K = ${spec.classes}`;
+}
+
+// A phase diagram's spec is {base, grid}; a single simulation's has mode, model and classes.
+export function simulationTitle(spec) {
+  if (!spec) return "";
+  if (spec.grid) return spec.base && spec.base.mode ? `phase diagram (${spec.grid.kind}), ${runTitle(spec.base)}` : "phase diagram";
+  return spec.mode ? runTitle(spec) : "";
 }

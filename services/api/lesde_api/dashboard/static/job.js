@@ -2,9 +2,10 @@
 // status, progress and analysis current; results (numbers, figures) load when its
 // analysis succeeds; the buttons call the public API.
 
-import { ApiError, apiFetch, apiJson, errorMessage, keyedDownloads, postJson, serverEvents, showImage } from "./api.js";
-import { bar, bytes, el, fraction, isFinished, progressText, setBadge, setBar, showMessage, when } from "./format.js";
-import { experimentRows, metricsTable, scalarRows } from "./metrics.js";
+import { ApiError, apiFetch, apiJson, errorMessage, keyedDownloads, postJson, serverEvents } from "./api.js";
+import { figureBlock } from "./figures.js";
+import { bar, bytes, displayName, el, fraction, isFinished, progressText, setBadge, setBar, showMessage, when } from "./format.js";
+import { experimentRows, metricsTable, scalarRows, simulationRows } from "./metrics.js";
 
 const page = document.body;
 const apiKind = page.dataset.apiKind; // the /v1 collection: experiments, simulations or sweeps
@@ -26,7 +27,7 @@ function update(snapshot) {
   const before = record ? record.analysis : null;
   record = { ...record, ...snapshot };
   setBadge(byId("status"), record.status);
-  byId("job-name").textContent = record.name || describe(record.spec) || jobId;
+  byId("job-name").textContent = displayName(record, apiKind, jobId);
   setBar(byId("progress"), fraction(record.progress, record.status), record.status);
   const analysis = record.analysis && record.analysis !== "none" ? ` · analysis ${record.analysis}` : "";
   byId("progress-text").textContent = progressText(record.progress, record.status) + analysis;
@@ -36,12 +37,6 @@ function update(snapshot) {
   if (record.children) showChildren(record.children, record.axes || []);
   if (record.analysis !== before) shownAnalysis = false; // a new analysis run: its results replace these
   if (record.analysis === "succeeded" && !shownAnalysis) loadResults();
-}
-
-// A title for an unnamed simulation, from its spec.
-function describe(spec) {
-  if (!spec || apiKind !== "simulations") return "";
-  return spec.mode ? `${spec.mode}, ${spec.model}-model, K = ${spec.classes}` : "phase diagram";
 }
 
 function showFacts() {
@@ -72,6 +67,9 @@ function showButtons() {
   compare.href = `/ui/compare?a=${jobId}`;
 }
 
+// A dotted field path that may wrap after its dots (not mid-word) where it labels a card's line.
+const breakable = (path) => path.replaceAll(".", ".\u200b");
+
 function showChildren(children, axes) {
   byId("children-panel").hidden = false;
   const table = byId("children");
@@ -81,12 +79,12 @@ function showChildren(children, axes) {
       el(
         "tr",
         { dataset: { id: child.experiment_id } },
-        el("td", {}, child.index),
-        axes.map((axis) => el("td", {}, JSON.stringify(child.point[axis]))),
-        el("td", {}, el("span", { class: "badge", dataset: { status: child.status || "" } }, child.status || "deleted")),
-        el("td", { class: "progress-col" }, bar(child.status === "succeeded" ? 1 : child.progress, child.status)),
-        el("td", {}, child.analysis || "–"),
-        el("td", {}, el("a", { href: `/ui/experiments/${child.experiment_id}` }, el("code", {}, child.experiment_id))),
+        el("td", { "data-label": "#" }, child.index),
+        axes.map((axis) => el("td", { "data-label": breakable(axis) }, JSON.stringify(child.point[axis]))),
+        el("td", { "data-label": "status" }, el("span", { class: "badge", dataset: { status: child.status || "" } }, child.status || "deleted")),
+        el("td", { class: "progress-col", "data-label": "progress" }, bar(child.status === "succeeded" ? 1 : child.progress, child.status)),
+        el("td", { "data-label": "analysis" }, child.analysis || "–"),
+        el("td", { "data-label": "experiment" }, el("a", { href: `/ui/experiments/${child.experiment_id}` }, el("code", {}, child.experiment_id))),
       ),
     ),
   );
@@ -116,6 +114,8 @@ function showSummary(summary) {
     parts.push(metricsTable(experimentRows(summary)));
     const notes = Object.entries(summary.notes || {});
     if (notes.length) parts.push(el("details", {}, el("summary", {}, "How each number was made"), el("dl", { class: "notes" }, notes.flatMap(([term, text]) => [el("dt", {}, term), el("dd", {}, text)]))));
+  } else if (apiKind === "simulations") {
+    parts.push(metricsTable(simulationRows(summary)));
   } else {
     parts.push(metricsTable(scalarRows(summary, ["version", "sweep_id", "computed_at", "job_id", "table_url"])));
     if (Array.isArray(summary.columns) && Array.isArray(summary.rows)) parts.push(sweepTable(summary.columns, summary.rows));
@@ -140,15 +140,9 @@ function showFigures(figures) {
   byId("figures-panel").hidden = !names.length;
   byId("figures").replaceChildren(
     ...names.map((name) => {
-      const img = el("img", { alt: `figure ${name}`, dataset: { name } });
-      const link = el("a", { href: figures[name], target: "_blank", rel: "noopener" }, img);
-      const caption = el("figcaption", {}, name);
-      showImage(img, figures[name])
-        .then(() => {
-          link.href = img.src; // the blob: opens without asking the server (and its key) again
-        })
-        .catch((error) => caption.append(el("span", { class: "error" }, ` — ${error.message}`)));
-      return el("figure", {}, link, caption);
+      const figure = figureBlock({ pngUrl: figures[name], name, alt: `figure ${name}`, caption: name });
+      figure.load().catch(figure.fail);
+      return figure.node;
     }),
   );
 }

@@ -2,7 +2,7 @@
 // first, filtered, and refreshed every 2 s while a shown job is unfinished (10 s else).
 
 import { apiJson } from "./api.js";
-import { ago, badge, bar, el, fraction, isFinished, progressText, when } from "./format.js";
+import { ago, badge, bar, displayName, el, fraction, isFinished, progressText, when } from "./format.js";
 
 const LIMIT = 100; // newest jobs read per kind (the listing's page)
 const BUSY_REFRESH_MS = 2000;
@@ -38,25 +38,31 @@ function listing(collection, filters) {
   return apiJson(`/v1/${collection}?${query}`);
 }
 
-// An experiment made from a CSV upload is an import: only its spec says so, and the
-// listing leaves specs out, so each experiment's record is read once per browser session.
-const KIND_CACHE = "lesde.kindOf.";
+// What only a job's spec tells, and the listing leaves specs out: whether an experiment was
+// made from a CSV upload (an import), and an unnamed simulation's title (format.js
+// displayName, as on its page). So those records are read, once per browser session: a
+// spec never changes.
+const FACTS_CACHE = "lesde.facts.";
+const needsRecord = (job) => job.listKind === "experiment" || (job.listKind === "simulation" && !job.name);
 
-async function experimentKind(id) {
-  const cached = sessionStorage.getItem(KIND_CACHE + id);
-  if (cached) return cached;
-  const record = await apiJson(`/v1/experiments/${id}`);
-  const kind = record.spec && record.spec.kind === "import" ? "import" : "experiment";
-  sessionStorage.setItem(KIND_CACHE + id, kind);
-  return kind;
+async function recordFacts(job) {
+  const cached = sessionStorage.getItem(FACTS_CACHE + job.id);
+  if (cached) return JSON.parse(cached);
+  const record = await apiJson(`/v1/${job.listKind}s/${job.id}`);
+  const kind = record.spec && record.spec.kind === "import" ? "import" : job.listKind;
+  const facts = { kind, title: displayName({ spec: record.spec }, kind, "") }; // the spec's part only: names come from the listing
+  sessionStorage.setItem(FACTS_CACHE + job.id, JSON.stringify(facts));
+  return facts;
 }
 
 async function classify(jobs) {
-  const experiments = jobs.filter((job) => job.listKind === "experiment");
-  for (let start = 0; start < experiments.length; start += CLASSIFY_AT_ONCE) {
+  const reading = jobs.filter(needsRecord);
+  for (let start = 0; start < reading.length; start += CLASSIFY_AT_ONCE) {
     await Promise.all(
-      experiments.slice(start, start + CLASSIFY_AT_ONCE).map(async (job) => {
-        job.listKind = await experimentKind(job.id).catch(() => "experiment"); // deleted meanwhile: keep it as listed
+      reading.slice(start, start + CLASSIFY_AT_ONCE).map(async (job) => {
+        const facts = await recordFacts(job).catch(() => ({ kind: job.listKind, title: "" })); // deleted meanwhile: as listed
+        job.listKind = facts.kind;
+        job.title = facts.title;
       }),
     );
   }
@@ -91,9 +97,8 @@ function pageOf(job) {
 
 function row(job) {
   const comparable = job.listKind === "experiment" || job.listKind === "import";
-  const pick = comparable
-    ? el("input", { type: "checkbox", "aria-label": `compare ${job.name || job.id}`, checked: picked.has(job.id), dataset: { id: job.id } })
-    : "";
+  const title = displayName(job, job.listKind, job.title || "(unnamed)");
+  const pick = comparable ? el("input", { type: "checkbox", "aria-label": `compare ${title}`, checked: picked.has(job.id), dataset: { id: job.id } }) : null;
   const status = badge(job.status);
   if (job.error) status.title = job.error;
   const value = fraction(job.progress, job.status);
@@ -101,13 +106,13 @@ function row(job) {
     "tr",
     { dataset: { id: job.id, kind: job.listKind, status: job.status } },
     el("td", { class: "pick" }, pick),
-    el("td", {}, job.listKind),
-    el("td", {}, el("a", { href: pageOf(job) }, job.name || "(unnamed)"), el("br"), el("code", { class: "id" }, job.id)),
+    el("td", { class: "kind", "data-label": "kind" }, job.listKind),
+    el("td", { class: "name" }, el("a", { href: pageOf(job) }, title), el("br"), el("code", { class: "id" }, job.id)),
     el("td", { class: "status" }, status),
     el("td", { class: "progress-col" }, bar(value, job.status), el("small", { class: "muted" }, progressText(job.progress, job.status))),
-    el("td", { class: "analysis" }, job.analysis === "none" ? "–" : job.analysis),
-    el("td", {}, job.owner),
-    el("td", { title: job.created_at }, when(job.created_at), el("br"), el("small", { class: "muted" }, ago(job.created_at))),
+    el("td", { class: "analysis", "data-label": "analysis" }, job.analysis === "none" ? "–" : job.analysis),
+    el("td", { class: "owner", "data-label": "owner" }, job.owner),
+    el("td", { class: "created", "data-label": "created", title: job.created_at }, el("span", { class: "date" }, when(job.created_at)), el("small", { class: "muted" }, ago(job.created_at))),
   );
 }
 
