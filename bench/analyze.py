@@ -20,18 +20,22 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing as mp
-from queue import Empty
 import resource
 import sys
 import tempfile
 import time
 from pathlib import Path
+from queue import Empty
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from multiprocessing.queues import Queue
 
 # the synthetic experiment is the tests' fixture (tests/fixtures), imported from the repository root
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
-def _child(queue, task: str, root: str, job_id: str, extra: dict) -> None:  # noqa: ANN001
+def _child(queue: Queue, task: str, root: str, job_id: str, extra: dict[str, str]) -> None:
     from lesde.storage.local import LocalStore
 
     store = LocalStore(root)
@@ -59,7 +63,7 @@ def _child(queue, task: str, root: str, job_id: str, extra: dict) -> None:  # no
     queue.put({"seconds": elapsed, "peak_mib": peak_kib / 1024, **info})
 
 
-def run_child(task: str, root: str, job_id: str, **extra) -> dict:  # noqa: ANN003
+def run_child(task: str, root: str, job_id: str, **extra: str) -> dict:
     ctx = mp.get_context("spawn")
     queue = ctx.Queue()
     process = ctx.Process(target=_child, args=(queue, task, root, job_id, extra))
@@ -80,7 +84,6 @@ def run_child(task: str, root: str, job_id: str, **extra) -> dict:  # noqa: ANN0
 def write_subset_csv(root: str, job_id: str, trials: int, path: Path) -> int:
     """The authors' long CSV (trial-major) for the first ``trials`` trials; return rows written."""
     import numpy as np
-
     from lesde.chunks import iter_chunks, load_manifest
     from lesde.storage.local import LocalStore
 
@@ -123,6 +126,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from lesde.storage.local import LocalStore
+
     from tests.fixtures.synthetic import write_synthetic_experiment
 
     with tempfile.TemporaryDirectory(prefix="lesde-bench-") as folder:

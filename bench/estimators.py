@@ -12,9 +12,10 @@ Run: ``python bench/estimators.py``
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from typing import TypeVar
 
 import numpy as np
-
 from lesde_analyzer.dynamics import Schedule, class_transforms, l_model_solution
 from lesde_analyzer.estimation import drift_regression, estimate_integrals, savgol_rates, tail_indices
 from lesde_analyzer.estimation.drift_regression import drift_regression_series
@@ -22,10 +23,13 @@ from lesde_analyzer.estimation.drift_regression import drift_regression_series
 T, K = 100_000, 3
 REG_SMOOTH, REG_HORIZON, SG_WINDOW = 51, 100, 551
 NAIVE_SUBSET = 2_000
+Result = TypeVar("Result")
 
 
-def _timed(fn, *args, repeat: int = 3, **kw):
-    best, out = np.inf, None
+def _timed(fn: Callable[..., Result], *args: object, repeat: int = 3, **kw: object) -> tuple[float, Result | None]:
+    """The best of ``repeat`` timings of ``fn(*args, **kw)`` in seconds, and its result."""
+    best: float = np.inf
+    out: Result | None = None
     for _ in range(repeat):
         t0 = time.perf_counter()
         out = fn(*args, **kw)

@@ -18,9 +18,9 @@ Run: ``python bench/leode.py``
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import numpy as np
-
 from lesde_analyzer.dynamics import drift_matrix
 from lesde_analyzer.dynamics.closed_form import l_model_solution
 from lesde_analyzer.imitation import (
@@ -52,7 +52,7 @@ def naive_authors_style(alpha: np.ndarray, beta: np.ndarray, x0: np.ndarray, ste
     return out
 
 
-def best_of(fn, repeats: int = 5) -> tuple[float, object]:
+def best_of(fn: Callable[[], object], repeats: int = 5) -> tuple[float, object]:
     best, out = np.inf, None
     for _ in range(repeats):
         t0 = time.perf_counter()

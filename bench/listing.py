@@ -29,13 +29,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from stored_jobs import add_server_arguments, ms, percentile, s3_bucket, servers, write_records  # noqa: E402
-
-from lesde import job_index  # noqa: E402
-from lesde.jobs import JobRepository  # noqa: E402
-from lesde.records import JobRecord, JobStatus  # noqa: E402
-from lesde.storage import ObjectStore  # noqa: E402
-from lesde.storage.local import LocalStore  # noqa: E402
+from lesde import job_index
+from lesde.jobs import JobRepository
+from lesde.records import JobRecord, JobStatus
+from lesde.storage import ObjectStore
+from lesde.storage.local import LocalStore
+from stored_jobs import add_server_arguments, ms, percentile, s3_bucket, servers, write_records
 
 CASES: list[tuple[str, dict]] = [
     ("newest 50", {}),

@@ -48,12 +48,11 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from stored_jobs import Servers, add_server_arguments, ms, percentile, s3_bucket, servers, write_records  # noqa: E402
-
-from lesde import job_index  # noqa: E402
-from lesde.storage import ObjectStore  # noqa: E402
-from lesde.storage.local import LocalStore  # noqa: E402
-from lesde_launcher.stack import EmbeddedStack, free_port  # noqa: E402
+from lesde import job_index
+from lesde.storage import ObjectStore
+from lesde.storage.local import LocalStore
+from lesde_launcher.stack import EmbeddedStack, free_port
+from stored_jobs import Servers, add_server_arguments, ms, percentile, s3_bucket, servers, write_records
 
 TINY_SPEC = {
     "name": "load-bench",

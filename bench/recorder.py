@@ -21,15 +21,15 @@ from __future__ import annotations
 
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import torch
-from torch import nn
-from torch.nn import functional as F
-
 from lesde import Recorder
 from lesde.chunks.format import decode_chunk
+from torch import nn
+from torch.nn import functional as F  # noqa: N812 - torch's own name for torch.nn.functional
 
 K, TRIALS, STEPS = 10, 4, 5_000
 REPEATS = 5
@@ -90,7 +90,7 @@ def check(folder: Path, naive: Path) -> float:
     return float(np.abs(recorded[steps, trials] - logits).max())
 
 
-def per_call(fn, seconds: float = 1.0, inner: int = 10) -> float:
+def per_call(fn: Callable[[], object], seconds: float = 1.0, inner: int = 10) -> float:
     """Best seconds per call of ``fn()`` over batches of ``inner`` calls, for about ``seconds``."""
     best, end = np.inf, time.perf_counter() + seconds
     while time.perf_counter() < end:

@@ -86,7 +86,7 @@ def servers(args: argparse.Namespace) -> Iterator[Servers]:
         yield Servers(args.s3_endpoint, args.s3_access_key, args.s3_secret_key, args.redis_url)
         return
     sys.path.insert(0, str(REPO / "scripts"))
-    import test_stack  # noqa: PLC0415 - a script, importable only from its folder
+    import test_stack  # lazy: a script, importable only from its folder
 
     with test_stack.running_stack() as stack:
         env = stack.env

@@ -22,8 +22,7 @@ import time
 
 import numpy as np
 import torch
-
-from lesde_trainer.datasets import load_dataset
+from lesde_trainer.datasets import Dataset, load_dataset
 from lesde_trainer.device import configure_cpu_threads, resolve_device
 from lesde_trainer.engine import EnsembleTrainer
 from lesde_trainer.models import build_model, initial_parameters
@@ -38,7 +37,7 @@ LR = 0.005
 AUTHORS_RATE = 4  # trial-iterations per second of the authors' published loop on this class of machine (quoted)
 
 
-def make_engine(data, *, dtype, trials, device) -> EnsembleTrainer:
+def make_engine(data: Dataset, *, dtype: torch.dtype, trials: int, device: torch.device) -> EnsembleTrainer:
     engine = EnsembleTrainer(model="lenet", num_classes=3, in_channels=1, dtype=dtype, trials=trials, lr=LR,
                              seed=0, device=device, x_train=data.x_train, y_train=data.y_train)
     engine.train(10)  # warm-up (allocator, kernels)
@@ -46,7 +45,7 @@ def make_engine(data, *, dtype, trials, device) -> EnsembleTrainer:
     return engine
 
 
-def engine_rate(engine, data, *, iterations, device) -> tuple[float, float, float]:
+def engine_rate(engine: EnsembleTrainer, data: Dataset, *, iterations: int, device: torch.device) -> tuple[float, float, float]:
     """Trial-iterations per second of the engine, with and without the evaluations, and the
     evaluations' forward passes per second."""
     train_time = eval_time = 0.0
@@ -67,7 +66,7 @@ def engine_rate(engine, data, *, iterations, device) -> tuple[float, float, floa
     return total / (train_time + eval_time), total / train_time, forwards / eval_time
 
 
-def matmul_peak(dtype, device, *, size: int = 1024, repeats: int = 20) -> float:
+def matmul_peak(dtype: torch.dtype, device: torch.device, *, size: int = 1024, repeats: int = 20) -> float:
     """GFLOP/s of one large square matmul on ``device``: the machine's practical peak for ``dtype``."""
     a = torch.randn(size, size, dtype=dtype, device=device)
     b = torch.randn(size, size, dtype=dtype, device=device)
@@ -82,7 +81,7 @@ def matmul_peak(dtype, device, *, size: int = 1024, repeats: int = 20) -> float:
     return 2 * size**3 / best / 1e9
 
 
-def naive_rate(data, *, dtype, trials, iterations) -> float:
+def naive_rate(data: Dataset, *, dtype: torch.dtype, trials: int, iterations: int) -> float:
     """Naive loop (CPU): trial after trial, evaluation every EVAL_EVERY iterations."""
     x = torch.as_tensor(data.x_train, dtype=dtype)
     y = torch.as_tensor(data.y_train)

@@ -28,10 +28,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from lesde.client import LesdeClient  # noqa: E402
-from lesde.cli_sweeps import sweep_progress_line  # noqa: E402
-from lesde.terminal import LiveLine  # noqa: E402
-from reproduction_report import (  # noqa: E402
+from lesde.cli_sweeps import sweep_progress_line
+from lesde.client import LesdeClient
+from lesde.terminal import LiveLine
+from reproduction_report import (
     SECTIONS,
     ChildFigures,
     SweepRun,

@@ -430,12 +430,12 @@ def sample_size_section(run: SweepRun) -> list[str]:
     ]
     for r in rows:
         child = child_summaries.get(r["experiment_id"])
-        I, L = _model_numbers(child, "I"), _model_numbers(child, "L")
+        i_model, l_model = _model_numbers(child, "I"), _model_numbers(child, "L")
         bound = bool(r.get("r_gamma_at_bound"))
         windows = " / ".join("bound" if (name == "r_gamma_T10" and bound) else _f(r.get(name), 2) for name in ("r_gamma_T20", "r_gamma_T10", "r_gamma_T5"))
         out.append(
             f"| {_config(r)} | {_pm(r['validation_accuracy_mean'], r['validation_accuracy_std'])} "
-            f"| {_f(I.get('A_end'), 2)}, {_f(I.get('B_end'), 2)} | {_f(L.get('A_end'), 2)}, {_f(L.get('B_end'), 2)} "
+            f"| {_f(i_model.get('A_end'), 2)}, {_f(i_model.get('B_end'), 2)} | {_f(l_model.get('A_end'), 2)}, {_f(l_model.get('B_end'), 2)} "
             f"| {_f(r['alpha_hat_late'], 5)} / {_f(r['beta_hat_late'], 5)} | {windows} | {r.get('verdict') or '-'} "
             f"| {_f(r.get('figure_4c'), 2)} | {_f(r['nrmse_L'], 2)} / {_f(r['nrmse_I'], 2)} ({_f(r.get('skill_L'), 2)}) |"
         )

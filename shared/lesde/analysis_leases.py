@@ -100,7 +100,7 @@ def held_analysis(store: ObjectStore, job_id: str, options_key: str, options: di
             renewed = lease.model_copy(update={"heartbeat_at": now, "expires_at": now + timedelta(seconds=settings.lease_seconds)})
             try:
                 store.put_json(target, _body(kind, job_id, options_key, options, renewed))
-            except Exception as error:  # the store is down: the next beat tries again
+            except Exception as error:  # noqa: BLE001 - the store is down: the next beat tries again
                 log.warning("analysis %s/%s: lease not renewed (%s: %s)", job_id, options_key, type(error).__name__, error)
 
     thread = threading.Thread(target=renew, name=f"analysis-lease-{job_id}", daemon=True)
@@ -113,5 +113,5 @@ def held_analysis(store: ObjectStore, job_id: str, options_key: str, options: di
         _KEPT_HERE.discard(lease.holder)
         try:
             store.delete(target)
-        except Exception as error:  # left behind, it expires and the reaper finds the outcome recorded
+        except Exception as error:  # noqa: BLE001 - left behind, it expires and the reaper finds the outcome recorded
             log.warning("analysis %s/%s: lease not dropped (%s: %s)", job_id, options_key, type(error).__name__, error)

@@ -33,7 +33,7 @@ class EventWaker:
         self._ended = threading.Event()
         self._thread = threading.Thread(target=self._follow, name="lesde-events", daemon=True)
 
-    def start(self) -> "EventWaker":
+    def start(self) -> EventWaker:
         self._thread.start()
         return self
 

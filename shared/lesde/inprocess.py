@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     import pandas
 
     from lesde.specs.analysis import AnalysisOptions
+    from lesde.storage import ObjectStore
 
 TABLE_JOB_ID = "inprocess0table0"  # the id a table's chunks are written under (in a temporary store)
 
@@ -63,22 +64,29 @@ def analyze(
     options : AnalysisOptions or dict, optional
         The analysis options (the fields of ``POST /v1/experiments/{id}/analysis``); default: the service's defaults.
     """
-    try:
-        from lesde.specs.analysis import AnalysisOptions  # noqa: PLC0415 - the analysis extra
-        from lesde.specs.sampling import class_sampling  # noqa: PLC0415
-        from lesde.storage.local import LocalStore  # noqa: PLC0415
-        from lesde.storage.run_folder import RunFolderStore  # noqa: PLC0415
-        from lesde_analyzer.experiments.summary import analyse_experiment  # noqa: PLC0415
-        from lesde_analyzer.figures.experiments import FIGURES  # noqa: PLC0415
-        from lesde_analyzer.imports.chunks import write_import_chunks  # noqa: PLC0415
+    try:  # lazy: the analysis extra (lesde_analyzer and what it needs), only for an analysis
+        from lesde_analyzer.experiments.pipeline import analyse_experiment
+        from lesde_analyzer.figures.experiments import FIGURES
+        from lesde_analyzer.imports.chunks import write_import_chunks
+
+        from lesde.specs.analysis import AnalysisOptions
+        from lesde.specs.sampling import class_sampling
+        from lesde.storage.local import LocalStore
+        from lesde.storage.run_folder import RunFolderStore
     except ImportError as error:
         raise ImportError(f"lesde.analyze needs the analysis extra: pip install 'lesde[analysis]' ({error})") from error
     parsed = options if isinstance(options, AnalysisOptions) else AnalysisOptions.model_validate(options or {})
+
+    def analysed(store: ObjectStore, job_id: str, spec: dict, names: list[str] | None) -> AnalysisResult:
+        """The analysis of the chunks of ``job_id`` in ``store``."""
+        summary, series = analyse_experiment(store, job_id, options=parsed, class_names=names, sampling=class_sampling(spec))
+        summary["figures"] = list(FIGURES)  # as the service's job adds them
+        return AnalysisResult(summary=summary, series=series, spec=spec)
+
     if run is not None and not _is_table(run):
         manifest, spec = read_run(run)
-        store, job_id = RunFolderStore(run, manifest.job_id), manifest.job_id
         names = classes or (spec.get("dataset") or {}).get("classes")
-        return _analysed(store, job_id, spec, names, parsed, analyse_experiment, class_sampling, FIGURES)
+        return analysed(RunFolderStore(run, manifest.job_id), manifest.job_id, spec, names)
     grid, K, first_itr = grid_of_table(run) if run is not None else grid_of_arrays(logits, labels, itr, trial, loss)
     names = list(classes) if classes else [str(k) for k in range(K)]
     if len(names) != K:
@@ -92,13 +100,7 @@ def analyze(
     with tempfile.TemporaryDirectory(prefix="lesde-analyze-") as folder:
         store = LocalStore(folder)
         write_import_chunks(store, TABLE_JOB_ID, grid, K)
-        return _analysed(store, TABLE_JOB_ID, spec, names, parsed, analyse_experiment, class_sampling, FIGURES)
-
-
-def _analysed(store, job_id: str, spec: dict, names, options, analyse_experiment, class_sampling, figures) -> AnalysisResult:  # noqa: ANN001 - the lazily imported analyzer
-    summary, series = analyse_experiment(store, job_id, options=options, class_names=names, sampling=class_sampling(spec))
-    summary["figures"] = list(figures)  # as the service's job adds them
-    return AnalysisResult(summary=summary, series=series, spec=spec)
+        return analysed(store, TABLE_JOB_ID, spec, names)
 
 
 def _is_table(run: Any) -> bool:

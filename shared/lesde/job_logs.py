@@ -78,6 +78,13 @@ class JobLogHandler(logging.Handler):
         self._flusher = threading.Thread(target=self._flush_periodically, args=(flush_seconds,), daemon=True, name="job-log-flush")
         self._flusher.start()
 
+    def _lines_lock(self) -> threading.RLock:
+        """The handler's own lock (``Handler.__init__`` makes it; logging holds it around ``emit``),
+        which also guards the lines against the flusher thread."""
+        if self.lock is None:
+            raise RuntimeError("JobLogHandler: logging.Handler.__init__ did not create the handler's lock")
+        return self.lock
+
     # -- collecting (any thread that logs) ------------------------------------------------
     def filter(self, record: logging.LogRecord) -> bool:
         # The context filter first (it sets job_id), then: this job's lines only.
@@ -91,7 +98,7 @@ class JobLogHandler(logging.Handler):
         except Exception:  # noqa: BLE001 - logging must not raise into the job
             self.handleError(record)
             return
-        with self.lock:
+        with self._lines_lock():
             self._lines.append(line)
             self._bytes += len(line.encode()) + 1
             while len(self._lines) > MAX_LINES or (self._bytes > MAX_BYTES and len(self._lines) > 1):
@@ -108,7 +115,7 @@ class JobLogHandler(logging.Handler):
 
     # -- writing ------------------------------------------------------------------------
     def _body(self) -> bytes | None:
-        with self.lock:
+        with self._lines_lock():
             if not self._dirty:
                 return None
             self._dirty = False
@@ -136,7 +143,7 @@ class JobLogHandler(logging.Handler):
             except JobDeleted:
                 self._stopped = True
             except Exception as error:  # noqa: BLE001 - the job goes on; the next flush tries again
-                with self.lock:
+                with self._lines_lock():
                     self._dirty = True
                 # Logged from the flusher thread (no job context): to the process's stream, not to these lines.
                 log.warning("%s %s: its log lines were not stored: %s", self.kind, self.job_id, error)

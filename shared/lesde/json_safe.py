@@ -8,21 +8,21 @@ strict parsers reject, so every service converts with these before storing or an
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, SupportsFloat
 
 import numpy as np
 
 
-def finite_or_none(value: float) -> float | None:
+def finite_or_none(value: SupportsFloat) -> float | None:
     """``float(value)``, or None when it is NaN or infinite."""
-    value = float(value)
-    return value if math.isfinite(value) else None
+    number = float(value)
+    return number if math.isfinite(number) else None
 
 
 def finite_lists(array: np.ndarray, *, decimals: int = 8) -> list:
     """Nested lists of floats rounded to ``decimals``, NaN/inf as None (any shape; a 0-d array gives a scalar)."""
     a = np.asarray(array, dtype=np.float64).round(decimals)
-    return np.where(np.isfinite(a), a, None).tolist()
+    return np.where(np.isfinite(a), a, np.array(None)).tolist()  # an object array: floats, and None where not finite
 
 
 def json_safe(value: Any) -> Any:

@@ -29,6 +29,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar, Token
 from datetime import UTC, datetime
+from types import MappingProxyType
 
 from lesde.settings import LogFormat, ObservabilitySettings
 
@@ -37,7 +38,7 @@ __all__ = ["ContextFilter", "JsonFormatter", "TextFormatter", "bind", "bound", "
 # The fields a job binds, in the order a text line shows them.
 JOB_FIELDS = ("job_id", "kind", "task_id")
 
-_bound: ContextVar[Mapping[str, str]] = ContextVar("lesde_log_fields", default={})
+_bound: ContextVar[Mapping[str, str]] = ContextVar("lesde_log_fields", default=MappingProxyType({}))
 
 # Every attribute a bare LogRecord has: anything else on a record came from ``extra=``.
 _RECORD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
@@ -126,11 +127,11 @@ class TextFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         fields = [f"{name}={getattr(record, name)}" for name in JOB_FIELDS if getattr(record, name, None) is not None]
-        record.job_context = f" [{' '.join(fields)}]" if fields else ""
+        vars(record)["job_context"] = f" [{' '.join(fields)}]" if fields else ""  # %(job_context)s of the format
         try:
             return super().format(record)
         finally:
-            del record.job_context  # not an extra field for the next handler's JSON
+            del vars(record)["job_context"]  # not an extra field for the next handler's JSON
 
 
 def make_formatter(service: str, log_format: LogFormat) -> logging.Formatter:

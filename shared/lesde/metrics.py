@@ -60,8 +60,15 @@ def _prepare_multiprocess_folder() -> None:
 
 _prepare_multiprocess_folder()
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server  # noqa: E402
-from prometheus_client import multiprocess  # noqa: E402
+# prometheus_client reads PROMETHEUS_MULTIPROC_DIR when imported: after the folder is set
+from prometheus_client import (  # noqa: E402 - imported once the multiprocess folder is set
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    multiprocess,
+    start_http_server,
+)
 
 # From a figure's second to the longest training (48 h).
 TASK_SECONDS_BUCKETS = (0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600, 7200, 14400, 43200, 172800)
@@ -98,7 +105,7 @@ def serve(port: int) -> None:
     if multiprocess_active():
         multiprocess.MultiProcessCollector(registry)
     else:  # prometheus_client came first (see _prepare_multiprocess_folder): this process's own
-        from prometheus_client import REGISTRY as registry  # noqa: N811
+        from prometheus_client import REGISTRY as registry  # noqa: N811 - the local name the other branch binds
     start_http_server(port, registry=registry)
 
 

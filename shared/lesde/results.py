@@ -31,6 +31,8 @@ if TYPE_CHECKING:  # imported lazily: optional extras
     import xarray
     from matplotlib.figure import Figure
 
+    from lesde.analysis_results import ExperimentAnalysis
+
 MODELS = ("I", "L")  # the paper's two interaction models
 INTEGRALS = ("A", "B", "Gamma", "alpha", "beta")  # per-model estimate series, "estimates/<q>_<model>"
 TIDY_COLUMNS = ("time", "model", "quantity", "value", "se")
@@ -83,6 +85,14 @@ class AnalysisResult:
     @property
     def imitation(self) -> dict:
         return self.summary.get("imitation") or {}
+
+    @property
+    def typed(self) -> ExperimentAnalysis:
+        """The summary as the contract's typed result (:class:`lesde.analysis_results.ExperimentAnalysis`; needs
+        pydantic, the analysis extra). A summary fetched from a server has the gateway's links left out."""
+        from lesde.analysis_results import ExperimentAnalysis  # noqa: PLC0415 - pydantic: the analysis extra
+
+        return ExperimentAnalysis.from_summary(self.summary)
 
     @property
     def figure_names(self) -> list[str]:

@@ -22,10 +22,11 @@ from __future__ import annotations
 import logging
 import os
 import time
+from contextvars import Token
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from celery import signals
+from celery import Task, signals
 
 from lesde import celery_app, keys, metrics
 from lesde.job_logs import JobLogHandler, segment_name
@@ -56,7 +57,7 @@ UNSTORED_TASKS = frozenset({celery_app.RENDER_FIGURE})
 
 @dataclass
 class _Running:
-    token: object  # the context token of the bound fields
+    token: Token  # the context token of the bound fields
     started: float  # time.monotonic()
     handler: JobLogHandler | None
 
@@ -118,20 +119,20 @@ def _attach_job_log(kind: str, job_id: str, worker: str) -> JobLogHandler | None
     return handler
 
 
-def task_started(task_id: str, task, args: object = None, **_: object) -> None:  # noqa: ANN001 - a Celery Task
+def task_started(task_id: str, task: Task, args: object = None, **_: object) -> None:
     """``task_prerun``: bind the job's fields, keep its lines, count the start."""
     name = task.name
     kind, job_id = _job_of(name, args)
     token = bind(job_id=job_id, kind=kind, task_id=task_id, task=name)
     worker = getattr(task.request, "hostname", None) or f"{_service}-{os.getpid()}"
-    handler = _attach_job_log(kind, job_id, worker) if job_id and name not in UNSTORED_TASKS else None
+    handler = _attach_job_log(kind, job_id, worker) if kind and job_id and name not in UNSTORED_TASKS else None
     _running[task_id] = _Running(token=token, started=time.monotonic(), handler=handler)
     log.info("%s started on %s", name, worker)  # the first of the job's own lines for this run
     metrics.TASKS_STARTED.labels(name).inc()
     metrics.TASKS_RUNNING.labels(name).inc()
 
 
-def task_ended(task_id: str, task, state: str | None = None, **_: object) -> None:  # noqa: ANN001 - a Celery Task
+def task_ended(task_id: str, task: Task, state: str | None = None, **_: object) -> None:
     """``task_postrun``: count and time the task, store the job's last lines, unbind."""
     name = task.name
     running = _running.pop(task_id, None)

@@ -40,6 +40,8 @@ CLIENT_MODULES |= {
 # lesde.analyze: imported inside lesde.analyze / the CLI's export of a run folder, with the
 # analysis extra and the lesde-analyzer package installed (it imports the contract's specs).
 ANALYSIS_MODULES = {"lesde.inprocess"}
+# AnalysisResult.typed: imported inside the property, with the analysis extra (pydantic; the contract's specs).
+ANALYSIS_MODULES |= {"lesde.analysis_results"}
 # The client's optional extras: imported only inside the method that needs one (pandas in client.dataframe).
 CLIENT_EXTRAS = ("dataframe", "images", "mlflow", "tensorboard", "xarray", "analysis")
 # Imported lazily by lesde but not declared by it: a local project installed beside it.

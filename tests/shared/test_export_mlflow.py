@@ -32,7 +32,7 @@ from lesde.jobs import JobRepository
 from lesde.results import AnalysisResult
 from lesde.specs.analysis import AnalysisOptions
 from lesde.storage.local import LocalStore
-from lesde_analyzer.experiments.summary import analyse_experiment
+from lesde_analyzer.experiments.pipeline import analyse_experiment
 from tests.fixtures.synthetic import write_synthetic_experiment
 
 ITERATIONS = 3000

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
 from .errors import InvalidArgument
 
 __all__ = ["as_float_array", "check_int", "check_real", "check_choice"]
+
+Choice = TypeVar("Choice", bound=str)
 
 
 def as_float_array(
@@ -68,7 +70,7 @@ def check_real(
     return v
 
 
-def check_choice(value: Any, name: str, choices: tuple[str, ...]) -> str:
+def check_choice(value: Any, name: str, choices: tuple[Choice, ...]) -> Choice:
     """Return ``value`` if it is one of ``choices`` or raise naming ``name``."""
     if value not in choices:
         raise InvalidArgument(name, f"must be one of {choices}; got {value!r}")

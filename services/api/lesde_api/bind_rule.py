@@ -23,6 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from lesde.settings import AuthSettings
+
 from lesde_api.api_keys import KeyRing
 
 

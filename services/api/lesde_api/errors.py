@@ -8,27 +8,29 @@ Starlette's 404/405, or the middlewares (401, 413, 422 for non-finite numbers).
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from starlette.exceptions import HTTPException as StarletteHTTPException
-
 from lesde.csv_layout import ImportRejected
 from lesde.jobs import JobConflict, JobNotFound
 from lesde.specs import SweepRejected, WorkCapExceeded
 from lesde.specs.uploaded import DatasetMismatch
 from lesde.storage import StoreUnavailable
 from lesde.sweeps import SweepNotFound
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from lesde_api.models.errors import error_body
 from lesde_api.operations.analysis import FigurePending
+from lesde_api.operations.event_hub import StreamLimitReached
 from lesde_api.operations.exports import FormatUnavailable
-from lesde_api.operations.uploads import ImportTooLarge
 from lesde_api.operations.jobs import ResourceMissing
 from lesde_api.operations.queueing import BrokerUnavailable
-from lesde_api.operations.event_hub import StreamLimitReached
 from lesde_api.operations.quota import QuotaExceeded
 from lesde_api.operations.run_imports import ChunkRejected
-from lesde_api.models.errors import error_body
+from lesde_api.operations.uploads import ImportTooLarge
 from lesde_api.redact import without_addresses
 
 
@@ -57,7 +59,7 @@ def validation_problem(errors: list[dict]) -> dict:
     clean = []
     for error in errors:
         field, message = _field_and_message(error)
-        entry = {"loc": list(error.get("loc", ())), "field": field, "msg": message}
+        entry: dict[str, Any] = {"loc": list(error.get("loc", ())), "field": field, "msg": message}
         entry["type"] = error.get("type", "value_error")
         if isinstance(error.get("ctx"), dict):
             entry["ctx"] = {key: str(value) for key, value in error["ctx"].items()}
@@ -72,7 +74,7 @@ def csv_layout_problem(field: str, message: str, *, row: int | None = None, colu
     return JSONResponse(status_code=422, content=error_body(f"{field}: {message}", field=field, problems=[problem]))
 
 
-def error_response(status: int, message: str, *, headers: dict[str, str] | None = None) -> JSONResponse:
+def error_response(status: int, message: str, *, headers: Mapping[str, str] | None = None) -> JSONResponse:
     """``status`` with the plain error body (``detail`` repeats ``message``)."""
     return JSONResponse(status_code=status, content=error_body(message), headers=headers)
 

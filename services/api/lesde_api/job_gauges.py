@@ -20,34 +20,36 @@ import threading
 import time
 import weakref
 from collections.abc import Callable, Iterator
-
-from prometheus_client.core import GaugeMetricFamily, Metric
+from typing import Generic, TypeVar
 
 from lesde import celery_app, job_index
 from lesde.queue_depth import queue_depths
 from lesde.records import JobStatus
 from lesde.storage import ObjectStore
+from prometheus_client.core import GaugeMetricFamily, Metric
 
 log = logging.getLogger(__name__)
 
 CACHE_SECONDS = 5.0
 
+T = TypeVar("T")
 
-class _Cached:
+
+class _Cached(Generic[T]):
     """A value recomputed at most every ``CACHE_SECONDS`` (one computation at a time)."""
 
-    def __init__(self, compute: Callable[[], object]) -> None:
+    def __init__(self, compute: Callable[[], T]) -> None:
         self.compute = compute
         self._lock = threading.Lock()
-        self._value: object = None
+        self._value: tuple[T] | None = None  # (the value,) once computed
         self._at = float("-inf")
 
-    def get(self) -> object:
+    def get(self) -> T:
         with self._lock:
-            if time.monotonic() - self._at >= CACHE_SECONDS:
-                self._value = self.compute()
+            if self._value is None or time.monotonic() - self._at >= CACHE_SECONDS:
+                self._value = (self.compute(),)
                 self._at = time.monotonic()
-            return self._value
+            return self._value[0]
 
 
 def count_jobs(store: ObjectStore) -> dict[tuple[str, str], int]:
@@ -81,7 +83,7 @@ class JobGauges:
             yield family
 
 
-def _or_none(read: Callable[[], object], what: str) -> object:
+def _or_none(read: Callable[[], T], what: str) -> T | None:
     try:
         return read()
     except Exception as error:  # noqa: BLE001 - a gauge left out, the scrape still answers

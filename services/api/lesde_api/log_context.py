@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import re
 
-from starlette.types import ASGIApp, Receive, Scope, Send
-
 from lesde.logs import bound
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 _JOB_PATH = re.compile(r"^/v1/(?P<kind>experiment|simulation|sweep)s/(?P<job_id>[a-z0-9]{8,40})(?:/|$)")
 

@@ -14,9 +14,12 @@ It needs no API key, as ``/healthz``: it tells counts, never ids or owners.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 
 from fastapi import APIRouter, Response
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Histogram, generate_latest
+from prometheus_client.metrics_core import Metric
+from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from lesde_api.deps import StoreDep
@@ -77,10 +80,10 @@ router = APIRouter(tags=["operations"])
 class _Exposition:
     """The process's metrics and the store's and broker's gauges, as one registry to render."""
 
-    def __init__(self, *collectors) -> None:  # noqa: ANN002
+    def __init__(self, *collectors: Collector) -> None:
         self.collectors = collectors
 
-    def collect(self):  # noqa: ANN201 - prometheus_client's collector protocol
+    def collect(self) -> Iterator[Metric]:
         for collector in self.collectors:
             yield from collector.collect()
 

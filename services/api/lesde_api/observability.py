@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
-
 from lesde.logs import configure_logging
+
 from lesde_api import metrics
 from lesde_api.log_context import JobLogContext
 

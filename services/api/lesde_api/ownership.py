@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from fastapi import Request
-
 from lesde.jobs import JobNotFound, JobRepository
 from lesde.records import JobKind
+
 from lesde_api.auth import caller_of
 from lesde_api.deps import StoreDep
 

@@ -15,9 +15,8 @@ from __future__ import annotations
 
 import asyncio
 
-from uvicorn.protocols.http.h11_impl import H11Protocol
-
 from lesde.settings import ApiSettings
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 __all__ = ["GuardedH11Protocol"]
 
@@ -61,7 +60,8 @@ class GuardedH11Protocol(H11Protocol):
         else:
             self._disarm()
 
-    def connection_made(self, transport) -> None:  # noqa: ANN001
+    # as uvicorn's H11Protocol declares it: a stream Transport, narrower than asyncio's BaseProtocol says
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]  # uvicorn's own signature
         super().connection_made(transport)
         self._arm(self.header_timeout)
 

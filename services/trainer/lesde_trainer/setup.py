@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-
 from lesde.settings import TrainerSettings
 from lesde.specs import ExperimentSpec
+
+if TYPE_CHECKING:  # torch and the data sets are imported by build_engine, when a job needs them
+    from lesde.storage import ObjectStore
+
+    from lesde_trainer.datasets import Dataset
+    from lesde_trainer.engine import EnsembleTrainer
 
 
 @dataclass
 class TrainingSetup:
-    data: object  # lesde_trainer.datasets.Dataset
-    engine: object  # lesde_trainer.engine.EnsembleTrainer
+    data: Dataset
+    engine: EnsembleTrainer
     probe_index: np.ndarray  # (P,) indices into the training set, m per class by true label
     probe_label: np.ndarray  # (P,) true labels of the probe samples
     probe_x: np.ndarray  # (P, C, 32, 32)
@@ -34,7 +40,7 @@ def train_eval_indices(n_train: int, *, limit: int) -> np.ndarray:
     return np.linspace(0, n_train - 1, limit).round().astype(np.int64)
 
 
-def build_engine(spec: ExperimentSpec, settings: TrainerSettings, store: object = None) -> TrainingSetup:
+def build_engine(spec: ExperimentSpec, settings: TrainerSettings, store: ObjectStore | None = None) -> TrainingSetup:
     """The data, probe and evaluation subsets and the engine of ``spec``; ``store`` (an
     ObjectStore) is read for an uploaded data set."""
     import torch
@@ -46,6 +52,8 @@ def build_engine(spec: ExperimentSpec, settings: TrainerSettings, store: object 
     if spec.dataset.name == "uploaded":
         from lesde_trainer.datasets.uploaded import load_uploaded
 
+        if store is None or spec.dataset.id is None:  # the spec's validator requires the id with "uploaded"
+            raise ValueError("an uploaded data set is read from the object store: build_engine needs the store and the data set's id")
         data = load_uploaded(store, spec.dataset.id, classes=spec.dataset.classes,
                              train_per_class=spec.dataset.train_per_class, val_per_class=spec.dataset.val_per_class,
                              label_noise=spec.dataset.label_noise, seed=spec.dataset.seed,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from lesde import celery_app
 from lesde.storage import make_store, outage_task_options
+
 from lesde_trainer.job import run_training_job
 
 

@@ -2,7 +2,8 @@
 
 from lesde.celery_app import app
 from lesde.task_signals import observe_worker  # first to import prometheus_client (lesde.metrics says why)
-from lesde_trainer import tasks  # noqa: F401  (registers the task)
+
+from lesde_trainer import tasks  # noqa: F401 - imported for its side effect: it registers the task
 
 observe_worker("trainer")  # logs with the job's fields, the job's stored lines, metrics: around every task
 

@@ -20,7 +20,8 @@ def encode_chunk(arrays: dict[str, np.ndarray]) -> bytes:
     buffer = io.BytesIO()
     # np.savez writes zip entries with a fixed date, so the bytes depend only on data.
     # (np.require keeps 0-d arrays 0-d; np.ascontiguousarray would make them 1-d.)
-    np.savez(buffer, **{name: np.require(arrays[name], requirements="C") for name in sorted(arrays)})
+    # allow_pickle is numpy's default, named so that no array can take the flag's place
+    np.savez(buffer, allow_pickle=True, **{name: np.require(arrays[name], requirements="C") for name in sorted(arrays)})
     return buffer.getvalue()
 
 

@@ -43,7 +43,7 @@ class Manifest:
         }
 
     @classmethod
-    def from_json(cls, value: dict) -> "Manifest":
+    def from_json(cls, value: dict) -> Manifest:
         chunks = {stream: list(value.get("chunks", {}).get(stream, [])) for stream in keys.STREAMS}
         return cls(
             job_id=value["job_id"],

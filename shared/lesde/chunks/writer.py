@@ -15,6 +15,8 @@ deleted, the next chunk, checkpoint or manifest write raises
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from lesde import keys
@@ -75,5 +77,6 @@ class ChunkWriter:
             key = keys.checkpoint_key(self.job_id)
             self._write(key, lambda: self.store.put_bytes(key, state))
 
-    def _write(self, key: str, write) -> None:  # noqa: ANN001 - a callable that stores ``key``
+    def _write(self, key: str, write: Callable[[], None]) -> None:
+        """``write()`` stores ``key``, unless the job was deleted (:func:`~lesde.tombstones.guarded_write`)."""
         guarded_write(self.store, "experiment", self.job_id, key, write)

@@ -111,8 +111,9 @@ def final_step(result: AnalysisResult) -> int:
     """The iteration the single numbers are logged at: the final evaluation's, else the run's length, else 0."""
     final = result.summary.get("final") or {}
     for candidate in (final.get("iteration"), result.summary.get("iterations_done"), result.summary.get("iterations")):
-        if _number(candidate) is not None:
-            return int(candidate)
+        number = _number(candidate)
+        if number is not None:
+            return int(number)
     return 0
 
 

@@ -158,7 +158,7 @@ def mlflow_client(tracking_uri: str | None = None) -> MlflowClient:
     sets it only while it writes, so reading the runs back later (another process, a restarted
     kernel) needs it again: this sets it for ``file:`` URIs the user has not decided about.
     """
-    from mlflow.tracking import MlflowClient  # noqa: PLC0415 - the mlflow extra
+    from mlflow.tracking import MlflowClient  # lazy: the mlflow extra
 
     uri = resolve_tracking_uri(tracking_uri)
     if is_file_store(uri):
@@ -168,7 +168,7 @@ def mlflow_client(tracking_uri: str | None = None) -> MlflowClient:
 
 def _experiment_id(client: MlflowClient, name: str) -> str:
     """The id of the experiment called ``name``, created if there is none."""
-    from mlflow.exceptions import MlflowException  # noqa: PLC0415 - the mlflow extra
+    from mlflow.exceptions import MlflowException  # lazy: the mlflow extra
 
     experiment = client.get_experiment_by_name(name)
     if experiment is None:
@@ -218,9 +218,9 @@ def to_mlflow(
     created; should logging fail halfway, the run is marked FAILED.
     """
     try:
-        from mlflow.entities import Metric, Param, RunTag  # noqa: PLC0415 - the mlflow extra
-        from mlflow.tracking import MlflowClient  # noqa: PLC0415
-        from mlflow.utils import validation  # noqa: PLC0415
+        from mlflow.entities import Metric, Param, RunTag  # lazy: the mlflow extra
+        from mlflow.tracking import MlflowClient
+        from mlflow.utils import validation
     except ImportError as error:
         raise ImportError(f"{INSTALL_HINT} ({error})") from None
 
@@ -254,13 +254,13 @@ def to_mlflow(
         run_id = run.info.run_id
         try:
             param_list = [Param(key, value[: validation.MAX_PARAM_VAL_LENGTH]) for key, value in params.items()]
-            for batch in _batches(param_list, validation.MAX_PARAMS_TAGS_PER_BATCH):
-                client.log_batch(run_id, params=batch, synchronous=True)
+            for param_batch in _batches(param_list, validation.MAX_PARAMS_TAGS_PER_BATCH):
+                client.log_batch(run_id, params=param_batch, synchronous=True)
             tag_list = [RunTag(key, value) for key, value in tags.items()]
-            for batch in _batches(tag_list, validation.MAX_PARAMS_TAGS_PER_BATCH):
-                client.log_batch(run_id, tags=batch, synchronous=True)
-            for batch in _batches(metrics, validation.MAX_METRICS_PER_BATCH):
-                client.log_batch(run_id, metrics=batch, synchronous=True)
+            for tag_batch in _batches(tag_list, validation.MAX_PARAMS_TAGS_PER_BATCH):
+                client.log_batch(run_id, tags=tag_batch, synchronous=True)
+            for metric_batch in _batches(metrics, validation.MAX_METRICS_PER_BATCH):
+                client.log_batch(run_id, metrics=metric_batch, synchronous=True)
             with tempfile.TemporaryDirectory(prefix="lesde-mlflow-") as folder:
                 _write_artifacts(Path(folder), result, pngs)
                 client.log_artifacts(run_id, folder)

@@ -91,12 +91,12 @@ def to_tensorboard(result: AnalysisResult, logdir: Path | str = DEFAULT_LOGDIR, 
         text says that the figures were not drawn).
     """
     try:
-        from tensorboard.compat.proto.event_pb2 import Event  # noqa: PLC0415 - the tensorboard extra
-        from tensorboard.compat.proto.summary_pb2 import Summary  # noqa: PLC0415
-        from tensorboard.compat.proto.tensor_pb2 import TensorProto  # noqa: PLC0415
-        from tensorboard.compat.proto.tensor_shape_pb2 import TensorShapeProto  # noqa: PLC0415
-        from tensorboard.plugins.text.metadata import create_summary_metadata  # noqa: PLC0415
-        from tensorboard.summary.writer.event_file_writer import EventFileWriter  # noqa: PLC0415
+        from tensorboard.compat.proto.event_pb2 import Event  # lazy: the tensorboard extra
+        from tensorboard.compat.proto.summary_pb2 import Summary
+        from tensorboard.compat.proto.tensor_pb2 import TensorProto
+        from tensorboard.compat.proto.tensor_shape_pb2 import TensorShapeProto
+        from tensorboard.plugins.text.metadata import create_summary_metadata
+        from tensorboard.summary.writer.event_file_writer import EventFileWriter
     except ImportError as error:
         raise ImportError(f"{INSTALL_HINT} ({error})") from None
 

@@ -84,7 +84,7 @@ class PendingPieces:
         self.spool.mkdir(parents=True, exist_ok=True)
         path = self.spool / f"{key[0]}-{key[1]:09d}-trial{trial}.npz"
         buffer = io.BytesIO()
-        np.savez(buffer, **arrays)
+        np.savez(buffer, allow_pickle=True, **arrays)  # numpy's default, named: no array can take the flag's place
         path.write_bytes(buffer.getvalue())
         self._on_disk[(key, trial)] = path
 

@@ -170,8 +170,7 @@ class Recorder:
         block = blocks[trial]
         slot = step - block.first
         if slot != block.fill:
-            slot = self._check_step(trial, step)
-            block = blocks[trial]
+            slot = self._check_step(block, trial, step)
         # one call to numpy for a tensor (detach and device copy included): the hot path's largest cost
         block.logits[slot] = logits if type(logits) is np.ndarray else (logits.numpy(force=True) if hasattr(logits, "detach") else as_array(logits))
         if self.batch_size == 1:  # a scalar store is a third of a row store
@@ -186,7 +185,7 @@ class Recorder:
             block.index[slot] = as_array(index)
         block.fill = slot + 1
         if block.fill == self.chunk_iterations:
-            self._finish_block(trial)
+            self._finish_block(block, trial)
 
     # -- the other streams ------------------------------------------------------------------
     def probe(self, step: int, logits: Any, y: Any, trial: int = 0, *, features: Any = None) -> None:
@@ -223,9 +222,9 @@ class Recorder:
         run at its last step (with a warning): every record holds every trial.
         """
         self._check_open()
-        if self._blocks is None:
+        if self._blocks is None or self.start is None:
             raise ValueError("nothing was logged: call log() for every step before close()")
-        done = self._close_sampled()
+        done = self._close_sampled(self._blocks, self.start)
         for stream in ("probe", "features", "eval"):
             self._close_small(stream)
         self.run.commit(self._spec(done), done)
@@ -233,7 +232,7 @@ class Recorder:
         self.closed = True
         if self.url is None:
             return self.folder
-        from lesde.recorder.upload import upload_run  # noqa: PLC0415 - only when uploading
+        from lesde.recorder.upload import upload_run  # lazy: only when uploading
 
         self.job = upload_run(self.folder, self.url, key=self.key, name=self.name)
         if self._temporary:
@@ -259,9 +258,8 @@ class Recorder:
             self._blocks = [_Block(self.start, *shape) for _ in range(self.trials)]
         return self._blocks
 
-    def _check_step(self, trial: int, step: int) -> int:
-        """The slot of ``step`` in ``trial``'s block, or a ValueError that says what went wrong."""
-        block = self._blocks[trial]
+    def _check_step(self, block: _Block, trial: int, step: int) -> int:
+        """The slot of ``step`` in ``trial``'s ``block``, or a ValueError that says what went wrong."""
         expected = block.first + block.fill
         if step != expected:
             if block.first == self.start and block.fill == 0:
@@ -277,8 +275,7 @@ class Recorder:
         if self.closed:
             raise RuntimeError("the recorder is closed")
 
-    def _finish_block(self, trial: int) -> None:
-        block = self._blocks[trial]
+    def _finish_block(self, block: _Block, trial: int) -> None:
         first = block.first
         piece = block.piece(block.fill)
         block.first, block.fill = first + self.chunk_iterations, 0
@@ -302,14 +299,15 @@ class Recorder:
         } | class_sums(label, logits, num_classes=len(self.classes))
         self.run.put("sampled", first, first + n - 1, arrays)
 
-    def _close_sampled(self) -> int:
-        """Write the last (partial) chunk; the iterations done (one past the last step every trial logged)."""
-        for trial, block in enumerate(self._blocks):
+    def _close_sampled(self, blocks: list[_Block], start: int) -> int:
+        """Write the last (partial) chunk of every trial's ``blocks`` (the run started at step ``start``);
+        the iterations done (one past the last step every trial logged)."""
+        for trial, block in enumerate(blocks):
             if block.fill:
                 self._pending.put(("sampled", block.first), trial, block.piece(block.fill))
-        logged = [block.first + block.fill for block in self._blocks]
+        logged = [block.first + block.fill for block in blocks]
         done = min(logged)
-        if done <= self.start:
+        if done <= start:
             raise ValueError(f"some trial logged no step (steps logged up to {logged}): every trial must log the run's steps")
         waiting = self._pending.incomplete()
         for key in sorted(key for key in waiting if key[0] == "sampled"):
@@ -338,7 +336,10 @@ class Recorder:
         steps = np.array([step for step, _ in ready], np.int64)
         arrays = {"iteration": steps} | {name: np.stack([values[name] for _, values in ready]) for name in ready[0][1]}
         if stream in ("probe", "features"):
-            arrays |= {"probe_label": self._probe_label, "probe_index": np.arange(self._probe_label.size, dtype=np.int64)}
+            labels = self._probe_label
+            if labels is None:  # probe() sets it before it delivers any probe or features record
+                raise RuntimeError(f"{stream}: records without the probe set's labels")
+            arrays |= {"probe_label": labels, "probe_index": np.arange(labels.size, dtype=np.int64)}
         self.run.put(stream, int(steps[0]), int(steps[-1]), arrays)
         self._flushed_up_to[stream] = int(steps[-1])
         self._small[stream] = []

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import httpx
@@ -51,8 +52,9 @@ def upload_run(
         for sent, entry in enumerate(to_send, start=1):
             data = (folder / relative_path(entry["key"])).read_bytes()
             digest = entry["checksum"].removeprefix("sha256:")
-            _retried(lambda: client._request(  # noqa: B023 - called at once
-                "PUT", f"/v1/imports/chunks/{digest}", content=data, headers={"Content-Type": "application/octet-stream"}
+            _retried(partial(
+                client._request, "PUT", f"/v1/imports/chunks/{digest}", content=data,
+                headers={"Content-Type": "application/octet-stream"},
             ))
             if on_chunk is not None:
                 on_chunk(sent, len(to_send))

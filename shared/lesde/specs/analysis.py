@@ -15,7 +15,7 @@ import json
 import math
 from typing import Literal, NamedTuple
 
-from pydantic import ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, ValidationInfo, field_validator
 
 from lesde import keys
 from lesde.specs.base import StrictSpec
@@ -123,8 +123,8 @@ class AnalysisOptions(StrictSpec):
 
     @field_validator("savgol_window", "imitation_window", "drift_smoothing")
     @classmethod
-    def _odd_window(cls, value: int, info) -> int:  # noqa: ANN001
-        return _odd(value, info.field_name)
+    def _odd_window(cls, value: int, info: ValidationInfo) -> int:
+        return _odd(value, info.field_name or "window")  # a field validator always has its field's name
 
     @field_validator("imitation_start_window")
     @classmethod

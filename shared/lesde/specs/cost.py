@@ -21,6 +21,7 @@ Every figure is keyed by the spec field that drives it, so a refusal can name th
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -83,7 +84,7 @@ def _network_scale(spec: ExperimentSpec) -> float:
         return 1.0
     from lesde.specs.network import network_cost
 
-    _, macs = network_cost(spec.model.layers, in_shape=spec.input_shape)
+    _, macs = network_cost(spec.model.custom_layers, in_shape=spec.input_shape)
     return max(1.0, macs / LENET_MACS)
 
 
@@ -125,7 +126,7 @@ def chunk_bytes(shape: Shape) -> dict[str, int]:
     }
 
 
-def fitting_range(shape: Shape, field: str, measure, limit: int) -> str:  # noqa: ANN001 - Shape -> dict of parts
+def fitting_range(shape: Shape, field: str, measure: Callable[[Shape], dict[str, int]], limit: int) -> str:
     """The values of ``field`` alone (the others as given) for which ``sum(measure(shape)) <= limit``, in words."""
     attribute = FIELD_ATTRIBUTE[field]
 

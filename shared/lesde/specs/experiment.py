@@ -12,9 +12,10 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field, PrivateAttr, field_validator, model_validator
+from pydantic.config import JsonDict
 
-from lesde.specs.base import StrictSpec
 from lesde.settings import TrainerSettings, WorkCapSettings
+from lesde.specs.base import StrictSpec
 from lesde.specs.cost import TRIALS, Shape, chunk_bytes, fitting_range, work_units
 from lesde.specs.network import MAX_PARAMETERS, Layer, LayerMismatch, check_layers, network_cost
 
@@ -38,7 +39,7 @@ IMAGE_SIZE = 32
 
 
 #: A small GEOMNIST experiment (examples/geomnist-small.json): the API's request example.
-EXAMPLE_EXPERIMENT = {
+EXAMPLE_EXPERIMENT: JsonDict = {
     "name": "geomnist-small",
     "dataset": {"name": "geomnist", "classes": ["triangle", "rectangle", "ellipse"], "train_per_class": 100, "val_per_class": 100,
                 "label_noise": 0.0, "seed": 0},
@@ -95,13 +96,13 @@ class DatasetSpec(_Strict):
         return list(self.train_counts) if self.train_counts is not None else [self.train_per_class] * len(self.classes)
 
     @model_validator(mode="after")
-    def _counts_per_class(self) -> "DatasetSpec":
+    def _counts_per_class(self) -> DatasetSpec:
         if self.train_counts is not None and len(self.train_counts) != len(self.classes):
             raise ValueError(f"train_counts: needs one count per class ({len(self.classes)}); got {len(self.train_counts)}")
         return self
 
     @model_validator(mode="after")
-    def _id_for_uploaded_only(self) -> "DatasetSpec":
+    def _id_for_uploaded_only(self) -> DatasetSpec:
         if self.name == "uploaded" and self.id is None:
             raise ValueError("id: dataset uploaded needs the id of a data set (POST /v1/datasets)")
         if self.name != "uploaded" and self.id is not None:
@@ -127,12 +128,19 @@ class ModelSpec(_Strict):
     )
 
     @model_validator(mode="after")
-    def _layers_for_custom_only(self) -> "ModelSpec":
+    def _layers_for_custom_only(self) -> ModelSpec:
         if self.name == "custom" and not self.layers:
             raise ValueError("layers: model custom needs its layers (e.g. conv2d, relu, maxpool2d, flatten, linear)")
         if self.name != "custom" and self.layers is not None:
             raise ValueError(f"layers: only model custom is described by layers; {self.name} is built in")
         return self
+
+    @property
+    def custom_layers(self) -> list[Layer]:
+        """The layers of model custom (its validator requires them; other models have none)."""
+        if self.layers is None:
+            raise ValueError(f"layers: model {self.name} is not described by layers")
+        return self.layers
 
 
 class TrainingSpec(_Strict):
@@ -182,14 +190,14 @@ class ExperimentSpec(_Strict):
     _uploaded_shape: tuple[int, int, int] | None = PrivateAttr(default=None)
 
     @model_validator(mode="after")
-    def _batch(self) -> "ExperimentSpec":
+    def _batch(self) -> ExperimentSpec:
         if self.training.batching == "per_class" and self.training.batch_size != 1:
             raise ValueError("training.batch_size: with batching per_class the batch is one sample of each class; "
                              "leave batch_size at 1")
         return self
 
     @model_validator(mode="after")
-    def _consistent(self) -> "ExperimentSpec":
+    def _consistent(self) -> ExperimentSpec:
         if self.dataset.name == "uploaded":  # classes, sizes and network are checked against the file's info
             return self
         known = DATASET_CLASSES[self.dataset.name]
@@ -212,10 +220,10 @@ class ExperimentSpec(_Strict):
             return
         in_shape = self.input_shape
         try:
-            check_layers(self.model.layers, in_shape=in_shape, num_classes=len(self.dataset.classes))
+            check_layers(self.model.custom_layers, in_shape=in_shape, num_classes=len(self.dataset.classes))
         except LayerMismatch as mismatch:
             raise ValueError(f"model.{mismatch}") from None
-        params, _ = network_cost(self.model.layers, in_shape=in_shape)
+        params, _ = network_cost(self.model.custom_layers, in_shape=in_shape)
         if params > MAX_PARAMETERS:
             raise ValueError(f"model.layers: {params:,} parameters per trial; allowed range: 1 to {MAX_PARAMETERS:,}")
 
@@ -230,15 +238,15 @@ class ExperimentSpec(_Strict):
 
     def attach_uploaded_shape(self, shape: tuple[int, int, int] | list[int]) -> None:
         """Record the (C, H, W) of the uploaded data set this spec names."""
-        self._uploaded_shape = tuple(int(v) for v in shape)
+        channels, height, width = (int(v) for v in shape)
+        self._uploaded_shape = (channels, height, width)
 
     @property
     def feature_width(self) -> int:
         """Width of the penultimate features (the classifier's input)."""
         if self.model.name != "custom":
             return FEATURE_WIDTHS[self.model.name]
-        layers = self.model.layers
-        shapes = check_layers(layers, in_shape=self.input_shape, num_classes=len(self.dataset.classes))
+        shapes = check_layers(self.model.custom_layers, in_shape=self.input_shape, num_classes=len(self.dataset.classes))
         return shapes[-2][0]  # a checked description has a flatten before its classifier
 
     def _check_dataset_size(self) -> None:

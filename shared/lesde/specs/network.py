@@ -18,7 +18,7 @@ sample's own statistics normalise it to zero; running statistics per trial are n
 from __future__ import annotations
 
 import math
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
@@ -88,7 +88,7 @@ class BatchNorm2d(_Layer):
     type: Literal["batchnorm2d"] = Field(description="batchnorm2d (refused)")
 
 
-Layer = Annotated[Union[Conv2d, MaxPool2d, AvgPool2d, Activation, Flatten, Linear, Dropout, BatchNorm2d],
+Layer = Annotated[Conv2d | MaxPool2d | AvgPool2d | Activation | Flatten | Linear | Dropout | BatchNorm2d,
                   Field(discriminator="type")]
 
 _LAYER_LIST = TypeAdapter(list[Layer])

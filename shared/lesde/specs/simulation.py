@@ -18,9 +18,10 @@ MAX_STATE_SIZE`` (8 MB per copy of the state) and at most ``MAX_RECORDS`` record
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field, model_validator
+from pydantic.config import JsonDict
 
 from lesde.specs.base import StrictSpec
 
@@ -57,7 +58,7 @@ _COEF = 100.0  # |alpha|, |beta|, |scale| bound
 
 
 #: Two classes in one dimension under the LE-SDE, separating (alpha - beta = 1 > 0): the API's request example.
-EXAMPLE_SIMULATION = {
+EXAMPLE_SIMULATION: JsonDict = {
     "mode": "sde", "model": "I", "classes": 2, "dim": 1, "samples_per_class": 20, "runs": 30, "steps": 400, "step": 0.05,
     "record_every": 20, "sigma": 0.5, "alpha": {"kind": "constant", "value": 1.0}, "beta": {"kind": "constant", "value": 0.0}, "seed": 1,
 }  # fmt: skip
@@ -91,7 +92,7 @@ class ArraySchedule(_Strict):
     )
 
 
-ScheduleSpec = Annotated[Union[ConstantSchedule, PowerSchedule, ArraySchedule], Field(discriminator="kind")]
+ScheduleSpec = Annotated[ConstantSchedule | PowerSchedule | ArraySchedule, Field(discriminator="kind")]
 
 
 class SimulationSpec(_Strict):
@@ -132,7 +133,7 @@ class SimulationSpec(_Strict):
         return self.runs * self.steps * samples * self.classes
 
     @model_validator(mode="after")
-    def _check(self) -> "SimulationSpec":
+    def _check(self) -> SimulationSpec:
         if self.model == "L" and self.p != self.classes:
             raise ValueError(f"dim: the L-model needs dim == classes = {self.classes}; got {self.dim}")
         if self.record_every > self.steps:
@@ -196,7 +197,7 @@ class ExponentGrid(_Strict):
     )
 
 
-GridSpec = Annotated[Union[AlphaBetaPairsGrid, GapGrid, ExponentGrid], Field(discriminator="kind")]
+GridSpec = Annotated[AlphaBetaPairsGrid | GapGrid | ExponentGrid, Field(discriminator="kind")]
 
 
 class PhaseDiagramSpec(_Strict):
@@ -216,7 +217,7 @@ class PhaseDiagramSpec(_Strict):
         return len(g.pairs) if isinstance(g, AlphaBetaPairsGrid) else len(g.gaps) if isinstance(g, GapGrid) else len(g.exponents)
 
     @model_validator(mode="after")
-    def _check(self) -> "PhaseDiagramSpec":
+    def _check(self) -> PhaseDiagramSpec:
         total = self.base.work * self.size
         if total > MAX_PHASE_DIAGRAM_WORK:
             raise ValueError(

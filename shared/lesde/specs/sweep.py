@@ -74,7 +74,7 @@ class SweepSpec(BaseModel):
     )
 
     @model_validator(mode="after")
-    def _one_grid(self) -> "SweepSpec":
+    def _one_grid(self) -> SweepSpec:
         if (self.axes is None) == (self.points is None):
             raise ValueError("axes: give exactly one of axes (a product of value lists) or points (a list of explicit points)")
         return self
@@ -206,7 +206,8 @@ def _axes_problems(axes: dict[str, list[Any]]) -> list[tuple[str, str]]:
 def _points_problems(points: list[dict[str, Any]]) -> list[tuple[str, str]]:
     if not points:
         return [("points", "give at least one point: [{dotted field path: value}, ...]")]
-    problems, unknown = [], {}
+    problems: list[tuple[str, str]] = []
+    unknown: dict[str, int] = {}  # an unknown path -> the first point that sets it
     for index, point in enumerate(points):
         if not point:
             problems.append((f"points[{index}]", "a point sets at least one field"))

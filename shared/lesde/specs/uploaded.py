@@ -54,11 +54,11 @@ def check_against_dataset(spec: ExperimentSpec, info: dict) -> None:
     spec.attach_uploaded_shape(shape)
     if spec.model.name == "custom":
         try:
-            check_layers(spec.model.layers, in_shape=shape, num_classes=len(data.classes))
+            check_layers(spec.model.custom_layers, in_shape=shape, num_classes=len(data.classes))
         except LayerMismatch as mismatch:
             where, problem = str(mismatch).split(": ", 1)
             raise DatasetMismatch(f"model.{where}", problem) from None
-        params, _ = network_cost(spec.model.layers, in_shape=shape)
+        params, _ = network_cost(spec.model.custom_layers, in_shape=shape)
         if params > MAX_PARAMETERS:
             raise DatasetMismatch("model.layers", f"{params:,} parameters per trial; allowed range: 1 to {MAX_PARAMETERS:,}")
     elif shape[1:] != (BUILT_IN_SIZE, BUILT_IN_SIZE):

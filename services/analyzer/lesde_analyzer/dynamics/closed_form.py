@@ -25,6 +25,7 @@ first grid point (``A`` and ``B`` are taken relative to their first entry).
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .._validation import as_float_array
 from ..errors import InvalidArgument
@@ -39,7 +40,7 @@ __all__ = [
 ]
 
 
-def _inputs(A, B, start, name: str, *, min_ndim: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _inputs(A: ArrayLike, B: ArrayLike, start: ArrayLike, name: str, *, min_ndim: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """What every solution takes: ``A``, ``B`` (T,) made relative to their first entry, and the
     initial state ``start`` (at least ``min_ndim`` axes), validated in that order."""
     A = as_float_array(A, "A", ndim=1)
@@ -49,11 +50,12 @@ def _inputs(A, B, start, name: str, *, min_ndim: int) -> tuple[np.ndarray, np.nd
     return A - A[0], B - B[0], as_float_array(start, name, min_ndim=min_ndim)
 
 
-def _batch(arr: np.ndarray, T_axes: int) -> tuple:
+def _batch(T_axes: int) -> tuple[slice | None, ...]:
+    """Index that puts a (T,) array in front of ``T_axes`` broadcast axes."""
     return (slice(None),) + (None,) * T_axes
 
 
-def i_model_solution(A, B, xbar0) -> np.ndarray:
+def i_model_solution(A: ArrayLike, B: ArrayLike, xbar0: ArrayLike) -> np.ndarray:
     """Eq. (7): the I-model class means for any K and p.
 
     Parameters
@@ -66,6 +68,19 @@ def i_model_solution(A, B, xbar0) -> np.ndarray:
     Returns
     -------
     xbar : ndarray of shape (T, ..., K, p)
+
+    Examples
+    --------
+    Two classes at ``+-1`` (``c_0 = 0``) separate as ``e^{(A-B)/K}``; with ``A(1) = 1`` and
+    ``B(1) = 0.5`` that is ``e^{0.25}``:
+
+    >>> xbar = i_model_solution([0.0, 1.0], [0.0, 0.5], [[1.0], [-1.0]])
+    >>> xbar.shape
+    (2, 2, 1)
+    >>> np.round(xbar[-1, :, 0], 4)
+    array([ 1.284, -1.284])
+    >>> round(float(np.exp(0.25)), 4)
+    1.284
     """
     A, B, x0 = _inputs(A, B, xbar0, "xbar0", min_ndim=2)
     K = x0.shape[-2]
@@ -73,13 +88,13 @@ def i_model_solution(A, B, xbar0) -> np.ndarray:
         raise InvalidArgument("xbar0", f"needs K >= 2 classes on axis -2; got shape {x0.shape}")
     c0 = x0.mean(axis=-2, keepdims=True)
     c = x0 - c0
-    idx = _batch(A, x0.ndim)
+    idx = _batch(x0.ndim)
     g_diff = np.exp((A - B) / K)[idx]
     g_mean = np.exp((A + (K - 1) * B) / K)[idx]
     return c[None] * g_diff + c0[None] * g_mean
 
 
-def binary_solution(A, B, c1, c2) -> np.ndarray:
+def binary_solution(A: ArrayLike, B: ArrayLike, c1: ArrayLike, c2: ArrayLike) -> np.ndarray:
     """Section 2.2 (``K = 2, p = 1``): ``Xbar^{1,2} = +-(c1-c2)/2 e^{(A-B)/2} + (c1+c2)/2 e^{(A+B)/2}``.
 
     Parameters
@@ -92,6 +107,16 @@ def binary_solution(A, B, c1, c2) -> np.ndarray:
     -------
     xbar : ndarray of shape (T, ..., 2)
         ``[..., 0]`` is class 1, ``[..., 1]`` class 2.
+
+    Examples
+    --------
+    ``c1 = 2, c2 = 0`` at ``A = 1, B = 0.5``: ``e^{0.25} + e^{0.75}`` and ``-e^{0.25} + e^{0.75}``.
+
+    >>> xbar = binary_solution([0.0, 1.0], [0.0, 0.5], 2.0, 0.0)
+    >>> np.round(xbar[-1], 4)
+    array([3.401, 0.833])
+    >>> round(float(np.exp(0.25) + np.exp(0.75)), 4), round(float(np.exp(0.75) - np.exp(0.25)), 4)
+    (3.401, 0.833)
     """
     c1 = as_float_array(c1, "c1")
     c2 = as_float_array(c2, "c2")
@@ -99,8 +124,17 @@ def binary_solution(A, B, c1, c2) -> np.ndarray:
     return i_model_solution(A, B, x0)[..., 0]
 
 
-def l_model_coordinates(xbar) -> np.ndarray:
-    """The L-model coordinates ``y_k = d_k . Xbar^k / |d_k|^2`` of class means ``xbar`` (..., K, K): shape (..., K)."""
+def l_model_coordinates(xbar: ArrayLike) -> np.ndarray:
+    """The L-model coordinates ``y_k = d_k . Xbar^k / |d_k|^2`` of class means ``xbar`` (..., K, K): shape (..., K).
+
+    Examples
+    --------
+    Means at the simplex directions themselves (``Xbar^k = d_k``) have ``y_k = 1``:
+
+    >>> from lesde_analyzer.dynamics import simplex_directions
+    >>> l_model_coordinates(simplex_directions(3))
+    array([1., 1., 1.])
+    """
     x = as_float_array(xbar, "xbar", min_ndim=2, finite=False)
     K = x.shape[-1]
     if x.shape[-2] != K:
@@ -109,7 +143,7 @@ def l_model_coordinates(xbar) -> np.ndarray:
     return np.einsum("kj,...kj->...k", d, x) / ((K - 1) / K)
 
 
-def l_model_y_solution(A, B, y0) -> np.ndarray:
+def l_model_y_solution(A: ArrayLike, B: ArrayLike, y0: ArrayLike) -> np.ndarray:
     """The closed y system: ``S ~ e^{(A-B)/K}``, ``q_k ~ e^{(A + B/(K-1))/K}``.
 
     Parameters
@@ -120,6 +154,16 @@ def l_model_y_solution(A, B, y0) -> np.ndarray:
     Returns
     -------
     y : ndarray of shape (T, ..., K)
+
+    Examples
+    --------
+    With ``B = 0`` both rates are ``A/K``, so every ``y_k`` grows as ``e^{A/K}``:
+
+    >>> y = l_model_y_solution([0.0, 1.0], [0.0, 0.0], [1.0, 0.0, 0.0])
+    >>> np.round(y[-1], 4)
+    array([1.3956, 0.    , 0.    ])
+    >>> round(float(np.exp(1 / 3)), 4)
+    1.3956
     """
     A, B, y0 = _inputs(A, B, y0, "y0", min_ndim=1)
     K = y0.shape[-1]
@@ -127,7 +171,7 @@ def l_model_y_solution(A, B, y0) -> np.ndarray:
         raise InvalidArgument("y0", f"needs K >= 2 on its last axis; got shape {y0.shape}")
     S0 = y0.sum(axis=-1, keepdims=True)
     q0 = y0 - S0 / K
-    idx = _batch(A, y0.ndim)
+    idx = _batch(y0.ndim)
     return (S0 / K)[None] * np.exp((A - B) / K)[idx] + q0[None] * np.exp((A + B / (K - 1)) / K)[idx]
 
 
@@ -138,7 +182,7 @@ def _j_integral(B: np.ndarray, u: np.ndarray, K: int) -> np.ndarray:
     return np.concatenate(([0.0], np.cumsum(dB * np.exp(u[:-1]) * phi))) / K
 
 
-def l_model_solution(A, B, xbar0) -> np.ndarray:
+def l_model_solution(A: ArrayLike, B: ArrayLike, xbar0: ArrayLike) -> np.ndarray:
     """The L-model class means rebuilt from the y system (see module docstring).
 
     Parameters
@@ -152,6 +196,18 @@ def l_model_solution(A, B, xbar0) -> np.ndarray:
     Returns
     -------
     xbar : ndarray of shape (T, ..., K, K)
+
+    Examples
+    --------
+    Starting at the simplex directions with ``B = 0``, the coordinates grow as ``e^{A/K}``
+    (compare :func:`l_model_y_solution`):
+
+    >>> from lesde_analyzer.dynamics import simplex_directions
+    >>> xbar = l_model_solution([0.0, 1.0], [0.0, 0.0], simplex_directions(3))
+    >>> xbar.shape
+    (2, 3, 3)
+    >>> np.round(l_model_coordinates(xbar[-1]), 4)
+    array([1.3956, 1.3956, 1.3956])
     """
     A, B, x0 = _inputs(A, B, xbar0, "xbar0", min_ndim=2)
     K = x0.shape[-1]
@@ -162,7 +218,7 @@ def l_model_solution(A, B, xbar0) -> np.ndarray:
     S0 = y0.sum(axis=-1, keepdims=True)
     q0 = y0 - S0 / K
     u = (A + B / (K - 1)) / K
-    idx = _batch(A, y0.ndim)
+    idx = _batch(y0.ndim)
     gS = np.expm1((A - B) / K)[idx]  # (T, 1...)
     gq = np.expm1(u)[idx]
     J = _j_integral(B, u, K)[idx]

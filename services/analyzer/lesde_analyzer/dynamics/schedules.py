@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .._validation import as_float_array, check_real
 from ..errors import InvalidArgument
@@ -31,6 +32,16 @@ class Schedule:
     """A scalar function of time with an exact antiderivative (see module docstring).
 
     Build with :meth:`constant`, :meth:`power` or :meth:`array`, not directly.
+
+    Examples
+    --------
+    ``int_0^1 (1 + t)^(-1) dt = log 2``; a piecewise constant schedule integrates step by step:
+
+    >>> s = Schedule.power(1.0, 1.0)
+    >>> round(float(s.integral(1.0)), 6), round(float(np.log(2)), 6)
+    (0.693147, 0.693147)
+    >>> Schedule.array([1.0, 3.0], step=0.5).integral([0.5, 1.0, 2.0])
+    array([0.5, 2. , 5. ])
     """
 
     kind: Kind
@@ -44,12 +55,12 @@ class Schedule:
 
     # ---------------------------------------------------------------- builders
     @classmethod
-    def constant(cls, value: float) -> "Schedule":
+    def constant(cls, value: float) -> Schedule:
         """``s(t) = value``."""
         return cls(kind="constant", value=check_real(value, "value"))
 
     @classmethod
-    def power(cls, scale: float, exponent: float, *, offset: float = 0.0) -> "Schedule":
+    def power(cls, scale: float, exponent: float, *, offset: float = 0.0) -> Schedule:
         """``s(t) = offset + scale * (1 + t)**(-exponent)`` (``exponent >= 0``)."""
         return cls(
             kind="power",
@@ -59,7 +70,7 @@ class Schedule:
         )
 
     @classmethod
-    def array(cls, values, *, step: float = 1.0) -> "Schedule":
+    def array(cls, values: ArrayLike, *, step: float = 1.0) -> Schedule:
         """Piecewise constant: ``values[m]`` on ``[m*step, (m+1)*step)``.
 
         Parameters
@@ -79,7 +90,7 @@ class Schedule:
         return cls(kind="array", values=v, step=h, _cumulative=cum)
 
     # ---------------------------------------------------------------- evaluation
-    def __call__(self, t) -> np.ndarray:
+    def __call__(self, t: ArrayLike) -> np.ndarray:
         """Evaluate at times ``t`` (array_like of any shape, ``t >= 0``); same shape out."""
         t = np.asarray(t, dtype=np.float64)
         if self.kind == "constant":
@@ -88,7 +99,7 @@ class Schedule:
             return self.offset + self.scale * (1.0 + t) ** (-self.exponent)
         return self.values[self._index(t)]
 
-    def at_steps(self, m, step: float) -> np.ndarray:
+    def at_steps(self, m: ArrayLike, step: float) -> np.ndarray:
         """Values at the left end of steps ``m`` (ints) of length ``step``: ``s(m*step)``.
 
         For an array schedule built with the same ``step`` this is exactly ``values[m]``.
@@ -98,7 +109,7 @@ class Schedule:
             return self.values[np.minimum(m, self.values.size - 1)]
         return self(m * step)
 
-    def integral(self, t) -> np.ndarray:
+    def integral(self, t: ArrayLike) -> np.ndarray:
         """Exact ``int_0^t s(tau) dtau`` at times ``t`` (array_like, ``t >= 0``)."""
         t = np.asarray(t, dtype=np.float64)
         if self.kind == "constant":
@@ -119,8 +130,15 @@ class Schedule:
         return np.clip(raw, 0, self.values.size - 1)
 
 
-def as_schedule(value, name: str) -> Schedule:
-    """Accept a :class:`Schedule` or a real number (a constant schedule)."""
+def as_schedule(value: Schedule | float, name: str) -> Schedule:
+    """Accept a :class:`Schedule` or a real number (a constant schedule).
+
+    Examples
+    --------
+    >>> s = as_schedule(2.0, "alpha")
+    >>> s.kind, s(0.0).item(), s.integral([0.0, 1.5])
+    ('constant', 2.0, array([0., 3.]))
+    """
     if isinstance(value, Schedule):
         return value
     try:

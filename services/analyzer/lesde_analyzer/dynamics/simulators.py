@@ -12,8 +12,10 @@ Time is ``t = m * step`` at step ``m``; the coefficients used on step ``m`` are
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .._validation import as_float_array, check_choice, check_int, check_real
 from ..errors import InvalidArgument
@@ -65,7 +67,13 @@ class Trajectory:
 
 
 def record_steps(steps: int, record_every: int) -> np.ndarray:
-    """Step indices recorded: ``0, N, 2N, ...`` plus ``steps`` itself. Shape (R,)."""
+    """Step indices recorded: ``0, N, 2N, ...`` plus ``steps`` itself. Shape (R,).
+
+    Examples
+    --------
+    >>> record_steps(10, 4)
+    array([ 0,  4,  8, 10])
+    """
     rec = np.arange(0, steps + 1, record_every)
     if rec[-1] != steps:
         rec = np.append(rec, steps)
@@ -86,33 +94,59 @@ def initial_samples(runs: int, K: int, n: int, p: int, *, scale: float = 1.0, se
     Returns
     -------
     x0 : ndarray of shape (runs, K, n, p)
+
+    Examples
+    --------
+    >>> x0 = initial_samples(2, 3, 4, 5, scale=0.5, seed=0)
+    >>> x0.shape
+    (2, 3, 4, 5)
+    >>> bool(np.array_equal(x0, initial_samples(2, 3, 4, 5, scale=0.5, seed=0)))
+    True
     """
     return scale * _rng(seed).standard_normal((runs, K, n, p))
 
 
-def _common(alpha, beta, model, weights, step, steps, record_every, K, p):
-    alpha = as_schedule(alpha, "alpha")
-    beta = as_schedule(beta, "beta")
-    model = check_choice(model, "model", ("I", "L"))
+class _Common(NamedTuple):
+    """The validated options every simulator shares, and ``alpha``, ``beta`` at each step."""
+
+    alpha: Schedule
+    beta: Schedule
+    model: Model
+    h: float
+    steps: int
+    record_every: int
+    H: np.ndarray  # (K, p, p)
+    pi: np.ndarray  # (K,)
+    a: np.ndarray  # (steps,)
+    b: np.ndarray  # (steps,)
+
+
+def _common(
+    alpha: Schedule | float, beta: Schedule | float, model: Model, weights: ArrayLike | None, step: float, steps: int,
+    record_every: int, K: int, p: int,
+) -> _Common:  # fmt: skip
+    alpha_s = as_schedule(alpha, "alpha")
+    beta_s = as_schedule(beta, "beta")
+    model_c: Model = check_choice(model, "model", ("I", "L"))
     h = check_real(step, "step", low=0.0, low_open=True)
-    steps = check_int(steps, "steps", low=1)
-    record_every = check_int(record_every, "record_every", low=1)
-    H = class_transforms(model, K, p)
+    n_steps = check_int(steps, "steps", low=1)
+    every = check_int(record_every, "record_every", low=1)
+    H = class_transforms(model_c, K, p)
     pi = normalise_weights(weights, K)
-    m = np.arange(steps)
-    a, b = alpha.at_steps(m, h), beta.at_steps(m, h)
-    return alpha, beta, model, h, steps, record_every, H, pi, a, b
+    m = np.arange(n_steps)
+    a, b = alpha_s.at_steps(m, h), beta_s.at_steps(m, h)
+    return _Common(alpha_s, beta_s, model_c, h, n_steps, every, H, pi, a, b)
 
 
 def simulate_ode(
-    xbar0,
+    xbar0: ArrayLike,
     *,
     alpha: Schedule | float,
     beta: Schedule | float,
     model: Model = "I",
     step: float,
     steps: int,
-    weights=None,
+    weights: ArrayLike | None = None,
     record_every: int = 1,
     method: str = "euler",
 ) -> Trajectory:
@@ -141,12 +175,23 @@ def simulate_ode(
     -------
     Trajectory
         ``means`` of shape (R, runs, K, p); ``samples`` is None.
+
+    Examples
+    --------
+    Two classes at ``+-1``, ``alpha = 1``, ``beta = 0.5``: RK4 to ``t = 1`` gives the closed
+    form ``+-e^{(alpha - beta) t / 2} = +-e^{0.25}`` (see :func:`i_model_solution`):
+
+    >>> tr = simulate_ode([[[1.0], [-1.0]]], alpha=1.0, beta=0.5, step=0.01, steps=100, record_every=50, method="rk4")
+    >>> tr.means.shape, tr.times
+    ((3, 1, 2, 1), array([0. , 0.5, 1. ]))
+    >>> np.round(tr.means[-1, 0, :, 0], 4)
+    array([ 1.284, -1.284])
     """
     x = as_float_array(xbar0, "xbar0", ndim=3).copy()
     _, K, p = x.shape
     if K < 2:
         raise InvalidArgument("xbar0", f"needs K >= 2 classes on axis 1; got shape {x.shape}")
-    alpha, beta, model, h, steps, record_every, H, pi, a, b = _common(
+    alpha_s, beta_s, model, h, steps, record_every, H, pi, a, b = _common(
         alpha, beta, model, weights, step, steps, record_every, K, p
     )
     method = check_choice(method, "method", ("euler", "rk4"))
@@ -157,8 +202,8 @@ def simulate_ode(
     j = 1
     if method == "rk4":
         t = np.arange(steps) * h
-        a_mid, b_mid = alpha(t + h / 2), beta(t + h / 2)
-        a_end, b_end = alpha(t + h), beta(t + h)
+        a_mid, b_mid = alpha_s(t + h / 2), beta_s(t + h / 2)
+        a_end, b_end = alpha_s(t + h), beta_s(t + h)
     for m in range(steps):
         if method == "euler":
             x += h * drift(x, mixing_matrix(a[m], b[m], pi), H, identity_h=ident)
@@ -177,7 +222,7 @@ def simulate_ode(
     return Trajectory(times=rec * h, steps=rec, means=out)
 
 
-def _check_samples(x0) -> np.ndarray:
+def _check_samples(x0: ArrayLike) -> np.ndarray:
     x = as_float_array(x0, "x0", ndim=4).copy()
     if x.shape[1] < 2 or x.shape[2] < 1:
         raise InvalidArgument("x0", f"must have shape (runs, K >= 2, n >= 1, p); got {x.shape}")
@@ -185,7 +230,13 @@ def _check_samples(x0) -> np.ndarray:
 
 
 def sample_records(n_records: int, stride: int) -> np.ndarray:
-    """Record indices kept with samples: every ``stride``-th record and the last. Shape (S,)."""
+    """Record indices kept with samples: every ``stride``-th record and the last. Shape (S,).
+
+    Examples
+    --------
+    >>> sample_records(6, 2)
+    array([0, 2, 4, 5])
+    """
     idx = np.arange(0, n_records, stride)
     return idx if idx[-1] == n_records - 1 else np.append(idx, n_records - 1)
 
@@ -193,12 +244,15 @@ def sample_records(n_records: int, stride: int) -> np.ndarray:
 class _Recorder:
     """Stores means at every record and samples at every ``stride``-th record."""
 
-    def __init__(self, x: np.ndarray, steps: int, record_every: int, keep_samples: bool, stride: int):
+    def __init__(self, x: np.ndarray, steps: int, record_every: int, keep_samples: bool, stride: int) -> None:
         self.rec = record_steps(steps, record_every)
         self.means = np.empty((self.rec.size,) + x.shape[:2] + x.shape[3:])
         stride = check_int(stride, "sample_stride", low=1)
-        self.sample_index = sample_records(self.rec.size, stride) if keep_samples else None
-        self.samples = np.empty((self.sample_index.size,) + x.shape) if keep_samples else None
+        self.sample_index: np.ndarray | None = None
+        self.samples: np.ndarray | None = None
+        if keep_samples:
+            self.sample_index = sample_records(self.rec.size, stride)
+            self.samples = np.empty((self.sample_index.size,) + x.shape)
         self.j = 0
         self.s = 0
         self.store(x)
@@ -208,12 +262,13 @@ class _Recorder:
 
     def store(self, x: np.ndarray) -> None:
         self.means[self.j] = x.mean(axis=2)
-        if self.samples is not None and self.s < self.sample_index.size and self.sample_index[self.s] == self.j:
+        kept = self.sample_index
+        if self.samples is not None and kept is not None and self.s < kept.size and kept[self.s] == self.j:
             self.samples[self.s] = x
             self.s += 1
         self.j += 1
 
-    def trajectory(self, h: float) -> "Trajectory":
+    def trajectory(self, h: float) -> Trajectory:
         return Trajectory(
             times=self.rec * h, steps=self.rec, means=self.means, samples=self.samples, sample_index=self.sample_index
         )
@@ -223,8 +278,9 @@ class _NoisyRun:
     """What the two noisy simulators share: the validated options, the features ``x`` (runs, K, n, p)
     moved in place, the Gaussian noise of each step and the recorder."""
 
-    def __init__(self, x0, *, alpha, beta, sigma, model, step, steps, weights, record_every, seed, keep_samples,
-                 sample_stride):  # fmt: skip
+    def __init__(self, x0: ArrayLike, *, alpha: Schedule | float, beta: Schedule | float, sigma: float, model: Model,
+                 step: float, steps: int, weights: ArrayLike | None, record_every: int, seed: SeedLike,
+                 keep_samples: bool, sample_stride: int) -> None:  # fmt: skip
         self.x = _check_samples(x0)
         _, K, _, p = self.x.shape
         _, _, self.model, self.h, self.steps, record_every, self.H, self.pi, self.a, self.b = _common(
@@ -249,8 +305,8 @@ class _NoisyRun:
 
 
 def simulate_sde(
-    x0, *, alpha: Schedule | float, beta: Schedule | float, sigma: float, model: Model = "I",
-    step: float, steps: int, weights=None, record_every: int = 1,
+    x0: ArrayLike, *, alpha: Schedule | float, beta: Schedule | float, sigma: float, model: Model = "I",
+    step: float, steps: int, weights: ArrayLike | None = None, record_every: int = 1,
     seed: SeedLike = None, keep_samples: bool = True, sample_stride: int = 1,
 ) -> Trajectory:  # fmt: skip
     """Euler-Maruyama for the LE-SDE ``dX_i^k = sum_l pi_l E_kl H_kl Xbar^l dt + sigma dW_i^k``.
@@ -279,6 +335,21 @@ def simulate_sde(
     -------
     Trajectory
         ``means`` (R, runs, K, p), ``samples`` (S, runs, K, n, p) or None.
+
+    Examples
+    --------
+    Without noise the class means follow the LE-ODE by forward Euler:
+
+    >>> x0 = initial_samples(3, 2, 4, 1, seed=0)
+    >>> tr = simulate_sde(x0, alpha=1.0, beta=0.5, sigma=0.0, step=0.01, steps=20, record_every=10)
+    >>> tr.means.shape, tr.samples.shape
+    ((3, 3, 2, 1), (3, 3, 2, 4, 1))
+    >>> ode = simulate_ode(x0.mean(axis=2), alpha=1.0, beta=0.5, step=0.01, steps=20, record_every=10)
+    >>> bool(np.allclose(tr.means, ode.means))
+    True
+    >>> noisy = simulate_sde(x0, alpha=1.0, beta=0.5, sigma=1.0, step=0.01, steps=20, seed=1, keep_samples=False)
+    >>> noisy.means.shape, noisy.samples is None
+    ((21, 3, 2, 1), True)
     """
     run = _NoisyRun(x0, alpha=alpha, beta=beta, sigma=sigma, model=model, step=step, steps=steps, weights=weights,
                     record_every=record_every, seed=seed, keep_samples=keep_samples, sample_stride=sample_stride)  # fmt: skip
@@ -291,8 +362,8 @@ def simulate_sde(
 
 
 def simulate_discrete(
-    x0, *, alpha: Schedule | float, beta: Schedule | float, sigma: float, model: Model = "I",
-    step: float, steps: int, weights=None, record_every: int = 1,
+    x0: ArrayLike, *, alpha: Schedule | float, beta: Schedule | float, sigma: float, model: Model = "I",
+    step: float, steps: int, weights: ArrayLike | None = None, record_every: int = 1,
     seed: SeedLike = None, keep_samples: bool = True, sample_stride: int = 1,
 ) -> Trajectory:  # fmt: skip
     """The discrete LE dynamics (eq. 4), one sampled training point per step and run.
@@ -304,11 +375,25 @@ def simulate_discrete(
     The parameters and the returned :class:`Trajectory` are those of :func:`simulate_sde`
     (``x0`` of shape (runs, K, n, p); ``weights``, the class sampling probabilities ``pi``,
     default uniform).
+
+    Examples
+    --------
+    With ``beta = 0`` a step moves only the sampled class, by ``h alpha`` times its sampled
+    point, so a class whose points all sit at ``1`` grows by ``(1 + h alpha)`` each time it
+    is drawn:
+
+    >>> x0 = np.ones((1, 2, 3, 1))
+    >>> tr = simulate_discrete(x0, alpha=1.0, beta=0.0, sigma=0.0, step=0.1, steps=5, seed=0)
+    >>> tr.means.shape
+    (6, 1, 2, 1)
+    >>> draws = np.log(tr.means[-1, 0, :, 0]) / np.log(1.1)
+    >>> int(np.round(draws).sum())
+    5
     """
     run = _NoisyRun(x0, alpha=alpha, beta=beta, sigma=sigma, model=model, step=step, steps=steps, weights=weights,
                     record_every=record_every, seed=seed, keep_samples=keep_samples, sample_stride=sample_stride)  # fmt: skip
     x, h, rng = run.x, run.h, run.rng
-    runs, K, n, _ = x.shape
+    runs, K, n = int(x.shape[0]), int(x.shape[1]), int(x.shape[2])
     cum = np.cumsum(run.pi)
     cum[-1] = 1.0
     r_idx = np.arange(runs)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .._validation import as_float_array, check_choice
 from ..errors import InvalidArgument
 
 
-def check_means(xbar, *, model: str | None = None, finite: bool = False) -> np.ndarray:
+def check_means(xbar: ArrayLike, *, model: str | None = None, finite: bool = False) -> np.ndarray:
     """Class means of shape (T, K, p) with ``T >= 2``, ``K >= 2`` (``p == K`` for the L-model)."""
     x = as_float_array(xbar, "xbar", ndim=3, finite=finite)
     T, K, p = x.shape
@@ -21,7 +22,7 @@ def check_means(xbar, *, model: str | None = None, finite: bool = False) -> np.n
     return x
 
 
-def check_series(values, name: str, T: int | None = None, *, finite: bool = False) -> np.ndarray:
+def check_series(values: ArrayLike, name: str, T: int | None = None, *, finite: bool = False) -> np.ndarray:
     """A 1-D series of shape (T,)."""
     v = as_float_array(values, name, ndim=1, finite=finite)
     if T is not None and v.size != T:

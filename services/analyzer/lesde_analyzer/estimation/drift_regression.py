@@ -66,12 +66,14 @@ number. The rates are per iteration whatever the record spacing (per unit time w
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypedDict
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy.ndimage import uniform_filter1d
 
 from .._validation import as_float_array, check_choice, check_int, check_real
-from ..dynamics.interaction import class_transforms, normalise_weights
+from ..dynamics.interaction import Model, class_transforms, normalise_weights
 from ..errors import InvalidArgument
 from ._common import check_means
 
@@ -84,6 +86,17 @@ UNIT_CONTINUOUS = "per unit time"
 @dataclass(frozen=True)
 class _DriftSettings:
     """How a fit was made, the same for one window and for a series of them (see :class:`DriftFit`)."""
+
+    model: str
+    smooth: float
+    smooth_records: int
+    horizon: float
+    spacing: float
+    unit: str
+
+
+class _SettingsFields(TypedDict):
+    """The fields of :class:`_DriftSettings`, as keywords."""
 
     model: str
     smooth: float
@@ -204,10 +217,10 @@ class _Setup:
         """Records a window needs for ``blocks`` batches of increments."""
         return blocks * self.batch + self.H
 
-    def settings(self) -> dict:
+    def settings(self) -> _SettingsFields:
         """The :class:`_DriftSettings` fields of every result fitted on this setup."""
-        return dict(model=self.model, smooth=(2 * self.half + 1) * self.h, smooth_records=2 * self.half + 1,
-                    horizon=self.H * self.h, spacing=self.h, unit=self.unit)  # fmt: skip
+        return _SettingsFields(model=self.model, smooth=(2 * self.half + 1) * self.h, smooth_records=2 * self.half + 1,
+                               horizon=self.H * self.h, spacing=self.h, unit=self.unit)  # fmt: skip
 
     def smoothed(self, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
         """Moving averages of records ``lo..hi`` (usable) and their transforms, each (n, K, p)."""
@@ -218,7 +231,9 @@ class _Setup:
         return xs, z
 
 
-def _setup(xbar, times, model, smooth, horizon, weights, continuous) -> _Setup:
+def _setup(
+    xbar: ArrayLike, times: ArrayLike, model: Model, smooth: float, horizon: float, weights: ArrayLike | None, continuous: bool,
+) -> _Setup:  # fmt: skip
     x = check_means(xbar, model=model, finite=True)
     T, K, p = x.shape
     t = as_float_array(times, "times", ndim=1, finite=True)
@@ -299,14 +314,14 @@ def _verdict(alpha: float, alpha_se: float, blocks: int, min_blocks: int, max_re
     return True, ""
 
 
-def _checks(model, normalise, continuous, min_blocks, max_rel_se):
-    check_choice(model, "model", ("I", "L"))
+def _checks(model: str, normalise: bool, continuous: bool, min_blocks: int, max_rel_se: float) -> tuple[Model, int, float]:
+    checked: Model = check_choice(model, "model", ("I", "L"))
     for name, flag in (("normalise", normalise), ("continuous", continuous)):
         if not isinstance(flag, (bool, np.bool_)):
             raise InvalidArgument(name, f"must be True or False; got {flag!r}")
     min_blocks = check_int(min_blocks, "min_blocks", low=2)
     max_rel_se = check_real(max_rel_se, "max_rel_se", low=0.0, low_open=True)
-    return min_blocks, max_rel_se
+    return checked, min_blocks, max_rel_se
 
 
 def _default_records(s: _Setup, min_blocks: int) -> int:
@@ -326,8 +341,8 @@ def _too_short(s: _Setup, name: str, have: int, what: str) -> InvalidArgument:
 
 
 def drift_regression(
-    xbar, times, *, model: str = "I", smooth: float = 51, horizon: float = 100, window: tuple[float, float] | None = None,
-    weights=None, normalise: bool = True, continuous: bool = False, min_blocks: int = 4, max_rel_se: float = 0.25,
+    xbar: ArrayLike, times: ArrayLike, *, model: str = "I", smooth: float = 51, horizon: float = 100,
+    window: tuple[float, float] | None = None, weights: ArrayLike | None = None, normalise: bool = True, continuous: bool = False, min_blocks: int = 4, max_rel_se: float = 0.25,
 ) -> DriftFit:  # fmt: skip
     """Estimate constant alpha, beta (per iteration) over a window from smoothed long increments.
 
@@ -364,9 +379,22 @@ def drift_regression(
     Returns
     -------
     DriftFit
+
+    Examples
+    --------
+    Noise-free discrete dynamics (forward Euler with one iteration per step) give back the
+    rates exactly:
+
+    >>> from lesde_analyzer.dynamics import simulate_ode
+    >>> run = simulate_ode([[[1.0], [0.5]]], alpha=0.01, beta=0.002, step=1.0, steps=400)
+    >>> fit = drift_regression(run.means[:, 0], run.times, smooth=0, horizon=10)
+    >>> round(fit.alpha, 6), round(fit.beta, 6), fit.reliable, fit.blocks
+    (0.01, 0.002, True, 4)
+    >>> fit.start, fit.end, fit.unit
+    (351.0, 400.0, 'per iteration')
     """
-    min_blocks, max_rel_se = _checks(model, normalise, continuous, min_blocks, max_rel_se)
-    s = _setup(xbar, times, model, smooth, horizon, weights, continuous)
+    checked, min_blocks, max_rel_se = _checks(model, normalise, continuous, min_blocks, max_rel_se)
+    s = _setup(xbar, times, checked, smooth, horizon, weights, continuous)
     first, last = s.usable
     if window is None:
         lo = max(first, last - _default_records(s, min_blocks) + 1)
@@ -392,8 +420,8 @@ def drift_regression(
 
 
 def drift_regression_series(
-    xbar, times, *, model: str = "I", smooth: float = 51, horizon: float = 100, span: float | None = None,
-    weights=None, normalise: bool = True, continuous: bool = False, min_blocks: int = 4, max_rel_se: float = 0.25,
+    xbar: ArrayLike, times: ArrayLike, *, model: str = "I", smooth: float = 51, horizon: float = 100,
+    span: float | None = None, weights: ArrayLike | None = None, normalise: bool = True, continuous: bool = False, min_blocks: int = 4, max_rel_se: float = 0.25,
 ) -> DriftSeries:  # fmt: skip
     """The fit of :func:`drift_regression` on consecutive non-overlapping windows.
 
@@ -416,9 +444,19 @@ def drift_regression_series(
     -------
     DriftSeries
         Arrays of shape (W,), ``W >= 1``.
+
+    Examples
+    --------
+    >>> from lesde_analyzer.dynamics import simulate_ode
+    >>> run = simulate_ode([[[1.0], [0.5]]], alpha=0.01, beta=0.002, step=1.0, steps=400)
+    >>> series = drift_regression_series(run.means[:, 0], run.times, smooth=0, horizon=10, span=100)
+    >>> series.times
+    array([ 50.5, 150.5, 250.5, 350.5])
+    >>> np.round(series.alpha, 6), np.round(series.beta, 6)
+    (array([0.01, 0.01, 0.01, 0.01]), array([0.002, 0.002, 0.002, 0.002]))
     """
-    min_blocks, max_rel_se = _checks(model, normalise, continuous, min_blocks, max_rel_se)
-    s = _setup(xbar, times, model, smooth, horizon, weights, continuous)
+    checked, min_blocks, max_rel_se = _checks(model, normalise, continuous, min_blocks, max_rel_se)
+    s = _setup(xbar, times, checked, smooth, horizon, weights, continuous)
     first, last = s.usable
     if span is None:
         n = _default_records(s, min_blocks)

@@ -19,6 +19,7 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .._validation import check_choice, check_int
 from ..dynamics.closed_form import l_model_coordinates
@@ -44,7 +45,7 @@ class IntegralEstimate:
     model: str
 
     @property
-    def Gamma(self) -> np.ndarray:
+    def Gamma(self) -> np.ndarray:  # noqa: N802 - the paper's Gamma = A - B, beside the fields A and B
         """``Ahat - Bhat``, shape (T,)."""
         return self.A - self.B
 
@@ -64,7 +65,7 @@ def _window(reference_window: int, T: int) -> int:
     return check_int(reference_window, "reference_window", low=1, high=T)
 
 
-def i_model_integrals(xbar, *, reference_window: int = 1) -> IntegralEstimate:
+def i_model_integrals(xbar: ArrayLike, *, reference_window: int = 1) -> IntegralEstimate:
     """I-model ``Ahat``, ``Bhat``.
 
     Parameters
@@ -78,6 +79,20 @@ def i_model_integrals(xbar, *, reference_window: int = 1) -> IntegralEstimate:
     -------
     IntegralEstimate
         ``A``, ``B`` of shape (T,).
+
+    Examples
+    --------
+    Means made by the closed form (:func:`~lesde_analyzer.dynamics.i_model_solution`) give
+    back its ``A`` and ``B`` exactly:
+
+    >>> from lesde_analyzer.dynamics import i_model_solution
+    >>> t = np.linspace(0.0, 1.0, 5)
+    >>> xbar = i_model_solution(2 * t, 0.5 * t, [[2.0], [1.0]])
+    >>> est = i_model_integrals(xbar)
+    >>> np.round(est.A, 6), np.round(est.B, 6)
+    (array([0. , 0.5, 1. , 1.5, 2. ]), array([0.   , 0.125, 0.25 , 0.375, 0.5  ]))
+    >>> np.round(est.Gamma, 6)
+    array([0.   , 0.375, 0.75 , 1.125, 1.5  ])
     """
     x = check_means(xbar)
     return _i_model(x, _window(reference_window, x.shape[0]))
@@ -88,6 +103,16 @@ def log_ratio_inputs(x: np.ndarray, model: str) -> tuple[np.ndarray, np.ndarray]
 
     I-model: ``m = mean_k Xbar^k`` (T, p) and ``D = Xbar - m`` (T, K, p); L-model: ``S``
     (T,) and ``q`` (T, K) of the module docstring. ``x`` is (T, K, p), already checked.
+
+    Examples
+    --------
+    >>> x = np.array([[[2.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]] * 2)
+    >>> m, D = log_ratio_inputs(x, "I")
+    >>> m.shape, D.shape
+    ((2, 3), (2, 3, 3))
+    >>> S, q = log_ratio_inputs(x, "L")
+    >>> S, np.round(q[0], 4)
+    (array([4., 4.]), array([ 0.6667, -0.3333, -0.3333]))
     """
     if model == "L":
         y = l_model_coordinates(x)
@@ -105,7 +130,7 @@ def _i_model(x: np.ndarray, w: int) -> IntegralEstimate:
     return IntegralEstimate(A=(U + (K - 1) * V) / K, B=(U - V) / K, model="I")
 
 
-def l_model_integrals(xbar, *, reference_window: int = 1) -> IntegralEstimate:
+def l_model_integrals(xbar: ArrayLike, *, reference_window: int = 1) -> IntegralEstimate:
     """L-model ``Ahat``, ``Bhat`` for any ``K >= 2``.
 
     Parameters
@@ -118,6 +143,18 @@ def l_model_integrals(xbar, *, reference_window: int = 1) -> IntegralEstimate:
     -------
     IntegralEstimate
         ``A``, ``B`` of shape (T,).
+
+    Examples
+    --------
+    Means made by the closed form (:func:`~lesde_analyzer.dynamics.l_model_solution`) give
+    back its ``A`` and ``B``:
+
+    >>> from lesde_analyzer.dynamics import l_model_solution
+    >>> t = np.linspace(0.0, 1.0, 5)
+    >>> xbar = l_model_solution(2 * t, 0.5 * t, np.diag([2.0, 1.0, 1.0]))
+    >>> est = l_model_integrals(xbar)
+    >>> np.round(est.A, 6), np.round(est.B, 6)
+    (array([0. , 0.5, 1. , 1.5, 2. ]), array([0.   , 0.125, 0.25 , 0.375, 0.5  ]))
     """
     x = check_means(xbar, model="L")
     return _l_model(x, _window(reference_window, x.shape[0]))
@@ -132,7 +169,7 @@ def _l_model(x: np.ndarray, w: int) -> IntegralEstimate:
     return IntegralEstimate(A=V1 + B, B=B, model="L")
 
 
-def estimate_integrals(xbar, *, model: str = "I", reference_window: int = 1) -> IntegralEstimate:
+def estimate_integrals(xbar: ArrayLike, *, model: str = "I", reference_window: int = 1) -> IntegralEstimate:
     """Dispatch to :func:`i_model_integrals` or :func:`l_model_integrals`.
 
     Parameters
@@ -144,6 +181,14 @@ def estimate_integrals(xbar, *, model: str = "I", reference_window: int = 1) -> 
     Returns
     -------
     IntegralEstimate
+
+    Examples
+    --------
+    >>> from lesde_analyzer.dynamics import i_model_solution
+    >>> xbar = i_model_solution([0.0, 1.0, 2.0], [0.0, 0.0, 0.0], [[2.0], [1.0]])
+    >>> est = estimate_integrals(xbar, model="I")
+    >>> est.model, np.round(est.A, 6), np.round(est.B, 6)
+    ('I', array([0., 1., 2.]), array([0., 0., 0.]))
     """
     model = check_choice(model, "model", ("I", "L"))
     x = check_means(xbar, model=model)

@@ -12,6 +12,7 @@ the data.
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .._validation import as_float_array, check_int
 from ..errors import InvalidArgument
@@ -64,7 +65,7 @@ def group_class_sums(label: np.ndarray, logits: np.ndarray, group: np.ndarray, *
     return sums, counts
 
 
-def leave_one_out_means(sums, counts) -> np.ndarray:  # noqa: ANN001
+def leave_one_out_means(sums: ArrayLike, counts: ArrayLike) -> np.ndarray:
     """Class means with each group left out in turn.
 
     Parameters

@@ -83,8 +83,10 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TypedDict
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy.optimize import minimize_scalar
 
 from .._validation import as_float_array, check_choice, check_int, check_real
@@ -319,7 +321,7 @@ class TailIndices:
 # ----------------------------------------------------------------------------- validation
 
 
-def _check_times(times, T: int) -> np.ndarray:  # noqa: ANN001
+def _check_times(times: ArrayLike, T: int) -> np.ndarray:
     t = as_float_array(times, "times", ndim=1)
     if t.size != T:
         raise InvalidArgument("times", f"must have shape ({T},) like the series; got {t.shape}")
@@ -332,7 +334,7 @@ def _check_times(times, T: int) -> np.ndarray:  # noqa: ANN001
     return t
 
 
-def _check_window(window, t: np.ndarray, name: str = "window") -> tuple[float, float]:  # noqa: ANN001
+def _check_window(window: tuple[float, float] | None, t: np.ndarray, name: str = "window") -> tuple[float, float]:
     if window is None:
         lo, hi = t[-1] / 10.0, t[-1]
     else:
@@ -352,7 +354,7 @@ def _check_window(window, t: np.ndarray, name: str = "window") -> tuple[float, f
     return lo, hi
 
 
-def _check_options(bins, r_bounds, last) -> tuple[int, float, float, float]:  # noqa: ANN001
+def _check_options(bins: int, r_bounds: tuple[float, float], last: float) -> tuple[int, float, float, float]:
     nb = check_int(bins, "bins", low=MIN_RECORDS, high=1000)
     try:
         r_lo_raw, r_hi_raw = r_bounds
@@ -365,9 +367,11 @@ def _check_options(bins, r_bounds, last) -> tuple[int, float, float, float]:  # 
     return nb, r_lo, r_hi, span
 
 
-def _check_replicates(replicates, T: int, name: str) -> np.ndarray | None:  # noqa: ANN001
-    if replicates is None:
-        return None
+def _check_replicates(replicates: ArrayLike | None, T: int, name: str) -> np.ndarray | None:
+    return None if replicates is None else _replicates(replicates, T, name)
+
+
+def _replicates(replicates: ArrayLike, T: int, name: str) -> np.ndarray:
     reps = as_float_array(replicates, name, ndim=2, finite=False)
     if reps.shape[1] != T:
         raise InvalidArgument(name, f"must have shape (groups, {T}) like the series; got {reps.shape}")
@@ -446,7 +450,7 @@ class _Window:
         self.table = self.raw_table - (self.raw_table @ self.w)[:, None]
         self.table_ss = np.einsum("gb,gb,b->g", self.table, self.table, self.w)
 
-    def weighted(self, w: np.ndarray) -> "_Window":
+    def weighted(self, w: np.ndarray) -> _Window:
         """A copy whose bins carry weights ``w`` (shape (n_bins,), positive)."""
         out = object.__new__(_Window)
         out.__dict__.update(self.__dict__)
@@ -596,6 +600,15 @@ def _plain_slope(v: np.ndarray, L: np.ndarray, labels: np.ndarray) -> float:
     return 1.0 - float(np.sum(w * (x - xm) * (y - ym)) / np.sum(w * (x - xm) ** 2))
 
 
+class _FitOptions(TypedDict):
+    """The options of every :class:`_Fitter` of one call, as keywords."""
+
+    bins: int
+    r_lo: float
+    r_hi: float
+    span: float
+
+
 class _Fitter:
     """Fits series on one window ``[lo, hi]`` of times ``t`` (shape (T,)), reusing the binned design."""
 
@@ -629,14 +642,13 @@ class _Fitter:
         nan = float("nan")
         groups = 0 if replicates is None else int(replicates.shape[0])
         method = JACKKNIFE.format(groups=groups) if groups else TIME_SERIES
-        base = {
-            "r_hat": r_hat, "flipped": flipped, "window": self.window, "r_hat_window": r_hat_window,
-            "n_records": int(np.count_nonzero(ok)), "se_method": method, "groups": groups,
-        }  # fmt: skip
-        if point is None:
+        n_records = int(np.count_nonzero(ok))
+        if design is None or point is None:
             return TailIndex(
-                r_slope=nan, r_slope_se=float("inf"), r_plain_slope=nan, r_hat_se=nan, amplitude=nan, limit=nan,
-                rate_mean=nan, rate_mean_se=nan, at_bound=False, n_bins=0 if design is None else design.n_bins, **base,
+                r_slope=nan, r_slope_se=float("inf"), r_plain_slope=nan, r_hat=r_hat, r_hat_se=nan, amplitude=nan,
+                limit=nan, rate_mean=nan, rate_mean_se=nan, at_bound=False, flipped=flipped, window=self.window,
+                r_hat_window=r_hat_window, n_records=n_records, n_bins=0 if design is None else design.n_bins,
+                se_method=method, groups=groups,
             )  # fmt: skip
         if replicates is None:
             r_se, rate_se = design.time_series_se(point)
@@ -651,9 +663,10 @@ class _Fitter:
         amplitude = point.C * math.exp(-z * design.mid) if abs(z * design.mid) < 700 else nan
         limit = point.F0 - point.C / z if z < -1e-6 else nan  # r = 1 within rounding: no finite limit
         return TailIndex(
-            r_slope=point.r, r_slope_se=r_se, r_plain_slope=_plain_slope(vw[ok], design.L, design.labels),
+            r_slope=point.r, r_slope_se=r_se, r_plain_slope=_plain_slope(vw[ok], design.L, design.labels), r_hat=r_hat,
             r_hat_se=r_hat_se, amplitude=amplitude, limit=limit, rate_mean=point.rate, rate_mean_se=rate_se,
-            at_bound=point.at_bound, n_bins=design.n_bins, **base,
+            at_bound=point.at_bound, flipped=flipped, window=self.window, r_hat_window=r_hat_window,
+            n_records=n_records, n_bins=design.n_bins, se_method=method, groups=groups,
         )  # fmt: skip
 
 
@@ -729,6 +742,18 @@ def separability_verdict(
     Returns
     -------
     Verdict
+
+    Examples
+    --------
+    The band is ``max(2 SE, tolerance)`` around 1:
+
+    >>> separability_verdict(0.4, se=0.1).label
+    'separable'
+    >>> v = separability_verdict(1.02, se=0.1)
+    >>> v.label, v.separable, v.band
+    ('inconclusive', None, 0.2)
+    >>> separability_verdict(1.5, se=0.1).separable
+    False
     """
     tol = check_real(tolerance, "tolerance", low=0.0, high=0.5)
     r, se, rate, rate_se = float(r), float(se), float(rate), float(rate_se)
@@ -742,7 +767,9 @@ def separability_verdict(
 
     def verdict(name: str, why: str) -> Verdict:
         separable = {"separable": True, "not separable": False}.get(name)
-        return Verdict(name, separable, shown, se, band, tol, why + where, windows)
+        return Verdict(
+            label=name, separable=separable, r_gamma=shown, se=se, band=band, tolerance=tol, why=why + where, windows=windows,
+        )
 
     if np.isfinite(rate) and np.isfinite(rate_se) and rate + 2.0 * rate_se < 0:
         return verdict("not separable", f"{GAMMA_NEGATIVE}; mean gamma over the window {rate:.3g} +- {rate_se:.2g} per iteration.")
@@ -777,14 +804,14 @@ def separability_verdict(
 
 
 def tail_index(
-    values,  # noqa: ANN001
+    values: ArrayLike,
     *,
-    times,  # noqa: ANN001
+    times: ArrayLike,
     window: tuple[float, float] | None = None,
     last: float = 1000.0,
     bins: int = 40,
     r_bounds: tuple[float, float] = (-1.0, 10.0),
-    replicates=None,  # noqa: ANN001
+    replicates: ArrayLike | None = None,
 ) -> TailIndex:
     """Tail index of one integrated series (``A``, ``B`` or ``Gamma``); see the module notes.
 
@@ -810,6 +837,24 @@ def tail_index(
     Returns
     -------
     TailIndex
+
+    Examples
+    --------
+    ``F = 2 f_r(t)`` with ``r = 1/2`` (no noise) gives back ``r`` and the amplitude ``c = 2``:
+
+    >>> t = np.arange(0.0, 10001.0, 10.0)
+    >>> F = 2 * (np.sqrt(1 + t) - 1) / 0.5
+    >>> index = tail_index(F, times=t)
+    >>> round(index.r_slope, 4), round(index.amplitude, 4), index.window
+    (0.5, 2.0, (1000.0, 10000.0))
+    >>> bool(index.r_slope_se < 1e-6), index.n_bins, index.groups
+    (True, 40, 0)
+
+    ``r = 2``: ``F`` saturates, and the fit finds its limit:
+
+    >>> index = tail_index(5 - 2 / (1 + t), times=t)
+    >>> round(index.r_slope, 4), round(index.limit, 4)
+    (2.0, 5.0)
     """
     v = check_series(values, "values")
     t = _check_times(times, v.size)
@@ -819,13 +864,19 @@ def tail_index(
     return _Fitter(t, lo, hi, bins=nb, r_lo=r_lo, r_hi=r_hi, span=span).index(v, reps)
 
 
-def default_windows(times, *, fractions: Sequence[float] = DEFAULT_WINDOW_FRACTIONS) -> list[tuple[float, float]]:  # noqa: ANN001
-    """The verdict's windows ``[f T, T]`` for each fraction ``f`` (``T`` the last time), in iterations."""
+def default_windows(times: ArrayLike, *, fractions: Sequence[float] = DEFAULT_WINDOW_FRACTIONS) -> list[tuple[float, float]]:
+    """The verdict's windows ``[f T, T]`` for each fraction ``f`` (``T`` the last time), in iterations.
+
+    Examples
+    --------
+    >>> default_windows([0.0, 500.0, 1000.0])
+    [(50.0, 1000.0), (100.0, 1000.0), (200.0, 1000.0)]
+    """
     t = as_float_array(times, "times", ndim=1)
     return [(float(f * t[-1]), float(t[-1])) for f in fractions]
 
 
-def gamma_integral(A_hat, B_hat, *, model: str, K: int) -> GammaIntegral:  # noqa: ANN001
+def gamma_integral(A_hat: ArrayLike, B_hat: ArrayLike, *, model: str, K: int) -> GammaIntegral:
     """Theorem 3.1's ``Gamma(t)``, the pointwise minimum of the model's two modes.
 
     Parameters
@@ -841,6 +892,17 @@ def gamma_integral(A_hat, B_hat, *, model: str, K: int) -> GammaIntegral:  # noq
     Returns
     -------
     GammaIntegral
+
+    Examples
+    --------
+    >>> g = gamma_integral([0.0, 1.0, 2.0], [0.0, 0.5, -1.0], model="I", K=3)
+    >>> g.mode_names
+    ('A - B', 'A + 2 B')
+    >>> g.modes
+    array([[0. , 0.5, 3. ],
+           [0. , 2. , 0. ]])
+    >>> g.values
+    array([0. , 0.5, 0. ])
     """
     A = check_series(A_hat, "A_hat")
     B = check_series(B_hat, "B_hat", A.size)
@@ -862,10 +924,10 @@ def _gamma(A: np.ndarray, B: np.ndarray, model: str, K: int) -> GammaIntegral:
 
 
 def tail_indices(
-    A_hat,  # noqa: ANN001
-    B_hat,  # noqa: ANN001
+    A_hat: ArrayLike,
+    B_hat: ArrayLike,
     *,
-    times,  # noqa: ANN001
+    times: ArrayLike,
     model: str,
     K: int,
     window: tuple[float, float] | None = None,
@@ -874,7 +936,7 @@ def tail_indices(
     bins: int = 40,
     r_bounds: tuple[float, float] = (-1.0, 10.0),
     tolerance: float = 0.05,
-    replicates=None,  # noqa: ANN001
+    replicates: tuple[ArrayLike, ArrayLike] | None = None,
 ) -> TailIndices:
     """Tail indices of ``A``, ``B`` and Theorem 3.1's ``Gamma``, and the verdict over windows.
 
@@ -909,6 +971,18 @@ def tail_indices(
     Returns
     -------
     TailIndices
+
+    Examples
+    --------
+    ``A = 3 f_r``, ``B = f_r`` with ``r = 1/2``: Gamma is ``A - B = 2 f_r``, separable on every window:
+
+    >>> t = np.arange(0.0, 10001.0, 10.0)
+    >>> f = (np.sqrt(1 + t) - 1) / 0.5
+    >>> res = tail_indices(3 * f, f, times=t, model="I", K=3)
+    >>> round(res.Gamma.r_slope, 4), res.verdict.label, res.gamma_mode_share
+    (0.5, 'separable', 1.0)
+    >>> [w.window for w in res.verdict.windows]
+    [(500.0, 10000.0), (1000.0, 10000.0), (2000.0, 10000.0)]
     """
     A = check_series(A_hat, "A_hat")
     B = check_series(B_hat, "B_hat", A.size)
@@ -918,25 +992,25 @@ def tail_indices(
     lo, hi = _check_window(window, t)
     nb, r_lo, r_hi, span = _check_options(bins, r_bounds, last)
     tol = check_real(tolerance, "tolerance", low=0.0, high=0.5)
-    reps_A = reps_B = None
+    reps_A: np.ndarray | None = None
+    reps_B: np.ndarray | None = None
+    reps_G: np.ndarray | None = None
+    gamma = _gamma(A, B, model, K)
     if replicates is not None:
         try:
             raw_A, raw_B = replicates
         except (TypeError, ValueError):
             raise InvalidArgument("replicates", "must be a pair (A replicates, B replicates) of shape (G, T) each") from None
-        reps_A = _check_replicates(raw_A, A.size, "replicates")
-        reps_B = _check_replicates(raw_B, A.size, "replicates")
+        reps_A = _replicates(raw_A, A.size, "replicates")
+        reps_B = _replicates(raw_B, A.size, "replicates")
         if reps_A.shape != reps_B.shape:
             raise InvalidArgument("replicates", f"A and B replicates differ in shape: {reps_A.shape} and {reps_B.shape}")
-    gamma = _gamma(A, B, model, K)
-    reps_G = None
-    if reps_A is not None:
         # Each replicate takes the mode the full data found smaller at each record: a pointwise
         # minimum re-taken per replicate is not smooth where the modes run close (it made the
         # jackknife overstate the spread by a third on equal modes)
         rep_modes = _gamma(reps_A, reps_B, model, K).modes  # (2, G, T)
         reps_G = np.where(gamma.modes[0] <= gamma.modes[1], rep_modes[0], rep_modes[1])
-    options = {"bins": nb, "r_lo": r_lo, "r_hi": r_hi, "span": span}
+    options = _FitOptions(bins=nb, r_lo=r_lo, r_hi=r_hi, span=span)
     deciding = _Fitter(t, lo, hi, **options)
     fits = [deciding.index(v, reps) for v, reps in ((A, reps_A), (B, reps_B), (gamma.values, reps_G))]
     g = fits[2]
@@ -960,7 +1034,10 @@ def tail_indices(
     )  # fmt: skip
 
 
-def _window_indices(t, deciding, g, values, reps, windows, tol, options) -> tuple[WindowIndex, ...]:  # noqa: ANN001
+def _window_indices(
+    t: np.ndarray, deciding: _Fitter, g: TailIndex, values: np.ndarray, reps: np.ndarray | None,
+    windows: Sequence[tuple[float, float]] | None, tol: float, options: _FitOptions,
+) -> tuple[WindowIndex, ...]:  # fmt: skip
     """Gamma's ``r`` on every checked window (the deciding one reused), sorted by start."""
     wanted = default_windows(t) if windows is None else list(windows)
     out = [_as_window(g, tol, deciding=True)]

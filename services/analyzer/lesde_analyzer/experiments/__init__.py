@@ -2,7 +2,10 @@
 paper, the series and the figures out.
 
 ``reader`` (manifest, small streams) and ``streams`` (one reducing pass per stream) read;
-``compute`` holds the pure computations; ``summary`` assembles the JSON and the series,
-with ``notes`` saying what each number means; ``job`` runs it for one option set and
-stores the result and its state.
+``xbar`` makes the Xbar(t) the estimators run on; ``estimates`` (with ``rates``,
+``verdicts``, ``drift`` and ``imitations``), ``groupings``, ``record_geometry``, ``curves``
+and ``class_means`` compute the typed pieces of :mod:`lesde.analysis_results`, with
+``notes`` saying what each number means; ``pipeline`` assembles them into the
+``ExperimentAnalysis`` (and its stored JSON) and the series; ``job`` runs it for one option
+set and stores the result and its state.
 """

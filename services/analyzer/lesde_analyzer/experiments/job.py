@@ -29,7 +29,7 @@ from lesde.records import AnalysisState, JobRecord
 from lesde.specs.analysis import DEFAULT_KEY, AnalysisOptions, figure_variant, options_key, run_figure_key, run_series_key, run_summary_key
 from lesde.storage import ObjectStore, StoreUnavailable
 from lesde.tombstones import JobDeleted, guarded_write
-from lesde_analyzer.experiments.summary import analyse_experiment
+from lesde_analyzer.experiments.pipeline import analyse_experiment
 from lesde_analyzer.figures.experiments import FIGURES, render
 
 log = logging.getLogger(__name__)

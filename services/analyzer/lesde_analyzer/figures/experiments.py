@@ -9,13 +9,13 @@ re-rendered at another size, or drawn in a notebook, without reading the chunks 
 from __future__ import annotations
 
 from collections.abc import Callable
-
-from matplotlib.figure import Figure
+from typing import Any
 
 import numpy as np
+from lesde.specs.analysis import DEFAULT_FIGURE_SIZE
+from matplotlib.figure import Figure
 from scipy.ndimage import uniform_filter1d
 
-from lesde.specs.analysis import DEFAULT_FIGURE_SIZE
 from lesde_analyzer.estimation.class_means import moving_average
 from lesde_analyzer.figures.style import add_caption, class_color, finish_axes, new_figure, to_png
 
@@ -26,7 +26,9 @@ def _thin(n: int, points: int = PLOT_POINTS) -> np.ndarray:
     return np.unique(np.linspace(0, n - 1, min(n, points)).round().astype(int)) if n else np.zeros(0, int)
 
 
-def _grid(nrows: int, ncols: int, width: float, height: float, **kw):  # noqa: ANN003, ANN202
+def _grid(nrows: int, ncols: int, width: float, height: float, **kw: Any) -> tuple[Figure, np.ndarray]:
+    """A styled figure of ``nrows x ncols`` panels in ``width x height`` inches, its axes an
+    (nrows, ncols) array; ``kw`` goes to :func:`new_figure`."""
     fig, axes = new_figure(nrows=nrows, ncols=ncols, width=width / ncols, height=height / nrows, **kw)
     return fig, np.atleast_1d(axes).reshape(nrows, ncols) if not kw.get("subplot_kw") else axes
 
@@ -51,18 +53,18 @@ def _caption(summary: dict, detail: str) -> str:
     )
 
 
-def _projection_axis(summary: dict, series: dict) -> tuple[np.ndarray, tuple[int, int]]:
-    """nu = Xbar^k(T) - Xbar^l(T) (Figure 1): the requested pair or the farthest one, unit length."""
+def _projection_axis(summary: dict) -> tuple[np.ndarray, tuple[int, int]]:
+    """nu = Xbar^k(T) - Xbar^j(T) (Figure 1): the requested pair or the farthest one, unit length."""
     end = np.array(summary["class_means"]["sampled"]["end"], dtype=float)
     K = end.shape[0]
     pair = summary["options"].get("projection")
     if pair is None or max(pair) >= K:
         best, pair = -1.0, (0, 1)
         for k in range(K):
-            for l in range(k + 1, K):
-                d = np.linalg.norm(np.nan_to_num(end[k] - end[l]))
+            for j in range(k + 1, K):
+                d = float(np.linalg.norm(np.nan_to_num(end[k] - end[j])))
                 if d > best:
-                    best, pair = d, (k, l)
+                    best, pair = d, (k, j)
     nu = np.nan_to_num(end[pair[0]] - end[pair[1]])
     norm = np.linalg.norm(nu)
     return (nu / norm if norm > 0 else np.eye(K)[0]), tuple(pair)
@@ -71,7 +73,7 @@ def _projection_axis(summary: dict, series: dict) -> tuple[np.ndarray, tuple[int
 def separation_1d(summary: dict, series: dict, *, width: float, height: float) -> Figure:
     """Figure 1b/d: per-sample logits projected on nu against t, class means, LE-ODE dashed."""
     names = summary["classes"]
-    nu, pair = _projection_axis(summary, series)
+    nu, pair = _projection_axis(summary)
     fig, axes = _grid(1, 1, width, height)
     ax = axes[0, 0]
     st, sl, sx = series["samples/t"], series["samples/label"], series["samples/logits"]

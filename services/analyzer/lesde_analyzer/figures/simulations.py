@@ -26,8 +26,9 @@ def trajectories_png(data: SimulationData, *, title: str) -> bytes:
         for r in range(min(_RUNS_SHOWN, traj.means.shape[1])):
             ax0.plot(traj.times, traj.means[:, r, k, 0], color=class_color(k), alpha=0.8, lw=1.0,
                      label=f"class {k + 1}" if r == 0 else None)
-        if traj.samples is not None:
-            t = np.repeat(traj.sample_times, traj.samples.shape[3])
+        sample_times = traj.sample_times  # None exactly when no samples were kept
+        if traj.samples is not None and sample_times is not None:
+            t = np.repeat(sample_times, traj.samples.shape[3])
             ax1.scatter(t, traj.samples[:, 0, k, :, 0].ravel(), s=4, color=class_color(k), alpha=0.5,
                         label=f"class {k + 1}")
     for ax in (ax0, ax1):

@@ -14,16 +14,20 @@ from __future__ import annotations
 
 import io
 import textwrap
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from matplotlib import rc_context
+from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType
 
 __all__ = ["STYLE", "CLASS_COLORS", "class_color", "new_figure", "to_png", "finish_axes", "add_caption"]
 
 #: rcParams applied while a figure is built and saved
-STYLE: dict[str, Any] = {
+STYLE: dict[RcKeyType, Any] = {
     "figure.dpi": 100,
     "savefig.dpi": 120,
     "font.size": 10,
@@ -49,13 +53,19 @@ def class_color(k: int) -> str:
     return CLASS_COLORS[k % len(CLASS_COLORS)]
 
 
-def new_figure(*, nrows: int = 1, ncols: int = 1, width: float = 6.4, height: float = 4.0, **subplot_kw):
+def new_figure(
+    *, nrows: int = 1, ncols: int = 1, width: float = 6.4, height: float = 4.0, **subplot_kw: Any
+) -> tuple[Figure, Any]:
     """A styled figure and its axes (an array when ``nrows * ncols > 1``).
+
+    ``subplot_kw`` goes to :meth:`matplotlib.figure.Figure.subplots` as it is.
 
     Returns
     -------
     fig : matplotlib.figure.Figure
     axes : Axes or ndarray of Axes
+        What ``Figure.subplots`` returns, typed as it types it (``Any``): an ``Axes``, an
+        ``Axes3D`` with ``subplot_kw={"projection": "3d"}``, or an array of them.
     """
     with rc_context(STYLE):
         fig = Figure(figsize=(width * ncols, height * nrows), layout="constrained")
@@ -64,7 +74,7 @@ def new_figure(*, nrows: int = 1, ncols: int = 1, width: float = 6.4, height: fl
     return fig, axes
 
 
-def finish_axes(ax, *, xlabel: str, ylabel: str, title: str | None = None, legend: bool = True) -> None:
+def finish_axes(ax: Axes, *, xlabel: str, ylabel: str, title: str | None = None, legend: bool = True) -> None:
     """Label the axes, set the title and draw the legend when there are labelled artists."""
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
@@ -74,7 +84,7 @@ def finish_axes(ax, *, xlabel: str, ylabel: str, title: str | None = None, legen
         ax.legend(loc="best")
 
 
-def add_caption(fig, text: str) -> None:
+def add_caption(fig: Figure, text: str) -> None:
     """One small grey line under the axes saying where the figure's numbers come from.
 
     A reader of a saved PNG has no JSON beside it, so the stream, model and windows a
@@ -86,7 +96,7 @@ def add_caption(fig, text: str) -> None:
         fig.supxlabel(textwrap.fill(text, width), fontsize=8, color="#555555")
 
 
-def to_png(fig, *, dpi: int | None = None) -> bytes:
+def to_png(fig: Figure, *, dpi: int | None = None) -> bytes:
     """Render ``fig`` to PNG bytes under :data:`STYLE` (``dpi`` None: the style's ``savefig.dpi``).
 
     The figure is drawn once, at the final dpi, on an Agg canvas. ``savefig`` would draw a

@@ -9,10 +9,13 @@ paper's transition at p = 2/3.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
+from matplotlib.artist import Artist
+from matplotlib.axes import Axes
 from matplotlib.container import ErrorbarContainer
+from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
@@ -60,7 +63,7 @@ def _is_log(curves: dict) -> bool:
     return bool(x[0] > 0 and x[-1] / x[0] > 20)
 
 
-def _setup_x(ax, curves: dict) -> None:  # noqa: ANN001
+def _setup_x(ax: Axes, curves: dict) -> None:
     """Log scale for wide positive axes, a tick at every grid value, p = 2/3 on a label-noise axis."""
     x = _grid_values(curves)
     if _is_log(curves):
@@ -76,7 +79,7 @@ def _setup_x(ax, curves: dict) -> None:  # noqa: ANN001
 def _values(points: list[dict], *path: str) -> np.ndarray:
     out = []
     for p in points:
-        v = p
+        v: object = p
         for key in path:
             v = None if v is None else v.get(key) if isinstance(v, dict) else None
         out.append(np.nan if v is None else v)
@@ -89,7 +92,7 @@ def _line_label(curves: dict, line: dict, what: str) -> str:
     return what if line is curves["lines"][0] else "_nolegend_"
 
 
-def _reference(ax, curves: dict, key: str, label: str) -> None:  # noqa: ANN001
+def _reference(ax: Axes, curves: dict, key: str, label: str) -> None:
     """A per-grid-value reference (chance 1/K, log K): one grey horizontal line when it is the
     same everywhere, else one dotted line per distinct curve (in the colour of its first line)."""
     first: dict[tuple, int] = {}
@@ -108,7 +111,7 @@ def _reference(ax, curves: dict, key: str, label: str) -> None:  # noqa: ANN001
         ax.plot(x, y, color="grey" if one else class_color(i), ls=":", lw=1.2, label=label if k == 0 else "_nolegend_")
 
 
-def _black(handle):  # noqa: ANN001, ANN202
+def _black(handle: Artist) -> Artist:
     """A black stand-in of a line's legend entry (an error-bar series becomes its marker and line)."""
     if isinstance(handle, ErrorbarContainer):
         handle = handle.lines[0]
@@ -117,7 +120,7 @@ def _black(handle):  # noqa: ANN001, ANN202
     return Line2D([], [], color="black", ls=handle.get_linestyle(), lw=handle.get_linewidth(), marker=handle.get_marker(), ms=handle.get_markersize())
 
 
-def _legend(ax, curves: dict, extra: list | None = None) -> None:  # noqa: ANN001
+def _legend(ax: Axes, curves: dict, extra: Sequence[Artist] = ()) -> None:
     """The legend right of the axes, where it hides no point. With several lines, what is
     drawn is listed in black and one coloured entry per line names its group."""
     handles, labels = ax.get_legend_handles_labels()
@@ -125,8 +128,7 @@ def _legend(ax, curves: dict, extra: list | None = None) -> None:  # noqa: ANN00
         handles = [_black(h) for h in handles]
         handles += [Line2D([], [], color=class_color(i), lw=2.5) for i in range(len(curves["lines"]))]
         labels += [line["label"] for line in curves["lines"]]
-    extra = extra or []
-    ax.legend(handles + extra, labels + [h.get_label() for h in extra], loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    ax.legend([*handles, *extra], labels + [h.get_label() for h in extra], loc="upper left", bbox_to_anchor=(1.01, 1.0))
 
 
 def _caption(summary: dict, detail: str) -> str:
@@ -138,7 +140,13 @@ def _caption(summary: dict, detail: str) -> str:
     )
 
 
-def _mean_std_panel(summary: dict, *, metric: str, width: float, height: float, extra: Callable | None = None):  # noqa: ANN202
+#: what :func:`_mean_std_panel` may add to each line: ``extra(ax, curves, i, line, x)``
+LineExtra = Callable[[Axes, dict, int, dict, np.ndarray], None]
+
+
+def _mean_std_panel(
+    summary: dict, *, metric: str, width: float, height: float, extra: LineExtra | None = None
+) -> tuple[Figure, Axes]:
     """A figure with ``metric``'s mean ± std over trials per line; ``extra(ax, curves, i, line, x)`` adds to each line."""
     curves = _curves(summary)
     log = _is_log(curves)
@@ -167,7 +175,7 @@ def accuracy(summary: dict, *, width: float, height: float, dpi: int) -> bytes:
     return to_png(fig, dpi=dpi)
 
 
-def _initial_loss(ax, curves: dict, i: int, line: dict, x: np.ndarray) -> None:  # noqa: ANN001
+def _initial_loss(ax: Axes, curves: dict, i: int, line: dict, x: np.ndarray) -> None:
     ax.plot(x, _values(line["points"], "validation_loss_initial"), ls="--", lw=1.1, color=class_color(i),
             label=_line_label(curves, line, "initial (first eval record)"))  # fmt: skip
 
@@ -183,7 +191,7 @@ def loss(summary: dict, *, width: float, height: float, dpi: int) -> bytes:
     return to_png(fig, dpi=dpi)
 
 
-def _shade_verdicts(ax, curves: dict) -> list[Patch]:  # noqa: ANN001
+def _shade_verdicts(ax: Axes, curves: dict) -> list[Patch]:
     """Shade each grid value's cell by its verdict (all lines agreeing, else 'mixed'); return legend patches."""
     labels: dict[float, set] = {}
     for line in curves["lines"]:

@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .._validation import as_float_array
 from ..errors import InvalidArgument
@@ -28,7 +29,7 @@ from ..errors import InvalidArgument
 __all__ = ["NCMetrics", "nc_metrics", "nc1", "equinorm", "equiangularity", "etf_distance"]
 
 
-def _means(means, name: str = "means") -> np.ndarray:
+def _means(means: ArrayLike, name: str = "means") -> np.ndarray:
     m = as_float_array(means, name, min_ndim=2)
     if m.shape[-2] < 2:
         raise InvalidArgument(name, f"needs K >= 2 classes on axis -2; got shape {m.shape}")
@@ -39,7 +40,7 @@ def _centred(m: np.ndarray) -> np.ndarray:
     return m - m.mean(axis=-2, keepdims=True)
 
 
-def equinorm(means) -> np.ndarray:
+def equinorm(means: ArrayLike) -> np.ndarray:
     """Coefficient of variation of the centred class-mean norms.
 
     Parameters
@@ -49,16 +50,37 @@ def equinorm(means) -> np.ndarray:
     Returns
     -------
     ndarray of shape (...)
+
+    Examples
+    --------
+    Centred norms 1, 1 and 3 about their mean: ``std / mean = 0.9428 / 1.6667``:
+
+    >>> round(float(equinorm([[1.0, 0.0], [-1.0, 0.0], [0.0, 3.0]])), 4)
+    0.1716
     """
     norms = np.linalg.norm(_centred(_means(means)), axis=-1)
     with np.errstate(invalid="ignore", divide="ignore"):
         return norms.std(axis=-1) / norms.mean(axis=-1)
 
 
-def equiangularity(means) -> np.ndarray:
+def equiangularity(means: ArrayLike) -> np.ndarray:
     """Mean over ``k != l`` of ``|cos + 1/(K-1)|`` of the centred class means.
 
     ``means`` of shape (..., K, p) in, an ndarray of shape (...) out, as for :func:`equinorm`.
+
+    Examples
+    --------
+    Three means at 120 degrees have every cosine at ``-1/(K-1)``; two distinct means
+    always do. Means (already centred) at 90, 135 and 135 degrees miss ``-1/2`` by ``1/2``,
+    ``0.2071`` and ``0.2071``:
+
+    >>> from lesde_analyzer.dynamics import simplex_directions
+    >>> round(float(equiangularity(simplex_directions(3))), 6)
+    0.0
+    >>> round(float(equiangularity([[1.0, 0.0], [0.0, 1.0]])), 6)
+    0.0
+    >>> round(float(equiangularity([[1.0, 0.0], [0.0, 1.0], [-1.0, -1.0]])), 4)
+    0.3047
     """
     c = _centred(_means(means))
     K = c.shape[-2]
@@ -69,7 +91,7 @@ def equiangularity(means) -> np.ndarray:
     return np.abs(cos[..., off] + 1.0 / (K - 1)).mean(axis=-1)
 
 
-def etf_distance(means, *, normalize: bool = False) -> np.ndarray:
+def etf_distance(means: ArrayLike, *, normalize: bool = False) -> np.ndarray:
     """Frobenius distance of the normalised Gram matrix to the simplex ETF's.
 
     Parameters
@@ -82,6 +104,16 @@ def etf_distance(means, *, normalize: bool = False) -> np.ndarray:
     Returns
     -------
     ndarray of shape (...)
+
+    Examples
+    --------
+    The simplex directions are a simplex ETF, at any scale:
+
+    >>> from lesde_analyzer.dynamics import simplex_directions
+    >>> round(float(etf_distance(5 * simplex_directions(3))), 6)
+    0.0
+    >>> round(float(etf_distance([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 0.0]])), 4)
+    0.4595
     """
     m = _means(means)
     K = m.shape[-2]
@@ -95,7 +127,7 @@ def etf_distance(means, *, normalize: bool = False) -> np.ndarray:
     return np.linalg.norm(G - target, axis=(-2, -1))
 
 
-def nc1(features) -> np.ndarray:
+def nc1(features: ArrayLike) -> np.ndarray:
     """Within-class variability relative to between-class: ``tr(Sigma_W Sigma_B^+) / K``.
 
     Parameters
@@ -105,6 +137,18 @@ def nc1(features) -> np.ndarray:
     Returns
     -------
     ndarray of shape (...)
+
+    Examples
+    --------
+    Features at their class means have no within-class variability:
+
+    >>> means = np.array([[1.0, 0.0], [-1.0, 0.0]])
+    >>> features = np.repeat(means[:, None, :], 3, axis=1)  # (K, n, p) = (2, 3, 2)
+    >>> float(nc1(features))
+    0.0
+    >>> noisy = features + 0.1 * np.random.default_rng(0).standard_normal(features.shape)
+    >>> 0 < float(nc1(noisy)) < 1
+    True
     """
     h = as_float_array(features, "features", min_ndim=3)
     K, n = h.shape[-3], h.shape[-2]
@@ -133,7 +177,7 @@ class NCMetrics:
     etf_distance: np.ndarray
 
 
-def nc_metrics(features) -> NCMetrics:
+def nc_metrics(features: ArrayLike) -> NCMetrics:
     """All four metrics from features.
 
     Parameters
@@ -143,6 +187,16 @@ def nc_metrics(features) -> NCMetrics:
     Returns
     -------
     NCMetrics
+
+    Examples
+    --------
+    At neural collapse (features at the vertices of a simplex ETF) all four are 0:
+
+    >>> from lesde_analyzer.dynamics import simplex_directions
+    >>> features = np.repeat(simplex_directions(3)[:, None, :], 4, axis=1)
+    >>> m = nc_metrics(features)
+    >>> [round(float(v), 6) for v in (m.nc1, m.equinorm, m.equiangularity, m.etf_distance)]
+    [0.0, 0.0, 0.0, 0.0]
     """
     h = as_float_array(features, "features", min_ndim=3)
     mu = h.mean(axis=-2)

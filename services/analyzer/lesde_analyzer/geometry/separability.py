@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
+from numpy.typing import ArrayLike
 from scipy.optimize import linprog
 
 from .._validation import as_float_array
@@ -37,7 +38,7 @@ __all__ = ["linearly_separable", "pairwise_separable", "separable_fraction"]
 LP_CHUNK = 256
 
 
-def linearly_separable(X, Y) -> bool:
+def linearly_separable(X: ArrayLike, Y: ArrayLike) -> bool:
     """Exact test whether two point clouds are strictly linearly separable.
 
     Parameters
@@ -48,6 +49,13 @@ def linearly_separable(X, Y) -> bool:
     Returns
     -------
     bool
+
+    Examples
+    --------
+    >>> linearly_separable([[0, 0], [1, 0]], [[0, 1], [1, 1]])
+    True
+    >>> linearly_separable([[0, 0], [1, 1]], [[0, 1], [1, 0]])  # XOR
+    False
     """
     X = as_float_array(X, "X", ndim=2)
     Y = as_float_array(Y, "Y", ndim=2)
@@ -58,9 +66,9 @@ def linearly_separable(X, Y) -> bool:
         return bool(X.max() < Y.min() or Y.max() < X.min())
     c = np.concatenate([X, Y])
     center, scale = c.mean(axis=0), c.std() or 1.0
-    X, Y = (X - center) / scale, (Y - center) / scale
+    Xs, Ys = (X - center) / scale, (Y - center) / scale
     # variables (w, b); rows: -(w.x - b) <= -1 and (w.y - b) <= -1
-    A = np.vstack([np.hstack([-X, np.ones((X.shape[0], 1))]), np.hstack([Y, -np.ones((Y.shape[0], 1))])])
+    A = np.vstack([np.hstack([-Xs, np.ones((Xs.shape[0], 1))]), np.hstack([Ys, -np.ones((Ys.shape[0], 1))])])
     res = linprog(np.zeros(p + 1), A_ub=A, b_ub=-np.ones(A.shape[0]), bounds=[(None, None)] * (p + 1), method="highs")
     return bool(res.status == 0)
 
@@ -173,7 +181,7 @@ def _batch_lp(X: np.ndarray, Y: np.ndarray) -> np.ndarray:
     return np.array([linearly_separable(x, y) for x, y in zip(X, Y)])
 
 
-def pairwise_separable(samples) -> np.ndarray:
+def pairwise_separable(samples: ArrayLike) -> np.ndarray:
     """Whether all classes of each run are pairwise linearly separable (exact).
 
     Parameters
@@ -185,6 +193,17 @@ def pairwise_separable(samples) -> np.ndarray:
     -------
     separable : ndarray of shape (runs,), bool
         True where every pair of classes ``k < l`` is strictly linearly separable.
+
+    Examples
+    --------
+    Run 0 splits its classes by the second coordinate; run 1 is XOR:
+
+    >>> samples = np.array([
+    ...     [[[0, 0], [1, 0]], [[0, 1], [1, 1]]],
+    ...     [[[0, 0], [1, 1]], [[0, 1], [1, 0]]],
+    ... ], dtype=float)
+    >>> pairwise_separable(samples)
+    array([ True, False])
     """
     x = as_float_array(samples, "samples", ndim=4)
     runs, K, n, p = x.shape
@@ -192,15 +211,15 @@ def pairwise_separable(samples) -> np.ndarray:
         raise InvalidArgument("samples", f"must have shape (runs, K >= 2, n >= 1, p); got {x.shape}")
     alive = np.ones(runs, bool)
     for k in range(K):
-        for l in range(k + 1, K):
+        for j in range(k + 1, K):
             idx = np.flatnonzero(alive)
             if idx.size == 0:
                 return alive
-            alive[idx] = _pairs_separable(x[idx, k], x[idx, l])
+            alive[idx] = _pairs_separable(x[idx, k], x[idx, j])
     return alive
 
 
-def separable_fraction(samples) -> float:
+def separable_fraction(samples: ArrayLike) -> float:
     """Fraction of runs whose classes are all pairwise linearly separable.
 
     Parameters
@@ -210,5 +229,14 @@ def separable_fraction(samples) -> float:
     Returns
     -------
     float in [0, 1]
+
+    Examples
+    --------
+    >>> samples = np.array([
+    ...     [[[0, 0], [1, 0]], [[0, 1], [1, 1]]],
+    ...     [[[0, 0], [1, 1]], [[0, 1], [1, 0]]],
+    ... ], dtype=float)
+    >>> separable_fraction(samples)
+    0.5
     """
     return float(pairwise_separable(samples).mean())

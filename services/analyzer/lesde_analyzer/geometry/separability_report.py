@@ -52,6 +52,7 @@ from dataclasses import asdict, dataclass
 from fractions import Fraction
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .._validation import as_float_array, check_int, check_real
 from ..errors import InvalidArgument
@@ -84,6 +85,14 @@ def cover_fraction(points: int, dim: int) -> float:
     -------
     float in (0, 1]
         1 exactly when ``points <= dim + 1``.
+
+    Examples
+    --------
+    Of the 16 labellings of 4 points on a line, 8 are split by a threshold:
+    ``P(Binomial(3, 1/2) <= 1) = 4/8``. Three points in the plane are always separable:
+
+    >>> cover_fraction(4, 1), cover_fraction(3, 2)
+    (0.5, 1.0)
     """
     n = check_int(points, "points", low=1)
     d = check_int(dim, "dim", low=0)
@@ -106,6 +115,14 @@ def random_projection(feature_dim: int, dim: int, *, seed: int = 0) -> np.ndarra
         Orthonormal columns (``Q^T Q = I_d``): QR of a seeded standard Gaussian matrix with
         the signs fixed by ``diag(R) > 0``, so ``Q`` is a function of ``(seed, p, d)`` alone
         (and Haar-distributed on the Stiefel manifold).
+
+    Examples
+    --------
+    >>> Q = random_projection(5, 2, seed=0)
+    >>> Q.shape, bool(np.allclose(Q.T @ Q, np.eye(2)))
+    ((5, 2), True)
+    >>> bool(np.array_equal(Q, random_projection(5, 2, seed=0)))
+    True
     """
     p = check_int(feature_dim, "feature_dim", low=1)
     d = check_int(dim, "dim", low=1, high=p)
@@ -225,6 +242,19 @@ def separability_plan(
     Returns
     -------
     SeparabilityPlan
+
+    Examples
+    --------
+    Ten plus ten points in ``R^84`` cannot refute separability; in 5 random dimensions the
+    chance level falls below 5%:
+
+    >>> plan = separability_plan(20, 84)
+    >>> plan.method, plan.dimension, round(plan.chance, 4)
+    ('projection', 5, 0.0318)
+    >>> separability_plan(20, 2).method
+    'full'
+    >>> separability_plan(2, 10).method
+    'untestable'
     """
     n = check_int(points_per_pair, "points_per_pair", low=2)
     p = check_int(feature_dim, "feature_dim", low=1)
@@ -273,7 +303,7 @@ def _plan(n: int, p: int, d: int, level: float) -> SeparabilityPlan:
 
 
 def separability_series(
-    grouped, *, seed: int = 0, projection_dim: int | None = None, baseline_draws: int = DEFAULT_BASELINE_DRAWS,
+    grouped: ArrayLike, *, seed: int = 0, projection_dim: int | None = None, baseline_draws: int = DEFAULT_BASELINE_DRAWS,
     level: float = DEFAULT_LEVEL,
 ) -> SeparabilitySeries:  # fmt: skip
     """Separable fraction and its relabelling baseline for every record.
@@ -296,6 +326,17 @@ def separability_series(
     SeparabilitySeries
         ``fraction[s]`` and ``baseline_fraction[s]`` equal those of
         ``separability_report(grouped[s], ...)`` with the same options.
+
+    Examples
+    --------
+    Two records of 4 trials, 2 classes of 10 points in the plane: noise, then two tight
+    clouds far apart (separable in every trial, and under no relabelling):
+
+    >>> rng = np.random.default_rng(0)
+    >>> apart = 0.1 * rng.standard_normal((4, 2, 10, 2)) + np.array([[[2.0, 0.0]], [[-2.0, 0.0]]])
+    >>> series = separability_series(np.stack([rng.standard_normal((4, 2, 10, 2)), apart]), seed=0)
+    >>> series.fraction, series.baseline_fraction, series.plan.method
+    (array([0., 1.]), array([0., 0.]), 'full')
     """
     x = as_float_array(grouped, "grouped", ndim=5)
     S, R, K, m, p = x.shape
@@ -308,7 +349,7 @@ def separability_series(
 
 
 def separability_report(
-    grouped, *, seed: int = 0, projection_dim: int | None = None, baseline_draws: int = DEFAULT_BASELINE_DRAWS,
+    grouped: ArrayLike, *, seed: int = 0, projection_dim: int | None = None, baseline_draws: int = DEFAULT_BASELINE_DRAWS,
     level: float = DEFAULT_LEVEL,
 ) -> SeparabilityReport:  # fmt: skip
     """Separable fraction of one record beside its random-relabelling baseline.
@@ -327,6 +368,14 @@ def separability_report(
     Returns
     -------
     SeparabilityReport
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> apart = 0.1 * rng.standard_normal((4, 2, 10, 2)) + np.array([[[2.0, 0.0]], [[-2.0, 0.0]]])
+    >>> report = separability_report(apart, seed=0)
+    >>> report.method, report.dimension, report.fraction, report.baseline_fraction, report.trials
+    ('full', 2, 1.0, 0.0, 4)
     """
     x = as_float_array(grouped, "grouped", ndim=4)
     res = separability_series(x[None], seed=seed, projection_dim=projection_dim, baseline_draws=baseline_draws, level=level)
@@ -362,7 +411,7 @@ def _series(x: np.ndarray, plan: SeparabilityPlan, *, seed: int, draws: int) -> 
 def _all_pairs(x: np.ndarray, perms: np.ndarray | None = None) -> np.ndarray:
     """x (S, R, K, m, d), perms (R, K(K-1)/2, 2m) or None -> (S, R) bool: all pairs separable.
 
-    With ``perms`` each pair's pooled points ``[x_k; x_l]`` are reordered by the trial's
+    With ``perms`` each pair's pooled points ``[x_k; x_j]`` are reordered by the trial's
     permutation and split into the first and last ``m`` (a balanced random relabelling).
     All records' trials form one batch, so the LP kernel sees large chunks; a run leaves the
     batch at its first inseparable pair.
@@ -371,11 +420,11 @@ def _all_pairs(x: np.ndarray, perms: np.ndarray | None = None) -> np.ndarray:
     alive = np.ones((S, R), bool)
     pair = 0
     for k in range(K):
-        for l in range(k + 1, K):
+        for j in range(k + 1, K):
             s_idx, r_idx = np.nonzero(alive)
             if s_idx.size == 0:
                 return alive
-            X, Y = x[s_idx, r_idx, k], x[s_idx, r_idx, l]  # (B, m, d)
+            X, Y = x[s_idx, r_idx, k], x[s_idx, r_idx, j]  # (B, m, d)
             if perms is not None:
                 pts = np.concatenate([X, Y], axis=1)
                 pts = np.take_along_axis(pts, perms[r_idx, pair][:, :, None], axis=1)

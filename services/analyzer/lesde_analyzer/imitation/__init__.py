@@ -4,20 +4,23 @@
 :func:`imitate_authors` is the authors' (ill-posed) procedure, kept for their figure.
 """
 
-from .ensemble import EnsembleStats, initial_states, le_ode_ensemble, naive_le_ode_loop
-from .exact import exact_moments, exact_runs, naive_exact_loop, phi1, transport_to
+from .ensemble import EnsembleStats, initial_states, le_ode_ensemble
+from .exact import exact_moments, exact_runs, phi1, transport_to
 from .leode import AUTHORS, EXACT, Imitation, default_window, imitate, imitate_authors, imitate_from_means
 from .metrics import nrmse, orthogonal_share, same_order
 from .onset import Onset, signal_onset
+
+# The per-step reference loops the fast paths are tested and benchmarked against
+# (tests/analyzer/imitation, bench/leode.py import them from here): importable, not API.
+from .ensemble import naive_le_ode_loop as naive_le_ode_loop  # isort: skip
+from .exact import naive_exact_loop as naive_exact_loop  # isort: skip
 
 __all__ = [
     "EnsembleStats",
     "initial_states",
     "le_ode_ensemble",
-    "naive_le_ode_loop",
     "exact_moments",
     "exact_runs",
-    "naive_exact_loop",
     "phi1",
     "transport_to",
     "Onset",

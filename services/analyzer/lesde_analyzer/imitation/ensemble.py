@@ -28,11 +28,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .._validation import as_float_array, check_int, check_real
 from ..errors import InvalidArgument
 
-__all__ = ["EnsembleStats", "initial_states", "le_ode_ensemble", "naive_le_ode_loop"]
+__all__ = ["EnsembleStats", "initial_states", "le_ode_ensemble"]
 
 
 @dataclass(frozen=True)
@@ -43,15 +44,16 @@ class EnsembleStats:
     ----------
     mean, std : ndarray of shape (T, K, K)
         Per (time, class, logit); ``std`` is the population std over runs (ddof 0).
-    runs : int
+    runs : int or None
+        Runs sampled; None for the exact distribution (:func:`.exact.exact_moments`).
     """
 
     mean: np.ndarray
     std: np.ndarray
-    runs: int
+    runs: int | None
 
 
-def initial_states(scales, *, runs: int, seed: int | np.random.Generator | None = 0) -> np.ndarray:
+def initial_states(scales: ArrayLike, *, runs: int, seed: int | np.random.Generator | None = 0) -> np.ndarray:
     """Draw ``x0[r, k] ~ N(0, scales[k]^2 I_K)``.
 
     Parameters
@@ -64,6 +66,14 @@ def initial_states(scales, *, runs: int, seed: int | np.random.Generator | None 
     Returns
     -------
     x0 : ndarray of shape (runs, K, K)
+
+    Examples
+    --------
+    >>> x0 = initial_states([1.0, 2.0, 0.5], runs=1000, seed=0)
+    >>> x0.shape
+    (1000, 3, 3)
+    >>> np.round(x0.std(axis=(0, 2)), 1)
+    array([1. , 2. , 0.5])
     """
     s = as_float_array(scales, "scales", ndim=1)
     if s.size < 2 or np.any(s < 0):
@@ -74,7 +84,7 @@ def initial_states(scales, *, runs: int, seed: int | np.random.Generator | None 
     return rng.standard_normal((runs, K, K)) * s[None, :, None]
 
 
-def _rates(alpha, beta) -> tuple[np.ndarray, np.ndarray]:
+def _rates(alpha: ArrayLike, beta: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     a = as_float_array(alpha, "alpha", ndim=1)
     b = as_float_array(beta, "beta", ndim=1)
     if a.size < 1 or b.shape != a.shape:
@@ -91,9 +101,9 @@ def _basis(K: int) -> np.ndarray:
     for k in range(K):
         Y[k, k * K : (k + 1) * K] = d[k] / ((K - 1) / K)
         Na[k * K : (k + 1) * K, k] = d[k] / K
-        for l in range(K):
-            if l != k:
-                Nb[k * K : (k + 1) * K, l] = d[l] / K
+        for j in range(K):
+            if j != k:
+                Nb[k * K : (k + 1) * K, j] = d[j] / K
     P1 = np.full((K, K), 1.0 / K)
     P2 = np.eye(K) - P1
     return np.stack([np.eye(K * K), Na @ P1 @ Y, Na @ P2 @ Y, Nb @ P1 @ Y, Nb @ P2 @ Y])
@@ -113,7 +123,7 @@ def _coefficients(a: np.ndarray, b: np.ndarray, K: int, h: float) -> np.ndarray:
     return c
 
 
-def le_ode_ensemble(alpha, beta, x0, *, step: float = 1.0) -> EnsembleStats:
+def le_ode_ensemble(alpha: ArrayLike, beta: ArrayLike, x0: ArrayLike, *, step: float = 1.0) -> EnsembleStats:
     """Mean and std over runs of forward-Euler L-model trajectories (exact, see module doc).
 
     Parameters
@@ -130,6 +140,19 @@ def le_ode_ensemble(alpha, beta, x0, *, step: float = 1.0) -> EnsembleStats:
     -------
     EnsembleStats
         ``mean``, ``std`` of shape (T, K, K).
+
+    Examples
+    --------
+    The same numbers as stepping every run one by one (:func:`naive_le_ode_loop`):
+
+    >>> alpha, beta = np.full(5, 0.3), np.full(5, 0.1)
+    >>> x0 = initial_states([1.0, 1.0, 1.0], runs=4, seed=0)
+    >>> stats = le_ode_ensemble(alpha, beta, x0)
+    >>> stats.mean.shape, stats.runs
+    ((5, 3, 3), 4)
+    >>> loop = naive_le_ode_loop(alpha, beta, x0)  # (T, runs, K, K)
+    >>> bool(np.allclose(stats.mean, loop.mean(axis=1))), bool(np.allclose(stats.std, loop.std(axis=1)))
+    (True, True)
     """
     a, b = _rates(alpha, beta)
     x0 = as_float_array(x0, "x0", ndim=3)
@@ -152,8 +175,10 @@ def le_ode_ensemble(alpha, beta, x0, *, step: float = 1.0) -> EnsembleStats:
     return EnsembleStats(mean=mean.reshape(T, K, K), std=std.reshape(T, K, K), runs=runs)
 
 
-def naive_le_ode_loop(alpha, beta, x0, *, step: float = 1.0) -> np.ndarray:
+def naive_le_ode_loop(alpha: ArrayLike, beta: ArrayLike, x0: ArrayLike, *, step: float = 1.0) -> np.ndarray:
     """Reference: a Python loop over runs and steps, numpy per step (the authors' way).
+
+    Not part of the API: the tests and ``bench/leode.py`` check :func:`le_ode_ensemble` against it.
 
     Parameters
     ----------
@@ -169,7 +194,7 @@ def naive_le_ode_loop(alpha, beta, x0, *, step: float = 1.0) -> np.ndarray:
     x0 = np.asarray(x0, dtype=np.float64)
     runs, K, _ = x0.shape
     d = np.eye(K) - 1.0 / K
-    H = [np.outer(d[l], d[l]) / (d[l] @ d[l]) for l in range(K)]
+    H = [np.outer(d[j], d[j]) / (d[j] @ d[j]) for j in range(K)]
     T = a.size
     out = np.empty((T, runs, K, K))
     for r in range(runs):
@@ -178,9 +203,9 @@ def naive_le_ode_loop(alpha, beta, x0, *, step: float = 1.0) -> np.ndarray:
         for t in range(T - 1):
             new = x.copy()
             for k in range(K):
-                for l in range(K):
-                    e = a[t] if k == l else b[t]
-                    new[k] += step * (e / K) * (H[l] @ x[l])
+                for j in range(K):
+                    e = a[t] if k == j else b[t]
+                    new[k] += step * (e / K) * (H[j] @ x[j])
             x = new
             out[t + 1, r] = x
     return out

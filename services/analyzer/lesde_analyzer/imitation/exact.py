@@ -50,15 +50,16 @@ later (:func:`transport_to`): from record ``i`` to record ``c`` the coefficients
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .._validation import as_float_array, check_choice, check_int, check_real
 from ..errors import InvalidArgument
 from .ensemble import EnsembleStats
 
-__all__ = ["phi1", "mode_rates", "exact_coefficients", "transport_to", "exact_moments", "exact_runs", "naive_exact_loop"]
+__all__ = ["phi1", "mode_rates", "exact_coefficients", "transport_to", "exact_moments", "exact_runs"]
 
 
-def phi1(z) -> np.ndarray:
+def phi1(z: ArrayLike) -> np.ndarray:
     """``expm1(z) / z`` with the limit 1 at ``z = 0`` (stable near 0).
 
     Parameters
@@ -68,6 +69,11 @@ def phi1(z) -> np.ndarray:
     Returns
     -------
     ndarray of the shape of ``z``
+
+    Examples
+    --------
+    >>> phi1([0.0, 1.0, -1e-12])
+    array([1.        , 1.71828183, 1.        ])
     """
     z = np.asarray(z, dtype=np.float64)
     small = np.abs(z) < 1e-10
@@ -75,7 +81,7 @@ def phi1(z) -> np.ndarray:
     return np.where(small, 1.0 + z / 2.0, np.expm1(z) / np.where(small, 1.0, z))
 
 
-def mode_rates(alpha, beta, *, K: int, model: str) -> tuple[np.ndarray, np.ndarray]:
+def mode_rates(alpha: np.ndarray, beta: np.ndarray, *, K: int, model: str) -> tuple[np.ndarray, np.ndarray]:
     """The two eigenvalue series of the drift matrix.
 
     Parameters
@@ -116,7 +122,7 @@ def _basis(K: int, p: int, model: str) -> np.ndarray:
     return np.stack([still, D @ P1 @ Y, D @ P2 @ Y, r])
 
 
-def exact_coefficients(alpha, beta, *, K: int, step: float, model: str) -> np.ndarray:
+def exact_coefficients(alpha: np.ndarray, beta: np.ndarray, *, K: int, step: float, model: str) -> np.ndarray:
     """The scalar series ``c_n(i)`` of the module docstring.
 
     Parameters
@@ -137,7 +143,7 @@ def exact_coefficients(alpha, beta, *, K: int, step: float, model: str) -> np.nd
     return _coefficients_to(alpha, beta, K=K, step=step, model=model, target=None)
 
 
-def _coefficients_to(alpha, beta, *, K: int, step: float, model: str, target: int | None) -> np.ndarray:
+def _coefficients_to(alpha: np.ndarray, beta: np.ndarray, *, K: int, step: float, model: str, target: int | None) -> np.ndarray:
     """``c_n`` from record 0 to every record (``target`` None), or from every record to ``target``; (T, n)."""
     lam1, lam2 = mode_rates(alpha[:-1], beta[:-1], K=K, model=model)
     T = alpha.size
@@ -159,7 +165,7 @@ def _coefficients_to(alpha, beta, *, K: int, step: float, model: str, target: in
     return np.stack([np.ones(T), G, F, J], axis=1)
 
 
-def transport_to(alpha, beta, x, *, target: int, step: float = 1.0, model: str = "L") -> np.ndarray:
+def transport_to(alpha: ArrayLike, beta: ArrayLike, x: ArrayLike, *, target: int, step: float = 1.0, model: str = "L") -> np.ndarray:
     """Every record carried by the exact flow to record ``target`` (back in time for later records).
 
     For records of an exact LE-ODE with these rates every row of the result is the state at
@@ -181,6 +187,17 @@ def transport_to(alpha, beta, x, *, target: int, step: float = 1.0, model: str =
     Returns
     -------
     ndarray of shape (T, K, p)
+
+    Examples
+    --------
+    Records of the exact LE-ODE (here its closed form) all carry back to the first:
+
+    >>> from lesde_analyzer.dynamics import l_model_solution
+    >>> t = np.arange(4.0)
+    >>> x = l_model_solution(0.3 * t, 0.1 * t, np.diag([2.0, 1.0, 1.0]))
+    >>> carried = transport_to(np.full(4, 0.3), np.full(4, 0.1), x, target=0)
+    >>> bool(np.allclose(carried, x[0]))
+    True
     """
     x = as_float_array(x, "x", ndim=3, finite=False)
     T, K, p = x.shape
@@ -194,7 +211,7 @@ def transport_to(alpha, beta, x, *, target: int, step: float = 1.0, model: str =
     return np.einsum("tn,tna->ta", coef, parts).reshape(T, K, p)
 
 
-def _check(alpha, beta, step, model, K: int, p: int) -> tuple[np.ndarray, np.ndarray, float, str]:
+def _check(alpha: ArrayLike, beta: ArrayLike, step: float, model: str, K: int, p: int) -> tuple[np.ndarray, np.ndarray, float, str]:
     a = as_float_array(alpha, "alpha", ndim=1)
     b = as_float_array(beta, "beta", ndim=1)
     if a.size < 1 or b.shape != a.shape:
@@ -206,7 +223,7 @@ def _check(alpha, beta, step, model, K: int, p: int) -> tuple[np.ndarray, np.nda
     return a, b, h, model
 
 
-def _stats(c: np.ndarray, E: np.ndarray, m0: np.ndarray, Q: np.ndarray, shape, runs) -> EnsembleStats:
+def _stats(c: np.ndarray, E: np.ndarray, m0: np.ndarray, Q: np.ndarray, shape: tuple[int, int], runs: int | None) -> EnsembleStats:
     T, n = c.shape
     mean = c @ (E @ m0)  # (T, d)
     var = (c[:, :, None] * c[:, None, :]).reshape(T, n * n) @ Q.reshape(n * n, -1)
@@ -215,7 +232,7 @@ def _stats(c: np.ndarray, E: np.ndarray, m0: np.ndarray, Q: np.ndarray, shape, r
     return EnsembleStats(mean=mean.reshape((T,) + shape), std=std.reshape((T,) + shape), runs=runs)
 
 
-def exact_moments(alpha, beta, mean0, *, se=None, step: float = 1.0, model: str = "L") -> EnsembleStats:
+def exact_moments(alpha: ArrayLike, beta: ArrayLike, mean0: ArrayLike, *, se: ArrayLike | None = None, step: float = 1.0, model: str = "L") -> EnsembleStats:
     """Mean and std of the exact ensemble started from ``N(mean0^k, se_k^2 I)`` per class.
 
     The mean is the deterministic solution from ``mean0`` (no Monte-Carlo noise); the std is
@@ -237,6 +254,27 @@ def exact_moments(alpha, beta, mean0, *, se=None, step: float = 1.0, model: str 
     -------
     EnsembleStats
         ``mean``, ``std`` of shape (T, K, p); ``runs`` is None (exact distribution).
+
+    Examples
+    --------
+    I-model, classes at ``+-1`` with ``alpha = 1``, ``beta = 1/2``: the mean grows as
+    ``e^{t/4}`` (``e^{0.25} = 1.284``, ``e^{0.5} = 1.6487``); the spread of the start grows with it:
+
+    >>> stats = exact_moments(np.ones(3), np.full(3, 0.5), [[1.0], [-1.0]], se=[0.1, 0.1], model="I")
+    >>> np.round(stats.mean[:, :, 0], 4)
+    array([[ 1.    , -1.    ],
+           [ 1.284 , -1.284 ],
+           [ 1.6487, -1.6487]])
+    >>> np.round(stats.std[:, 0, 0], 4), stats.runs
+    (array([0.1   , 0.1751, 0.3377]), None)
+
+    The L-model mean is its closed form (:func:`~lesde_analyzer.dynamics.l_model_solution`):
+
+    >>> from lesde_analyzer.dynamics import l_model_solution
+    >>> t = np.arange(3.0)
+    >>> stats = exact_moments(np.full(3, 0.3), np.full(3, 0.1), np.diag([2.0, 1.0, 1.0]))
+    >>> bool(np.allclose(stats.mean, l_model_solution(0.3 * t, 0.1 * t, np.diag([2.0, 1.0, 1.0]))))
+    True
     """
     m0 = as_float_array(mean0, "mean0", ndim=2)
     K, p = m0.shape
@@ -250,7 +288,7 @@ def exact_moments(alpha, beta, mean0, *, se=None, step: float = 1.0, model: str 
     return _stats(exact_coefficients(a, b, K=K, step=h, model=model), E, m0.reshape(-1), Q, (K, p), None)
 
 
-def exact_runs(alpha, beta, x0, *, step: float = 1.0, model: str = "L") -> EnsembleStats:
+def exact_runs(alpha: ArrayLike, beta: ArrayLike, x0: ArrayLike, *, step: float = 1.0, model: str = "L") -> EnsembleStats:
     """Sample mean and std (ddof 0) over given runs, each propagated exactly.
 
     Equal to :func:`naive_exact_loop` followed by ``mean``/``std`` over runs, up to rounding,
@@ -268,6 +306,18 @@ def exact_runs(alpha, beta, x0, *, step: float = 1.0, model: str = "L") -> Ensem
     -------
     EnsembleStats
         ``mean``, ``std`` of shape (T, K, p).
+
+    Examples
+    --------
+    >>> from lesde_analyzer.imitation import initial_states
+    >>> alpha, beta = np.full(3, 0.3), np.full(3, 0.1)
+    >>> x0 = initial_states([1.0, 1.0, 1.0], runs=50, seed=1)
+    >>> stats = exact_runs(alpha, beta, x0)
+    >>> stats.mean.shape, stats.runs
+    ((3, 3, 3), 50)
+    >>> loop = naive_exact_loop(alpha, beta, x0)  # (T, runs, K, p)
+    >>> bool(np.allclose(stats.mean, loop.mean(axis=1))), bool(np.allclose(stats.std, loop.std(axis=1)))
+    (True, True)
     """
     x0 = as_float_array(x0, "x0", ndim=3)
     runs, K, p = x0.shape
@@ -280,8 +330,10 @@ def exact_runs(alpha, beta, x0, *, step: float = 1.0, model: str = "L") -> Ensem
     return _stats(exact_coefficients(a, b, K=K, step=h, model=model), E, m0, Q, (K, p), runs)
 
 
-def naive_exact_loop(alpha, beta, x0, *, step: float = 1.0, model: str = "L") -> np.ndarray:
+def naive_exact_loop(alpha: ArrayLike, beta: ArrayLike, x0: ArrayLike, *, step: float = 1.0, model: str = "L") -> np.ndarray:
     """Reference: a Python loop over runs and intervals taking the exact step (numpy per step).
+
+    Not part of the API: the tests and ``bench/leode.py`` check :func:`exact_runs` against it.
 
     Parameters
     ----------

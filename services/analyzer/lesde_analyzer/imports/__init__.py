@@ -17,7 +17,7 @@ __all__ = ["run_import_job"]
 
 def __getattr__(name: str) -> Any:
     if name == "run_import_job":
-        from lesde_analyzer.imports.job import run_import_job  # noqa: PLC0415 - lazy by design
+        from lesde_analyzer.imports.job import run_import_job  # lazy: Celery and the leases, absent where lesde.analyze runs
 
         return run_import_job
     raise AttributeError(f"module 'lesde_analyzer.imports' has no attribute {name!r}")

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-
 from lesde.chunks import ChunkWriter, class_sums
 from lesde.storage import ObjectStore
 

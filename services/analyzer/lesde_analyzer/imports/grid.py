@@ -18,14 +18,17 @@ import csv
 import io
 import math
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, BinaryIO
 
 import numpy as np
-
 from lesde.csv_layout import FIXED_HEAD, FIXED_TAIL, ImportRejected, check_header
 from lesde.settings import LimitSettings
 from lesde.specs.experiment import MAX_ITERATIONS, MAX_TRIALS
+
+if TYPE_CHECKING:
+    from _typeshed import WriteableBuffer
 
 OPTIONAL = ("val_loss", "val_acc")  # may be empty: not evaluated at that iteration
 BLOCK_ROWS = 20_000
@@ -64,13 +67,14 @@ class _Pieces(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer) -> int:  # noqa: ANN001
+    def readinto(self, buffer: WriteableBuffer) -> int:
         while not self.pending:
             self.pending = next(self.pieces, b"")
             if not self.pending:
                 return 0
-        size = min(len(buffer), len(self.pending))
-        buffer[:size], self.pending = self.pending[:size], self.pending[size:]
+        view = memoryview(buffer).cast("B")
+        size = min(len(view), len(self.pending))
+        view[:size], self.pending = self.pending[:size], self.pending[size:]
         self.count += size
         return size
 
@@ -110,7 +114,10 @@ def parse_grid(
     return Grid(values=values, K=K, rows=rows, trials=trials, first_itr=lo)
 
 
-def _parse(reader, index: dict[str, int], K: int, width: int, staging, bounds: ImportBounds, on_block: Callable[[], None]) -> tuple[int, set, int, int]:  # noqa: ANN001
+def _parse(
+    reader: Iterable[list[str]], index: dict[str, int], K: int, width: int, staging: BinaryIO, bounds: ImportBounds,
+    on_block: Callable[[], None],
+) -> tuple[int, set[int], int, int]:  # fmt: skip
     """Stage rows as float64 records (trial, itr, smp, y, logits, tr_loss, val_loss, val_acc)."""
     order = [*FIXED_HEAD, *(f"y_logit{k}" for k in range(K)), *FIXED_TAIL]
     positions = [index[name] for name in order]
@@ -182,7 +189,8 @@ def _check_bounds(bounds: ImportBounds, row: int, *, itr: int, trials: int, span
         )
 
 
-def _records(path: str, C: int, rows: int):  # noqa: ANN202
+def _records(path: str, C: int, rows: int) -> Iterator[tuple[int, np.ndarray]]:
+    """``(first row, block)`` over the staged records, a memory-mapped block of rows at a time."""
     data = np.memmap(path, dtype=np.float64, mode="r", shape=(rows, C))
     for start in range(0, rows, 1 << 18):
         yield start, np.asarray(data[start : start + (1 << 18)])

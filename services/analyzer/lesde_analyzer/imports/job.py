@@ -22,6 +22,7 @@ from lesde.records import AnalysisState, JobRecord, JobStatus
 from lesde.settings import LeaseSettings, LimitSettings
 from lesde.storage import ObjectStore, StoreUnavailable
 from lesde.tombstones import JobDeleted
+
 from lesde_analyzer.imports.chunks import write_import_chunks
 from lesde_analyzer.imports.grid import Grid, ImportBounds, parse_grid
 from lesde_analyzer.imports.run import import_recorded_run, remove_staged

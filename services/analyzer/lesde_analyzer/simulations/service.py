@@ -1,7 +1,9 @@
-"""Service layer of the simulation endpoints: spec in, JSON summary and PNG figures out.
+"""Service layer of the simulation endpoints: spec in, typed result (and its JSON) and PNG figures out.
 
 The API/Celery layer calls :func:`run_simulation` and :func:`run_phase_diagram`; both are pure
 (seeded by the spec) and raise ``pydantic.ValidationError`` (a ``ValueError``) on bad input.
+The results are the contract's :class:`~lesde.analysis_results.SimulationAnalysis` and
+:class:`~lesde.analysis_results.PhaseDiagramAnalysis`; ``summary`` is their stored JSON.
 """
 
 from __future__ import annotations
@@ -12,12 +14,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from lesde.analysis_results import PhaseDiagramAnalysis, SimulationAnalysis, encode
 from lesde.json_safe import json_safe
 from lesde.specs.simulation import AlphaBetaPairsGrid, ExponentGrid, GapGrid, PhaseDiagramSpec, SimulationSpec
 
 from ..dynamics import Schedule
-from .engine import simulate_spec
 from ..figures.simulations import integrals_png, neural_collapse_png, separable_fraction_png, trajectories_png, transition_png
+from .engine import simulate_spec
 
 __all__ = ["SimulationResult", "run_simulation", "run_phase_diagram"]
 
@@ -28,17 +31,22 @@ class SimulationResult:
 
     Attributes
     ----------
-    summary : dict
-        JSON-able (NaN and inf become ``None``).
+    analysis : SimulationAnalysis or PhaseDiagramAnalysis
+        The typed result (figures not yet named).
     figures : dict of str to bytes
         Figure name to PNG bytes.
     arrays : dict of str to ndarray
         Raw arrays for downloads (``times`` (R,), ``means`` (R, runs, K, p), ...).
     """
 
-    summary: dict[str, Any]
+    analysis: SimulationAnalysis | PhaseDiagramAnalysis
     figures: dict[str, bytes]
     arrays: dict[str, np.ndarray] = field(default_factory=dict)
+
+    @property
+    def summary(self) -> dict[str, Any]:
+        """The result as it is stored: JSON-able, NaN and inf as ``None``."""
+        return encode(self.analysis)
 
 
 def _title(spec: SimulationSpec) -> str:
@@ -56,7 +64,7 @@ def run_simulation(spec: SimulationSpec | Mapping[str, Any]) -> SimulationResult
     Returns
     -------
     SimulationResult
-        ``summary`` keys: ``times`` (R,); ``separable_times`` (S,) and ``separable_fraction``
+        ``analysis`` (:class:`~lesde.analysis_results.SimulationAnalysis`): ``times`` (R,); ``separable_times`` (S,) and ``separable_fraction``
         (S,), the fraction of runs whose classes are all pairwise linearly separable at those
         records (every record when ``p == 1``, else at most 26 evenly spaced records,
         always including the first and last); ``final_separable_fraction``; ``etf_distance``
@@ -73,22 +81,22 @@ def run_simulation(spec: SimulationSpec | Mapping[str, Any]) -> SimulationResult
         warnings.simplefilter("ignore", RuntimeWarning)
         etf_mean = np.nanmean(data.etf, axis=1)
     frac = data.separable.mean(axis=1)
-    summary = {
-        "mode": spec.mode,
-        "model": spec.model,
-        "classes": spec.classes,
-        "dim": spec.p,
-        "runs": spec.runs,
-        "times": json_safe(traj.times),
-        "separable_times": json_safe(traj.sample_times),
-        "separable_fraction": json_safe(frac),
-        "final_separable_fraction": json_safe(frac[-1]),
-        "etf_distance": json_safe(etf_mean),
-        "A": json_safe(data.A),
-        "B": json_safe(data.B),
-        "A_hat": json_safe(data.A_hat),
-        "B_hat": json_safe(data.B_hat),
-    }
+    analysis = SimulationAnalysis(
+        mode=spec.mode,
+        model=spec.model,
+        classes=spec.classes,
+        dim=spec.p,
+        runs=spec.runs,
+        times=json_safe(traj.times),
+        separable_times=json_safe(traj.sample_times),
+        separable_fraction=json_safe(frac),
+        final_separable_fraction=json_safe(frac[-1]),
+        etf_distance=json_safe(etf_mean),
+        A=json_safe(data.A),
+        B=json_safe(data.B),
+        A_hat=json_safe(data.A_hat),
+        B_hat=json_safe(data.B_hat),
+    )
     title = _title(spec)
     figures = {
         "trajectories": trajectories_png(data, title=title),
@@ -103,7 +111,7 @@ def run_simulation(spec: SimulationSpec | Mapping[str, Any]) -> SimulationResult
         "separable": data.separable,
         "etf_distance": data.etf,
     }
-    return SimulationResult(summary=summary, figures=figures, arrays=arrays)
+    return SimulationResult(analysis=analysis, figures=figures, arrays=arrays)
 
 
 def _grid(spec: PhaseDiagramSpec) -> tuple[list[tuple[Schedule, Schedule]], np.ndarray, str, float, list]:
@@ -129,7 +137,7 @@ def run_phase_diagram(spec: PhaseDiagramSpec | Mapping[str, Any]) -> SimulationR
     Returns
     -------
     SimulationResult
-        ``summary`` keys: ``grid_kind``; ``grid`` (the grid values as given); ``x`` (alpha - beta,
+        ``analysis`` (:class:`~lesde.analysis_results.PhaseDiagramAnalysis`): ``grid_kind``; ``grid`` (the grid values as given); ``x`` (alpha - beta,
         or the exponent r); ``separable_fraction`` per grid point at ``final_time``;
         ``critical`` (0 for alpha - beta, 1 for r); ``final_time``; ``runs``.
         ``figures``: ``transition``.
@@ -143,15 +151,15 @@ def run_phase_diagram(spec: PhaseDiagramSpec | Mapping[str, Any]) -> SimulationR
         data = simulate_spec(base, alpha=a, beta=b, final_only=True, estimate=False)
         fractions[i] = data.separable[-1].mean()
     title = f"{_title(base)}, t = {final_time:g}, {base.runs} runs"
-    summary = {
-        "grid_kind": spec.grid.kind,
-        "grid": json_safe(values),
-        "x": json_safe(x),
-        "x_label": xlabel,
-        "separable_fraction": json_safe(fractions),
-        "critical": critical,
-        "final_time": final_time,
-        "runs": base.runs,
-    }
+    analysis = PhaseDiagramAnalysis(
+        grid_kind=spec.grid.kind,
+        grid=json_safe(values),
+        x=json_safe(x),
+        x_label=xlabel,
+        separable_fraction=json_safe(fractions),
+        critical=critical,
+        final_time=final_time,
+        runs=base.runs,
+    )
     figures = {"transition": transition_png(x, fractions, xlabel=xlabel, critical=critical, title=title)}
-    return SimulationResult(summary=summary, figures=figures, arrays={"x": x, "separable_fraction": fractions})
+    return SimulationResult(analysis=analysis, figures=figures, arrays={"x": x, "separable_fraction": fractions})

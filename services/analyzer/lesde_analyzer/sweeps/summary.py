@@ -1,7 +1,8 @@
-"""The JSON of a sweep's analysis: rows, curves along each plotted axis, the flip, notes.
+"""The typed result of a sweep's analysis and its JSON: rows, curves along each plotted axis, the flip, notes.
 
-``sweep_summary`` is a pure function of the children as read (:mod:`.reader`); the job
-adds the figure names and stores it. Outline::
+``sweep_analysis`` is a pure function of the children as read (:mod:`.reader`) returning
+the contract's :class:`~lesde.analysis_results.SweepAnalysis`; ``sweep_summary`` is its
+stored JSON, to which the job adds the figure names before storing it. Outline::
 
     {"version", "sweep_id", "name", "axes", "primary_axis", "partial", "counts",
      "children": [{index, experiment_id, point, status, analysis, in_curves, missing}],
@@ -15,15 +16,18 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from lesde.analysis_results import SWEEP_FORMAT_VERSION, SweepAnalysis, encode
+from lesde.analysis_results.sweep import AxisCurves, FlipLine, SweepChildResult, SweepCounts, SweepFlip
 from lesde.json_safe import json_safe
 from lesde.records import utcnow
+
 from lesde_analyzer.sweeps.compute import axis_curves, plotted_axes
 from lesde_analyzer.sweeps.reader import DELETED, ChildResult, SweepData
 from lesde_analyzer.sweeps.rows import child_row, columns
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = SWEEP_FORMAT_VERSION
 
-__all__ = ["FORMAT_VERSION", "sweep_summary", "missing_reason"]
+__all__ = ["FORMAT_VERSION", "sweep_analysis", "sweep_summary", "missing_reason"]
 
 
 def missing_reason(child: ChildResult) -> str | None:
@@ -44,6 +48,7 @@ def missing_reason(child: ChildResult) -> str | None:
 
 
 def _safe(tree: Any) -> Any:
+    """``tree`` with numpy scalars and arrays as plain JSON values and NaN as None, at any depth."""
     if isinstance(tree, dict):
         return {key: _safe(value) for key, value in tree.items()}
     if isinstance(tree, (list, tuple)):
@@ -94,41 +99,47 @@ def _notes(data: SweepData, children: list[dict], curves: dict, primary: str | N
     return notes
 
 
-def sweep_summary(data: SweepData) -> dict:
-    """Every cross-child number of ``data`` as JSON-ready values (figures not yet named)."""
+def sweep_summary(data: SweepData) -> dict[str, Any]:
+    """The stored JSON of :func:`sweep_analysis` (figures not yet named)."""
+    return encode(sweep_analysis(data))
+
+
+def sweep_analysis(data: SweepData) -> SweepAnalysis:
+    """Every cross-child number of ``data`` (figures not yet named)."""
     rows = [child_row(child, data.axes) for child in data.children]
     analysed = [row for row, child in zip(rows, data.children) if child.summary is not None]
     children = [
-        {"index": c.index, "experiment_id": c.experiment_id, "point": c.point, "status": c.status, "analysis": c.analysis,
-         "in_curves": c.summary is not None, "missing": missing_reason(c)}
+        SweepChildResult(
+            index=c.index, experiment_id=c.experiment_id, point=_safe(c.point), status=c.status, analysis=c.analysis,
+            in_curves=c.summary is not None, missing=missing_reason(c),
+        )
         for c in data.children
     ]  # fmt: skip
     plotted = plotted_axes(data.axes, [child.point for child in data.children])
     curves = {axis: axis_curves(analysed, data.axes, axis, scale) for axis, scale in plotted.items()} if analysed else {}
     primary = next(iter(curves), None)
-    summary = {
-        "version": FORMAT_VERSION,
-        "sweep_id": data.sweep_id,
-        "name": data.name,
-        "computed_at": utcnow().isoformat(),
-        "axes": data.axes,
-        "primary_axis": primary,
-        "partial": any(child.unfinished for child in data.children),
-        "counts": {
-            "children": len(data.children),
-            "in_curves": len(analysed),
-            "by_status": dict(Counter(child.status for child in data.children)),
-            "by_analysis": dict(Counter(child.analysis for child in data.children)),
-        },
-        "children": children,
-        "columns": columns(data.axes),
-        "rows": rows,
-        "curves": curves,
-        "flip": None if primary is None else {
-            "axis": primary,
-            "lines": [{"group": line["group"], "label": line["label"], **line["flip"]} for line in curves[primary]["lines"]],
-        },
-        "figures": [],
-        "notes": _notes(data, children, curves, primary),
-    }  # fmt: skip
-    return _safe(summary)
+    return SweepAnalysis(
+        version=FORMAT_VERSION,
+        sweep_id=data.sweep_id,
+        name=data.name,
+        computed_at=utcnow().isoformat(),
+        axes=data.axes,
+        primary_axis=primary,
+        partial=any(child.unfinished for child in data.children),
+        counts=SweepCounts(
+            children=len(data.children),
+            in_curves=len(analysed),
+            by_status=dict(Counter(child.status for child in data.children)),
+            by_analysis=dict(Counter(child.analysis for child in data.children)),
+        ),
+        children=children,
+        columns=columns(data.axes),
+        rows=_safe(rows),
+        curves={axis: AxisCurves.model_validate(_safe(curve)) for axis, curve in curves.items()},
+        flip=None if primary is None else SweepFlip(
+            axis=primary,
+            lines=[FlipLine.model_validate(_safe({"group": line["group"], "label": line["label"], **line["flip"]})) for line in curves[primary]["lines"]],
+        ),
+        figures=[],
+        notes=_notes(data, [child.model_dump() for child in children], curves, primary),
+    )  # fmt: skip

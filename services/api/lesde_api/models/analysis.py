@@ -1,100 +1,41 @@
-"""The analysis JSON of experiments, simulations and sweeps, typed to its top level and main objects.
+"""The analysis answers of experiments, simulations and sweeps: the contract's results plus the gateway's links.
 
-The analyzer writes these (``lesde_analyzer.*.summary``); the gateway adds links. Deeper
-objects (per-model estimates, imitation fits, neural-collapse geometry) are free-form
-here and described in the README; every model allows keys it does not name, so a newer
-analyzer's additions pass through. Numbers the analysis could not compute are ``null``
-(NaN and infinities never reach JSON).
+What the analyzer stores is defined once, in :mod:`lesde.analysis_results`; each answer
+here is a subclass that adds what the gateway adds when it serves a stored result: the
+figures as links (``{name: URL}`` instead of the stored names), ``series_url`` and
+``table_url``, the state of a newer run of the same option set, and the thinned series.
+Numbers the analysis could not compute are ``null``. A stored result that no longer fits
+these models (written by an older analyzer) is answered as it is stored
+(:mod:`lesde_api.operations.stored_answers`).
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
+from lesde.analysis_results import ExperimentAnalysis as StoredExperimentAnalysis
+from lesde.analysis_results import PhaseDiagramAnalysis, SimulationAnalysis
+from lesde.analysis_results import SweepAnalysis as StoredSweepAnalysis
+from lesde.records import AnalysisState
+from lesde.specs.analysis import AnalysisOptions
 from pydantic import BaseModel, ConfigDict, Field
 
-from lesde.specs.analysis import AnalysisOptions
+__all__ = [
+    "AnalysisRequested", "ExperimentAnalysis", "LatestRequest", "SeriesGroup", "SeriesGroups", "SimulationRun",
+    "PhaseDiagramResult", "SweepAnalysis",
+]  # fmt: skip
+
+#: one thinned series: a number per record, or nested lists of them (records first), null where undefined
+SeriesValues = (
+    float | None | list[float | None] | list[list[float | None]] | list[list[list[float | None]]] | list[list[list[list[float | None]]]]
+)
+
+#: figure name -> URL of its PNG (this option set's, for an experiment)
+FigureLinks = dict[str, str]
 
 
 class _Open(BaseModel):
     model_config = ConfigDict(extra="allow")
-
-
-class SampledStream(_Open):
-    records: int = Field(description="Logged iterations of the sampled logits.")
-    first: int = Field(description="First logged iteration.")
-    last: int = Field(description="Last logged iteration.")
-
-
-class StreamCounts(_Open):
-    """What the analysis read of each stored stream (null: the experiment has none)."""
-
-    sampled: SampledStream = Field(description="The per-iteration sampled logits.")
-    probe: dict[str, int] | None = Field(default=None, description="Probe-set logits: records and per_class.")
-    features: dict[str, int] | None = Field(default=None, description="Penultimate features: records and dimension.")
-    eval: dict[str, int] | None = Field(default=None, description="Validation evaluations: records.")
-
-
-class Verdict(_Open):
-    """Whether training is on the separating side (r of Gamma against 1, with its standard error)."""
-
-    label: str = Field(description="The verdict in words.")
-    separable: bool | None = Field(default=None, description="True, False, or null when not decided.")
-    r_gamma: float | None = Field(default=None, description="Tail exponent of Gamma.")
-    se: float | None = Field(default=None, description="Standard error of r_gamma.")
-    reason: str | None = Field(default=None, description="Why this verdict (or why none).")
-
-
-class TailIndices(_Open):
-    """Tail exponents of the integrals A, B and Gamma (each an object of fit results)."""
-
-    A: dict[str, Any] | None = Field(default=None, description="Fit of the tail of A(t).")
-    B: dict[str, Any] | None = Field(default=None, description="Fit of the tail of B(t).")
-    Gamma: dict[str, Any] | None = Field(default=None, description="Fit of the tail of Gamma(t).")
-    verdict: Verdict | None = Field(default=None, description="The verdict drawn from Gamma's exponent.")
-
-
-class Separability(_Open):
-    """Linear separability of one record stream at the first and last record."""
-
-    initial: float | None = Field(default=None, description="Fraction of trials separable at the first record.")
-    final: float | None = Field(default=None, description="Fraction of trials separable at the last record.")
-    initial_baseline: float | None = Field(default=None, description="The same for shuffled labels (chance level).")
-    final_baseline: float | None = Field(default=None, description="The same for shuffled labels (chance level).")
-
-
-class ExperimentAnalysis(_Open):
-    """``GET /v1/experiments/{id}/analysis``: every number of one option set's analysis."""
-
-    version: int = Field(description="Format version of this JSON.")
-    job_id: str = Field(description="The experiment.")
-    partial: bool = Field(description="True when computed while the experiment was still training.")
-    iterations_done: int = Field(description="Iterations the analysis covered.")
-    options: AnalysisOptions = Field(description="The option set this result was computed with.")
-    options_key: str = Field(description="The option set's key ('default' or a hash).")
-    classes: list[str] = Field(description="Class names in label order.")
-    iterations: int = Field(description="Iterations in the sampled stream.")
-    trials: int = Field(description="Independent trials.")
-    streams: StreamCounts = Field(description="What was read of each stored stream.")
-    source: str = Field(description="Which class means the estimates were computed from ('sampled' or 'probe').")
-    estimates: dict[str, Any] = Field(description="alpha-hat, beta-hat per model, drift regression and more (see the README).")
-    tail_indices: TailIndices = Field(description="Tail exponents of the chosen estimator's integrals.")
-    verdict: Verdict = Field(description="The separability verdict.")
-    separability: dict[str, Separability] = Field(description="Per stream ('probe', 'features').")
-    neural_collapse: dict[str, Any] = Field(description="Per stream: geometry of the class means over time.")
-    imitation: dict[str, Any] = Field(description="Per model ('I', 'L'): how well the LE-ODE imitates the class means.")
-    curves: dict[str, Any] = Field(description="Loss and accuracy at the start and the end.")
-    class_means: dict[str, Any] = Field(description="Class means at the start and the end, per stream.")
-    notes: dict[str, str] = Field(description="How each number was made, in words.")
-    final: dict[str, Any] | None = Field(default=None, description="Accuracies and losses at the last evaluation.")
-    figures: dict[str, str] = Field(description="Figure name -> URL of its PNG.")
-    series_url: str = Field(description="URL of every series at full length (NPZ).")
-    latest_request: dict[str, Any] | None = Field(
-        default=None, description="Present when a newer run of this option set is pending or failed: its state."
-    )
-    series: dict[str, dict[str, Any]] | None = Field(
-        default=None, description="Per group: 'records', 'returned' and each array thinned to max_points (absent with series=false)."
-    )
 
 
 class AnalysisRequested(_Open):
@@ -109,48 +50,71 @@ class AnalysisRequested(_Open):
     partial: bool | None = Field(default=None, description="On a new run: whether the experiment is still training.")
 
 
-class SimulationRun(_Open):
-    """``GET /v1/simulations/{id}/analysis`` of a simulation: trajectories, separability and estimates."""
+class LatestRequest(BaseModel):
+    """The state of the newest run of an option set, when it is not the answered result (pending or failed)."""
 
-    mode: str = Field(description="discrete, sde or ode.")
-    model: str = Field(description="I or L.")
-    classes: int = Field(description="Number of classes K.")
-    dim: int = Field(description="Dimension of each sample's state.")
-    runs: int = Field(description="Independent runs.")
-    times: list[float | None] = Field(description="Recorded times (R,).")
-    separable_fraction: list[float | None] = Field(description="Fraction of runs separable at separable_times (S,).")
-    final_separable_fraction: float | None = Field(description="That fraction at the final time.")
-    figures: dict[str, str] = Field(description="Figure name -> URL of its PNG.")
+    # written by lesde.analysis_state, which owns the state's format: a key it adds later passes through
+    model_config = ConfigDict(extra="allow")
 
-
-class PhaseDiagramResult(_Open):
-    """``GET /v1/simulations/{id}/analysis`` of a phase diagram: separable fraction over the grid."""
-
-    grid_kind: str = Field(description="alpha_beta, gap or exponent.")
-    grid: list[Any] = Field(description="The grid's points as posted.")
-    x: list[float | None] = Field(description="The plotted coordinate of each point.")
-    x_label: str = Field(description="What x is.")
-    separable_fraction: list[float | None] = Field(description="Fraction of runs separable at the final time, per point.")
-    final_time: float = Field(description="steps x step.")
-    runs: int = Field(description="Runs per point.")
-    figures: dict[str, str] = Field(description="Figure name -> URL of its PNG.")
+    state: AnalysisState = Field(description="The run's state: queued, running or failed.")
+    error: str | None = Field(default=None, description="Why it failed (null unless it did).")
+    options: dict[str, object] = Field(
+        description="The options as requested (JSON); a set the analyzer refused is kept as sent, and error says why."
+    )
+    options_key: str = Field(description="The option set's key.")
+    updated_at: str = Field(description="When the state was written (ISO 8601, UTC).")
 
 
-class SweepAnalysis(_Open):
-    """``GET /v1/sweeps/{id}/analysis``: results across the sweep's children (partial while some run)."""
+class SeriesGroup(BaseModel):
+    """One group of series on a shared time axis ``t``, thinned to at most max_points records."""
 
-    version: int = Field(description="Format version of this JSON.")
-    sweep_id: str = Field(description="The sweep.")
-    name: str | None = Field(default=None, description="The sweep's name.")
-    axes: list[str] = Field(description="The dotted field paths the grid varies.")
-    primary_axis: str | None = Field(default=None, description="The axis plotted first (null before any child is analysed).")
-    partial: bool = Field(description="True while some children have not finished.")
-    counts: dict[str, Any] = Field(description="children, in_curves, and children by_status and by_analysis.")
-    children: list[dict[str, Any]] = Field(description="Each child: index, experiment_id, point, status, analysis, in_curves.")
-    columns: list[str] = Field(description="Columns of rows (and of table.csv).")
-    rows: list[dict[str, Any]] = Field(description="One row per child: grid values and its result numbers.")
-    curves: dict[str, Any] = Field(description="Per plotted axis: the result numbers along it.")
-    flip: dict[str, Any] | None = Field(default=None, description="Where r of Gamma crosses 1 along the primary axis.")
-    notes: list[str] = Field(description="What the numbers say, in words.")
-    figures: dict[str, str] = Field(description="Figure name -> URL of its PNG.")
+    # the arrays of a group are named by the analysis (A_L, leode_mean_I, nc1_std, ...): each is typed as SeriesValues
+    model_config = ConfigDict(extra="allow")
+    __pydantic_extra__: dict[str, SeriesValues]
+
+    records: int = Field(description="Records of the group at full length (the NPZ at series_url holds them all).")
+    returned: int = Field(description="Records returned here (evenly spaced, first and last included).")
+
+
+class SeriesGroups(BaseModel):
+    """Every series group the analysis stored (a stream not recorded has none)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    estimates: SeriesGroup | None = Field(default=None, description="On the estimators' time axis: xbar, A_*, B_*, Gamma_*, alpha_*, beta_*, drift_*, leode_*.")
+    eval: SeriesGroup | None = Field(default=None, description="Evaluations: mean, std and quartiles over trials of each loss and accuracy.")
+    features: SeriesGroup | None = Field(default=None, description="Penultimate features: neural-collapse metrics and separability per record.")
+    probe: SeriesGroup | None = Field(default=None, description="Probe set: Xbar, neural-collapse metrics and separability per record.")
+    sampled: SeriesGroup | None = Field(default=None, description="Sampled stream: Xbar, counts and training loss per iteration.")
+
+
+class ExperimentAnalysis(StoredExperimentAnalysis):
+    """``GET /v1/experiments/{id}/analysis``: every number of one option set's analysis, with its links."""
+
+    figures: FigureLinks = Field(description="Figure name -> URL of its PNG for this option set.")  # type: ignore[assignment]  # the stored names, as links
+    series_url: str = Field(description="URL of every series at full length (NPZ).")
+    latest_request: LatestRequest | None = Field(
+        default=None, description="Present when a newer run of this option set is pending or failed: its state."
+    )
+    series: SeriesGroups | None = Field(
+        default=None, description="Per group: 'records', 'returned' and each array thinned to max_points (absent with series=false)."
+    )
+
+
+class SimulationRun(SimulationAnalysis):
+    """``GET /v1/simulations/{id}/analysis`` of a simulation: trajectories, separability and estimates, with links."""
+
+    figures: FigureLinks = Field(description="Figure name -> URL of its PNG.")  # type: ignore[assignment]  # the stored names, as links
+
+
+class PhaseDiagramResult(PhaseDiagramAnalysis):
+    """``GET /v1/simulations/{id}/analysis`` of a phase diagram: separable fraction over the grid, with links."""
+
+    figures: FigureLinks = Field(description="Figure name -> URL of its PNG.")  # type: ignore[assignment]  # the stored names, as links
+
+
+class SweepAnalysis(StoredSweepAnalysis):
+    """``GET /v1/sweeps/{id}/analysis``: results across the sweep's children (partial while some run), with links."""
+
+    figures: FigureLinks = Field(description="Figure name -> URL of its PNG.")  # type: ignore[assignment]  # the stored names, as links
     table_url: str = Field(description="URL of the table as CSV.")

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field
-
 from lesde.records import JobPublic
+from pydantic import Field
 
 
 class DatasetPublic(JobPublic):

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
-
 from lesde.records import JobPublic
 from lesde.specs import ExperimentSpec
 from lesde.specs.simulation import PhaseDiagramSpec, SimulationSpec
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class ImportSource(BaseModel):

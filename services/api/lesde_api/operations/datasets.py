@@ -16,6 +16,7 @@ from lesde.records import JobRecord, JobStatus
 from lesde.specs import ExperimentSpec
 from lesde.specs.uploaded import DatasetMismatch, check_against_dataset
 from lesde.storage import ObjectNotFound
+
 from lesde_api.operations.queueing import enqueue_new_job
 from lesde_api.operations.uploads import store_upload, upload_size
 
@@ -48,9 +49,9 @@ def dataset_info(repo: JobRepository, dataset_id: str) -> dict | None:
 def check_uploaded(datasets: JobRepository, spec: ExperimentSpec, *, owner: str) -> None:
     """For a spec on an uploaded data set: the caller's data set, validated, holding what the
     spec asks (:func:`~lesde.specs.uploaded.check_against_dataset`); else DatasetMismatch."""
-    if spec.dataset.name != "uploaded":
-        return
     dataset_id = spec.dataset.id
+    if spec.dataset.name != "uploaded" or dataset_id is None:  # the spec's validator gives "uploaded" its id
+        return
     try:
         record = datasets.get(dataset_id)
     except JobNotFound:
@@ -69,7 +70,7 @@ def check_uploaded(datasets: JobRepository, spec: ExperimentSpec, *, owner: str)
 
 def mark_user(datasets: JobRepository, spec: ExperimentSpec, experiment_id: str) -> None:
     """Remember that experiment ``experiment_id`` trains on the spec's uploaded data set."""
-    if spec.dataset.name == "uploaded":
+    if spec.dataset.name == "uploaded" and spec.dataset.id is not None:  # the validator gives "uploaded" its id
         datasets.store.put_json(keys.dataset_user_key(spec.dataset.id, experiment_id), {"experiment": experiment_id})
 
 

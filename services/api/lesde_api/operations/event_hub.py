@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi.concurrency import run_in_threadpool
-
 from lesde.jobs import JobNotFound
 from lesde.storage import StoreUnavailable
 from lesde.sweeps import SweepNotFound
@@ -55,7 +54,7 @@ class _Watch:
 class Subscription:
     """One stream's handle on its job's watcher."""
 
-    hub: "EventHub"
+    hub: EventHub
     key: tuple[str, str]
     owner: str
     seen: int = 0
@@ -135,6 +134,7 @@ class EventHub:
         """Read the snapshot every ``poll_s`` and publish it when it changed; stop when the job is gone."""
         while True:
             await asyncio.sleep(watch.poll_s)
+            current: Snapshot | object  # a snapshot, or GONE
             try:
                 current = await run_in_threadpool(watch.read)
             except (JobNotFound, SweepNotFound):

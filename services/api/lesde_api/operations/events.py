@@ -25,11 +25,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from fastapi.concurrency import run_in_threadpool
-
 from lesde.jobs import JobNotFound, JobRepository
 from lesde.records import AnalysisState, JobRecord, JobStatus
 from lesde.storage import StoreUnavailable
 from lesde.sweeps import SweepNotFound
+
 from lesde_api.operations.event_hub import GONE
 from lesde_api.operations.sweep_view import sweep_view
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from lesde import celery_app
 from lesde.jobs import JobRepository
-from lesde_api.operations.datasets import check_uploaded, mark_user
 from lesde.records import JobRecord
 from lesde.specs import ExperimentSpec, check_work_cap
+
+from lesde_api.operations.datasets import check_uploaded, mark_user
 from lesde_api.operations.queueing import enqueue_new_job
 
 

@@ -33,14 +33,14 @@ import tempfile
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Literal
+from typing import IO, Literal
 
 import numpy as np
-
 from lesde.chunks import Manifest, iter_chunks, load_manifest
 from lesde.csv_layout import FIXED_HEAD, FIXED_TAIL
 from lesde.jobs import JobConflict, JobRepository
 from lesde.storage import ObjectNotFound
+
 from lesde_api.operations.jobs import ResourceMissing
 
 FORMATS = ("csv", "npz", "parquet")
@@ -232,7 +232,8 @@ def export_csv(repo: JobRepository, job_id: str, stream: Stream = "sampled") -> 
     return rows()
 
 
-def _stream_file(handle) -> Iterator[bytes]:  # noqa: ANN001
+def _stream_file(handle: IO[bytes]) -> Iterator[bytes]:
+    """The bytes of ``handle`` from its start, a MiB at a time; it is closed at the end."""
     handle.seek(0)
     try:
         while piece := handle.read(1 << 20):
@@ -249,16 +250,18 @@ def export_npz(repo: JobRepository, job_id: str, stream: Stream = "sampled") -> 
     """
     manifest = _manifest(repo, job_id, stream)
     layout = LAYOUTS[stream]
-    columns: dict[str, tempfile.SpooledTemporaryFile] = {}
+    columns: dict[str, tempfile.SpooledTemporaryFile[bytes]] = {}
     meta: dict[str, tuple[np.dtype, tuple[int, ...]]] = {}
     rows = 0
     for block in _blocks(repo, manifest, stream):
         rows += len(block["trial"])
         for name, value in block.items():
             value = np.ascontiguousarray(value.astype(np.float64) if name in layout.floats else value)
-            columns.setdefault(name, tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)).write(value.tobytes())
+            if name not in columns:  # closed once copied into the archive
+                columns[name] = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 - one per column, open across blocks
+            columns[name].write(value.tobytes())
             meta[name] = (value.dtype, value.shape[1:])
-    out = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)
+    out = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 - handed to the response: _stream_file closes it
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
         for name, handle in columns.items():
             dtype, tail = meta[name]
@@ -299,8 +302,11 @@ def export_parquet(repo: JobRepository, job_id: str, stream: Stream = "sampled")
         if writer is None:
             writer = pq.ParquetWriter(path, table.schema)
         writer.write_table(table)
+    if writer is None:  # _manifest found chunks, but none held a row (all cut at iterations_done)
+        os.unlink(path)
+        raise JobConflict(f"experiment {job_id} has no {stream} rows to export yet")
     writer.close()
-    out = open(path, "rb")  # noqa: SIM115 - closed by _stream_file
+    out = open(path, "rb")  # noqa: SIM115 - handed to the response: _stream_file closes it
     os.unlink(path)  # the open handle keeps the data until the stream ends
     size = os.fstat(out.fileno()).st_size
     return _stream_file(out), size

@@ -16,6 +16,7 @@ from lesde import celery_app, keys
 from lesde.csv_layout import MAX_HEADER_BYTES, ImportRejected, check_header
 from lesde.jobs import JobRepository
 from lesde.records import JobRecord
+
 from lesde_api.operations.queueing import enqueue_new_job
 from lesde_api.operations.uploads import ImportTooLarge, store_upload, upload_size
 

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from lesde import celery_app
 from lesde.jobs import JobRepository
 from lesde.records import JobRecord, JobStatus
+
 from lesde_api.redact import without_addresses
 
 
@@ -22,7 +23,7 @@ class BrokerUnavailable(RuntimeError):
 log = logging.getLogger(__name__)
 
 
-def enqueue(task_name: str, *args: object, on_failure: Callable[[str], None] = lambda _error: None) -> None:
+def enqueue(task_name: str, *args: object, on_failure: Callable[[str], object] = lambda _error: None) -> None:
     """Send ``task_name(*args)`` to its queue; on failure call ``on_failure(error text)``, then raise BrokerUnavailable."""
     try:
         celery_app.send(task_name, *args)

@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import hashlib
 
-from pydantic import BaseModel, Field, field_validator
-
 from lesde import celery_app, keys
 from lesde.chunks.format import decode_chunk
 from lesde.jobs import JobConflict, JobRepository
 from lesde.records import JobRecord
 from lesde.storage import ObjectStore
+from pydantic import BaseModel, Field, field_validator
+
 from lesde_api.operations.queueing import enqueue_new_job
 from lesde_api.operations.uploads import ImportTooLarge
 

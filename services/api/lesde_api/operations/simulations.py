@@ -6,6 +6,7 @@ from lesde import celery_app
 from lesde.jobs import JobRepository
 from lesde.records import JobRecord
 from lesde.specs.simulation import PhaseDiagramSpec, SimulationSpec
+
 from lesde_api.operations.queueing import enqueue_new_job
 
 

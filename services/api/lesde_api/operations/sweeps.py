@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, nullcontext
+from functools import partial
 
 from lesde import celery_app, keys, tombstones
 from lesde.jobs import JobConflict, JobNotFound, JobRepository
@@ -21,6 +22,7 @@ from lesde.settings import LimitSettings
 from lesde.specs import SweepRejected, SweepSpec, plan_sweep
 from lesde.storage import ObjectNotFound
 from lesde.sweeps import SweepChild, SweepChildren, write_children
+
 from lesde_api.operations.experiments import record_experiment
 from lesde_api.operations.jobs import ResourceMissing, delete_job
 from lesde_api.operations.links import job_url, with_sweep_links
@@ -113,7 +115,7 @@ def retry_sweep(sweeps: JobRepository, experiments: JobRepository, sweep_id: str
         # A cancel asked for before the child failed would stop the retried run at once.
         experiments.store.delete(keys.cancel_key("experiment", record.id))
         requeued: list[JobRecord] = []
-        experiments.update(record.id, lambda current: _requeue_failed(current, requeued))
+        experiments.update(record.id, partial(_requeue_failed, requeued=requeued))
         for child in requeued:  # none if it left "failed" since it was read (another retry sent it)
             enqueue_job(experiments, child, celery_app.TRAIN_EXPERIMENT)
 

@@ -8,12 +8,14 @@ job or the analysis runs, 422 for bad options (the message names the field and r
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Query, Response, status
-
+from fastapi.responses import JSONResponse
 from lesde.specs.analysis import DEFAULT_FIGURE_SIZE, DEFAULT_KEY, OPTIONS_KEY_PATTERN, AnalysisOptions
+
 from lesde_api.deps import ExperimentsDep
 from lesde_api.models.analysis import AnalysisRequested, ExperimentAnalysis
 from lesde_api.models.errors import ErrorBody
 from lesde_api.operations import analysis
+from lesde_api.operations.stored_answers import typed_or_as_stored
 
 # No "from __future__ import annotations": FastAPI resolves the Annotated aliases itself.
 FIGURE = r"^[A-Za-z0-9][A-Za-z0-9-]{0,63}$"
@@ -23,17 +25,22 @@ OptionsKey = Annotated[
 
 
 def add_analysis_routes(router: APIRouter) -> None:
-    # The models document the answers; the stored JSON is answered as it is (never a 500 over a stored shape).
-    @router.get("/{job_id}/analysis", response_model=None, responses={200: {"model": ExperimentAnalysis, "description": "The analysis."}})
+    # Typed by the contract's model; a stored result that no longer fits it is answered as stored (never a 500).
+    # exclude_unset: a field the stored result leaves out stays out of the answer.
+    @router.get(
+        "/{job_id}/analysis", response_model=ExperimentAnalysis, response_model_exclude_unset=True,
+        responses={200: {"description": "The analysis."}},
+    )  # fmt: skip
     def get_analysis(
         job_id: str,
         repo: ExperimentsDep,
         options_key: OptionsKey = DEFAULT_KEY,
         max_points: Annotated[int, Query(ge=2, le=1_000_000, description="Most records per series (evenly thinned).")] = 1000,
         series: Annotated[bool, Query(description="Include the (thinned) time series.")] = True,
-    ) -> dict:
+    ) -> ExperimentAnalysis | JSONResponse:
         """Every number of the analysis; ``series`` thinned server-side to ``max_points`` records."""
-        return analysis.get_analysis(repo, job_id, key=options_key, max_points=max_points, with_series=series)
+        body = analysis.get_analysis(repo, job_id, key=options_key, max_points=max_points, with_series=series)
+        return typed_or_as_stored(ExperimentAnalysis, body, what=f"the analysis of experiment {job_id} (options {options_key})")
 
     @router.post(
         "/{job_id}/analysis",

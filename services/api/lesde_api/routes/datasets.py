@@ -3,14 +3,14 @@
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Request, Response, UploadFile, status
-
 from lesde.jobs import JobRepository
+
 from lesde_api.deps import DatasetsDep, LimitsDep, OwnerDep, QuotaDep, get_datasets
 from lesde_api.models.datasets import DatasetPublic
 from lesde_api.operations import jobs
 from lesde_api.operations.datasets import dataset_info, refuse_delete_in_use, start_dataset
-from lesde_api.operations.uploads import ImportTooLarge
 from lesde_api.operations.links import job_url
+from lesde_api.operations.uploads import ImportTooLarge
 from lesde_api.routes.job_routes import add_job_routes
 
 # No "from __future__ import annotations": FastAPI resolves the Annotated aliases itself.

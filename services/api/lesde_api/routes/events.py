@@ -12,16 +12,16 @@ Retry-After (:mod:`lesde_api.operations.event_hub`).
 Try it: ``curl -N localhost:8000/v1/experiments/<id>/events``.
 """
 
-from collections.abc import AsyncIterator
-from typing import Annotated
+from collections.abc import AsyncIterator, Callable
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import StreamingResponse
 from fastapi.concurrency import run_in_threadpool
-
+from fastapi.responses import StreamingResponse
 from lesde.jobs import JobRepository
+
 from lesde_api.deps import ExperimentsDep, OwnerDep, SweepsDep, get_experiments, get_simulations
-from lesde_api.operations.event_hub import EventHub
+from lesde_api.operations.event_hub import EventHub, Snapshot
 from lesde_api.operations.events import events, job_snapshot, sweep_snapshot
 
 # No "from __future__ import annotations": FastAPI resolves the Annotated aliases itself.
@@ -34,12 +34,14 @@ POLL_S = 0.5  # how often an experiment's or simulation's record is read (one st
 SWEEP_POLL_S = 1.0  # a sweep's snapshot reads every child's record: read it less often
 HEARTBEAT_S = 15.0  # a comment line after this long without an event
 HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}  # no caching, no proxy buffering
-SSE_RESPONSES = {
+SSE_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"content": {"text/event-stream": {}}, "description": "Events until the job and its analysis have finished."},
 }  # 404 and the other errors: the router's documented error bodies (main.py)
 
 
-def _stream(request: Request, kind: str, job_id: str, owner: str, read, first: dict, poll_s: float) -> StreamingResponse:  # noqa: ANN001
+def _stream(
+    request: Request, kind: str, job_id: str, owner: str, read: Callable[[], Snapshot], first: Snapshot, poll_s: float
+) -> StreamingResponse:
     """Join the job's shared watcher (429 past a cap, before anything is sent) and stream from it."""
     hub: EventHub = request.app.state.event_hub
     subscription = hub.subscribe(kind, job_id, owner, read=read, first=first, poll_s=poll_s)
@@ -54,8 +56,8 @@ def _stream(request: Request, kind: str, job_id: str, owner: str, read, first: d
     return StreamingResponse(body(), media_type="text/event-stream", headers=HEADERS)
 
 
-def _add_job_events(router: APIRouter, kind: str, get_repo) -> None:  # noqa: ANN001
-    Repo = Annotated[JobRepository, Depends(get_repo)]  # noqa: N806 - a type alias
+def _add_job_events(router: APIRouter, kind: str, get_repo: Callable[..., JobRepository]) -> None:
+    Repo = Annotated[JobRepository, Depends(get_repo)]  # a type alias
 
     @router.get("/{job_id}/events", response_class=StreamingResponse, responses=SSE_RESPONSES)
     async def job_events(job_id: str, request: Request, repo: Repo, owner: OwnerDep) -> StreamingResponse:

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Response, status
-
 from lesde.specs import ExperimentSpec
 from lesde.specs.duration import estimated_seconds
-from lesde_api.models.jobs import ExperimentPublic
+
 from lesde_api.deps import ExperimentsDep, LimitsDep, OwnerDep, QuotaDep, get_experiments
-from lesde_api.routes.analysis import add_analysis_routes
-from lesde_api.routes.job_routes import add_job_routes
+from lesde_api.models.jobs import ExperimentPublic
 from lesde_api.operations import jobs
 from lesde_api.operations.experiments import submit_experiment
 from lesde_api.operations.links import job_url
+from lesde_api.routes.analysis import add_analysis_routes
+from lesde_api.routes.job_routes import add_job_routes
 
 router = APIRouter(prefix="/v1/experiments", tags=["experiments"])
 

@@ -5,7 +5,7 @@
 :mod:`lesde_api.operations.exports`).
 """
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
@@ -26,7 +26,7 @@ StreamQuery = Annotated[
         "training.features_every iterations). 404 where the experiment has no such stream.",
     ),
 ]
-MISSING_STREAM = {404: {"model": ErrorBody, "description": "No such experiment (another owner's answers the same), or it has no such stream: "
+MISSING_STREAM: dict[int | str, dict[str, Any]] = {404: {"model": ErrorBody, "description": "No such experiment (another owner's answers the same), or it has no such stream: "
                         "features_every = 0, or an import of the authors' CSV (sampled only)."}}
 
 

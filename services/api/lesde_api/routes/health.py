@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
-
 from lesde import celery_app
+
 from lesde_api.deps import StoreDep
 from lesde_api.models.health import Health, Readiness
 from lesde_api.redact import without_addresses
@@ -30,13 +30,13 @@ def readyz(store: StoreDep) -> JSONResponse:
     try:
         store.ping()
         checks["storage"] = "ok"
-    except Exception as error:  # any failure means not ready
+    except Exception as error:  # noqa: BLE001 - any failure means not ready, and says which
         checks["storage"] = f"unreachable: {without_addresses(str(error))}"
     try:
         with celery_app.app.connection_for_write() as connection:
             connection.ensure_connection(max_retries=1, timeout=3)
         checks["broker"] = "ok"
-    except Exception as error:
+    except Exception as error:  # noqa: BLE001 - any failure means not ready, and says which
         checks["broker"] = f"unreachable: {without_addresses(str(error))}"
     ready = all(value == "ok" for value in checks.values())
     return JSONResponse(status_code=200 if ready else 503, content={"status": "ok" if ready else "unavailable", **checks})

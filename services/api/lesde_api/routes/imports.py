@@ -2,20 +2,19 @@
 
 from typing import Annotated
 
-from pydantic import Field
-
 from fastapi import APIRouter, Body, File, Form, Path, Request, Response, UploadFile, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
-
 from lesde.records import JobPublic
-from lesde_api.models.jobs import ExperimentPublic
+from pydantic import Field
+
 from lesde_api.deps import ExperimentsDep, LimitsDep, OwnerDep, QuotaDep
 from lesde_api.errors import csv_layout_problem
+from lesde_api.models.jobs import ExperimentPublic
 from lesde_api.operations import jobs
 from lesde_api.operations.imports import ImportTooLarge, start_import
-from lesde_api.operations.run_imports import DIGEST_PATTERN, RunImport, missing_chunks, stage_chunk, start_run_import
 from lesde_api.operations.links import job_url
+from lesde_api.operations.run_imports import DIGEST_PATTERN, RunImport, missing_chunks, stage_chunk, start_run_import
 
 # No "from __future__ import annotations": FastAPI resolves the Annotated aliases itself.
 IMPORT_PATH = "/v1/imports"  # an upload: its body cap is LESDE_MAX_IMPORT_BYTES, not the JSON one (lesde_api.main)
@@ -49,7 +48,7 @@ def create_import(
     file: Annotated[UploadFile, File(description="CSV: trial, itr, smp, y, y_logit0..y_logit{K-1}, tr_loss, val_loss, val_acc")],
     name: Annotated[str | None, Form(max_length=200, description="A name for the imported experiment (shown in listings).")] = None,
     classes: Annotated[str | None, Form(max_length=2000, description="Comma-separated class names in label order.")] = None,
-) -> ExperimentPublic | JSONResponse:
+) -> JobPublic | JSONResponse:
     """Queue the import of a CSV as an experiment (poll the Location; it ends succeeded with
     its analysis queued, or failed with the row and column of a problem in its error). A
     header without the layout's columns is answered 422 at once."""
@@ -109,7 +108,7 @@ def post_missing_chunks(
     response_model=JobPublic,
     responses={202: {"model": ExperimentPublic, "description": "Queued."}},
 )
-def post_run_import(run: RunImport, response: Response, repo: ExperimentsDep, limits: LimitsDep, owner: OwnerDep, quota: QuotaDep) -> ExperimentPublic:
+def post_run_import(run: RunImport, response: Response, repo: ExperimentsDep, limits: LimitsDep, owner: OwnerDep, quota: QuotaDep) -> JobPublic:
     """Queue the import of a recorded run whose chunks are staged (poll the Location; it ends
     succeeded with its analysis queued, or failed naming the chunk and array at fault). 409
     when some chunks are not staged: the message lists them."""

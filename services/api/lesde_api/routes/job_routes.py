@@ -9,9 +9,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Response, status
 from fastapi.responses import StreamingResponse
-
 from lesde.jobs import JobRepository
 from lesde.records import ArtifactInfo, JobPublic, Page
+
 from lesde_api.deps import ListingDep
 from lesde_api.models.analysis import PhaseDiagramResult, SimulationRun
 from lesde_api.operations import jobs
@@ -29,10 +29,12 @@ def add_job_routes(router: APIRouter, get_repo: Any, *, public: type[JobPublic] 
     their own, with options: :mod:`lesde_api.routes.analysis`). ``before_delete(repo, id)``
     may refuse a delete by raising (a data set in use: 409).
     """
-    Repo = Annotated[JobRepository, Depends(get_repo)]  # noqa: N806 - a type alias
+    Repo = Annotated[JobRepository, Depends(get_repo)]  # a type alias
+    # Page[public], parametrised with the class passed in (a subscript would read as a static type)
+    public_page = Page.__class_getitem__(public)
 
     # ``public`` documents the spec by kind; the stored spec is answered as it is (JobPublic).
-    @router.get("", response_model=Page[JobPublic], responses={200: {"model": Page[public], "description": "A page of jobs."}})
+    @router.get("", response_model=Page[JobPublic], responses={200: {"model": public_page, "description": "A page of jobs."}})
     def list_jobs(repo: Repo, listing: ListingDep) -> Page[JobPublic]:
         """Newest first, ``{data, count}``; filter by ``status`` and ``owner`` (with API keys: your jobs only)."""
         if listing.nobody:

@@ -8,13 +8,14 @@ another owner's) is a 404; a job whose tasks logged nothing answers an empty lis
 Try it: ``curl 'localhost:8000/v1/experiments/<id>/logs?limit=50'``.
 """
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
-
 from lesde.job_logs import MAX_LINES, MAX_RUNS, read_job_logs
 from lesde.jobs import JobRepository
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
 from lesde_api.deps import SweepsDep, get_experiments, get_simulations
 
 # No "from __future__ import annotations": FastAPI resolves the Annotated aliases itself.
@@ -53,8 +54,8 @@ class JobLogs(BaseModel):
 Limit = Annotated[int, Query(ge=1, le=MOST_LINES, description=f"How many of the newest lines to answer (1 to {MOST_LINES}).")]
 
 
-def _add_job_logs(router: APIRouter, get_repo) -> None:  # noqa: ANN001
-    Repo = Annotated[JobRepository, Depends(get_repo)]  # noqa: N806 - a type alias
+def _add_job_logs(router: APIRouter, get_repo: Callable[..., JobRepository]) -> None:
+    Repo = Annotated[JobRepository, Depends(get_repo)]  # a type alias
 
     @router.get("/{job_id}/logs", response_model=JobLogs)
     def job_logs(job_id: str, repo: Repo, limit: Limit = 500) -> JobLogs:

@@ -1,19 +1,23 @@
-"""``/v1/simulations``: LE-SDE theory runs and phase diagrams (plus the shared job routes)."""
+"""``/v1/simulations``: LE-SDE theory runs and phase diagrams (plus the shared job routes), their results and figures."""
 
-from __future__ import annotations
+from typing import Annotated
 
-from fastapi import APIRouter, Response, status
-
-from lesde.specs.simulation import PhaseDiagramSpec, SimulationSpec
+from fastapi import APIRouter, Path, Response, status
+from fastapi.responses import JSONResponse
 from lesde.records import JobPublic
-from lesde_api.models.jobs import SimulationPublic
+from lesde.specs.simulation import PhaseDiagramSpec, SimulationSpec
+
 from lesde_api.deps import LimitsDep, OwnerDep, QuotaDep, SimulationsDep, SubmissionQuota, get_simulations
-from lesde_api.routes.job_routes import add_job_routes
+from lesde_api.models.analysis import PhaseDiagramResult, SimulationRun
+from lesde_api.models.jobs import SimulationPublic
 from lesde_api.operations import jobs
 from lesde_api.operations.links import job_url
 from lesde_api.operations.simulation_cost import check_phase_diagram_cost, check_simulation_cost
 from lesde_api.operations.simulations import submit_simulation
+from lesde_api.operations.stored_answers import typed_or_as_stored
+from lesde_api.routes.job_routes import FIGURE_NAME, add_job_routes
 
+# No "from __future__ import annotations": FastAPI resolves the Annotated aliases itself.
 router = APIRouter(prefix="/v1/simulations", tags=["simulations"])
 
 
@@ -43,4 +47,24 @@ def create_phase_diagram(
     return _accepted(repo, spec, owner, quota, response, steps=spec.base.steps * spec.size)
 
 
-add_job_routes(router, get_simulations, public=SimulationPublic)
+add_job_routes(router, get_simulations, public=SimulationPublic, with_analysis=False)
+
+
+# Typed by the contract's models; a stored result that no longer fits them is answered as stored (never a 500).
+@router.get(
+    "/{job_id}/analysis", response_model=SimulationRun | PhaseDiagramResult, response_model_exclude_unset=True,
+    responses={200: {"description": "The result."}},
+)  # fmt: skip
+def get_analysis(job_id: str, repo: SimulationsDep) -> SimulationRun | PhaseDiagramResult | JSONResponse:
+    """The result JSON (404 before one exists, 409 while the job runs)."""
+    body = jobs.get_simulation_summary(repo, job_id)
+    what = f"the result of simulation {job_id}"
+    if "grid_kind" in body:  # a phase diagram
+        return typed_or_as_stored(PhaseDiagramResult, body, what=what)
+    return typed_or_as_stored(SimulationRun, body, what=what)
+
+
+@router.get("/{job_id}/figures/{name}.png", response_class=Response, responses={200: {"content": {"image/png": {}}, "description": "The figure as PNG."}})
+def get_figure(job_id: str, name: Annotated[str, Path(pattern=FIGURE_NAME)], repo: SimulationsDep) -> Response:
+    """One figure by name (404 lists the available ones)."""
+    return Response(content=jobs.get_figure(repo, job_id, name), media_type="image/png")

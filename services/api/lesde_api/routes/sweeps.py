@@ -4,14 +4,15 @@ from contextlib import AbstractContextManager
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Response, status
-from fastapi.responses import StreamingResponse
-
+from fastapi.responses import JSONResponse, StreamingResponse
 from lesde.records import Page
 from lesde.specs import SweepSpec
-from lesde_api.models.analysis import SweepAnalysis
+
 from lesde_api.deps import ExperimentsDep, LimitsDep, ListingDep, OwnerDep, QuotaDep, SweepsDep
+from lesde_api.models.analysis import SweepAnalysis
 from lesde_api.operations import sweeps as operations
 from lesde_api.operations.links import job_url
+from lesde_api.operations.stored_answers import typed_or_as_stored
 from lesde_api.operations.sweep_view import SweepPublic, list_sweeps, sweep_view
 from lesde_api.routes.job_routes import FIGURE_NAME
 
@@ -74,10 +75,15 @@ def delete_sweep(sweep_id: str, sweeps: SweepsDep, experiments: ExperimentsDep) 
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.get("/{sweep_id}/analysis", response_model=None, responses={200: {"model": SweepAnalysis, "description": "The analysis."}})
-def get_analysis(sweep_id: str, sweeps: SweepsDep, experiments: ExperimentsDep) -> dict:
+# Typed by the contract's model; a stored result that no longer fits it is answered as stored (never a 500).
+@router.get(
+    "/{sweep_id}/analysis", response_model=SweepAnalysis, response_model_exclude_unset=True,
+    responses={200: {"description": "The analysis."}},
+)  # fmt: skip
+def get_analysis(sweep_id: str, sweeps: SweepsDep, experiments: ExperimentsDep) -> SweepAnalysis | JSONResponse:
     """The cross-child analysis (partial while children run), figures as links; 404 saying why before one exists."""
-    return operations.get_sweep_analysis(sweeps, experiments, sweep_id)
+    body = operations.get_sweep_analysis(sweeps, experiments, sweep_id)
+    return typed_or_as_stored(SweepAnalysis, body, what=f"the analysis of sweep {sweep_id}")
 
 
 @router.get("/{sweep_id}/figures/{name}.png", response_class=Response, responses={200: PNG})

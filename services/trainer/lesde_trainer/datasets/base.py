@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 
@@ -79,7 +79,8 @@ def take_per_class(
     new_labels : ndarray of shape (sum of counts,), int64
         Position of the source class in ``wanted`` (the new label).
     """
-    counts = [int(count)] * len(wanted) if np.ndim(count) == 0 else [int(c) for c in count]
+    # one count repeated for every class, or one per class
+    counts = [int(c) for c in np.atleast_1d(count)] * (len(wanted) if np.ndim(count) == 0 else 1)
     rows, new_labels = [], []
     for new_label, (source, count) in enumerate(zip(wanted, counts)):
         members = np.flatnonzero(labels == source)

@@ -11,6 +11,7 @@ partial or re-packed copy (and every test fixture) fails; no download is ever tr
 from __future__ import annotations
 
 import pickle
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -57,7 +58,7 @@ def read_cifar10(folder: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.n
     y_test : ndarray of shape (N_test,), int64
     label_names : tuple of str (from batches.meta)
     """
-    def read(names):
+    def read(names: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         entries = [_unpickle(folder / name) for name in names]
         data = np.concatenate([np.asarray(e["data"], dtype=np.uint8) for e in entries]).reshape(-1, 3, 32, 32)
         labels = np.concatenate([np.asarray(e.get("labels", e.get("fine_labels")), dtype=np.int64) for e in entries])

@@ -38,6 +38,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .errors import InvalidDataSpec
 
@@ -235,7 +236,9 @@ def _check_count(count: int) -> None:
         raise InvalidDataSpec(f"count: must be an integer >= 1, got {count!r}")
 
 
-def _check_arrays(*, angles_deg, dims, offsets) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # noqa: ANN001
+def _check_arrays(
+    *, angles_deg: ArrayLike, dims: ArrayLike, offsets: ArrayLike
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     angles_deg = np.asarray(angles_deg, dtype=np.float64)
     dims = np.asarray(dims, dtype=np.float64)
     offsets = np.asarray(offsets, dtype=np.float64)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -111,14 +111,20 @@ def load_dataset(
     )
 
 
-def _geomnist(classes, counts, val_per_class, *, seed, rng):
+def _geomnist(
+    classes: Sequence[str], counts: list[int], val_per_class: int, *, seed: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Generate ``counts[k] + val_per_class`` GEOMNIST images of each class and split them (:func:`_split_rows`)."""
     images = [geomnist.generate_geomnist_class(c, n + val_per_class, seed=seed) for c, n in zip(classes, counts)]
     labels = np.repeat(np.arange(len(classes)), [n + val_per_class for n in counts])
     rows = np.arange(labels.size)
     return _split_rows(np.concatenate(images), rows, labels, len(classes), counts, rng=rng)
 
 
-def _split_rows(images, rows, labels, num_classes, counts, *, rng):
+def _split_rows(
+    images: np.ndarray, rows: np.ndarray, labels: np.ndarray, num_classes: int, counts: list[int], *,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Split each class's rows at random into train (the first ``counts[k]`` of class k) and val."""
     train, val = [], []
     for k in range(num_classes):

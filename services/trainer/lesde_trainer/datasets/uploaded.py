@@ -13,7 +13,6 @@ import tempfile
 from collections.abc import Sequence
 
 import numpy as np
-
 from lesde import keys
 from lesde.dataset_files import images_as_float
 from lesde.storage import ObjectStore

@@ -19,12 +19,15 @@ float64 grouped convolution was slower than ``convs_im2col``.
 from __future__ import annotations
 
 import torch
-from torch.nn import functional as F
+from torch.nn import functional as F  # noqa: N812 - torch's own name for torch.nn.functional
 
 CHANNELS_LAST = torch.channels_last
 _conv_backward = torch.ops.aten.convolution_backward
 _pool_backward = torch.ops.aten.max_pool2d_with_indices_backward
 _relu_backward = torch.ops.aten.threshold_backward
+
+#: what ``forward`` keeps for ``backward``: x, a1, m1, where1, h1, a2, m2, where2
+Saved = tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]
 
 
 def _grouped_weight(param: torch.Tensor) -> torch.Tensor:
@@ -48,7 +51,7 @@ class DirectConvs:
 
     name = "direct"
 
-    def __init__(self, params: dict[str, torch.Tensor]):
+    def __init__(self, params: dict[str, torch.Tensor]) -> None:
         r, _, c = params["body.conv1.weight"].shape[:3]
         self.trials, self.channels = r, c
         self.w1 = _grouped_weight(params["body.conv1.weight"])  # (R*6, C, 5, 5)
@@ -74,7 +77,7 @@ class DirectConvs:
         picked = images.index_select(1, batch_major).view(32, 32, batch, r * c)
         return picked.permute(2, 3, 0, 1).contiguous(memory_format=CHANNELS_LAST)
 
-    def forward(self, x: torch.Tensor):
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, Saved]:
         """x (B, R*C, 32, 32) channels-last -> flattened features (R, B, 400) and what ``backward`` needs."""
         r, b = self.trials, x.shape[0]
         a1 = F.conv2d(x, self.w1, self.b1, groups=r)  # (B, R*6, 28, 28)
@@ -86,7 +89,7 @@ class DirectConvs:
         flat = m2.relu().permute(0, 2, 3, 1).reshape(b, 5, 5, r, 16).permute(3, 0, 4, 1, 2).reshape(r, b, 400)
         return flat, (x, a1, m1, where1, h1, a2, m2, where2)
 
-    def backward(self, grad: torch.Tensor, saved, *, lr: float) -> None:
+    def backward(self, grad: torch.Tensor, saved: Saved, *, lr: float) -> None:
         """SGD step of both blocks given the gradient (R, B, 400) of their flattened output."""
         x, a1, m1, where1, h1, a2, m2, where2 = saved
         r, b = grad.shape[:2]

@@ -18,6 +18,11 @@ from __future__ import annotations
 
 import torch
 
+#: the three masks of a 2x2 max pool: the right of the top pair, the right of the bottom pair, the bottom pair
+PoolMasks = tuple[torch.Tensor, torch.Tensor, torch.Tensor]
+#: what ``forward`` keeps for ``backward``: cols1, a1, m1, masks1, cols2, a2, m2, masks2
+Saved = tuple[torch.Tensor, torch.Tensor, torch.Tensor, PoolMasks, torch.Tensor, torch.Tensor, torch.Tensor, PoolMasks]
+
 
 def _im2col(x: torch.Tensor, kernel: int) -> torch.Tensor:
     """(R, C, B, H, W) with any strides -> (R, C*k*k, B*Ho*Wo) contiguous."""
@@ -28,7 +33,7 @@ def _im2col(x: torch.Tensor, kernel: int) -> torch.Tensor:
     return view.reshape(r, c * kernel * kernel, b * ho * wo)
 
 
-def _pool_forward(a: torch.Tensor):
+def _pool_forward(a: torch.Tensor) -> tuple[torch.Tensor, PoolMasks]:
     """2x2 max pool of (..., H, W); returns the max and the three masks its backward needs."""
     v = a.unflatten(-1, (-1, 2)).unflatten(-3, (-1, 2))  # (..., H/2, 2, W/2, 2)
     s00, s01 = v[..., :, 0, :, 0], v[..., :, 0, :, 1]
@@ -39,7 +44,7 @@ def _pool_forward(a: torch.Tensor):
     return torch.maximum(top, bottom), (pick01, pick11, pick_bottom)
 
 
-def _pool_backward(grad: torch.Tensor, masks, out: torch.Tensor) -> torch.Tensor:
+def _pool_backward(grad: torch.Tensor, masks: PoolMasks, out: torch.Tensor) -> torch.Tensor:
     """Route ``grad`` (..., H/2, W/2) to the argmax positions of ``out`` (..., H, W).
 
     Masks by multiplication (x * True = x, x * False = 0) and the other half by subtraction
@@ -89,7 +94,7 @@ class Im2colConvs:
 
     name = "im2col"
 
-    def __init__(self, params: dict[str, torch.Tensor]):
+    def __init__(self, params: dict[str, torch.Tensor]) -> None:
         for name in ("body.conv1.weight", "body.conv2.weight"):
             params[name] = params[name].contiguous()
         r = params["body.conv1.weight"].shape[0]
@@ -108,7 +113,7 @@ class Im2colConvs:
         """Rows (R*B,) of the training images, trial-major -> step input x (R, B, C, 32, 32)."""
         return images.index_select(0, rows).view(self.trials, batch, *images.shape[1:])
 
-    def forward(self, x: torch.Tensor):
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, Saved]:
         """x (R, B, C, 32, 32) -> flattened features (R, B, 400) and what ``backward`` needs."""
         r, n = x.shape[:2]
         cols1 = _im2col(x.permute(0, 2, 1, 3, 4), 5)  # (R, C*25, B*784)
@@ -121,7 +126,7 @@ class Im2colConvs:
         flat = m2.relu().permute(0, 2, 1, 3, 4).reshape(r, n, 400)
         return flat, (cols1, a1, m1, masks1, cols2, a2, m2, masks2)
 
-    def backward(self, grad: torch.Tensor, saved, *, lr: float) -> None:
+    def backward(self, grad: torch.Tensor, saved: Saved, *, lr: float) -> None:
         """SGD step of both blocks given the gradient (R, B, 400) of their flattened output."""
         cols1, a1, m1, masks1, cols2, a2, m2, masks2 = saved
         r, b = grad.shape[:2]

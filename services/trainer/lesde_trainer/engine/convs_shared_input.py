@@ -15,7 +15,7 @@ for either backend's parameters:
 from __future__ import annotations
 
 import torch
-from torch.nn import functional as F
+from torch.nn import functional as F  # noqa: N812 - torch's own name for torch.nn.functional
 
 # Images per conv1 matmul: small, so that the unpooled output stays in cache until pooled.
 CONV1_CHUNK = 2

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import torch
 from torch.func import functional_call, grad_and_value, vmap
-from torch.nn import functional as F
+from torch.nn import functional as F  # noqa: N812 - torch's own name for torch.nn.functional
 
 from ..models import Classifier
 from .kernel import train_step_by_step
@@ -25,13 +25,15 @@ class FunctionalKernel:
     params : dict name -> Tensor of shape (R, *module_shape), trained in place
     """
 
-    def __init__(self, module: Classifier, params: dict[str, torch.Tensor]):
+    def __init__(self, module: Classifier, params: dict[str, torch.Tensor]) -> None:
         self.module = module
         self.params = params
         self.buffers = dict(module.named_buffers())
         self.trials = next(iter(params.values())).shape[0]
 
-        def loss_and_logits(p, x, y):
+        def loss_and_logits(
+            p: dict[str, torch.Tensor], x: torch.Tensor, y: torch.Tensor
+        ) -> tuple[torch.Tensor, torch.Tensor]:
             logits = functional_call(module, (p, self.buffers), (x,))
             return F.cross_entropy(logits, y), logits
 
@@ -53,7 +55,7 @@ class FunctionalKernel:
         return images.index_select(0, rows).view(self.trials, batch, *images.shape[1:])
 
     @torch.no_grad()
-    def forward(self, x: torch.Tensor, *, chunk: int, features: bool = True):
+    def forward(self, x: torch.Tensor, *, chunk: int, features: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
         """Shared inputs x: (N, C, 32, 32) -> logits (R, N, K), features (R, N, F), ``chunk`` images at a time."""
         parts = [self._forward(self.params, x[s:s + chunk]) for s in range(0, x.shape[0], chunk)]
         return torch.cat([p[0] for p in parts], dim=1), torch.cat([p[1] for p in parts], dim=1)
@@ -69,7 +71,7 @@ class FunctionalKernel:
     def load_pending_state(self, state: dict) -> None:
         """Nothing to restore (see ``LeNetKernel.load_pending_state``)."""
 
-    def step(self, x: torch.Tensor, y: torch.Tensor, *, lr: float):
+    def step(self, x: torch.Tensor, y: torch.Tensor, *, lr: float) -> tuple[torch.Tensor, torch.Tensor]:
         """x: (R, B, C, 32, 32), y: (R, B) -> logits (R, B, K) and loss (R,) before the update."""
         grads, (loss, logits) = self._step(self.params, x, y)
         with torch.no_grad():
@@ -77,6 +79,8 @@ class FunctionalKernel:
             torch._foreach_add_([self.params[n] for n in names], [grads[n] for n in names], alpha=-lr)
         return logits.detach(), loss.detach()
 
-    def train_steps(self, images: torch.Tensor, rows: torch.Tensor, labels: torch.Tensor, *, lr: float):
+    def train_steps(
+        self, images: torch.Tensor, rows: torch.Tensor, labels: torch.Tensor, *, lr: float
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """n steps (``Kernel.train_steps``): rows, labels (n, R, B) -> logits (n, R, B, K), loss (n, R)."""
         return train_step_by_step(self, images, rows, labels, lr=lr)

@@ -57,7 +57,7 @@ class Kernel(Protocol):
         loss : Tensor of shape (n, R), each step's before its update
         """
 
-    def forward(self, x: torch.Tensor, *, chunk: int, features: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(self, x: torch.Tensor, *, chunk: int, features: bool = True) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Every trial on the same inputs x (N, C, 32, 32), no gradient, no update, ``chunk``
         images at a time -> logits (R, N, K) and penultimate features (R, N, F). With
         ``features=False`` a kernel may skip the features and return None in their place."""
@@ -109,15 +109,19 @@ def train_step_by_step(kernel: SteppingKernel, images: torch.Tensor, rows: torch
                        lr: float) -> tuple[torch.Tensor, torch.Tensor]:
     """``Kernel.train_steps`` as a loop of ``kernel.step`` calls; results stay on the device."""
     n, r, b = rows.shape
-    logits_log = loss_log = None
-    for t in range(n):
-        x = kernel.select_images(images, rows[t].reshape(-1), b)
-        logits, loss = kernel.step(x, labels[t], lr=lr)
-        if logits_log is None:
-            logits_log = logits.new_empty((n, *logits.shape))
-            loss_log = loss.new_empty((n, *loss.shape))
+    if n < 1:
+        raise ValueError("train_step_by_step: n must be >= 1")
+
+    def step(t: int) -> tuple[torch.Tensor, torch.Tensor]:
+        return kernel.step(kernel.select_images(images, rows[t].reshape(-1), b), labels[t], lr=lr)
+
+    logits, loss = step(0)
+    logits_log = logits.new_empty((n, *logits.shape))  # shaped by the first step's results
+    loss_log = loss.new_empty((n, *loss.shape))
+    logits_log[0].copy_(logits)
+    loss_log[0].copy_(loss)
+    for t in range(1, n):
+        logits, loss = step(t)
         logits_log[t].copy_(logits)
         loss_log[t].copy_(loss)
-    if logits_log is None:
-        raise ValueError("train_step_by_step: n must be >= 1")
     return logits_log, loss_log

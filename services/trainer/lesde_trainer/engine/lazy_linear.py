@@ -72,7 +72,7 @@ class LazyLinear:
     count : int, rows of ``grads``/``inputs`` pending (the effective weight is W0 - U^T V)
     """
 
-    def __init__(self, weight: torch.Tensor, bias: torch.Tensor):
+    def __init__(self, weight: torch.Tensor, bias: torch.Tensor) -> None:
         self.weight, self.bias = weight, bias
         self.weight_t: torch.Tensor | None = None
         self.grads: torch.Tensor | None = None
@@ -81,6 +81,9 @@ class LazyLinear:
 
     def pending(self) -> tuple[torch.Tensor, torch.Tensor]:
         """U (R, count, out) and V (R, count, in), views of the pending rows."""
+        if self.grads is None or self.inputs is None:  # no row recorded yet: nothing pending
+            r, out, inp = self.weight.shape
+            return self.weight.new_empty((r, 0, out)), self.weight.new_empty((r, 0, inp))
         return self.grads[:, :self.count], self.inputs[:, :self.count]
 
     def keep_transposed(self) -> None:
@@ -118,10 +121,12 @@ class LazyLinear:
         """
         self.bias.sub_(g.sum(1, keepdim=True), alpha=lr)
         b = g.shape[1]
-        if self.grads is None or self.grads.shape[1] < self.count + b:
-            self._grow(max(capacity, self.count + b))
-        torch.mul(g, lr, out=self.grads[:, self.count:self.count + b])
-        self.inputs[:, self.count:self.count + b].copy_(h)
+        if self.grads is None or self.inputs is None or self.grads.shape[1] < self.count + b:
+            grads, inputs = self._grow(max(capacity, self.count + b))
+        else:
+            grads, inputs = self.grads, self.inputs
+        torch.mul(g, lr, out=grads[:, self.count:self.count + b])
+        inputs[:, self.count:self.count + b].copy_(h)
         self.count += b
 
     def update_now(self, g: torch.Tensor, h: torch.Tensor, *, lr: float) -> None:
@@ -151,15 +156,18 @@ class LazyLinear:
     def set_pending(self, grads: torch.Tensor, inputs: torch.Tensor) -> None:
         """Replace the pending rows by grads (R, P, out) and inputs (R, P, in) (a resume)."""
         self.count = 0
-        self._grow(grads.shape[1])
-        self.grads[:, :grads.shape[1]].copy_(grads)
-        self.inputs[:, :inputs.shape[1]].copy_(inputs)
+        rows, columns = self._grow(grads.shape[1])
+        rows[:, :grads.shape[1]].copy_(grads)
+        columns[:, :inputs.shape[1]].copy_(inputs)
         self.count = grads.shape[1]
 
-    def _grow(self, capacity: int) -> None:
+    def _grow(self, capacity: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """New row buffers of ``capacity`` rows holding the pending ones; they become ``grads``, ``inputs``."""
         r, out, inp = self.weight.shape
         grads, inputs = self.weight.new_empty((r, capacity, out)), self.weight.new_empty((r, capacity, inp))
         if self.count:
-            grads[:, :self.count].copy_(self.grads[:, :self.count])
-            inputs[:, :self.count].copy_(self.inputs[:, :self.count])
+            old_grads, old_inputs = self.pending()
+            grads[:, :self.count].copy_(old_grads)
+            inputs[:, :self.count].copy_(old_inputs)
         self.grads, self.inputs = grads, inputs
+        return grads, inputs

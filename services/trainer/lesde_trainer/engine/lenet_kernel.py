@@ -19,6 +19,9 @@ so conv1 becomes one plain matmul and conv2 one grouped convolution.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import torch
 
 from .convs_direct import DirectConvs
@@ -36,7 +39,8 @@ DEFERRED = ("fc1",)  # fully connected layers whose SGD updates are deferred (fc
 # Steps between foldings. Nearby window sizes train equally fast; 20 divides the default
 # checkpoint chunk (500 iterations), so checkpoints then carry no pending rows.
 WINDOW = 20
-CONVS: dict[str, type[ConvBackend]] = {"direct": DirectConvs, "im2col": Im2colConvs}
+#: each backend built from the kernel's ``params``
+CONVS: dict[str, Callable[[dict[str, torch.Tensor]], ConvBackend]] = {"direct": DirectConvs, "im2col": Im2colConvs}
 
 
 def default_convs(dtype: torch.dtype, device: torch.device) -> str:
@@ -68,7 +72,7 @@ class LeNetKernel:
     """
 
     def __init__(self, params: dict[str, torch.Tensor], *, head: torch.Tensor | None, window: int = WINDOW,
-                 convs: str | None = None):
+                 convs: str | None = None) -> None:
         weight = params["body.conv1.weight"]
         convs = convs or default_convs(weight.dtype, weight.device)
         if convs not in CONVS:
@@ -106,7 +110,7 @@ class LeNetKernel:
         return self.convs.select_images(images, rows, batch)
 
     # ------------------------------------------------------------------ forward
-    def _features(self, x: torch.Tensor):
+    def _features(self, x: torch.Tensor) -> tuple[torch.Tensor, tuple[Any, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]]:
         """Training forward of a step input x: features (R, B, 84) and saved activations."""
         flat, conv_saved = self.convs.forward(x)
         z1 = self.fc[0].forward(flat)
@@ -120,19 +124,19 @@ class LeNetKernel:
         return logits if self.head is None else logits @ self.head.T
 
     @torch.no_grad()
-    def forward(self, x: torch.Tensor, *, chunk: int, features: bool = True):
+    def forward(self, x: torch.Tensor, *, chunk: int, features: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
         """Shared inputs x: (N, C, 32, 32) -> logits (R, N, K), features (R, N, 84).
 
         Convolutions run ``chunk`` images at a time (their buffers grow with R * chunk);
         the fully connected layers then run once on all N, so their weights are read once.
         """
         flat = shared_input_convs(self.params, x, chunk=chunk)
-        features = self.fc[1].forward(self.fc[0].forward(flat).relu_()).relu_()
-        return self._logits(features), features
+        feats = self.fc[1].forward(self.fc[0].forward(flat).relu_()).relu_()
+        return self._logits(feats), feats
 
     # ------------------------------------------------------------------ training
     @torch.no_grad()
-    def step(self, x: torch.Tensor, y: torch.Tensor, *, lr: float):
+    def step(self, x: torch.Tensor, y: torch.Tensor, *, lr: float) -> tuple[torch.Tensor, torch.Tensor]:
         """One SGD step of every trial on its own minibatch (mean cross-entropy).
 
         Parameters
@@ -160,7 +164,7 @@ class LeNetKernel:
             grad = grad @ self.head
 
         # Fully connected layers, top down: input gradient first, then the fused update.
-        inputs, pre_acts = (flat, g1, g2), (None, z1, z2)
+        inputs, pre_acts = (flat, g1, g2), {1: z1, 2: z2}
         for layer in (2, 1, 0):
             linear = self.fc[layer]
             grad_in = linear.input_grad(grad)
@@ -177,7 +181,9 @@ class LeNetKernel:
             self.materialise()
         return logits, loss
 
-    def train_steps(self, images: torch.Tensor, rows: torch.Tensor, labels: torch.Tensor, *, lr: float):
+    def train_steps(
+        self, images: torch.Tensor, rows: torch.Tensor, labels: torch.Tensor, *, lr: float
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """n steps (``Kernel.train_steps``): rows, labels (n, R, B) -> logits (n, R, B, K), loss (n, R)."""
         return train_step_by_step(self, images, rows, labels, lr=lr)
 
@@ -208,7 +214,7 @@ class LeNetKernel:
             state.update({f"{name}/base": layer.weight, f"{name}/grads": grads, f"{name}/inputs": inputs})
         return state
 
-    def load_pending_state(self, state: dict) -> None:
+    def load_pending_state(self, state: dict[str, Any]) -> None:
         """Restore what ``pending_state`` returned (tensors or arrays; {} = at a boundary), after
         ``params`` were set to the effective parameters."""
         self._pending_steps = int(state.get("steps", 0))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from torch.nn import functional as F
+from torch.nn import functional as F  # noqa: N812 - torch's own name for torch.nn.functional
 
 from ..models import build_model, initial_parameters
 from .sampling import draw_indices
@@ -26,7 +26,7 @@ def train_naive(
     batching: str = "single",
     head: str = "none",
     layers: list | None = None,
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """Train one trial from iteration 0 on the CPU with autograd and ``torch.optim.SGD``.
 
     Same initialisation and sample stream as ``EnsembleTrainer`` trial ``trial``.

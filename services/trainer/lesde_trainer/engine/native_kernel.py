@@ -52,7 +52,7 @@ class NativeLeNetKernel:
 
     name = "lenet/native"
 
-    def __init__(self, params: dict[str, torch.Tensor], *, head: torch.Tensor | None):
+    def __init__(self, params: dict[str, torch.Tensor], *, head: torch.Tensor | None) -> None:
         weight = params["body.conv1.weight"]
         problem = native_kernel_problem(dtype=weight.dtype, device=weight.device, batch=1)
         if problem:
@@ -75,7 +75,9 @@ class NativeLeNetKernel:
         return x.contiguous()
 
     # ------------------------------------------------------------------ training
-    def train_steps(self, images: torch.Tensor, rows: torch.Tensor, labels: torch.Tensor, *, lr: float):
+    def train_steps(
+        self, images: torch.Tensor, rows: torch.Tensor, labels: torch.Tensor, *, lr: float
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """Advance every trial by n steps of batch size 1.
 
         Parameters
@@ -110,7 +112,7 @@ class NativeLeNetKernel:
 
     # ------------------------------------------------------------------ inference
     @torch.no_grad()
-    def forward(self, x: torch.Tensor, *, chunk: int, features: bool = True):
+    def forward(self, x: torch.Tensor, *, chunk: int, features: bool = True) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Shared inputs x (N, C, 32, 32) -> logits (R, N, K), features (R, N, 84) or None
         (``features=False``: not computed, which spares an (R, N, 84) buffer per evaluation).
 

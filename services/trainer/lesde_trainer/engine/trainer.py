@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from torch.nn import functional as F
+from torch.nn import functional as F  # noqa: N812 - torch's own name for torch.nn.functional
 
 from ..device import resolve_device
 from ..models import HEADS, MODELS, InvalidModelSpec, build_model, initial_parameters
@@ -127,7 +127,7 @@ class EnsembleTrainer:
         convs: str = "auto",
         eval_chunk: int = 4,
         layers: list | None = None,
-    ):
+    ) -> None:
         _validate(model=model, num_classes=num_classes, in_channels=in_channels, dtype=dtype, trials=trials,
                   trial_offset=trial_offset, lr=lr, seed=seed, batching=batching, head=head, kernel=kernel,
                   convs=convs, x_train=x_train, y_train=y_train, y_train_true=y_train_true)
@@ -283,7 +283,10 @@ class EnsembleTrainer:
 
     def features(self, x: np.ndarray) -> np.ndarray:
         """Penultimate-layer activations (R, N, F) on fixed inputs x (N, C, 32, 32)."""
-        return self._forward(x)[1].cpu().numpy()
+        features = self._forward(x)[1]
+        if features is None:  # a kernel skips them only when asked to (Kernel.forward)
+            raise RuntimeError(f"the {self.backend} kernel returned no features")
+        return features.cpu().numpy()
 
     def evaluate(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Mean cross-entropy and accuracy of every trial on (x (N, C, 32, 32), y (N,)).
@@ -320,9 +323,12 @@ def _pick_kernel(model: str, kernel: str, *, convs: str, dtype: torch.dtype, dev
     return "native" if native_kernel_problem(dtype=dtype, device=device, batch=batch) is None else "lenet"
 
 
-def _validate(*, model, num_classes, in_channels, dtype, trials, trial_offset, lr, seed, batching, head, kernel,
-              convs, x_train, y_train, y_train_true):
-    def is_int(v):
+def _validate(*, model: str, num_classes: int, in_channels: int, dtype: torch.dtype, trials: int, trial_offset: int,
+              lr: float, seed: int, batching: str, head: str, kernel: str, convs: str, x_train: np.ndarray,
+              y_train: np.ndarray, y_train_true: np.ndarray | None) -> None:
+    """Raise InvalidTrainingSpec naming the first argument of ``EnsembleTrainer`` that cannot train."""
+
+    def is_int(v: object) -> bool:
         return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
 
     if model not in MODELS:

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import torch
 
+from .custom import CustomNet
 from .head import FixedOrthogonalHead, random_orthogonal
 from .init import initial_parameters
-from .custom import CustomNet
-from .networks import MLP, AlexNetSmall, Classifier, LeNet
+from .networks import MLP, AlexNetSmall, Classifier, LeNet, Network
 
-MODELS = {"lenet": LeNet, "alexnet": AlexNetSmall, "mlp": MLP, "custom": CustomNet}
+MODELS: dict[str, type[Network]] = {"lenet": LeNet, "alexnet": AlexNetSmall, "mlp": MLP, "custom": CustomNet}
 HEADS = ("none", "random_orthogonal")
 
 
@@ -58,7 +58,8 @@ def build_model(
     try:
         if name != "custom" and tuple(image_size) != (32, 32):
             raise InvalidModelSpec(f"image_size: {name} takes 32x32 images, got {tuple(image_size)}; describe a custom network")
-        body = (CustomNet(layers, in_channels=in_channels, num_classes=num_classes, image_size=tuple(image_size)) if name == "custom"
+        body = (CustomNet(layers, in_channels=in_channels, num_classes=num_classes, image_size=image_size)
+                if name == "custom" and layers is not None  # layers is not None exactly for custom (checked above)
                 else MODELS[name](in_channels=in_channels, num_classes=num_classes))
     except ValueError as error:  # a description that does not fit (pydantic's or check_layers' words)
         raise InvalidModelSpec(f"layers: {error}") from None
@@ -70,5 +71,5 @@ def build_model(
 
 __all__ = [
     "HEADS", "MODELS", "MLP", "AlexNetSmall", "Classifier", "CustomNet", "FixedOrthogonalHead", "InvalidModelSpec",
-    "LeNet", "build_model", "initial_parameters", "random_orthogonal",
+    "LeNet", "Network", "build_model", "initial_parameters", "random_orthogonal",
 ]

@@ -8,14 +8,16 @@ the LeNet preset (``lenet_layers``) starts from exactly the built-in LeNet's val
 
 from __future__ import annotations
 
+import torch
+from lesde.specs.network import Activation, AvgPool2d, Conv2d, Flatten, Layer, Linear, MaxPool2d, check_layers, parse_layers
 from torch import nn
 
-from lesde.specs.network import check_layers, parse_layers
+from .networks import Network
 
-_ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "gelu": nn.GELU}
+_ACTIVATIONS: dict[str, type[nn.Module]] = {"relu": nn.ReLU, "tanh": nn.Tanh, "gelu": nn.GELU}
 
 
-class CustomNet(nn.Module):
+class CustomNet(Network):
     """The network of a checked description, for images (in_channels, H, W) and num_classes classes.
 
     Parameters
@@ -25,7 +27,7 @@ class CustomNet(nn.Module):
     image_size : (H, W) of the images
     """
 
-    def __init__(self, layers: list, *, in_channels: int, num_classes: int, image_size: tuple[int, int] = (32, 32)):
+    def __init__(self, layers: list, *, in_channels: int, num_classes: int, image_size: tuple[int, int] = (32, 32)) -> None:
         super().__init__()
         parsed = parse_layers(layers)
         height, width = image_size
@@ -35,23 +37,23 @@ class CustomNet(nn.Module):
         self.feature_dim = inputs[-1][0]
         self.classifier = nn.Linear(self.feature_dim, num_classes)
 
-    def features(self, x):  # noqa: ANN001, ANN201 - (N, C, H, W) -> (N, feature_dim)
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """(N, C, H, W) -> (N, feature_dim)."""
         return self.layers(x)
 
 
-def _module(layer, in_shape: tuple[int, ...]) -> nn.Module:  # noqa: ANN001
+def _module(layer: Layer, in_shape: tuple[int, ...]) -> nn.Module:
     """The torch module of one (checked) layer that receives ``in_shape``."""
-    kind = layer.type
-    if kind == "conv2d":
+    if isinstance(layer, Conv2d):
         return nn.Conv2d(in_shape[0], layer.out_channels, layer.kernel_size, stride=layer.stride, padding=layer.padding)
-    if kind == "maxpool2d":
+    if isinstance(layer, MaxPool2d):
         return nn.MaxPool2d(layer.kernel_size, stride=layer.stride or layer.kernel_size)
-    if kind == "avgpool2d":
+    if isinstance(layer, AvgPool2d):
         return nn.AvgPool2d(layer.kernel_size, stride=layer.stride or layer.kernel_size)
-    if kind in _ACTIVATIONS:
-        return _ACTIVATIONS[kind]()
-    if kind == "flatten":
+    if isinstance(layer, Activation):
+        return _ACTIVATIONS[layer.type]()
+    if isinstance(layer, Flatten):
         return nn.Flatten(1)
-    if kind == "linear":
+    if isinstance(layer, Linear):
         return nn.Linear(in_shape[0], layer.out_features)
-    raise ValueError(f"layer type {kind!r} has no module")  # check_layers refuses the rest first
+    raise ValueError(f"layer type {layer.type!r} has no module")  # check_layers refuses the rest first

@@ -25,7 +25,9 @@ def random_orthogonal(num_classes: int, *, seed: int) -> np.ndarray:
 class FixedOrthogonalHead(nn.Module):
     """logits -> logits @ H.T, with H a buffer (never trained, saved with the module)."""
 
-    def __init__(self, num_classes: int, *, seed: int, dtype: torch.dtype = torch.float32):
+    matrix: torch.Tensor  # (K, K), registered as a buffer
+
+    def __init__(self, num_classes: int, *, seed: int, dtype: torch.dtype = torch.float32) -> None:
         super().__init__()
         self.register_buffer("matrix", torch.as_tensor(random_orthogonal(num_classes, seed=seed), dtype=dtype))
 

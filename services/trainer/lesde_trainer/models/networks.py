@@ -8,12 +8,23 @@ from __future__ import annotations
 
 import torch
 from torch import nn
-from torch.nn import functional as F
+from torch.nn import functional as F  # noqa: N812 - torch's own name for torch.nn.functional
 
 from .head import FixedOrthogonalHead
 
 
-class _FlattenFC(nn.Module):
+class Network(nn.Module):
+    """What every body of a :class:`Classifier` is: ``features(x)``, the penultimate
+    activations (``feature_dim`` of them), then the last linear layer ``classifier``."""
+
+    feature_dim: int
+    classifier: nn.Linear
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+
+class _FlattenFC(Network):
     """What every network ends with: flatten, ``fc1`` - ReLU - ``fc2`` - ReLU (the
     ``feature_dim`` features), then ``classifier``. A subclass builds its ``trunk`` (the
     layers before the flatten), then calls :meth:`_add_fc`."""
@@ -38,7 +49,7 @@ class LeNet(_FlattenFC):
 
     feature_dim = 84
 
-    def __init__(self, *, in_channels: int, num_classes: int):
+    def __init__(self, *, in_channels: int, num_classes: int) -> None:
         super().__init__()
         self.conv1 = nn.Conv2d(in_channels, 6, 5)
         self.conv2 = nn.Conv2d(6, 16, 5)
@@ -54,7 +65,7 @@ class AlexNetSmall(_FlattenFC):
 
     feature_dim = 128
 
-    def __init__(self, *, in_channels: int, num_classes: int):
+    def __init__(self, *, in_channels: int, num_classes: int) -> None:
         super().__init__()
         self.conv1 = nn.Conv2d(in_channels, 16, 3, padding=1)
         self.conv2 = nn.Conv2d(16, 32, 3, padding=1)
@@ -74,7 +85,7 @@ class MLP(_FlattenFC):
 
     feature_dim = 128
 
-    def __init__(self, *, in_channels: int, num_classes: int):
+    def __init__(self, *, in_channels: int, num_classes: int) -> None:
         super().__init__()
         self._add_fc(in_channels * 32 * 32, 256, num_classes)
 
@@ -82,7 +93,7 @@ class MLP(_FlattenFC):
 class Classifier(nn.Module):
     """A network plus an optional fixed head on its logits."""
 
-    def __init__(self, body: nn.Module, head: FixedOrthogonalHead | None):
+    def __init__(self, body: Network, head: FixedOrthogonalHead | None) -> None:
         super().__init__()
         self.body = body
         self.head = head
@@ -90,7 +101,7 @@ class Classifier(nn.Module):
     def features(self, x: torch.Tensor) -> torch.Tensor:
         return self.body.features(x)
 
-    def forward(self, x: torch.Tensor, return_features: bool = False):
+    def forward(self, x: torch.Tensor, return_features: bool = False) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
         feats = self.body.features(x)
         logits = self.body.classifier(feats)
         if self.head is not None:
