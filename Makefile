@@ -21,13 +21,15 @@ $(STAMP): $(PROJECTS) requirements-dev.txt
 		-e services/launcher -r requirements-dev.txt
 	touch $(STAMP)
 
-## Run one real GEOMNIST experiment end to end on the embedded stack, print the summary.
+## Run one real GEOMNIST experiment end to end on the embedded stack, print the summary; its state
+## stays in .lesde/stack, the state of `make up`, whose dashboard lists it (on that stack if it runs).
 demo: venv
-	$(VENV)/bin/lesde demo examples/geomnist-small.json
+	$(VENV)/bin/lesde demo examples/geomnist-small.json --state-dir .lesde/stack
 
-## Serve the embedded stack on 127.0.0.1:8000 until Ctrl-C.
+## Serve the embedded stack on 127.0.0.1:$(PORT) until Ctrl-C (make up PORT=8001 for another port).
+PORT ?= 8000
 up: venv
-	$(VENV)/bin/lesde up --host 127.0.0.1 --port 8000
+	$(VENV)/bin/lesde up --host 127.0.0.1 --port $(PORT) --state-dir .lesde/stack
 
 ## Start a private Redis and S3 (SeaweedFS) on free ports, run every test, stop them.
 test: venv

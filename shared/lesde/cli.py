@@ -4,16 +4,19 @@ Other installed packages add subcommands through the ``lesde.commands`` entry po
 launcher (``services/launcher``) adds ``lesde up`` and ``lesde demo``, which start the
 services; this package names none of them, so the client installs without them.
 
-Exit status: 0 done; 1 the job failed (or its analysis did); 2 bad input or an error the
-API answered; 3 no answer from the server (after retries with backoff while waiting).
+Exit status (:data:`EPILOG`): 0 done (``status``: not failed); 1 the job failed or was
+cancelled (or its analysis failed), or no job of any kind has the id; 2 bad input (a bad
+option, an id of another kind: the message names the command for it) or an error the API
+answered; 3 no answer from the server (after retries with backoff while waiting).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -25,6 +28,7 @@ from lesde.cli_sweeps import add_sweep_command
 from lesde.cli_url import DEFAULT_URL, URL_ENV, add_url_option, resolve_url
 from lesde.client import LesdeApiError, LesdeClient
 from lesde.progress import job_progress
+from lesde.terminal import aligned_table
 
 if TYPE_CHECKING:
     from lesde.results import AnalysisResult
@@ -40,9 +44,17 @@ LAUNCHER_MISSING = (
     "`pip install ./shared ./services/api ./services/trainer ./services/analyzer ./services/launcher`."
 )
 KINDS = ("experiment", "simulation")
+# What `lesde list` shows (every kind by default) and where an id of the wrong kind is looked for.
+LIST_KINDS = ("experiment", "simulation", "sweep", "dataset")
+KIND_WORDS = {"experiment": "an experiment", "simulation": "a simulation", "sweep": "a sweep", "dataset": "a data set"}
+PLURALS = {"experiment": "experiments", "simulation": "simulations", "sweep": "sweeps", "dataset": "data sets"}
+FAILED = ("failed", "cancelled")
 STATUSES = ("queued", "running", "succeeded", "failed", "cancelled")
 DEFAULT_DEST = "lesde-results"
-# Exit status when the server does not answer: apart from 2 (bad input, or the API said no).
+# Exit statuses: the job failed or was cancelled (or no job has the id); bad input or the API
+# said no (argparse exits 2 as well); the server does not answer.
+FAILED_EXIT = 1
+USAGE_EXIT = 2
 NO_ANSWER_EXIT = 3
 MISSING = "\u2013"  # an en dash where a number is absent (an import has no training accuracy)
 EPILOG = f"""\
@@ -51,8 +63,18 @@ environment:
   LESDE_API_KEY   sent as "Authorization: Bearer <key>" to a server with API keys (`lesde keys add`);
                   there is no --api-key option: a key on the command line stays in the shell's history
 
-exit status: 0 done; 1 the job (or its analysis) failed; 2 bad input or an error the API answered;
-  3 no answer from the server (is it running? `make up`)
+exit status:
+  0 done: the job succeeded (status: it has not failed; queued and running are 0 too)
+  1 the job failed or was cancelled, or its analysis failed; or no job of any kind has that id
+  2 bad input: a bad option or spec, an id of another kind (the message names the command for it),
+    or an error the API answered
+  3 no answer from the server: connection refused or timed out (is it running? `make up`)
+"""
+# The exit statuses again, on the help of the commands that report a job's outcome.
+OUTCOME_EPILOG = """\
+exit status: 0 succeeded (status: or not finished yet); 1 failed or cancelled (or its analysis failed),
+  or no job of any kind has that id; 2 bad input (an id of another kind: the message names the command
+  for it); 3 no answer from the server (refused or timed out)
 """
 
 
@@ -200,13 +222,24 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     return 0
 
 
+def outcome_exit(record: dict, kind: str = "experiment") -> int:
+    """1 for a job that failed or was cancelled, or an experiment whose analysis failed; else 0 (finished or not)."""
+    if record["status"] in FAILED:
+        return FAILED_EXIT
+    if kind == "experiment" and record["status"] == "succeeded" and record.get("analysis") == "failed":
+        return FAILED_EXIT
+    return 0
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     with LesdeClient(args.url) as client:
         record = client.get(args.id, kind=args.kind)
     print(progress_line(record))
     if record.get("error"):
         print(f"error: {record['error']}")
-    return 0
+    if args.kind == "experiment" and record.get("analysis") == "failed":
+        print(f"analysis failed: {record.get('analysis_error') or ''}".rstrip(": "))
+    return outcome_exit(record, args.kind)
 
 
 def cmd_wait(args: argparse.Namespace) -> int:
@@ -214,12 +247,47 @@ def cmd_wait(args: argparse.Namespace) -> int:
         return show_results(client, wait_with_progress(client, args.id, kind=args.kind), Path(args.dest), kind=args.kind)
 
 
+def _created(record: dict) -> datetime:
+    """When the record was created, for ordering kinds together (ISO 8601, ``Z`` or an offset)."""
+    created = datetime.fromisoformat(str(record["created_at"]).replace("Z", "+00:00"))
+    return created if created.tzinfo is not None else created.replace(tzinfo=UTC)  # no offset: UTC, as the server writes
+
+
+def list_every_kind(client: LesdeClient, kinds: tuple[str, ...], *, status: str | None, limit: int) -> tuple[list[tuple[str, dict]], dict[str, int]]:
+    """The newest ``limit`` records over ``kinds`` as ``(kind, record)``, newest first, and each kind's count.
+
+    Each kind is asked for its newest ``limit``, so the merged head is the true newest. A kind
+    the server does not list (an older gateway: 404) is left out when more than one is asked for.
+    """
+    rows: list[tuple[str, dict]] = []
+    counts: dict[str, int] = {}
+    for kind in kinds:
+        try:
+            page = client.sweeps(status=status, limit=limit) if kind == "sweep" else client.list(kind=kind, status=status, limit=limit)
+        except LesdeApiError as error:
+            if error.status == 404 and len(kinds) > 1:
+                continue
+            raise
+        counts[kind] = page["count"]
+        rows += [(kind, record) for record in page["data"]]
+    rows.sort(key=lambda row: _created(row[1]), reverse=True)
+    return rows[:limit], counts
+
+
 def cmd_list(args: argparse.Namespace) -> int:
+    kinds = (args.kind,) if args.kind else LIST_KINDS
     with LesdeClient(args.url) as client:
-        page = client.list(kind=args.kind, status=args.status, limit=args.limit)
-    for record in page["data"]:
-        print(f"{record['id']}  {record['status']:<9}  {record['created_at'][:19]}  {record.get('name') or ''}")
-    print(f"{page['count']} in all")
+        rows, counts = list_every_kind(client, kinds, status=args.status, limit=args.limit)
+    if rows:
+        print(aligned_table(
+            ["id", "kind", "status", "created", "name"],
+            [[record["id"], kind, record["status"], str(record["created_at"])[:19], record.get("name") or ""] for kind, record in rows],
+        ))  # fmt: skip
+    total = sum(counts.values())
+    parts = [f"{count} {PLURALS[kind] if count != 1 else kind.replace('dataset', 'data set')}" for kind, count in counts.items() if count]
+    detail = f": {', '.join(parts)}" if len(kinds) > 1 and total else ""
+    more = f" (the newest {len(rows)} shown; --limit shows more)" if total > len(rows) else ""
+    print(f"{total} in all{detail}{more}")
     return 0
 
 
@@ -265,7 +333,7 @@ or a run recorded with lesde.Recorder (analysed in this process first). The figu
 def _export_result(args: argparse.Namespace) -> AnalysisResult:
     """The analysis ``lesde export`` sends to a tracker: a saved result folder, a recorded run
     (analysed here), or an experiment on the server (``--options-key``'s option set)."""
-    from lesde.results import AnalysisResult  # noqa: PLC0415 - only this command needs it
+    from lesde.results import AnalysisResult  # lazy: only this command needs it
 
     folder = Path(args.source)
     if not folder.is_dir() and "/" in args.source:  # ids have no slash: a path that is not there
@@ -274,7 +342,7 @@ def _export_result(args: argparse.Namespace) -> AnalysisResult:
         if (folder / "summary.json").is_file() and (folder / "series.npz").is_file():
             return AnalysisResult.load(folder)
         if (folder / "manifest.json").is_file():
-            from lesde.inprocess import analyze  # noqa: PLC0415 - the analysis extra, only for a recorded run
+            from lesde.inprocess import analyze  # lazy: the analysis extra, only for a recorded run
 
             return analyze(folder)
         raise FileNotFoundError(
@@ -286,7 +354,7 @@ def _export_result(args: argparse.Namespace) -> AnalysisResult:
 
 
 def _export_to_mlflow(result: AnalysisResult, args: argparse.Namespace) -> None:
-    from lesde.exports.mlflow_export import is_file_store, mlflow_ui_command, resolve_tracking_uri, to_mlflow  # noqa: PLC0415
+    from lesde.exports.mlflow_export import is_file_store, mlflow_ui_command, resolve_tracking_uri, to_mlflow  # lazy: the mlflow extra
 
     uri = resolve_tracking_uri(args.tracking_uri)
     run_id = to_mlflow(result, tracking_uri=uri, experiment=args.experiment_name)
@@ -299,7 +367,7 @@ def _export_to_mlflow(result: AnalysisResult, args: argparse.Namespace) -> None:
 
 
 def _export_to_tensorboard(result: AnalysisResult, args: argparse.Namespace) -> None:
-    from lesde.exports.tensorboard_export import to_tensorboard  # noqa: PLC0415
+    from lesde.exports.tensorboard_export import to_tensorboard  # lazy: the tensorboard extra
 
     folder = to_tensorboard(result, args.logdir)
     print(f"TensorBoard run {folder.name} written to {folder}")
@@ -373,9 +441,76 @@ def add_installed_commands(sub: argparse._SubParsersAction) -> None:
             stand_in.set_defaults(func=launcher_missing)
 
 
-def _api_command(sub: argparse._SubParsersAction, name: str, func, help_text: str, **kwargs) -> argparse.ArgumentParser:  # noqa: ANN001
-    """Subcommand ``name`` that talks to the API: it takes ``--url`` too."""
-    command = sub.add_parser(name, help=help_text, description=help_text[:1].upper() + help_text[1:] + ".", **kwargs)
+def kind_of(client: LesdeClient, job_id: str, *, first: str | None = None) -> str | None:
+    """The kind (:data:`LIST_KINDS`) of the record with id ``job_id``, asking for ``first`` first; None where none has it."""
+    for kind in sorted(LIST_KINDS, key=lambda kind: kind != first):  # stable: ``first``, then the others in order
+        try:
+            client.sweep(job_id) if kind == "sweep" else client.get(job_id, kind=kind)
+        except LesdeApiError as error:
+            if error.status == 404:
+                continue
+            raise
+        return kind
+    return None
+
+
+# The commands each kind has for an id; another command's id goes to the first one (status or show).
+COMMANDS_OF = {
+    "experiment": ("status", "wait", "cancel", "delete", "download", "analyze", "export"),
+    "simulation": ("status", "wait", "cancel", "delete", "download"),
+    "sweep": ("status", "wait", "cancel", "delete", "download", "table", "retry"),
+    "dataset": ("show", "delete"),
+}
+
+
+def command_for(kind: str, command: str, job_id: str) -> str:
+    """The ``lesde`` command line that does ``command`` (or else shows) to the ``kind`` with id ``job_id``."""
+    verb = command if command in COMMANDS_OF[kind] else COMMANDS_OF[kind][0]
+    if kind in ("sweep", "dataset"):
+        return f"lesde {kind} {verb} {job_id}"
+    return f"lesde {verb} {job_id}" + ("" if kind == "experiment" else f" --kind {kind}")
+
+
+def kind_hint(job_id: str, found: str, asked: str, command: str) -> str:
+    """``abc123 is a simulation, not an experiment: lesde status abc123 --kind simulation``"""
+    return f"{job_id} is {KIND_WORDS[found]}, not {KIND_WORDS[asked]}: {command_for(found, command, job_id)}"
+
+
+def nowhere(job_id: str, url: str) -> str:
+    return f"no experiment, simulation, sweep or data set has the id {job_id!r} at {url} (`lesde list` lists them)"
+
+
+def with_kind_hint(func: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """``func`` of a command on one id (``args.id``, ``args.kind``), its 404 looked up in every kind: an id
+    of another kind is a usage error (2) naming the command for it; an id of no kind at all exits 1; a 404
+    of something under an id that exists (an analysis not made yet) stays the API's error."""
+
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return func(args)
+        except LesdeApiError as error:
+            if error.status != 404:
+                raise
+            asked = getattr(args, "kind", None) or "experiment"
+            with LesdeClient(args.url) as client:
+                found = kind_of(client, args.id, first=asked)
+            if found == asked:
+                raise
+            hint = kind_hint(args.id, found, asked, args.command) if found else nowhere(args.id, args.url)
+            print(f"error: {hint}", file=sys.stderr)
+            return USAGE_EXIT if found else FAILED_EXIT
+
+    return run
+
+
+def _api_command(
+    sub: argparse._SubParsersAction, name: str, func: Callable[[argparse.Namespace], int], help_text: str, *,
+    formatter_class: type[argparse.HelpFormatter] = argparse.HelpFormatter,
+) -> argparse.ArgumentParser:
+    """Subcommand ``name`` that talks to the API (``func(args)`` runs it): it takes ``--url`` too."""
+    command = sub.add_parser(
+        name, help=help_text, description=help_text[:1].upper() + help_text[1:] + ".", formatter_class=formatter_class
+    )
     add_url_option(command)
     command.set_defaults(func=func)
     return command
@@ -422,21 +557,26 @@ def build_parser() -> argparse.ArgumentParser:
         ("cancel", cmd_cancel, "cancel a queued or running job"),
         ("delete", cmd_delete, "delete a job and all its objects"),
     ):
-        command = _api_command(sub, name, func, help_text)
+        command = _api_command(sub, name, with_kind_hint(func), help_text, formatter_class=argparse.RawDescriptionHelpFormatter)
         command.add_argument("id", help="the job's id (as `lesde submit` or `lesde list` print it)")
         _add_kind(command)
+        if name == "status":
+            command.epilog = OUTCOME_EPILOG
 
-    wait = _api_command(sub, "wait", cmd_wait, "progress bar until done, then the summary")
+    wait = _api_command(sub, "wait", with_kind_hint(cmd_wait), "progress bar until done, then the summary", formatter_class=argparse.RawDescriptionHelpFormatter)
+    wait.epilog = OUTCOME_EPILOG
     wait.add_argument("id", help="the job's id (as `lesde submit` or `lesde list` print it)")
     _add_kind(wait)
     _add_dest(wait)
 
-    listing = _api_command(sub, "list", cmd_list, "list jobs, newest first")
-    _add_kind(listing)
+    listing = _api_command(sub, "list", cmd_list, "list jobs of every kind (experiments, simulations, sweeps, data sets), newest first")
+    listing.add_argument(
+        "--kind", choices=LIST_KINDS, help="only this kind (default: every kind, each row saying its kind)",
+    )  # fmt: skip
     listing.add_argument("--status", choices=STATUSES, help="only jobs in this state (default: any)")
     listing.add_argument("--limit", type=int, default=50, help="at most this many, 1 to 500 (default: %(default)s)")
 
-    download = _api_command(sub, "download", cmd_download, "download analysis and figures (--all: every artifact)")
+    download = _api_command(sub, "download", with_kind_hint(cmd_download), "download analysis and figures (--all: every artifact)")
     download.add_argument("id", help="the job's id")
     _add_kind(download)
     _add_dest(download)
@@ -478,7 +618,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_wait(importing, "the import and its analysis are done")
     _add_dest(importing)
 
-    analyze = _api_command(sub, "analyze", cmd_analyze, "re-run an experiment's analysis with options, e.g. --options '{\"savgol_window\": 191}'")
+    analyze = _api_command(sub, "analyze", with_kind_hint(cmd_analyze), "re-run an experiment's analysis with options, e.g. --options '{\"savgol_window\": 191}'")
     analyze.add_argument("id", help="the experiment's id")
     analyze.add_argument("--options", metavar="JSON", help="analysis options as a JSON object (default: the defaults, {})")
     analyze.add_argument("--force", action="store_true", help="recompute even if a result with these options exists (default: off)")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
+from collections.abc import Callable
 
 from lesde.cli_url import add_url_option
 from lesde.client import LesdeClient
@@ -24,7 +24,7 @@ def cmd_pack(args: argparse.Namespace) -> int:
     except PackError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    np.savez_compressed(args.out, **arrays)
+    np.savez_compressed(args.out, allow_pickle=True, **arrays)  # numpy's default, named: no array can take the flag's place
     print(f"packed {len(arrays['y_train'])} training and {len(arrays['y_val'])} validation images of "
           f"{arrays['x_train'].shape[1:]} in classes {arrays['class_names'].tolist()} into {args.out}")
     return 0
@@ -83,7 +83,7 @@ def add_dataset_command(sub: argparse._SubParsersAction) -> None:
     pack.add_argument("out", metavar="OUT.npz", help="the .npz to write")
     pack.set_defaults(func=cmd_pack)
 
-    def api(name: str, func, help_text: str) -> argparse.ArgumentParser:  # noqa: ANN001
+    def api(name: str, func: Callable[[argparse.Namespace], int], help_text: str) -> argparse.ArgumentParser:
         command = commands.add_parser(name, help=help_text, description=help_text[:1].upper() + help_text[1:] + ".")
         add_url_option(command)
         command.set_defaults(func=func)

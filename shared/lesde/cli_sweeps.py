@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from lesde.cli_url import add_url_option
-from lesde.client import LesdeClient
+from lesde.client import LesdeApiError, LesdeClient
 from lesde.progress import counts_text, sweep_progress
 from lesde.terminal import aligned_table
+
 # What ``submit --wait`` shows of the table after the grid values: the accuracy, the loss,
 # the verdict's tail index and the imitation errors; ``lesde sweep table`` shows every column.
 RESULT_COLUMNS = (
@@ -24,6 +25,11 @@ RESULT_COLUMNS = (
 )  # fmt: skip
 DEFAULT_DEST = "lesde-results"
 DEFAULT_POLL_SECONDS = 2.0
+EXIT_EPILOG = (
+    "exit status: 0 succeeded (status: not failed, so queued and running too); 1 failed or cancelled (a child did), "
+    "or the cross-child analysis failed; 2 bad input (an id of another kind: the message names the command for it); "
+    "3 no answer from the server"
+)
 MAX_POLL_SECONDS = 3600.0
 
 
@@ -166,7 +172,12 @@ def cmd_status(args: argparse.Namespace) -> int:
     if sweep.get("analysis_error"):
         print(f"analysis error: {sweep['analysis_error']}")
     print(children_table(sweep))
-    return 0
+    return sweep_exit(sweep)
+
+
+def sweep_exit(sweep: dict) -> int:
+    """1 for a sweep that failed or was cancelled (a child did), or whose cross-child analysis failed; else 0."""
+    return 1 if sweep["status"] in ("failed", "cancelled") or sweep.get("analysis") == "failed" else 0
 
 
 def cmd_table(args: argparse.Namespace) -> int:
@@ -229,6 +240,28 @@ def _poll_seconds(text: str) -> float:
     return seconds
 
 
+def with_kind_hint(func: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """``func`` of a command on one sweep id; a 404 for an id of another kind is a usage error (2)
+    naming the command for it (``lesde status <id>``); any other 404 stays the API's error."""
+
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return func(args)
+        except LesdeApiError as error:
+            if error.status != 404:
+                raise
+            from lesde.cli import kind_hint, kind_of  # lazy: lesde.cli imports this module
+
+            with LesdeClient(args.url) as client:
+                found = kind_of(client, args.id, first="sweep")
+            if found in (None, "sweep"):
+                raise
+            print(f"error: {kind_hint(args.id, found, 'sweep', args.sweep_command)}", file=sys.stderr)
+            return 2
+
+    return run
+
+
 def _command(
     commands: argparse._SubParsersAction, name: str, func: Callable[[argparse.Namespace], int], help_text: str,
     *, with_id: bool = True, with_dest: bool = False, with_poll: bool = False,
@@ -237,6 +270,7 @@ def _command(
     command = commands.add_parser(name, help=help_text, description=help_text[:1].upper() + help_text[1:] + ".")
     add_url_option(command)
     if with_id:
+        func = with_kind_hint(func)
         command.add_argument("id", help="the sweep's id (as `lesde sweep submit` or `lesde sweep list` print it)")
     if with_dest:
         command.add_argument("--dest", default=DEFAULT_DEST, metavar="DIR", help="results go to DIR/<sweep id>/ (default: %(default)s)")
@@ -264,8 +298,8 @@ def add_sweep_command(sub: argparse._SubParsersAction) -> None:
         "--wait", action="store_true",
         help="draw one progress bar for the whole sweep, then print its table and download its results (default: off)",
     )  # fmt: skip
-    _command(commands, "wait", cmd_wait, "follow a submitted sweep with one progress bar, then print its table", with_dest=True, with_poll=True)
-    _command(commands, "status", cmd_status, "the sweep's progress, counts per state, and each child")
+    _command(commands, "wait", cmd_wait, "follow a submitted sweep with one progress bar, then print its table", with_dest=True, with_poll=True).epilog = EXIT_EPILOG
+    _command(commands, "status", cmd_status, "the sweep's progress, counts per state, and each child").epilog = EXIT_EPILOG
     table = _command(commands, "table", cmd_table, "the cross-child table, one row per child, aligned (--csv: raw CSV)")
     table.add_argument("--csv", action="store_true", help="print the raw CSV, every digit (default: off, an aligned table)")
     table.add_argument("--columns", metavar="A,B,...", help="comma-separated columns to show, in that order (default: all)")

@@ -2,13 +2,17 @@
 
 The CLI finds ``add_up`` and ``add_demo`` through this package's ``lesde.commands`` entry
 points; each adds its subcommand to the CLI's subparsers.
+
+Both keep their state in one folder (:data:`~lesde_launcher.stack.DEFAULT_STATE_DIR`,
+``--state-dir``): the demo's experiment stays in the store that ``lesde up`` serves, so its
+dashboard lists it, and the data sets are in one ``data/`` folder. A demo started while
+``lesde up`` serves that folder runs its experiment on that stack instead of starting another.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import signal
 import sys
 import time
@@ -18,7 +22,8 @@ from lesde.cli import show_results, wait_with_progress
 from lesde.client import LesdeClient
 from lesde_api.api_keys import KeyConfigError
 from lesde_api.bind_rule import OpenBindRefused, check_environment, open_server_notice
-from lesde_launcher.stack import EmbeddedStack, PortUnavailable, check_port_free, free_port
+
+from lesde_launcher.stack import DEFAULT_STATE_DIR, EmbeddedStack, PortUnavailable, check_port_free, free_port, running_stack
 
 
 def access_check(host: str, url: str) -> str | None:
@@ -57,6 +62,11 @@ def start_or_say_why(stack: EmbeddedStack) -> bool:
 
 def cmd_up(args: argparse.Namespace) -> int:
     stack = EmbeddedStack(state_dir=Path(args.state_dir).resolve(), host=args.host, port=args.port)
+    serving = running_stack(stack.state_dir)
+    if serving:
+        print(f"error: a stack already serves {stack.state_dir} on {serving}; use it (LESDE_URL={serving}), "
+              "stop it, or give this one another --state-dir", file=sys.stderr)  # fmt: skip
+        return 2
     refused = preflight(stack)
     if refused:
         print(f"error: {refused}", file=sys.stderr)
@@ -76,25 +86,54 @@ def cmd_up(args: argparse.Namespace) -> int:
     return 0
 
 
+def unfinished_note(client: LesdeClient) -> str | None:
+    """A line on the jobs already queued or running in the store (from an earlier ``lesde up``):
+    the trainer takes them first. None when there are none."""
+    counts = {
+        kind: sum(client.list(kind=kind, status=status, limit=1)["count"] for status in ("queued", "running"))
+        for kind in ("experiment", "simulation")
+    }  # fmt: skip
+    waiting = sum(counts.values())
+    if not waiting:
+        return None
+    return (f"note: {waiting} job(s) from earlier are queued or running in this state folder and go first "
+            "(`lesde list --status queued` shows them, `lesde cancel ID` stops one)")  # fmt: skip
+
+
+def run_demo(url: str, args: argparse.Namespace, spec: dict, *, listed: str) -> int:
+    """Submit ``spec`` to the stack at ``url``, follow it, print its summary and save its results;
+    ``listed`` says where the dashboard lists the experiment."""
+    with LesdeClient(url) as client:
+        note = unfinished_note(client)
+        if note:
+            print(note)
+        record = client.submit_experiment(spec)
+        print(f"submitted {args.spec} as experiment {record['id']} ({listed})")
+        return show_results(client, wait_with_progress(client, record["id"]), Path(args.dest))
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
-    """Start the embedded stack on a free port, run one experiment end to end, stop."""
+    """Run one experiment end to end on the embedded stack: the one serving ``--state-dir`` if
+    ``lesde up`` runs, else one started on a free port and stopped after."""
     state = Path(args.state_dir).resolve()
-    if state.exists() and not args.keep:
-        shutil.rmtree(state)
+    spec = json.loads(Path(args.spec).read_text())  # a missing or malformed spec stops it before anything starts
+    serving = running_stack(state)
+    if serving:
+        print(f"using the stack `lesde up` serves on {serving} (state in {state})")
+        return run_demo(serving, args, spec, listed=f"its dashboard lists it: {serving}/")
     stack = EmbeddedStack(state_dir=state, host="127.0.0.1", port=args.port or free_port())
     refused = preflight(stack)
     if refused:
         print(f"error: {refused}", file=sys.stderr)
         return 2
-    spec = json.loads(Path(args.spec).read_text())  # a missing or malformed spec stops it before anything starts
-    print(f"starting the embedded stack (API, trainer, analyzer; logs in {state / 'logs'}) ...")
+    print(f"starting the embedded stack (API, trainer, analyzer; state in {state}, logs in {state / 'logs'}) ...")
     if not start_or_say_why(stack):
         return 2
     try:
-        with LesdeClient(stack.url) as client:
-            record = client.submit_experiment(spec)
-            print(f"submitted {args.spec} as experiment {record['id']}")
-            return show_results(client, wait_with_progress(client, record["id"]), Path(args.dest))
+        listed = f"kept in {state}: the dashboard of `lesde up --state-dir {args.state_dir}` lists it"
+        if Path(args.state_dir).resolve() == Path(DEFAULT_STATE_DIR).resolve():
+            listed = f"kept in {state}: the dashboard of `make up` lists it"
+        return run_demo(stack.url, args, spec, listed=listed)
     finally:
         stack.stop()
 
@@ -109,7 +148,10 @@ def add_up(sub: argparse._SubParsersAction) -> None:
         help="address to serve (default: %(default)s); any other than loopback needs API keys or LESDE_ALLOW_ANONYMOUS=1",
     )  # fmt: skip
     up.add_argument("--port", type=int, default=8000, help="TCP port of the API; must be free (default: %(default)s)")
-    up.add_argument("--state-dir", default=".lesde/stack", metavar="DIR", help="store, broker and logs live here (default: %(default)s)")
+    up.add_argument(
+        "--state-dir", default=DEFAULT_STATE_DIR, metavar="DIR",
+        help="store, broker, data sets (data/, unless LESDE_DATA_DIR is set) and logs; `lesde demo` uses the same (default: %(default)s)",
+    )  # fmt: skip
     up.set_defaults(func=cmd_up)
 
 
@@ -122,8 +164,15 @@ def add_demo(sub: argparse._SubParsersAction) -> None:
         "spec", nargs="?", default="examples/geomnist-small.json", metavar="SPEC.json",
         help="the ExperimentSpec to run (default: %(default)s)",
     )  # fmt: skip
-    demo.add_argument("--state-dir", default=".lesde/demo", metavar="DIR", help="store, broker and logs of the demo (default: %(default)s)")
+    demo.add_argument(
+        "--state-dir", default=DEFAULT_STATE_DIR, metavar="DIR",
+        help="store, broker, data sets and logs, kept after the demo: the same as `lesde up`'s, so its dashboard lists the "
+             "demo's experiment; if `lesde up` serves it now, the demo runs there (default: %(default)s)",
+    )  # fmt: skip
     demo.add_argument("--dest", default="lesde-results", metavar="DIR", help="results go to DIR/<id>/ (default: %(default)s)")
     demo.add_argument("--port", type=int, default=0, help="TCP port of the API; must be free (default: 0, any free port)")
-    demo.add_argument("--keep", action="store_true", help="keep earlier demo state in --state-dir (default: off, start afresh)")
+    demo.add_argument(
+        "--keep", action="store_true",
+        help="accepted for older scripts and ignored: the state in --state-dir is always kept now, `make clean` removes it (default: off)",
+    )  # fmt: skip
     demo.set_defaults(func=cmd_demo)

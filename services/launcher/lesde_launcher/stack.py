@@ -5,11 +5,18 @@ objects live in a local directory, so the same services as in production run on 
 laptop with nothing but Python. ``overrides`` point the same processes at Redis and
 S3 instead (the integration tests do so). The reaper (:mod:`lesde.reaper`) requeues the
 jobs of a worker that died and re-sends lost messages, here as under compose.
+
+A state folder (``lesde up`` and ``lesde demo`` share :data:`DEFAULT_STATE_DIR`) holds the
+store, the broker's messages, the data sets (``data/``, unless ``LESDE_DATA_DIR`` is set) and
+the logs; while a stack serves it, ``stack.json`` there names its URL and process
+(:func:`running_stack`), so that a second launcher joins it instead of starting a second set
+of workers on the same messages.
 """
 
 from __future__ import annotations
 
 import errno
+import json
 import os
 import signal
 import socket
@@ -20,6 +27,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+
+# The state folder of `lesde up` and `lesde demo` (relative to where they run): one store, so a
+# job the demo ran is listed by the dashboard of `lesde up`, and one data folder.
+DEFAULT_STATE_DIR = ".lesde/stack"
+MARKER = "stack.json"  # in the state folder while a stack serves it: {"url", "pid"}
 
 
 def free_port() -> int:
@@ -52,6 +64,32 @@ def check_port_free(host: str, port: int) -> None:
             raise PortUnavailable(f"cannot serve on {host} port {port} ({reason}); choose another --host or --port") from None
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
+
+
+def running_stack(state_dir: Path) -> str | None:
+    """The URL of a stack serving ``state_dir`` now (its marker names a live process whose API is
+    ready), else None; a marker left by a stack that was killed counts as none."""
+    try:
+        marker = json.loads((state_dir / MARKER).read_text())
+        url, pid = str(marker["url"]), int(marker["pid"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if not _alive(pid):
+        return None
+    try:
+        return url if httpx.get(url + "/readyz", timeout=2).status_code == 200 else None
+    except httpx.HTTPError:
+        return None
+
+
 @dataclass
 class EmbeddedStack:
     state_dir: Path
@@ -78,7 +116,7 @@ class EmbeddedStack:
             LESDE_LOCAL_STORE_DIR=str(self.state_dir / "store"),
             LESDE_BROKER_URL="filesystem://",
             LESDE_BROKER_DIR=str(self.state_dir / "broker"),
-            LESDE_DATA_DIR=env.get("LESDE_DATA_DIR", str(self.state_dir / "data")),
+            LESDE_DATA_DIR=env.get("LESDE_DATA_DIR") or str(self.state_dir / "data"),  # one set given by the caller wins
             LESDE_BIND_HOST=self.host,  # the gateway checks its bind rule against it (lesde_api.bind_rule)
         )
         env.update(self.overrides)
@@ -111,6 +149,7 @@ class EmbeddedStack:
                 subprocess.Popen(command, env=own_env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
             )
         self._wait_ready(timeout, log_dir)
+        (self.state_dir / MARKER).write_text(json.dumps({"url": self.url, "pid": os.getpid()}) + "\n")
 
     def _wait_ready(self, timeout: float, log_dir: Path) -> None:
         deadline = time.monotonic() + timeout
@@ -118,7 +157,9 @@ class EmbeddedStack:
             for process in self.processes:
                 if process.poll() is not None:
                     self.stop()
-                    raise RuntimeError(f"a service exited at start ({process.args[2:5]}); see logs in {log_dir}")
+                    command = process.args  # the list commands() made
+                    shown = command[2:5] if isinstance(command, list) else command
+                    raise RuntimeError(f"a service exited at start ({shown!s}); see logs in {log_dir}")
             try:
                 if httpx.get(self.url + "/readyz", timeout=2).status_code == 200:
                     return
@@ -129,6 +170,7 @@ class EmbeddedStack:
         raise RuntimeError(f"the API did not become ready within {timeout:.0f} s; see logs in {log_dir}")
 
     def stop(self, *, grace: float = 10.0) -> None:
+        self._remove_marker()
         for process in self.processes:
             if process.poll() is None:
                 os.killpg(process.pid, signal.SIGTERM)
@@ -144,7 +186,17 @@ class EmbeddedStack:
             log.close()
         self._logs.clear()
 
-    def __enter__(self) -> "EmbeddedStack":
+    def _remove_marker(self) -> None:
+        """Remove the state folder's marker if it is this stack's."""
+        marker = self.state_dir / MARKER
+        try:
+            written = json.loads(marker.read_text())
+            if written.get("pid") == os.getpid() and written.get("url") == self.url:
+                marker.unlink()
+        except (OSError, ValueError, AttributeError):
+            pass
+
+    def __enter__(self) -> EmbeddedStack:
         self.start()
         return self
 
