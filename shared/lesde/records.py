@@ -73,8 +73,12 @@ class Lease(BaseModel):
         return now >= self.expires_at
 
 
-class JobRecord(BaseModel):
-    """Stored state of one job. Written by the API at creation and by workers after."""
+LeaseT = TypeVar("LeaseT", bound=BaseModel)
+
+
+class JobFields(BaseModel, Generic[LeaseT]):
+    """The fields of a job, parametrised by what it shows of the lease: :class:`Lease` in the
+    stored :class:`JobRecord`, :class:`LeasePublic` in the API's :class:`JobPublic`."""
 
     id: str = Field(description="The job's id: 16 lower-case hex characters.")
     kind: JobKind = Field(default="experiment", description='experiment, simulation or sweep.')
@@ -91,7 +95,7 @@ class JobRecord(BaseModel):
         default=0, description="Starts in a row that found no more work done than the start before (see LESDE_MAX_ATTEMPTS)."
     )
     progress_at_start: int = Field(default=0, description="progress.done when a worker last started the job.")
-    lease: Lease | None = Field(default=None, description="The worker running the job (None unless running under a lease).")
+    lease: LeaseT | None = Field(default=None, description="The worker running the job (None unless running under a lease).")
     enqueued_at: datetime | None = Field(default=None, description="When the job's task message was last sent.")
     analysis: AnalysisState = Field(default=AnalysisState.none, description='State of the automatic analysis of a finished experiment: none, queued, running, succeeded or failed.')
     analysis_error: str | None = Field(default=None, description='Why the automatic analysis failed (None unless it did).')
@@ -110,6 +114,10 @@ class JobRecord(BaseModel):
         return 1 if self.progress.done > self.progress_at_start else self.stalled_attempts + 1
 
 
+class JobRecord(JobFields[Lease]):
+    """Stored state of one job. Written by the API at creation and by workers after."""
+
+
 class LeasePublic(BaseModel):
     """What a job's owner sees of the lease: that a worker holds the job and until when. The
     worker's host and process id stay in the logs and metrics, for operators."""
@@ -118,7 +126,7 @@ class LeasePublic(BaseModel):
     expires_at: datetime = Field(description='After this the worker is taken as gone and the reaper requeues the job.')
 
 
-class JobPublic(JobRecord):
+class JobPublic(JobFields[LeasePublic]):
     """A record as the API returns it, with the spec and links to related resources (no worker host or pid)."""
 
     lease: LeasePublic | None = Field(default=None, description="That a worker runs the job and until when (None unless running under a lease).")

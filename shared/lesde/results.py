@@ -90,14 +90,14 @@ class AnalysisResult:
     def typed(self) -> ExperimentAnalysis:
         """The summary as the contract's typed result (:class:`lesde.analysis_results.ExperimentAnalysis`; needs
         pydantic, the analysis extra). A summary fetched from a server has the gateway's links left out."""
-        from lesde.analysis_results import ExperimentAnalysis  # noqa: PLC0415 - pydantic: the analysis extra
+        from lesde.analysis_results import ExperimentAnalysis  # imported here: pydantic, the analysis extra
 
         return ExperimentAnalysis.from_summary(self.summary)
 
     @property
     def figure_names(self) -> list[str]:
         """The figures this result can draw (the service's figure routes use the same names)."""
-        from lesde_analyzer.figures.experiments import FIGURES  # noqa: PLC0415 - the analysis extra
+        from lesde_analyzer.figures.experiments import FIGURES  # imported here: the analysis extra
 
         return list(FIGURES)
 
@@ -114,8 +114,8 @@ class AnalysisResult:
         Needs the analysis extra (``pip install lesde[analysis]``): the figures are the analyzer's own code.
         """
         try:
-            from lesde_analyzer.figures.experiments import FIGURES, draw  # noqa: PLC0415 - the analysis extra
-            from lesde_analyzer.figures.style import to_png  # noqa: PLC0415
+            from lesde_analyzer.figures.experiments import FIGURES, draw  # imported here: the analysis extra
+            from lesde_analyzer.figures.style import to_png
         except ImportError as error:
             raise ImportError(f"AnalysisResult.figure needs the analysis extra: pip install 'lesde[analysis]' ({error})") from None
         if name not in FIGURES:
@@ -123,12 +123,12 @@ class AnalysisResult:
         figure = draw(name, self.summary, self.series, width=width, height=height)
         # Drawn without pyplot, a Figure has no image display in Jupyter until `%matplotlib inline`
         # registers one; the same PNG as the service's, for a notebook's rich display.
-        figure._repr_png_ = lambda: to_png(figure)
+        figure.__dict__["_repr_png_"] = lambda: to_png(figure)  # an instance attribute Figure does not declare
         return figure
 
     def figure_png(self, name: str, *, width: float | None = None, height: float | None = None, dpi: int | None = None) -> bytes:
         """Figure ``name`` as PNG bytes (what ``GET .../figures/{name}.png`` serves)."""
-        from lesde_analyzer.figures.style import to_png  # noqa: PLC0415 - the analysis extra
+        from lesde_analyzer.figures.style import to_png  # imported here: the analysis extra
 
         return to_png(self.figure(name, width=width, height=height), dpi=dpi)
 
@@ -162,6 +162,7 @@ class AnalysisResult:
             for quantity in ("val_loss", "val_acc", "train_loss", "train_acc"):
                 mean, std = s.get(f"eval/{quantity}_mean"), s.get(f"eval/{quantity}_std")
                 if mean is not None:
+                    std = std if std is not None else np.full(len(mean), nan)
                     yield from ((float(a), "eval", quantity, float(b), float(c) * se_scale) for a, b, c in zip(s["eval/t"], mean, std))
         for group in ("probe", "features"):
             if f"{group}/t" not in s:
@@ -169,6 +170,7 @@ class AnalysisResult:
             for quantity in ("nc1", "equinorm", "equiangularity", "etf_distance"):
                 mean, std = s.get(f"{group}/{quantity}"), s.get(f"{group}/{quantity}_std")
                 if mean is not None:
+                    std = std if std is not None else np.full(len(mean), nan)
                     yield from ((float(a), group, quantity, float(b), float(c) * se_scale) for a, b, c in zip(s[f"{group}/t"], mean, std))
             for quantity in ("etf_distance_of_means", "separable_fraction", "separable_fraction_baseline"):
                 values = s.get(f"{group}/{quantity}")
@@ -192,7 +194,7 @@ class AnalysisResult:
         Filter it like any long table, e.g. ``df.query("model == 'I' and quantity == 'alpha'")``.
         """
         try:
-            import pandas  # noqa: PLC0415 - optional
+            import pandas  # imported here: optional
         except ImportError:
             raise ImportError("AnalysisResult.to_pandas needs pandas: pip install 'lesde[dataframe]'") from None
         rows = list(self.tidy_rows_measured())
@@ -210,7 +212,7 @@ class AnalysisResult:
         (time), the eval and neural-collapse curves on their axes. The summary is in ``attrs["summary"]`` (JSON).
         """
         try:
-            import xarray  # noqa: PLC0415 - optional
+            import xarray  # imported here: optional
         except ImportError:
             raise ImportError("AnalysisResult.to_xarray needs xarray: pip install xarray") from None
         s = self.series
@@ -246,7 +248,7 @@ class AnalysisResult:
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "summary.json").write_text(json.dumps(self.summary, indent=1))
-        np.savez(folder / "series.npz", **self.series)
+        np.savez(folder / "series.npz", allow_pickle=False, **self.series)
         if self.spec is not None:
             (folder / "spec.json").write_text(json.dumps(self.spec, indent=1))
         return folder

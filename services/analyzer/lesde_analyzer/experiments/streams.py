@@ -13,9 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-
 from lesde.chunks import Manifest, class_means, iter_chunks
 from lesde.storage import ObjectStore
+
 from lesde_analyzer.estimation.jackknife import DEFAULT_GROUPS, group_class_sums, trial_groups
 from lesde_analyzer.experiments.reader import ExperimentDataMissing, read_stream
 
@@ -89,12 +89,15 @@ def read_sampled(
     if not manifest.chunks["sampled"]:
         raise ExperimentDataMissing(f"experiment {job_id} has no sampled chunks yet")
     done = manifest.iterations_done
-    trials = None
-    losses, ts = [], []
-    sample_t, sample_label, sample_logits = [], [], []
-    stride = None
-    group = None
-    per_labels: dict[str, tuple[list, list]] = {name: ([], []) for name in LABELINGS}
+    trials: int | None = None
+    losses: list[np.ndarray] = []
+    ts: list[np.ndarray] = []
+    sample_t: list[np.ndarray] = []
+    sample_label: list[np.ndarray] = []
+    sample_logits: list[np.ndarray] = []
+    stride = 1
+    group = np.zeros(0, np.int64)
+    per_labels: dict[str, tuple[list[np.ndarray], list[np.ndarray]]] = {name: ([], []) for name in LABELINGS}
     true_stored = True
     fields = ("iteration", "loss", "label", "true_label", "logits")
     for chunk in iter_chunks(store, manifest, "sampled", fields=fields):
@@ -107,11 +110,11 @@ def read_sampled(
         ts.append(it)
         classes = int(chunk["logits"].shape[-1])
         true_stored = true_stored and "true_label" in chunk
-        trained = group_class_sums(chunk["label"], chunk["logits"], group, num_classes=classes)
+        trained_sums = group_class_sums(chunk["label"], chunk["logits"], group, num_classes=classes)
         # without label noise both groupings are one: the second pass over the logits is skipped
         same = "true_label" not in chunk or np.array_equal(chunk["true_label"], chunk["label"])
-        true = trained if same else group_class_sums(chunk["true_label"], chunk["logits"], group, num_classes=classes)
-        for name, (group_sums, group_counts) in (("trained", trained), ("true", true)):
+        true_sums = trained_sums if same else group_class_sums(chunk["true_label"], chunk["logits"], group, num_classes=classes)
+        for name, (group_sums, group_counts) in (("trained", trained_sums), ("true", true_sums)):
             per_labels[name][0].append(group_sums)
             per_labels[name][1].append(group_counts)
         losses.append(chunk["loss"].astype(np.float64).mean(axis=1))
@@ -122,11 +125,11 @@ def read_sampled(
             sample_t.append(np.repeat(it[keep], rows))
             sample_label.append(chunk["label"][keep].reshape(-1))
             sample_logits.append(chunk["logits"][keep].reshape(keep.size * rows, classes).astype(np.float64))
-    if not ts:
+    if trials is None or not ts:
         raise ExperimentDataMissing(f"experiment {job_id} has no sampled records yet")
-    groupings = {}
-    for name, (group_sums, group_counts) in per_labels.items():
-        gs, gc = np.concatenate(group_sums), np.concatenate(group_counts)
+    groupings: dict[str, LabelGrouping] = {}
+    for name, (sums_list, counts_list) in per_labels.items():
+        gs, gc = np.concatenate(sums_list), np.concatenate(counts_list)
         count = gc.sum(axis=1)
         groupings[name] = LabelGrouping(xbar=class_means(gs.sum(axis=1), count), counts=count, group_sums=gs, group_counts=gc)
     trained = groupings["trained"]
@@ -139,7 +142,7 @@ def read_sampled(
         sample_t=np.concatenate(sample_t) if sample_t else np.zeros(0, np.int64),
         sample_label=np.concatenate(sample_label) if sample_label else np.zeros(0, np.int64),
         sample_logits=np.concatenate(sample_logits) if sample_logits else np.zeros((0, classes)),
-        trials=int(trials),
+        trials=trials,
         groupings=groupings,
         true_labels_stored=true_stored,
     )
@@ -160,7 +163,7 @@ class ProbeData:
     grouped: np.ndarray
 
 
-def read_probe(store: ObjectStore, job_id: str, stream: str, *, manifest: Manifest, classes: int) -> ProbeData | None:
+def read_probe(store: ObjectStore, job_id: str, stream: str, *, manifest: Manifest, classes: int) -> ProbeData | None:  # noqa: ARG001 - same signature as read_sampled
     """``probe`` (logits, p = K) or ``features`` (penultimate, p = F) records; None when absent."""
     value = "logits" if stream == "probe" else "features"
     data = read_stream(store, manifest, stream, fields=("iteration", value, "probe_label"))
@@ -177,6 +180,6 @@ def read_probe(store: ObjectStore, job_id: str, stream: str, *, manifest: Manife
     return ProbeData(t=data["iteration"], grouped=x.reshape(S, R, classes, m, p))
 
 
-def read_eval(store: ObjectStore, job_id: str, *, manifest: Manifest) -> dict[str, np.ndarray] | None:
+def read_eval(store: ObjectStore, job_id: str, *, manifest: Manifest) -> dict[str, np.ndarray] | None:  # noqa: ARG001 - same signature as read_sampled
     """``iteration`` (E,) and ``val_loss``, ``val_acc``, ``train_loss``, ``train_acc`` (E, R); None when absent."""
     return read_stream(store, manifest, "eval", fields=("iteration", "val_loss", "val_acc", "train_loss", "train_acc"))

@@ -101,20 +101,26 @@ def simulate_spec(
     x0 = rng.standard_normal((spec.runs, K, n, p))
     n_records = spec.steps // spec.record_every + 1 + (spec.steps % spec.record_every != 0)
     stride = _stride(spec, n_records, final_only=final_only)
-    common = dict(
-        alpha=alpha, beta=beta, model=spec.model, step=h, steps=spec.steps,
-        weights=spec.class_weights, record_every=spec.record_every,
-    )
+    model, weights, every = spec.model, spec.class_weights, spec.record_every
     if spec.mode == "ode":
-        traj = simulate_ode(x0.mean(axis=2), **common)
+        traj = simulate_ode(
+            x0.mean(axis=2), alpha=alpha, beta=beta, model=model, step=h, steps=spec.steps,
+            weights=weights, record_every=every,
+        )  # fmt: skip
         idx = sample_records(traj.times.size, stride)
         shift = traj.means[idx] - traj.means[0][None]
         samples = x0[None] + shift[:, :, :, None, :]
         traj = Trajectory(times=traj.times, steps=traj.steps, means=traj.means, samples=samples, sample_index=idx)
     else:
         sim = simulate_sde if spec.mode == "sde" else simulate_discrete
-        traj = sim(x0, sigma=spec.sigma, seed=rng, sample_stride=stride, **common)
-    separable = np.stack([pairwise_separable(s) for s in traj.samples])
+        traj = sim(
+            x0, alpha=alpha, beta=beta, sigma=spec.sigma, model=model, step=h, steps=spec.steps,
+            weights=weights, record_every=every, seed=rng, sample_stride=stride,
+        )  # fmt: skip
+        if traj.samples is None:  # keep_samples defaults to True: the simulators always return samples here
+            raise RuntimeError(f"{spec.mode} simulation returned no feature snapshots")
+        samples = traj.samples
+    separable = np.stack([pairwise_separable(s) for s in samples])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         etf = etf_distance(traj.means)

@@ -47,7 +47,8 @@ class ExperimentPublic(JobPublic):
         "per_class batching).",
     )
 
-    spec: ExperimentSpec | ImportSpec | None = Field(
+    # narrows JobPublic.spec (a dict) to the typed spec; stays a JobPublic for the routes (type[JobPublic])
+    spec: ExperimentSpec | ImportSpec | None = Field(  # type: ignore[assignment]
         default=None, description="The posted spec (defaults filled in), or an import's; left out of listings."
     )
 
@@ -55,6 +56,7 @@ class ExperimentPublic(JobPublic):
 class SimulationPublic(JobPublic):
     """A simulation or phase diagram as the API answers it."""
 
-    spec: SimulationSpec | PhaseDiagramSpec | None = Field(
+    # narrows JobPublic.spec (a dict) to the typed spec; stays a JobPublic for the routes (type[JobPublic])
+    spec: SimulationSpec | PhaseDiagramSpec | None = Field(  # type: ignore[assignment]
         default=None, description="The posted spec (defaults filled in); a phase diagram's has 'grid'. Left out of listings."
     )
