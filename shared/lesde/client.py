@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import builtins
 import importlib.util
 import json
 import os
@@ -72,7 +73,7 @@ class LesdeClient:
     def close(self) -> None:
         self.http.close()
 
-    def __enter__(self) -> "LesdeClient":
+    def __enter__(self) -> LesdeClient:
         return self
 
     def __exit__(self, *_exc: object) -> None:
@@ -236,7 +237,7 @@ class LesdeClient:
                 time.sleep(delay)
                 delay = min(2 * delay, MAX_BACKOFF_SECONDS)
 
-    def import_csv(self, path: Path | str, *, classes: list[str] | None = None, name: str | None = None) -> dict:
+    def import_csv(self, path: Path | str, *, classes: builtins.list[str] | None = None, name: str | None = None) -> dict:
         """Upload a CSV in the authors' layout; it becomes an analysable experiment."""
         data = {key: value for key, value in (("classes", ",".join(classes) if classes else None), ("name", name)) if value}
         with Path(path).open("rb") as handle:
@@ -249,7 +250,7 @@ class LesdeClient:
         keeps them by checksum, so calling this again after an interruption sends only the
         chunks it lacks. ``on_chunk(sent, to_send)`` after each chunk.
         """
-        from lesde.recorder.upload import upload_run  # noqa: PLC0415 - it uses this client
+        from lesde.recorder.upload import upload_run  # lazy: it uses this client
 
         return upload_run(folder, client=self, name=name, on_chunk=on_chunk)
 
@@ -268,7 +269,7 @@ class LesdeClient:
         return self._request("POST", f"/v1/experiments/{job_id}/analysis", json=options or {}, params={"force": force}).json()
 
     # -- results ---------------------------------------------------------------------
-    def artifacts(self, job_id: str, *, kind: str = "experiment") -> list[dict]:
+    def artifacts(self, job_id: str, *, kind: str = "experiment") -> builtins.list[dict]:
         return self._request("GET", f"{self._kind_path(kind)}/{job_id}/artifacts").json()["data"]
 
     def analysis(self, job_id: str, *, kind: str = "experiment", **params: Any) -> dict:
@@ -292,8 +293,40 @@ class LesdeClient:
         spec = self.get(job_id).get("spec")
         return AnalysisResult(summary=summary, series=self.series(job_id, options_key=options_key), spec=spec)
 
-    def figure(self, job_id: str, name: str, *, kind: str = "experiment") -> bytes:
-        return self._request("GET", f"{self._kind_path(kind)}/{job_id}/figures/{name}.png").content
+    def figure(
+        self,
+        job_id: str,
+        name: str,
+        *,
+        kind: str = "experiment",
+        fmt: str = "png",
+        options_key: str | None = None,
+        share_axes_with: str | None = None,
+        wait_seconds: float = 120.0,
+    ) -> bytes:
+        """Figure ``name`` of a job (``kind``: ``experiment``, ``simulation`` or ``sweep``) as ``fmt``:
+        ``png``, ``svg`` or ``pdf`` (vector, the same figure).
+
+        Experiments only: ``options_key`` picks the option set, ``share_axes_with`` another
+        experiment (analysed with the same options) whose same figure shares each axes' limits.
+        A figure the server renders on request (a shared pair, a format an older result lacks)
+        answers 202 at first: it is asked again after each ``Retry-After`` for up to
+        ``wait_seconds``, then :class:`TimeoutError`.
+        """
+        if fmt not in ("png", "svg", "pdf"):
+            raise ValueError(f"fmt must be png, svg or pdf, got {fmt!r}")
+        base = "/v1/sweeps" if kind == "sweep" else self._kind_path(kind)
+        params = {key: value for key, value in (("options_key", options_key), ("share_axes_with", share_axes_with)) if value}
+        deadline = time.monotonic() + wait_seconds
+        while True:
+            response = self._request("GET", f"{base}/{job_id}/figures/{name}.{fmt}", params=params)
+            if response.status_code != 202:
+                return response.content
+            retry_after = response.headers.get("Retry-After", "")
+            pause = float(retry_after) if retry_after.replace(".", "", 1).isdigit() else 2.0
+            if time.monotonic() + pause > deadline:
+                raise TimeoutError(f"figure {name!r} of {kind} {job_id} ({fmt}) still being rendered after {wait_seconds} s")
+            time.sleep(pause)
 
     def download(self, job_id: str, name: str, dest: Path | str, *, kind: str = "experiment") -> Path:
         """Stream artifact ``name`` to ``dest`` (a file path or a folder)."""
@@ -369,7 +402,7 @@ class LesdeClient:
             for piece in response.iter_bytes():
                 handle.write(piece)
 
-    def download_results(self, job_id: str, folder: Path | str, *, kind: str = "experiment", everything: bool = False) -> list[Path]:
+    def download_results(self, job_id: str, folder: Path | str, *, kind: str = "experiment", everything: bool = False) -> builtins.list[Path]:
         """Download the analysis JSON and figures (or, with ``everything``, every artifact)."""
         wanted = [
             artifact["name"]
@@ -424,7 +457,7 @@ class LesdeClient:
     def sweep_figure(self, sweep_id: str, name: str) -> bytes:
         return self._request("GET", f"/v1/sweeps/{sweep_id}/figures/{name}.png").content
 
-    def download_sweep(self, sweep_id: str, dest: Path | str) -> list[Path]:
+    def download_sweep(self, sweep_id: str, dest: Path | str) -> builtins.list[Path]:
         """Write ``summary.json``, ``table.csv`` and ``figures/<name>.png`` (every figure) under folder ``dest``.
 
         The summary is read first and names the figures, so what is written belongs to one

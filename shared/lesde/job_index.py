@@ -33,8 +33,10 @@ request), writes the entries a record lacks and deletes extra entries older than
 ``LESDE_INDEX_HEAL_GRACE_S``. Each entry's body is the time it was written, and a
 younger extra entry may belong to a writer between its index write and its record write.
 The next write of a record also restores its entries when its status entry is missing.
-Two writers racing on one record (a cancel and a worker's start) can each remove the
-other's new entries: the record then lacks a status entry until that heal or its next write.
+Record writes are compare-and-swaps (:meth:`lesde.jobs.JobRepository.update`): of two writers
+racing on one record (a cancel and a worker's start) one wins and removes the other statuses'
+entries; the loser writes nothing, and if it gives up rather than retrying, the entries it
+wrote for a status the record never took are extra entries until a heal.
 
 :func:`rebuild` migrates a store written before the index existed (a heal, then the
 ``complete`` marker); a listing runs it for its kind the first time it finds no marker.
@@ -176,13 +178,19 @@ def add(store: ObjectStore, kind: JobKind, record: JobRecord) -> None:
 
 
 @contextmanager
-def recording(store: ObjectStore, kind: JobKind, record: JobRecord) -> Iterator[None]:
+def recording(store: ObjectStore, kind: JobKind, record: JobRecord, *, moved: bool = False) -> Iterator[None]:
     """Wrap a write of ``record``: its entries before it when its status has none, the
-    other statuses' entries removed after it. A progress save costs one existence check."""
-    if store.exists(folder(kind, status=record.status) + entry_name(record)):
+    other statuses' entries removed after it. A progress save costs one existence check.
+
+    ``moved``: the write changes the record's status. Its new status may have entries
+    already (an earlier attempt of the same compare-and-swap wrote them, then lost the
+    race), and the old status's entries must still go after the write."""
+    present = store.exists(folder(kind, status=record.status) + entry_name(record))
+    if present and not moved:
         yield
         return
-    add(store, kind, record)
+    if not present:
+        add(store, kind, record)
     yield  # an error in the record write skips the removal: the old status is still the record's
     _delete(store, _other_status_keys(kind, record))
 

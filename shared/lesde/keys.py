@@ -118,8 +118,15 @@ def analysis_key(kind: str, job_id: str, name: str) -> str:
     return job_prefix(kind, job_id) + f"analysis/{name}.json"
 
 
-def figure_key(kind: str, job_id: str, name: str) -> str:
-    return job_prefix(kind, job_id) + f"figures/{name}.png"
+#: the file formats every figure is served in (``figures/<name>.<ext>``)
+FIGURE_FORMATS = ("png", "svg", "pdf")
+
+
+def figure_key(kind: str, job_id: str, name: str, ext: str = "png") -> str:
+    """``<kind>s/<id>/figures/<name>.<ext>``, ``ext`` one of :data:`FIGURE_FORMATS`."""
+    if ext not in FIGURE_FORMATS:
+        raise ValueError(f"ext must be one of {FIGURE_FORMATS}, got {ext!r}")
+    return job_prefix(kind, job_id) + f"figures/{name}.{ext}"
 
 
 def job_logs_prefix(kind: str, job_id: str) -> str:

@@ -123,9 +123,13 @@ class LeaseKeeper:
 
     def confirm(self) -> bool:
         """Wait until ``lease_settle_seconds`` have passed since the claim, then check the job
-        still runs under this lease. Two workers handed the job at the same moment may both
-        have claimed it; the later write won, and the other one learns it here, before it
-        writes anything."""
+        still runs under this lease, before the job writes anything.
+
+        A claim through :meth:`~lesde.jobs.JobRepository.start` is a compare-and-swap: of two
+        workers handed the job at the same moment only one wins, the other is refused. This
+        re-read stays for a record replaced without that check (``mark_running``, a repair
+        by hand, a store whose writers bypass the record's lock): the worker whose lease was
+        overwritten learns it here, at the cost of one read."""
         waited = (self.clock() - self.lease.heartbeat_at).total_seconds()
         time.sleep(max(0.0, self.settings.lease_settle_seconds - waited))
         if not self.repo.holds_lease(self.job_id, self.holder):

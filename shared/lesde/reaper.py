@@ -1,7 +1,9 @@
 """The reaper: no job stays ``running`` or ``queued`` forever because a worker or a message was lost.
 
 ``python -m lesde.reaper`` runs :func:`reap_once` every ``LESDE_REAP_INTERVAL_SECONDS``
-(one reaper per deployment is enough; two do no harm, each write re-checks the record).
+(one reaper per deployment is enough; two do no harm: each write is a compare-and-swap whose
+predicate is checked on the record as it is replaced, :meth:`lesde.jobs.JobRepository.update`,
+so a job is requeued once, and never over a heartbeat that came in meanwhile).
 Each pass, over experiments and simulations:
 
 - a ``running`` job whose lease expired (its worker stopped heartbeating: killed, out of
@@ -144,30 +146,41 @@ def _recover_if_lost(repo: JobRepository, record: JobRecord, *, now: datetime, s
     name = f"{record.kind} {record.id}"
     silent = f"its worker stopped heartbeating at {lease.heartbeat_at.isoformat(timespec='seconds')}"
     try:
-        if repo.cancel_requested(record.id):
-            if repo.settle_lost(record.id, lease.holder, JobStatus.cancelled, now=now):
-                log.warning("%s cancelled: a cancel was asked for and %s", name, silent)
-                report.cancelled.append(name)
-                _tell_sweep(record, send)
+        cancel_asked = repo.cancel_requested(record.id)
+        task = None if cancel_asked else _task_of(repo, record)
+        settled = repo.settle_lost_as(record.id, lease.holder, lambda current: _lost_outcome(current, cancel_asked, settings), now=now)
+        if settled is None:  # renewed, finished or taken over meanwhile
             return
-        if record.stalled_attempts_after_next_start() > settings.max_attempts:
-            error = (
-                f"its worker stopped heartbeating {record.stalled_attempts} times without progress: killed, out of memory or lost "
-                f"(LESDE_MAX_ATTEMPTS={settings.max_attempts})"
-            )
-            if repo.settle_lost(record.id, lease.holder, JobStatus.failed, now=now, error=error):
-                log.warning("%s failed: %s", name, error)
-                report.failed.append(name)
-                _tell_sweep(record, send)
-            return
-        task = _task_of(repo, record)
-        if repo.settle_lost(record.id, lease.holder, JobStatus.queued, now=now):
+        if settled.status is JobStatus.queued:
+            assert task is not None
             send(task, record.id)  # after the write: the worker that takes it finds it queued
-            log.warning("%s requeued at %d/%d %s: %s", name, record.progress.done, record.progress.total, record.progress.unit, silent)
+            log.warning("%s requeued at %d/%d %s: %s", name, settled.progress.done, settled.progress.total, settled.progress.unit, silent)
             report.requeued.append(name)
+            return
+        if settled.status is JobStatus.cancelled:
+            log.warning("%s cancelled: a cancel was asked for and %s", name, silent)
+            report.cancelled.append(name)
+        else:
+            log.warning("%s failed: %s", name, settled.error)
+            report.failed.append(name)
+        _tell_sweep(settled, send)
     except Exception as error:  # the next pass tries again
         log.warning("%s: not recovered (%s: %s)", name, type(error).__name__, error)
         report.errors.append(name)
+
+
+def _lost_outcome(record: JobRecord, cancel_asked: bool, settings: LeaseSettings) -> tuple[JobStatus, str | None]:
+    """What becomes of a job whose worker is gone, judged on its record as it is replaced:
+    cancelled if a cancel was asked for, failed after ``max_attempts`` starts without
+    progress, else queued again (its progress kept)."""
+    if cancel_asked:
+        return JobStatus.cancelled, None
+    if record.stalled_attempts_after_next_start() > settings.max_attempts:
+        return JobStatus.failed, (
+            f"its worker stopped heartbeating {record.stalled_attempts} times without progress: killed, out of memory or lost "
+            f"(LESDE_MAX_ATTEMPTS={settings.max_attempts})"
+        )
+    return JobStatus.queued, None
 
 
 def _message_lost(job_id: str, tasks: tuple[str, ...], waited: float, census: Census | None, settings: LeaseSettings) -> bool:

@@ -3,7 +3,10 @@
 The gateway's delete writes ``tombstones/<kind>/<id>`` (:func:`bury`) before it removes
 the job's objects, and the tombstone stays. Workers write a job's results through
 :func:`guarded_write`, which checks for the tombstone before the write and again after it,
-and raises :class:`JobDeleted` so the worker stops.
+and raises :class:`JobDeleted` so the worker stops. Job records are written by
+compare-and-swap (:meth:`lesde.jobs.JobRepository.update`), with the same two checks around
+it: the compare-and-swap refuses a write after the delete removed the record, and the checks
+cover a delete that falls between its compare and its write (``JobRepository._write`` says why each stays).
 
 Why nothing is left behind (on a store that reads its own writes, as S3, SeaweedFS,
 MinIO and a local folder do): a write whose second check sees no tombstone landed
@@ -12,8 +15,9 @@ the delete removes it; a write whose second check sees the tombstone removes its
 What remains is a writer that dies between its write and its second check, or a PUT the
 server completes after the client gave up on it. For those the job's objects are
 deleted once more when no write checked before the tombstone can still land
-(:func:`purge_delay_s`): the gateway schedules that, and :func:`purge_buried` repeats it
-for deletes whose schedule was lost with a restarted gateway (the reaper runs it).
+(:func:`purge_delay_s`): the gateway's purge timer (:mod:`lesde.purge`) runs that, and
+:func:`purge_buried` repeats it for deletes whose timer was lost with a restarted gateway
+(the reaper runs it).
 """
 
 from __future__ import annotations

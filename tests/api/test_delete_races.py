@@ -8,10 +8,11 @@ from lesde.records import AnalysisState
 from lesde.specs.analysis import DEFAULT_KEY, run_state_key
 from lesde_analyzer.experiments.job import run_experiment_analysis
 from lesde_api.operations.jobs import delete_job
+
 from tests.fixtures.synthetic import write_synthetic_experiment
 
 
-def _left(store, job_id):  # noqa: ANN001, ANN202
+def _left(store, job_id):
     return [info.key for info in store.list(keys.job_prefix("experiment", job_id))]
 
 
@@ -22,13 +23,13 @@ def test_an_analysis_running_when_its_experiment_is_deleted_writes_nothing_more(
 
     real = analysis_job.analyse_experiment
 
-    def analyse_while_deleted(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+    def analyse_while_deleted(*args, **kwargs):
         result = real(*args, **kwargs)
         assert client.delete(f"/v1/experiments/{job_id}").status_code == 204  # the user deletes meanwhile
         return result
 
     monkeypatch.setattr(analysis_job, "analyse_experiment", analyse_while_deleted)
-    monkeypatch.setattr(analysis_job, "render", lambda *_args, **_kwargs: b"png")
+    monkeypatch.setattr(analysis_job, "render_formats", lambda *_args, **_kwargs: {"png": b"png"})
     run_experiment_analysis(store, job_id)
     assert _left(store, job_id) == []  # no figure, series, summary or state written after the delete
     assert not store.exists(run_state_key(job_id, DEFAULT_KEY))
@@ -55,8 +56,8 @@ def test_a_running_job_whose_worker_is_gone_can_be_deleted_but_not_one_whose_wor
     job_id = write_synthetic_experiment(store, trials=2, iterations=20, chunk=10, probe_every=10, eval_every=10)
     now = utcnow()
 
-    def running_under(expires_at):  # noqa: ANN001, ANN202
-        def change(record):  # noqa: ANN001, ANN202
+    def running_under(expires_at):
+        def change(record):
             record.status = JobStatus.running
             record.lease = Lease(holder="elsewhere:1:ab", host="elsewhere", pid=1, heartbeat_at=now, expires_at=expires_at)
 

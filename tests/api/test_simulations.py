@@ -1,7 +1,6 @@
 """HTTP contract of /v1/simulations: validation, queueing, results through the real job function."""
 
 import pytest
-
 from lesde.jobs import JobRepository
 from lesde_analyzer.simulations.job import run_simulation_job
 
@@ -99,13 +98,13 @@ def test_failed_simulation_records_its_error(client, store, simulations):
 def test_a_simulation_deleted_while_it_computes_writes_nothing(client, store, simulations, monkeypatch):
     """The gateway refuses to delete a running job, but a job whose worker lost its lease can
     be deleted under it: the late worker's figures, summary and record writes are refused."""
-    from lesde import keys, tombstones
     import lesde_analyzer.simulations.job as simulation_job
+    from lesde import keys, tombstones
 
     job_id = client.post("/v1/simulations", json={**SDE, "runs": 5, "steps": 40}).json()["id"]
     real = simulation_job.run_simulation
 
-    def compute_while_deleted(spec):  # noqa: ANN001, ANN202
+    def compute_while_deleted(spec):
         result = real(spec)
         tombstones.bury(store, "simulation", job_id)
         simulations.delete(job_id)
@@ -115,3 +114,39 @@ def test_a_simulation_deleted_while_it_computes_writes_nothing(client, store, si
     run_simulation_job(store, job_id)
     assert list(store.list(keys.job_prefix("simulation", job_id))) == []
     assert client.get(f"/v1/simulations/{job_id}").status_code == 404
+
+
+def test_every_figure_as_svg_and_pdf_and_an_older_result_says_it_has_png_only(client, store):
+    import xml.etree.ElementTree as ET
+
+    from lesde import keys
+
+    job_id = client.post("/v1/simulations", json={**SDE, "runs": 8, "steps": 100}).json()["id"]
+    assert client.get(f"/v1/simulations/{job_id}/figures/trajectories.svg").status_code == 409  # not run yet
+    run_simulation_job(store, job_id)
+    names = list(client.get(f"/v1/simulations/{job_id}/analysis").json()["figures"])
+    assert names == ["trajectories", "separable-fraction", "neural-collapse", "integrals"]
+    for name in names:
+        svg = client.get(f"/v1/simulations/{job_id}/figures/{name}.svg")
+        assert svg.status_code == 200 and svg.headers["content-type"] == "image/svg+xml", name
+        assert svg.headers["content-disposition"] == f'inline; filename="{job_id}-{name}.svg"'
+        assert ET.fromstring(svg.content).tag == "{http://www.w3.org/2000/svg}svg"
+        pdf = client.get(f"/v1/simulations/{job_id}/figures/{name}.pdf")
+        assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf" and pdf.content.startswith(b"%PDF-")
+        png = client.get(f"/v1/simulations/{job_id}/figures/{name}.png")
+        assert png.headers["content-type"] == "image/png" and png.content.startswith(b"\x89PNG")
+    absent = client.get(f"/v1/simulations/{job_id}/figures/nothing.svg")
+    assert absent.status_code == 404 and f"available: {sorted(names)}" in absent.json()["detail"]  # each name once
+    # a result stored before SVG and PDF were: its trajectories are not stored, so it cannot be drawn again
+    store.delete(keys.figure_key("simulation", job_id, "integrals", "svg"))
+    older = client.get(f"/v1/simulations/{job_id}/figures/integrals.svg")
+    assert older.status_code == 404 and "stored as PNG only" in older.json()["detail"]
+    assert client.get(f"/v1/simulations/{job_id}/figures/integrals.png").status_code == 200
+
+
+def test_phase_diagram_figure_as_pdf(client, store):
+    body = {"base": {**SDE, "runs": 6, "steps": 100}, "grid": {"kind": "gap", "beta": 0.0, "gaps": [-0.5, 1.0]}}
+    job_id = client.post("/v1/simulations/phase-diagram", json=body).json()["id"]
+    run_simulation_job(store, job_id)
+    pdf = client.get(f"/v1/simulations/{job_id}/figures/transition.pdf")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF-")

@@ -5,7 +5,6 @@ No worker runs here: child states are set through the records the trainer would 
 """
 
 import pytest
-
 from lesde import celery_app, keys
 from lesde.jobs import JobRepository
 from lesde.records import AnalysisState, JobStatus
@@ -305,3 +304,39 @@ def test_a_broker_that_fails_midway_fails_the_unsent_children(client, experiment
     view = client.get(f"/v1/sweeps/{sweep.id}").json()
     assert [child["status"] for child in view["children"]] == ["queued", "failed", "failed", "failed"]
     assert sent == [(celery_app.TRAIN_EXPERIMENT, view["children"][0]["experiment_id"])]  # the queued one has its message
+
+
+def test_figures_as_svg_and_pdf_and_an_older_analysis_renders_them_on_request(client, store, sent, monkeypatch):
+    import xml.etree.ElementTree as ET
+
+    from lesde_analyzer import tasks
+    from lesde_analyzer.sweeps import run_sweep_analysis
+
+    from tests.fixtures.sweeps import FixtureChild, child_summary, write_sweep
+
+    noise = "dataset.label_noise"
+    children = [FixtureChild({noise: p}, child_summary(r_gamma=0.5 + p, r_hat=0.4 + p, val_acc=(1 - p, 0.1))) for p in (0.0, 0.4, 0.8)]
+    sweep_id, _ = write_sweep(store, children, axes=[noise])
+    run_sweep_analysis(store, sweep_id)
+    names = list(client.get(f"/v1/sweeps/{sweep_id}/analysis").json()["figures"])
+    assert names == ["sweep-accuracy", "sweep-loss", "sweep-tail-index"]
+    for name in names:
+        svg = client.get(f"/v1/sweeps/{sweep_id}/figures/{name}.svg")
+        assert svg.status_code == 200 and svg.headers["content-type"] == "image/svg+xml"
+        assert svg.headers["content-disposition"] == f'inline; filename="sweep-{sweep_id}-{name}.svg"'
+        assert ET.fromstring(svg.content).tag == "{http://www.w3.org/2000/svg}svg"
+        pdf = client.get(f"/v1/sweeps/{sweep_id}/figures/{name}.pdf")
+        assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf" and pdf.content.startswith(b"%PDF-")
+    assert not sent
+    absent = client.get(f"/v1/sweeps/{sweep_id}/figures/nothing.pdf")
+    assert absent.status_code == 404 and f"available: {names}" in absent.json()["detail"]  # each once
+    # an analysis stored before SVG and PDF were: rendered from the stored summary on request
+    store.delete(keys.figure_key("sweep", sweep_id, "sweep-loss", "pdf"))
+    pending = client.get(f"/v1/sweeps/{sweep_id}/figures/sweep-loss.pdf")
+    assert pending.status_code == 202 and pending.headers["retry-after"]
+    assert sent[-1] == ("lesde.render_figure", sweep_id, "sweep", "sweep-loss", 10.0, 5.0, 110, "pdf", None)
+    monkeypatch.setattr(tasks, "make_store", lambda: store)
+    tasks.render_figure_task.run(*sent[-1][1:])  # the analyzer's task, which tells a sweep's figure by its key
+    answer = client.get(f"/v1/sweeps/{sweep_id}/figures/sweep-loss.pdf")
+    assert answer.status_code == 200 and answer.content.startswith(b"%PDF-") and len(sent) == 1
+    assert client.get(f"/v1/sweeps/{sweep_id}/figures/nothing.pdf").json()["detail"].endswith(f"available: {names}")

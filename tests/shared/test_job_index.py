@@ -121,7 +121,7 @@ def test_a_crash_after_the_record_leaves_the_old_status_which_heals(repo, store)
     record = _create(repo)
     record.status = JobStatus.running
     job_index.add(store, "experiment", record)
-    repo._put_record(record)  # the writer died before removing the queued entries
+    store.put_json(keys.status_key("experiment", record.id), record.model_dump(mode="json"))  # the writer died before removing the queued entries
     assert _listed(repo, status=JobStatus.queued) == ([], 1)
     assert _listed(repo, status=JobStatus.running) == ([record.id], 1)
     assert job_index.heal(store, grace_s=0) == job_index.Healed(removed=2)

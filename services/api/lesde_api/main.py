@@ -18,6 +18,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
 
+from lesde import purge
 from lesde.records import JobKind
 from lesde.settings import ApiSettings, AuthSettings, LimitSettings
 from lesde_api.api_keys import KeyRing
@@ -59,7 +60,11 @@ def _startup_checks(auth: AuthSettings, keyring: KeyRing):  # noqa: ANN202 - a l
         watch_bound_sockets(keys_configured=keyring.configured, allow_anonymous=auth.allow_anonymous)
         if not keyring.configured:
             log.warning(open_server_notice(f"the gateway on {auth.bind_host}"))
-        yield
+        purge.timer.start()  # deletes schedule the purge of what late writers left (lesde.purge)
+        try:
+            yield
+        finally:
+            purge.timer.stop()
 
     return lifespan
 

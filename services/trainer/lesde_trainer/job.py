@@ -12,7 +12,8 @@ initialisation), at multiples of ``probe_every`` / ``eval_every`` and at the end
 
 The job runs under a lease (:mod:`lesde.leases`): a second delivery of the task while
 the first runs is refused, and a job whose lease passed to another worker stops before
-its next write.
+its next write. Every write of its record (device, progress, outcome) is made only
+while it still runs under that lease (:meth:`lesde.jobs.JobRepository.update_under_lease`).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import numpy as np
 
 from lesde import celery_app, metrics
 from lesde.chunks import ChunkWriter, class_sums
-from lesde.jobs import JobRepository, LeaseLost, runs_under
+from lesde.jobs import JobRepository, LeaseLost
 from lesde.leases import LeaseKeeper, hold_lease
 from lesde.records import AnalysisState, JobRecord, JobStatus
 from lesde.settings import LeaseSettings, TrainerSettings
@@ -88,26 +89,40 @@ def run_training_job(
         except StoreUnavailable:  # an outage past the store's own retries: Celery sends the task again
             raise
         except TrainingCancelled:
-            _tell_sweep(repo.mark_finished(job_id, JobStatus.cancelled))
+            _tell_sweep(_record_outcome(repo, job_id, lease.holder, JobStatus.cancelled))
             return
         except celery_app.SoftTimeLimitExceeded:
             limit = f"{leases.train_time_limit_seconds:.0f} s (LESDE_TRAIN_TIME_LIMIT_SECONDS)"
-            _tell_sweep(repo.mark_finished(job_id, JobStatus.failed, error=f"training ran longer than the time limit of {limit}"))
+            _tell_sweep(_record_outcome(repo, job_id, lease.holder, JobStatus.failed, error=f"training ran longer than the time limit of {limit}"))
             return
         except Exception as error:
             log.exception("experiment %s failed", job_id)
-            _tell_sweep(repo.mark_finished(job_id, JobStatus.failed, error=f"{type(error).__name__}: {error}"))
+            _tell_sweep(_record_outcome(repo, job_id, lease.holder, JobStatus.failed, error=f"{type(error).__name__}: {error}"))
             return
-        repo.mark_finished(job_id, JobStatus.succeeded, analysis=AnalysisState.queued)
+        if _record_outcome(repo, job_id, lease.holder, JobStatus.succeeded, analysis=AnalysisState.queued) is None:
+            return  # the job is another worker's now (or deleted): that one sends the analysis
     celery_app.send_with_retry(celery_app.ANALYZE_EXPERIMENT, job_id)  # past a minute of broker outage the reaper sends it
 
 
-def _tell_sweep(record: JobRecord) -> None:
+def _record_outcome(
+    repo: JobRepository, job_id: str, holder: str, status: JobStatus, *, error: str | None = None, analysis: AnalysisState | None = None
+) -> JobRecord | None:
+    """Mark the job ``status`` while it still runs under this worker's lease; ``None``, nothing
+    written, when it does not (the reaper requeued it and another worker resumes it, or it was
+    deleted): the outcome of the run that holds it is the one recorded."""
+    try:
+        return repo.mark_finished(job_id, status, error=error, analysis=analysis, holder=holder)
+    except (LeaseLost, JobDeleted) as lost:
+        log.warning("experiment %s: its outcome (%s) is not recorded: %s", job_id, status.value, lost)
+        return None
+
+
+def _tell_sweep(record: JobRecord | None) -> None:
     """A sweep's child that ends without an analysis of its own still changes the sweep's
     table: ask for the cross-child analysis again (a succeeded child asks from its own
     analysis). Best effort: the job's outcome is recorded already, and the next child to
-    finish asks again."""
-    if record.sweep_id is None:
+    finish asks again. Nothing for an outcome that was not recorded (``None``)."""
+    if record is None or record.sweep_id is None:
         return
     try:
         celery_app.send_with_retry(celery_app.ANALYZE_SWEEP, record.sweep_id)
@@ -131,7 +146,7 @@ def _train(store: ObjectStore, repo: JobRepository, job_id: str, spec: Experimen
     if not lease.confirm():  # before the first write: a worker handed the job at the same moment may hold it
         raise LeaseLost(f"experiment {job_id} is run by another worker")
     device = describe_device(engine.device)
-    repo.update(job_id, lambda record: setattr(record, "device", device))  # once per start: a resume may run elsewhere
+    repo.update_under_lease(job_id, lease.holder, lambda record: setattr(record, "device", device))  # once per start: a resume may run elsewhere
     writer = ChunkWriter(store, job_id)
     start = _restore(writer, job_id, engine)
     writer.resume(start)
@@ -269,16 +284,8 @@ def _restore(writer: ChunkWriter, job_id: str, engine) -> int:  # noqa: ANN001
 
 
 def _report_progress(repo: JobRepository, job_id: str, holder: str, *, done: int, total: int, rate: float, trials: int) -> None:
-    """Write progress, only while the job still runs under this worker's lease: a worker the
-    reaper gave up on (stuck in a store outage past its lease) must not write its stale
-    record back over the requeue (the store has no compare-and-swap)."""
-
-    def change(record):  # noqa: ANN001, ANN202
-        if not runs_under(record, holder):
-            raise LeaseLost(f"experiment {job_id} no longer runs under lease {holder} ({record.status.value})")
-        record.progress.done = done
-        record.progress.total = total
-        record.progress.rate = round(rate, 1)
-        record.progress.eta_seconds = round((total - done) * trials / rate, 1) if rate > 0 else None
-
-    repo.update(job_id, change)
+    """Write progress, only while the job still runs under this worker's lease (else
+    :class:`~lesde.jobs.LeaseLost`): a worker the reaper gave up on must not write its stale
+    record back over the requeue (:meth:`lesde.jobs.JobRepository.record_progress`)."""
+    eta = round((total - done) * trials / rate, 1) if rate > 0 else None
+    repo.record_progress(job_id, holder, done=done, total=total, rate=round(rate, 1), eta_seconds=eta)

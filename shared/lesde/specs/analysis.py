@@ -5,7 +5,10 @@ the analyzer worker (computes). Results are cached per option set: the key is a 
 the canonical JSON of the options with every default filled in, so two requests that
 mean the same thing share one result. The default option set is stored at the plain
 keys (``analysis/summary.json``, ``figures/<name>.png``); any other set under
-``analysis/runs/<key>/`` and ``figures/runs/<key>/``.
+``analysis/runs/<key>/`` and ``figures/runs/<key>/``. Every figure is stored as PNG, SVG
+and PDF (``<name>.png``, ``.svg``, ``.pdf``); a figure rendered on request (another size,
+axes shared with another experiment, or a format an older result lacks) is stored beside
+them as ``<name>@<variant>.<ext>`` (:func:`figure_variant`).
 """
 
 from __future__ import annotations
@@ -34,6 +37,8 @@ class FigureSize(NamedTuple):
 
 #: the size the analysis renders every figure at; other sizes are rendered on request
 DEFAULT_FIGURE_SIZE = FigureSize(width=10.0, height=4.5, dpi=110)
+#: the size of a sweep's cross-child figures
+SWEEP_FIGURE_SIZE = FigureSize(width=10.0, height=5.0, dpi=110)
 DEFAULT_KEY = "default"
 OPTIONS_KEY_PATTERN = r"^(default|[0-9a-f]{16})$"
 
@@ -173,12 +178,15 @@ def run_state_key(job_id: str, key: str) -> str:
     return base + ("state.json" if key == DEFAULT_KEY else f"runs/{key}/state.json")
 
 
-def figure_variant(width: float, height: float, dpi: int) -> str:
-    """Name of a figure rendered at a size other than the default, e.g. ``"w8-h5-d200"``."""
-    return f"w{width:g}-h{height:g}-d{dpi}"
+def figure_variant(width: float, height: float, dpi: int, *, share_with: str | None = None) -> str:
+    """Name of a figure rendered on request: its size, e.g. ``"w8-h5-d200"``, and with axes shared
+    with experiment ``share_with`` (same option set), ``"w10-h4.5-d110-with-<id>"``."""
+    size = f"w{width:g}-h{height:g}-d{dpi}"
+    return size if share_with is None else f"{size}-with-{share_with}"
 
 
-def run_figure_key(job_id: str, key: str, name: str, *, variant: str = "") -> str:
-    """``variant``: ``""`` for the default size, else :func:`figure_variant` (rendered on request)."""
+def run_figure_key(job_id: str, key: str, name: str, *, variant: str = "", fmt: str = "png") -> str:
+    """``variant``: ``""`` for the figure the analysis stored, else :func:`figure_variant` (rendered
+    on request); ``fmt``: ``png``, ``svg`` or ``pdf`` (the file's extension)."""
     stem = name if not variant else f"{name}@{variant}"
-    return keys.figure_key("experiment", job_id, stem if key == DEFAULT_KEY else f"runs/{key}/{stem}")
+    return keys.figure_key("experiment", job_id, stem if key == DEFAULT_KEY else f"runs/{key}/{stem}", fmt)

@@ -2,10 +2,18 @@
 
 Objects are immutable blobs under string keys (DESIGN section 4). Writers PUT whole
 objects; readers never see a half-written one (both implementations guarantee it).
+
+Objects that several processes rewrite (job records) are read with their *version*
+(:meth:`ObjectStore.get_versioned`) and written back with a compare-and-swap
+(:meth:`ObjectStore.put_if`): the write lands only if the object still has the version
+that was read, else :class:`PreconditionFailed`, and the writer reads again. How a store
+keeps that promise is its own affair (an S3 conditional PUT, a lock); its callers see one
+semantic.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
@@ -36,6 +44,27 @@ class StoreUnavailable(RuntimeError):
     def __init__(self, message: str, *, retryable: bool = False) -> None:
         super().__init__(message)
         self.retryable = retryable
+
+
+class PreconditionFailed(RuntimeError):
+    """A compare-and-swap lost: the object no longer has the version the writer read (or,
+    for a create, it exists already). Nothing was written; read again and retry."""
+
+    def __init__(self, key: str, expected: str | None) -> None:
+        found = "exists already" if expected is None else f"is no longer at version {expected}"
+        super().__init__(f"the object under {key!r} {found}")
+        self.key = key
+        self.expected = expected
+
+
+def content_version(data: bytes) -> str:
+    """A version that names the content itself (stores without a version of their own).
+
+    Content-named versions admit A-B-A (a record rewritten to bytes it had before has
+    its old version again); that is harmless for a compare-and-swap of whole records: a
+    writer whose read matches the current bytes computed its change from the current state.
+    """
+    return hashlib.sha256(data).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -78,6 +107,22 @@ class ObjectStore(ABC):
     @abstractmethod
     def ping(self) -> None:
         """Raise :class:`StoreUnavailable` when the store cannot serve requests."""
+
+    def get_versioned(self, key: str) -> tuple[bytes, str]:
+        """The object's bytes and its version, for a later :meth:`put_if`; raise :class:`ObjectNotFound`.
+
+        This fallback names the version by the content (:func:`content_version`); a store
+        with versions of its own (S3's ETag) overrides it."""
+        data = self.get_bytes(key)
+        return data, content_version(data)
+
+    def put_if(self, key: str, data: bytes, *, expect: str | None, content_type: str = "application/octet-stream") -> str:
+        """Store ``data`` under ``key`` only if the object is still at version ``expect``
+        (``None``: only if there is no object); return the new version. Raise
+        :class:`PreconditionFailed` (nothing written) otherwise.
+
+        A store that cannot compare and swap does not offer it: this default refuses."""
+        raise NotImplementedError(f"{type(self).__name__} offers no conditional writes (tried to write {key})")
 
     def put_file(self, key: str, handle: BinaryIO, size: int, *, content_type: str = "application/octet-stream") -> None:
         """Store ``size`` bytes read from ``handle`` under ``key`` atomically; stores override it to stream."""

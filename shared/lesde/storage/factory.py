@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from lesde.settings import StoreKind, StoreSettings
+from typing import Any
+
+from lesde.settings import BrokerSettings, StoreKind, StoreSettings
 from lesde.storage.base import ObjectStore
+from lesde.storage.key_locks import KeyLocks, RedisKeyLocks
 from lesde.storage.retry import RetryPolicy, worker_policy
 
 # A connect that takes longer than this is a server that is not there (a refused
@@ -32,4 +35,26 @@ def make_store(settings: StoreSettings | None = None, *, retry: RetryPolicy | No
         region=settings.s3_region,
         retry=retry,
         connect_timeout_s=min(CONNECT_TIMEOUT_S, max(retry.budget_s, 0.5)),
+        key_locks=broker_key_locks(),
     )
+
+
+def broker_key_locks(broker: BrokerSettings | None = None) -> KeyLocks | None:
+    """Locks in the broker's Redis, for an S3 server that ignores conditional PUTs; ``None``
+    where the broker is not Redis (the store then locks within its process, and says so).
+
+    Every service already reaches that Redis, so the fallback needs no server of its own. The
+    connection is opened on the first lock only: with a server that honours conditions, never."""
+    url = (broker or BrokerSettings()).broker_url
+    if not url.startswith(("redis://", "rediss://")):
+        return None
+    return RedisKeyLocks(lambda: _redis_client(url))
+
+
+def _redis_client(url: str) -> Any:
+    """A redis-py client for ``url``, made by kombu's Redis transport (what Celery uses), so
+    that the contract declares no Redis client of its own."""
+    from celery import Celery
+
+    connection = Celery("lesde-key-locks", broker=url, set_as_current=False).connection_for_write()
+    return connection.default_channel.client

@@ -3,6 +3,13 @@
 Keys map to paths under ``root``. Writes go to a temporary file in the same directory
 and are renamed into place, so a reader sees the old object or the new one, never half.
 
+Compare-and-swap (:meth:`LocalStore.put_if`): the version is a hash of the content, and the
+compare and the rename happen under an ``fcntl.flock`` of the key's lock file
+(:mod:`lesde.storage.file_lock`), so writers in any process of this host exclude each other.
+One host only: a folder shared over the network gets no guarantee from ``flock``. Lock
+files are hidden as temporary files are (``.<name>.lock.partial``, never listed) and
+removed with their key.
+
 Errors: a key whose path the file system cannot even name (a component over 255 bytes)
 holds no object, so reading it is :class:`ObjectNotFound`; other OS errors become
 :class:`StoreUnavailable` (retried by ``retry`` when they may pass: a full disk, a
@@ -12,6 +19,7 @@ stale network mount), with messages that name the key but not the folder.
 from __future__ import annotations
 
 import errno
+import hashlib
 import io
 import os
 import shutil
@@ -20,12 +28,15 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO, TypeVar
 
-from lesde.storage.base import ObjectInfo, ObjectNotFound, ObjectStore, StoreUnavailable
+from lesde.storage.base import ObjectInfo, ObjectNotFound, ObjectStore, PreconditionFailed, StoreUnavailable, content_version
+from lesde.storage.file_lock import exclusive
 from lesde.storage.retry import TRANSIENT_ERRNOS, RetryPolicy, describe, unavailable, worker_policy
 
 T = TypeVar("T")
 
 _TMP_SUFFIX = ".partial"
+_LOCK_SUFFIX = ".lock" + _TMP_SUFFIX
+_LONGEST_READABLE_LOCK_NAME = 200  # bytes of a key's last segment that still fit in its lock file's name
 _NO_SUCH_PATH = (FileNotFoundError, IsADirectoryError, NotADirectoryError)
 
 
@@ -83,17 +94,30 @@ class LocalStore(ObjectStore):
         def put() -> None:
             if start is not None:
                 handle.seek(start)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=_TMP_SUFFIX)
-            try:
-                with os.fdopen(fd, "wb") as target:
-                    shutil.copyfileobj(handle, target, 1 << 20)
-                os.replace(tmp, path)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
+            _replace(path, handle)
 
         self._call("put", key, put, reading=False, retry=start is not None)
+
+    def put_if(self, key: str, data: bytes, *, expect: str | None, content_type: str = "application/octet-stream") -> str:
+        """Replace the object if its content still hashes to ``expect`` (``None``: if there is
+        none), under the key's file lock; return the new content's hash."""
+        path = self._path(key)
+
+        def swap() -> str:
+            lock_file = _lock_file(path)
+            with exclusive(lock_file):
+                try:
+                    current: str | None = content_version(path.read_bytes())
+                except FileNotFoundError:
+                    current = None
+                if current != expect:
+                    if current is None:  # a late writer of a deleted object leaves no lock file behind
+                        lock_file.unlink(missing_ok=True)
+                    raise PreconditionFailed(key, expect)
+                _replace(path, io.BytesIO(data))
+            return content_version(data)
+
+        return self._call("put", key, swap, reading=False)
 
     def get_bytes(self, key: str) -> bytes:
         path = self._path(key)
@@ -185,7 +209,7 @@ class LocalStore(ObjectStore):
     def delete(self, key: str) -> None:
         path = self._path(key)
         try:
-            self._call("delete", key, lambda: path.unlink(missing_ok=True), reading=True)
+            self._call("delete", key, lambda: _unlink_with_lock_file(path), reading=True)
         except ObjectNotFound:
             pass  # a name the file system cannot hold was never stored
 
@@ -204,3 +228,34 @@ class LocalStore(ObjectStore):
     def ping(self) -> None:
         if not os.access(self.root, os.W_OK):
             raise StoreUnavailable("the local store's folder is not writable")
+
+
+def _replace(path: Path, handle: BinaryIO) -> None:
+    """Write ``handle`` to a temporary file beside ``path``, then rename it into place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=_TMP_SUFFIX)
+    try:
+        with os.fdopen(fd, "wb") as target:
+            shutil.copyfileobj(handle, target, 1 << 20)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _lock_file(path: Path) -> Path:
+    """The lock file of the object at ``path``: hidden beside it as a temporary file is."""
+    name = path.name if len(path.name.encode()) <= _LONGEST_READABLE_LOCK_NAME else hashlib.sha256(path.name.encode()).hexdigest()
+    return path.with_name(f".{name}{_LOCK_SUFFIX}")
+
+
+def _unlink_with_lock_file(path: Path) -> None:
+    """Remove the object and, if it has one, its lock file (under the lock, so that a writer
+    waiting for it moves on to a new one: see :mod:`lesde.storage.file_lock`)."""
+    lock_file = _lock_file(path)
+    if not lock_file.exists():
+        path.unlink(missing_ok=True)
+        return
+    with exclusive(lock_file):
+        path.unlink(missing_ok=True)
+        lock_file.unlink(missing_ok=True)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from lesde import celery_app, keys
 from lesde.jobs import JobRepository
 from lesde.records import AnalysisState, JobStatus
@@ -14,6 +13,7 @@ from lesde_analyzer.figures.sweeps import FIGURES
 from lesde_analyzer.sweeps import job as sweep_job
 from lesde_analyzer.sweeps.job import run_sweep_analysis
 from lesde_analyzer.sweeps.rows import NUMBER_COLUMNS
+
 from tests.fixtures.analysis_checks import assert_valid_png
 from tests.fixtures.sweeps import FixtureChild, adopt_children, child_summary, write_sweep
 from tests.fixtures.synthetic import write_synthetic_experiment
@@ -21,7 +21,7 @@ from tests.fixtures.synthetic import write_synthetic_experiment
 NOISE = "dataset.label_noise"
 
 
-def grid(store, *, running: int | None = None):  # noqa: ANN001, ANN201
+def grid(store, *, running: int | None = None):
     children = [
         FixtureChild({NOISE: p}, None if i == running else child_summary(r_gamma=0.5 + p, r_hat=0.4 + p, val_acc=(1 - p, 0.1)), status="running" if i == running else "succeeded")
         for i, p in enumerate((0.0, 0.2, 0.4, 0.6, 0.8))
@@ -94,7 +94,7 @@ def test_a_sweep_deleted_during_its_analysis_leaves_nothing_behind(local_store, 
     sweep_id, _ = grid(local_store)
     store_once = sweep_job._analyse_once
 
-    def delete_then_store(store, sid):  # noqa: ANN001
+    def delete_then_store(store, sid):
         JobRepository(store, "sweep").delete(sid)  # the gateway deletes it while the analyzer computes
         store_once(store, sid)
 
@@ -108,10 +108,10 @@ def test_a_failure_is_recorded_and_the_previous_result_kept(local_store, monkeyp
     run_sweep_analysis(local_store, sweep_id)
     good = local_store.get_json(keys.analysis_key("sweep", sweep_id, "summary"))
 
-    def broken(name, summary):  # noqa: ANN001, ANN202
+    def broken(name, summary):
         raise RuntimeError("renderer exploded")
 
-    monkeypatch.setattr(sweep_job, "render", broken)
+    monkeypatch.setattr(sweep_job, "draw", broken)
     run_sweep_analysis(local_store, sweep_id)
     record = JobRepository(local_store, "sweep").get(sweep_id)
     assert record.analysis == AnalysisState.failed and record.analysis_error == "RuntimeError: renderer exploded"
@@ -123,7 +123,7 @@ def test_a_child_finishing_during_the_run_is_picked_up_by_a_second_pass(local_st
     summarise = sweep_job.sweep_summary
     calls = []
 
-    def child_finishes_meanwhile(data):  # noqa: ANN001, ANN202
+    def child_finishes_meanwhile(data):
         calls.append(data)
         if len(calls) == 1:  # a slow run: the child finishes after it read, before it stored
             local_store.put_json(run_summary_key(ids[2], DEFAULT_KEY), child_summary(r_gamma=0.9))
@@ -140,7 +140,7 @@ def test_a_child_finishing_during_the_run_is_picked_up_by_a_second_pass(local_st
 @pytest.fixture()
 def no_child_figures(monkeypatch):
     """A child's figures play no part in the sweep's numbers: skip rendering them (most of an analysis's time)."""
-    monkeypatch.setattr(experiment_job, "render", lambda *args, **kwargs: b"")
+    monkeypatch.setattr(experiment_job, "render_formats", lambda *args, **kwargs: {"png": b""})
 
 
 @pytest.fixture()
@@ -148,7 +148,7 @@ def quick_child_analysis(monkeypatch, no_child_figures):
     """A child's analysis that returns a fixed summary at once, or fails for a job named in ``failing``."""
     failing: set[str] = set()
 
-    def analyse(store, job_id, **kwargs):  # noqa: ANN001, ANN003, ANN202
+    def analyse(store, job_id, **kwargs):
         if job_id in failing:
             raise ValueError("chunk checksum mismatch")
         return child_summary(r_gamma=0.5), {}
@@ -175,7 +175,7 @@ def test_a_childs_automatic_analysis_asks_for_the_sweeps(local_store, sent, quic
 def test_a_broker_failure_does_not_fail_the_childs_analysis(local_store, monkeypatch, quick_child_analysis):
     _, (child,) = write_sweep(local_store, [FixtureChild({NOISE: 0.0})], axes=[NOISE])
 
-    def down(*args):  # noqa: ANN002, ANN202
+    def down(*args):
         raise ConnectionError("broker down")
 
     monkeypatch.setattr(celery_app, "send", down)

@@ -2,10 +2,11 @@
 
 Storage order keeps a good result safe: everything new is computed first and written
 only when the whole run succeeded (figures, then series, then the summary JSON last, which
-is what marks a result as present). A failed run records its error in the option set's
-state (and, for the automatic default run, on the job record) and leaves any previous
-result in place. The summary names its figures; the gateway builds their links. When the
-automatic run of a sweep's child ends, the sweep's cross-child analysis is asked for.
+is what marks a result as present). Each figure is drawn once and stored as PNG, SVG and
+PDF. A failed run records its error in the option set's state (and, for the automatic
+default run, on the job record) and leaves any previous result in place. The summary
+names its figures; the gateway builds their links. When the automatic run of a sweep's
+child ends, the sweep's cross-child analysis is asked for.
 
 A job deleted meanwhile stops the run at its next write (:mod:`lesde.tombstones`) and
 nothing more is recorded; a store outage that outlasts the store's retries propagates, so
@@ -17,20 +18,31 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from pydantic import ValidationError
-
 from lesde import celery_app
 from lesde.analysis_leases import held_analysis
-from lesde.specs.sampling import class_sampling
 from lesde.analysis_state import mirrored_on_record, set_record_analysis, write_run_state
 from lesde.chunks import decode_chunk, encode_chunk
 from lesde.jobs import JobNotFound, JobRepository
 from lesde.records import AnalysisState, JobRecord
-from lesde.specs.analysis import DEFAULT_KEY, AnalysisOptions, figure_variant, options_key, run_figure_key, run_series_key, run_summary_key
+from lesde.specs.analysis import (
+    DEFAULT_FIGURE_SIZE,
+    DEFAULT_KEY,
+    AnalysisOptions,
+    figure_variant,
+    options_key,
+    run_figure_key,
+    run_series_key,
+    run_summary_key,
+)
+from lesde.specs.sampling import class_sampling
 from lesde.storage import ObjectStore, StoreUnavailable
 from lesde.tombstones import JobDeleted, guarded_write
+from matplotlib.figure import Figure
+from pydantic import ValidationError
+
 from lesde_analyzer.experiments.pipeline import analyse_experiment
-from lesde_analyzer.figures.experiments import FIGURES, render
+from lesde_analyzer.figures.experiments import FIGURES, draw
+from lesde_analyzer.figures.formats import FORMATS, MEDIA_TYPES, share_axes, to_format
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +88,7 @@ def _run_and_record(
         spec = repo.get_spec(job_id)
         classes = (spec.get("dataset") or {}).get("classes")
         summary, series = analyse_experiment(store, job_id, options=parsed, class_names=classes, sampling=class_sampling(spec))
-        figures = {name: render(name, summary, series) for name in FIGURES}
+        figures = {name: render_formats(name, summary, series) for name in FIGURES}
         summary["figures"] = list(figures)
         _store_results(store, job_id, key, figures, encode_chunk(series), summary)
     except (JobDeleted, StoreUnavailable):
@@ -95,10 +107,22 @@ def _run_and_record(
         _notify_sweep(record)
 
 
-def _store_results(store: ObjectStore, job_id: str, key: str, figures: dict[str, bytes], series: bytes, summary: dict) -> None:
-    """Figures, then series, then the summary (which marks the result present), each only
-    while the experiment exists."""
-    writes = [(run_figure_key(job_id, key, name), png, "image/png") for name, png in figures.items()]
+def render_formats(name: str, summary: dict, series: dict) -> dict[str, bytes]:
+    """``{"png", "svg", "pdf": bytes}`` of figure ``name`` at the default size: drawn once, saved three times."""
+    figure = draw(name, summary, series)
+    return {fmt: to_format(figure, fmt, dpi=DEFAULT_FIGURE_SIZE.dpi) for fmt in FORMATS}
+
+
+def _store_results(
+    store: ObjectStore, job_id: str, key: str, figures: dict[str, dict[str, bytes]], series: bytes, summary: dict
+) -> None:
+    """Figures (every format), then series, then the summary (which marks the result present),
+    each only while the experiment exists."""
+    writes = [
+        (run_figure_key(job_id, key, name, fmt=fmt), data, MEDIA_TYPES[fmt])
+        for name, files in figures.items()
+        for fmt, data in files.items()
+    ]
     writes.append((run_series_key(job_id, key), series, "application/octet-stream"))
     for target, data, content_type in writes:
         guarded_write(store, "experiment", job_id, target, lambda: store.put_bytes(target, data, content_type=content_type))  # noqa: B023 - called at once
@@ -119,12 +143,38 @@ def _notify_sweep(record: JobRecord) -> None:
         log.exception("could not enqueue the analysis of sweep %s after experiment %s (the reaper's scan sends it)", record.sweep_id, record.id)
 
 
-def render_figure_variant(store: ObjectStore, job_id: str, key: str, name: str, width: float, height: float, dpi: int) -> None:
-    """Render figure ``name`` of a stored result at another size (asked for by the API)."""
-    if name not in FIGURES:
-        log.warning("unknown figure %r requested for %s", name, job_id)
+def render_figure_variant(
+    store: ObjectStore,
+    job_id: str,
+    key: str,
+    name: str,
+    width: float,
+    height: float,
+    dpi: int,
+    fmt: str = "png",
+    share_with: str | None = None,
+) -> None:
+    """Render figure ``name`` of a stored result on request (asked for by the API): at another
+    size, as ``fmt`` (``png``, ``svg``, ``pdf``), and with ``share_with`` on the axes it shares
+    with the same figure of that experiment's result of the same option set (the union of
+    each matching axes' limits). Stored at :func:`~lesde.specs.analysis.figure_variant`'s key,
+    only while the experiment exists."""
+    if name not in FIGURES or fmt not in FORMATS:
+        log.warning("unknown figure %r or format %r requested for %s", name, fmt, job_id)
         return
+    figure = _draw_stored(store, job_id, key, name, width, height)
+    if share_with is not None:
+        share_axes(figure, _draw_stored(store, share_with, key, name, width, height))
+    data = to_format(figure, fmt, dpi=dpi)
+    target = run_figure_key(job_id, key, name, variant=figure_variant(width, height, dpi, share_with=share_with), fmt=fmt)
+    try:
+        guarded_write(store, "experiment", job_id, target, lambda: store.put_bytes(target, data, content_type=MEDIA_TYPES[fmt]))
+    except JobDeleted:
+        log.info("experiment %s was deleted while figure %s was rendered; not stored", job_id, name)
+
+
+def _draw_stored(store: ObjectStore, job_id: str, key: str, name: str, width: float, height: float) -> Figure:
+    """Figure ``name`` of experiment ``job_id``'s stored result of option set ``key`` (ObjectNotFound when there is none)."""
     summary = store.get_json(run_summary_key(job_id, key))
     series = decode_chunk(store.get_bytes(run_series_key(job_id, key)))
-    png = render(name, summary, series, width=width, height=height, dpi=dpi)
-    store.put_bytes(run_figure_key(job_id, key, name, variant=figure_variant(width, height, dpi)), png, content_type="image/png")
+    return draw(name, summary, series, width=width, height=height)

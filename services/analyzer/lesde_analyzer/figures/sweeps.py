@@ -1,8 +1,8 @@
 """The figures of a sweep's analysis (Figure 4 of the paper), rendered from its summary alone.
 
-Each figure is a function ``(summary, *, width, height, dpi) -> PNG bytes`` of the
-stored JSON (the curves along the primary axis), so any size can be re-rendered without
-reading the children again. Every grid value is a tick; an axis spanning more than a
+Each figure is a function ``(summary, *, width, height) -> Figure`` of the stored JSON
+(the curves along the primary axis; :func:`draw`, and :func:`render` for PNG bytes), so
+any size or format can be re-rendered without reading the children again. Every grid value is a tick; an axis spanning more than a
 factor of 20 (sample sizes) is drawn on a log scale; a label-noise axis marks the
 paper's transition at p = 2/3.
 """
@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 import numpy as np
+from lesde.specs.analysis import SWEEP_FIGURE_SIZE
 from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.container import ErrorbarContainer
@@ -21,9 +22,9 @@ from matplotlib.patches import Patch
 
 from lesde_analyzer.figures.style import add_caption, class_color, finish_axes, new_figure, to_png
 
-__all__ = ["FIGURES", "render"]
+__all__ = ["FIGURES", "draw", "render"]
 
-WIDTH, HEIGHT, DPI = 10.0, 5.0, 110
+WIDTH, HEIGHT, DPI = SWEEP_FIGURE_SIZE
 LABEL_NOISE = "dataset.label_noise"
 VERDICT_COLORS = {"separable": "#009E73", "inconclusive": "#999999", "not separable": "#D55E00", "mixed": "#F0E442"}
 #: shift of each line's markers, as a fraction of the axis span, so error bars of lines at one grid value stay apart
@@ -163,7 +164,7 @@ def _mean_std_panel(
     return fig, ax
 
 
-def accuracy(summary: dict, *, width: float, height: float, dpi: int) -> bytes:
+def accuracy(summary: dict, *, width: float, height: float) -> Figure:
     """Figure 4a: final validation accuracy against the primary axis, with the chance level 1/K."""
     fig, ax = _mean_std_panel(summary, metric="validation_accuracy", width=width, height=height)
     curves = _curves(summary)
@@ -172,7 +173,7 @@ def accuracy(summary: dict, *, width: float, height: float, dpi: int) -> bytes:
     finish_axes(ax, xlabel=curves["x_label"], ylabel="validation accuracy (fraction correct)", title=f"Validation accuracy against {curves['x_label']}", legend=False)
     _legend(ax, curves)
     add_caption(fig, _caption(summary, "accuracy on the whole validation set at the last eval record"))
-    return to_png(fig, dpi=dpi)
+    return fig
 
 
 def _initial_loss(ax: Axes, curves: dict, i: int, line: dict, x: np.ndarray) -> None:
@@ -180,7 +181,7 @@ def _initial_loss(ax: Axes, curves: dict, i: int, line: dict, x: np.ndarray) -> 
             label=_line_label(curves, line, "initial (first eval record)"))  # fmt: skip
 
 
-def loss(summary: dict, *, width: float, height: float, dpi: int) -> bytes:
+def loss(summary: dict, *, width: float, height: float) -> Figure:
     """Figure 4b: final validation loss against the primary axis, the initial loss dashed, log K dotted."""
     fig, ax = _mean_std_panel(summary, metric="validation_loss", width=width, height=height, extra=_initial_loss)
     curves = _curves(summary)
@@ -188,7 +189,7 @@ def loss(summary: dict, *, width: float, height: float, dpi: int) -> bytes:
     finish_axes(ax, xlabel=curves["x_label"], ylabel="validation loss (cross-entropy, nats)", title=f"Validation loss against {curves['x_label']}", legend=False)
     _legend(ax, curves)
     add_caption(fig, _caption(summary, "cross-entropy on the whole validation set at the last eval record; dashed: before training"))
-    return to_png(fig, dpi=dpi)
+    return fig
 
 
 def _shade_verdicts(ax: Axes, curves: dict) -> list[Patch]:
@@ -218,7 +219,7 @@ def _shade_verdicts(ax: Axes, curves: dict) -> list[Patch]:
     return [Patch(color=VERDICT_COLORS[name], alpha=0.3, label=f"verdict: {name}" + (" (lines or seeds disagree)" if name == "mixed" else "")) for name in order]
 
 
-def tail_index(summary: dict, *, width: float, height: float, dpi: int) -> bytes:
+def tail_index(summary: dict, *, width: float, height: float) -> Figure:
     """Figure 4c: our r_slope of Gamma (± 2 SE) and the paper's quantity (min of the authors' r-hat of A and B,
     I-model) against the primary axis, r = 1, verdict shading."""
     curves = _curves(summary)
@@ -262,16 +263,21 @@ def tail_index(summary: dict, *, width: float, height: float, dpi: int) -> bytes
     finish_axes(ax, xlabel=curves["x_label"], ylabel=r"tail index $r$ of $\Gamma$ (dimensionless)", title=f"Tail index of Gamma against {curves['x_label']}", legend=False)
     _legend(ax, curves, patches)
     add_caption(fig, _caption(summary, "crossing of 1 interpolated linearly between grid values; error bars may run past the frame"))
-    return to_png(fig, dpi=dpi)
+    return fig
 
 
-FIGURES: dict[str, Callable[..., bytes]] = {
+FIGURES: dict[str, Callable[..., Figure]] = {
     "sweep-accuracy": accuracy,
     "sweep-loss": loss,
     "sweep-tail-index": tail_index,
 }
 
 
+def draw(name: str, summary: dict, *, width: float | None = None, height: float | None = None) -> Figure:
+    """Figure ``name`` (one of :data:`FIGURES`) of a sweep summary with curves, as a matplotlib Figure."""
+    return FIGURES[name](summary, width=width or WIDTH, height=height or HEIGHT)
+
+
 def render(name: str, summary: dict, *, width: float | None = None, height: float | None = None, dpi: int | None = None) -> bytes:
     """Render figure ``name`` (one of :data:`FIGURES`) of a sweep summary with curves as PNG bytes."""
-    return FIGURES[name](summary, width=width or WIDTH, height=height or HEIGHT, dpi=dpi or DPI)
+    return to_png(draw(name, summary, width=width, height=height), dpi=dpi or DPI)

@@ -17,13 +17,15 @@ from lesde.settings import LeaseSettings
 from lesde.specs.simulation import PhaseDiagramSpec, SimulationSpec
 from lesde.storage import ObjectStore, StoreUnavailable
 from lesde.tombstones import JobDeleted, guarded_write
+
+from lesde_analyzer.figures.formats import MEDIA_TYPES
 from lesde_analyzer.simulations.service import run_phase_diagram, run_simulation
 
 log = logging.getLogger(__name__)
 
 
 def run_simulation_job(store: ObjectStore, job_id: str, *, leases: LeaseSettings | None = None) -> None:
-    """Simulate, store ``analysis/summary.json`` and ``figures/<name>.png``, record the outcome."""
+    """Simulate, store ``analysis/summary.json`` and ``figures/<name>.{png,svg,pdf}``, record the outcome."""
     repo = JobRepository(store, "simulation")
     with hold_lease(repo, job_id, leases) as lease:
         if lease is None:
@@ -37,7 +39,7 @@ def run_simulation_job(store: ObjectStore, job_id: str, *, leases: LeaseSettings
             if not lease.confirm() or lease.lost:
                 log.warning("simulation %s is run by another worker; this run writes nothing", job_id)
                 return
-            _store_results(store, job_id, result.figures, result.summary)
+            _store_results(store, job_id, result.figure_files(), result.summary)
         except JobDeleted:
             log.info("simulation %s was deleted while it ran; stopped", job_id)
             return
@@ -58,11 +60,13 @@ def run_simulation_job(store: ObjectStore, job_id: str, *, leases: LeaseSettings
             log.info("simulation %s was deleted as it finished", job_id)
 
 
-def _store_results(store: ObjectStore, job_id: str, figures: dict[str, bytes], summary: dict) -> None:
-    """Figures, then the summary that names them, each only while the job exists (:mod:`lesde.tombstones`)."""
-    for name, png in figures.items():
-        target = keys.figure_key("simulation", job_id, name)
-        guarded_write(store, "simulation", job_id, target, lambda: store.put_bytes(target, png, content_type="image/png"))  # noqa: B023 - called at once
+def _store_results(store: ObjectStore, job_id: str, figures: dict[str, dict[str, bytes]], summary: dict) -> None:
+    """Figures (each as PNG, SVG and PDF), then the summary that names them, each only while the
+    job exists (:mod:`lesde.tombstones`)."""
+    for name, files in figures.items():
+        for fmt, data in files.items():
+            target = keys.figure_key("simulation", job_id, name, fmt)
+            guarded_write(store, "simulation", job_id, target, lambda: store.put_bytes(target, data, content_type=MEDIA_TYPES[fmt]))  # noqa: B023 - called at once
     summary = dict(summary) | {"figures": list(figures)}
     target = keys.analysis_key("simulation", job_id, "summary")
     guarded_write(store, "simulation", job_id, target, lambda: store.put_json(target, summary))

@@ -1,4 +1,4 @@
-"""Service layer of the simulation endpoints: spec in, typed result (and its JSON) and PNG figures out.
+"""Service layer of the simulation endpoints: spec in, typed result (and its JSON) and figures out.
 
 The API/Celery layer calls :func:`run_simulation` and :func:`run_phase_diagram`; both are pure
 (seeded by the spec) and raise ``pydantic.ValidationError`` (a ``ValueError``) on bad input.
@@ -11,15 +11,18 @@ from __future__ import annotations
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
 from lesde.analysis_results import PhaseDiagramAnalysis, SimulationAnalysis, encode
 from lesde.json_safe import json_safe
 from lesde.specs.simulation import AlphaBetaPairsGrid, ExponentGrid, GapGrid, PhaseDiagramSpec, SimulationSpec
+from matplotlib.figure import Figure
 
 from ..dynamics import Schedule
-from ..figures.simulations import integrals_png, neural_collapse_png, separable_fraction_png, trajectories_png, transition_png
+from ..figures.formats import FORMATS, to_format
+from ..figures.simulations import integrals, neural_collapse, separable_fraction, trajectories, transition
 from .engine import simulate_spec
 
 __all__ = ["SimulationResult", "run_simulation", "run_phase_diagram"]
@@ -33,15 +36,27 @@ class SimulationResult:
     ----------
     analysis : SimulationAnalysis or PhaseDiagramAnalysis
         The typed result (figures not yet named).
-    figures : dict of str to bytes
-        Figure name to PNG bytes.
+    drawn : dict of str to matplotlib Figure
+        Figure name to the drawn figure (:attr:`figures` as PNG, :meth:`figure_files` in every format).
     arrays : dict of str to ndarray
         Raw arrays for downloads (``times`` (R,), ``means`` (R, runs, K, p), ...).
     """
 
     analysis: SimulationAnalysis | PhaseDiagramAnalysis
-    figures: dict[str, bytes]
+    drawn: dict[str, Figure]
     arrays: dict[str, np.ndarray] = field(default_factory=dict)
+
+    @cached_property
+    def figures(self) -> dict[str, bytes]:
+        """Figure name to PNG bytes (rendered once)."""
+        return {name: to_format(figure, "png") for name, figure in self.drawn.items()}
+
+    def figure_files(self) -> dict[str, dict[str, bytes]]:
+        """Figure name to ``{"png", "svg", "pdf": bytes}``: each drawn figure saved in every format."""
+        return {
+            name: {fmt: self.figures[name] if fmt == "png" else to_format(figure, fmt) for fmt in FORMATS}
+            for name, figure in self.drawn.items()
+        }
 
     @property
     def summary(self) -> dict[str, Any]:
@@ -98,11 +113,11 @@ def run_simulation(spec: SimulationSpec | Mapping[str, Any]) -> SimulationResult
         B_hat=json_safe(data.B_hat),
     )
     title = _title(spec)
-    figures = {
-        "trajectories": trajectories_png(data, title=title),
-        "separable-fraction": separable_fraction_png(data, title=title),
-        "neural-collapse": neural_collapse_png(data, title=title),
-        "integrals": integrals_png(data, title=title),
+    drawn = {
+        "trajectories": trajectories(data, title=title),
+        "separable-fraction": separable_fraction(data, title=title),
+        "neural-collapse": neural_collapse(data, title=title),
+        "integrals": integrals(data, title=title),
     }
     arrays = {
         "times": traj.times,
@@ -111,7 +126,7 @@ def run_simulation(spec: SimulationSpec | Mapping[str, Any]) -> SimulationResult
         "separable": data.separable,
         "etf_distance": data.etf,
     }
-    return SimulationResult(analysis=analysis, figures=figures, arrays=arrays)
+    return SimulationResult(analysis=analysis, drawn=drawn, arrays=arrays)
 
 
 def _grid(spec: PhaseDiagramSpec) -> tuple[list[tuple[Schedule, Schedule]], np.ndarray, str, float, list]:
@@ -161,5 +176,5 @@ def run_phase_diagram(spec: PhaseDiagramSpec | Mapping[str, Any]) -> SimulationR
         final_time=final_time,
         runs=base.runs,
     )
-    figures = {"transition": transition_png(x, fractions, xlabel=xlabel, critical=critical, title=title)}
-    return SimulationResult(analysis=analysis, figures=figures, arrays={"x": x, "separable_fraction": fractions})
+    drawn = {"transition": transition(x, fractions, xlabel=xlabel, critical=critical, title=title)}
+    return SimulationResult(analysis=analysis, drawn=drawn, arrays={"x": x, "separable_fraction": fractions})

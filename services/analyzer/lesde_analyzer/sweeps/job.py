@@ -2,10 +2,11 @@
 
 Sent whenever a child's automatic analysis ends (or a child fails or is cancelled), so it
 runs many times per sweep, sometimes concurrently; each run recomputes from everything
-stored. Storage order as for experiments: figures, then the table, then the summary JSON
-last (which marks a result as present). A slow run can finish after a newer one and
-overwrite it with an older view, so after storing, a run compares what it read with what
-is stored now and recomputes when a child changed meanwhile. The analyzer is the only
+stored. Storage order as for experiments: figures (each drawn once, stored as PNG, SVG and
+PDF), then the table, then the summary JSON last (which marks a result as present). A slow
+run can finish after a newer one and overwrite it with an older view, so after storing, a
+run compares what it read with what is stored now and recomputes when a child changed
+meanwhile. The analyzer is the only
 writer of the sweep's record after its creation, and only of ``analysis`` and
 ``analysis_error``.
 """
@@ -19,17 +20,21 @@ from lesde.analysis_leases import SWEEP_KEY, held_analysis
 from lesde.analysis_state import set_record_analysis
 from lesde.jobs import JobNotFound, JobRepository
 from lesde.records import AnalysisState
+from lesde.specs.analysis import figure_variant
 from lesde.storage import ObjectStore, StoreUnavailable
-from lesde.tombstones import JobDeleted
 from lesde.sweeps import SweepNotFound
-from lesde_analyzer.figures.sweeps import FIGURES, render
+from lesde.tombstones import JobDeleted, guarded_write
+from matplotlib.figure import Figure
+
+from lesde_analyzer.figures.formats import FORMATS, MEDIA_TYPES, to_format
+from lesde_analyzer.figures.sweeps import DPI, FIGURES, draw
 from lesde_analyzer.sweeps.reader import fingerprint, read_sweep
 from lesde_analyzer.sweeps.summary import sweep_summary
 from lesde_analyzer.sweeps.table import table_csv
 
 log = logging.getLogger(__name__)
 
-__all__ = ["run_sweep_analysis", "MAX_PASSES"]
+__all__ = ["run_sweep_analysis", "render_sweep_figure_variant", "MAX_PASSES"]
 
 #: recomputations when children change during a run (each later finishing child sends its own task anyway)
 MAX_PASSES = 3
@@ -46,12 +51,18 @@ def _set_analysis(repo: JobRepository, sweep_id: str, state: AnalysisState, erro
 def _analyse_once(store: ObjectStore, sweep_id: str) -> None:
     """Read every child, compute, render and store (summary last)."""
     summary = sweep_summary(read_sweep(store, sweep_id))
-    figures = {name: render(name, summary) for name in FIGURES} if summary["primary_axis"] else {}
+    # every figure drawn (once, saved in each format) before anything is stored
+    figures = {name: _in_every_format(draw(name, summary)) for name in FIGURES} if summary["primary_axis"] else {}
     summary["figures"] = list(figures)
-    for name, png in figures.items():
-        store.put_bytes(keys.figure_key("sweep", sweep_id, name), png, content_type="image/png")
+    for name, files in figures.items():
+        for fmt, data in files.items():
+            store.put_bytes(keys.figure_key("sweep", sweep_id, name, fmt), data, content_type=MEDIA_TYPES[fmt])
     store.put_bytes(keys.sweep_table_key(sweep_id), table_csv(summary["columns"], summary["rows"]), content_type="text/csv")
     store.put_json(keys.analysis_key("sweep", sweep_id, "summary"), summary)
+
+
+def _in_every_format(figure: Figure) -> dict[str, bytes]:
+    return {fmt: to_format(figure, fmt, dpi=DPI) for fmt in FORMATS}
 
 
 def run_sweep_analysis(store: ObjectStore, sweep_id: str) -> None:
@@ -92,3 +103,24 @@ def _analyse_under_lease(store: ObjectStore, repo: JobRepository, sweep_id: str,
         _set_analysis(repo, sweep_id, AnalysisState.failed, f"{type(error).__name__}: {error}")
         return
     _set_analysis(repo, sweep_id, AnalysisState.succeeded)
+
+
+def render_sweep_figure_variant(
+    store: ObjectStore, sweep_id: str, name: str, width: float, height: float, dpi: int, fmt: str = "png"
+) -> None:
+    """Render figure ``name`` of the stored cross-child summary on request (asked for by the API:
+    a format an analysis stored before SVG and PDF existed lacks), at
+    ``figures/<name>@<variant>.<ext>`` (:func:`~lesde.specs.analysis.figure_variant`)."""
+    if name not in FIGURES or fmt not in FORMATS:
+        log.warning("unknown figure %r or format %r requested for sweep %s", name, fmt, sweep_id)
+        return
+    summary = store.get_json(keys.analysis_key("sweep", sweep_id, "summary"))
+    if name not in (summary.get("figures") or []):
+        log.warning("sweep %s has no figure %r to render", sweep_id, name)
+        return
+    data = to_format(draw(name, summary, width=width, height=height), fmt, dpi=dpi)
+    target = keys.figure_key("sweep", sweep_id, f"{name}@{figure_variant(width, height, dpi)}", fmt)
+    try:
+        guarded_write(store, "sweep", sweep_id, target, lambda: store.put_bytes(target, data, content_type=MEDIA_TYPES[fmt]))
+    except JobDeleted:
+        log.info("sweep %s was deleted while figure %s was rendered; not stored", sweep_id, name)

@@ -11,15 +11,15 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import numpy as np
-
 from lesde import celery_app, keys
 from lesde.analysis_leases import lapsed, read_analysis_lease
 from lesde.analysis_state import mirrored_on_record, read_run_state, set_record_analysis, write_run_state
 from lesde.chunks import decode_chunk
-from lesde.jobs import JobConflict, JobRepository
+from lesde.jobs import JobConflict, JobNotFound, JobRepository
 from lesde.json_safe import finite_lists
 from lesde.records import AnalysisState, JobRecord, JobStatus, utcnow
 from lesde.specs.analysis import (
+    DEFAULT_FIGURE_SIZE,
     DEFAULT_KEY,
     FIGURE_NAMES,
     AnalysisOptions,
@@ -30,6 +30,7 @@ from lesde.specs.analysis import (
     run_summary_key,
 )
 from lesde.storage import ObjectNotFound
+
 from lesde_api.operations.jobs import ResourceMissing
 from lesde_api.operations.links import analysis_links, with_experiment_links
 from lesde_api.operations.queueing import enqueue
@@ -39,7 +40,7 @@ Result = TypeVar("Result")
 
 
 class FigurePending(Exception):
-    """A figure at the requested size is being rendered; retry shortly."""
+    """A figure (another size, a shared-axes pair, a format an older result lacks) is being rendered; retry shortly."""
 
 
 def _stored(repo: JobRepository, record: JobRecord, key: str, what: str, read: Callable[[], Result]) -> tuple[Result, dict | None]:
@@ -164,19 +165,71 @@ def _mark(repo: JobRepository, record: JobRecord, key: str, options: dict, state
         set_record_analysis(repo, record.id, state, error=error)
 
 
-def get_figure(repo: JobRepository, job_id: str, name: str, *, key: str, size: tuple[float, float, int] | None) -> bytes:
-    """PNG of figure ``name``; a non-default ``size`` (width, height, dpi) is rendered on first request."""
+def get_figure(
+    repo: JobRepository,
+    job_id: str,
+    name: str,
+    *,
+    key: str,
+    size: tuple[float, float, int] | None,
+    fmt: str = "png",
+    share_with: str | None = None,
+    owner: str | None = None,
+) -> bytes:
+    """Figure ``name`` as ``fmt`` (``png``, ``svg``, ``pdf``); rendered on first request
+    (:class:`FigurePending`, then stored) at a non-default ``size`` (width, height, dpi), with
+    ``share_with``'s limits on shared axes, or in a format an older result was stored without.
+
+    ``share_with``: another experiment, which must exist (and, with ``owner``, belong to that
+    owner: 404 as for a missing id otherwise) and, to be rendered, have a result of the same
+    option set (409 until it has).
+    """
     record = repo.get(job_id)
     if name not in FIGURE_NAMES:
         raise ResourceMissing(f"no figure {name!r}; available: {list(FIGURE_NAMES)}")
-    if size is None:
-        return _stored(repo, record, key, f"figure {name!r}", lambda: repo.store.get_bytes(run_figure_key(job_id, key, name)))[0]
-    width, height, dpi = size
-    variant = figure_variant(width, height, dpi)
+    partner = _partner(repo, share_with, owner=owner) if share_with is not None else None
+    if share_with == job_id:
+        partner = share_with = None  # a figure on axes shared with itself is the figure
+    if size == tuple(DEFAULT_FIGURE_SIZE):
+        size = None  # the stored figure is this size
+    if size is None and share_with is None:
+        if fmt == "png":  # stored with every result
+            return _stored(repo, record, key, f"figure {name!r}", lambda: repo.store.get_bytes(run_figure_key(job_id, key, name)))[0]
+        try:
+            return repo.store.get_bytes(run_figure_key(job_id, key, name, fmt=fmt))
+        except ObjectNotFound:
+            pass  # a result stored before SVG and PDF were: rendered on request at the default size
+    width, height, dpi = size or DEFAULT_FIGURE_SIZE
+    variant = figure_variant(width, height, dpi, share_with=share_with)
     try:
-        return repo.store.get_bytes(run_figure_key(job_id, key, name, variant=variant))
+        return repo.store.get_bytes(run_figure_key(job_id, key, name, variant=variant, fmt=fmt))
     except ObjectNotFound:
         pass
     _stored(repo, record, key, f"figure {name!r}", lambda: repo.store.stat(run_summary_key(job_id, key)))
-    enqueue(celery_app.RENDER_FIGURE, job_id, key, name, width, height, dpi)  # nothing recorded: a retry asks again
-    raise FigurePending(f"figure {name!r} at {variant} is being rendered; retry in a few seconds")
+    if partner is not None:
+        _partner_analysed(repo, partner, key)
+    # six arguments as before when fmt and share_with are the defaults: a worker of the previous release takes them
+    extra = (fmt, share_with) if fmt != "png" or share_with is not None else ()
+    enqueue(celery_app.RENDER_FIGURE, job_id, key, name, width, height, dpi, *extra)  # nothing recorded: a retry asks again
+    shared = f" on axes shared with experiment {share_with}" if share_with is not None else ""
+    raise FigurePending(f"figure {name!r} as {fmt.upper()} at {figure_variant(width, height, dpi)}{shared} is being rendered; retry in a few seconds")
+
+
+def _partner(repo: JobRepository, other_id: str, *, owner: str | None) -> JobRecord:
+    """The experiment a figure shares its axes with: 404 when it is missing or (``owner`` given) another owner's."""
+    other = repo.get(other_id)
+    if owner is not None and other.owner != owner:
+        raise JobNotFound("experiment", other_id)  # the very answer of a missing id
+    return other
+
+
+def _partner_analysed(repo: JobRepository, other: JobRecord, key: str) -> None:
+    """409 while the partner has no result of option set ``key`` to draw its half of the pair from."""
+    try:
+        repo.store.stat(run_summary_key(other.id, key))
+    except ObjectNotFound:
+        reason = _missing(other, key, "the analysis", read_run_state(repo.store, other.id, key))
+        raise JobConflict(
+            f"cannot share axes with experiment {other.id}: it has no analysis with options {key} yet ({reason}); "
+            "analyse it with the same options, then ask again"
+        ) from None

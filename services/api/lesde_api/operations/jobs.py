@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-import heapq
-import logging
 import mimetypes
 import re
-import threading
-import time
 from collections.abc import Callable, Iterator
 
-from lesde import keys, tombstones
+from lesde import keys, purge, tombstones
 from lesde.jobs import JobConflict, JobRepository, runs_under_lost_lease
 from lesde.records import ArtifactInfo, JobPublic, JobRecord, JobStatus, utcnow
 from lesde.storage import ObjectNotFound
 from lesde_api.operations.links import artifact_url, job_links, with_simulation_links
-
-
-log = logging.getLogger(__name__)
 
 
 class ResourceMissing(LookupError):
@@ -129,9 +122,10 @@ def delete_job(repo: JobRepository, job_id: str, *, schedule_purge: Callable[[fl
     writer seeing the tombstone (the writer died between write and check, or the server
     completed a PUT the client had given up on), can only land within
     :func:`~lesde.tombstones.purge_delay_s` of the tombstone: the job's prefix is deleted
-    again after that delay (``schedule_purge(delay, purge)``; by default one daemon thread
-    of this process runs such calls), and the reaper's :func:`~lesde.tombstones.purge_buried` does it for a
-    gateway that restarted meanwhile. The tombstone stays, so later writers stop too.
+    again after that delay (``schedule_purge(delay, purge)``; by default the gateway's
+    timer, :func:`lesde.purge.purge_later`), and the reaper's
+    :func:`~lesde.tombstones.purge_buried` does it for a gateway that restarted meanwhile.
+    The tombstone stays, so later writers stop too.
     """
     record = repo.get(job_id)
     if record.status is JobStatus.running and not runs_under_lost_lease(record, utcnow()):  # a gone worker writes nothing more
@@ -140,39 +134,5 @@ def delete_job(repo: JobRepository, job_id: str, *, schedule_purge: Callable[[fl
         repo.request_cancel(job_id)  # before the tombstone, which refuses record writes
     tombstones.bury(repo.store, repo.kind, job_id)
     repo.delete(job_id)
-    (schedule_purge or _purge_later)(tombstones.purge_delay_s(), lambda: tombstones.purge(repo.store, repo.kind, job_id))
+    (schedule_purge or purge.purge_later)(tombstones.purge_delay_s(), lambda: tombstones.purge(repo.store, repo.kind, job_id))
 
-
-class _DelayedCalls:
-    """Calls run once their time has come, by one daemon thread of this process (not the
-    server's pool, whose threads would sleep through the delay; not a thread per call,
-    which a bulk delete would multiply)."""
-
-    def __init__(self) -> None:
-        self._due: list[tuple[float, int, Callable[[], object]]] = []
-        self._condition = threading.Condition()
-        self._thread: threading.Thread | None = None
-        self._count = 0
-
-    def __call__(self, delay_s: float, call: Callable[[], object]) -> None:
-        with self._condition:
-            self._count += 1
-            heapq.heappush(self._due, (time.monotonic() + delay_s, self._count, call))
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="lesde-delayed-purge", daemon=True)
-                self._thread.start()
-            self._condition.notify()
-
-    def _run(self) -> None:
-        while True:
-            with self._condition:
-                while not self._due or self._due[0][0] > time.monotonic():
-                    self._condition.wait(timeout=self._due[0][0] - time.monotonic() if self._due else None)
-                _when, _order, call = heapq.heappop(self._due)
-            try:
-                call()
-            except Exception:  # the reaper's purge_buried repeats it
-                log.exception("delayed purge of a deleted job failed")
-
-
-_purge_later = _DelayedCalls()

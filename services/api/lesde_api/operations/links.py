@@ -36,7 +36,7 @@ def analysis_links(job_id: str, key: str) -> dict[str, str]:
 
 
 def figure_links(kind: str, job_id: str, names: Iterable[str], *, key: str = DEFAULT_KEY) -> dict[str, str]:
-    """``{name: URL of the figure's PNG}``."""
+    """``{name: URL of the figure's PNG}``; the same URL ending ``.svg`` or ``.pdf`` serves it as SVG or PDF."""
     base, query = job_url(kind, job_id), _options_query(key)
     return {name: f"{base}/figures/{name}.png{query}" for name in names}
 

@@ -16,14 +16,18 @@ from contextlib import AbstractContextManager, nullcontext
 from functools import partial
 
 from lesde import celery_app, keys, tombstones
+from lesde.analysis_leases import SWEEP_KEY
 from lesde.jobs import JobConflict, JobNotFound, JobRepository
 from lesde.records import AnalysisState, JobRecord, JobStatus
 from lesde.settings import LimitSettings
 from lesde.specs import SweepRejected, SweepSpec, plan_sweep
+from lesde.specs.analysis import SWEEP_FIGURE_SIZE, figure_variant
 from lesde.storage import ObjectNotFound
 from lesde.sweeps import SweepChild, SweepChildren, write_children
 
+from lesde_api.operations.analysis import FigurePending
 from lesde_api.operations.experiments import record_experiment
+from lesde_api.operations.figures import stored_figure_names
 from lesde_api.operations.jobs import ResourceMissing, delete_job
 from lesde_api.operations.links import job_url, with_sweep_links
 from lesde_api.operations.queueing import BrokerUnavailable, enqueue, enqueue_job
@@ -190,14 +194,38 @@ def get_sweep_analysis(sweeps: JobRepository, experiments: JobRepository, sweep_
     raise ResourceMissing(f"no analysis for sweep {sweep_id} yet: {reason}")
 
 
-def get_sweep_figure(sweeps: JobRepository, sweep_id: str, name: str) -> bytes:
+def get_sweep_figure(sweeps: JobRepository, sweep_id: str, name: str, *, fmt: str = "png") -> bytes:
+    """Figure ``name`` of the cross-child analysis as ``fmt`` (``png``, ``svg``, ``pdf``); 404 naming the stored ones.
+
+    An analysis stored before figures were kept as SVG and PDF has only PNGs: the format asked
+    for is rendered from the stored summary on request (:class:`FigurePending`, 202, then
+    stored beside it) until the next analysis of the sweep stores every format.
+    """
     sweeps.get(sweep_id)
+    store = sweeps.store
     try:
-        return sweeps.store.get_bytes(keys.figure_key("sweep", sweep_id, name))
+        return store.get_bytes(keys.figure_key("sweep", sweep_id, name, fmt))
     except ObjectNotFound:
-        prefix = keys.job_prefix("sweep", sweep_id) + "figures/"
-        available = sorted(info.key[len(prefix) :].removesuffix(".png") for info in sweeps.store.list(prefix))
-        raise ResourceMissing(f"no figure {name!r} for sweep {sweep_id}; available: {available}") from None
+        pass
+    if fmt != "png" and name in _summary_figures(sweeps, sweep_id):
+        width, height, dpi = SWEEP_FIGURE_SIZE
+        variant = figure_variant(width, height, dpi)
+        try:
+            return store.get_bytes(keys.figure_key("sweep", sweep_id, f"{name}@{variant}", fmt))
+        except ObjectNotFound:
+            pass
+        enqueue(celery_app.RENDER_FIGURE, sweep_id, SWEEP_KEY, name, width, height, dpi, fmt, None)  # nothing recorded: a retry asks again
+        raise FigurePending(f"figure {name!r} of sweep {sweep_id} as {fmt.upper()} is being rendered; retry in a few seconds")
+    available = stored_figure_names(store, keys.job_prefix("sweep", sweep_id) + "figures/")
+    raise ResourceMissing(f"no figure {name!r} for sweep {sweep_id}; available: {available}")
+
+
+def _summary_figures(sweeps: JobRepository, sweep_id: str) -> list[str]:
+    """The figures the stored cross-child summary names (none before there is one)."""
+    try:
+        return list(sweeps.store.get_json(keys.analysis_key("sweep", sweep_id, "summary")).get("figures") or [])
+    except ObjectNotFound:
+        return []
 
 
 def open_sweep_table(sweeps: JobRepository, sweep_id: str) -> tuple[Iterator[bytes], int]:

@@ -1,9 +1,11 @@
-"""``/v1/simulations``: LE-SDE theory runs and phase diagrams (plus the shared job routes), their results and figures."""
+"""``/v1/simulations``: LE-SDE theory runs and phase diagrams (plus the shared job routes), their results and
+figures (each as PNG, SVG and PDF)."""
 
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Response, status
 from fastapi.responses import JSONResponse
+from lesde.keys import FIGURE_FORMATS
 from lesde.records import JobPublic
 from lesde.specs.simulation import PhaseDiagramSpec, SimulationSpec
 
@@ -11,9 +13,10 @@ from lesde_api.deps import LimitsDep, OwnerDep, QuotaDep, SimulationsDep, Submis
 from lesde_api.models.analysis import PhaseDiagramResult, SimulationRun
 from lesde_api.models.jobs import SimulationPublic
 from lesde_api.operations import jobs
+from lesde_api.operations.figures import FIGURE_MEDIA_TYPES
 from lesde_api.operations.links import job_url
 from lesde_api.operations.simulation_cost import check_phase_diagram_cost, check_simulation_cost
-from lesde_api.operations.simulations import submit_simulation
+from lesde_api.operations.simulations import get_simulation_figure, submit_simulation
 from lesde_api.operations.stored_answers import typed_or_as_stored
 from lesde_api.routes.job_routes import FIGURE_NAME, add_job_routes
 
@@ -64,7 +67,26 @@ def get_analysis(job_id: str, repo: SimulationsDep) -> SimulationRun | PhaseDiag
     return typed_or_as_stored(SimulationRun, body, what=what)
 
 
-@router.get("/{job_id}/figures/{name}.png", response_class=Response, responses={200: {"content": {"image/png": {}}, "description": "The figure as PNG."}})
-def get_figure(job_id: str, name: Annotated[str, Path(pattern=FIGURE_NAME)], repo: SimulationsDep) -> Response:
-    """One figure by name (404 lists the available ones)."""
-    return Response(content=jobs.get_figure(repo, job_id, name), media_type="image/png")
+def _add_figure_route(fmt: str) -> None:
+    """``GET /{job_id}/figures/{name}.<fmt>``: one route per format, each documenting its media type."""
+    media_type = FIGURE_MEDIA_TYPES[fmt]
+
+    @router.get(
+        f"/{{job_id}}/figures/{{name}}.{fmt}",
+        response_class=Response,
+        name=f"get_simulation_figure_{fmt}",
+        description=f"One figure by name as {fmt.upper()} (404 lists the available ones); every figure is served as `.png`, "
+        "`.svg` and `.pdf` (a simulation run before SVG and PDF were stored has its PNG only: the 404 says so).",
+        responses={200: {"content": {media_type: {}}, "description": f"The figure as {fmt.upper()}."}},
+    )
+    def get_figure(
+        job_id: str,
+        name: Annotated[str, Path(pattern=FIGURE_NAME, description="The figure, as the result's `figures` names it (e.g. trajectories).")],
+        repo: SimulationsDep,
+    ) -> Response:
+        data = get_simulation_figure(repo, job_id, name, fmt=fmt)
+        return Response(content=data, media_type=media_type, headers={"Content-Disposition": f'inline; filename="{job_id}-{name}.{fmt}"'})
+
+
+for _fmt in FIGURE_FORMATS:
+    _add_figure_route(_fmt)

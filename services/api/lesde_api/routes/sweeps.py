@@ -5,12 +5,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Response, status
 from fastapi.responses import JSONResponse, StreamingResponse
+from lesde.keys import FIGURE_FORMATS
 from lesde.records import Page
 from lesde.specs import SweepSpec
 
 from lesde_api.deps import ExperimentsDep, LimitsDep, ListingDep, OwnerDep, QuotaDep, SweepsDep
 from lesde_api.models.analysis import SweepAnalysis
+from lesde_api.models.errors import ErrorBody
 from lesde_api.operations import sweeps as operations
+from lesde_api.operations.figures import FIGURE_MEDIA_TYPES
 from lesde_api.operations.links import job_url
 from lesde_api.operations.stored_answers import typed_or_as_stored
 from lesde_api.operations.sweep_view import SweepPublic, list_sweeps, sweep_view
@@ -18,7 +21,6 @@ from lesde_api.routes.job_routes import FIGURE_NAME
 
 # No "from __future__ import annotations": FastAPI resolves the Annotated aliases itself.
 router = APIRouter(prefix="/v1/sweeps", tags=["sweeps"])
-PNG = {"content": {"image/png": {}}, "description": "The figure as PNG."}
 
 
 @router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=SweepPublic)
@@ -86,10 +88,33 @@ def get_analysis(sweep_id: str, sweeps: SweepsDep, experiments: ExperimentsDep) 
     return typed_or_as_stored(SweepAnalysis, body, what=f"the analysis of sweep {sweep_id}")
 
 
-@router.get("/{sweep_id}/figures/{name}.png", response_class=Response, responses={200: PNG})
-def get_figure(sweep_id: str, name: Annotated[str, Path(pattern=FIGURE_NAME)], sweeps: SweepsDep) -> Response:
-    """One figure of the cross-child analysis by name (404 lists the available ones)."""
-    return Response(content=operations.get_sweep_figure(sweeps, sweep_id, name), media_type="image/png")
+def _add_figure_route(fmt: str) -> None:
+    """``GET /{sweep_id}/figures/{name}.<fmt>``: one route per format, each documenting its media type."""
+    media_type = FIGURE_MEDIA_TYPES[fmt]
+
+    @router.get(
+        f"/{{sweep_id}}/figures/{{name}}.{fmt}",
+        response_class=Response,
+        name=f"get_sweep_figure_{fmt}",
+        description=f"One figure of the cross-child analysis by name as {fmt.upper()} (404 lists the available ones); every "
+        "figure is served as `.png`, `.svg` and `.pdf` (an analysis stored before SVG and PDF were: rendered once, 202 "
+        "with `Retry-After`, then 200).",
+        responses={
+            200: {"content": {media_type: {}}, "description": f"The figure as {fmt.upper()}."},
+            202: {"model": ErrorBody, "description": "Being rendered (a format an older analysis was stored without); retry after `Retry-After` seconds."},
+        },
+    )  # fmt: skip
+    def get_figure(
+        sweep_id: str,
+        name: Annotated[str, Path(pattern=FIGURE_NAME, description="The figure, as the analysis's `figures` names it (e.g. sweep-accuracy).")],
+        sweeps: SweepsDep,
+    ) -> Response:
+        data = operations.get_sweep_figure(sweeps, sweep_id, name, fmt=fmt)
+        return Response(content=data, media_type=media_type, headers={"Content-Disposition": f'inline; filename="sweep-{sweep_id}-{name}.{fmt}"'})
+
+
+for _fmt in FIGURE_FORMATS:
+    _add_figure_route(_fmt)
 
 
 @router.get("/{sweep_id}/table.csv", response_class=StreamingResponse, responses={200: {"content": {"text/csv": {}}}})
