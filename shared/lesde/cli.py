@@ -186,7 +186,7 @@ def show_results(client: LesdeClient, record: dict, dest: Path, *, kind: str = "
         print(f"experiment {job_id} trained, but its analysis {record.get('analysis')}: {record.get('analysis_error')}")
         return 1
     summary = client.analysis(job_id, kind=kind)
-    paths = client.download_results(job_id, dest / job_id, kind=kind)
+    paths = download_analysis(client, job_id, dest / job_id, kind=kind, formats=("png",))
     print(format_summary(summary) if kind == "experiment" else format_simulation_summary(summary))
     print("\nResults saved (the full JSON is analysis/summary.json):")
     for path in paths:
@@ -304,9 +304,47 @@ def cmd_delete(args: argparse.Namespace) -> int:
     return 0
 
 
+FIGURE_FORMATS = ("png", "svg", "pdf")  # `lesde download --format`: the formats every figure is served in
+
+
+def download_analysis(client: LesdeClient, job_id: str, folder: Path, *, kind: str, formats: tuple[str, ...]) -> list[Path]:
+    """The analysis JSON, the spec and each stored figure in ``formats`` under ``folder`` (figures rendered on
+    request, ``<name>@<variant>``, are left out). A format an older result lacks is rendered by the server
+    (experiments, sweeps: 202, then 200) or skipped with the server's reason (a simulation's: PNG only)."""
+    names = [artifact["name"] for artifact in client.artifacts(job_id, kind=kind)]
+    stored = set(names)
+    paths = [client.download(job_id, name, folder / name, kind=kind) for name in names if name.startswith("analysis/") or name == "spec.json"]
+    for name in names:
+        if not name.startswith("figures/") or "@" in name or not name.endswith(".png"):
+            continue
+        stem = name.removesuffix(".png")  # figures/AB, or figures/runs/<options key>/AB
+        for fmt in formats:
+            target = folder / f"{stem}.{fmt}"
+            if f"{stem}.{fmt}" in stored:
+                paths.append(client.download(job_id, f"{stem}.{fmt}", target, kind=kind))
+                continue
+            parts = stem.split("/")
+            try:
+                data = client.figure(job_id, parts[-1], kind=kind, fmt=fmt, options_key=parts[2] if len(parts) == 4 else None)
+            except LesdeApiError as error:
+                if error.status != 404:
+                    raise
+                print(f"skipped {stem}.{fmt}: {error}", file=sys.stderr)
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+            paths.append(target)
+    return paths
+
+
 def cmd_download(args: argparse.Namespace) -> int:
     with LesdeClient(args.url) as client:
-        for path in client.download_results(args.id, Path(args.dest) / args.id, kind=args.kind, everything=args.all):
+        folder = Path(args.dest) / args.id
+        if args.all:
+            paths = client.download_results(args.id, folder, kind=args.kind, everything=True)
+        else:
+            paths = download_analysis(client, args.id, folder, kind=args.kind, formats=tuple(args.formats or ("png",)))
+        for path in paths:
             print(path)
     return 0
 
@@ -583,6 +621,10 @@ def build_parser() -> argparse.ArgumentParser:
     download.add_argument(
         "--all", action="store_true", help="every artifact: chunks, manifest, checkpoints too (default: off, analysis and figures)"
     )
+    download.add_argument(
+        "--format", dest="formats", action="append", choices=FIGURE_FORMATS,
+        help="figure format, repeat for several (e.g. --format svg --format pdf; default: png); with --all: every stored file",
+    )  # fmt: skip
 
     export = _api_command(
         sub, "export", cmd_export, "download an experiment's logits (CSV, NPZ, Parquet) or send its analysis to MLflow or TensorBoard",
