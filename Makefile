@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 PROJECTS := shared/pyproject.toml services/api/pyproject.toml services/trainer/pyproject.toml services/analyzer/pyproject.toml \
             services/launcher/pyproject.toml
 
-.PHONY: venv demo up test bench reproduce clean
+.PHONY: venv demo up test lint bench reproduce clean
 
 venv: $(STAMP)
 
@@ -30,6 +30,12 @@ demo: venv
 PORT ?= 8000
 up: venv
 	$(VENV)/bin/lesde up --host 127.0.0.1 --port $(PORT) --state-dir .lesde/stack
+
+## Lint (ruff), formatting (ruff format --check) and types (mypy): ruff.toml and mypy.ini.
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 ## Start a private Redis and S3 (SeaweedFS) on free ports, run every test, stop them.
 test: venv
