@@ -95,7 +95,12 @@ def write_subset_csv(root: str, job_id: str, trials: int, path: Path) -> int:
             evals[int(t)] = (chunk["val_loss"][i], chunk["val_acc"][i])
     parts = []
     for chunk in iter_chunks(store, manifest, "sampled"):
-        parts.append({name: chunk[name][:, :trials] if chunk[name].ndim > 1 else chunk[name] for name in ("iteration", "index", "label", "logits", "loss")})
+        parts.append(
+            {
+                name: chunk[name][:, :trials] if chunk[name].ndim > 1 else chunk[name]
+                for name in ("iteration", "index", "label", "logits", "loss")
+            }
+        )
     it = np.concatenate([p["iteration"] for p in parts])
     index = np.concatenate([p["index"] for p in parts])
     label = np.concatenate([p["label"] for p in parts])
@@ -133,28 +138,45 @@ def main() -> None:
         root = str(Path(folder) / "store")
         began = time.perf_counter()
         job_id = write_synthetic_experiment(
-            LocalStore(root), trials=args.trials, iterations=args.iterations, classes=args.classes, chunk=5000, probe_every=1000, probe_per_class=10, eval_every=1000
+            LocalStore(root),
+            trials=args.trials,
+            iterations=args.iterations,
+            classes=args.classes,
+            chunk=5000,
+            probe_every=1000,
+            probe_per_class=10,
+            eval_every=1000,
         )
         size = sum(p.stat().st_size for p in Path(root).rglob("*.npz"))
-        print(f"synthetic experiment: {args.trials} trials x {args.iterations:,} iterations, K = {args.classes}; "
-              f"{size / 2**20:.0f} MiB of chunks written in {time.perf_counter() - began:.1f} s (not timed below)")
+        print(
+            f"synthetic experiment: {args.trials} trials x {args.iterations:,} iterations, K = {args.classes}; "
+            f"{size / 2**20:.0f} MiB of chunks written in {time.perf_counter() - began:.1f} s (not timed below)"
+        )
 
         ours = run_child("xbar", root, job_id)
-        print(f"[ours]    Xbar(t) from stored chunks:            {ours['seconds']:7.2f} s   peak RSS {ours['peak_mib']:7.0f} MiB   shape {ours['shape']}")
+        print(
+            f"[ours]    Xbar(t) from stored chunks:            {ours['seconds']:7.2f} s   peak RSS {ours['peak_mib']:7.0f} MiB   shape {ours['shape']}"
+        )
         full = run_child("analysis", root, job_id)
-        print(f"[ours]    full analysis (JSON + {full['figures']} figures):      {full['seconds']:7.2f} s   peak RSS {full['peak_mib']:7.0f} MiB   "
-              f"verdict {full['verdict']!r}, LE-ODE nrmse (L) {full['nrmse_L']:.3g}")
+        print(
+            f"[ours]    full analysis (JSON + {full['figures']} figures):      {full['seconds']:7.2f} s   peak RSS {full['peak_mib']:7.0f} MiB   "
+            f"verdict {full['verdict']!r}, LE-ODE nrmse (L) {full['nrmse_L']:.3g}"
+        )
 
         csv_path = Path(folder) / "authors.csv"
         rows = write_subset_csv(root, job_id, args.pandas_trials, csv_path)
         authors = run_child("pandas", root, job_id, csv=str(csv_path))
         scale = args.trials / args.pandas_trials
         extrapolated = authors["seconds"] * scale
-        print(f"[authors] pandas read_csv + groupby on {rows:,} rows ({args.pandas_trials} trials, "
-              f"{csv_path.stat().st_size / 2**20:.0f} MiB CSV): {authors['seconds']:.2f} s, peak RSS {authors['peak_mib']:.0f} MiB")
+        print(
+            f"[authors] pandas read_csv + groupby on {rows:,} rows ({args.pandas_trials} trials, "
+            f"{csv_path.stat().st_size / 2**20:.0f} MiB CSV): {authors['seconds']:.2f} s, peak RSS {authors['peak_mib']:.0f} MiB"
+        )
         print(f"[authors] extrapolated linearly to {args.trials} trials ({rows * scale:,.0f} rows): {extrapolated:7.2f} s")
-        print(f"ratio authors' Xbar / our Xbar: {extrapolated / ours['seconds']:.1f}x;  "
-              f"authors' Xbar alone / our whole analysis: {extrapolated / full['seconds']:.1f}x")
+        print(
+            f"ratio authors' Xbar / our Xbar: {extrapolated / ours['seconds']:.1f}x;  "
+            f"authors' Xbar alone / our whole analysis: {extrapolated / full['seconds']:.1f}x"
+        )
         ok = full["seconds"] < 30 and full["peak_mib"] < 4096
         print(f"target (full analysis < 30 s, peak < 4 GiB): {'met' if ok else 'NOT met'}")
 

@@ -111,18 +111,22 @@ def main() -> None:
     for name, sec in rows:
         print(f"  {name:<38s} {sec * 1e3:9.1f} ms")
     print(f"  {'total':<38s} {total * 1e3:9.1f} ms")
-    print("Naive per-time loops (Savitzky-Golay timed on "
-          f"{NAIVE_SUBSET:,} windows and extrapolated to all records; the regression on its window):")
+    print(
+        "Naive per-time loops (Savitzky-Golay timed on "
+        f"{NAIVE_SUBSET:,} windows and extrapolated to all records; the regression on its window):"
+    )
     print(f"  {'I-model Ahat/Bhat (loop over t)':<38s} {n_int * 1e3:9.1f} ms   ({n_int / ti:,.0f}x)")
     print(f"  {'drift regression (loops, one lstsq)':<38s} {n_reg * 1e3:9.1f} ms   ({n_reg / tr:,.0f}x)")
     print(f"  {'Savitzky-Golay (polyfit per point)':<38s} {n_sg * 1e3:9.1f} ms   ({n_sg / ts:,.0f}x)")
     err_a = np.nanmax(np.abs(rates.alpha[SG_WINDOW:-SG_WINDOW] / alpha(t)[SG_WINDOW:-SG_WINDOW] - 1))
-    print(f"Check: max relative error of alpha-hat (SG, interior) {err_a:.1e}; "
-          f"drift-regression alpha over [{fit.start:.0f}, {fit.end:.0f}]: {fit.alpha:.6g} +- {fit.alpha_se:.2g} "
-          f"{fit.unit} (true at the centre {float(alpha((fit.start + fit.end) / 2)):.6g}; loops "
-          f"{naive_ab[0]:.6g}), series at t = {series.times[0]:.0f}: {series.alpha[0]:.6g} "
-          f"(true {float(alpha(series.times[0])):.6g}); "
-          f"r_Gamma = {tails.Gamma.r_slope:.3f} +- {tails.Gamma.r_slope_se:.2g} (true 0.4), verdict: {tails.verdict.label}")
+    print(
+        f"Check: max relative error of alpha-hat (SG, interior) {err_a:.1e}; "
+        f"drift-regression alpha over [{fit.start:.0f}, {fit.end:.0f}]: {fit.alpha:.6g} +- {fit.alpha_se:.2g} "
+        f"{fit.unit} (true at the centre {float(alpha((fit.start + fit.end) / 2)):.6g}; loops "
+        f"{naive_ab[0]:.6g}), series at t = {series.times[0]:.0f}: {series.alpha[0]:.6g} "
+        f"(true {float(alpha(series.times[0])):.6g}); "
+        f"r_Gamma = {tails.Gamma.r_slope:.3f} +- {tails.Gamma.r_slope_se:.2g} (true 0.4), verdict: {tails.verdict.label}"
+    )
 
 
 if __name__ == "__main__":

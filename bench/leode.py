@@ -101,9 +101,7 @@ def main() -> None:
     integral = ((1 + t) ** 0.7 - 1) / 0.7  # int_0^t (1+s)^-0.3 ds
     genuine = l_model_solution(0.02 * integral, -0.01 * integral, x0[0])  # stand-in genuine means (T, K, K)
     ours_s, ours = best_of(lambda: imitate(genuine, times=times, alpha_hat=alpha, beta_hat=beta), repeats=3)
-    auth_s, auth = best_of(
-        lambda: imitate_authors(genuine, alpha_hat=alpha, beta_hat=beta, runs=RUNS, seed=1), repeats=3
-    )
+    auth_s, auth = best_of(lambda: imitate_authors(genuine, alpha_hat=alpha, beta_hat=beta, runs=RUNS, seed=1), repeats=3)
     print(
         f"  full imitate() on stand-in means (start window, exact moments, metrics): {ours_s * 1e3:.1f} ms, "
         f"nrmse {ours.nrmse:.1e}; imitate_authors() ({RUNS} runs): {auth_s * 1e3:.1f} ms, nrmse {auth.nrmse:.2f}, "

@@ -58,7 +58,15 @@ TINY_SPEC = {
     "name": "load-bench",
     "dataset": {"name": "geomnist", "train_per_class": 8, "val_per_class": 4, "seed": 1},
     "model": {"name": "lenet", "dtype": "float32"},
-    "training": {"iterations": 20, "trials": 1, "learning_rate": 0.01, "eval_every": 10, "probe_every": 10, "probe_per_class": 2, "seed": 1},
+    "training": {
+        "iterations": 20,
+        "trials": 1,
+        "learning_rate": 0.01,
+        "eval_every": 10,
+        "probe_every": 10,
+        "probe_per_class": 2,
+        "seed": 1,
+    },
 }
 WORK_SPEC = {
     "name": "load-bench-work",
@@ -286,12 +294,16 @@ def report(load: Load, args: argparse.Namespace, where: str) -> None:
     print(f"schedule lag of the generator p99 {ms(lag)}; submitted jobs left queued or running: {len(load.left_over)}")
     if load.working:
         done, waited = load.drained
-        print(f"real experiments beside the load ({WORK_SPEC['training']['trials']} LeNets x "
-              f"{WORK_SPEC['training']['iterations']:,} iterations each): {len(load.working)} submitted, {done} trained and "
-              f"analysed, the last {waited:.0f} s after the load ended")
+        print(
+            f"real experiments beside the load ({WORK_SPEC['training']['trials']} LeNets x "
+            f"{WORK_SPEC['training']['iterations']:,} iterations each): {len(load.working)} submitted, {done} trained and "
+            f"analysed, the last {waited:.0f} s after the load ended"
+        )
     if lag > LAG_WARNING_S:
-        print(f"WARNING: the load generator fell behind its schedule (lag p99 {ms(lag)} > {ms(LAG_WARNING_S)}): its own CPU, "
-              "not the server, bounds these figures; lower the rates or run it on another machine")
+        print(
+            f"WARNING: the load generator fell behind its schedule (lag p99 {ms(lag)} > {ms(LAG_WARNING_S)}): its own CPU, "
+            "not the server, bounds these figures; lower the rates or run it on another machine"
+        )
 
 
 @contextlib.contextmanager
@@ -352,10 +364,12 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--poll-rate", type=float, default=200.0, help="status polls per second")
     parser.add_argument("--list-rate", type=float, default=5.0, help="listings per second")
     parser.add_argument("--submit-rate", type=float, default=1.0, help="submissions per second (each cancelled at once)")
-    parser.add_argument("--work-rate", type=float, default=0.0,
-                        help="real experiments per second that train and are analysed beside the load (0: none)")
-    parser.add_argument("--worker-nice", type=int, default=10,
-                        help="with --work-rate: niceness of the trainer, analyzer and reaper (0: as the gateway)")
+    parser.add_argument(
+        "--work-rate", type=float, default=0.0, help="real experiments per second that train and are analysed beside the load (0: none)"
+    )
+    parser.add_argument(
+        "--worker-nice", type=int, default=10, help="with --work-rate: niceness of the trainer, analyzer and reaper (0: as the gateway)"
+    )
     parser.add_argument("--drain", type=float, default=180.0, help="seconds to wait after the load for the real experiments")
     parser.add_argument("--stored", type=int, default=1_000, help="jobs written to a started server's store first")
     parser.add_argument("--poll-jobs", type=int, default=20, help="with --url: jobs submitted (and cancelled) to poll")

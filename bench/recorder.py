@@ -39,9 +39,18 @@ TARGET_US = 5.0
 
 def lenet() -> nn.Module:
     return nn.Sequential(
-        nn.Conv2d(1, 6, 5), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
-        nn.Linear(256, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, K),
+        nn.Conv2d(1, 6, 5),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(6, 16, 5),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(256, 120),
+        nn.ReLU(),
+        nn.Linear(120, 84),
+        nn.ReLU(),
+        nn.Linear(84, K),
     )
 
 
@@ -144,8 +153,10 @@ def main() -> None:
     forward = per_call(lambda: model(image))
     step = per_call(sgd_step)
 
-    print(f"Recorder.log on CPU torch logits (1, {K}) with grad, batch size 1: {TRIALS} trials x {STEPS:,} steps = {n:,} calls, "
-          f"float32, best of {REPEATS} (torch {torch.__version__}, {torch.get_num_threads()} thread(s))")
+    print(
+        f"Recorder.log on CPU torch logits (1, {K}) with grad, batch size 1: {TRIALS} trials x {STEPS:,} steps = {n:,} calls, "
+        f"float32, best of {REPEATS} (torch {torch.__version__}, {torch.get_num_threads()} thread(s))"
+    )
     print(f"  {'':<36s} {'Recorder':>24s}   {'naive list + np.save':>24s}")
     print(f"  {'per log call, us':<36s} {'log':>8s} {'+close':>7s} {'total':>7s}   {'append':>8s} {'+save':>7s} {'total':>7s}   ratio")
     worst = 0.0
@@ -153,14 +164,15 @@ def main() -> None:
         r = [v / n * 1e6 for v in (rlog, rclose, rlog + rclose)]
         b = [v / n * 1e6 for v in (nlog, nsave, nlog + nsave)]
         worst = max(worst, r[2])
-        print(f"  {name:<36s} {r[0]:8.2f} {r[1]:7.2f} {r[2]:7.2f}   {b[0]:8.2f} {b[1]:7.2f} {b[2]:7.2f}   {r[2] / b[2]:5.2f}x"
-              f"   (max |diff| {error:.0e})")
+        print(
+            f"  {name:<36s} {r[0]:8.2f} {r[1]:7.2f} {r[2]:7.2f}   {b[0]:8.2f} {b[1]:7.2f} {b[2]:7.2f}   {r[2] / b[2]:5.2f}x"
+            f"   (max |diff| {error:.0e})"
+        )
     print("For scale, tiny LeNet on one 28x28 image (best batch of 10 calls in 1 s):")
     print(f"  {'forward':<36s} {forward * 1e6:8.1f} us")
     print(f"  {'SGD step (forward, loss, backward)':<36s} {step * 1e6:8.1f} us")
     share = worst / (step * 1e6 + worst)
-    print(f"  recording (worst case above, {worst:.2f} us) is {share:.1%} of a step with it, "
-          f"{worst / (forward * 1e6):.1%} of a forward")
+    print(f"  recording (worst case above, {worst:.2f} us) is {share:.1%} of a step with it, {worst / (forward * 1e6):.1%} of a forward")
     verdict = "met" if worst < TARGET_US else "NOT met"
     print(f"Target: under {TARGET_US:g} us per log call (close included, worst case above): {verdict} ({worst:.2f} us)")
 

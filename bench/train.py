@@ -38,8 +38,18 @@ AUTHORS_RATE = 4  # trial-iterations per second of the authors' published loop o
 
 
 def make_engine(data: Dataset, *, dtype: torch.dtype, trials: int, device: torch.device) -> EnsembleTrainer:
-    engine = EnsembleTrainer(model="lenet", num_classes=3, in_channels=1, dtype=dtype, trials=trials, lr=LR,
-                             seed=0, device=device, x_train=data.x_train, y_train=data.y_train)
+    engine = EnsembleTrainer(
+        model="lenet",
+        num_classes=3,
+        in_channels=1,
+        dtype=dtype,
+        trials=trials,
+        lr=LR,
+        seed=0,
+        device=device,
+        x_train=data.x_train,
+        y_train=data.y_train,
+    )
     engine.train(10)  # warm-up (allocator, kernels)
     engine.evaluate(data.x_val, data.y_val)
     return engine
@@ -98,8 +108,8 @@ def naive_rate(data: Dataset, *, dtype: torch.dtype, trials: int, iterations: in
         for t in range(iterations):
             i = int(rng.integers(len(y)))
             optimizer.zero_grad(set_to_none=True)
-            logits = net(x[i:i + 1])
-            torch.nn.functional.cross_entropy(logits, y[i:i + 1]).backward()
+            logits = net(x[i : i + 1])
+            torch.nn.functional.cross_entropy(logits, y[i : i + 1]).backward()
             optimizer.step()
             _ = logits.detach().numpy().copy()
             if (t + 1) % EVAL_EVERY == 0:
@@ -124,15 +134,23 @@ def main() -> None:
 
     threads = configure_cpu_threads()
     device = resolve_device(args.device)
-    data = load_dataset("geomnist", classes=["triangle", "rectangle", "ellipse"],
-                        train_per_class=args.train_per_class, val_per_class=args.val_per_class, seed=0)
-    print(f"GEOMNIST K=3, LeNet, batch 1, lr {LR}, {args.train_per_class} train + {args.val_per_class} val per "
-          f"class, evaluation on the validation set every {EVAL_EVERY} iterations")
+    data = load_dataset(
+        "geomnist",
+        classes=["triangle", "rectangle", "ellipse"],
+        train_per_class=args.train_per_class,
+        val_per_class=args.val_per_class,
+        seed=0,
+    )
+    print(
+        f"GEOMNIST K=3, LeNet, batch 1, lr {LR}, {args.train_per_class} train + {args.val_per_class} val per "
+        f"class, evaluation on the validation set every {EVAL_EVERY} iterations"
+    )
     print(f"device {device}, torch {torch.__version__}, {threads} CPU threads")
-    print(f"engine: {args.trials} trials x {args.iterations} iterations in all; naive: {args.naive_trials} trials x "
-          f"{args.naive_iterations} iterations on CPU, rate extrapolated per trial-iteration")
-    print(f"{'dtype':8} {'kernel':13} {'engine (with eval)':>19} {'engine (train only)':>20} {'forward':>13} {'naive':>10} "
-          f"{'ratio':>8}")
+    print(
+        f"engine: {args.trials} trials x {args.iterations} iterations in all; naive: {args.naive_trials} trials x "
+        f"{args.naive_iterations} iterations on CPU, rate extrapolated per trial-iteration"
+    )
+    print(f"{'dtype':8} {'kernel':13} {'engine (with eval)':>19} {'engine (train only)':>20} {'forward':>13} {'naive':>10} {'ratio':>8}")
     float32_with_eval = 0.0
     rooflines = []
     for dtype in (torch.float32, torch.float64):
@@ -143,27 +161,36 @@ def main() -> None:
         for _ in range(args.rounds):
             rates = engine_rate(engine, data, iterations=per_round, device=device)
             with_eval, train_only, forward = max(with_eval, rates[0]), max(train_only, rates[1]), max(forward, rates[2])
-            naive = max(naive, naive_rate(data, dtype=dtype, trials=args.naive_trials,
-                                          iterations=args.naive_iterations))
+            naive = max(naive, naive_rate(data, dtype=dtype, trials=args.naive_trials, iterations=args.naive_iterations))
         if dtype == torch.float32:
             float32_with_eval = with_eval
-        print(f"{str(dtype).removeprefix('torch.'):8} {engine.backend:13} {with_eval:13,.0f} it/s {train_only:14,.0f} it/s "
-              f"{forward:9,.0f} fw/s {naive:6,.0f} it/s {with_eval / naive:7.1f}x")
+        print(
+            f"{str(dtype).removeprefix('torch.'):8} {engine.backend:13} {with_eval:13,.0f} it/s {train_only:14,.0f} it/s "
+            f"{forward:9,.0f} fw/s {naive:6,.0f} it/s {with_eval / naive:7.1f}x"
+        )
         rooflines.append((dtype, train_only, forward, matmul_peak(dtype, device)))
-    print(f"rates in trial-iterations (forward: images through one trial) per second; best of {args.rounds} interleaved "
-          f"rounds of {per_round} engine iterations each; ratio = engine with evaluation / naive with evaluation")
-    print(f"roofline, against the peak of one {1024}x{1024} matmul: an evaluation's forward passes are dense "
-          f"({FORWARD_FLOP / 1e6:.2f} MFLOP each), so their rate is real work; a training step is credited with a dense "
-          f"step's {STEP_FLOP / 1e6:.2f} MFLOP (dense-equivalent: the native backward skips the pooling positions and "
-          f"ReLUs that carry no gradient, so this figure may pass the peak)")
+    print(
+        f"rates in trial-iterations (forward: images through one trial) per second; best of {args.rounds} interleaved "
+        f"rounds of {per_round} engine iterations each; ratio = engine with evaluation / naive with evaluation"
+    )
+    print(
+        f"roofline, against the peak of one {1024}x{1024} matmul: an evaluation's forward passes are dense "
+        f"({FORWARD_FLOP / 1e6:.2f} MFLOP each), so their rate is real work; a training step is credited with a dense "
+        f"step's {STEP_FLOP / 1e6:.2f} MFLOP (dense-equivalent: the native backward skips the pooling positions and "
+        f"ReLUs that carry no gradient, so this figure may pass the peak)"
+    )
     for dtype, train_only, forward, peak in rooflines:
         forward_gflops = forward * FORWARD_FLOP / 1e9
         train_gflops = train_only * STEP_FLOP / 1e9
-        print(f"  {str(dtype).removeprefix('torch.'):8} peak {peak:6.1f} GFLOP/s; evaluation {forward_gflops:6.1f} GFLOP/s "
-              f"({100 * forward_gflops / peak:4.1f}% of peak); training {train_gflops:6.1f} dense-equivalent GFLOP/s "
-              f"({100 * train_gflops / peak:4.1f}%)")
-    print(f"(the authors' loop, about {AUTHORS_RATE} trial-it/s on a 2-core CPU, is not run here: float32 with "
-          f"evaluation is {float32_with_eval / AUTHORS_RATE:,.0f}x that quoted figure)")
+        print(
+            f"  {str(dtype).removeprefix('torch.'):8} peak {peak:6.1f} GFLOP/s; evaluation {forward_gflops:6.1f} GFLOP/s "
+            f"({100 * forward_gflops / peak:4.1f}% of peak); training {train_gflops:6.1f} dense-equivalent GFLOP/s "
+            f"({100 * train_gflops / peak:4.1f}%)"
+        )
+    print(
+        f"(the authors' loop, about {AUTHORS_RATE} trial-it/s on a 2-core CPU, is not run here: float32 with "
+        f"evaluation is {float32_with_eval / AUTHORS_RATE:,.0f}x that quoted figure)"
+    )
 
 
 if __name__ == "__main__":

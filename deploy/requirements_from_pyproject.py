@@ -49,14 +49,17 @@ def third_party_requirements(manifests: list[Path], wanted: dict[str, set[str]] 
     for name, extras in (wanted or {}).items():
         extras_wanted[normalise(name)] |= extras
     optional = {
-        name: {normalise(extra): deps for extra, deps in project.get("optional-dependencies", {}).items()} for name, project in projects.items()
+        name: {normalise(extra): deps for extra, deps in project.get("optional-dependencies", {}).items()}
+        for name, project in projects.items()
     }
 
     def requirements_of(name: str) -> list[str]:
         unknown = extras_wanted[name] - set(optional[name])
         if unknown:
             raise ValueError(f"{name} has no extras {sorted(unknown)} (it has {sorted(optional[name])})")
-        return list(projects[name].get("dependencies", [])) + [dep for extra in sorted(extras_wanted[name]) for dep in optional[name][extra]]
+        return list(projects[name].get("dependencies", [])) + [
+            dep for extra in sorted(extras_wanted[name]) for dep in optional[name][extra]
+        ]
 
     changed = True
     while changed:  # an extra may ask another project for an extra: until nothing new is asked

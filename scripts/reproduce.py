@@ -117,7 +117,9 @@ def _label_noise_children(summary: dict) -> dict[str, dict]:
 def _sample_size_children(summary: dict) -> dict[str, dict]:
     rows = [row for row in summary["rows"] if row.get("verdict")]
     chosen = [row for row in rows if row.get("dataset.train_per_class") == SHOWN_CONFIGURATION] or rows[len(rows) // 2 : len(rows) // 2 + 1]
-    return {"n = 1,000 images per class, as in the paper's label-noise runs; our choice, the paper does not say": chosen[0]} if chosen else {}
+    return (
+        {"n = 1,000 images per class, as in the paper's label-noise runs; our choice, the paper does not say": chosen[0]} if chosen else {}
+    )
 
 
 def download(client: LesdeClient, view: dict, out: Path, *, section: str) -> tuple[dict, dict, list[ChildFigures], dict[str, dict]]:
@@ -151,13 +153,19 @@ def download(client: LesdeClient, view: dict, out: Path, *, section: str) -> tup
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sweep", type=Path, default=DEFAULT_SWEEP, help="sweep spec JSON (default: %(default)s)")
-    parser.add_argument("--section", choices=[stem for stem, _ in SECTIONS], help="page section it writes (default: by the sweep file's name)")
+    parser.add_argument(
+        "--section", choices=[stem for stem, _ in SECTIONS], help="page section it writes (default: by the sweep file's name)"
+    )
     parser.add_argument("--url", help="a running server; default: start the embedded stack")
-    parser.add_argument("--state-dir", type=Path, default=ROOT / ".lesde" / "reproduce", help="embedded stack's state (default: %(default)s)")
+    parser.add_argument(
+        "--state-dir", type=Path, default=ROOT / ".lesde" / "reproduce", help="embedded stack's state (default: %(default)s)"
+    )
     parser.add_argument("--port", type=int, default=8765, help="embedded stack's port (default: %(default)s)")
     parser.add_argument("--report", type=Path, default=ROOT / "docs" / "reproduction.md", help="page to write (default: %(default)s)")
     parser.add_argument("--timeout", type=float, default=6 * 3600, help="give up after this many seconds (default: %(default)s)")
-    parser.add_argument("--sweep-id", help="rewrite the section from this finished sweep instead of running one (the stack's state is kept)")
+    parser.add_argument(
+        "--sweep-id", help="rewrite the section from this finished sweep instead of running one (the stack's state is kept)"
+    )
     parser.add_argument("--reanalyse", action="store_true", help="with --sweep-id: recompute every child's analysis with this code first")
     args = parser.parse_args(argv)
     if args.reanalyse and not args.sweep_id:
@@ -197,18 +205,20 @@ def main(argv: list[str] | None = None) -> int:
     where = "the embedded stack" if args.url is None else "a running stack"
     title = dict(SECTIONS)[section]
     write_section = sample_size_section if section == "sample-size" else label_noise_section
-    lines = write_section(SweepRun(
-        title=title,
-        sweep_file=args.sweep.relative_to(ROOT) if args.sweep.is_relative_to(ROOT) else args.sweep,
-        child_spec=child_spec,
-        view=view,
-        summary=summary,
-        child_summaries=child_summaries,
-        shown=shown,
-        rel=Path(os.path.relpath(out, args.report.parent)),
-        seconds=seconds,
-        where=where,
-    ))
+    lines = write_section(
+        SweepRun(
+            title=title,
+            sweep_file=args.sweep.relative_to(ROOT) if args.sweep.is_relative_to(ROOT) else args.sweep,
+            child_spec=child_spec,
+            view=view,
+            summary=summary,
+            child_summaries=child_summaries,
+            shown=shown,
+            rel=Path(os.path.relpath(out, args.report.parent)),
+            seconds=seconds,
+            where=where,
+        )
+    )
     (out / "section.md").write_text("\n".join(lines))
     used = assemble_page(args.report, sections_dir, machine=machine_text())
     print(f"wrote {out / 'section.md'} and {args.report} (sections: {', '.join(used)}; {seconds / 60:.1f} min)")

@@ -183,7 +183,9 @@ def _separable_rows(rows: list[dict]) -> tuple[list[dict], str]:
 
 def _claim_alpha_beta(rows: list[dict]) -> tuple[bool | None, str]:
     chosen, which = _separable_rows(rows)
-    pairs = [(r, r["alpha_hat_late"], r["beta_hat_late"]) for r in chosen if r["alpha_hat_late"] is not None and r["beta_hat_late"] is not None]
+    pairs = [
+        (r, r["alpha_hat_late"], r["beta_hat_late"]) for r in chosen if r["alpha_hat_late"] is not None and r["beta_hat_late"] is not None
+    ]
     if not pairs:
         return None, f"{which}; none has late alpha-hat and beta-hat"
     wins = sum(a > b for _, a, b in pairs)
@@ -229,7 +231,9 @@ def _claim_collapse(rows: list[dict]) -> tuple[bool | None, str]:
         return None, f"{which}; none has NC1 at both ends"
     falls = sum(f < i for _, i, f in pairs)
     detail = "; ".join(f"p = {_p_text(_p(r))}: {i:.3g} -> {f:.3g}" for r, i, f in pairs)
-    return falls == len(pairs), f"{which}: NC1 (within/between variability, {pairs[0][0]['nc1_stream']}) falls in {falls} of {len(pairs)} ({detail})"
+    return falls == len(
+        pairs
+    ), f"{which}: NC1 (within/between variability, {pairs[0][0]['nc1_stream']}) falls in {falls} of {len(pairs)} ({detail})"
 
 
 def _r_text(value: float | None, se: float | None, at_bound: bool = False) -> str:
@@ -280,7 +284,9 @@ def _table(rows: list[dict], children: dict[str, dict]) -> list[str]:
     lines = [head, rule]
     for r in rows:
         bound = bool(r.get("r_gamma_at_bound"))
-        windows = " / ".join("bound" if (name == "r_gamma_T10" and bound) else _f(r.get(name), 2) for name in ("r_gamma_T20", "r_gamma_T10", "r_gamma_T5"))
+        windows = " / ".join(
+            "bound" if (name == "r_gamma_T10" and bound) else _f(r.get(name), 2) for name in ("r_gamma_T20", "r_gamma_T10", "r_gamma_T5")
+        )
         rate = r.get("gamma_rate")
         line = (
             f"| {_p_text(_p(r))} | {_pm(r['validation_accuracy_mean'], r['validation_accuracy_std'])} "
@@ -321,7 +327,11 @@ def machine_text() -> str:
 
 def _timing(view: dict, seconds: float, child_spec: dict) -> str:
     total = sum(1 for _ in view.get("children") or []) * child_spec["training"]["trials"] * child_spec["training"]["iterations"]
-    rate = f", {total / seconds:,.0f} trial-iterations per second over the whole sweep (training, evaluation and analysis)" if seconds > 0 and total else ""
+    rate = (
+        f", {total / seconds:,.0f} trial-iterations per second over the whole sweep (training, evaluation and analysis)"
+        if seconds > 0 and total
+        else ""
+    )
     return f"wall time {seconds / 60:.1f} minutes{rate}"
 
 
@@ -336,7 +346,10 @@ def label_noise_section(run: SweepRun) -> list[str]:
     claims = [
         ("(i-a) validation accuracy falls toward chance for p >= 2/3", _claim_accuracy(rows, chance)),
         ("(i-b) features separate for p < 2/3 and not above", _claim_separation(rows, child_summaries)),
-        ("(ii) the tail index of Gamma crosses 1 near p = 0.6", (tail_ok, f"{tail_text}; {_claim_tail_true(rows)}; {_paper_quantity(rows)}")),
+        (
+            "(ii) the tail index of Gamma crosses 1 near p = 0.6",
+            (tail_ok, f"{tail_text}; {_claim_tail_true(rows)}; {_paper_quantity(rows)}"),
+        ),
         ("(iii) alpha-hat > beta-hat late in separable runs", _claim_alpha_beta(rows)),
         ("(iv) the L-model LE-ODE imitates better than the I-model", _claim_imitation(rows, child_summaries)),
         ("(v) neural-collapse metrics fall in separable runs", _claim_collapse(rows)),
@@ -376,7 +389,10 @@ def label_noise_section(run: SweepRun) -> list[str]:
         "",
     ]
     for child in run.shown:
-        out += [f"One child, {child.label} (p = {_p_text(_p(child.row))}): Ahat, Bhat and Gamma, the learning curves, the LE-ODE imitation.", ""]
+        out += [
+            f"One child, {child.label} (p = {_p_text(_p(child.row))}): Ahat, Bhat and Gamma, the learning curves, the LE-ODE imitation.",
+            "",
+        ]
         out += [f"![{name}]({rel / name})" for name in child.files] + [""]
     out += ["### Every child", "", *_table(rows, child_summaries), "", "The full table is `table.csv` beside the figures.", ""]
     out += ["### Notes of the cross-child analysis", "", *[f"- {note}" for note in summary.get("notes", [])], ""]
@@ -432,7 +448,9 @@ def sample_size_section(run: SweepRun) -> list[str]:
         child = child_summaries.get(r["experiment_id"])
         i_model, l_model = _model_numbers(child, "I"), _model_numbers(child, "L")
         bound = bool(r.get("r_gamma_at_bound"))
-        windows = " / ".join("bound" if (name == "r_gamma_T10" and bound) else _f(r.get(name), 2) for name in ("r_gamma_T20", "r_gamma_T10", "r_gamma_T5"))
+        windows = " / ".join(
+            "bound" if (name == "r_gamma_T10" and bound) else _f(r.get(name), 2) for name in ("r_gamma_T20", "r_gamma_T10", "r_gamma_T5")
+        )
         out.append(
             f"| {_config(r)} | {_pm(r['validation_accuracy_mean'], r['validation_accuracy_std'])} "
             f"| {_f(i_model.get('A_end'), 2)}, {_f(i_model.get('B_end'), 2)} | {_f(l_model.get('A_end'), 2)}, {_f(l_model.get('B_end'), 2)} "

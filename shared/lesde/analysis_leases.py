@@ -31,8 +31,7 @@ from lesde.storage import ObjectNotFound, ObjectStore
 
 log = logging.getLogger(__name__)
 
-__all__ = ["KINDS", "SWEEP_KEY", "held_analysis", "iter_analysis_leases", "lapsed", "read_analysis_lease",
-           "drop_analysis_lease"]
+__all__ = ["KINDS", "SWEEP_KEY", "held_analysis", "iter_analysis_leases", "lapsed", "read_analysis_lease", "drop_analysis_lease"]
 
 KINDS = ("experiment", "sweep")
 SWEEP_KEY = "sweep"  # the options key of a sweep's one cross-child analysis
@@ -75,8 +74,9 @@ def lapsed(body: dict, now: datetime) -> bool:
 
 
 @contextmanager
-def held_analysis(store: ObjectStore, job_id: str, options_key: str, options: dict, settings: LeaseSettings | None = None,
-                  *, kind: str = "experiment") -> Iterator[None]:
+def held_analysis(
+    store: ObjectStore, job_id: str, options_key: str, options: dict, settings: LeaseSettings | None = None, *, kind: str = "experiment"
+) -> Iterator[None]:
     """Hold a lease on analysis ``(job_id, options_key)`` of a ``kind`` job while the block runs; drop it after.
 
     The lease is renewed every ``heartbeat_seconds`` from a daemon thread (a failed renewal

@@ -115,9 +115,7 @@ def make_celery(settings: BrokerSettings | None = None, leases: LeaseSettings | 
         task_ignore_result=True,
         worker_prefetch_multiplier=1,
         worker_cancel_long_running_tasks_on_connection_loss=False,
-        task_annotations={
-            name: {"soft_time_limit": soft, "time_limit": hard} for name, (soft, hard) in time_limits(leases).items()
-        },
+        task_annotations={name: {"soft_time_limit": soft, "time_limit": hard} for name, (soft, hard) in time_limits(leases).items()},
         worker_hijack_root_logger=False,
         task_serializer="json",
         accept_content=["json"],

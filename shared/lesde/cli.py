@@ -109,7 +109,9 @@ def format_summary(summary: dict) -> str:
     lines = []
     final = summary.get("final")
     if final:
-        lines.append(f"after {_number(final.get('iteration'), 'd')} iterations, over {_number(summary.get('trials'), 'd')} trials (mean +- std):")
+        lines.append(
+            f"after {_number(final.get('iteration'), 'd')} iterations, over {_number(summary.get('trials'), 'd')} trials (mean +- std):"
+        )
         for key, label in (
             ("train_accuracy", "train accuracy"),
             ("validation_accuracy", "validation accuracy"),
@@ -132,14 +134,18 @@ def format_summary(summary: dict) -> str:
         lines.append(f"Theorem 3.1 verdict from the tail index of Gamma: {verdict['label']} (labels: {_labels(summary)})")
         for window in verdict.get("windows") or []:
             mark = "*" if window.get("deciding") else " "
-            lines.append(f"  {mark} window [{_number(window['window'][0], ',.0f')}, {_number(window['window'][1], ',.0f')}]: "
-                         f"{_r_text(window.get('r'), window.get('se'), window.get('at_bound'))} ({window.get('label')})")
+            lines.append(
+                f"  {mark} window [{_number(window['window'][0], ',.0f')}, {_number(window['window'][1], ',.0f')}]: "
+                f"{_r_text(window.get('r'), window.get('se'), window.get('at_bound'))} ({window.get('label')})"
+            )
         if verdict.get("why"):
             lines.append(f"  why: {verdict['why'].split(' Windows: ')[0]}")
     figure = summary.get("figure_4c")
     if isinstance(figure, dict):
-        lines.append(f"the paper's Figure 4c number, min(r-hat_alpha, r-hat_beta) of the I-model (the authors' formula): "
-                     f"{_number(figure.get('r_hat_min'), '.3f')}")
+        lines.append(
+            f"the paper's Figure 4c number, min(r-hat_alpha, r-hat_beta) of the I-model (the authors' formula): "
+            f"{_number(figure.get('r_hat_min'), '.3f')}"
+        )
     for model, fit in sorted((summary.get("imitation") or {}).items()):
         if isinstance(fit, dict) and fit.get("failed"):
             lines.append(f"LE-ODE imitation, {model}-model: not run: {fit['failed']}")
@@ -253,7 +259,9 @@ def _created(record: dict) -> datetime:
     return created if created.tzinfo is not None else created.replace(tzinfo=UTC)  # no offset: UTC, as the server writes
 
 
-def list_every_kind(client: LesdeClient, kinds: tuple[str, ...], *, status: str | None, limit: int) -> tuple[list[tuple[str, dict]], dict[str, int]]:
+def list_every_kind(
+    client: LesdeClient, kinds: tuple[str, ...], *, status: str | None, limit: int
+) -> tuple[list[tuple[str, dict]], dict[str, int]]:
     """The newest ``limit`` records over ``kinds`` as ``(kind, record)``, newest first, and each kind's count.
 
     Each kind is asked for its newest ``limit``, so the merged head is the true newest. A kind
@@ -313,7 +321,9 @@ def download_analysis(client: LesdeClient, job_id: str, folder: Path, *, kind: s
     (experiments, sweeps: 202, then 200) or skipped with the server's reason (a simulation's: PNG only)."""
     names = [artifact["name"] for artifact in client.artifacts(job_id, kind=kind)]
     stored = set(names)
-    paths = [client.download(job_id, name, folder / name, kind=kind) for name in names if name.startswith("analysis/") or name == "spec.json"]
+    paths = [
+        client.download(job_id, name, folder / name, kind=kind) for name in names if name.startswith("analysis/") or name == "spec.json"
+    ]
     for name in names:
         if not name.startswith("figures/") or "@" in name or not name.endswith(".png"):
             continue
@@ -384,8 +394,7 @@ def _export_result(args: argparse.Namespace) -> AnalysisResult:
 
             return analyze(folder)
         raise FileNotFoundError(
-            f"{folder} holds neither a saved result (summary.json and series.npz, AnalysisResult.save) "
-            "nor a recorded run (manifest.json)"
+            f"{folder} holds neither a saved result (summary.json and series.npz, AnalysisResult.save) nor a recorded run (manifest.json)"
         )
     with LesdeClient(args.url) as client:
         return client.result(args.source, options_key=args.options_key)
@@ -400,8 +409,10 @@ def _export_to_mlflow(result: AnalysisResult, args: argparse.Namespace) -> None:
     command = mlflow_ui_command(uri)
     print(f"to look at it: {command}  (mlflow ui is in the full package: pip install mlflow)" if command else f"to look at it: open {uri}")
     if is_file_store(uri):
-        print("note: MLflow 3 keeps the file store in maintenance mode and opens it only with MLFLOW_ALLOW_FILE_STORE=true "
-              "(a tracking server, or --tracking-uri sqlite:///mlflow.db with the full mlflow, avoids it)")
+        print(
+            "note: MLflow 3 keeps the file store in maintenance mode and opens it only with MLFLOW_ALLOW_FILE_STORE=true "
+            "(a tracking server, or --tracking-uri sqlite:///mlflow.db with the full mlflow, avoids it)"
+        )
 
 
 def _export_to_tensorboard(result: AnalysisResult, args: argparse.Namespace) -> None:
@@ -415,8 +426,11 @@ def _export_to_tensorboard(result: AnalysisResult, args: argparse.Namespace) -> 
 def cmd_export(args: argparse.Namespace) -> int:
     if args.format in FILE_FORMATS:
         if Path(args.source).is_dir():
-            print(f"error: --format {args.format} downloads the sampled logits the server stores, so SOURCE must be an "
-                  f"experiment id, not a folder ({args.source}); a folder can go to --format mlflow or tensorboard", file=sys.stderr)
+            print(
+                f"error: --format {args.format} downloads the sampled logits the server stores, so SOURCE must be an "
+                f"experiment id, not a folder ({args.source}); a folder can go to --format mlflow or tensorboard",
+                file=sys.stderr,
+            )
             return 2
         with LesdeClient(args.url) as client:
             print(client.export(args.source, args.format, Path(args.dest)))
@@ -542,13 +556,15 @@ def with_kind_hint(func: Callable[[argparse.Namespace], int]) -> Callable[[argpa
 
 
 def _api_command(
-    sub: argparse._SubParsersAction, name: str, func: Callable[[argparse.Namespace], int], help_text: str, *,
+    sub: argparse._SubParsersAction,
+    name: str,
+    func: Callable[[argparse.Namespace], int],
+    help_text: str,
+    *,
     formatter_class: type[argparse.HelpFormatter] = argparse.HelpFormatter,
 ) -> argparse.ArgumentParser:
     """Subcommand ``name`` that talks to the API (``func(args)`` runs it): it takes ``--url`` too."""
-    command = sub.add_parser(
-        name, help=help_text, description=help_text[:1].upper() + help_text[1:] + ".", formatter_class=formatter_class
-    )
+    command = sub.add_parser(name, help=help_text, description=help_text[:1].upper() + help_text[1:] + ".", formatter_class=formatter_class)
     add_url_option(command)
     command.set_defaults(func=func)
     return command
@@ -601,7 +617,13 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "status":
             command.epilog = OUTCOME_EPILOG
 
-    wait = _api_command(sub, "wait", with_kind_hint(cmd_wait), "progress bar until done, then the summary", formatter_class=argparse.RawDescriptionHelpFormatter)
+    wait = _api_command(
+        sub,
+        "wait",
+        with_kind_hint(cmd_wait),
+        "progress bar until done, then the summary",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     wait.epilog = OUTCOME_EPILOG
     wait.add_argument("id", help="the job's id (as `lesde submit` or `lesde list` print it)")
     _add_kind(wait)
@@ -636,20 +658,39 @@ def build_parser() -> argparse.ArgumentParser:
         help="an experiment's id on the server; for mlflow and tensorboard also a folder: a saved AnalysisResult "
              "(summary.json + series.npz) or a recorded run (manifest.json; analysed here, needs lesde[analysis])",
     )  # fmt: skip
-    export.add_argument("--format", default="csv", choices=[*FILE_FORMATS, *TRACKER_FORMATS], help="what to write, see above (default: %(default)s)")
-    export.add_argument("--dest", default=".", metavar="PATH", help="csv/npz/parquet: a folder (the file is <id>.<format>) or a file path (default: %(default)s)")
+    export.add_argument(
+        "--format", default="csv", choices=[*FILE_FORMATS, *TRACKER_FORMATS], help="what to write, see above (default: %(default)s)"
+    )
+    export.add_argument(
+        "--dest",
+        default=".",
+        metavar="PATH",
+        help="csv/npz/parquet: a folder (the file is <id>.<format>) or a file path (default: %(default)s)",
+    )
     export.add_argument(
         "--tracking-uri", metavar="URI",
         help="mlflow: where to log, e.g. http://host:5000 or sqlite:///mlflow.db (default: $MLFLOW_TRACKING_URI, else file:./mlruns)",
     )  # fmt: skip
-    export.add_argument("--experiment-name", default="lesde", metavar="NAME", help="mlflow: the experiment the run goes into, created if absent (default: %(default)s)")
-    export.add_argument("--logdir", default="./runs", metavar="DIR", help="tensorboard: the folder to give `tensorboard --logdir`; the run is DIR/<id> (default: %(default)s)")
+    export.add_argument(
+        "--experiment-name",
+        default="lesde",
+        metavar="NAME",
+        help="mlflow: the experiment the run goes into, created if absent (default: %(default)s)",
+    )
+    export.add_argument(
+        "--logdir",
+        default="./runs",
+        metavar="DIR",
+        help="tensorboard: the folder to give `tensorboard --logdir`; the run is DIR/<id> (default: %(default)s)",
+    )
     export.add_argument(
         "--options-key", default="default", metavar="KEY",
         help="mlflow/tensorboard from the server: the analysis option set, as `lesde analyze` prints it; a folder has one (default: %(default)s)",
     )  # fmt: skip
 
-    importing = _api_command(sub, "import", cmd_import, "upload a CSV in the authors' layout, or a run recorded with lesde.Recorder, as an analysable experiment")
+    importing = _api_command(
+        sub, "import", cmd_import, "upload a CSV in the authors' layout, or a run recorded with lesde.Recorder, as an analysable experiment"
+    )
     importing.add_argument(
         "csv", metavar="FILE.csv|RUN",
         help="a CSV with columns trial, itr, smp, y, y_logit0.., tr_loss, val_loss, val_acc; or a Recorder's run folder "
@@ -660,7 +701,12 @@ def build_parser() -> argparse.ArgumentParser:
     _add_wait(importing, "the import and its analysis are done")
     _add_dest(importing)
 
-    analyze = _api_command(sub, "analyze", with_kind_hint(cmd_analyze), "re-run an experiment's analysis with options, e.g. --options '{\"savgol_window\": 191}'")
+    analyze = _api_command(
+        sub,
+        "analyze",
+        with_kind_hint(cmd_analyze),
+        "re-run an experiment's analysis with options, e.g. --options '{\"savgol_window\": 191}'",
+    )
     analyze.add_argument("id", help="the experiment's id")
     analyze.add_argument("--options", metavar="JSON", help="analysis options as a JSON object (default: the defaults, {})")
     analyze.add_argument("--force", action="store_true", help="recompute even if a result with these options exists (default: off)")

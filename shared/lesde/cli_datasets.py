@@ -25,8 +25,10 @@ def cmd_pack(args: argparse.Namespace) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     np.savez_compressed(args.out, allow_pickle=True, **arrays)  # numpy's default, named: no array can take the flag's place
-    print(f"packed {len(arrays['y_train'])} training and {len(arrays['y_val'])} validation images of "
-          f"{arrays['x_train'].shape[1:]} in classes {arrays['class_names'].tolist()} into {args.out}")
+    print(
+        f"packed {len(arrays['y_train'])} training and {len(arrays['y_val'])} validation images of "
+        f"{arrays['x_train'].shape[1:]} in classes {arrays['class_names'].tolist()} into {args.out}"
+    )
     return 0
 
 
@@ -74,11 +76,17 @@ def cmd_delete(args: argparse.Namespace) -> int:
 
 def add_dataset_command(sub: argparse._SubParsersAction) -> None:
     """``lesde dataset ...``."""
-    dataset = sub.add_parser("dataset", help="your own data sets: pack a folder, upload, list, show, delete",
-                             description="Your own data sets: pack a folder of images into an .npz, upload it, train on it.")
+    dataset = sub.add_parser(
+        "dataset",
+        help="your own data sets: pack a folder, upload, list, show, delete",
+        description="Your own data sets: pack a folder of images into an .npz, upload it, train on it.",
+    )
     commands = dataset.add_subparsers(dest="dataset_command", required=True)
-    pack = commands.add_parser("pack", help="DIR/train/<class>/*.png and DIR/val/<class>/*.png -> an .npz",
-                               description="Pack an ImageFolder-style folder (DIR/train/<class>/..., DIR/val/<class>/...) into an .npz.")
+    pack = commands.add_parser(
+        "pack",
+        help="DIR/train/<class>/*.png and DIR/val/<class>/*.png -> an .npz",
+        description="Pack an ImageFolder-style folder (DIR/train/<class>/..., DIR/val/<class>/...) into an .npz.",
+    )
     pack.add_argument("folder", metavar="DIR", help="the folder holding train/<class>/ and val/<class>/")
     pack.add_argument("out", metavar="OUT.npz", help="the .npz to write")
     pack.set_defaults(func=cmd_pack)
@@ -97,4 +105,5 @@ def add_dataset_command(sub: argparse._SubParsersAction) -> None:
     listing.add_argument("--limit", type=int, default=50, help="at most this many, 1 to 500 (default: %(default)s)")
     api("show", cmd_show, "a data set's status, shape, classes and counts").add_argument("id", help="the data set's id")
     api("delete", cmd_delete, "delete a data set (refused while an experiment on it is unfinished)").add_argument(
-        "id", help="the data set's id")
+        "id", help="the data set's id"
+    )

@@ -151,7 +151,9 @@ def cmd_submit(args: argparse.Namespace) -> int:
     with LesdeClient(args.url) as client:
         sweep = client.submit_sweep(Path(args.file))
         total = sweep["progress"]["total"]
-        print(f"submitted sweep {sweep['id']}: {len(sweep['children'])} experiments, {total:,} trial-iterations ({args.url}/v1/sweeps/{sweep['id']})")
+        print(
+            f"submitted sweep {sweep['id']}: {len(sweep['children'])} experiments, {total:,} trial-iterations ({args.url}/v1/sweeps/{sweep['id']})"
+        )
         if not args.wait:
             return 0
         finished = wait_for_sweep(client, sweep["id"], args.poll)
@@ -205,7 +207,9 @@ def cmd_list(args: argparse.Namespace) -> int:
     with LesdeClient(args.url) as client:
         page = client.sweeps(status=args.status, owner=args.owner, limit=args.limit)
     for sweep in page["data"]:
-        print(f"{sweep['id']}  {sweep['status']:<9}  {sweep['created_at'][:19]}  {counts_text(sweep['counts'])}  {sweep.get('name') or ''}".rstrip())
+        print(
+            f"{sweep['id']}  {sweep['status']:<9}  {sweep['created_at'][:19]}  {counts_text(sweep['counts'])}  {sweep.get('name') or ''}".rstrip()
+        )
     print(f"{page['count']} in all")
     return 0
 
@@ -263,8 +267,14 @@ def with_kind_hint(func: Callable[[argparse.Namespace], int]) -> Callable[[argpa
 
 
 def _command(
-    commands: argparse._SubParsersAction, name: str, func: Callable[[argparse.Namespace], int], help_text: str,
-    *, with_id: bool = True, with_dest: bool = False, with_poll: bool = False,
+    commands: argparse._SubParsersAction,
+    name: str,
+    func: Callable[[argparse.Namespace], int],
+    help_text: str,
+    *,
+    with_id: bool = True,
+    with_dest: bool = False,
+    with_poll: bool = False,
 ) -> argparse.ArgumentParser:
     """Subcommand ``lesde sweep <name>`` running ``func``, with the arguments several of them share."""
     command = commands.add_parser(name, help=help_text, description=help_text[:1].upper() + help_text[1:] + ".")
@@ -276,7 +286,10 @@ def _command(
         command.add_argument("--dest", default=DEFAULT_DEST, metavar="DIR", help="results go to DIR/<sweep id>/ (default: %(default)s)")
     if with_poll:
         command.add_argument(
-            "--poll", type=_poll_seconds, default=DEFAULT_POLL_SECONDS, metavar="SECONDS",
+            "--poll",
+            type=_poll_seconds,
+            default=DEFAULT_POLL_SECONDS,
+            metavar="SECONDS",
             help=f"seconds between two looks at the sweep, 0 to {MAX_POLL_SECONDS:g}; each look reads every child (default: %(default)s)",
         )
     command.set_defaults(func=func)
@@ -292,21 +305,35 @@ def add_sweep_command(sub: argparse._SubParsersAction) -> None:
     )
     commands = sweep.add_subparsers(dest="sweep_command", required=True)
 
-    submit = _command(commands, "submit", cmd_submit, "submit a sweep spec (JSON file: base, and axes or points)", with_id=False, with_dest=True, with_poll=True)
+    submit = _command(
+        commands,
+        "submit",
+        cmd_submit,
+        "submit a sweep spec (JSON file: base, and axes or points)",
+        with_id=False,
+        with_dest=True,
+        with_poll=True,
+    )
     submit.add_argument("file", help="JSON file of the sweep spec, e.g. examples/sweeps/label-noise.json")
     submit.add_argument(
         "--wait", action="store_true",
         help="draw one progress bar for the whole sweep, then print its table and download its results (default: off)",
     )  # fmt: skip
-    _command(commands, "wait", cmd_wait, "follow a submitted sweep with one progress bar, then print its table", with_dest=True, with_poll=True).epilog = EXIT_EPILOG
+    _command(
+        commands, "wait", cmd_wait, "follow a submitted sweep with one progress bar, then print its table", with_dest=True, with_poll=True
+    ).epilog = EXIT_EPILOG
     _command(commands, "status", cmd_status, "the sweep's progress, counts per state, and each child").epilog = EXIT_EPILOG
     table = _command(commands, "table", cmd_table, "the cross-child table, one row per child, aligned (--csv: raw CSV)")
     table.add_argument("--csv", action="store_true", help="print the raw CSV, every digit (default: off, an aligned table)")
     table.add_argument("--columns", metavar="A,B,...", help="comma-separated columns to show, in that order (default: all)")
     _command(commands, "download", cmd_download, "save summary.json, table.csv and every figure PNG", with_dest=True)
     listing = _command(commands, "list", cmd_list, "list sweeps, newest first", with_id=False)
-    listing.add_argument("--status", choices=["queued", "running", "succeeded", "failed", "cancelled"], help="only sweeps in this state (default: any)")
-    listing.add_argument("--owner", help="only this owner's sweeps (default: every owner's on an open server; with API keys, only your own are ever listed)")
+    listing.add_argument(
+        "--status", choices=["queued", "running", "succeeded", "failed", "cancelled"], help="only sweeps in this state (default: any)"
+    )
+    listing.add_argument(
+        "--owner", help="only this owner's sweeps (default: every owner's on an open server; with API keys, only your own are ever listed)"
+    )
     listing.add_argument("--limit", type=int, default=50, help="at most this many, 1 to 500 (default: %(default)s)")
     _command(commands, "cancel", cmd_cancel, "cancel every unfinished child (a finished sweep: error 409)")
     _command(commands, "retry", cmd_retry, "re-queue the failed children only, each from its last checkpoint")

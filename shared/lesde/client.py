@@ -1,16 +1,16 @@
 """A small Python client of the LE-SDE Lab API, for scripts and other lab tools.
 
-    from lesde.client import LesdeClient
-    client = LesdeClient("http://127.0.0.1:8000")
-    job = client.submit_experiment(spec)          # dict or ExperimentSpec
-    job = client.wait(job["id"], progress=True)  # a tqdm bar (a widget in a notebook); or on_progress=print
-    summary = client.analysis(job["id"])         # the JSON, series thinned to 1,000 points
-    result = client.result(job["id"])             # AnalysisResult: full series, .to_pandas(), .figure("AB")
-    frame = client.dataframe(job["id"])           # the sampled logits in the authors' columns (needs pandas)
+from lesde.client import LesdeClient
+client = LesdeClient("http://127.0.0.1:8000")
+job = client.submit_experiment(spec)          # dict or ExperimentSpec
+job = client.wait(job["id"], progress=True)  # a tqdm bar (a widget in a notebook); or on_progress=print
+summary = client.analysis(job["id"])         # the JSON, series thinned to 1,000 points
+result = client.result(job["id"])             # AnalysisResult: full series, .to_pandas(), .figure("AB")
+frame = client.dataframe(job["id"])           # the sampled logits in the authors' columns (needs pandas)
 
-    sweep = client.submit_sweep({"base": spec, "axes": {"dataset.label_noise": [0, 0.5, 0.8]}})  # or a JSON file's path
-    sweep = client.wait_sweep(sweep["id"], progress=True)  # or on_progress=lambda s: print(s["counts"])
-    print(client.sweep_table(sweep["id"]))       # CSV, one row per child
+sweep = client.submit_sweep({"base": spec, "axes": {"dataset.label_noise": [0, 0.5, 0.8]}})  # or a JSON file's path
+sweep = client.wait_sweep(sweep["id"], progress=True)  # or on_progress=lambda s: print(s["counts"])
+print(client.sweep_table(sweep["id"]))       # CSV, one row per child
 """
 
 from __future__ import annotations
@@ -402,7 +402,9 @@ class LesdeClient:
             for piece in response.iter_bytes():
                 handle.write(piece)
 
-    def download_results(self, job_id: str, folder: Path | str, *, kind: str = "experiment", everything: bool = False) -> builtins.list[Path]:
+    def download_results(
+        self, job_id: str, folder: Path | str, *, kind: str = "experiment", everything: bool = False
+    ) -> builtins.list[Path]:
         """Download the analysis JSON and figures (or, with ``everything``, every artifact)."""
         wanted = [
             artifact["name"]
@@ -470,7 +472,9 @@ class LesdeClient:
         summary_path.write_text(json.dumps(summary, indent=2) + "\n")
         paths = [summary_path, self._stream_to(f"/v1/sweeps/{sweep_id}/table.csv", folder / "table.csv", default_name="table.csv")]
         for name in summary.get("figures") or {}:
-            paths.append(self._stream_to(f"/v1/sweeps/{sweep_id}/figures/{name}.png", folder / "figures" / f"{name}.png", default_name=f"{name}.png"))
+            paths.append(
+                self._stream_to(f"/v1/sweeps/{sweep_id}/figures/{name}.png", folder / "figures" / f"{name}.png", default_name=f"{name}.png")
+            )
         return paths
 
     def wait_sweep(

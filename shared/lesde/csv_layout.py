@@ -40,7 +40,11 @@ def check_header(head: list[str]) -> tuple[dict[str, int], int]:
     index = {name: i for i, name in enumerate(names)}
     for name in (*FIXED_HEAD, *FIXED_TAIL):
         if name not in index:
-            raise ImportRejected(f"missing column; the header needs {', '.join(FIXED_HEAD)}, y_logit0..y_logit{{K-1}}, {', '.join(FIXED_TAIL)}", row=1, column=name)
+            raise ImportRejected(
+                f"missing column; the header needs {', '.join(FIXED_HEAD)}, y_logit0..y_logit{{K-1}}, {', '.join(FIXED_TAIL)}",
+                row=1,
+                column=name,
+            )
     logits = sorted(int(m.group(1)) for name in names if (m := LOGIT.match(name)))
     K = len(logits)
     if K < 2 or logits != list(range(K)):

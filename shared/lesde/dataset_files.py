@@ -160,6 +160,12 @@ def inspect_npz(upload: BinaryIO) -> tuple[DatasetInfo, dict[str, np.ndarray]]:
     if (train_counts == 0).any():
         raise DatasetRejected("y_train", f"class {int(np.flatnonzero(train_counts == 0)[0])} has no training samples")
     class_names = [str(n) for n in names.tolist()] if names is not None else [str(c) for c in range(k)]
-    info = DatasetInfo(shape=shapes["x_train"], class_names=class_names, train_counts=train_counts.tolist(),
-                       val_counts=np.bincount(arrays["y_val"], minlength=k).tolist(), sha256=digest.hexdigest(), bytes=size)
+    info = DatasetInfo(
+        shape=shapes["x_train"],
+        class_names=class_names,
+        train_counts=train_counts.tolist(),
+        val_counts=np.bincount(arrays["y_val"], minlength=k).tolist(),
+        sha256=digest.hexdigest(),
+        bytes=size,
+    )
     return info, arrays

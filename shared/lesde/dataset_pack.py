@@ -58,5 +58,10 @@ def pack_image_folder(root: Path | str) -> dict[str, np.ndarray]:
         pixels = np.stack([np.asarray(image.convert(mode), dtype=np.uint8) for image in images])
         return pixels[:, None] if grey else pixels.transpose(0, 3, 1, 2)
 
-    return {"x_train": stack(opened["train"]), "y_train": files["train"][1], "x_val": stack(opened["val"]),
-            "y_val": files["val"][1], "class_names": np.array(classes)}
+    return {
+        "x_train": stack(opened["train"]),
+        "y_train": files["train"][1],
+        "x_val": stack(opened["val"]),
+        "y_val": files["val"][1],
+        "class_names": np.array(classes),
+    }

@@ -25,9 +25,7 @@ class EventWaker:
 
     def __init__(self, http: httpx.Client, path: str) -> None:
         # A connection of its own: the waiting loop keeps using ``http`` meanwhile.
-        self._client = httpx.Client(
-            base_url=http.base_url, headers=http.headers, timeout=httpx.Timeout(10.0, read=READ_TIMEOUT_S)
-        )
+        self._client = httpx.Client(base_url=http.base_url, headers=http.headers, timeout=httpx.Timeout(10.0, read=READ_TIMEOUT_S))
         self._path = path
         self._changed = threading.Event()
         self._ended = threading.Event()

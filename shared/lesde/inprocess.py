@@ -92,7 +92,8 @@ def analyze(
     if len(names) != K:
         raise ValueError(f"classes: {len(names)} names for K = {K} logit columns")
     spec = {
-        "kind": "import", "name": None,
+        "kind": "import",
+        "name": None,
         "source": {"format": "table", "first_itr": first_itr},
         "dataset": {"name": "imported", "classes": names},
         "training": {"iterations": int(grid.shape[0]), "trials": int(grid.shape[1])},
@@ -117,7 +118,9 @@ def grid_of_table(frame: pandas.DataFrame) -> tuple[np.ndarray, int, int]:
     if [f"y_logit{k}" for k in range(K)] != [name for name in columns if name.startswith("y_logit")]:
         raise ValueError("run: the logit columns must be y_logit0 .. y_logit{K-1}, each once")
     n = len(frame)
-    values = {name: frame[name].to_numpy(dtype=np.float64) if name in columns else np.full(n, np.nan) for name in (*FIXED_HEAD, *FIXED_TAIL)}
+    values = {
+        name: frame[name].to_numpy(dtype=np.float64) if name in columns else np.full(n, np.nan) for name in (*FIXED_HEAD, *FIXED_TAIL)
+    }
     logits = frame[[f"y_logit{k}" for k in range(K)]].to_numpy(dtype=np.float64)
     loss = values["tr_loss"] if "tr_loss" in columns else None
     return _grid(values["trial"], values["itr"], values["smp"], values["y"], logits, loss, values["val_loss"], values["val_acc"])
@@ -142,8 +145,16 @@ def grid_of_arrays(logits: Any, labels: Any, itr: Any, trial: Any, loss: Any = N
     return _grid(np.asarray(trial, np.float64), np.asarray(itr, np.float64), smp, np.asarray(labels, np.float64), z, given_loss, nan, nan)
 
 
-def _grid(trial: np.ndarray, itr: np.ndarray, smp: np.ndarray, y: np.ndarray, logits: np.ndarray, loss: np.ndarray | None,
-          val_loss: np.ndarray, val_acc: np.ndarray) -> tuple[np.ndarray, int, int]:
+def _grid(
+    trial: np.ndarray,
+    itr: np.ndarray,
+    smp: np.ndarray,
+    y: np.ndarray,
+    logits: np.ndarray,
+    loss: np.ndarray | None,
+    val_loss: np.ndarray,
+    val_acc: np.ndarray,
+) -> tuple[np.ndarray, int, int]:
     """Scatter long rows into the (T, R, C) grid; ValueError naming the first (trial, itr) missing or repeated."""
     K = logits.shape[1]
     if not np.isfinite(logits).all():
@@ -162,7 +173,9 @@ def _grid(trial: np.ndarray, itr: np.ndarray, smp: np.ndarray, y: np.ndarray, lo
         counts = np.bincount(position, minlength=T * R)
         bad = int(np.flatnonzero(counts != 1)[0])
         what = "missing" if counts[bad] == 0 else "repeated"
-        raise ValueError(f"itr, trial: the rows must form a full trial x itr grid; trial {trials[bad % R]} at itr {first + bad // R} is {what}")
+        raise ValueError(
+            f"itr, trial: the rows must form a full trial x itr grid; trial {trials[bad % R]} at itr {first + bad // R} is {what}"
+        )
     columns = np.column_stack([trial, itr - first, smp, y, logits, loss, val_loss, val_acc])
     grid = np.empty((T * R, columns.shape[1]))
     grid[position] = columns

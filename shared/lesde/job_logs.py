@@ -59,7 +59,14 @@ class JobLogHandler(logging.Handler):
     """
 
     def __init__(
-        self, store: ObjectStore, kind: str, job_id: str, *, service: str, segment: str, level: int | str = logging.NOTSET,
+        self,
+        store: ObjectStore,
+        kind: str,
+        job_id: str,
+        *,
+        service: str,
+        segment: str,
+        level: int | str = logging.NOTSET,
         flush_seconds: float = FLUSH_SECONDS,
     ) -> None:
         super().__init__(level)
@@ -121,8 +128,15 @@ class JobLogHandler(logging.Handler):
             self._dirty = False
             lines = list(self._lines)
             if self._dropped:
-                note = {"time": json.loads(lines[0]).get("time", ""), "level": "WARNING", "logger": __name__, "message": f"{self._dropped} earlier lines of this run were dropped "
-                        f"(a run keeps its last {MAX_LINES} lines, {MAX_BYTES} bytes)", "job_id": self.job_id, "kind": self.kind}
+                note = {
+                    "time": json.loads(lines[0]).get("time", ""),
+                    "level": "WARNING",
+                    "logger": __name__,
+                    "message": f"{self._dropped} earlier lines of this run were dropped "
+                    f"(a run keeps its last {MAX_LINES} lines, {MAX_BYTES} bytes)",
+                    "job_id": self.job_id,
+                    "kind": self.kind,
+                }
                 lines.insert(0, json.dumps(note))
         return ("\n".join(lines) + "\n").encode()
 
@@ -137,8 +151,13 @@ class JobLogHandler(logging.Handler):
             try:
                 if self._first_write:
                     self._prune_old_runs()
-                guarded_write(self.store, self.kind, self.job_id, self.key,
-                              lambda: self.store.put_bytes(self.key, body, content_type="application/x-ndjson"))
+                guarded_write(
+                    self.store,
+                    self.kind,
+                    self.job_id,
+                    self.key,
+                    lambda: self.store.put_bytes(self.key, body, content_type="application/x-ndjson"),
+                )
                 self._first_write = False
             except JobDeleted:
                 self._stopped = True

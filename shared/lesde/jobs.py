@@ -254,7 +254,10 @@ class JobRepository:
                 if not held.expired(lease.heartbeat_at) and not holder_gone(held):
                     log.warning(
                         "%s %s runs under the live lease of %s (until %s); this second delivery is refused",
-                        self.kind, job_id, held.holder, held.expires_at.isoformat(),
+                        self.kind,
+                        job_id,
+                        held.holder,
+                        held.expires_at.isoformat(),
                     )
                     return False
                 log.info("%s %s: the lease of %s is void (expired or its process is gone); taking over", self.kind, job_id, held.holder)

@@ -145,8 +145,10 @@ class LeaseKeeper:
             log.warning("lease lost: %s; the job stops before its next write", error)
             self._lost.set()
             self._stopping.set()
-        except Exception as error:  # a store outage: the lease outlasts a few missed beats
-            log.warning("%s %s: lease not renewed (%s: %s); trying again at the next beat", self.repo.kind, self.job_id, type(error).__name__, error)
+        except Exception as error:  # noqa: BLE001 - beat never raises: a store outage is outlasted by the lease
+            log.warning(
+                "%s %s: lease not renewed (%s: %s); trying again at the next beat", self.repo.kind, self.job_id, type(error).__name__, error
+            )
 
     def _beat_until_stopped(self) -> None:
         while not self._stopping.wait(self.settings.heartbeat_seconds):
@@ -185,7 +187,7 @@ def _let_expire(repo: JobRepository, job_id: str, holder: str) -> None:
     ``mark_finished``, which removes the lease."""
     try:
         repo.release_lease(job_id, holder, now=utcnow())
-    except Exception as error:  # the lease then simply expires on its own
+    except Exception as error:  # noqa: BLE001 - best effort: the lease then simply expires on its own
         log.warning("%s %s: lease not released (%s: %s)", repo.kind, job_id, type(error).__name__, error)
 
 

@@ -76,14 +76,17 @@ TASK_SECONDS_BUCKETS = (0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600, 7
 TASKS_STARTED = Counter("lesde_worker_tasks_started", "Tasks this worker started, by task name.", ["task"])
 TASKS_DONE = Counter("lesde_worker_tasks", "Tasks this worker finished, by task name and Celery outcome.", ["task", "outcome"])
 TASK_SECONDS = Histogram(
-    "lesde_worker_task_duration_seconds", "Seconds from a task's start to its end, by task name.", ["task"],
+    "lesde_worker_task_duration_seconds",
+    "Seconds from a task's start to its end, by task name.",
+    ["task"],
     buckets=TASK_SECONDS_BUCKETS,
 )
 TASKS_RUNNING = Gauge("lesde_worker_tasks_running", "Tasks running now, by task name.", ["task"], multiprocess_mode="livesum")
 CHUNKS_WRITTEN = Counter("lesde_trainer_chunks_written", "Training chunks written (each commits a checkpoint and the manifest).")
 TRIAL_ITERATIONS = Counter("lesde_trainer_trial_iterations", "Trials x iterations trained, counted as each chunk is written.")
 TRIAL_ITERATIONS_RATE = Gauge(
-    "lesde_trainer_trial_iterations_per_second", "Trial-iterations per second of the last chunk written (0 between jobs).",
+    "lesde_trainer_trial_iterations_per_second",
+    "Trial-iterations per second of the last chunk written (0 between jobs).",
     multiprocess_mode="livesum",
 )
 

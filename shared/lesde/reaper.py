@@ -139,7 +139,9 @@ def _seconds_since(moment: datetime | None, now: datetime) -> float:
     return float("inf") if moment is None else (now - moment).total_seconds()
 
 
-def _recover_if_lost(repo: JobRepository, record: JobRecord, *, now: datetime, send: Send, settings: LeaseSettings, report: ReapReport) -> None:
+def _recover_if_lost(
+    repo: JobRepository, record: JobRecord, *, now: datetime, send: Send, settings: LeaseSettings, report: ReapReport
+) -> None:
     lease = record.lease
     if lease is None or not lease.expired(now):
         return
@@ -164,7 +166,7 @@ def _recover_if_lost(repo: JobRepository, record: JobRecord, *, now: datetime, s
             log.warning("%s failed: %s", name, settled.error)
             report.failed.append(name)
         _tell_sweep(settled, send)
-    except Exception as error:  # the next pass tries again
+    except Exception as error:  # noqa: BLE001 - the reaper survives any error; the next pass tries again
         log.warning("%s: not recovered (%s: %s)", name, type(error).__name__, error)
         report.errors.append(name)
 
@@ -203,7 +205,7 @@ def _resend_if_message_lost(
             send(task, record.id)
             log.warning("%s re-sent: queued %.0f s ago, the broker holds no message for it", name, waited)
             report.resent.append(name)
-    except Exception as error:
+    except Exception as error:  # noqa: BLE001 - the reaper survives any error; the next pass tries again
         log.warning("%s: not re-sent (%s: %s)", name, type(error).__name__, error)
         report.errors.append(name)
 
@@ -227,7 +229,7 @@ def _resend_analysis_if_lost(
         send(celery_app.ANALYZE_EXPERIMENT, record.id)
         log.warning("%s: its analysis (%s, no news for %.0f s) re-sent", name, record.analysis.value, waited)
         report.analyses_resent.append(name)
-    except Exception as error:
+    except Exception as error:  # noqa: BLE001 - the reaper survives any error; the next pass tries again
         log.warning("%s: analysis not re-sent (%s: %s)", name, type(error).__name__, error)
         report.errors.append(name)
 
@@ -258,7 +260,7 @@ def _requeue_lapsed_analyses(store: ObjectStore, *, now: datetime, send: Send, r
                 log.warning("%s: its analysis (options %s) lost its analyzer (lease of %s); queued again", name, key, body["holder"])
                 report.analyses_resent.append(name)
             drop_analysis_lease(store, job_id, key)
-        except Exception as error:
+        except Exception as error:  # noqa: BLE001 - the reaper survives any error; the next pass tries again
             log.warning("%s: lapsed analysis not re-queued (%s: %s)", name, type(error).__name__, error)
             report.errors.append(name)
 
@@ -280,7 +282,7 @@ def _requeue_lapsed_sweep_analysis(store: ObjectStore, body: dict, *, send: Send
             log.warning("%s: its analysis lost its analyzer (lease of %s); queued again", name, body["holder"])
             report.analyses_resent.append(name)
         drop_analysis_lease(store, sweep_id, body["options_key"])
-    except Exception as error:
+    except Exception as error:  # noqa: BLE001 - the reaper survives any error; the next pass tries again
         log.warning("%s: lapsed analysis not re-queued (%s: %s)", name, type(error).__name__, error)
         report.errors.append(name)
 
@@ -294,7 +296,7 @@ def _tell_sweep(record: JobRecord, send: Send) -> None:
     if record.sweep_id is not None:
         try:
             send(celery_app.ANALYZE_SWEEP, record.sweep_id)
-        except Exception as error:  # best effort: the next child to finish asks again
+        except Exception as error:  # noqa: BLE001 - best effort: the next child to finish asks again
             log.warning("sweep %s: analysis not re-queued: %s", record.sweep_id, error)
 
 
@@ -302,7 +304,7 @@ def _tell_sweep(record: JobRecord, send: Send) -> None:
 def _census() -> Census | None:
     try:
         return take_census(celery_app.app)
-    except Exception as error:  # the broker is down: its messages cannot be counted, nor sent
+    except Exception as error:  # noqa: BLE001 - best effort: the broker is down, its messages cannot be counted, nor sent
         log.warning("no census of the broker's messages this pass (%s: %s)", type(error).__name__, error)
         return None
 
@@ -327,7 +329,12 @@ def main(argv: list[str] | None = None) -> int:
     store = make_store()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())  # as PID 1 in a container, SIGTERM is otherwise ignored
-    log.info("reaper started: every %.0f s, leases of %.0f s, %d attempts", settings.reap_interval_seconds, settings.lease_seconds, settings.max_attempts)
+    log.info(
+        "reaper started: every %.0f s, leases of %.0f s, %d attempts",
+        settings.reap_interval_seconds,
+        settings.lease_seconds,
+        settings.max_attempts,
+    )
     for full in _passes(settings, stop):
         try:
             report = reap_once(store, now=utcnow(), send=celery_app.send, census=_census(), settings=settings, analyses=full)

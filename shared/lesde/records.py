@@ -36,11 +36,15 @@ JobKind = Literal["experiment", "simulation", "sweep", "dataset"]
 class Progress(BaseModel):
     """How far a job is: ``done`` of ``total`` units (iterations for experiments)."""
 
-    done: int = Field(default=0, description='Units done so far: SGD iterations (all trials advance together) or simulation steps.')
-    total: int = Field(default=0, description='Units the whole job takes.')
-    unit: str = Field(default="iterations", description="What done and total count: 'iterations' (training and imports) or 'steps' (simulations).")
+    done: int = Field(default=0, description="Units done so far: SGD iterations (all trials advance together) or simulation steps.")
+    total: int = Field(default=0, description="Units the whole job takes.")
+    unit: str = Field(
+        default="iterations", description="What done and total count: 'iterations' (training and imports) or 'steps' (simulations)."
+    )
     rate: float | None = Field(default=None, description="Trial-iterations (or steps) per second, recent.")
-    eta_seconds: float | None = Field(default=None, description='Estimated seconds to the end at the recent rate (None before a rate is known, and once finished).')
+    eta_seconds: float | None = Field(
+        default=None, description="Estimated seconds to the end at the recent rate (None before a rate is known, and once finished)."
+    )
 
     @property
     def fraction(self) -> float:
@@ -64,10 +68,10 @@ class Lease(BaseModel):
     """
 
     holder: str = Field(description="This claim's id: host, process id and a random token.")
-    host: str = Field(description='Host (and PID namespace) of the worker process that holds the job.')
-    pid: int = Field(description='Process id of that worker, on its host.')
-    heartbeat_at: datetime = Field(description='When the worker last renewed the lease.')
-    expires_at: datetime = Field(description='After this the worker is taken as gone and the reaper requeues the job.')
+    host: str = Field(description="Host (and PID namespace) of the worker process that holds the job.")
+    pid: int = Field(description="Process id of that worker, on its host.")
+    heartbeat_at: datetime = Field(description="When the worker last renewed the lease.")
+    expires_at: datetime = Field(description="After this the worker is taken as gone and the reaper requeues the job.")
 
     def expired(self, now: datetime) -> bool:
         return now >= self.expires_at
@@ -81,15 +85,17 @@ class JobFields(BaseModel, Generic[LeaseT]):
     stored :class:`JobRecord`, :class:`LeasePublic` in the API's :class:`JobPublic`."""
 
     id: str = Field(description="The job's id: 16 lower-case hex characters.")
-    kind: JobKind = Field(default="experiment", description='experiment, simulation or sweep.')
+    kind: JobKind = Field(default="experiment", description="experiment, simulation or sweep.")
     owner: str = Field(description="Who submitted it: the API key's owner (or LESDE_DEFAULT_OWNER on an open server).")
-    name: str | None = Field(default=None, description='The name given in the spec, if any.')
-    status: JobStatus = Field(default=JobStatus.queued, description='queued, running, succeeded, failed or cancelled.')
-    progress: Progress = Field(default_factory=Progress, description='Work done and to do, with the recent rate and an ETA.')
-    created_at: datetime = Field(default_factory=utcnow, description='When the job was submitted (UTC).')
-    started_at: datetime | None = Field(default=None, description='When a worker first started it (UTC).')
-    finished_at: datetime | None = Field(default=None, description='When it reached a final status (UTC).')
-    error: str | None = Field(default=None, description='Why it failed (None unless failed): what failed and how, without hosts or credentials.')
+    name: str | None = Field(default=None, description="The name given in the spec, if any.")
+    status: JobStatus = Field(default=JobStatus.queued, description="queued, running, succeeded, failed or cancelled.")
+    progress: Progress = Field(default_factory=Progress, description="Work done and to do, with the recent rate and an ETA.")
+    created_at: datetime = Field(default_factory=utcnow, description="When the job was submitted (UTC).")
+    started_at: datetime | None = Field(default=None, description="When a worker first started it (UTC).")
+    finished_at: datetime | None = Field(default=None, description="When it reached a final status (UTC).")
+    error: str | None = Field(
+        default=None, description="Why it failed (None unless failed): what failed and how, without hosts or credentials."
+    )
     attempts: int = Field(default=0, description="How many times a worker started (or resumed) the job.")
     stalled_attempts: int = Field(
         default=0, description="Starts in a row that found no more work done than the start before (see LESDE_MAX_ATTEMPTS)."
@@ -97,8 +103,11 @@ class JobFields(BaseModel, Generic[LeaseT]):
     progress_at_start: int = Field(default=0, description="progress.done when a worker last started the job.")
     lease: LeaseT | None = Field(default=None, description="The worker running the job (None unless running under a lease).")
     enqueued_at: datetime | None = Field(default=None, description="When the job's task message was last sent.")
-    analysis: AnalysisState = Field(default=AnalysisState.none, description='State of the automatic analysis of a finished experiment: none, queued, running, succeeded or failed.')
-    analysis_error: str | None = Field(default=None, description='Why the automatic analysis failed (None unless it did).')
+    analysis: AnalysisState = Field(
+        default=AnalysisState.none,
+        description="State of the automatic analysis of a finished experiment: none, queued, running, succeeded or failed.",
+    )
+    analysis_error: str | None = Field(default=None, description="Why the automatic analysis failed (None unless it did).")
     sweep_id: str | None = Field(default=None, description="The sweep this experiment is a point of (None: submitted alone).")
     device: str | None = Field(
         default=None,
@@ -122,17 +131,21 @@ class LeasePublic(BaseModel):
     """What a job's owner sees of the lease: that a worker holds the job and until when. The
     worker's host and process id stay in the logs and metrics, for operators."""
 
-    heartbeat_at: datetime = Field(description='When the worker last renewed the lease.')
-    expires_at: datetime = Field(description='After this the worker is taken as gone and the reaper requeues the job.')
+    heartbeat_at: datetime = Field(description="When the worker last renewed the lease.")
+    expires_at: datetime = Field(description="After this the worker is taken as gone and the reaper requeues the job.")
 
 
 class JobPublic(JobFields[LeasePublic]):
     """A record as the API returns it, with the spec and links to related resources (no worker host or pid)."""
 
-    lease: LeasePublic | None = Field(default=None, description="That a worker runs the job and until when (None unless running under a lease).")
+    lease: LeasePublic | None = Field(
+        default=None, description="That a worker runs the job and until when (None unless running under a lease)."
+    )
 
-    spec: dict[str, Any] | None = Field(default=None, description='The submitted spec with every default filled in.')
-    links: dict[str, str] = Field(default_factory=dict, description="URLs of this job's related resources (analysis, figures, artifacts, exports, events, ...).")
+    spec: dict[str, Any] | None = Field(default=None, description="The submitted spec with every default filled in.")
+    links: dict[str, str] = Field(
+        default_factory=dict, description="URLs of this job's related resources (analysis, figures, artifacts, exports, events, ...)."
+    )
 
 
 T = TypeVar("T")
@@ -142,14 +155,14 @@ class Page(BaseModel, Generic[T]):
     """A page of a listing: ``data`` on this page, ``count`` matching in all."""
 
     data: list[T] = Field(description="This page's items, newest first.")
-    count: int = Field(description='How many items match in all (not only this page).')
+    count: int = Field(description="How many items match in all (not only this page).")
 
 
 class ArtifactInfo(BaseModel):
     """One downloadable object of a job."""
 
     name: str = Field(description="Path of the object inside the job (e.g. 'chunks/sampled/000000000-000000499.npz').")
-    key: str = Field(description='Its key in the object store.')
-    size: int = Field(description='Size in bytes.')
-    content_type: str = Field(description='MIME type it is served with.')
-    url: str = Field(description='Where to download it.')
+    key: str = Field(description="Its key in the object store.")
+    size: int = Field(description="Size in bytes.")
+    content_type: str = Field(description="MIME type it is served with.")
+    url: str = Field(description="Where to download it.")

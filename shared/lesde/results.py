@@ -153,7 +153,9 @@ class AnalysisResult:
         if "estimates/drift_t" in s:
             reliable = reliable_drift(s)
             for quantity in ("alpha", "beta"):
-                t, v, se = (s[key][reliable] for key in ("estimates/drift_t", f"estimates/drift_{quantity}", f"estimates/drift_{quantity}_se"))
+                t, v, se = (
+                    s[key][reliable] for key in ("estimates/drift_t", f"estimates/drift_{quantity}", f"estimates/drift_{quantity}_se")
+                )
                 yield from ((float(a), "drift", quantity, float(b), float(c)) for a, b, c in zip(t, v, se))
         trials = int(self.summary.get("trials") or 0)
         # the stored spread is the population std over trials (ddof 0): SE of the mean = std / sqrt(R - 1)

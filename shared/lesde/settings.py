@@ -63,7 +63,8 @@ class LimitSettings(BaseSettings):
     max_sweep_points: int = Field(default=200, ge=1)  # children of one sweep
     max_sweep_trial_iterations: int = Field(default=1_000_000_000, ge=1)  # summed over a sweep's children
     max_simulation_work: int = Field(
-        default=2_000_000_000, ge=1,
+        default=2_000_000_000,
+        ge=1,
         description="Cap on one simulation's cost in feature-coordinate updates (lesde.specs.simulation_cost): runs x steps x "
         "classes x dim, times samples_per_class for the sde and discrete modes (the ode moves the class means only).",
     )
@@ -80,12 +81,15 @@ class ApiSettings(BaseSettings):
     default_owner: str = "anonymous"
     page_size_max: int = Field(default=500, ge=1)
     max_json_body_bytes: int = Field(
-        default=1 << 20, ge=1_024, le=1 << 30,
+        default=1 << 20,
+        ge=1_024,
+        le=1 << 30,
         description="Largest request body of every route but the CSV upload (which LESDE_MAX_IMPORT_BYTES caps); a larger one "
         "is answered 413 as soon as its Content-Length, or the bytes streamed so far, say so.",
     )
     max_unfinished_jobs_per_owner: int = Field(
-        default=200, ge=1,
+        default=200,
+        ge=1,
         description="Queued or running experiments and simulations one owner may have (a sweep counts its children); a "
         "submission over it is answered 429 with Retry-After. At least LESDE_MAX_SWEEP_POINTS lets the largest sweep in.",
     )
@@ -96,12 +100,16 @@ class ApiSettings(BaseSettings):
         default=100, ge=1, description="Open event streams one owner may hold; one more is 429 with Retry-After."
     )
     header_timeout_s: float = Field(
-        default=10.0, gt=0, le=3600,
+        default=10.0,
+        gt=0,
+        le=3600,
         description="Seconds a connection may take to send a request's headers in full (uvicorn run with --http "
         "lesde_api.slow_clients:GuardedH11Protocol, as the launcher, Dockerfile and compose do); then it is closed.",
     )
     body_idle_timeout_s: float = Field(
-        default=30.0, gt=0, le=3600,
+        default=30.0,
+        gt=0,
+        le=3600,
         description="Seconds a request body may go without a byte arriving (an idle limit, so a large upload is not cut); then "
         "the connection is closed.",
     )
@@ -140,7 +148,9 @@ class TrainerSettings(BaseSettings):
     cpu_threads: int = Field(default=0, ge=0, le=1_024)  # torch threads on CPU; 0: the CPUs we may use
     chunk_iterations: int = Field(default=500, ge=1, le=1_000_000)
     progress_every_s: float = Field(
-        default=2.0, gt=0, le=3600,
+        default=2.0,
+        gt=0,
+        le=3600,
         description="Seconds between progress reports while a chunk trains (one record write each; chunks stay the unit of storage).",
     )
 
@@ -150,9 +160,7 @@ class JobIndexSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="LESDE_", extra="ignore")
 
-    index_read_threads: int = Field(
-        default=16, ge=1, le=256, description="Records of a listing page (and index writes) fetched at once."
-    )
+    index_read_threads: int = Field(default=16, ge=1, le=256, description="Records of a listing page (and index writes) fetched at once.")
     index_heal_grace_s: float = Field(
         default=600.0,
         ge=0,
@@ -174,14 +182,22 @@ class StoreRetrySettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="LESDE_", extra="ignore")
 
     store_retry_seconds: float = Field(
-        60.0, ge=0, le=3_600, description="Workers retry a store operation that meets a connection error or a 5xx answer for at least this long "
+        default=60.0,
+        ge=0,
+        le=3_600,
+        description="Workers retry a store operation that meets a connection error or a 5xx answer for at least this long "
         "(exponential backoff with jitter) before the operation fails; then Celery re-sends the task.",
     )
-    api_store_retry_seconds: float = Field(default=2.0, ge=0, le=60, description="The gateway's budget: a request answers 503 after this long.")
+    api_store_retry_seconds: float = Field(
+        default=2.0, ge=0, le=60, description="The gateway's budget: a request answers 503 after this long."
+    )
     # Pauses double from 0.1 s up to this, each cut by a random share so that workers restarted together do not retry in step.
     store_retry_max_delay_seconds: float = Field(default=5.0, gt=0, le=300, description="Longest pause between two attempts.")
     store_outage_task_retries: int = Field(
-        10, ge=0, le=1_000, description="Times Celery re-sends a task that still met a store outage after store_retry_seconds (its job is neither "
+        default=10,
+        ge=0,
+        le=1_000,
+        description="Times Celery re-sends a task that still met a store outage after store_retry_seconds (its job is neither "
         "marked done nor failed); the pause before each re-send doubles, up to 10 minutes.",
     )
 
@@ -192,11 +208,15 @@ class WorkCapSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="LESDE_", extra="ignore")
 
     max_work_units: int = Field(
-        default=1_000_000_000, ge=1, description="Cap on an experiment's work: its trial-iterations of SGD plus every forward pass of one sample that its "
+        default=1_000_000_000,
+        ge=1,
+        description="Cap on an experiment's work: its trial-iterations of SGD plus every forward pass of one sample that its "
         "evaluation, probe and features records take.",
     )
     max_chunk_bytes: int = Field(
-        default=1 << 30, ge=1 << 20, description="Cap on the records one chunk holds in the trainer's memory before it is written (all streams of "
+        default=1 << 30,
+        ge=1 << 20,
+        description="Cap on the records one chunk holds in the trainer's memory before it is written (all streams of "
         "LESDE_CHUNK_ITERATIONS iterations); keep it well under a trainer's memory.",
     )
 
@@ -214,49 +234,58 @@ class LeaseSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="LESDE_", extra="ignore")
 
     lease_seconds: float = Field(
-        default=90.0, gt=0,
+        default=90.0,
+        gt=0,
         description="A running job whose worker has not renewed its lease for this long is taken as lost and requeued by the reaper.",
     )
     heartbeat_seconds: float = Field(
         default=15.0, gt=0, description="How often a worker renews the lease of the job it runs (at most a third of lease_seconds)."
     )
     lease_settle_seconds: float = Field(
-        default=0.5, ge=0,
+        default=0.5,
+        ge=0,
         description="Two workers handed the same job at once both claim it; each re-reads the lease this long after its claim, "
         "before writing anything, and the one that no longer holds it steps back.",
     )
     max_attempts: int = Field(
-        default=3, ge=1,
+        default=3,
+        ge=1,
         description="Starts in a row without progress (the worker died each time: killed, out of memory) before the job is failed.",
     )
     reap_interval_seconds: float = Field(default=15.0, gt=0, description="How often the reaper looks for lost jobs and messages.")
     full_scan_seconds: float = Field(
-        default=120.0, gt=0,
+        default=120.0,
+        gt=0,
         description="How often the reaper also reads every succeeded experiment (for analyses never sent, e.g. while the "
         "broker was down) and repairs the listing index: O(stored jobs), hence less often than the pass over running and "
         "queued jobs; also the longest an analysis waits to be sent after the broker returns.",
     )
     lost_message_grace_seconds: float = Field(
-        default=60.0, ge=0,
+        default=60.0,
+        ge=0,
         description="A queued job (or analysis) whose message the broker no longer holds is re-sent once it has waited this long "
         "(a message being taken by a worker is briefly in no list the reaper reads).",
     )
     requeue_after_seconds: float = Field(
-        default=6 * 3600.0, gt=0,
+        default=6 * 3600.0,
+        gt=0,
         description="Where the broker's messages cannot be counted, a job queued this long is re-sent (a duplicate is refused by the lease).",
     )
     analysis_stale_seconds: float = Field(
-        default=7 * 3600.0, gt=0,
+        default=7 * 3600.0,
+        gt=0,
         description="An experiment's automatic analysis shown running with no news for this long lost its worker and is re-sent "
         "(longer than analysis_time_limit_seconds, after which no analysis still runs).",
     )
     train_time_limit_seconds: float = Field(
-        default=48 * 3600.0, gt=0,
+        default=48 * 3600.0,
+        gt=0,
         description="The longest a training task may run (Celery's soft time limit; the hard one is 5 min later): the longest "
         "allowed job. Redis's visibility timeout is this (or the analysis limit, if longer) plus 5 min plus 1 h.",
     )
     analysis_time_limit_seconds: float = Field(
-        default=6 * 3600.0, gt=0,
+        default=6 * 3600.0,
+        gt=0,
         description="The longest an analyzer task (analysis, import, simulation, figure) may run (soft limit; the hard one is 5 min later). "
         "The broker's visibility timeout is derived from the longer of the two limits, so no running task is ever handed out twice.",
     )
@@ -264,7 +293,9 @@ class LeaseSettings(BaseSettings):
     @model_validator(mode="after")
     def _coherent(self) -> LeaseSettings:
         if self.heartbeat_seconds * 3 > self.lease_seconds:
-            raise ValueError("LESDE_HEARTBEAT_SECONDS must be at most a third of LESDE_LEASE_SECONDS (a missed beat must not lose the lease)")
+            raise ValueError(
+                "LESDE_HEARTBEAT_SECONDS must be at most a third of LESDE_LEASE_SECONDS (a missed beat must not lose the lease)"
+            )
         if self.analysis_stale_seconds <= self.analysis_time_limit_seconds:
             raise ValueError("LESDE_ANALYSIS_STALE_SECONDS must exceed LESDE_ANALYSIS_TIME_LIMIT_SECONDS")
         return self
@@ -303,7 +334,9 @@ class ObservabilitySettings(BaseSettings):
         default=LogFormat.text, description="`text` (a line a human reads) or `json` (one object per line, for a log shipper)."
     )
     metrics_port: int = Field(
-        default=0, ge=0, le=65_535,
+        default=0,
+        ge=0,
+        le=65_535,
         description="A Celery worker serves Prometheus metrics on this port (all its pool processes together); 0: none.",
     )
     metrics_dir: Path | None = Field(

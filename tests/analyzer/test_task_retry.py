@@ -6,7 +6,13 @@ from __future__ import annotations
 import lesde_analyzer.tasks as tasks
 from lesde.storage import StoreUnavailable
 
-TASKS = (tasks.analyze_experiment_task, tasks.import_experiment_task, tasks.render_figure_task, tasks.run_simulation_task, tasks.analyze_sweep_task)
+TASKS = (
+    tasks.analyze_experiment_task,
+    tasks.import_experiment_task,
+    tasks.render_figure_task,
+    tasks.run_simulation_task,
+    tasks.analyze_sweep_task,
+)
 
 
 def test_every_analyzer_task_retries_store_outages():
@@ -16,7 +22,7 @@ def test_every_analyzer_task_retries_store_outages():
 def test_an_analysis_that_meets_an_outage_runs_again(monkeypatch):
     calls: list[str] = []
 
-    def run(_store, job_id: str, _options) -> None:  # noqa: ANN001
+    def run(_store, job_id: str, _options) -> None:
         calls.append(job_id)
         if len(calls) == 1:
             raise StoreUnavailable("the object store could not get 'k' (timed out)", retryable=True)

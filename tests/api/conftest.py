@@ -2,11 +2,13 @@
 
 import pytest
 from fastapi.testclient import TestClient
-
 from lesde_api.deps import get_store
 from lesde_api.main import create_app
-from tests.fixtures.gateway import client, experiments, store  # noqa: F401 - fixtures
 
+from tests.fixtures import gateway
+
+# The shared fixtures, registered here under their own names (a parameter of that name asks for one).
+client, experiments, store = gateway.client, gateway.experiments, gateway.store
 
 # Two owners' keys for the app of ``keyed_client`` (LESDE_API_KEYS takes the keys themselves).
 API_KEYS = {"ada": "ada-key-0123456789", "bob": "bob-key-9876543210"}

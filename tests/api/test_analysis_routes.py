@@ -171,7 +171,9 @@ def test_an_analysis_whose_analyzer_died_starts_again_when_asked_and_a_finished_
     write_run_state(store, experiment, key, AnalysisState.running, options["options"])
     pid = int(subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True).stdout)
     lease = new_lease(utcnow(), LeaseSettings()).model_copy(update={"pid": pid})  # this host, a process that has ended
-    store.put_bytes(keys.analysis_lease_key(experiment, key), json.dumps(_body("experiment", experiment, key, options["options"], lease)).encode())
+    store.put_bytes(
+        keys.analysis_lease_key(experiment, key), json.dumps(_body("experiment", experiment, key, options["options"], lease)).encode()
+    )
     again = client.post(f"{base}/analysis", json={"estimator": "I"})
     assert again.status_code == 202 and again.json()["state"] == "queued" and len(sent) == 2
     run_experiment_analysis(store, experiment, options["options"])  # a live analyzer's run holds, then drops, its lease

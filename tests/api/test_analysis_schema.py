@@ -102,7 +102,10 @@ def test_the_analysis_routes_document_typed_answers_without_free_form_objects(op
     for part in TYPED_PARTS:
         assert components[part].get("additionalProperties") is False, f"{part} allows keys it does not name"
     undescribed = [
-        f"{name}.{field}" for name in names for field, prop in (components[name].get("properties") or {}).items() if "description" not in prop
+        f"{name}.{field}"
+        for name in names
+        for field, prop in (components[name].get("properties") or {}).items()
+        if "description" not in prop
     ]
     assert undescribed == []
 
@@ -134,7 +137,12 @@ def _older(summary: dict) -> dict:
         del old[key]
     del old["notes"]["sampling"]
     models = old["estimates"]["models"].values()
-    for verdict in (old["verdict"], old["tail_indices"]["verdict"], old["estimates"]["verdict"], *(m["tail_indices"]["verdict"] for m in models)):
+    for verdict in (
+        old["verdict"],
+        old["tail_indices"]["verdict"],
+        old["estimates"]["verdict"],
+        *(m["tail_indices"]["verdict"] for m in models),
+    ):
         del verdict["band"], verdict["tolerance"]
     for fit in (*old["imitation"].values(), *old["estimates"]["imitation"].values()):
         for key in ("nrmse_hold", "skill", "scored_share", "onset"):
@@ -164,7 +172,9 @@ def test_an_analysis_stored_by_an_older_analyzer_is_served_typed(client: TestCli
 
 
 @pytest.mark.parametrize("change", ["unknown key", "required key missing", "wrong type", "NaN stored"])
-def test_an_analysis_that_fits_no_model_is_served_as_stored_not_500(client: TestClient, store: LocalStore, analysed: str, change: str) -> None:
+def test_an_analysis_that_fits_no_model_is_served_as_stored_not_500(
+    client: TestClient, store: LocalStore, analysed: str, change: str
+) -> None:
     stored = store.get_json(run_summary_key(analysed, DEFAULT_KEY))
     if change == "unknown key":
         stored["verdict"]["confidence"] = 0.9

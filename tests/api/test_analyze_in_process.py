@@ -7,15 +7,15 @@ from __future__ import annotations
 import io
 import math
 
+import lesde
 import numpy as np
 import pandas as pd
 import pytest
-from matplotlib.figure import Figure
-
-import lesde
 from lesde.results import AnalysisResult
 from lesde_analyzer.experiments.job import run_experiment_analysis
 from lesde_analyzer.imports import run_import_job
+from matplotlib.figure import Figure
+
 from tests.fixtures.analysis_checks import numbers_equal
 from tests.fixtures.authors_csv import authors_csv
 
@@ -44,8 +44,14 @@ def test_a_table_analysed_in_process_equals_the_service_importing_and_analysing_
 
 def test_arrays_give_the_same_result_as_the_table(table, in_process):
     logits = table[[f"y_logit{k}" for k in range(3)]].to_numpy()
-    result = lesde.analyze(logits=logits, labels=table["y"].to_numpy(), itr=table["itr"].to_numpy(), trial=table["trial"].to_numpy(),
-                           loss=table["tr_loss"].to_numpy(), classes=CLASSES)
+    result = lesde.analyze(
+        logits=logits,
+        labels=table["y"].to_numpy(),
+        itr=table["itr"].to_numpy(),
+        trial=table["trial"].to_numpy(),
+        loss=table["tr_loss"].to_numpy(),
+        classes=CLASSES,
+    )
     assert result.series["estimates/alpha_I"].tobytes() == in_process.series["estimates/alpha_I"].tobytes()
     assert result.verdict == in_process.verdict
 

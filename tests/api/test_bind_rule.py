@@ -5,7 +5,6 @@ import logging
 
 import pytest
 from fastapi.testclient import TestClient
-
 from lesde_api.bind_rule import OpenBindRefused, is_loopback
 from lesde_api.main import create_app
 

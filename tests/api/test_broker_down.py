@@ -14,6 +14,7 @@ import sys
 from lesde.jobs import JobRepository
 from lesde.specs.analysis import DEFAULT_KEY, run_state_key, run_summary_key
 from lesde.storage.local import LocalStore
+
 from tests.api.test_imports import authors_csv
 from tests.fixtures.synthetic import write_synthetic_experiment
 
@@ -37,7 +38,7 @@ print(json.dumps(answers))
 """
 
 
-class socket_closed_port:
+class SocketClosedPort:
     """A local port that refuses connections (bound, never listening)."""
 
     def __enter__(self) -> int:
@@ -49,15 +50,27 @@ class socket_closed_port:
         self.sock.close()
 
 
+socket_closed_port = SocketClosedPort  # the name tests/api/test_dependency_down.py and tests/integration import
+
+
 def test_unreachable_broker_is_503_and_leaves_nothing_queued(tmp_path):
     store = LocalStore(tmp_path)
     experiment = write_synthetic_experiment(store, trials=2, iterations=40, chunk=20, probe_every=20, eval_every=20)
-    store.put_json(run_summary_key(experiment, DEFAULT_KEY), {"partial": True})  # a figure size may be asked for, a full run may not be cached
+    store.put_json(
+        run_summary_key(experiment, DEFAULT_KEY), {"partial": True}
+    )  # a figure size may be asked for, a full run may not be cached
     csv_path = tmp_path / "run.csv"
     csv_path.write_text(authors_csv(trials=2, iterations=10))
-    with socket_closed_port() as port:
-        env = {**os.environ, "LESDE_BROKER_URL": f"redis://127.0.0.1:{port}/0", "LESDE_STORE": "local", "LESDE_LOCAL_STORE_DIR": str(tmp_path)}
-        result = subprocess.run([sys.executable, "-c", REQUESTS, experiment, str(csv_path)], capture_output=True, text=True, env=env, timeout=180)
+    with SocketClosedPort() as port:
+        env = {
+            **os.environ,
+            "LESDE_BROKER_URL": f"redis://127.0.0.1:{port}/0",
+            "LESDE_STORE": "local",
+            "LESDE_LOCAL_STORE_DIR": str(tmp_path),
+        }
+        result = subprocess.run(
+            [sys.executable, "-c", REQUESTS, experiment, str(csv_path)], capture_output=True, text=True, env=env, timeout=180
+        )
     assert result.returncode == 0, result.stderr[-2000:]
     answers = json.loads(result.stdout.strip().splitlines()[-1])
     assert answers == {"experiment": 503, "simulation": 503, "analysis": 503, "import": 503, "figure": 503, "readyz": "unreachable"}

@@ -26,7 +26,18 @@ from lesde_analyzer.simulations.job import run_simulation_job
 from tests.fixtures.authors_csv import authors_csv
 
 TINY = {"training": {"iterations": 10, "trials": 1, "probe_per_class": 1}}
-SIMULATION = {"mode": "sde", "model": "I", "classes": 2, "dim": 1, "samples_per_class": 4, "runs": 3, "steps": 20, "step": 0.05, "record_every": 5, "seed": 1}
+SIMULATION = {
+    "mode": "sde",
+    "model": "I",
+    "classes": 2,
+    "dim": 1,
+    "samples_per_class": 4,
+    "runs": 3,
+    "steps": 20,
+    "step": 0.05,
+    "record_every": 5,
+    "seed": 1,
+}
 GRID = {"name": "noise", "base": TINY, "axes": {"dataset.label_noise": [0.0, 0.5]}}
 UNKNOWN = "0123456789abcdef"
 
@@ -225,7 +236,10 @@ def test_an_experiment_sweep_or_data_set_id_of_the_wrong_kind(run_cli, lesde_cli
 def test_an_id_of_no_kind_exits_1_saying_so(run_cli, capsys):
     assert run_cli(["status", UNKNOWN]) == 1
     err = capsys.readouterr().err
-    assert err == f"error: no experiment, simulation, sweep or data set has the id '{UNKNOWN}' at http://127.0.0.1:8000 (`lesde list` lists them)\n"
+    assert (
+        err
+        == f"error: no experiment, simulation, sweep or data set has the id '{UNKNOWN}' at http://127.0.0.1:8000 (`lesde list` lists them)\n"
+    )
 
 
 def test_a_404_under_an_id_that_exists_stays_the_apis_error(run_cli, lesde_client, capsys, sent):

@@ -7,7 +7,6 @@ import argparse
 from collections.abc import Iterator
 
 import pytest
-
 from lesde import cli
 
 
@@ -34,7 +33,16 @@ COMMANDS = dict(_commands(cli.build_parser()))
 
 
 def test_the_walk_reaches_every_level():
-    for expected in ("lesde submit", "lesde simulate", "lesde wait", "lesde sweep submit", "lesde sweep table", "lesde up", "lesde demo", "lesde keys add"):
+    for expected in (
+        "lesde submit",
+        "lesde simulate",
+        "lesde wait",
+        "lesde sweep submit",
+        "lesde sweep table",
+        "lesde up",
+        "lesde demo",
+        "lesde keys add",
+    ):
         assert expected in COMMANDS
 
 

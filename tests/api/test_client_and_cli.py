@@ -12,7 +12,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from lesde import cli, cli_sweeps
 from lesde import client as client_module
 from lesde.client import LesdeApiError, LesdeClient
@@ -21,6 +20,7 @@ from lesde.records import AnalysisState, JobStatus
 from lesde_analyzer.experiments.job import run_experiment_analysis
 from lesde_analyzer.imports import run_import_job
 from lesde_analyzer.simulations.job import run_simulation_job
+
 from tests.fixtures.authors_csv import authors_csv
 
 REPO = Path(__file__).resolve().parents[2]
@@ -288,7 +288,7 @@ def test_the_url_comes_from_the_command_line_then_lesde_url_then_the_default(arg
             used.append(url)
             super().__init__(url)
 
-        def _request(self, method: str, path: str, **kwargs) -> httpx.Response:  # noqa: ANN003
+        def _request(self, method: str, path: str, **kwargs) -> httpx.Response:
             return httpx.Response(200, json={"data": [], "count": 0})
 
     monkeypatch.setattr(cli, "LesdeClient", Recorder)
@@ -410,11 +410,10 @@ def test_the_client_reads_lesde_url_when_given_no_url(monkeypatch):
 
 
 def test_cli_packs_an_image_folder_uploads_shows_and_deletes_it(client, store, monkeypatch, tmp_path, capsys, sent):
-    from PIL import Image
-
     from lesde import cli_datasets
     from lesde.dataset_files import inspect_npz
     from lesde_analyzer.datasets.job import run_dataset_validation
+    from PIL import Image
 
     rng = __import__("numpy").random.default_rng(0)
     for split, count in (("train", 5), ("val", 2)):

@@ -7,15 +7,14 @@ connection is refused), with a short retry budget like the gateway's.
 
 from __future__ import annotations
 
-
 import pytest
 from fastapi.testclient import TestClient
-
 from lesde.jobs import JobRepository
 from lesde.storage import RetryPolicy
 from lesde.storage.s3 import S3Store
 from lesde_api.deps import get_store
 from lesde_api.main import create_app
+
 from tests.api.test_broker_down import socket_closed_port  # bound, never listening: connections are refused
 
 BUCKET = "private-bucket-name"
@@ -29,9 +28,7 @@ def closed_port():
 
 @pytest.fixture
 def down_client(closed_port):
-    store = S3Store(
-        endpoint=f"127.0.0.1:{closed_port}", access_key="k", secret_key="s" * 8, bucket=BUCKET, retry=RetryPolicy(budget_s=0.3)
-    )
+    store = S3Store(endpoint=f"127.0.0.1:{closed_port}", access_key="k", secret_key="s" * 8, bucket=BUCKET, retry=RetryPolicy(budget_s=0.3))
     app = create_app()
     app.dependency_overrides[get_store] = lambda: store
     with TestClient(app) as client:

@@ -5,7 +5,6 @@ import subprocess
 import sys
 
 import pytest
-
 from lesde import keys
 from lesde.records import JobStatus
 
@@ -66,7 +65,7 @@ def test_invalid_spec_is_422_naming_field_and_range(client, body, field, words):
     assert words in problem["message"]
 
 
-@pytest.mark.parametrize("raw", [b"{not json", b"[]", b"null", b'"text"', b"{\"training\": 5}"])
+@pytest.mark.parametrize("raw", [b"{not json", b"[]", b"null", b'"text"', b'{"training": 5}'])
 def test_malformed_bodies_are_422_never_500(client, raw):
     response = client.post("/v1/experiments", content=raw, headers={"Content-Type": "application/json"})
     assert response.status_code == 422
@@ -171,19 +170,45 @@ def test_cross_field_errors_name_the_field(client):
     assert "allowed" in response.json()["message"]
 
 
-CUSTOM = [{"type": "conv2d", "out_channels": 4, "kernel_size": 3}, {"type": "relu"}, {"type": "maxpool2d", "kernel_size": 2},
-          {"type": "flatten"}, {"type": "linear", "out_features": 16}, {"type": "relu"}, {"type": "linear", "out_features": 3}]
+CUSTOM = [
+    {"type": "conv2d", "out_channels": 4, "kernel_size": 3},
+    {"type": "relu"},
+    {"type": "maxpool2d", "kernel_size": 2},
+    {"type": "flatten"},
+    {"type": "linear", "out_features": 16},
+    {"type": "relu"},
+    {"type": "linear", "out_features": 3},
+]
 
 
-@pytest.mark.parametrize(("layers", "field", "words"), [
-    ([{"type": "conv2d", "out_channels": 4, "kernel_size": 9, "stride": 4}, {"type": "maxpool2d", "kernel_size": 8},
-      {"type": "flatten"}, {"type": "linear", "out_features": 3}], "model.layers.1", "maxpool2d kernel_size 8 is larger than its 6x6 input"),
-    ([*CUSTOM[:-1], {"type": "linear", "out_features": 4}], "model.layers.6", "but the data has 3 classes"),
-    ([{"type": "linear", "out_features": 3}], "model.layers.0", "put a flatten before it"),
-    ([*CUSTOM[:4], {"type": "dropout"}, *CUSTOM[4:]], "model.layers.4", "dropout is refused"),
-    ([{"type": "flatten"}, {"type": "linear", "out_features": 4096}, {"type": "linear", "out_features": 4096},
-      {"type": "linear", "out_features": 3}], "model.layers", "parameters per trial; allowed range"),
-])
+@pytest.mark.parametrize(
+    ("layers", "field", "words"),
+    [
+        (
+            [
+                {"type": "conv2d", "out_channels": 4, "kernel_size": 9, "stride": 4},
+                {"type": "maxpool2d", "kernel_size": 8},
+                {"type": "flatten"},
+                {"type": "linear", "out_features": 3},
+            ],
+            "model.layers.1",
+            "maxpool2d kernel_size 8 is larger than its 6x6 input",
+        ),
+        ([*CUSTOM[:-1], {"type": "linear", "out_features": 4}], "model.layers.6", "but the data has 3 classes"),
+        ([{"type": "linear", "out_features": 3}], "model.layers.0", "put a flatten before it"),
+        ([*CUSTOM[:4], {"type": "dropout"}, *CUSTOM[4:]], "model.layers.4", "dropout is refused"),
+        (
+            [
+                {"type": "flatten"},
+                {"type": "linear", "out_features": 4096},
+                {"type": "linear", "out_features": 4096},
+                {"type": "linear", "out_features": 3},
+            ],
+            "model.layers",
+            "parameters per trial; allowed range",
+        ),
+    ],
+)
 def test_a_custom_network_that_does_not_fit_the_data_is_422_naming_the_layer(client, layers, field, words):
     response = client.post("/v1/experiments", json={**TINY, "model": {"name": "custom", "layers": layers}})
     assert response.status_code == 422, response.text

@@ -21,19 +21,18 @@ from __future__ import annotations
 import time
 from collections import Counter
 
-import hypothesis.errors
-
 import hypothesis
+import hypothesis.errors
 import pytest
 import schemathesis
 from fastapi.testclient import TestClient
-from schemathesis import GenerationMode
-from schemathesis.specs.openapi.checks import positive_data_acceptance
-
 from lesde.storage.local import LocalStore
 from lesde_analyzer.experiments.job import run_experiment_analysis
 from lesde_api.deps import get_store
 from lesde_api.main import create_app
+from schemathesis import GenerationMode
+from schemathesis.specs.openapi.checks import positive_data_acceptance
+
 from tests.api.conftest import API_KEYS
 from tests.fixtures.synthetic import write_synthetic_experiment
 
@@ -84,6 +83,32 @@ def _operations(schema):
         yield result.ok()
 
 
+def _fuzz(operation, mode, path_parameters, counts: Counter[str]):
+    """The hypothesis test of one operation in one generation mode; each case it runs is counted in ``counts``."""
+    strategy = operation.as_strategy(generation_mode=mode, path_parameters=path_parameters)
+
+    @hypothesis.given(case=strategy)
+    @hypothesis.settings(
+        max_examples=CASES_PER_OPERATION_AND_MODE // (2 if mode is GenerationMode.POSITIVE else 1),
+        derandomize=True,
+        database=None,
+        deadline=None,
+        suppress_health_check=list(hypothesis.HealthCheck),
+        phases=[hypothesis.Phase.explicit, hypothesis.Phase.generate],  # report the first failure, unshrunk
+    )
+    def run(case) -> None:
+        counts[operation.label] += 1
+        # A negative case may be "the required Authorization header left out": adding the key
+        # then would make it valid and its 200 a false "invalid data accepted". Such a case
+        # goes without a key (401, a rejection); every other case carries the key.
+        left_out = mode is GenerationMode.NEGATIVE and "authorization" not in {name.lower() for name in (case.headers or {})}
+        response = case.call_and_validate(headers={} if left_out else AUTH, excluded_checks=[positive_data_acceptance])
+        if mode is GenerationMode.POSITIVE:
+            assert_accepted_unless_beyond_schema(response)
+
+    return run
+
+
 def test_schemathesis_finds_no_failure_in_1000_cases(fuzzed_app):
     app, job_id = fuzzed_app
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
@@ -94,27 +119,7 @@ def test_schemathesis_finds_no_failure_in_1000_cases(fuzzed_app):
         # Half the positive cases target the stored experiment, so its 200 answers are checked too.
         known = {"job_id": job_id} if "{job_id}" in operation.path else None
         for mode, path_parameters in ((GenerationMode.POSITIVE, None), (GenerationMode.POSITIVE, known), (GenerationMode.NEGATIVE, None)):
-            strategy = operation.as_strategy(generation_mode=mode, path_parameters=path_parameters)
-
-            @hypothesis.given(case=strategy)
-            @hypothesis.settings(
-                max_examples=CASES_PER_OPERATION_AND_MODE // (2 if mode is GenerationMode.POSITIVE else 1),
-                derandomize=True,
-                database=None,
-                deadline=None,
-                suppress_health_check=list(hypothesis.HealthCheck),
-                phases=[hypothesis.Phase.explicit, hypothesis.Phase.generate],  # report the first failure, unshrunk
-            )
-            def run(case) -> None:
-                counts[operation.label] += 1
-                # A negative case may be "the required Authorization header left out": adding the key
-                # then would make it valid and its 200 a false "invalid data accepted". Such a case
-                # goes without a key (401, a rejection); every other case carries the key.
-                left_out = mode is GenerationMode.NEGATIVE and "authorization" not in {name.lower() for name in (case.headers or {})}
-                response = case.call_and_validate(headers={} if left_out else AUTH, excluded_checks=[positive_data_acceptance])
-                if mode is GenerationMode.POSITIVE:
-                    assert_accepted_unless_beyond_schema(response)
-
+            run = _fuzz(operation, mode, path_parameters, counts)
             try:
                 run()
             except hypothesis.errors.Unsatisfiable:

@@ -7,13 +7,13 @@ CSVs and JSON are in test_limits.py and test_import_bounds.py.)"""
 from __future__ import annotations
 
 import pytest
-
 from lesde_analyzer.imports import run_import_job
+
 from tests.fixtures.authors_csv import authors_csv
 from tests.fixtures.synthetic import write_synthetic_experiment
 
 
-def assert_error_shape(answer, status: int) -> None:  # noqa: ANN001
+def assert_error_shape(answer, status: int) -> None:
     assert answer.status_code == status, answer.text
     body = answer.json()
     assert set(body) == {"message", "field", "detail"} and body["message"], body
@@ -21,7 +21,9 @@ def assert_error_shape(answer, status: int) -> None:  # noqa: ANN001
 
 @pytest.fixture
 def two_experiments(store):
-    return [write_synthetic_experiment(store, trials=2, iterations=20, chunk=10, probe_every=10, eval_every=10, seed=seed) for seed in (0, 1)]
+    return [
+        write_synthetic_experiment(store, trials=2, iterations=20, chunk=10, probe_every=10, eval_every=10, seed=seed) for seed in (0, 1)
+    ]
 
 
 TRAVERSALS = [

@@ -5,10 +5,11 @@ row and column."""
 from __future__ import annotations
 
 from lesde_analyzer.imports import run_import_job
+
 from tests.fixtures.authors_csv import authors_csv
 
 
-def _upload(client, data: bytes):  # noqa: ANN001, ANN202
+def _upload(client, data: bytes):
     return client.post("/v1/imports", files={"file": ("run.csv", data, "text/csv")})
 
 

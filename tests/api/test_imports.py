@@ -8,13 +8,13 @@ import io
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
-
 from lesde import keys
 from lesde.settings import LimitSettings
 from lesde.specs.analysis import FIGURE_NAMES
 from lesde_analyzer.experiments.job import run_experiment_analysis
 from lesde_analyzer.imports import run_import_job
 from lesde_api.deps import get_limits
+
 from tests.fixtures.analysis_checks import assert_every_number, assert_valid_png
 from tests.fixtures.authors_csv import HEADER, authors_csv
 from tests.fixtures.synthetic import write_synthetic_experiment
@@ -22,11 +22,11 @@ from tests.fixtures.synthetic import write_synthetic_experiment
 __all__ = ["authors_csv"]  # other tests import it from here
 
 
-def _upload(client, text: str, **form):  # noqa: ANN001, ANN003, ANN202
+def _upload(client, text: str, **form):
     return client.post("/v1/imports", files={"file": ("run.csv", text.encode(), "text/csv")}, data=form)
 
 
-def _imported(client, store, sent, text: str, **form) -> dict:  # noqa: ANN001, ANN003
+def _imported(client, store, sent, text: str, **form) -> dict:
     """Upload, run the queued import task in-process, return the finished record."""
     answer = _upload(client, text, **form)
     assert answer.status_code == 202, answer.text
@@ -62,7 +62,13 @@ def test_import_makes_an_analysable_experiment_with_every_figure(client, store, 
 @pytest.mark.parametrize(
     ("mutate", "column"),
     [
-        (lambda lines: [lines[0].replace(",tr_loss", "")] + [l.rsplit(",", 3)[0] + "," + ",".join(l.rsplit(",", 3)[2:]) for l in lines[1:]], "tr_loss"),
+        (
+            lambda lines: (
+                [lines[0].replace(",tr_loss", "")]
+                + [line.rsplit(",", 3)[0] + "," + ",".join(line.rsplit(",", 3)[2:]) for line in lines[1:]]
+            ),
+            "tr_loss",
+        ),
         (lambda lines: [lines[0].replace("y_logit1", "y_logitX")] + lines[1:], "y_logit1"),
     ],
     ids=["missing-column", "bad-logit-name"],

@@ -13,7 +13,6 @@ import logging
 
 import pytest
 from celery import signals
-
 from lesde import metrics
 from lesde.jobs import JobRepository
 from lesde.task_signals import task_ended, task_started
@@ -50,7 +49,10 @@ def test_a_failed_jobs_error_and_traceback_are_served_with_its_fields(client, st
     failure = next(line for line in body["data"] if line["message"] == f"simulation {job_id} failed")
     assert failure["level"] == "ERROR" and failure["logger"] == "lesde_analyzer.simulations.job"
     assert (failure["job_id"], failure["kind"], failure["task_id"], failure["task"]) == (
-        job_id, "simulation", result.id, "lesde.run_simulation",
+        job_id,
+        "simulation",
+        result.id,
+        "lesde.run_simulation",
     )
     assert "Traceback" in failure["exception"] and failure["service"]
     assert body["count"] == len(body["data"]) >= 1

@@ -12,7 +12,6 @@ import json
 import threading
 
 import pytest
-
 from lesde.jobs import JobRepository
 from lesde.settings import ApiSettings, LimitSettings
 from lesde_api.deps import get_api_settings, get_limits, get_store
@@ -48,10 +47,18 @@ def _drive(app, path: str, pieces, *, headers: dict[str, str]) -> tuple[int, dic
         sent.append(message)
 
     scope = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
-        "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "",
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
         "headers": [(name.lower().encode(), value.encode()) for name, value in headers.items()],
-        "client": ("127.0.0.1", 50000), "server": ("127.0.0.1", 8000),
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 8000),
     }
     asyncio.run(app(scope, receive, send))
     start = next(message for message in sent if message["type"] == "http.response.start")
@@ -76,7 +83,9 @@ def app(store):
 
 def test_a_2_mib_json_body_with_content_length_is_413_unread(app, client, store):
     before = _objects(store)
-    status, answer, pulled = _drive(app, "/v1/experiments", [b"{" * 10], headers={"content-type": "application/json", "content-length": str(2 * MIB)})
+    status, answer, pulled = _drive(
+        app, "/v1/experiments", [b"{" * 10], headers={"content-type": "application/json", "content-length": str(2 * MIB)}
+    )
     assert (status, pulled) == (413, 0)
     message = "the request body exceeds this deployment's limit of 1,048,576 bytes (LESDE_MAX_JSON_BODY_BYTES)"
     assert answer == {"message": message, "field": None, "detail": message}
@@ -105,8 +114,7 @@ def test_uploads_have_their_own_cap_streamed_too(store, monkeypatch, sent):
     app = create_app()
     app.dependency_overrides[get_store] = lambda: store
     boundary = "lesdeboundary"
-    head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"run.csv\"\r\n"
-            "Content-Type: text/csv\r\n\r\n").encode()
+    head = (f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="run.csv"\r\nContent-Type: text/csv\r\n\r\n').encode()
 
     def upload(size: int):
         yield head + b"trial,itr,smp,y,y_logit0,y_logit1,tr_loss,val_loss,val_acc\n"
@@ -146,7 +154,9 @@ def test_nan_and_infinities_are_422_naming_the_field(client, store, path, raw, f
 
 def test_nan_in_analysis_options_is_422(client, sent):
     job_id = client.post("/v1/experiments", json=TINY).json()["id"]
-    response = client.post(f"/v1/experiments/{job_id}/analysis", content='{"verdict_tolerance": NaN}', headers={"Content-Type": "application/json"})
+    response = client.post(
+        f"/v1/experiments/{job_id}/analysis", content='{"verdict_tolerance": NaN}', headers={"Content-Type": "application/json"}
+    )
     assert response.status_code == 422 and response.json()["detail"][0]["field"] == "verdict_tolerance"
 
 

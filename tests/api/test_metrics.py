@@ -8,9 +8,8 @@ gauge counts); no worker runs here.
 from __future__ import annotations
 
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
-
 from lesde_api import job_gauges
+from prometheus_client.parser import text_string_to_metric_families
 
 EXPERIMENT = {"training": {"iterations": 20, "trials": 2, "eval_every": 10, "probe_every": 10, "probe_per_class": 2}}
 SIMULATION = {"mode": "ode", "classes": 2, "dim": 1, "runs": 2, "steps": 20, "record_every": 10, "seed": 1}

@@ -6,7 +6,7 @@ ERRORS = ("404", "409", "413", "422", "429", "503")
 ERROR_REF = "#/components/schemas/ErrorBody"
 
 
-def _v1_operations(schema):  # noqa: ANN001, ANN202
+def _v1_operations(schema):
     for path, methods in schema["paths"].items():
         if path.startswith("/v1"):
             for method, operation in methods.items():
@@ -29,7 +29,9 @@ def test_bearer_scheme_and_401_only_where_keys_are_configured(client, keyed_clie
     assert all("401" not in operation["responses"] for _, operation in _v1_operations(open_schema))
     keyed = keyed_client.get("/openapi.json").json()
     assert keyed["components"]["securitySchemes"]["HTTPBearer"] == {
-        "type": "http", "scheme": "bearer", "description": keyed["components"]["securitySchemes"]["HTTPBearer"]["description"]
+        "type": "http",
+        "scheme": "bearer",
+        "description": keyed["components"]["securitySchemes"]["HTTPBearer"]["description"],
     }
     for label, operation in _v1_operations(keyed):
         assert operation.get("security") == [{"HTTPBearer": []}], label
@@ -82,12 +84,19 @@ def test_every_request_body_has_an_example_and_every_field_a_description(client)
         if "example" in media or "examples" in media:
             return True
         body = media.get("schema", {})
-        refs = [body.get("$ref", "")] + [option.get("$ref", "") for option in body.get("anyOf", [])]  # an optional body: anyOf [model, null]
+        refs = [body.get("$ref", "")] + [
+            option.get("$ref", "") for option in body.get("anyOf", [])
+        ]  # an optional body: anyOf [model, null]
         return any("examples" in components.get(ref.rsplit("/", 1)[-1], {}) for ref in refs if ref)
 
     for path, operations in schema["paths"].items():
         for method, operation in operations.items():
             for media_type, media in (operation.get("requestBody") or {}).get("content", {}).items():
                 assert has_example(media), f"{method.upper()} {path} ({media_type}) has no example"
-    undescribed = [f"{name}.{field}" for name, component in components.items() for field, prop in (component.get("properties") or {}).items() if "description" not in prop]
+    undescribed = [
+        f"{name}.{field}"
+        for name, component in components.items()
+        for field, prop in (component.get("properties") or {}).items()
+        if "description" not in prop
+    ]
     assert undescribed == []

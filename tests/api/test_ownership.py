@@ -12,7 +12,6 @@ import fastapi.routing
 import pytest
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
-
 from lesde_api.api_keys import KeyConfigError, key_digest
 from lesde_api.deps import get_store
 from lesde_api.main import create_app
@@ -22,8 +21,7 @@ SIMULATION = {"steps": 20, "runs": 2, "samples_per_class": 5, "record_every": 10
 SWEEP = {"name": "noise", "base": EXPERIMENT, "axes": {"training.seed": [1, 2]}}
 UNKNOWN = "0123456789abcdef"
 # The kind each id-taking path serves, by prefix; a route under another prefix fails the walk.
-KIND_OF_PREFIX = {"/v1/experiments/": "experiment", "/v1/simulations/": "simulation", "/v1/sweeps/": "sweep",
-                  "/v1/datasets/": "dataset"}
+KIND_OF_PREFIX = {"/v1/experiments/": "experiment", "/v1/simulations/": "simulation", "/v1/sweeps/": "sweep", "/v1/datasets/": "dataset"}
 ID_PARAMS = {"job_id", "sweep_id"}
 # Values for the other path parameters: valid names, so only the id can make the answer a 404.
 OTHER_PARAMS = {"name": "leode", "name:path": "spec.json", "digest": "0" * 64}
@@ -60,8 +58,13 @@ def _npz() -> bytes:
     import numpy as np
 
     buffer = io.BytesIO()
-    np.savez(buffer, x_train=np.zeros((4, 8, 8), np.uint8), y_train=np.array([0, 0, 1, 1]),
-             x_val=np.zeros((2, 8, 8), np.uint8), y_val=np.array([0, 1]))
+    np.savez(
+        buffer,
+        x_train=np.zeros((4, 8, 8), np.uint8),
+        y_train=np.array([0, 0, 1, 1]),
+        x_val=np.zeros((2, 8, 8), np.uint8),
+        y_val=np.array([0, 1]),
+    )
     return buffer.getvalue()
 
 

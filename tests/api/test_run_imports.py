@@ -8,7 +8,6 @@ import json
 
 import numpy as np
 import pytest
-
 from lesde import Recorder, analyze, celery_app, keys
 from lesde.chunks import encode_chunk, load_manifest
 from lesde.client import LesdeApiError, LesdeClient
@@ -79,7 +78,7 @@ def test_a_resumed_upload_sends_only_the_chunks_the_server_lacks(lesde_client, s
     puts: list[str] = []
     real = lesde_client._request
 
-    def failing_after_three(method, path, **kwargs):  # noqa: ANN001, ANN202
+    def failing_after_three(method, path, **kwargs):
         if method == "PUT":
             if len(puts) == 3:
                 raise LesdeApiError(400, "the connection went away (simulated)")  # a 4xx: not retried
@@ -93,7 +92,7 @@ def test_a_resumed_upload_sends_only_the_chunks_the_server_lacks(lesde_client, s
     monkeypatch.setattr(lesde_client, "_request", real)
     sent_again: list[str] = []
 
-    def counting(method, path, **kwargs):  # noqa: ANN001, ANN202
+    def counting(method, path, **kwargs):
         if method == "PUT":
             sent_again.append(path)
         return real(method, path, **kwargs)
@@ -159,7 +158,9 @@ def test_one_owners_staged_chunks_are_not_anothers(keyed_client, bearer, tmp_pat
     entry = manifest["chunks"]["sampled"][0]
     data = (folder / entry["key"].split("/", 2)[2]).read_bytes()
     digest = entry["checksum"].removeprefix("sha256:")
-    staged = keyed_client.put(f"/v1/imports/chunks/{digest}", content=data, headers=bearer("ada") | {"Content-Type": "application/octet-stream"})
+    staged = keyed_client.put(
+        f"/v1/imports/chunks/{digest}", content=data, headers=bearer("ada") | {"Content-Type": "application/octet-stream"}
+    )
     assert staged.status_code == 201
     ask = {"checksums": [entry["checksum"]]}
     assert keyed_client.post("/v1/imports/chunks/missing", json=ask, headers=bearer("ada")).json()["missing"] == []

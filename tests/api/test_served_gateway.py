@@ -54,8 +54,7 @@ def _status_line(connection: socket.socket) -> str:
 def _request_head(url: str, extra: str) -> bytes:
     host = url.removeprefix("http://")
     return (
-        f"POST /v1/experiments HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {KEY}\r\n"
-        f"Content-Type: application/json\r\n{extra}\r\n"
+        f"POST /v1/experiments HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {KEY}\r\nContent-Type: application/json\r\n{extra}\r\n"
     ).encode()
 
 

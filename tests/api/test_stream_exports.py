@@ -16,7 +16,6 @@ import zipfile
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
-
 from lesde import keys
 from lesde.chunks import ChunkWriter, iter_chunks, load_manifest
 from lesde.csv_layout import header as authors_header
@@ -24,6 +23,7 @@ from lesde.jobs import JobRepository
 from lesde.storage import ObjectStore
 from lesde_analyzer.imports import run_import_job
 from lesde_api.operations.exports import _probe_block
+
 from tests.api.test_client_and_cli import lesde_client  # noqa: F401 - fixture: a LesdeClient on the in-process app
 from tests.fixtures.authors_csv import authors_csv
 from tests.fixtures.synthetic import write_synthetic_experiment
@@ -56,7 +56,12 @@ def _add_features(store: ObjectStore, job_id: str) -> None:
         last = min(first + CHUNK, ITERATIONS) - 1
         points = ([0] if first == 0 else []) + [t for t in range(first + 1, last + 2) if t % FEATURES_EVERY == 0 or t == ITERATIONS]
         values = rng.standard_normal((len(points), TRIALS, probe_label.size, FEATURES)).astype(np.float32)
-        writer.put("features", first, last, {"iteration": np.array(points), "features": values, "probe_index": probe_index, "probe_label": probe_label})
+        writer.put(
+            "features",
+            first,
+            last,
+            {"iteration": np.array(points), "features": values, "probe_index": probe_index, "probe_label": probe_label},
+        )
     writer.commit(ITERATIONS, complete=True)
 
 
@@ -111,7 +116,7 @@ def _from_parquet(body: bytes) -> dict[str, np.ndarray]:
     return {name: table.column(name).to_numpy() for name in table.column_names}
 
 
-def _export(client, job_id: str, fmt: str, stream: str) -> dict[str, np.ndarray]:  # noqa: ANN001
+def _export(client, job_id: str, fmt: str, stream: str) -> dict[str, np.ndarray]:
     answer = client.get(f"/v1/experiments/{job_id}/export.{fmt}", params={"stream": stream})
     assert answer.status_code == 200, answer.text
     assert answer.headers["content-disposition"] == f'attachment; filename="{job_id}-{stream}.{fmt}"'

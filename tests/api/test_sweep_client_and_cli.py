@@ -10,7 +10,6 @@ import io
 import json
 
 import pytest
-
 from lesde import cli, cli_sweeps
 from lesde import client as client_module
 from lesde.client import LesdeApiError, LesdeClient
@@ -20,9 +19,10 @@ from lesde.specs import SweepSpec
 from lesde.specs.analysis import DEFAULT_KEY, run_summary_key
 from lesde.terminal import LiveLine, aligned_table, duration
 from lesde_analyzer.sweeps.job import run_sweep_analysis
+
 from tests.fixtures.analysis_checks import assert_valid_png
-from tests.fixtures.sweeps import child_summary
 from tests.fixtures.streams import FakeStream
+from tests.fixtures.sweeps import child_summary
 
 NOISE = "dataset.label_noise"
 LEVELS = (0.0, 0.3, 0.6, 0.8)
@@ -221,7 +221,24 @@ def test_submit_wait_draws_one_bar_then_prints_the_table_and_the_flip(run_cli, l
     assert lines[2].split() == ["index", NOISE, *cli_sweeps.RESULT_COLUMNS]
     # 1 - 0.8 is 0.19999999999999996 in the CSV; the text table rounds to 4 digits
     # verdict under true labels and the paper's Figure 4c number under both groupings (none corrupted: the same)
-    assert lines[6].split() == ["3", "0.8", "succeeded", "not", "separable", "0.2", "0.01", "1.3", "0.05", "not", "separable", "1.2", "1.2", "0.5", "-", "-"]
+    assert lines[6].split() == [
+        "3",
+        "0.8",
+        "succeeded",
+        "not",
+        "separable",
+        "0.2",
+        "0.01",
+        "1.3",
+        "0.05",
+        "not",
+        "separable",
+        "1.2",
+        "1.2",
+        "0.5",
+        "-",
+        "-",
+    ]
     # r = 0.5 + p with SE 0.05 everywhere: r = 1 at p = 0.5, and |r - 1| <= 2 SE for p in [0.4, 0.6]
     assert lines[7] == (
         "verdict flip along dataset.label_noise: r_slope of Gamma crosses 1 at 0.5 (separable -> not separable), "
@@ -284,7 +301,13 @@ def test_status_table_download_list_cancel_retry_delete(run_cli, lesde_client, s
 
 @pytest.mark.parametrize(
     "argv",
-    [["sweep", "status", UNKNOWN], ["sweep", "table", UNKNOWN], ["sweep", "download", UNKNOWN], ["sweep", "cancel", UNKNOWN], ["sweep", "delete", UNKNOWN]],
+    [
+        ["sweep", "status", UNKNOWN],
+        ["sweep", "table", UNKNOWN],
+        ["sweep", "download", UNKNOWN],
+        ["sweep", "cancel", UNKNOWN],
+        ["sweep", "delete", UNKNOWN],
+    ],
 )
 def test_a_sweep_that_does_not_exist_is_one_line_and_exit_2(run_cli, argv, capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
@@ -344,14 +367,20 @@ def test_progress_line_counts_and_eta_formats():
     )
     assert cli_sweeps.counts_text({"missing": 1, "cancelled": 2}) == "2 cancelled, 1 missing"
     assert cli_sweeps.counts_text({}) == "no children"
-    assert [duration(seconds) for seconds in (0, 59.4, 60, 185, 3599, 3600, 7620)] == ["0s", "59s", "1m00s", "3m05s", "59m59s", "1h00m", "2h07m"]
+    assert [duration(seconds) for seconds in (0, 59.4, 60, 185, 3599, 3600, 7620)] == [
+        "0s",
+        "59s",
+        "1m00s",
+        "3m05s",
+        "59m59s",
+        "1h00m",
+        "2h07m",
+    ]
 
 
 def test_aligned_table_right_aligns_numeric_columns_and_marks_empty_cells():
     text = aligned_table(["name", "value", "done"], [["a", "1.5", "5%"], ["long name", "", "100%"], ["b", "-20", "0%"]])
     assert text.splitlines() == ["name       value  done", "a            1.5    5%", "long name      -  100%", "b            -20    0%"]
-
-
 
 
 def test_live_line_redraws_on_a_terminal_and_prints_changes_elsewhere():

@@ -7,12 +7,16 @@ import zipfile
 
 import numpy as np
 import pytest
-
 from lesde import keys
 from lesde_analyzer.datasets.job import run_dataset_validation
 
-CUSTOM = [{"type": "conv2d", "out_channels": 4, "kernel_size": 3}, {"type": "relu"}, {"type": "maxpool2d", "kernel_size": 2},
-          {"type": "flatten"}, {"type": "linear", "out_features": 3}]
+CUSTOM = [
+    {"type": "conv2d", "out_channels": 4, "kernel_size": 3},
+    {"type": "relu"},
+    {"type": "maxpool2d", "kernel_size": 2},
+    {"type": "flatten"},
+    {"type": "linear", "out_features": 3},
+]
 
 
 def npz_bytes(**arrays) -> bytes:
@@ -28,11 +32,17 @@ def shapes(n_per_class=12, size=16, seed=0) -> dict:
     def images(n):
         x = rng.integers(0, 40, size=(3 * n, size, size)).astype(np.uint8)
         x[:n, 4:12, 4:12] = 250
-        x[n:2 * n, :, 7:9] = 250
+        x[n : 2 * n, :, 7:9] = 250
         return x
+
     labels = lambda n: np.repeat(np.arange(3), n)  # noqa: E731
-    return dict(x_train=images(n_per_class), y_train=labels(n_per_class), x_val=images(4), y_val=labels(4),
-                class_names=np.array(["square", "bar", "noise"]))
+    return dict(
+        x_train=images(n_per_class),
+        y_train=labels(n_per_class),
+        x_val=images(4),
+        y_val=labels(4),
+        class_names=np.array(["square", "bar", "noise"]),
+    )
 
 
 def upload(client, body: bytes, name="mine"):
@@ -61,11 +71,15 @@ def test_an_upload_is_validated_and_described(client, store, sent):
     assert [item["id"] for item in client.get("/v1/datasets").json()["data"]] == [dataset_id]
 
 
-@pytest.mark.parametrize(("change", "array", "words"), [
-    (lambda a: {**a, "x_train": np.full((36, 1, 16, 16), np.nan, dtype=np.float32)}, "x_train", "not finite"),
-    (lambda a: {**a, "y_val": np.array([0, 1, 2, 7] * 3)}, "y_val", "label 7 is outside [0, 2]"),
-    (lambda a: {**a, "y_train": a["y_train"][:-1]}, "y_train", "35 labels for 36 images"),
-], ids=["nan-pixels", "label-out-of-range", "mismatched-lengths"])
+@pytest.mark.parametrize(
+    ("change", "array", "words"),
+    [
+        (lambda a: {**a, "x_train": np.full((36, 1, 16, 16), np.nan, dtype=np.float32)}, "x_train", "not finite"),
+        (lambda a: {**a, "y_val": np.array([0, 1, 2, 7] * 3)}, "y_val", "label 7 is outside [0, 2]"),
+        (lambda a: {**a, "y_train": a["y_train"][:-1]}, "y_train", "35 labels for 36 images"),
+    ],
+    ids=["nan-pixels", "label-out-of-range", "mismatched-lengths"],
+)
 def test_a_corrupt_file_fails_its_job_naming_the_array_and_touches_nothing_else(client, store, sent, change, array, words):
     good = validated(client, store, npz_bytes(**shapes()))
     record = validated(client, store, npz_bytes(**change(shapes())))
@@ -91,9 +105,11 @@ def test_a_huge_declared_shape_is_refused_from_its_header_alone(client, store, s
 
 def test_training_on_it_by_id_checks_classes_counts_and_network(client, store, sent):
     dataset_id = validated(client, store, npz_bytes(**shapes()))["id"]
-    spec = {"dataset": {"name": "uploaded", "id": dataset_id, "train_per_class": 10, "val_per_class": 4},
-            "model": {"name": "custom", "layers": CUSTOM},
-            "training": {"iterations": 20, "trials": 2, "eval_every": 10, "probe_every": 10, "probe_per_class": 2}}
+    spec = {
+        "dataset": {"name": "uploaded", "id": dataset_id, "train_per_class": 10, "val_per_class": 4},
+        "model": {"name": "custom", "layers": CUSTOM},
+        "training": {"iterations": 20, "trials": 2, "eval_every": 10, "probe_every": 10, "probe_per_class": 2},
+    }
     answer = client.post("/v1/experiments", json=spec)
     assert answer.status_code == 202, answer.text
     assert answer.json()["spec"]["dataset"]["classes"] == ["square", "bar", "noise"]  # all of the file's by default
@@ -101,9 +117,17 @@ def test_training_on_it_by_id_checks_classes_counts_and_network(client, store, s
         ({**spec, "dataset": {**spec["dataset"], "train_per_class": 13}}, "dataset.train_per_class", "allowed range: 1 to 12"),
         ({**spec, "dataset": {**spec["dataset"], "classes": ["square", "circle"]}}, "dataset.classes", "no class(es) ['circle']"),
         ({**spec, "model": {"name": "lenet"}}, "model.name", "lenet takes 32x32 images; this data set's are 16x16"),
-        ({**spec, "model": {"name": "custom", "layers": [*CUSTOM[:2], {"type": "maxpool2d", "kernel_size": 8},
-                                                         {"type": "maxpool2d", "kernel_size": 8}, *CUSTOM[3:]]}},
-         "model.layers.3", "larger than its 1x1 input"),
+        (
+            {
+                **spec,
+                "model": {
+                    "name": "custom",
+                    "layers": [*CUSTOM[:2], {"type": "maxpool2d", "kernel_size": 8}, {"type": "maxpool2d", "kernel_size": 8}, *CUSTOM[3:]],
+                },
+            },
+            "model.layers.3",
+            "larger than its 1x1 input",
+        ),
         ({**spec, "dataset": {**spec["dataset"], "id": "0123456789abcdef"}}, "dataset.id", "no data set 0123456789abcdef of yours"),
     ]
     for body, field, words in problems:
@@ -113,8 +137,11 @@ def test_training_on_it_by_id_checks_classes_counts_and_network(client, store, s
 
 def test_a_data_set_in_use_cannot_be_deleted_until_its_experiment_ends(client, store, sent):
     dataset_id = validated(client, store, npz_bytes(**shapes()))["id"]
-    spec = {"dataset": {"name": "uploaded", "id": dataset_id, "train_per_class": 10, "val_per_class": 4},
-            "model": {"name": "custom", "layers": CUSTOM}, "training": {"iterations": 20, "trials": 2, "probe_per_class": 2}}
+    spec = {
+        "dataset": {"name": "uploaded", "id": dataset_id, "train_per_class": 10, "val_per_class": 4},
+        "model": {"name": "custom", "layers": CUSTOM},
+        "training": {"iterations": 20, "trials": 2, "probe_per_class": 2},
+    }
     experiment = client.post("/v1/experiments", json=spec).json()["id"]
     refused = client.delete(f"/v1/datasets/{dataset_id}")
     assert refused.status_code == 409 and experiment in refused.json()["message"]
@@ -130,8 +157,11 @@ def test_another_owners_data_set_is_404_and_cannot_be_trained_on(keyed_client, b
     assert keyed_client.get(f"/v1/datasets/{dataset_id}", headers=bearer("ada")).status_code == 200
     assert keyed_client.get(f"/v1/datasets/{dataset_id}", headers=bearer("bob")).status_code == 404
     assert keyed_client.delete(f"/v1/datasets/{dataset_id}", headers=bearer("bob")).status_code == 404
-    spec = {"dataset": {"name": "uploaded", "id": dataset_id, "train_per_class": 10, "val_per_class": 4},
-            "model": {"name": "custom", "layers": CUSTOM}, "training": {"iterations": 20, "trials": 2, "probe_per_class": 2}}
+    spec = {
+        "dataset": {"name": "uploaded", "id": dataset_id, "train_per_class": 10, "val_per_class": 4},
+        "model": {"name": "custom", "layers": CUSTOM},
+        "training": {"iterations": 20, "trials": 2, "probe_per_class": 2},
+    }
     refused = keyed_client.post("/v1/experiments", json=spec, headers=bearer("bob"))
     assert refused.status_code == 422 and refused.json()["field"] == "dataset.id"
 
@@ -143,12 +173,23 @@ def test_an_uploaded_data_set_trains_a_custom_network_and_is_analysed(client, st
 
     dataset_id = validated(client, store, npz_bytes(**shapes(n_per_class=20)))["id"]
     # batch size 4 and an imbalanced training set (20, 12, 6 of the three classes)
-    spec = {"dataset": {"name": "uploaded", "id": dataset_id, "train_counts": [20, 12, 6], "val_per_class": 4,
-                        "label_noise": 0.1},
-            "model": {"name": "custom", "layers": [*CUSTOM[:4], {"type": "linear", "out_features": 8}, {"type": "relu"},
-                                                   {"type": "linear", "out_features": 3}]},
-            "training": {"iterations": 300, "trials": 10, "batch_size": 4, "learning_rate": 0.05, "eval_every": 50,
-                         "probe_every": 25, "probe_per_class": 4, "features_every": 100}}
+    spec = {
+        "dataset": {"name": "uploaded", "id": dataset_id, "train_counts": [20, 12, 6], "val_per_class": 4, "label_noise": 0.1},
+        "model": {
+            "name": "custom",
+            "layers": [*CUSTOM[:4], {"type": "linear", "out_features": 8}, {"type": "relu"}, {"type": "linear", "out_features": 3}],
+        },
+        "training": {
+            "iterations": 300,
+            "trials": 10,
+            "batch_size": 4,
+            "learning_rate": 0.05,
+            "eval_every": 50,
+            "probe_every": 25,
+            "probe_per_class": 4,
+            "features_every": 100,
+        },
+    }
     experiment = client.post("/v1/experiments", json=spec).json()["id"]
     run_training_job(store, experiment, settings=TrainerSettings(data_dir=tmp_path, chunk_iterations=100))
     record = client.get(f"/v1/experiments/{experiment}").json()

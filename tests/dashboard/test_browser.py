@@ -33,13 +33,13 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from lesde.client import LesdeApiError, LesdeClient
 from lesde.jobs import JobRepository
 from lesde.records import JobStatus
 from lesde.specs.analysis import FIGURE_NAMES
 from lesde.storage.local import LocalStore
 from lesde_launcher.stack import EmbeddedStack, free_port
+
 from tests.fixtures.authors_csv import K, authors_csv
 from tests.fixtures.sweeps import FixtureChild, write_sweep
 
@@ -57,7 +57,11 @@ TINY = {
     "model": {"name": "lenet"},
     "training": {"trials": 2, "iterations": 300, "eval_every": 100, "probe_every": 50, "probe_per_class": 5, "features_every": 100},
 }
-LONG = {**TINY, "name": "to be cancelled", "training": {**TINY["training"], "iterations": 100_000, "eval_every": 1000, "probe_every": 1000, "features_every": 0}}
+LONG = {
+    **TINY,
+    "name": "to be cancelled",
+    "training": {**TINY["training"], "iterations": 100_000, "eval_every": 1000, "probe_every": 1000, "features_every": 0},
+}
 
 # Every value the job page's progress bar takes, recorded as the page sets it.
 RECORD_PROGRESS = """
@@ -187,7 +191,10 @@ def page(browser):
     uncaught: list[str] = []
     page.on("pageerror", lambda error: uncaught.append(str(error)))
     # Console errors other than the API's 4xx answers the pages expect (a 401 before the key, a 404 shown as such).
-    page.on("console", lambda message: message.type == "error" and "Failed to load resource" not in message.text and uncaught.append(message.text))
+    page.on(
+        "console",
+        lambda message: message.type == "error" and "Failed to load resource" not in message.text and uncaught.append(message.text),
+    )
     yield page
     context.close()
     assert not uncaught, f"the dashboard's script failed: {uncaught}"
@@ -265,7 +272,9 @@ def test_a_researcher_in_the_browser(stack, page, tmp_path):
         page.click("#artifacts-panel summary")
         page.locator("#artifacts a", has_text="chunks/sampled/").first.wait_for()
         page.click("#logs-panel summary")  # the workers' own lines of this job: training, then analysis
-        page.wait_for_function("() => /lesde\\.analyze_experiment/.test(document.querySelector('#logs').textContent)", timeout=PAGE_TIMEOUT_MS)
+        page.wait_for_function(
+            "() => /lesde\\.analyze_experiment/.test(document.querySelector('#logs').textContent)", timeout=PAGE_TIMEOUT_MS
+        )
         assert "lesde.train_experiment" in page.locator("#logs").inner_text()
         screenshot(page, "experiment")
 
@@ -273,7 +282,9 @@ def test_a_researcher_in_the_browser(stack, page, tmp_path):
         page.goto(url + "/ui/submit")
         assert json.loads(page.input_value("#spec-json")) == json.loads((REPO / "examples" / "geomnist-small.json").read_text())
         screenshot(page, "submit")
-        page.fill("#spec-json", json.dumps({**TINY, "name": "from the form", "training": {**TINY["training"], "learning_rate": 0.05}}, indent=2))
+        page.fill(
+            "#spec-json", json.dumps({**TINY, "name": "from the form", "training": {**TINY["training"], "learning_rate": 0.05}}, indent=2)
+        )
         page.click("#experiment-submit")
         page.wait_for_url(re.compile(r"/ui/experiments/[a-z0-9]+$"))
         submitted = page.url.rsplit("/", 1)[-1]
@@ -316,12 +327,17 @@ def test_a_researcher_in_the_browser(stack, page, tmp_path):
         page.wait_for_url(re.compile(r"/ui/simulations/[a-z0-9]+$"))
         simulation = page.url.rsplit("/", 1)[-1]
         page.wait_for_function("() => document.getElementById('status').dataset.status === 'succeeded'", timeout=TRAINING_TIMEOUT_MS)
-        page.wait_for_function("() => { const i = [...document.querySelectorAll('#figures img')]; return i.length > 0 && i.every((x) => x.naturalWidth > 0); }")
+        page.wait_for_function(
+            "() => { const i = [...document.querySelectorAll('#figures img')]; return i.length > 0 && i.every((x) => x.naturalWidth > 0); }"
+        )
         assert page.inner_text("#job-name") == "sde, I-model, K = 2"  # unnamed: called after its spec, as in the list
         page.locator("#summary-panel").wait_for(state="visible")
         summary = page.inner_text("#summary")
         # A separable fraction says what it is a fraction of; the ETF distance of K = 2 means is rounding noise, shown as 0.
-        assert "Fraction of the 20 simulated runs whose classes are all pairwise linearly separable" in summary and "at the final time t = 2" in summary
+        assert (
+            "Fraction of the 20 simulated runs whose classes are all pairwise linearly separable" in summary
+            and "at the final time t = 2" in summary
+        )
         etf = page.locator("#summary tr", has_text="ETF distance").locator("td").inner_text()
         assert re.match(r"0( \(below 1e-12\))?\n", etf) and "0 by construction" in etf, etf
         assert_format_links(figure_links(page, "#figures"), f"/v1/simulations/{simulation}")
@@ -356,7 +372,10 @@ def test_a_researcher_in_the_browser(stack, page, tmp_path):
             for this, other in ((first["id"], submitted), (submitted, first["id"])):
                 assert f"/v1/experiments/{this}/figures/{name}.png?share_axes_with={other}" in figure_requests, (name, figure_requests)
         # A server without share_axes_with yet (422) draws each alone: the pair says so.
-        notes = page.eval_on_selector_all("#compare-figures .pair", "pairs => pairs.map((p) => [p.dataset.scales, p.querySelector('.scales').hidden, p.querySelector('.scales').textContent])")
+        notes = page.eval_on_selector_all(
+            "#compare-figures .pair",
+            "pairs => pairs.map((p) => [p.dataset.scales, p.querySelector('.scales').hidden, p.querySelector('.scales').textContent])",
+        )
         for scale, hidden, text in notes:
             assert (scale, hidden) in (("shared", True), ("separate", False)) and text.startswith("separate scales"), notes
         links = figure_links(page, "#compare-figures")
@@ -364,8 +383,13 @@ def test_a_researcher_in_the_browser(stack, page, tmp_path):
         assert_format_links([f for f in links if f["side"] == "B"], f"/v1/experiments/{submitted}")
         # Only the spec fields that differ, as dotted paths (defaults filled in on both sides).
         spec_a = client.get(first["id"])["spec"]
-        fields = page.eval_on_selector_all("#spec-diff tbody tr", "rows => rows.map((r) => [r.dataset.path, ...[...r.cells].slice(1).map((c) => c.innerText)])")
-        assert fields == [["name", '"tiny geomnist"', '"from the form"'], ["training.learning_rate", json.dumps(spec_a["training"]["learning_rate"]), "0.05"]], fields
+        fields = page.eval_on_selector_all(
+            "#spec-diff tbody tr", "rows => rows.map((r) => [r.dataset.path, ...[...r.cells].slice(1).map((c) => c.innerText)])"
+        )
+        assert fields == [
+            ["name", '"tiny geomnist"', '"from the form"'],
+            ["training.learning_rate", json.dumps(spec_a["training"]["learning_rate"]), "0.05"],
+        ], fields
         assert page.is_hidden("#specs-identical")
         # The numbers with their difference and ratio; text has neither.
         trials = page.locator("#compare-table tbody tr", has_text="trials").first.locator("td").all_inner_texts()
@@ -385,7 +409,11 @@ def test_a_researcher_in_the_browser(stack, page, tmp_path):
         states = page.eval_on_selector_all("#jobs tbody tr", "rows => rows.map((row) => [row.dataset.kind, row.dataset.status])")
         assert states[0] in (["experiment", "running"], ["experiment", "succeeded"])  # (done already on a fast machine)
         assert states[1:] == [
-            ["import", "succeeded"], ["simulation", "succeeded"], ["experiment", "cancelled"], ["experiment", "succeeded"], ["experiment", "succeeded"],
+            ["import", "succeeded"],
+            ["simulation", "succeeded"],
+            ["experiment", "cancelled"],
+            ["experiment", "succeeded"],
+            ["experiment", "succeeded"],
         ]
         assert page.inner_text(f'#jobs tbody tr[data-id="{simulation}"] td.name a') == "sde, I-model, K = 2"  # as on its page
         path = screenshot(page, "list", full_page=False)
@@ -393,11 +421,15 @@ def test_a_researcher_in_the_browser(stack, page, tmp_path):
             shutil.copyfile(path, DOCS_SCREENSHOT)
         client.cancel(running["id"])  # stops within a chunk: the stack then stops at once
         page.select_option("select[name=kind]", "simulation")
-        page.wait_for_function("() => [...document.querySelectorAll('#jobs tbody tr')].map((row) => row.dataset.kind).join() === 'simulation'")
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('#jobs tbody tr')].map((row) => row.dataset.kind).join() === 'simulation'"
+        )
         assert "kind=simulation" in page.url
         page.select_option("select[name=kind]", "all")
         page.fill("input[name=name]", "from the form")
-        page.wait_for_function(f"() => [...document.querySelectorAll('#jobs tbody tr')].map((row) => row.dataset.id).join() === '{submitted}'")
+        page.wait_for_function(
+            f"() => [...document.querySelectorAll('#jobs tbody tr')].map((row) => row.dataset.id).join() === '{submitted}'"
+        )
 
     # A sweep's page: its grid points with their states, and a retry for the failed one. (Written
     # straight into the stack's store, finished, so no worker takes it up.)
@@ -421,7 +453,10 @@ def test_a_researcher_in_the_browser(stack, page, tmp_path):
         "job": (f"/ui/experiments/{first['id']}", f"() => ({FIGURES_SHOWN})({len(FIGURE_NAMES)})"),
         "submit": ("/ui/submit", "() => true"),
         "compare": (f"/ui/compare?a={first['id']}&b={submitted}", f"() => ({PAIRS_SHOWN})({2 * len(FIGURE_NAMES)})"),
-        "simulation": (f"/ui/simulations/{simulation}", "() => { const i = [...document.querySelectorAll('#figures img')]; return i.length > 0 && i.every((x) => x.naturalWidth > 0); }"),
+        "simulation": (
+            f"/ui/simulations/{simulation}",
+            "() => { const i = [...document.querySelectorAll('#figures img')]; return i.length > 0 && i.every((x) => x.naturalWidth > 0); }",
+        ),
         "sweep": (f"/ui/sweeps/{sweep_id}", "() => document.body.dataset.live === 'ended'"),
     }
     for width, height in SIZES:
@@ -448,7 +483,9 @@ def test_a_server_with_api_keys_asks_for_one_once_and_sends_it_everywhere(keyed_
     screenshot(page, "api-key", full_page=False)
     page.set_viewport_size({"width": 390, "height": 844})  # the question fits a phone too
     assert_fits(page, "api-key", 390)
-    assert page.evaluate("() => Math.max(...[...document.querySelectorAll('#api-key *')].map((n) => n.getBoundingClientRect().right))") <= 390
+    assert (
+        page.evaluate("() => Math.max(...[...document.querySelectorAll('#api-key *')].map((n) => n.getBoundingClientRect().right))") <= 390
+    )
     page.set_viewport_size({"width": 1360, "height": 900})
     page.fill("#api-key input[name=key]", KEYS["ada"])
     page.click("#api-key button[type=submit]")
@@ -496,12 +533,20 @@ def test_the_pages_pure_modules_compute_what_they_show(keyed_gateway, page):
     url, _ = keyed_gateway
     page.goto(url + "/ui/submit")  # any page of the server: the modules load from its origin
     got = page.evaluate(PURE_MODULES)
-    assert got["diff"] == [["dataset.label_noise", "0", "0.3"], ["dataset.classes", '["a","b"]', '["a","c"]'], ["model.layers", "null", "[8]"], ["extra", "–", "1"]]
+    assert got["diff"] == [
+        ["dataset.label_noise", "0", "0.3"],
+        ["dataset.classes", '["a","b"]', '["a","c"]'],
+        ["model.layers", "null", "[8]"],
+        ["extra", "–", "1"],
+    ]
     assert got["same"] == []
     assert got["differences"] == ["+0.25", "-0.5", "+5.0 pp", "–", "–", "0 (below 1e-12)"]
     assert got["ratios"] == ["1.5×", "–", "–", "–"]
     assert got["numbers"] == ["0 (below 1e-12)", "0 (below 1e-12)", "0", "1.00e-9"]
     assert got["names"] == ["sde, I-model, K = 2", "phase diagram (gap), ode, L-model, K = 3", "mine", "the id", "(unnamed)"]
-    assert got["separable"] == "Fraction of the 20 simulated runs whose classes are all pairwise linearly separable (exact LP test) at the final time t = 2; 0: in none of them were they."
+    assert (
+        got["separable"]
+        == "Fraction of the 20 simulated runs whose classes are all pairwise linearly separable (exact LP test) at the final time t = 2; 0: in none of them were they."
+    )
     assert got["etf"] == ["0 (below 1e-12)", "K = 2: two centred class means always form a simplex ETF, so this is 0 by construction."]
     assert got["formats"] == ["/v1/experiments/abc/figures/AB.svg", "/v1/experiments/abc/figures/AB.pdf?options_key=k1"]

@@ -13,8 +13,8 @@ import time
 import httpx
 import numpy as np
 import pytest
-
 from lesde.storage.local import LocalStore
+
 from tests.fixtures.served import served_gateway
 from tests.fixtures.sweeps import FixtureChild, write_sweep
 
@@ -26,7 +26,9 @@ P95_LIMIT_S = 0.050
 @pytest.fixture
 def served(tmp_path):
     store = LocalStore(tmp_path / "store")
-    sweep_id, children = write_sweep(store, [FixtureChild({"training.seed": seed}, status="queued") for seed in range(20)], axes=["training.seed"])
+    sweep_id, children = write_sweep(
+        store, [FixtureChild({"training.seed": seed}, status="queued") for seed in range(20)], axes=["training.seed"]
+    )
     with served_gateway(tmp_path, {"LESDE_MAX_EVENT_STREAMS_PER_OWNER": str(2 * STREAMS)}) as (url, _process):
         yield int(url.rsplit(":", 1)[1]), sweep_id, children
 

@@ -12,12 +12,12 @@ import json
 from collections.abc import Iterator
 
 import pytest
-
 from lesde.jobs import JobRepository
 from lesde.records import AnalysisState, JobStatus
 from lesde.storage import StoreUnavailable
 from lesde_api.operations import events as stream_logic
 from lesde_api.routes import events as events_route
+
 from tests.fixtures.sweeps import FixtureChild, write_sweep
 
 
@@ -139,7 +139,8 @@ def test_an_idle_stream_sends_keep_alive_comments(client, experiments, monkeypat
 
 def test_a_sweep_streams_its_aggregate_and_each_child(client, store):
     sweep_id, children = write_sweep(
-        store, [FixtureChild({"training.learning_rate": 0.01}, status="queued"), FixtureChild({"training.learning_rate": 0.02}, status="queued")],
+        store,
+        [FixtureChild({"training.learning_rate": 0.01}, status="queued"), FixtureChild({"training.learning_rate": 0.02}, status="queued")],
         axes=["training.learning_rate"],
     )
     experiments = JobRepository(store, "experiment")
@@ -207,8 +208,15 @@ def test_a_store_outage_skips_reads_without_ending_the_stream():
 
 @pytest.mark.parametrize(
     ("status", "analysis", "final"),
-    [("running", "none", False), ("succeeded", "queued", False), ("succeeded", "running", False),
-     ("succeeded", "succeeded", True), ("succeeded", "failed", True), ("cancelled", "none", True), ("failed", "none", True)],
+    [
+        ("running", "none", False),
+        ("succeeded", "queued", False),
+        ("succeeded", "running", False),
+        ("succeeded", "succeeded", True),
+        ("succeeded", "failed", True),
+        ("cancelled", "none", True),
+        ("failed", "none", True),
+    ],
 )
 def test_the_stream_ends_when_the_job_and_its_analysis_have_finished(status, analysis, final):
     assert stream_logic.is_final({"status": status, "analysis": analysis}) is final
@@ -218,7 +226,6 @@ def test_the_stream_ends_when_the_job_and_its_analysis_have_finished(status, ana
 def keyed_client(store, monkeypatch):
     """The gateway with API keys: ada's and bob's."""
     from fastapi.testclient import TestClient
-
     from lesde_api.deps import get_store
     from lesde_api.main import create_app
 
@@ -272,7 +279,6 @@ def test_every_stream_of_one_job_shares_one_watcher_and_reads_do_not_grow_with_t
 
 def test_open_streams_are_capped_per_owner_with_429_and_retry_after(monkeypatch, store):
     from fastapi.testclient import TestClient
-
     from lesde_api.deps import get_store
     from lesde_api.main import create_app
 

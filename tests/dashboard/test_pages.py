@@ -11,7 +11,6 @@ import tomllib
 from pathlib import Path
 
 import pytest
-
 from lesde.specs.simulation import SimulationSpec
 from lesde_api.dashboard import routes as dashboard
 
@@ -37,7 +36,9 @@ def test_a_bad_filter_is_a_422_naming_the_field(client, query, field):
     assert response.json()["message"].startswith(f"{field}: ")
 
 
-@pytest.mark.parametrize(("kind", "api_kind"), [("experiments", "experiments"), ("imports", "experiments"), ("simulations", "simulations"), ("sweeps", "sweeps")])
+@pytest.mark.parametrize(
+    ("kind", "api_kind"), [("experiments", "experiments"), ("imports", "experiments"), ("simulations", "simulations"), ("sweeps", "sweeps")]
+)
 def test_a_job_page_names_the_api_collection_its_script_reads(client, kind, api_kind):
     page = client.get(f"/ui/{kind}/{JOB_ID}").text
     assert f'data-api-kind="{api_kind}"' in page and f'data-job-id="{JOB_ID}"' in page

@@ -92,11 +92,7 @@ class VarRef:
 
 def compose_refs(text: str) -> list[VarRef]:
     """The variable references of ``text``; ``$$`` (a literal ``$`` for the container) is none."""
-    return [
-        VarRef(m.group(1) or m.group(4), m.group(2) or "", m.group(3) or "")
-        for m in VAR.finditer(text)
-        if m.group(0) != "$$"
-    ]
+    return [VarRef(m.group(1) or m.group(4), m.group(2) or "", m.group(3) or "") for m in VAR.finditer(text) if m.group(0) != "$$"]
 
 
 def strings_in(node: Any) -> list[str]:
@@ -285,11 +281,9 @@ def run_secrets_init(folder: Path, env: dict[str, str] | None = None) -> subproc
     """deploy/secrets_init.py as compose runs it, with ``folder`` as the volume (isolated
     Python: the script needs the standard library only, like the plain python image)."""
     full_env = {"PATH": os.environ["PATH"], **(env or {}), "SECRETS_DIR": str(folder)}
-    return subprocess.run(
-        [sys.executable, "-I", str(SECRETS_INIT)], env=full_env, capture_output=True, text=True, timeout=60
-    )
+    return subprocess.run([sys.executable, "-I", str(SECRETS_INIT)], env=full_env, capture_output=True, text=True, timeout=60)
 
 
 def remap(env: dict[str, str], mount: str, folder: Path) -> dict[str, str]:
     """``env`` with every path inside the container's ``mount`` moved into ``folder``."""
-    return {name: str(folder) + value[len(mount):] if value.startswith(mount + "/") else value for name, value in env.items()}
+    return {name: str(folder) + value[len(mount) :] if value.startswith(mount + "/") else value for name, value in env.items()}

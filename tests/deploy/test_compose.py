@@ -42,7 +42,10 @@ from pydantic_settings import BaseSettings
 # Which settings classes each of our services builds.
 SERVICE_SETTINGS: dict[str, list[type[BaseSettings]]] = {
     "api": [
-        lesde_settings.StoreSettings, lesde_settings.BrokerSettings, lesde_settings.LimitSettings, lesde_settings.ApiSettings,
+        lesde_settings.StoreSettings,
+        lesde_settings.BrokerSettings,
+        lesde_settings.LimitSettings,
+        lesde_settings.ApiSettings,
         lesde_settings.AuthSettings,
     ],
     "trainer": [lesde_settings.StoreSettings, lesde_settings.BrokerSettings, lesde_settings.TrainerSettings],
@@ -189,9 +192,7 @@ def our_services(compose: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def dockerignored(relative: str) -> bool:
-    patterns = [
-        line.strip() for line in (REPO / ".dockerignore").read_text().splitlines() if line.strip() and not line.startswith("#")
-    ]
+    patterns = [line.strip() for line in (REPO / ".dockerignore").read_text().splitlines() if line.strip() and not line.startswith("#")]
     parts = Path(relative).parts
     for pattern in patterns:
         bare = pattern.removeprefix("**/").rstrip("/")
@@ -555,9 +556,18 @@ def test_trainer_image_is_cuda_with_pinned_torch(compose: dict[str, Any]) -> Non
 
 def test_dockerignore_keeps_the_build_context_small() -> None:
     for path in (
-        ".git", ".venv", ".lesde", "lesde-results", "tests", "shared/lesde.egg-info", "shared/lesde/__pycache__",
-        "services/trainer/lesde_trainer/engine/__pycache__", "services/api/.venv", "services/trainer/.lesde",
-        "examples/lesde-results", ".env",
+        ".git",
+        ".venv",
+        ".lesde",
+        "lesde-results",
+        "tests",
+        "shared/lesde.egg-info",
+        "shared/lesde/__pycache__",
+        "services/trainer/lesde_trainer/engine/__pycache__",
+        "services/api/.venv",
+        "services/trainer/.lesde",
+        "examples/lesde-results",
+        ".env",
     ):
         assert dockerignored(path), f".dockerignore does not exclude {path}"
     for path in ("shared", "services/api", "services/trainer/pyproject.toml", "deploy/requirements_from_pyproject.py"):
@@ -594,8 +604,12 @@ def test_docker_compose_itself_accepts_a_fresh_clone(tmp_path: Path, files: list
     shutil.copy(COMPOSE, project / "docker-compose.yml")
     arguments = [part for name in files for part in ("-f", name)]
     result = subprocess.run(
-        [*command, *arguments, "config", "--quiet"], cwd=project, env={"PATH": os.environ["PATH"]},
-        capture_output=True, text=True, timeout=120,
+        [*command, *arguments, "config", "--quiet"],
+        cwd=project,
+        env={"PATH": os.environ["PATH"]},
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr
     assert "not set" not in result.stderr, result.stderr  # compose warns of a variable it replaced by ""

@@ -9,13 +9,11 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from deploy_files import REPO
 
 sys.path.insert(0, str(REPO / "deploy"))
-from requirements_from_pyproject import requirement_target, third_party_requirements  # noqa: E402
-
-from test_compose import copy_sources, dockerfile_instructions  # noqa: E402
+from requirements_from_pyproject import requirement_target, third_party_requirements
+from test_compose import copy_sources, dockerfile_instructions
 
 DOCKERFILES = sorted((REPO / "deploy").glob("*.Dockerfile"))
 SERVICE_OF = {"api.Dockerfile": "api", "trainer.Dockerfile": "trainer", "analyzer.Dockerfile": "analyzer"}
@@ -77,9 +75,17 @@ def test_the_analyzer_math_alone_needs_no_worker_library() -> None:
 def test_requirements_script_runs_on_a_bare_python(tmp_path: Path) -> None:
     # As the Dockerfile runs it: a plain interpreter, isolated from our site-packages.
     result = subprocess.run(
-        [sys.executable, "-I", str(REPO / "deploy" / "requirements_from_pyproject.py"),
-         str(REPO / "shared" / "pyproject.toml"), str(REPO / "services" / "api" / "pyproject.toml")],
-        capture_output=True, text=True, timeout=60, check=True,
+        [
+            sys.executable,
+            "-I",
+            str(REPO / "deploy" / "requirements_from_pyproject.py"),
+            str(REPO / "shared" / "pyproject.toml"),
+            str(REPO / "services" / "api" / "pyproject.toml"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
     )
     lines = result.stdout.splitlines()
     assert "fastapi>=0.110" in lines and "celery[redis]>=5.3" in lines

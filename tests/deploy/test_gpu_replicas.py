@@ -85,7 +85,9 @@ def test_the_checked_in_overrides_are_the_generators_output() -> None:
 def test_generator_refuses_counts_out_of_range(gpus: str) -> None:
     result = subprocess.run(
         [sys.executable, "-I", str(REPO / "deploy" / "gpu_trainers.py"), "--gpus", gpus],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 2
     assert f"--gpus must be 1 to {MAX_GPUS} (got {gpus})" in result.stderr

@@ -276,9 +276,7 @@ exit 0
 """
 
 
-def run_setup(
-    tmp_path: Path, *args: str, user_info: str = "AccessKey: lesde-services\nStatus: enabled", shell: str = SHELL, **env: str
-):
+def run_setup(tmp_path: Path, *args: str, user_info: str = "AccessKey: lesde-services\nStatus: enabled", shell: str = SHELL, **env: str):
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir(exist_ok=True)
     (bin_dir / "mc").write_text(FAKE_MC)
@@ -398,8 +396,9 @@ def test_setup_reads_each_credential_from_its_file_when_env_sets_none(tmp_path: 
 def test_setup_takes_a_variable_set_directly_over_its_file(tmp_path: Path) -> None:
     files = credential_files(tmp_path)
     files["LESDE_S3_SECRET_KEY_FILE"] = str(tmp_path / "no-such-file")  # not even read
-    result, log = run_setup(tmp_path, LESDE_S3_SECRET_KEY="operator-secret-789", MINIO_ROOT_USER="", MINIO_ROOT_PASSWORD="",
-                            LESDE_S3_ACCESS_KEY="", **files)
+    result, log = run_setup(
+        tmp_path, LESDE_S3_SECRET_KEY="operator-secret-789", MINIO_ROOT_USER="", MINIO_ROOT_PASSWORD="", LESDE_S3_ACCESS_KEY="", **files
+    )
     assert result.returncode == 0, result.stderr
     assert "admin user add lesde lesde-0a1b2c3d4e5f operator-secret-789" in log
     assert log[0] == "alias set lesde http://minio:9000 root-0a1b2c3d4e5f GeneratedRootPassword0123456789"
@@ -429,8 +428,12 @@ def test_scripts_run_under_bash_too(tmp_path: Path) -> None:
     assert "admin user add lesde lesde-services GeneratedServiceSecret0123456789" in log
     assert log[0] == "alias set lesde http://minio:9000 root-0a1b2c3d4e5f root-password-123"
     result, seen = run_minio_entrypoint(
-        tmp_path, shell="bash", MINIO_ROOT_USER="", MINIO_ROOT_USER_FILE=files["MINIO_ROOT_USER_FILE"],
-        MINIO_ROOT_PASSWORD="direct-password", MINIO_ROOT_PASSWORD_FILE=files["MINIO_ROOT_PASSWORD_FILE"],
+        tmp_path,
+        shell="bash",
+        MINIO_ROOT_USER="",
+        MINIO_ROOT_USER_FILE=files["MINIO_ROOT_USER_FILE"],
+        MINIO_ROOT_PASSWORD="direct-password",
+        MINIO_ROOT_PASSWORD_FILE=files["MINIO_ROOT_PASSWORD_FILE"],
     )
     assert result.returncode == 0, result.stderr
     assert "MINIO_ROOT_USER" not in seen and seen["MINIO_ROOT_USER_FILE"] == files["MINIO_ROOT_USER_FILE"]

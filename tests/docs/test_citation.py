@@ -21,8 +21,21 @@ SCHEMA_IN_WHEEL = "cffconvert/schemas/1.2.0/schema.json"
 
 def cff_schema(tmp_path: Path) -> dict:
     subprocess.run(
-        [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--disable-pip-version-check", "cffconvert==2.0.0", "-d", str(tmp_path)],
-        check=True, timeout=300, capture_output=True,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--quiet",
+            "--no-deps",
+            "--disable-pip-version-check",
+            "cffconvert==2.0.0",
+            "-d",
+            str(tmp_path),
+        ],
+        check=True,
+        timeout=300,
+        capture_output=True,
     )
     wheel = next(tmp_path.glob("cffconvert-*.whl"))
     with zipfile.ZipFile(wheel) as archive:

@@ -52,7 +52,6 @@ def test_notebook_runs_without_errors(tmp_path):
     assert where == {"prefix": sys.prefix, "executable": os.path.realpath(sys.executable)}, "the notebook ran on another Python"
     errors = [output for cell in nb.cells if cell.cell_type == "code" for output in cell.outputs if output.output_type == "error"]
     assert not errors
-    images = [cell.id for cell in nb.cells if cell.cell_type == "code"
-              for output in cell.outputs if "image/png" in output.get("data", {})]
+    images = [cell.id for cell in nb.cells if cell.cell_type == "code" for output in cell.outputs if "image/png" in output.get("data", {})]
     assert len(images) >= 2, f"the figures did not display as images (cells with a PNG: {images})"
     assert not any(workdir.iterdir()), f"the notebook wrote into its working directory: {sorted(p.name for p in workdir.iterdir())}"

@@ -6,10 +6,9 @@ import inspect
 import re
 from pathlib import Path
 
+import lesde.settings
 import pytest
 from pydantic_settings import BaseSettings
-
-import lesde.settings
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "operations.md"
 

@@ -6,7 +6,6 @@ import uuid
 from collections.abc import Callable, Iterator
 
 import pytest
-
 from lesde.storage.s3 import S3Store
 from lesde_launcher.stack import EmbeddedStack, free_port
 
@@ -24,13 +23,9 @@ def start_services(redis_url, s3_settings, tmp_path_factory) -> Iterator[Callabl
     def start(*, chunk: int, trainer_pool: str = "solo") -> tuple[EmbeddedStack, S3Store]:
         bucket = f"lesde-e2e-{uuid.uuid4().hex[:8]}"
         overrides = stack_overrides(redis_url, s3_settings, bucket=bucket, chunk=chunk)
-        stack = EmbeddedStack(
-            state_dir=tmp_path_factory.mktemp("stack"), port=free_port(), overrides=overrides, trainer_pool=trainer_pool
-        )
+        stack = EmbeddedStack(state_dir=tmp_path_factory.mktemp("stack"), port=free_port(), overrides=overrides, trainer_pool=trainer_pool)
         stack.start(timeout=120)
-        store = S3Store(
-            endpoint=s3_settings.endpoint, access_key=s3_settings.access_key, secret_key=s3_settings.secret_key, bucket=bucket
-        )
+        store = S3Store(endpoint=s3_settings.endpoint, access_key=s3_settings.access_key, secret_key=s3_settings.secret_key, bucket=bucket)
         started.append((stack, store))
         return stack, store
 

@@ -21,7 +21,7 @@ _analyse = experiment_job.analyse_experiment
 _DELAY = float(os.environ.get("LESDE_TEST_SLOW_ANALYSIS_S", "0"))
 
 
-def _slow_analyse(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202  (the signature of analyse_experiment)
+def _slow_analyse(*args, **kwargs):
     time.sleep(_DELAY)
     return _analyse(*args, **kwargs)
 

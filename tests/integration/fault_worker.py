@@ -19,8 +19,8 @@ from __future__ import annotations
 import os
 import signal
 
-import lesde_trainer.datasets  # noqa: F401  (build_engine imports these, and torch, at its first call:
-import lesde_trainer.device  # noqa: F401   here they are imported once, by the pool's parent)
+import lesde_trainer.datasets
+import lesde_trainer.device
 import lesde_trainer.engine  # noqa: F401
 import lesde_trainer.setup as training_setup
 import torch  # noqa: F401
@@ -33,7 +33,7 @@ __all__ = ["app"]
 _build_engine = training_setup.build_engine
 
 
-def _build_engine_unless_poison(spec, settings, store=None):  # noqa: ANN001, ANN202  (the signature of build_engine)
+def _build_engine_unless_poison(spec, settings, store=None):
     if spec.name == POISON_NAME:
         os.kill(os.getpid(), signal.SIGKILL)
     return _build_engine(spec, settings, store)

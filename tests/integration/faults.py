@@ -31,7 +31,6 @@ from typing import TypeVar
 
 import redis
 from celery import Celery
-
 from lesde import celery_app, job_index, keys
 from lesde.broker_census import task_and_first_argument
 from lesde.jobs import JobRepository, new_job_id
@@ -98,9 +97,25 @@ class RedisServer:
 
     def start(self) -> None:
         argv = [
-            self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.data_dir),
-            "--save", "", "--appendonly", "yes", "--appendfsync", "always",
-            "--daemonize", "no", "--logfile", "", "--protected-mode", "yes",
+            self.binary,
+            "--port",
+            str(self.port),
+            "--bind",
+            "127.0.0.1",
+            "--dir",
+            str(self.data_dir),
+            "--save",
+            "",
+            "--appendonly",
+            "yes",
+            "--appendfsync",
+            "always",
+            "--daemonize",
+            "no",
+            "--logfile",
+            "",
+            "--protected-mode",
+            "yes",
         ]
         self.server = test_stack.Server(name="fault-redis", argv=argv, log=self.log, cwd=self.data_dir)
         self.server.start()
@@ -140,9 +155,22 @@ class SeaweedServer:
 
     def _argv(self) -> list[str]:
         grpc = test_stack.GRPC_OFFSET
-        argv = [self.binary, "-logtostderr", f"-config_dir={self.root}", "server", f"-dir={self.root / 'data'}",
-                "-ip=127.0.0.1", "-ip.bind=127.0.0.1", "-s3", "-s3.port.iceberg=0", "-s3.port.lance=0",
-                "-master.telemetry=false", "-volume.max=100", "-master.volumeSizeLimitMB=64", "-volume.preStopSeconds=0"]
+        argv = [
+            self.binary,
+            "-logtostderr",
+            f"-config_dir={self.root}",
+            "server",
+            f"-dir={self.root / 'data'}",
+            "-ip=127.0.0.1",
+            "-ip.bind=127.0.0.1",
+            "-s3",
+            "-s3.port.iceberg=0",
+            "-s3.port.lance=0",
+            "-master.telemetry=false",
+            "-volume.max=100",
+            "-master.volumeSizeLimitMB=64",
+            "-volume.preStopSeconds=0",
+        ]
         for role, port in self.ports.items():
             argv += [f"-{role}.port={port}", f"-{role}.port.grpc={port + grpc}"]
         return argv
@@ -275,8 +303,24 @@ class FaultLab:
     def _start_worker(self, module: str, queue: str, name: str, env: dict[str, str]) -> Trainer:
         log = self.root / "logs" / f"{name}-{len(self.trainers)}.log"
         environment = self.services.environment() | {"PYTHONPATH": str(REPO)} | env
-        command = [sys.executable, "-m", "celery", "-A", module, "worker", "-Q", queue,
-                   "--pool", "prefork", "--concurrency", "1", "--loglevel", "INFO", "-n", f"{name}@fault-tests"]
+        command = [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            module,
+            "worker",
+            "-Q",
+            queue,
+            "--pool",
+            "prefork",
+            "--concurrency",
+            "1",
+            "--loglevel",
+            "INFO",
+            "-n",
+            f"{name}@fault-tests",
+        ]
         with log.open("ab") as out:
             process = subprocess.Popen(command, cwd=REPO, env=environment, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
         worker = Trainer(name, process, log)
@@ -287,6 +331,7 @@ class FaultLab:
         """Until ``trainer`` answers a broker ping (it is connected and consuming)."""
         app = self.broker()
         try:
+
             def answered() -> bool:
                 assert trainer.process.poll() is None, f"trainer {trainer.name} exited; see {trainer.log}"
                 return bool(app.control.ping(destination=[trainer.node], timeout=1.0))
@@ -304,7 +349,7 @@ class FaultLab:
     def chunks(self, job_id: str) -> dict[str, bytes]:
         """Chunk name (``<stream>/<first>-<last>...``) -> stored bytes of the job."""
         prefix = keys.job_prefix("experiment", job_id) + "chunks/"
-        return {info.key[len(prefix):]: self.store.get_bytes(info.key) for info in self.store.list(prefix)}
+        return {info.key[len(prefix) :]: self.store.get_bytes(info.key) for info in self.store.list(prefix)}
 
     def manifest(self, job_id: str) -> dict | None:
         key = keys.manifest_key(job_id)
@@ -360,7 +405,9 @@ def start_lab(root: Path, settings: dict[str, str]) -> FaultLab:
         redis_server.stop()
         raise
     # The test's own reads answer (or fail) within seconds, also during an S3 outage.
-    store = S3Store(endpoint=weed.endpoint, bucket=bucket, retry=gateway_policy(StoreRetrySettings(api_store_retry_seconds=2)), **credentials)
+    store = S3Store(
+        endpoint=weed.endpoint, bucket=bucket, retry=gateway_policy(StoreRetrySettings(api_store_retry_seconds=2)), **credentials
+    )
     return FaultLab(root=root, redis=redis_server, s3=weed, services=services, store=store)
 
 

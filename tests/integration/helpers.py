@@ -24,7 +24,7 @@ def watch(client: LesdeClient, job_id: str, timeout: float = 240) -> tuple[dict,
     raise AssertionError(f"experiment {job_id} did not finish in {timeout} s: {record}")
 
 
-def stack_overrides(redis_url: str, s3_settings, *, bucket: str, chunk: int) -> dict[str, str]:  # noqa: ANN001 - the S3 fixture's settings
+def stack_overrides(redis_url: str, s3_settings, *, bucket: str, chunk: int) -> dict[str, str]:
     """The environment that points an embedded stack's processes at the test Redis and a bucket of the test S3."""
     return {
         "LESDE_STORE": "s3",

@@ -8,11 +8,11 @@ import time
 
 import httpx
 import pytest
-
 from lesde.client import LesdeClient
 from lesde.specs.analysis import FIGURE_NAMES
-from tests.fixtures.analysis_checks import assert_every_number, assert_valid_png
+
 from tests.api.test_imports import authors_csv
+from tests.fixtures.analysis_checks import assert_every_number, assert_valid_png
 
 from .helpers import watch
 
@@ -20,7 +20,16 @@ SPEC = {
     "name": "analysis-http",
     "dataset": {"name": "geomnist", "train_per_class": 8, "val_per_class": 4, "seed": 1},
     "model": {"name": "lenet", "dtype": "float32"},
-    "training": {"iterations": 120, "trials": 3, "learning_rate": 0.01, "eval_every": 20, "probe_every": 20, "probe_per_class": 2, "features_every": 60, "seed": 3},
+    "training": {
+        "iterations": 120,
+        "trials": 3,
+        "learning_rate": 0.01,
+        "eval_every": 20,
+        "probe_every": 20,
+        "probe_per_class": 2,
+        "features_every": 60,
+        "seed": 3,
+    },
 }
 
 

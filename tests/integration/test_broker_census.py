@@ -10,7 +10,6 @@ from collections.abc import Iterator
 import pytest
 import redis
 from celery import Celery
-
 from lesde import celery_app
 from lesde.broker_census import take_census
 from lesde.settings import BrokerSettings

@@ -12,13 +12,19 @@ import time
 
 import numpy as np
 import pytest
-
 from lesde.client import LesdeClient
 
 from .helpers import watch
 
-LAYERS = [{"type": "conv2d", "out_channels": 4, "kernel_size": 3}, {"type": "relu"}, {"type": "maxpool2d", "kernel_size": 2},
-          {"type": "flatten"}, {"type": "linear", "out_features": 8}, {"type": "relu"}, {"type": "linear", "out_features": 3}]
+LAYERS = [
+    {"type": "conv2d", "out_channels": 4, "kernel_size": 3},
+    {"type": "relu"},
+    {"type": "maxpool2d", "kernel_size": 2},
+    {"type": "flatten"},
+    {"type": "linear", "out_features": 8},
+    {"type": "relu"},
+    {"type": "linear", "out_features": 3},
+]
 
 
 def shapes_npz(*, corrupt: bool = False) -> bytes:
@@ -27,14 +33,21 @@ def shapes_npz(*, corrupt: bool = False) -> bytes:
     def images(n):
         x = rng.integers(0, 40, size=(3 * n, 16, 16)).astype(np.uint8)
         x[:n, 4:12, 4:12] = 250
-        x[n:2 * n, :, 7:9] = 250
+        x[n : 2 * n, :, 7:9] = 250
         return x
+
     y_val = np.repeat(np.arange(3), 4)
     if corrupt:
         y_val[-1] = 5
     buffer = io.BytesIO()
-    np.savez(buffer, x_train=images(20), y_train=np.repeat(np.arange(3), 20), x_val=images(4), y_val=y_val,
-             class_names=np.array(["square", "bar", "noise"]))
+    np.savez(
+        buffer,
+        x_train=images(20),
+        y_train=np.repeat(np.arange(3), 20),
+        x_val=images(4),
+        y_val=y_val,
+        class_names=np.array(["square", "bar", "noise"]),
+    )
     return buffer.getvalue()
 
 
@@ -43,7 +56,7 @@ def services(start_services):
     return start_services(chunk=50)
 
 
-def _validated(client: LesdeClient, path) -> dict:  # noqa: ANN001
+def _validated(client: LesdeClient, path) -> dict:
     record = client.upload_dataset(path, name=path.stem)
     deadline = time.monotonic() + 120
     while record["status"] not in ("succeeded", "failed") and time.monotonic() < deadline:
@@ -63,10 +76,19 @@ def test_an_uploaded_data_set_trains_a_custom_network_with_mini_batches_on_the_r
         dataset = _validated(client, good)
         assert dataset["status"] == "succeeded", dataset
         assert dataset["info"]["shape"] == [1, 16, 16] and dataset["info"]["train_counts"] == [20, 20, 20]
-        spec = {"dataset": {"name": "uploaded", "id": dataset["id"], "train_counts": [20, 10, 5], "val_per_class": 4},
-                "model": {"name": "custom", "layers": LAYERS},
-                "training": {"iterations": 150, "trials": 10, "batch_size": 4, "learning_rate": 0.05, "eval_every": 50,
-                             "probe_every": 25, "probe_per_class": 4}}
+        spec = {
+            "dataset": {"name": "uploaded", "id": dataset["id"], "train_counts": [20, 10, 5], "val_per_class": 4},
+            "model": {"name": "custom", "layers": LAYERS},
+            "training": {
+                "iterations": 150,
+                "trials": 10,
+                "batch_size": 4,
+                "learning_rate": 0.05,
+                "eval_every": 50,
+                "probe_every": 25,
+                "probe_per_class": 4,
+            },
+        }
         submitted = client.submit_experiment(spec)
         record, _statuses, _progress = watch(client, submitted["id"])
         assert record["status"] == "succeeded" and record["analysis"] == "succeeded", record

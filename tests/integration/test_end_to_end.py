@@ -10,7 +10,6 @@ import time
 
 import numpy as np
 import pytest
-
 from lesde import keys
 from lesde.chunks import checksum, decode_chunk
 from lesde.client import LesdeApiError, LesdeClient

@@ -27,7 +27,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from lesde import celery_app, keys
 from lesde.chunks import checksum
 from lesde.client import LesdeClient
@@ -44,7 +43,15 @@ ITERATIONS = 4_000  # 16 chunks: room for five kills, each after the resumed run
 SPEC = {
     "dataset": {"name": "geomnist", "train_per_class": 10, "val_per_class": 5, "seed": 2},
     "model": {"name": "lenet", "dtype": "float32"},
-    "training": {"iterations": ITERATIONS, "trials": 2, "learning_rate": 0.01, "eval_every": 500, "probe_every": 1000, "probe_per_class": 2, "seed": 5},
+    "training": {
+        "iterations": ITERATIONS,
+        "trials": 2,
+        "learning_rate": 0.01,
+        "eval_every": 500,
+        "probe_every": 1000,
+        "probe_per_class": 2,
+        "seed": 5,
+    },
 }
 LEASE_S = 6.0
 SETTINGS = {
@@ -61,7 +68,7 @@ JOB_TIMEOUT_S = 400.0
 
 
 @pytest.fixture(scope="module")
-def lab(redis_url) -> Iterator[FaultLab]:  # noqa: ARG001  (redis_url: run under scripts/test_stack.py, which finds the binaries)
+def lab(redis_url) -> Iterator[FaultLab]:
     lab = start_lab(new_root(), SETTINGS)
     yield lab
     lab.stop()
@@ -88,11 +95,13 @@ def reference(tmp_path_factory) -> dict[str, bytes]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(celery_app, "send", lambda *_args: None)  # no broker here: the analysis task is not sent
         # One torch thread, as the lab's trainers run (LESDE_CPU_THREADS=1).
-        run_training_job(store, record.id, settings=TrainerSettings(chunk_iterations=CHUNK, cpu_threads=1), leases=LeaseSettings(lease_settle_seconds=0))
+        run_training_job(
+            store, record.id, settings=TrainerSettings(chunk_iterations=CHUNK, cpu_threads=1), leases=LeaseSettings(lease_settle_seconds=0)
+        )
     torch.set_num_threads(threads)  # the tests after these keep their own
     assert repo.get(record.id).status is JobStatus.succeeded
     prefix = keys.job_prefix("experiment", record.id) + "chunks/"
-    return {info.key[len(prefix):]: store.get_bytes(info.key) for info in store.list(prefix)}
+    return {info.key[len(prefix) :]: store.get_bytes(info.key) for info in store.list(prefix)}
 
 
 # -- helpers ---------------------------------------------------------------------------------
@@ -113,7 +122,9 @@ def trained_past(lab: FaultLab, job_id: str, iterations: int, timeout: float = J
     """Wait until the job's manifest counts at least ``iterations``; return its count."""
     return wait_for(
         lambda: (done := lab.iterations_done(job_id)) >= iterations and done,
-        timeout=timeout, what=f"experiment {job_id} trains past iteration {iterations}", every=0.05,
+        timeout=timeout,
+        what=f"experiment {job_id} trains past iteration {iterations}",
+        every=0.05,
     )
 
 
@@ -136,7 +147,7 @@ def assert_chunks_identical(lab: FaultLab, job_id: str, reference: dict[str, byt
         firsts = [entry["first"] for entry in entries]
         assert firsts == sorted(set(firsts)), f"{stream}: a chunk listed twice or out of order"
         for entry in entries:
-            assert checksum(stored[entry["key"][len(prefix):]]) == entry["checksum"], f"{entry['key']}: checksum differs"
+            assert checksum(stored[entry["key"][len(prefix) :]]) == entry["checksum"], f"{entry['key']}: checksum differs"
     assert [entry["first"] for entry in manifest["chunks"]["sampled"]] == list(range(0, ITERATIONS, CHUNK))
 
 
@@ -151,7 +162,7 @@ def test_pool_child_killed_five_times_resumes_byte_identical(lab, reference):
         # last kill: five resumptions, each with progress (so LESDE_MAX_ATTEMPTS never applies).
         floor = (killed_at[-1] if killed_at else 0) + CHUNK
 
-        def resumed_with_progress(floor: int = floor):  # noqa: ANN202
+        def resumed_with_progress(floor: int = floor):
             lease = lab.record(job_id).lease
             fresh = lease is not None and lease.pid not in killed_pids
             return lease if fresh and lab.iterations_done(job_id) >= floor else None
@@ -194,7 +205,7 @@ def test_whole_trainer_killed_resumes_after_the_lease_expires(lab, reference):
 
 
 # -- 2b. the whole analyzer killed mid-analysis, a new one started ------------------------------
-def test_analyzer_group_killed_mid_analysis_succeeds_within_three_minutes(lab, reference):  # noqa: ARG001 (reference: trained first)
+def test_analyzer_group_killed_mid_analysis_succeeds_within_three_minutes(lab, reference):
     from lesde.analysis_state import read_run_state
     from lesde.specs.analysis import DEFAULT_KEY
 
@@ -290,7 +301,8 @@ def test_second_delivery_of_a_running_job_is_refused_by_the_lease(lab, reference
     # the job waits any more and only the first delivery stays unacknowledged, while it runs.
     wait_for(
         lambda: lab.deliveries(celery_app.TRAIN_EXPERIMENT, job_id) == (0, 1),
-        timeout=120, what="the second delivery is taken and acknowledged",
+        timeout=120,
+        what="the second delivery is taken and acknowledged",
     )
     during = lab.record(job_id)
     assert during.status is JobStatus.running and during.progress.done < ITERATIONS, "the job ended before the copy was refused"
@@ -373,8 +385,10 @@ def test_listing_1000_stored_jobs_costs_o_page_and_p95_under_50_ms(lab):
         oversubscribed = max(1.0, os.getloadavg()[0] / (os.cpu_count() or 1))
         samples = listing_times(client, {"limit": LISTING_PAGE}, 30)
     p95 = nearest_rank(samples, 95)
-    print(f"listing {LISTING_PAGE} rows at {STORED + FEW:,} jobs: p50 {nearest_rank(samples, 50) * 1e3:.1f} ms, p95 {p95 * 1e3:.1f} ms; "
-          f"page of 50: p50 {p50_all * 1e3:.1f} ms, p95 {nearest_rank(sorted(over_all), 95) * 1e3:.1f} ms over all, p50 {p50_few * 1e3:.1f} ms over {FEW}; load average per CPU {oversubscribed:.2f}")
+    print(
+        f"listing {LISTING_PAGE} rows at {STORED + FEW:,} jobs: p50 {nearest_rank(samples, 50) * 1e3:.1f} ms, p95 {p95 * 1e3:.1f} ms; "
+        f"page of 50: p50 {p50_all * 1e3:.1f} ms, p95 {nearest_rank(sorted(over_all), 95) * 1e3:.1f} ms over all, p50 {p50_few * 1e3:.1f} ms over {FEW}; load average per CPU {oversubscribed:.2f}"
+    )
     assert p95 < LISTING_P95_S * oversubscribed, (
         f"listing {LISTING_PAGE} rows: p95 {p95 * 1e3:.1f} ms (p50 {nearest_rank(samples, 50) * 1e3:.1f} ms) over 30 calls at {STORED + FEW:,} stored jobs; "
         f"budget {LISTING_P95_S * 1e3:.0f} ms x {oversubscribed:.2f} (load average per CPU)"

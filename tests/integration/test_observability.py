@@ -11,11 +11,10 @@ import uuid
 
 import httpx
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
-
 from lesde.client import LesdeClient
 from lesde.storage.s3 import S3Store
 from lesde_launcher.stack import EmbeddedStack, free_port
+from prometheus_client.parser import text_string_to_metric_families
 
 from .helpers import stack_overrides, watch
 
@@ -24,8 +23,15 @@ SPEC = {
     "name": "observed",
     "dataset": {"name": "geomnist", "train_per_class": 6, "val_per_class": 3, "seed": 1},
     "model": {"name": "lenet", "dtype": "float32"},
-    "training": {"iterations": ITERATIONS, "trials": TRIALS, "learning_rate": 0.01, "eval_every": 25, "probe_every": 25,
-                 "probe_per_class": 2, "seed": 3},
+    "training": {
+        "iterations": ITERATIONS,
+        "trials": TRIALS,
+        "learning_rate": 0.01,
+        "eval_every": 25,
+        "probe_every": 25,
+        "probe_per_class": 2,
+        "seed": 3,
+    },
 }
 TRAIN, ANALYZE = "lesde.train_experiment", "lesde.analyze_experiment"
 WAIT_S = 60.0  # for what comes after the job's record says it is done (a scrape's cache, the last log write)
@@ -35,7 +41,10 @@ WAIT_S = 60.0  # for what comes after the job's record says it is done (a scrape
 def observed_stack(redis_url, s3_settings, tmp_path_factory):
     """The stack with JSON logs and each worker's metrics on a port of its own."""
     bucket = f"lesde-obs-{uuid.uuid4().hex[:8]}"
-    overrides = stack_overrides(redis_url, s3_settings, bucket=bucket, chunk=CHUNK) | {"LESDE_LOG_FORMAT": "json", "LESDE_LOG_LEVEL": "INFO"}
+    overrides = stack_overrides(redis_url, s3_settings, bucket=bucket, chunk=CHUNK) | {
+        "LESDE_LOG_FORMAT": "json",
+        "LESDE_LOG_LEVEL": "INFO",
+    }
     ports = {"trainer": free_port(), "analyzer": free_port()}
     stack = EmbeddedStack(state_dir=tmp_path_factory.mktemp("observed"), port=free_port(), overrides=overrides, metrics_ports=ports)
     stack.start(timeout=120)
@@ -43,8 +52,9 @@ def observed_stack(redis_url, s3_settings, tmp_path_factory):
         yield stack, ports
     finally:
         stack.stop()
-        S3Store(endpoint=s3_settings.endpoint, access_key=s3_settings.access_key, secret_key=s3_settings.secret_key,
-                bucket=bucket).delete_prefix("")
+        S3Store(
+            endpoint=s3_settings.endpoint, access_key=s3_settings.access_key, secret_key=s3_settings.secret_key, bucket=bucket
+        ).delete_prefix("")
 
 
 def samples(url: str) -> dict[tuple[str, frozenset], float]:
@@ -60,7 +70,7 @@ def value(found: dict, name: str, **labels: str) -> float:
     return found.get((name, frozenset(labels.items())), 0.0)
 
 
-def eventually(read, check, what: str, timeout: float = WAIT_S):  # noqa: ANN001, ANN201
+def eventually(read, check, what: str, timeout: float = WAIT_S):
     """Poll ``read()`` until ``check`` holds of it; its last value."""
     deadline = time.monotonic() + timeout
     while True:
@@ -122,8 +132,10 @@ def test_metrics_and_logs_follow_one_experiment(observed_stack):
         "the job's log shows its analysis ended",
     )
     messages = [line["message"] for line in lines]
-    order = [next(i for i, message in enumerate(messages) if message.startswith(text))
-             for text in (f"{TRAIN} started", f"{TRAIN} ended (success)", f"{ANALYZE} started", f"{ANALYZE} ended (success)")]
+    order = [
+        next(i for i, message in enumerate(messages) if message.startswith(text))
+        for text in (f"{TRAIN} started", f"{TRAIN} ended (success)", f"{ANALYZE} started", f"{ANALYZE} ended (success)")
+    ]
     assert order == sorted(order), messages
     assert {line["service"] for line in lines} == {"trainer", "analyzer"}
     assert all(line["job_id"] == job_id and line["kind"] == "experiment" and line["task_id"] for line in lines)
@@ -131,7 +143,6 @@ def test_metrics_and_logs_follow_one_experiment(observed_stack):
 
     # The workers' own log files are JSON lines, the job's carrying its fields.
     for name in ("trainer", "analyzer"):
-        parsed = [json.loads(line) for line in (stack.state_dir / "logs" / f"{name}.log").read_text().splitlines()
-                  if line.startswith("{")]
+        parsed = [json.loads(line) for line in (stack.state_dir / "logs" / f"{name}.log").read_text().splitlines() if line.startswith("{")]
         assert parsed and all(line["service"] == name for line in parsed)
         assert any(line.get("job_id") == job_id and line.get("task_id") for line in parsed), name

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import time
 
+import lesde
 import numpy as np
 import pytest
 import torch
-
-import lesde
 from lesde.client import LesdeClient
+
 from tests.fixtures.analysis_checks import numbers_equal
 
 from .helpers import watch

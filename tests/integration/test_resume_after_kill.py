@@ -9,7 +9,6 @@ import signal
 import time
 from pathlib import Path
 
-
 from lesde import keys
 from lesde.client import LesdeClient
 from lesde.jobs import JobRepository
@@ -24,7 +23,15 @@ CHUNK = 500
 SPEC = {
     "dataset": {"name": "geomnist", "train_per_class": 10, "val_per_class": 5, "seed": 2},
     "model": {"name": "lenet", "dtype": "float32"},
-    "training": {"iterations": 12_000, "trials": 4, "learning_rate": 0.01, "eval_every": 500, "probe_every": 1000, "probe_per_class": 2, "seed": 5},
+    "training": {
+        "iterations": 12_000,
+        "trials": 4,
+        "learning_rate": 0.01,
+        "eval_every": 500,
+        "probe_every": 1000,
+        "probe_per_class": 2,
+        "seed": 5,
+    },
 }
 
 
@@ -57,7 +64,7 @@ def _undisturbed_chunks(tmp_path: Path) -> dict[str, bytes]:
     finally:
         celery_app.send = original
     prefix = keys.job_prefix("experiment", record.id) + "chunks/"
-    return {info.key[len(prefix):]: store.get_bytes(info.key) for info in store.list(prefix)}
+    return {info.key[len(prefix) :]: store.get_bytes(info.key) for info in store.list(prefix)}
 
 
 def test_killed_training_resumes_byte_identical(start_services, tmp_path):
@@ -89,7 +96,7 @@ def test_killed_training_resumes_byte_identical(start_services, tmp_path):
     assert record["attempts"] == 2, "the task was not redelivered and resumed"
 
     prefix = keys.job_prefix("experiment", job_id) + "chunks/"
-    resumed = {info.key[len(prefix):]: store.get_bytes(info.key) for info in store.list(prefix)}
+    resumed = {info.key[len(prefix) :]: store.get_bytes(info.key) for info in store.list(prefix)}
     reference = _undisturbed_chunks(tmp_path)
     assert sorted(resumed) == sorted(reference)
     different = [name for name in reference if resumed[name] != reference[name]]

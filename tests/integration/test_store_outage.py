@@ -10,9 +10,9 @@ from __future__ import annotations
 import time
 
 import pytest
-
 from lesde.settings import StoreKind, StoreRetrySettings, StoreSettings
 from lesde.storage import ObjectNotFound, StoreUnavailable, gateway_policy, make_store
+
 from tests.api.test_broker_down import socket_closed_port  # bound, never listening: connections are refused
 
 BUCKET = "outage-bucket-name"
@@ -25,7 +25,9 @@ def closed_port():
 
 
 def test_an_unreachable_server_is_unavailable_within_the_budget_without_its_address(closed_port):
-    settings = StoreSettings(store=StoreKind.s3, s3_endpoint=f"127.0.0.1:{closed_port}", s3_access_key="k", s3_secret_key="s" * 8, s3_bucket=BUCKET)
+    settings = StoreSettings(
+        store=StoreKind.s3, s3_endpoint=f"127.0.0.1:{closed_port}", s3_access_key="k", s3_secret_key="s" * 8, s3_bucket=BUCKET
+    )
     store = make_store(settings, retry=gateway_policy(StoreRetrySettings(api_store_retry_seconds=2)))
     began = time.monotonic()
     with pytest.raises(StoreUnavailable) as raised:

@@ -11,7 +11,6 @@ import time
 
 import httpx
 import pytest
-
 from lesde import keys
 
 ITERATIONS, TRIALS = 40, 2
@@ -20,8 +19,16 @@ SWEEP = {
     "base": {
         "dataset": {"name": "geomnist", "train_per_class": 8, "val_per_class": 4, "seed": 1},
         "model": {"name": "lenet", "dtype": "float32"},
-        "training": {"iterations": ITERATIONS, "trials": TRIALS, "learning_rate": 0.01, "eval_every": 20, "probe_every": 20,
-                     "probe_per_class": 2, "features_every": 20, "seed": 3},
+        "training": {
+            "iterations": ITERATIONS,
+            "trials": TRIALS,
+            "learning_rate": 0.01,
+            "eval_every": 20,
+            "probe_every": 20,
+            "probe_per_class": 2,
+            "features_every": 20,
+            "seed": 3,
+        },
     },
     "axes": {"dataset.label_noise": [0.0, 0.5], "training.seed": [3]},
 }
@@ -56,8 +63,12 @@ def test_a_tiny_sweep_end_to_end(services):
 
         def children_analysed() -> dict | None:
             view = http.get(location).json()
-            done = all(child["status"] in ("succeeded", "failed", "cancelled") and child["analysis"] in ("succeeded", "failed", "none")
-                       and (child["status"] != "succeeded" or child["analysis"] != "none") for child in view["children"])
+            done = all(
+                child["status"] in ("succeeded", "failed", "cancelled")
+                and child["analysis"] in ("succeeded", "failed", "none")
+                and (child["status"] != "succeeded" or child["analysis"] != "none")
+                for child in view["children"]
+            )
             return view if done else None
 
         view = _until(children_analysed, timeout=300, what="both children trained and analysed")
@@ -113,7 +124,9 @@ def test_the_reproduction_runs_from_one_command_on_redis_and_s3(services, tmp_pa
         grid.write_text(json.dumps(SWEEP | {"axes": {"dataset.label_noise": [0.0, 0.7]}}))
         report = tmp_path / "docs" / "reproduction.md"
         stack, _store = services
-        status = reproduce.main(["--url", stack.url, "--sweep", str(grid), "--section", "label-noise", "--report", str(report), "--timeout", "600"])
+        status = reproduce.main(
+            ["--url", stack.url, "--sweep", str(grid), "--section", "label-noise", "--report", str(report), "--timeout", "600"]
+        )
     finally:
         sys.path.remove(str(scripts))
         sys.modules.pop("reproduce", None)

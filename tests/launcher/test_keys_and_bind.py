@@ -13,7 +13,6 @@ import sys
 
 import pytest
 from fastapi.testclient import TestClient
-
 from lesde import cli
 from lesde.client import LesdeClient
 from lesde_api.api_keys import key_digest
@@ -87,8 +86,13 @@ def test_the_stack_tells_the_gateway_its_bind_address(tmp_path):
 def test_the_gateway_process_itself_refuses_an_open_non_loopback_bind(tmp_path):
     """A gateway started by hand (not through `lesde up`) checks LESDE_BIND_HOST at startup."""
     env = {k: v for k, v in os.environ.items() if k not in ("LESDE_API_KEYS", "LESDE_API_KEYS_FILE", "LESDE_ALLOW_ANONYMOUS")}
-    env.update(LESDE_STORE="local", LESDE_LOCAL_STORE_DIR=str(tmp_path / "store"), LESDE_BROKER_URL="filesystem://",
-               LESDE_BROKER_DIR=str(tmp_path / "broker"), LESDE_BIND_HOST="0.0.0.0")
+    env.update(
+        LESDE_STORE="local",
+        LESDE_LOCAL_STORE_DIR=str(tmp_path / "store"),
+        LESDE_BROKER_URL="filesystem://",
+        LESDE_BROKER_DIR=str(tmp_path / "broker"),
+        LESDE_BIND_HOST="0.0.0.0",
+    )
     # It listens on loopback all the same: the test must not open a port to the network.
     command = [sys.executable, "-m", "uvicorn", "lesde_api.main:app", "--host", "127.0.0.1", "--port", str(free_port())]
     finished = subprocess.run(command, env=env, capture_output=True, text=True, timeout=START_TIMEOUT_S)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from lesde import cli
 from lesde_launcher import commands
 

@@ -15,7 +15,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-
 from lesde import cli
 from lesde_launcher.stack import EmbeddedStack, PortUnavailable, check_port_free, free_port
 
@@ -24,7 +23,7 @@ CLI_TIMEOUT_S = 120  # a `lesde` process on a busy machine: imports take most of
 
 
 class _Ready(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+    def do_GET(self) -> None:
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.end_headers()

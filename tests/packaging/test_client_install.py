@@ -43,9 +43,7 @@ def client_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def run_in(venv: Path, *command: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(venv / "bin" / command[0]), *command[1:]], capture_output=True, text=True, timeout=RUN_TIMEOUT_S, cwd=venv
-    )
+    return subprocess.run([str(venv / "bin" / command[0]), *command[1:]], capture_output=True, text=True, timeout=RUN_TIMEOUT_S, cwd=venv)
 
 
 def test_client_imports_without_the_services_dependencies(client_venv: Path) -> None:

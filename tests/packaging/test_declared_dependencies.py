@@ -28,14 +28,33 @@ PACKAGES = {
     "services/launcher": "lesde_launcher",
 }
 # The modules of `pip install lesde` without extras: the HTTP client and the CLI.
-CLIENT_MODULES = {"lesde", "lesde.client", "lesde.cli", "lesde.cli_datasets", "lesde.dataset_pack", "lesde.cli_sweeps", "lesde.cli_url", "lesde.event_stream", "lesde.progress", "lesde.terminal"}
+CLIENT_MODULES = {
+    "lesde",
+    "lesde.client",
+    "lesde.cli",
+    "lesde.cli_datasets",
+    "lesde.dataset_pack",
+    "lesde.cli_sweeps",
+    "lesde.cli_url",
+    "lesde.event_stream",
+    "lesde.progress",
+    "lesde.terminal",
+}
 # `lesde export --format mlflow|tensorboard` (the CLI imports them inside the command; mlflow and tensorboard are extras)
 CLIENT_MODULES |= {"lesde.exports", "lesde.exports.content", "lesde.exports.mlflow_export", "lesde.exports.tensorboard_export"}
 # The Recorder (numpy only: the chunk bytes, manifest and reduction of the contract, and the
 # object keys) and AnalysisResult, whose views import pandas / xarray / the analyzer lazily.
 CLIENT_MODULES |= {
-    "lesde.results", "lesde.recorder", "lesde.recorder.recorder", "lesde.recorder.pending", "lesde.recorder.run_folder",
-    "lesde.recorder.upload", "lesde.chunks.format", "lesde.chunks.reduction", "lesde.chunks.manifest", "lesde.keys",
+    "lesde.results",
+    "lesde.recorder",
+    "lesde.recorder.recorder",
+    "lesde.recorder.pending",
+    "lesde.recorder.run_folder",
+    "lesde.recorder.upload",
+    "lesde.chunks.format",
+    "lesde.chunks.reduction",
+    "lesde.chunks.manifest",
+    "lesde.keys",
 }
 # lesde.analyze: imported inside lesde.analyze / the CLI's export of a run folder, with the
 # analysis extra and the lesde-analyzer package installed (it imports the contract's specs).
@@ -46,8 +65,10 @@ ANALYSIS_MODULES |= {"lesde.analysis_results"}
 CLIENT_EXTRAS = ("dataframe", "images", "mlflow", "tensorboard", "xarray", "analysis")
 # Imported lazily by lesde but not declared by it: a local project installed beside it.
 IMPORTED_BESIDE = {
-    "lesde": {"lesde-analyzer": "lesde.analyze and AnalysisResult.figure import its math; `pip install lesde[analysis] lesde-analyzer` "
-                                "(an extra naming it would send pip to the package index for a project that is only here)"},
+    "lesde": {
+        "lesde-analyzer": "lesde.analyze and AnalysisResult.figure import its math; `pip install lesde[analysis] lesde-analyzer` "
+        "(an extra naming it would send pip to the package index for a project that is only here)"
+    },
 }
 RUN_NOT_IMPORTED = {
     "lesde-api": {

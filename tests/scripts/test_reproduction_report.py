@@ -59,7 +59,7 @@ def _inputs(transition: bool) -> dict:
     return {"summary": {"rows": rows, "flip": {"lines": [line]}, "notes": ["a note"]}, "child_summaries": children}
 
 
-def _write(module, tmp_path: Path, transition: bool, change=None) -> str:  # noqa: ANN001
+def _write(module, tmp_path: Path, transition: bool, change=None) -> str:
     data = _inputs(transition)
     if change is not None:
         change(data)
@@ -161,8 +161,13 @@ def test_the_sample_size_section_and_the_page(report_module, tmp_path):
     for i, (train, val) in enumerate([(40, 10), (800, 200), (4800, 1200)]):
         row = _row(i, 0.0, transition=True) | {"dataset.train_per_class": train, "dataset.val_per_class": val}
         rows.append(row)
-        children[row["experiment_id"]] = {"estimates": {"models": {"I": {"A_end": 20.0 + i, "B_end": -2.0}, "L": {"A_end": 15.0, "B_end": -9.0}}}}
-    spec = {"model": {"name": "lenet", "dtype": "float64"}, "training": {"iterations": 10_000, "trials": 100, "learning_rate": 0.005, "eval_every": 1000}}
+        children[row["experiment_id"]] = {
+            "estimates": {"models": {"I": {"A_end": 20.0 + i, "B_end": -2.0}, "L": {"A_end": 15.0, "B_end": -9.0}}}
+        }
+    spec = {
+        "model": {"name": "lenet", "dtype": "float64"},
+        "training": {"iterations": 10_000, "trials": 100, "learning_rate": 0.005, "eval_every": 1000},
+    }
     shown = [report_module.ChildFigures(label="n = 1,000", row=rows[1], files=["child-1-AB.png", "child-1-leode.png"])]
     lines = report_module.sample_size_section(report_module.SweepRun(
         title="The sample-size runs", sweep_file=Path("examples/sweeps/sample-size.json"), child_spec=spec,

@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-
 from lesde.chunks import checksum, decode_chunk, encode_chunk
 
 

@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-
 from lesde import keys
 from lesde.chunks import ChunkCorrupt, ChunkWriter, Manifest, iter_chunks, load_manifest
 
@@ -15,9 +14,13 @@ def written(local_store):
     writer = ChunkWriter(local_store, JOB)
     for first in range(0, 30, 10):
         it = np.arange(first, first + 10)
-        writer.put("sampled", first, first + 9, {"iteration": it, "loss": it[:, None] * np.ones((1, 2)), "label": np.zeros((10, 2), np.int64)})
+        writer.put(
+            "sampled", first, first + 9, {"iteration": it, "loss": it[:, None] * np.ones((1, 2)), "label": np.zeros((10, 2), np.int64)}
+        )
         points = np.array([first, first + 10] if first == 20 else [first])
-        writer.put("eval", first, first + 9, {"iteration": points, "val_acc": points[:, None] * np.ones((1, 2)), "probe_label": np.arange(4)})
+        writer.put(
+            "eval", first, first + 9, {"iteration": points, "val_acc": points[:, None] * np.ones((1, 2)), "probe_label": np.arange(4)}
+        )
     writer.commit(20)
     return local_store, load_manifest(local_store, JOB)
 
@@ -50,6 +53,8 @@ def test_a_chunk_that_does_not_match_its_checksum_is_refused_by_key(written):
 
 
 def test_a_manifest_written_before_the_dataset_field_still_loads(local_store):
-    local_store.put_json(keys.manifest_key(JOB), {"version": 1, "job_id": JOB, "iterations_done": 3, "complete": True, "chunks": {"sampled": []}})
+    local_store.put_json(
+        keys.manifest_key(JOB), {"version": 1, "job_id": JOB, "iterations_done": 3, "complete": True, "chunks": {"sampled": []}}
+    )
     manifest = load_manifest(local_store, JOB)
     assert manifest == Manifest(job_id=JOB, iterations_done=3, complete=True)

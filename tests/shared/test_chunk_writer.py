@@ -2,7 +2,6 @@
 the checkpoint does not cover, and rewriting it gives the same manifest."""
 
 import numpy as np
-
 from lesde import keys
 from lesde.chunks import ChunkWriter, Manifest, checksum, load_manifest
 
@@ -37,7 +36,7 @@ def test_commit_writes_the_manifest_before_the_checkpoint(local_store, monkeypat
     order: list[str] = []
     put_bytes = local_store.put_bytes  # put_json writes through it too
 
-    def recording(key, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+    def recording(key, *args, **kwargs):
         order.append(key)
         return put_bytes(key, *args, **kwargs)
 
@@ -58,7 +57,7 @@ def test_a_worker_killed_between_manifest_and_checkpoint_loses_no_chunk(local_st
     _step(first_worker, 0, 9, total=30)
     put_bytes = local_store.put_bytes
 
-    def killed_at_the_checkpoint(key, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+    def killed_at_the_checkpoint(key, *args, **kwargs):
         if key == keys.checkpoint_key(JOB):
             raise SystemExit("killed")
         return put_bytes(key, *args, **kwargs)

@@ -1,7 +1,6 @@
 """The class weights pi of the drift from a stored spec (lesde.specs.sampling)."""
 
 import pytest
-
 from lesde.specs import ExperimentSpec
 from lesde.specs.sampling import class_sampling
 

@@ -61,7 +61,9 @@ def _race(config: dict[str, Any], tmp_path: Path, writers: int = 2) -> list[dict
 @pytest.fixture
 def s3_bucket(s3_settings: S3TestSettings) -> Iterator[S3Store]:
     store = S3Store(
-        endpoint=s3_settings.endpoint, access_key=s3_settings.access_key, secret_key=s3_settings.secret_key,
+        endpoint=s3_settings.endpoint,
+        access_key=s3_settings.access_key,
+        secret_key=s3_settings.secret_key,
         bucket=f"lesde-t-{uuid.uuid4().hex[:8]}",
     )
     yield store
@@ -71,8 +73,12 @@ def s3_bucket(s3_settings: S3TestSettings) -> Iterator[S3Store]:
 
 def _s3_config(store: S3Store, s3_settings: S3TestSettings, job_id: str) -> dict[str, Any]:
     return {
-        "store": "s3", "endpoint": s3_settings.endpoint, "access_key": s3_settings.access_key,
-        "secret_key": s3_settings.secret_key, "bucket": store.bucket, "job_id": job_id,
+        "store": "s3",
+        "endpoint": s3_settings.endpoint,
+        "access_key": s3_settings.access_key,
+        "secret_key": s3_settings.secret_key,
+        "bucket": store.bucket,
+        "job_id": job_id,
     }
 
 

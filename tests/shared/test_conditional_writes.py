@@ -36,8 +36,11 @@ def store(request: pytest.FixtureRequest) -> ObjectStore:
 @contextlib.contextmanager
 def _s3_store_of(store_type: type[S3Store], s3_settings: S3TestSettings, **options: object) -> Iterator[S3Store]:
     store = store_type(
-        endpoint=s3_settings.endpoint, access_key=s3_settings.access_key, secret_key=s3_settings.secret_key,
-        bucket=f"lesde-t-{uuid.uuid4().hex[:8]}", **options,
+        endpoint=s3_settings.endpoint,
+        access_key=s3_settings.access_key,
+        secret_key=s3_settings.secret_key,
+        bucket=f"lesde-t-{uuid.uuid4().hex[:8]}",
+        **options,
     )
     try:
         yield store

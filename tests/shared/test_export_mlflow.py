@@ -15,9 +15,6 @@ from pathlib import Path
 import mlflow
 import numpy as np
 import pytest
-from mlflow.tracking import MlflowClient
-from mlflow.utils.validation import MAX_PARAM_VAL_LENGTH
-
 from lesde import cli
 from lesde.exports import to_mlflow
 from lesde.exports.content import final_step, headline_numbers, scalar_curves
@@ -33,6 +30,9 @@ from lesde.results import AnalysisResult
 from lesde.specs.analysis import AnalysisOptions
 from lesde.storage.local import LocalStore
 from lesde_analyzer.experiments.pipeline import analyse_experiment
+from mlflow.tracking import MlflowClient
+from mlflow.utils.validation import MAX_PARAM_VAL_LENGTH
+
 from tests.fixtures.synthetic import write_synthetic_experiment
 
 ITERATIONS = 3000

@@ -10,8 +10,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from tensorboard.backend.event_processing import event_accumulator
-
 from lesde import cli
 from lesde.exports import to_tensorboard
 from lesde.exports.content import final_step, headline_numbers, scalar_curves
@@ -21,6 +19,8 @@ from lesde.results import AnalysisResult
 from lesde.specs.analysis import AnalysisOptions
 from lesde.storage.local import LocalStore
 from lesde_analyzer.experiments.pipeline import analyse_experiment
+from tensorboard.backend.event_processing import event_accumulator
+
 from tests.fixtures.synthetic import write_synthetic_experiment
 
 ITERATIONS = 3000

@@ -11,7 +11,6 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
-
 from lesde import job_index, keys
 from lesde.jobs import JobRepository
 from lesde.records import JobRecord, JobStatus, utcnow
@@ -121,7 +120,9 @@ def test_a_crash_after_the_record_leaves_the_old_status_which_heals(repo, store)
     record = _create(repo)
     record.status = JobStatus.running
     job_index.add(store, "experiment", record)
-    store.put_json(keys.status_key("experiment", record.id), record.model_dump(mode="json"))  # the writer died before removing the queued entries
+    store.put_json(
+        keys.status_key("experiment", record.id), record.model_dump(mode="json")
+    )  # the writer died before removing the queued entries
     assert _listed(repo, status=JobStatus.queued) == ([], 1)
     assert _listed(repo, status=JobStatus.running) == ([record.id], 1)
     assert job_index.heal(store, grace_s=0) == job_index.Healed(removed=2)
@@ -207,12 +208,12 @@ class _CountingStore(LocalStore):
     page = 20
     full_listings = 0
 
-    def first_keys(self, folder, n):  # noqa: ANN001, ANN201
+    def first_keys(self, folder, n):
         keys = self.list_keys(folder)
         self.full_listings -= 1  # that read is the page's, not a count's
         return keys[: max(n, self.page)], len(keys) <= max(n, self.page)
 
-    def list_keys(self, folder):  # noqa: ANN001, ANN201
+    def list_keys(self, folder):
         self.full_listings += 1
         return super().list_keys(folder)
 

@@ -1,7 +1,6 @@
 """The job repository on a real (local-directory) store."""
 
 import pytest
-
 from lesde import keys
 from lesde.jobs import JobConflict, JobNotFound, JobRepository
 from lesde.records import JobStatus

@@ -10,7 +10,6 @@ import sys
 import threading
 
 import pytest
-
 from lesde import job_logs, keys, tombstones
 from lesde.job_logs import JobLogHandler, read_job_logs, segment_name
 from lesde.logs import ContextFilter, JsonFormatter, TextFormatter, bound, bound_fields, configure_logging

@@ -4,7 +4,6 @@ import json
 import math
 
 import numpy as np
-
 from lesde.json_safe import finite_lists, finite_or_none, json_safe
 
 

@@ -1,7 +1,6 @@
 """Object keys sort in iteration order and name only the known streams."""
 
 import pytest
-
 from lesde import keys
 
 

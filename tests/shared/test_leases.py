@@ -10,7 +10,6 @@ import sys
 from datetime import timedelta
 
 import pytest
-
 from lesde import keys
 from lesde.jobs import JobRepository, LeaseLost
 from lesde.leases import LeaseKeeper, hold_lease, holder_gone, new_lease

@@ -3,14 +3,12 @@ one plain line per change elsewhere, and the same words for jobs and sweeps."""
 
 from __future__ import annotations
 
-
 from lesde.progress import Progress, job_change, job_progress, sweep_change
 from lesde.terminal import ProgressDisplay
+
 from tests.fixtures.streams import FakeStream
 
 RUNNING = {"status": "running", "progress": {"done": 840, "total": 2000, "unit": "iterations", "rate": 1234.4, "eta_seconds": 12}}
-
-
 
 
 def test_a_job_reads_as_counts_rate_eta_and_state():
@@ -22,8 +20,10 @@ def test_a_job_reads_as_counts_rate_eta_and_state():
 
 
 def test_a_running_experiment_says_what_each_evaluation_costs():
-    spec = {"dataset": {"classes": ["a", "b", "c"], "train_per_class": 500, "val_per_class": 500},
-            "training": {"eval_every": 1000, "train_eval_samples": 300}}
+    spec = {
+        "dataset": {"classes": ["a", "b", "c"], "train_per_class": 500, "val_per_class": 500},
+        "training": {"eval_every": 1000, "train_eval_samples": 300},
+    }
     assert job_progress({**RUNNING, "spec": spec}).details == "1,234 trial-it/s  ETA 12s  eval 1,800 images / 1,000 it  running"
     assert "eval" not in job_progress({**RUNNING, "spec": {"kind": "import"}}).details
 

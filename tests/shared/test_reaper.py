@@ -7,7 +7,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
-
 from lesde import celery_app, keys
 from lesde.analysis_state import read_run_state, write_run_state
 from lesde.broker_census import Census
@@ -19,8 +18,13 @@ from lesde.settings import LeaseSettings
 from lesde.specs.analysis import DEFAULT_KEY
 
 SETTINGS = LeaseSettings(
-    lease_seconds=90, heartbeat_seconds=15, max_attempts=2, lost_message_grace_seconds=60,
-    requeue_after_seconds=3600, analysis_time_limit_seconds=600, analysis_stale_seconds=900,
+    lease_seconds=90,
+    heartbeat_seconds=15,
+    max_attempts=2,
+    lost_message_grace_seconds=60,
+    requeue_after_seconds=3600,
+    analysis_time_limit_seconds=600,
+    analysis_stale_seconds=900,
 )
 T0 = utcnow()
 
@@ -50,9 +54,7 @@ def experiments(local_store) -> JobRepository:
 
 
 def _reap(store, broker: Broker, at: datetime, *, census: Census | None | str = "broker") -> ReapReport:
-    return reap_once(
-        store, now=at, send=broker.send, census=broker.census if census == "broker" else census, settings=SETTINGS
-    )
+    return reap_once(store, now=at, send=broker.send, census=broker.census if census == "broker" else census, settings=SETTINGS)
 
 
 def _job(repo: JobRepository, spec: dict | None = None) -> str:
@@ -178,7 +180,9 @@ def test_a_requeue_that_cannot_be_sent_is_reported_and_retried_by_the_census(exp
 
 
 # -- analyses under a lease of their own ----------------------------------------------------------
-def _analysis_held(repo: JobRepository, *, key: str = DEFAULT_KEY, options: dict | None = None, heartbeat_at: datetime = T0, pid: int | None = None) -> str:
+def _analysis_held(
+    repo: JobRepository, *, key: str = DEFAULT_KEY, options: dict | None = None, heartbeat_at: datetime = T0, pid: int | None = None
+) -> str:
     """A succeeded experiment whose analysis (option set ``key``) runs under a lease taken at ``heartbeat_at``."""
     import json
 

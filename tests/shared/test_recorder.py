@@ -9,7 +9,6 @@ import warnings
 import numpy as np
 import pytest
 import torch
-
 from lesde import Recorder
 from lesde.chunks import class_sums, decode_chunk
 from lesde.recorder.recorder import cross_entropy
@@ -27,7 +26,10 @@ def stream(folder, name: str) -> dict[str, np.ndarray]:
     """A stream's chunks concatenated along the record axis, in manifest order."""
     manifest = json.loads((folder / "manifest.json").read_text())
     chunks = [decode_chunk((folder / entry["key"].split("/", 2)[2]).read_bytes()) for entry in manifest["chunks"][name]]
-    return {key: (np.concatenate([c[key] for c in chunks]) if key not in ("probe_label", "probe_index") else chunks[0][key]) for key in chunks[0]}
+    return {
+        key: (np.concatenate([c[key] for c in chunks]) if key not in ("probe_label", "probe_index") else chunks[0][key])
+        for key in chunks[0]
+    }
 
 
 def chunk_bytes(folder) -> dict[str, bytes]:
@@ -55,7 +57,9 @@ def test_the_sampled_stream_holds_exactly_what_was_logged_with_its_reductions(tm
     np.testing.assert_array_equal(got["class_sum"], sums["class_sum"])
     np.testing.assert_array_equal(got["class_count"], sums["class_count"])
     # the default loss is the softmax cross-entropy of the logged logits (torch's, as a reference)
-    reference = torch.nn.functional.cross_entropy(torch.from_numpy(logits.reshape(-1, K)).double(), torch.from_numpy(labels.reshape(-1)), reduction="none")
+    reference = torch.nn.functional.cross_entropy(
+        torch.from_numpy(logits.reshape(-1, K)).double(), torch.from_numpy(labels.reshape(-1)), reduction="none"
+    )
     np.testing.assert_allclose(got["loss"].reshape(-1), reference.numpy(), rtol=1e-6)
     manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
     assert manifest["iterations_done"] == STEPS and manifest["complete"]

@@ -26,7 +26,13 @@ def test_typed_leaves_out_what_the_gateway_adds_to_a_served_summary() -> None:
     served = STORED | {
         "figures": {name: f"/v1/experiments/x/figures/{name}.png" for name in STORED["figures"]},
         "series_url": "/v1/experiments/x/analysis/series.npz",
-        "latest_request": {"state": "queued", "error": None, "options": {}, "options_key": "default", "updated_at": "2026-12-06T00:00:00+00:00"},
+        "latest_request": {
+            "state": "queued",
+            "error": None,
+            "options": {},
+            "options_key": "default",
+            "updated_at": "2026-12-06T00:00:00+00:00",
+        },
     }
     assert encode(AnalysisResult(summary=served, series={}).typed) == STORED
 

@@ -4,7 +4,6 @@ memory of one chunk's records, not only trials x iterations."""
 from __future__ import annotations
 
 import pytest
-
 from lesde.settings import WorkCapSettings
 from lesde.specs import ExperimentSpec, WorkCapExceeded, check_work_cap
 from lesde.specs.cost import Shape, chunk_bytes, records_in_chunk, records_in_run, work_units
@@ -45,7 +44,9 @@ def test_the_measured_spec_is_refused_naming_features_every_and_the_memory_cap()
     fixed = _spec({**DENSE, "training": {**DENSE["training"], "features_every": spacing}})
     check_work_cap(fixed, CAP, limits=LIMITS, chunk_iterations=500)  # the range it names does fit
     with pytest.raises(WorkCapExceeded):
-        check_work_cap(_spec({**DENSE, "training": {**DENSE["training"], "features_every": spacing - 1}}), CAP, limits=LIMITS, chunk_iterations=500)
+        check_work_cap(
+            _spec({**DENSE, "training": {**DENSE["training"], "features_every": spacing - 1}}), CAP, limits=LIMITS, chunk_iterations=500
+        )
 
 
 def test_forward_passes_count_against_the_work_cap():
@@ -73,11 +74,10 @@ def test_defaults_at_the_largest_trial_iterations_still_fit():
 )
 def test_a_boolean_is_never_taken_for_a_number(model, body, loc):
     """Pydantic's lax mode reads true as 1; a spec refuses it, naming the field."""
-    from pydantic import ValidationError
-
     from lesde.specs.analysis import AnalysisOptions
     from lesde.specs.experiment import ExperimentSpec
     from lesde.specs.simulation import SimulationSpec
+    from pydantic import ValidationError
 
     spec_class = {"simulation": SimulationSpec, "experiment": ExperimentSpec, "analysis": AnalysisOptions}[model]
     with pytest.raises(ValidationError) as raised:

@@ -1,9 +1,8 @@
 """Experiment specs: defaults are valid, every bound names its field, the work cap holds."""
 
 import pytest
-from pydantic import ValidationError
-
 from lesde.specs import ExperimentSpec, WorkCapExceeded, check_work_cap
+from pydantic import ValidationError
 
 
 def _error_fields(error: ValidationError) -> set[str]:

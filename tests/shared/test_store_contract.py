@@ -11,7 +11,6 @@ import os
 import random
 
 import pytest
-
 from lesde.storage.base import ObjectInfo, ObjectNotFound, ObjectStore
 from lesde.storage.local import LocalStore
 
@@ -209,9 +208,7 @@ def test_local_store_never_shows_a_half_written_file(local_store: LocalStore, mo
     assert local_store.get_bytes("exp/1/manifest.json") == b"new and longer"
 
 
-def test_local_store_failed_write_leaves_old_object_and_no_debris(
-    local_store: LocalStore, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_local_store_failed_write_leaves_old_object_and_no_debris(local_store: LocalStore, monkeypatch: pytest.MonkeyPatch) -> None:
     local_store.put_bytes("exp/1/status.json", b"old")
 
     def failing_replace(src: str, dst: str) -> None:

@@ -13,7 +13,6 @@ import io
 
 import pytest
 import urllib3
-
 from lesde.storage import ObjectNotFound, RetryPolicy, StoreUnavailable
 from lesde.storage.local import LocalStore
 from lesde.storage.s3 import S3Store
@@ -40,7 +39,7 @@ def _policy(clock: FakeClock, budget: float, *, jitter: float = 1.0) -> RetryPol
     return RetryPolicy(budget_s=budget, max_delay_s=5.0, clock=clock, sleep=clock.sleep, jitter=lambda: jitter)
 
 
-def _failing(times: int, error: Exception, clock: FakeClock | None = None, *, takes: float = 0.0):  # noqa: ANN202
+def _failing(times: int, error: Exception, clock: FakeClock | None = None, *, takes: float = 0.0):
     calls = []
 
     def attempt() -> str:
@@ -106,7 +105,9 @@ class FlakyMinio:
             self.fails -= 1
             refused = ConnectionRefusedError(errno.ECONNREFUSED, "Connection refused")
             try:
-                raise urllib3.exceptions.NewConnectionError(None, f"Failed to establish a new connection to {ENDPOINT}: {refused}") from refused
+                raise urllib3.exceptions.NewConnectionError(
+                    None, f"Failed to establish a new connection to {ENDPOINT}: {refused}"
+                ) from refused
             except urllib3.exceptions.NewConnectionError as error:
                 raise urllib3.exceptions.MaxRetryError(None, f"/{BUCKET}/key", error) from error
 
@@ -114,13 +115,13 @@ class FlakyMinio:
         self._maybe_fail()
         return True
 
-    def put_object(self, _bucket: str, key: str, handle, size: int, **_options) -> None:  # noqa: ANN001
+    def put_object(self, _bucket: str, key: str, handle, size: int, **_options) -> None:
         data = handle.read(size)
         self._maybe_fail()  # after reading: a retry must rewind the stream
         self.objects[key] = data
         self.puts += 1
 
-    def stat_object(self, _bucket: str, key: str):  # noqa: ANN201
+    def stat_object(self, _bucket: str, key: str):
         self._maybe_fail()
         return type("Stat", (), {"size": len(self.objects[key])})()
 

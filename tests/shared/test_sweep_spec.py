@@ -4,10 +4,9 @@ is refused before anything exists, each problem named by its field in the posted
 import itertools
 
 import pytest
-from pydantic import ValidationError
-
 from lesde.specs import ExperimentSpec, SweepRejected, SweepSpec, plan_sweep
 from lesde.specs.sweep import SWEEP_PATHS, describe_point
+from pydantic import ValidationError
 
 BASE = {"name": "base", "training": {"iterations": 100, "trials": 2, "probe_per_class": 2}, "dataset": {"train_per_class": 10}}
 CAPS = {"max_points": 200, "max_trial_iterations": 100_000_000, "max_sweep_trial_iterations": 1_000_000_000}
@@ -32,8 +31,11 @@ def test_axes_expand_to_their_product_first_axis_slowest():
     assert got == expected
     for child in children:  # every other field is the base's
         assert child.spec.training.iterations == 100 and child.spec.dataset.train_per_class == 10
-        assert child.point == {"dataset.label_noise": child.spec.dataset.label_noise, "training.seed": child.spec.training.seed,
-                               "dataset.classes": child.spec.dataset.classes}
+        assert child.point == {
+            "dataset.label_noise": child.spec.dataset.label_noise,
+            "training.seed": child.spec.training.seed,
+            "dataset.classes": child.spec.dataset.classes,
+        }
     assert children[1].spec.name == 'noise [dataset.label_noise=0, training.seed=1, dataset.classes=["triangle", "rectangle", "ellipse"]]'
 
 
@@ -52,10 +54,18 @@ def test_the_child_name_falls_back_to_the_base_name_and_is_bounded():
 
 
 def test_paths_are_the_experiment_specs_leaves_but_its_name():
-    leaves = {f"{group}.{name}" for group in ("dataset", "model", "training")
-              for name in type(getattr(ExperimentSpec(), group)).model_fields}
+    leaves = {
+        f"{group}.{name}" for group in ("dataset", "model", "training") for name in type(getattr(ExperimentSpec(), group)).model_fields
+    }
     assert set(SWEEP_PATHS) == leaves
-    assert {"dataset.label_noise", "dataset.train_per_class", "dataset.classes", "training.seed", "training.learning_rate", "model.name"} <= leaves
+    assert {
+        "dataset.label_noise",
+        "dataset.train_per_class",
+        "dataset.classes",
+        "training.seed",
+        "training.learning_rate",
+        "model.name",
+    } <= leaves
 
 
 @pytest.mark.parametrize("grid", [{}, {"axes": {"training.seed": [1]}, "points": [{"training.seed": 1}]}])
@@ -103,17 +113,27 @@ def test_a_child_that_breaks_a_bound_names_the_point_and_the_childs_field():
     # On axes, one bad value is named once, whatever the other axes (3 children share it).
     problems = _problems(axes={"dataset.label_noise": [0, 1.2], "training.seed": [1, 2, 3]})
     assert problems == [
-        ("axes.dataset.label_noise", "the children with dataset.label_noise=1.2 are invalid: dataset.label_noise: Input should be less than 1")
+        (
+            "axes.dataset.label_noise",
+            "the children with dataset.label_noise=1.2 are invalid: dataset.label_noise: Input should be less than 1",
+        )
     ]
     # A cross-field bound names the combination.
     problems = _problems(axes={"dataset.train_per_class": [1, 10], "training.probe_per_class": [2]})
-    assert problems == [("axes", "grid point 0 (dataset.train_per_class=1, training.probe_per_class=2) is invalid: "
-                                 "training.probe_per_class (2) must be <= dataset.train_per_class (1)")]
+    assert problems == [
+        (
+            "axes",
+            "grid point 0 (dataset.train_per_class=1, training.probe_per_class=2) is invalid: "
+            "training.probe_per_class (2) must be <= dataset.train_per_class (1)",
+        )
+    ]
     field, message = _problems(axes={"dataset.classes": [["triangle", "dog"]]})[0]
     assert field == "axes.dataset.classes" and "unknown geomnist class(es) ['dog']" in message
 
 
-@pytest.mark.parametrize(("path", "value"), [("training.seed", True), ("dataset.label_noise", False), ("training.trials", "3"), ("training.seed", 2.5)])
+@pytest.mark.parametrize(
+    ("path", "value"), [("training.seed", True), ("dataset.label_noise", False), ("training.trials", "3"), ("training.seed", 2.5)]
+)
 def test_grid_values_are_not_coerced(path, value):
     """A boolean is not a number here (pydantic's lax mode would take True for 1), nor a string."""
     field, message = _problems(axes={path: [value]})[0]
@@ -128,8 +148,10 @@ def test_caps_are_named_with_their_setting():
     assert field == "points[1]" and "= 400; allowed range: 1 to 300 trial-iterations per experiment (LESDE_MAX_TRIAL_ITERATIONS)" in message
     field, message = _problems({**CAPS, "max_sweep_trial_iterations": 500}, axes={"training.seed": [1, 2, 3]})[0]
     assert field == "axes"
-    assert message == ("the grid's 3 children ask for 600 trial-iterations in all; allowed range: 1 to 500 "
-                       "trial-iterations per sweep (LESDE_MAX_SWEEP_TRIAL_ITERATIONS)")
+    assert message == (
+        "the grid's 3 children ask for 600 trial-iterations in all; allowed range: 1 to 500 "
+        "trial-iterations per sweep (LESDE_MAX_SWEEP_TRIAL_ITERATIONS)"
+    )
     assert len(_plan({**CAPS, "max_sweep_trial_iterations": 600}, axes={"training.seed": [1, 2, 3]})) == 3  # the bound is inclusive
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from lesde import keys, tombstones
 from lesde.chunks import ChunkWriter
 from lesde.storage.local import LocalStore
@@ -19,7 +18,7 @@ def store(tmp_path):
     return LocalStore(tmp_path)
 
 
-def _job_keys(store, job_id=JOB):  # noqa: ANN001, ANN202
+def _job_keys(store, job_id=JOB):
     return [info.key for info in store.list(keys.job_prefix("experiment", job_id))]
 
 

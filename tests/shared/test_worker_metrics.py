@@ -14,9 +14,8 @@ import textwrap
 import time
 
 import httpx
-from prometheus_client.parser import text_string_to_metric_families
-
 from lesde_launcher.stack import free_port
+from prometheus_client.parser import text_string_to_metric_families
 
 WORKER = textwrap.dedent(
     """

@@ -1,7 +1,6 @@
 import numpy as np
 import pytest
 import torch
-
 from lesde_trainer.datasets import load_dataset
 
 
@@ -12,8 +11,7 @@ def _threads():
 
 @pytest.fixture(scope="session")
 def geomnist_small():
-    return load_dataset("geomnist", classes=["triangle", "rectangle", "ellipse"], train_per_class=20,
-                        val_per_class=8, seed=3)
+    return load_dataset("geomnist", classes=["triangle", "rectangle", "ellipse"], train_per_class=20, val_per_class=8, seed=3)
 
 
 @pytest.fixture

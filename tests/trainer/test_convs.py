@@ -3,14 +3,24 @@
 import numpy as np
 import pytest
 import torch
-
 from lesde_trainer.engine import EnsembleTrainer, InvalidTrainingSpec, train_naive
 from lesde_trainer.engine.lenet_kernel import default_convs
 
 
 def engine(x, y, *, convs, dtype=torch.float64, trials=3, **kwargs):
-    return EnsembleTrainer(model="lenet", num_classes=3, in_channels=x.shape[1], dtype=dtype, trials=trials, lr=0.05,
-                           seed=5, x_train=x, y_train=y, convs=convs, **kwargs)
+    return EnsembleTrainer(
+        model="lenet",
+        num_classes=3,
+        in_channels=x.shape[1],
+        dtype=dtype,
+        trials=trials,
+        lr=0.05,
+        seed=5,
+        x_train=x,
+        y_train=y,
+        convs=convs,
+        **kwargs,
+    )
 
 
 @pytest.mark.parametrize("channels", [1, 3])
@@ -39,8 +49,9 @@ def test_direct_and_im2col_backends_agree_in_float64(rng, geomnist_small, channe
 def test_float32_direct_backend_matches_the_naive_loop_with_three_channels(rng):
     x, y = rng.normal(size=(12, 3, 32, 32)).astype(np.float32), np.arange(12) % 3
     block = engine(x, y, convs="direct", dtype=torch.float32).train(30)
-    logits, _ = train_naive(model="lenet", num_classes=3, in_channels=3, dtype=torch.float32, trial=2, lr=0.05,
-                            seed=5, iterations=30, x_train=x, y_train=y)
+    logits, _ = train_naive(
+        model="lenet", num_classes=3, in_channels=3, dtype=torch.float32, trial=2, lr=0.05, seed=5, iterations=30, x_train=x, y_train=y
+    )
     np.testing.assert_allclose(block.logits[:, 2, None], logits, atol=2e-5, rtol=0)
 
 

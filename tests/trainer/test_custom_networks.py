@@ -6,22 +6,34 @@ import pickle
 import numpy as np
 import pytest
 import torch
-
 from lesde.specs.network import lenet_layers
 from lesde_trainer.engine import EnsembleTrainer, InvalidTrainingSpec, train_naive
 from lesde_trainer.models import build_model
 
 SMALL = [
-    {"type": "conv2d", "out_channels": 4, "kernel_size": 3, "stride": 1, "padding": 0}, {"type": "relu"},
-    {"type": "maxpool2d", "kernel_size": 2}, {"type": "flatten"},
-    {"type": "linear", "out_features": 16}, {"type": "tanh"},
+    {"type": "conv2d", "out_channels": 4, "kernel_size": 3, "stride": 1, "padding": 0},
+    {"type": "relu"},
+    {"type": "maxpool2d", "kernel_size": 2},
+    {"type": "flatten"},
+    {"type": "linear", "out_features": 16},
+    {"type": "tanh"},
     {"type": "linear", "out_features": 3},
 ]
 
 
 def make(data, **kwargs):
-    args = dict(model="custom", layers=SMALL, num_classes=3, in_channels=1, dtype=torch.float64, trials=3, lr=0.05,
-                seed=9, x_train=data.x_train, y_train=data.y_train)
+    args = dict(
+        model="custom",
+        layers=SMALL,
+        num_classes=3,
+        in_channels=1,
+        dtype=torch.float64,
+        trials=3,
+        lr=0.05,
+        seed=9,
+        x_train=data.x_train,
+        y_train=data.y_train,
+    )
     return EnsembleTrainer(**(args | kwargs))
 
 
@@ -32,7 +44,7 @@ def test_the_lenet_preset_through_the_generic_path_equals_the_kernels(geomnist_s
 
     if kernel == "native" and native_build.load_native() is None:
         pytest.skip(native_build.native_unavailable_reason())
-    x, y = geomnist_small.x_train, geomnist_small.y_train
+    x = geomnist_small.x_train
     preset = make(geomnist_small, layers=lenet_layers(3), dtype=dtype)
     built_in = make(geomnist_small, model="lenet", layers=None, dtype=dtype, kernel=kernel)
     assert preset.backend == "functional"
@@ -45,9 +57,19 @@ def test_the_lenet_preset_through_the_generic_path_equals_the_kernels(geomnist_s
 def test_a_custom_network_matches_the_naive_loop(geomnist_small):
     engine = make(geomnist_small)
     block = engine.train(25)
-    logits, final = train_naive(model="custom", layers=SMALL, num_classes=3, in_channels=1, dtype=torch.float64,
-                                trial=1, lr=0.05, seed=9, iterations=25, x_train=geomnist_small.x_train,
-                                y_train=geomnist_small.y_train)
+    logits, final = train_naive(
+        model="custom",
+        layers=SMALL,
+        num_classes=3,
+        in_channels=1,
+        dtype=torch.float64,
+        trial=1,
+        lr=0.05,
+        seed=9,
+        iterations=25,
+        x_train=geomnist_small.x_train,
+        y_train=geomnist_small.y_train,
+    )
     np.testing.assert_allclose(block.logits[:, 1, None], logits, atol=1e-12, rtol=0)
     assert engine.features(geomnist_small.x_val).shape == (3, len(geomnist_small.y_val), 16)
 

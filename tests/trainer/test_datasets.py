@@ -2,9 +2,7 @@ import pickle
 
 import numpy as np
 import pytest
-
-from lesde_trainer.datasets import InvalidDataSpec, corrupt_labels, load_dataset
-from lesde_trainer.datasets import geomnist
+from lesde_trainer.datasets import InvalidDataSpec, corrupt_labels, geomnist, load_dataset
 from lesde_trainer.datasets.geomnist import generate_geomnist_class
 
 
@@ -23,10 +21,12 @@ def test_geomnist_is_deterministic_and_shaped():
 def test_geomnist_class_order_follows_the_caller():
     ab = load_dataset("geomnist", classes=["rectangle", "ellipse"], train_per_class=6, val_per_class=2, seed=1)
     ba = load_dataset("geomnist", classes=["ellipse", "rectangle"], train_per_class=6, val_per_class=2, seed=1)
+
     # The same rectangles (train + val together) carry label 0 in one and label 1 in the other.
     def pool(d, label):
         imgs = np.concatenate([d.x_train[d.y_train == label], d.x_val[d.y_val == label]])
         return sorted(i.tobytes() for i in imgs)
+
     assert pool(ab, 0) == pool(ba, 1) and pool(ab, 1) == pool(ba, 0)
 
 
@@ -174,14 +174,17 @@ def test_geomnist_version_is_recorded_on_the_dataset():
     assert digits.generator_version is None
 
 
-@pytest.mark.parametrize("call, field", [
-    (lambda: generate_geomnist_class("hexagon", 3, seed=0), "shape"),
-    (lambda: generate_geomnist_class("triangle", 0, seed=0), "count"),
-    (lambda: generate_geomnist_class("triangle", 3, seed=-1), "seed"),
-    (lambda: geomnist.rasterise("ellipse", angles_deg=[0.0], dims=[[6.0, 12.0]] * 2, offsets=[[0, 0]]), "dims"),
-    (lambda: geomnist.rasterise("ellipse", angles_deg=[0.0], dims=[[0.0, 12.0]], offsets=[[0, 0]]), "dims"),
-    (lambda: geomnist.gaussian_blur(np.zeros((2, 32, 32)), sigmas=[1.0, 0.0]), "sigmas"),
-])
+@pytest.mark.parametrize(
+    "call, field",
+    [
+        (lambda: generate_geomnist_class("hexagon", 3, seed=0), "shape"),
+        (lambda: generate_geomnist_class("triangle", 0, seed=0), "count"),
+        (lambda: generate_geomnist_class("triangle", 3, seed=-1), "seed"),
+        (lambda: geomnist.rasterise("ellipse", angles_deg=[0.0], dims=[[6.0, 12.0]] * 2, offsets=[[0, 0]]), "dims"),
+        (lambda: geomnist.rasterise("ellipse", angles_deg=[0.0], dims=[[0.0, 12.0]], offsets=[[0, 0]]), "dims"),
+        (lambda: geomnist.gaussian_blur(np.zeros((2, 32, 32)), sigmas=[1.0, 0.0]), "sigmas"),
+    ],
+)
 def test_geomnist_bad_arguments_name_the_field(call, field):
     with pytest.raises(InvalidDataSpec, match=field):
         call()
@@ -189,8 +192,9 @@ def test_geomnist_bad_arguments_name_the_field(call, field):
 
 @pytest.mark.parametrize("p", [0.0, 0.1, 0.5, 2 / 3, 0.8])
 def test_corruption_fraction_exact_and_spread_evenly(p):
-    data = load_dataset("geomnist", classes=["triangle", "rectangle", "ellipse"], train_per_class=30,
-                        val_per_class=4, label_noise=p, seed=2)
+    data = load_dataset(
+        "geomnist", classes=["triangle", "rectangle", "ellipse"], train_per_class=30, val_per_class=4, label_noise=p, seed=2
+    )
     np.testing.assert_array_equal(data.corrupted, data.y_train != data.y_train_true)
     np.testing.assert_array_equal(data.y_train_true, np.repeat([0, 1, 2], 30))
     np.testing.assert_array_equal(data.y_val, np.repeat([0, 1, 2], 4))  # validation stays clean
@@ -214,6 +218,7 @@ def test_digits_32x32():
     assert data.x_train.shape == (150, 1, 32, 32) and data.x_val.shape == (60, 1, 32, 32)
     assert data.class_names == ("7", "0", "3")
     from sklearn.datasets import load_digits
+
     raw = load_digits()
     # Downsampling our image back to 8x8 recovers a real "7".
     small = data.x_train[0, 0].reshape(8, 4, 8, 4).mean(axis=(1, 3)) * 16
@@ -227,8 +232,12 @@ def _write_fake_cifar(root, per_batch=12, test=20, seed=0):
     folder.mkdir(parents=True)
     for name, count in [*[(f"data_batch_{i}", per_batch) for i in range(1, 6)], ("test_batch", test)]:
         labels = [int(v) for v in np.arange(count) % 10]
-        entry = {"batch_label": name, "labels": labels, "data": rng.integers(0, 256, (count, 3072), dtype=np.uint8),
-                 "filenames": [f"{name}_{i}.png" for i in range(count)]}
+        entry = {
+            "batch_label": name,
+            "labels": labels,
+            "data": rng.integers(0, 256, (count, 3072), dtype=np.uint8),
+            "filenames": [f"{name}_{i}.png" for i in range(count)],
+        }
         with open(folder / name, "wb") as handle:
             pickle.dump(entry, handle, protocol=2)
     names = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
@@ -239,8 +248,7 @@ def _write_fake_cifar(root, per_batch=12, test=20, seed=0):
 
 def test_cifar10_from_torchvision_layout(tmp_path):
     folder = _write_fake_cifar(tmp_path)
-    data = load_dataset("cifar10", classes=["cat", "airplane"], train_per_class=5, val_per_class=2, seed=0,
-                        root=tmp_path)
+    data = load_dataset("cifar10", classes=["cat", "airplane"], train_per_class=5, val_per_class=2, seed=0, root=tmp_path)
     assert data.x_train.shape == (10, 3, 32, 32) and data.x_val.shape == (4, 3, 32, 32)
     with open(folder / "data_batch_1", "rb") as handle:
         raw = pickle.load(handle, encoding="latin1")
@@ -264,15 +272,18 @@ def test_cifar10_too_few_samples(tmp_path):
         load_dataset("cifar10", classes=["cat", "dog"], train_per_class=7, val_per_class=2, root=tmp_path)
 
 
-@pytest.mark.parametrize("kwargs, field", [
-    (dict(name="mnist"), "name"),
-    (dict(classes=["triangle", "hexagon"]), "classes"),
-    (dict(classes=["triangle"]), "classes"),
-    (dict(classes=["triangle", "triangle"]), "classes"),
-    (dict(label_noise=1.0), "label_noise"),
-    (dict(label_noise=-0.1), "label_noise"),
-    (dict(train_per_class=0), "train_per_class"),
-])
+@pytest.mark.parametrize(
+    "kwargs, field",
+    [
+        (dict(name="mnist"), "name"),
+        (dict(classes=["triangle", "hexagon"]), "classes"),
+        (dict(classes=["triangle"]), "classes"),
+        (dict(classes=["triangle", "triangle"]), "classes"),
+        (dict(label_noise=1.0), "label_noise"),
+        (dict(label_noise=-0.1), "label_noise"),
+        (dict(train_per_class=0), "train_per_class"),
+    ],
+)
 def test_bad_requests_raise_domain_errors(kwargs, field):
     args = dict(name="geomnist", classes=["triangle", "ellipse"], train_per_class=4, val_per_class=2)
     args.update(kwargs)
@@ -290,8 +301,7 @@ def test_train_counts_give_an_imbalanced_set_and_equal_counts_the_balanced_one()
     from lesde_trainer.datasets import load_dataset
 
     classes = ["triangle", "rectangle", "ellipse"]
-    imbalanced = load_dataset("geomnist", classes=classes, train_per_class=5, val_per_class=4, seed=2,
-                              train_counts=[12, 6, 3])
+    imbalanced = load_dataset("geomnist", classes=classes, train_per_class=5, val_per_class=4, seed=2, train_counts=[12, 6, 3])
     np.testing.assert_array_equal(np.bincount(imbalanced.y_train_true), [12, 6, 3])
     np.testing.assert_array_equal(np.bincount(imbalanced.y_val), [4, 4, 4])
     balanced = load_dataset("geomnist", classes=classes, train_per_class=6, val_per_class=4, seed=2)

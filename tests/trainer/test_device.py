@@ -1,5 +1,4 @@
 import torch
-
 from lesde_trainer.device import configure_runtime, resolve_device
 
 

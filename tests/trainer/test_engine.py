@@ -4,14 +4,23 @@ import pickle
 import numpy as np
 import pytest
 import torch
-
 from lesde_trainer.engine import EnsembleTrainer, InvalidTrainingSpec, train_naive
 from lesde_trainer.engine.kernel import ConvBackend, Kernel
 
 
 def make(data, **kwargs):
-    args = dict(model="lenet", num_classes=3, in_channels=1, dtype=torch.float64, trials=4, lr=0.05, seed=9,
-                x_train=data.x_train, y_train=data.y_train, y_train_true=data.y_train_true)
+    args = dict(
+        model="lenet",
+        num_classes=3,
+        in_channels=1,
+        dtype=torch.float64,
+        trials=4,
+        lr=0.05,
+        seed=9,
+        x_train=data.x_train,
+        y_train=data.y_train,
+        y_train_true=data.y_train_true,
+    )
     args.update(kwargs)
     return EnsembleTrainer(**args)
 
@@ -44,9 +53,20 @@ def test_engine_matches_naive_loop(geomnist_small, dtype, tol, batching, head):
     engine = make(geomnist_small, dtype=dtype, trials=3, batching=batching, head=head)
     block = engine.train(50)
     for trial in (0, 2):
-        logits, final = train_naive(model="lenet", num_classes=3, in_channels=1, dtype=dtype, trial=trial, lr=0.05,
-                                    seed=9, iterations=50, x_train=geomnist_small.x_train,
-                                    y_train=geomnist_small.y_train, batching=batching, head=head)
+        logits, final = train_naive(
+            model="lenet",
+            num_classes=3,
+            in_channels=1,
+            dtype=dtype,
+            trial=trial,
+            lr=0.05,
+            seed=9,
+            iterations=50,
+            x_train=geomnist_small.x_train,
+            y_train=geomnist_small.y_train,
+            batching=batching,
+            head=head,
+        )
         mine = block.logits[:, trial] if batching == "per_class" else block.logits[:, trial, None]
         np.testing.assert_allclose(mine, logits, atol=tol, rtol=0)
         state = engine.state_dict()
@@ -59,8 +79,18 @@ def test_engine_matches_naive_loop(geomnist_small, dtype, tol, batching, head):
 def test_generic_models_match_naive_loop(geomnist_small, model):
     engine = make(geomnist_small, model=model, trials=2)
     block = engine.train(10)
-    logits, _ = train_naive(model=model, num_classes=3, in_channels=1, dtype=torch.float64, trial=1, lr=0.05,
-                            seed=9, iterations=10, x_train=geomnist_small.x_train, y_train=geomnist_small.y_train)
+    logits, _ = train_naive(
+        model=model,
+        num_classes=3,
+        in_channels=1,
+        dtype=torch.float64,
+        trial=1,
+        lr=0.05,
+        seed=9,
+        iterations=10,
+        x_train=geomnist_small.x_train,
+        y_train=geomnist_small.y_train,
+    )
     np.testing.assert_allclose(block.logits[:, 1, None], logits, atol=1e-12, rtol=0)
 
 
@@ -106,8 +136,8 @@ def test_probes_match_the_module(geomnist_small, kernel):
     logits, feats = engine.logits(x), engine.features(x)
     assert logits.shape == (4, 24, 3) and feats.shape == (4, 24, 84)
     from lesde_trainer.models import build_model
-    net = build_model("lenet", num_classes=3, in_channels=1, head="random_orthogonal", head_seed=9,
-                      dtype=torch.float64)
+
+    net = build_model("lenet", num_classes=3, in_channels=1, head="random_orthogonal", head_seed=9, dtype=torch.float64)
     state = engine.state_dict()
     with torch.no_grad():
         for name, p in net.named_parameters():
@@ -130,12 +160,22 @@ def test_learns_geomnist(geomnist_small):
     assert np.all(after < before)
 
 
-@pytest.mark.parametrize("kwargs, field", [
-    (dict(model="resnet"), "model"), (dict(trials=0), "trials"), (dict(lr=-1.0), "lr"),
-    (dict(lr=float("nan")), "lr"), (dict(batching="full"), "batching"), (dict(head="learned"), "head"),
-    (dict(dtype=torch.float16), "dtype"), (dict(num_classes=2), "y_train"), (dict(in_channels=3), "x_train"),
-    (dict(trial_offset=-1), "trial_offset"), (dict(kernel="lenet", model="mlp"), "kernel"),
-])
+@pytest.mark.parametrize(
+    "kwargs, field",
+    [
+        (dict(model="resnet"), "model"),
+        (dict(trials=0), "trials"),
+        (dict(lr=-1.0), "lr"),
+        (dict(lr=float("nan")), "lr"),
+        (dict(batching="full"), "batching"),
+        (dict(head="learned"), "head"),
+        (dict(dtype=torch.float16), "dtype"),
+        (dict(num_classes=2), "y_train"),
+        (dict(in_channels=3), "x_train"),
+        (dict(trial_offset=-1), "trial_offset"),
+        (dict(kernel="lenet", model="mlp"), "kernel"),
+    ],
+)
 def test_bad_engine_options(geomnist_small, kwargs, field):
     with pytest.raises(InvalidTrainingSpec, match=field):
         make(geomnist_small, **kwargs)
@@ -151,10 +191,21 @@ def test_probes_match_the_module_with_three_channels(rng):
     # The shared inference path orders patches by (channel, row, column); check C > 1 and a chunk
     # that does not divide N.
     x = rng.normal(size=(7, 3, 32, 32))
-    engine = EnsembleTrainer(model="lenet", num_classes=3, in_channels=3, dtype=torch.float64, trials=3, lr=0.05,
-                             seed=4, x_train=x, y_train=np.array([0, 1, 2, 0, 1, 2, 0]), eval_chunk=3)
+    engine = EnsembleTrainer(
+        model="lenet",
+        num_classes=3,
+        in_channels=3,
+        dtype=torch.float64,
+        trials=3,
+        lr=0.05,
+        seed=4,
+        x_train=x,
+        y_train=np.array([0, 1, 2, 0, 1, 2, 0]),
+        eval_chunk=3,
+    )
     engine.train(5)
     from lesde_trainer.models import build_model
+
     net = build_model("lenet", num_classes=3, in_channels=3, dtype=torch.float64)
     state = engine.state_dict()
     logits = engine.logits(x)
@@ -195,6 +246,7 @@ def make_torch_lenet(data, **kwargs):
 def with_window(engine, window):
     """Rebuild the engine's LeNet kernel on the same parameters with another folding window."""
     from lesde_trainer.engine.lenet_kernel import LeNetKernel
+
     engine._kernel = LeNetKernel(engine._kernel.params, head=engine._kernel.head, window=window)
     return engine
 
@@ -226,8 +278,7 @@ def test_state_dict_mid_window_leaves_the_run_alone(geomnist_small):
     probed.logits(geomnist_small.x_val)
     part2 = probed.train(8)
     np.testing.assert_array_equal(np.concatenate([part1.logits, part2.logits]), whole.logits)
-    np.testing.assert_array_equal(probed.state_dict()["param/body.fc1.weight"],
-                                  quiet.state_dict()["param/body.fc1.weight"])
+    np.testing.assert_array_equal(probed.state_dict()["param/body.fc1.weight"], quiet.state_dict()["param/body.fc1.weight"])
 
 
 @pytest.mark.parametrize("split", [3, 4, 8])  # mid-window, at a boundary, in a later window

@@ -4,8 +4,15 @@ from lesde.specs import ExperimentSpec
 from lesde.specs.experiment import FEATURE_WIDTHS
 from lesde_trainer.models import MODELS, build_model
 
-CUSTOM = [{"type": "conv2d", "out_channels": 4, "kernel_size": 3}, {"type": "relu"}, {"type": "maxpool2d", "kernel_size": 2},
-          {"type": "flatten"}, {"type": "linear", "out_features": 12}, {"type": "tanh"}, {"type": "linear", "out_features": 3}]
+CUSTOM = [
+    {"type": "conv2d", "out_channels": 4, "kernel_size": 3},
+    {"type": "relu"},
+    {"type": "maxpool2d", "kernel_size": 2},
+    {"type": "flatten"},
+    {"type": "linear", "out_features": 12},
+    {"type": "tanh"},
+    {"type": "linear", "out_features": 3},
+]
 
 
 def test_every_model_has_its_feature_width_in_the_spec():

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 import torch
-
 from lesde import celery_app
 from lesde.jobs import JobRepository
 from lesde.settings import TrainerSettings

@@ -8,7 +8,6 @@ import threading
 import time
 
 import pytest
-
 from lesde import celery_app
 from lesde.jobs import JobRepository
 from lesde.records import JobStatus
@@ -75,7 +74,9 @@ def test_progress_of_a_worker_whose_job_was_requeued_is_not_written_back(local_s
     from lesde_trainer.job import _report_progress
 
     repo = JobRepository(local_store, "experiment")
-    record = repo.create(spec=ExperimentSpec.model_validate(LONG).model_dump(mode="json"), owner="ana", name=None, total=200_000, unit="iterations")
+    record = repo.create(
+        spec=ExperimentSpec.model_validate(LONG).model_dump(mode="json"), owner="ana", name=None, total=200_000, unit="iterations"
+    )
     lease = new_lease(utcnow() - timedelta(minutes=10), LEASES)  # long expired
     repo.mark_running(record.id, lease=lease)
     assert repo.settle_lost(record.id, lease.holder, JobStatus.queued, now=utcnow()) is not None  # the reaper's requeue

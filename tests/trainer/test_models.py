@@ -1,7 +1,6 @@
 import numpy as np
 import pytest
 import torch
-
 from lesde_trainer.models import InvalidModelSpec, build_model, initial_parameters, random_orthogonal
 
 
@@ -46,8 +45,7 @@ def test_initial_parameters_pure_in_seed_and_trial():
     assert np.abs(a["body.fc1.weight"]).max() <= 1 / np.sqrt(400)
 
 
-@pytest.mark.parametrize("kwargs", [dict(name="resnet"), dict(head="learned"), dict(in_channels=2),
-                                    dict(num_classes=1)])
+@pytest.mark.parametrize("kwargs", [dict(name="resnet"), dict(head="learned"), dict(in_channels=2), dict(num_classes=1)])
 def test_bad_model_spec(kwargs):
     args = dict(name="lenet", num_classes=3, in_channels=1)
     args.update(kwargs)

@@ -7,18 +7,26 @@ The naive-loop equivalence, resume and block-boundary tests of test_engine.py ru
 import numpy as np
 import pytest
 import torch
-
-from lesde_trainer.engine import EnsembleTrainer, InvalidTrainingSpec
-from lesde_trainer.engine import native_build
+from lesde_trainer.engine import EnsembleTrainer, InvalidTrainingSpec, native_build
 from lesde_trainer.engine.kernel import Kernel
 
-pytestmark = pytest.mark.skipif(native_build.load_native() is None,
-                                reason=f"no native kernel here: {native_build.native_unavailable_reason()}")
+pytestmark = pytest.mark.skipif(
+    native_build.load_native() is None, reason=f"no native kernel here: {native_build.native_unavailable_reason()}"
+)
 
 
 def engine(x, y, **kwargs):
-    args = dict(model="lenet", num_classes=int(y.max()) + 1, in_channels=x.shape[1], dtype=torch.float64, trials=4,
-                lr=0.05, seed=2, x_train=x, y_train=y)
+    args = dict(
+        model="lenet",
+        num_classes=int(y.max()) + 1,
+        in_channels=x.shape[1],
+        dtype=torch.float64,
+        trials=4,
+        lr=0.05,
+        seed=2,
+        x_train=x,
+        y_train=y,
+    )
     return EnsembleTrainer(**(args | kwargs))
 
 
@@ -80,10 +88,13 @@ def test_the_native_kernel_satisfies_the_kernel_protocol(geomnist_small):
     assert_satisfies(engine(geomnist_small.x_train, geomnist_small.y_train)._kernel, Kernel)
 
 
-@pytest.mark.parametrize("kwargs, words", [
-    (dict(batching="per_class"), "batch size 1"),
-    (dict(model="mlp"), "not allowed for model 'mlp'"),
-])
+@pytest.mark.parametrize(
+    "kwargs, words",
+    [
+        (dict(batching="per_class"), "batch size 1"),
+        (dict(model="mlp"), "not allowed for model 'mlp'"),
+    ],
+)
 def test_an_explicit_native_kernel_that_cannot_serve_the_run_is_refused(geomnist_small, kwargs, words):
     with pytest.raises(InvalidTrainingSpec, match=words) as refused:
         engine(geomnist_small.x_train, geomnist_small.y_train, kernel="native", **kwargs)
@@ -117,8 +128,10 @@ def test_switched_off_or_without_a_compiler_the_torch_kernel_trains(fresh_build,
     monkeypatch.setenv(native_build.SETTING, "auto")
     monkeypatch.setenv("CC", "/bin/false")  # a compiler that fails
     native_build._load.cache_clear()
-    assert "compile the native kernel" in native_build.native_unavailable_reason() or \
-        "query the C compiler" in native_build.native_unavailable_reason()
+    assert (
+        "compile the native kernel" in native_build.native_unavailable_reason()
+        or "query the C compiler" in native_build.native_unavailable_reason()
+    )
     with pytest.raises(InvalidTrainingSpec, match="kernel: 'native' cannot train this run"):
         engine(geomnist_small.x_train, geomnist_small.y_train, kernel="native")
     monkeypatch.setenv(native_build.SETTING, "sometimes")

@@ -8,7 +8,6 @@ import time
 
 import numpy as np
 import pytest
-
 from lesde import celery_app, keys
 from lesde.chunks import checksum, decode_chunk
 from lesde.jobs import JobRepository
@@ -123,7 +122,9 @@ def test_interrupted_job_resumes_with_identical_chunks(local_store, tmp_path, se
     assert local_store.get_json(keys.manifest_key(job_id))["dataset"]["generator_version"] is not None
     for stream in keys.STREAMS:
         ours = {e["key"].rsplit("/", 1)[-1]: e["checksum"] for e in local_store.get_json(keys.manifest_key(job_id))["chunks"][stream]}
-        theirs = {e["key"].rsplit("/", 1)[-1]: e["checksum"] for e in reference_store.get_json(keys.manifest_key(reference))["chunks"][stream]}
+        theirs = {
+            e["key"].rsplit("/", 1)[-1]: e["checksum"] for e in reference_store.get_json(keys.manifest_key(reference))["chunks"][stream]
+        }
         assert ours == theirs, stream
 
 
@@ -131,7 +132,9 @@ def test_cancel_stops_within_one_chunk(local_store, sent):
     body = {**TINY, "training": {**TINY["training"], "iterations": 200_000}}
     job_id = _submit(local_store, body)
     repo = JobRepository(local_store, "experiment")
-    worker = threading.Thread(target=run_training_job, args=(local_store, job_id), kwargs={"settings": TrainerSettings(chunk_iterations=50)})
+    worker = threading.Thread(
+        target=run_training_job, args=(local_store, job_id), kwargs={"settings": TrainerSettings(chunk_iterations=50)}
+    )
     worker.start()
     deadline = time.monotonic() + 60
     while repo.get(job_id).progress.done == 0 and time.monotonic() < deadline:
@@ -153,7 +156,10 @@ def test_cancelled_before_start_never_trains(local_store, sent):
 
 
 def test_missing_cifar_directory_fails_the_job_with_the_path(local_store, tmp_path, sent):
-    body = {"dataset": {"name": "cifar10", "classes": ["cat", "dog"], "train_per_class": 4, "val_per_class": 2}, "training": {"iterations": 5, "trials": 1, "probe_per_class": 1}}
+    body = {
+        "dataset": {"name": "cifar10", "classes": ["cat", "dog"], "train_per_class": 4, "val_per_class": 2},
+        "training": {"iterations": 5, "trials": 1, "probe_per_class": 1},
+    }
     job_id = _submit(local_store, body)
     run_training_job(local_store, job_id, settings=TrainerSettings(data_dir=tmp_path / "nowhere"))
     record = JobRepository(local_store, "experiment").get(job_id)
@@ -163,9 +169,9 @@ def test_missing_cifar_directory_fails_the_job_with_the_path(local_store, tmp_pa
 
 
 def test_shared_class_lists_match_the_loaders():
-    from lesde_trainer.datasets import DATASET_CLASSES as loader_classes
+    from lesde_trainer.datasets import DATASET_CLASSES as LOADER_CLASSES
 
-    assert {name: tuple(classes) for name, classes in loader_classes.items()} == dict(DATASET_CLASSES)
+    assert {name: tuple(classes) for name, classes in LOADER_CLASSES.items()} == dict(DATASET_CLASSES)
 
 
 def test_per_class_batching_logs_one_row_per_class_and_step(local_store, sent):
@@ -179,9 +185,8 @@ def test_per_class_batching_logs_one_row_per_class_and_step(local_store, sent):
 
 
 def test_shared_dataset_sizes_match_the_data():
-    from sklearn.datasets import load_digits
-
     from lesde.specs.experiment import DIGITS_PER_CLASS
+    from sklearn.datasets import load_digits
 
     assert np.bincount(load_digits().target).min() == DIGITS_PER_CLASS
 
@@ -189,20 +194,25 @@ def test_shared_dataset_sizes_match_the_data():
 def test_training_accuracy_subset_follows_the_spec():
     from lesde_trainer.setup import build_engine
 
-    spec = ExperimentSpec.model_validate({"dataset": {"train_per_class": 10, "val_per_class": 2},
-                                          "training": {"trials": 1, "train_eval_samples": 7}})
+    spec = ExperimentSpec.model_validate(
+        {"dataset": {"train_per_class": 10, "val_per_class": 2}, "training": {"trials": 1, "train_eval_samples": 7}}
+    )
     setup = build_engine(spec, TrainerSettings())
     expected = np.linspace(0, 29, 7).round().astype(int)
     np.testing.assert_array_equal(setup.train_eval_x, setup.data.x_train[expected])
     np.testing.assert_array_equal(setup.train_eval_y, setup.data.y_train[expected])
-    everything = ExperimentSpec.model_validate({"dataset": {"train_per_class": 10, "val_per_class": 2},
-                                                "training": {"trials": 1, "train_eval_samples": 500}})
+    everything = ExperimentSpec.model_validate(
+        {"dataset": {"train_per_class": 10, "val_per_class": 2}, "training": {"trials": 1, "train_eval_samples": 500}}
+    )
     assert len(build_engine(everything, TrainerSettings()).train_eval_y) == 30
 
 
 @pytest.mark.parametrize("broker_up", [True, False])
 def test_a_failed_sweep_child_asks_for_the_sweep_analysis_best_effort(local_store, tmp_path, sent, monkeypatch, broker_up):
-    body = {"dataset": {"name": "cifar10", "classes": ["cat", "dog"], "train_per_class": 4, "val_per_class": 2}, "training": {"iterations": 5, "trials": 1, "probe_per_class": 1}}
+    body = {
+        "dataset": {"name": "cifar10", "classes": ["cat", "dog"], "train_per_class": 4, "val_per_class": 2},
+        "training": {"iterations": 5, "trials": 1, "probe_per_class": 1},
+    }
     job_id = _submit(local_store, body)
     repo = JobRepository(local_store, "experiment")
     repo.update(job_id, lambda record: setattr(record, "sweep_id", "5eed5eed5eed5eed"))
@@ -219,26 +229,31 @@ def test_progress_is_reported_within_a_chunk_before_it_is_stored(local_store, se
     events: list[tuple] = []
     report = training._report_progress
 
-    def spy_report(repo, job_id, holder, *, done, total, rate, trials):  # noqa: ANN001, ANN202
+    def spy_report(repo, job_id, holder, *, done, total, rate, trials):
         events.append(("progress", done, rate))
         return report(repo, job_id, holder, done=done, total=total, rate=rate, trials=trials)
 
     put = training.ChunkWriter.put
 
-    def spy_put(self, stream, first, last, arrays):  # noqa: ANN001, ANN202
+    def spy_put(self, stream, first, last, arrays):
         events.append(("chunk", stream, last))
         return put(self, stream, first, last, arrays)
 
     monkeypatch.setattr(training, "_report_progress", spy_report)
     monkeypatch.setattr(training.ChunkWriter, "put", spy_put)
     # 24 trials: enough work (about a second) for several reports at any speed this engine reaches
-    body = {"dataset": TINY["dataset"], "training": TINY["training"] | {"iterations": 1000, "trials": 24, "eval_every": 500, "probe_every": 500, "features_every": 0}}
+    body = {
+        "dataset": TINY["dataset"],
+        "training": TINY["training"] | {"iterations": 1000, "trials": 24, "eval_every": 500, "probe_every": 500, "features_every": 0},
+    }
     job_id = _submit(local_store, body)
     run_training_job(local_store, job_id, settings=TrainerSettings(chunk_iterations=1000, progress_every_s=0.05))
     # the reports split train() into pieces; the chunk is what one call per record point stores
     reference = _submit(local_store, body)
     monkeypatch.setattr(training, "_report_progress", report)
-    run_training_job(local_store, reference, settings=TrainerSettings(chunk_iterations=1000, progress_every_s=3600))  # other pieces: a first of 10, then the rest
+    run_training_job(
+        local_store, reference, settings=TrainerSettings(chunk_iterations=1000, progress_every_s=3600)
+    )  # other pieces: a first of 10, then the rest
     for stream in ("sampled", "probe", "eval"):
         for mine, theirs in zip(_chunks(local_store, job_id, stream), _chunks(local_store, reference, stream)):
             assert all(np.array_equal(mine[name], theirs[name]) for name in mine if name != "iteration"), stream

@@ -10,10 +10,10 @@ import lesde_trainer.tasks as tasks
 from lesde.storage import StoreUnavailable
 
 
-def _flaky(monkeypatch, failures: int, error: Exception) -> list[str]:  # noqa: ANN001
+def _flaky(monkeypatch, failures: int, error: Exception) -> list[str]:
     calls: list[str] = []
 
-    def run(_store, job_id: str) -> None:  # noqa: ANN001
+    def run(_store, job_id: str) -> None:
         calls.append(job_id)
         if len(calls) <= failures:
             raise error

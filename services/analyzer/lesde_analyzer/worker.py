@@ -2,6 +2,7 @@
 
 from lesde.celery_app import app
 from lesde.task_signals import observe_worker  # first to import prometheus_client (lesde.metrics says why)
+
 from lesde_analyzer import tasks  # noqa: F401  (registers the tasks)
 
 observe_worker("analyzer")  # logs with the job's fields, the job's stored lines, metrics: around every task

@@ -65,10 +65,7 @@ def check_environment(host: str) -> bool:
 
 def open_server_notice(url: str) -> str:
     """What an open gateway says when it starts."""
-    return (
-        f"no API keys are set (LESDE_API_KEYS, LESDE_API_KEYS_FILE): {url} is open, every caller is the default owner "
-        "and sees every job"
-    )
+    return f"no API keys are set (LESDE_API_KEYS, LESDE_API_KEYS_FILE): {url} is open, every caller is the default owner and sees every job"
 
 
 log = logging.getLogger("lesde_api")

@@ -42,7 +42,12 @@ class BodyLimit:
     for paths under a listed prefix (ending in ``/``), ``default`` for the rest."""
 
     def __init__(
-        self, app: ASGIApp, *, default: BodyCap, caps_by_path: dict[str, BodyCap] | None = None, caps_by_prefix: dict[str, BodyCap] | None = None
+        self,
+        app: ASGIApp,
+        *,
+        default: BodyCap,
+        caps_by_path: dict[str, BodyCap] | None = None,
+        caps_by_prefix: dict[str, BodyCap] | None = None,
     ) -> None:
         self.app = app
         self.default = default

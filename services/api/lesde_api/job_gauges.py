@@ -55,9 +55,7 @@ class _Cached(Generic[T]):
 def count_jobs(store: ObjectStore) -> dict[tuple[str, str], int]:
     """``{(kind, status): jobs}`` from the index (a listing's ``count`` for a page of none)."""
     return {
-        (kind, status.value): job_index.page(store, kind, status=status, limit=0)[1]
-        for kind in job_index.KINDS
-        for status in JobStatus
+        (kind, status.value): job_index.page(store, kind, status=status, limit=0)[1] for kind in job_index.KINDS for status in JobStatus
     }
 
 

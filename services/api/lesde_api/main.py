@@ -17,27 +17,27 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
-
 from lesde import purge
 from lesde.records import JobKind
 from lesde.settings import ApiSettings, AuthSettings, LimitSettings
+
 from lesde_api.api_keys import KeyRing
 from lesde_api.auth import ApiKeyAuth
-from lesde_api.bind_rule import watch_bound_sockets, check_open_bind, open_server_notice
+from lesde_api.bind_rule import check_open_bind, open_server_notice, watch_bound_sockets
 from lesde_api.body_limit import BodyCap, BodyLimit
 from lesde_api.dashboard import install_dashboard
 from lesde_api.docs_pages import install_docs_pages
 from lesde_api.errors import install_error_handlers
 from lesde_api.finite_json import FiniteJson
-from lesde_api.operations.event_hub import EventHub
+from lesde_api.observability import install_observability
 from lesde_api.openapi_responses import bearer_dependencies, error_responses
 from lesde_api.openapi_schema import install_schema_corrections
-from lesde_api.observability import install_observability
+from lesde_api.operations.event_hub import EventHub
+from lesde_api.operations.run_imports import MAX_CHUNK_BYTES
 from lesde_api.ownership import owned_by_caller
 from lesde_api.query_guard import reject_unknown_query
 from lesde_api.routes import datasets, events, experiments, exports, health, imports, logs, simulations, sweeps
 from lesde_api.routes.datasets import DATASET_PATH
-from lesde_api.operations.run_imports import MAX_CHUNK_BYTES
 from lesde_api.routes.imports import CHUNKS_PATH, IMPORT_PATH, MULTIPART_SLACK
 
 log = logging.getLogger("lesde_api")
@@ -90,7 +90,7 @@ def create_app() -> FastAPI:
     bearer = bearer_dependencies(keys_configured=keyring.configured)
     errors = error_responses(keys_configured=keyring.configured)
 
-    def owned(kind: JobKind, id_param: str) -> list:  # noqa: ANN202 - router dependencies
+    def owned(kind: JobKind, id_param: str) -> list:
         return [*bearer, Depends(owned_by_caller(kind, id_param))]
 
     # Each router that serves a kind's ids answers another owner's id as missing, on every route it has.
@@ -113,8 +113,10 @@ def create_app() -> FastAPI:
     upload_cap = BodyCap(limits.max_import_bytes + MULTIPART_SLACK, "LESDE_MAX_IMPORT_BYTES")
     chunk_cap = BodyCap(min(MAX_CHUNK_BYTES, limits.max_import_bytes), "LESDE_MAX_IMPORT_BYTES, and 256 MiB per chunk")
     app.add_middleware(
-        BodyLimit, default=BodyCap(api.max_json_body_bytes, "LESDE_MAX_JSON_BODY_BYTES"),
-        caps_by_path={IMPORT_PATH: upload_cap, DATASET_PATH: upload_cap}, caps_by_prefix={CHUNKS_PATH: chunk_cap},
+        BodyLimit,
+        default=BodyCap(api.max_json_body_bytes, "LESDE_MAX_JSON_BODY_BYTES"),
+        caps_by_path={IMPORT_PATH: upload_cap, DATASET_PATH: upload_cap},
+        caps_by_prefix={CHUNKS_PATH: chunk_cap},
     )
     app.add_middleware(ApiKeyAuth, keyring=keyring, default_owner=api.default_owner)
     install_observability(app)  # last: its metrics middleware is the outermost, counting 401s and 413s too

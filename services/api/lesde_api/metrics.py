@@ -31,8 +31,10 @@ SECONDS_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 
 
 REQUESTS = Counter("lesde_http_requests", "HTTP requests answered, by method, route template and status.", ["method", "route", "status"])
 LATENCY = Histogram(
-    "lesde_http_request_duration_seconds", "Seconds from a request's arrival to the end of its answer, by method and route template.",
-    ["method", "route"], buckets=SECONDS_BUCKETS,
+    "lesde_http_request_duration_seconds",
+    "Seconds from a request's arrival to the end of its answer, by method and route template.",
+    ["method", "route"],
+    buckets=SECONDS_BUCKETS,
 )
 
 

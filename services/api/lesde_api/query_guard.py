@@ -68,7 +68,9 @@ def reject_unknown_query(request: Request) -> None:
     errors = []
     for name in dict.fromkeys(request.query_params.keys()):
         if name not in declared.names:
-            errors.append({"loc": ("query", name), "msg": f"unknown query parameter; this route takes: {allowed}", "type": "extra_forbidden"})
+            errors.append(
+                {"loc": ("query", name), "msg": f"unknown query parameter; this route takes: {allowed}", "type": "extra_forbidden"}
+            )
         elif name in declared.floats and any(_non_finite(value) for value in request.query_params.getlist(name)):
             errors.append({"loc": ("query", name), "msg": NOT_FINITE, "type": "finite_number"})
     if errors:

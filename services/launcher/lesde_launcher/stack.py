@@ -126,10 +126,37 @@ class EmbeddedStack:
         python = sys.executable
         worker = [python, "-m", "celery", "-A"]
         return {
-            "api": [python, "-m", "uvicorn", "lesde_api.main:app", "--host", self.host, "--port", str(self.port), "--log-level", "warning",
-                    "--http", "lesde_api.slow_clients:GuardedH11Protocol"],
-            "trainer": worker + ["lesde_trainer.worker", "worker", "-Q", "train", "--pool", self.trainer_pool, "--concurrency", "1", "--loglevel", "WARNING", "-n", "trainer@%h"],
-            "analyzer": worker + ["lesde_analyzer.worker", "worker", "-Q", "analyze", "--pool", "solo", "--loglevel", "WARNING", "-n", "analyzer@%h"],
+            "api": [
+                python,
+                "-m",
+                "uvicorn",
+                "lesde_api.main:app",
+                "--host",
+                self.host,
+                "--port",
+                str(self.port),
+                "--log-level",
+                "warning",
+                "--http",
+                "lesde_api.slow_clients:GuardedH11Protocol",
+            ],
+            "trainer": worker
+            + [
+                "lesde_trainer.worker",
+                "worker",
+                "-Q",
+                "train",
+                "--pool",
+                self.trainer_pool,
+                "--concurrency",
+                "1",
+                "--loglevel",
+                "WARNING",
+                "-n",
+                "trainer@%h",
+            ],
+            "analyzer": worker
+            + ["lesde_analyzer.worker", "worker", "-Q", "analyze", "--pool", "solo", "--loglevel", "WARNING", "-n", "analyzer@%h"],
             "reaper": [python, "-m", "lesde.reaper"],
         }
 
@@ -145,9 +172,7 @@ class EmbeddedStack:
             log = (log_dir / f"{name}.log").open("ab")
             self._logs.append(log)
             own_env = env | ({"LESDE_METRICS_PORT": str(self.metrics_ports[name])} if name in self.metrics_ports else {})
-            self.processes.append(
-                subprocess.Popen(command, env=own_env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-            )
+            self.processes.append(subprocess.Popen(command, env=own_env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True))
         self._wait_ready(timeout, log_dir)
         (self.state_dir / MARKER).write_text(json.dumps({"url": self.url, "pid": os.getpid()}) + "\n")
 

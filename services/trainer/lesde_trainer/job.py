@@ -23,7 +23,6 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
-
 from lesde import celery_app, metrics
 from lesde.chunks import ChunkWriter, class_sums
 from lesde.jobs import JobRepository, LeaseLost
@@ -93,7 +92,9 @@ def run_training_job(
             return
         except celery_app.SoftTimeLimitExceeded:
             limit = f"{leases.train_time_limit_seconds:.0f} s (LESDE_TRAIN_TIME_LIMIT_SECONDS)"
-            _tell_sweep(_record_outcome(repo, job_id, lease.holder, JobStatus.failed, error=f"training ran longer than the time limit of {limit}"))
+            _tell_sweep(
+                _record_outcome(repo, job_id, lease.holder, JobStatus.failed, error=f"training ran longer than the time limit of {limit}")
+            )
             return
         except Exception as error:
             log.exception("experiment %s failed", job_id)
@@ -126,11 +127,15 @@ def _tell_sweep(record: JobRecord | None) -> None:
         return
     try:
         celery_app.send_with_retry(celery_app.ANALYZE_SWEEP, record.sweep_id)
-    except Exception as error:  # kombu raises many types for a dead broker
-        log.warning("sweep %s: analysis not re-queued after experiment %s ended %s: %s", record.sweep_id, record.id, record.status.value, error)
+    except Exception as error:  # noqa: BLE001 - best effort, and kombu raises many types for a dead broker
+        log.warning(
+            "sweep %s: analysis not re-queued after experiment %s ended %s: %s", record.sweep_id, record.id, record.status.value, error
+        )
 
 
-def _train(store: ObjectStore, repo: JobRepository, job_id: str, spec: ExperimentSpec, settings: TrainerSettings, lease: LeaseKeeper) -> None:
+def _train(
+    store: ObjectStore, repo: JobRepository, job_id: str, spec: ExperimentSpec, settings: TrainerSettings, lease: LeaseKeeper
+) -> None:
     from lesde_trainer.device import describe_device
     from lesde_trainer.setup import build_engine  # torch is imported only by the worker
 
@@ -146,7 +151,9 @@ def _train(store: ObjectStore, repo: JobRepository, job_id: str, spec: Experimen
     if not lease.confirm():  # before the first write: a worker handed the job at the same moment may hold it
         raise LeaseLost(f"experiment {job_id} is run by another worker")
     device = describe_device(engine.device)
-    repo.update_under_lease(job_id, lease.holder, lambda record: setattr(record, "device", device))  # once per start: a resume may run elsewhere
+    repo.update_under_lease(
+        job_id, lease.holder, lambda record: setattr(record, "device", device)
+    )  # once per start: a resume may run elsewhere
     writer = ChunkWriter(store, job_id)
     start = _restore(writer, job_id, engine)
     writer.resume(start)
@@ -159,8 +166,12 @@ def _train(store: ObjectStore, repo: JobRepository, job_id: str, spec: Experimen
         sampled, probe, evals, features = [], [], [], []
         t = first
         stops = sorted(
-            set().union(*(schedule.record_points(first, last, every) for every in
-                          (schedule.probe_every, schedule.eval_every, schedule.features_every)))
+            set().union(
+                *(
+                    schedule.record_points(first, last, every)
+                    for every in (schedule.probe_every, schedule.eval_every, schedule.features_every)
+                )
+            )
         )
         for stop in stops:
             if stop > t:
@@ -186,7 +197,9 @@ def _train(store: ObjectStore, repo: JobRepository, job_id: str, spec: Experimen
         writer.commit(last + 1, complete=last + 1 == schedule.total, checkpoint=engine.state_dict())
         elapsed = max(time.perf_counter() - began, 1e-9)
         metrics.chunk_written(trial_iterations=(last + 1 - first) * trials, seconds=elapsed)
-        _report_progress(repo, job_id, lease.holder, done=last + 1, total=schedule.total, rate=(last + 1 - first) * trials / elapsed, trials=trials)
+        _report_progress(
+            repo, job_id, lease.holder, done=last + 1, total=schedule.total, rate=(last + 1 - first) * trials / elapsed, trials=trials
+        )
         progress.chunk_stored(last + 1)
         if last + 1 < schedule.total and repo.cancel_requested(job_id):
             raise TrainingCancelled

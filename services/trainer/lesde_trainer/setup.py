@@ -54,10 +54,16 @@ def build_engine(spec: ExperimentSpec, settings: TrainerSettings, store: ObjectS
 
         if store is None or spec.dataset.id is None:  # the spec's validator requires the id with "uploaded"
             raise ValueError("an uploaded data set is read from the object store: build_engine needs the store and the data set's id")
-        data = load_uploaded(store, spec.dataset.id, classes=spec.dataset.classes,
-                             train_per_class=spec.dataset.train_per_class, val_per_class=spec.dataset.val_per_class,
-                             label_noise=spec.dataset.label_noise, seed=spec.dataset.seed,
-                             train_counts=spec.dataset.train_counts)
+        data = load_uploaded(
+            store,
+            spec.dataset.id,
+            classes=spec.dataset.classes,
+            train_per_class=spec.dataset.train_per_class,
+            val_per_class=spec.dataset.val_per_class,
+            label_noise=spec.dataset.label_noise,
+            seed=spec.dataset.seed,
+            train_counts=spec.dataset.train_counts,
+        )
     else:
         data = load_dataset(
             spec.dataset.name,

@@ -20,7 +20,9 @@ class SeparabilityTest(ResultModel):
     dimension: int | None = Field(description="Dimension tested (null when untestable).")
     feature_dim: int = Field(description="Dimension p of the features.")
     points_per_pair: int = Field(description="Points of one pair of classes, N = 2 m.")
-    chance: float | None = Field(description="Cover's probability that a random labelling of one pair is separable in the tested dimension.")
+    chance: float | None = Field(
+        description="Cover's probability that a random labelling of one pair is separable in the tested dimension."
+    )
     level: float = Field(description="Ceiling on chance used to choose the dimension.")
     reason: str | None = Field(description="Why the test is not on the full features, or why its chance level is high.")
     baseline_draws: int = Field(description="Random relabellings per pair drawn for the chance level.")
@@ -34,11 +36,17 @@ class GeometryRecord(ResultModel):
     t: int = Field(description="Time of the record, in iterations.")
     nc1: float | None = Field(description="NC1 = tr(Sigma_W Sigma_B^+)/K: within- against between-class variability.")
     equinorm: float | None = Field(description="std/mean over classes of |mu_k - mu_G|, the centred class-mean norms (0: equal norms).")
-    equiangularity: float | None = Field(description="mean over pairs k != l of |cos(mu_k - mu_G, mu_l - mu_G) + 1/(K-1)| (0: the angles of a simplex).")
-    etf_distance: float | None = Field(description="Distance of the centred class means from a simplex equiangular tight frame (0: an ETF).")
+    equiangularity: float | None = Field(
+        description="mean over pairs k != l of |cos(mu_k - mu_G, mu_l - mu_G) + 1/(K-1)| (0: the angles of a simplex)."
+    )
+    etf_distance: float | None = Field(
+        description="Distance of the centred class means from a simplex equiangular tight frame (0: an ETF)."
+    )
     etf_distance_of_means: float | None = Field(description="ETF distance of the normalised trial-averaged class means.")
     separable_fraction: float | None = Field(description="Fraction of trials whose classes are pairwise strictly linearly separable.")
-    separable_fraction_baseline: float | None = Field(description="The same with labels randomly relabelled within each pair (chance level).")
+    separable_fraction_baseline: float | None = Field(
+        description="The same with labels randomly relabelled within each pair (chance level)."
+    )
 
 
 class RecordGeometry(ResultModel):

@@ -38,8 +38,12 @@ class ImitationFit(ResultModel):
     nrmse_hold: float | None = Field(
         default=None, description="nrmse of holding Xbar(t0) constant: the baseline of skill (absent from older results)."
     )
-    skill: float | None = Field(default=None, description="1 - nrmse / nrmse_hold (1 is perfect, 0 no better than holding; absent from older results).")
-    scored_share: float | None = Field(default=None, description="Fraction of the run the nrmse is scored on (t >= t0; absent from older results).")
+    skill: float | None = Field(
+        default=None, description="1 - nrmse / nrmse_hold (1 is perfect, 0 no better than holding; absent from older results)."
+    )
+    scored_share: float | None = Field(
+        default=None, description="Fraction of the run the nrmse is scored on (t >= t0; absent from older results)."
+    )
     order_agrees: list[bool] = Field(description="Per class: whether its K simulated logits rank like the genuine ones at the end.")
     all_orders_agree: bool = Field(description="Whether every class's order agrees.")
     orthogonal_share: list[float | None] = Field(

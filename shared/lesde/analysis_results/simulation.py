@@ -18,19 +18,25 @@ __all__ = ["SimulationAnalysis", "PhaseDiagramAnalysis"]
 class SimulationAnalysis(ResultModel):
     """One simulation: trajectories reduced to separability, collapse and the integrals (true and estimated)."""
 
-    mode: Literal["discrete", "sde", "ode"] = Field(description="discrete (the paper's process), sde (Euler-Maruyama) or ode (class means only).")
+    mode: Literal["discrete", "sde", "ode"] = Field(
+        description="discrete (the paper's process), sde (Euler-Maruyama) or ode (class means only)."
+    )
     model: Literal["I", "L"] = Field(description="The LE model simulated.")
     classes: int = Field(description="Number of classes K.")
     dim: int = Field(description="Dimension p of each sample's state.")
     runs: int = Field(description="Independent runs.")
     times: list[float | None] = Field(description="Recorded times (R,), in simulation time units.")
     separable_times: list[float | None] = Field(description="Times (S,) at which separability was tested (first and last included).")
-    separable_fraction: list[float | None] = Field(description="Fraction of runs whose classes are all pairwise separable, at separable_times.")
+    separable_fraction: list[float | None] = Field(
+        description="Fraction of runs whose classes are all pairwise separable, at separable_times."
+    )
     final_separable_fraction: float | None = Field(description="That fraction at the final time.")
     etf_distance: list[float | None] = Field(description="Mean over runs of the ETF distance of the class means, at times.")
     A: list[float | None] = Field(description="True integral of alpha, at times (dimensionless).")
     B: list[float | None] = Field(description="True integral of beta, at times (dimensionless).")
-    A_hat: list[float | None] = Field(description="A estimated from each run's class means with the spec's model (median over up to 64 runs).")
+    A_hat: list[float | None] = Field(
+        description="A estimated from each run's class means with the spec's model (median over up to 64 runs)."
+    )
     B_hat: list[float | None] = Field(description="B estimated the same way.")
     figures: list[str] = Field(default_factory=list, description="Names of the stored figures (absent until they are stored).")
 

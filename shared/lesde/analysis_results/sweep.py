@@ -96,7 +96,9 @@ class Flip(ResultModel):
     uncertainty: FlipUncertainty | None = Field(description="Axis values around the crossing where |r - 1| <= 2 SE.")
     first_not_separable: float | None = Field(description="First grid value labelled 'not separable'.")
     last_separable: float | None = Field(description="Last grid value labelled 'separable'.")
-    uncertainty_reason: str | None = Field(default=None, description="Why there is no uncertainty (a grid value without SE); absent otherwise.")
+    uncertainty_reason: str | None = Field(
+        default=None, description="Why there is no uncertainty (a grid value without SE); absent otherwise."
+    )
 
 
 class CurveLine(ResultModel):

@@ -74,7 +74,9 @@ def _check_sampled(arrays: dict[str, np.ndarray], first: int, last: int, classes
     if label.dtype.kind not in "iu" or label.shape[0] != it.size:
         raise ChunkInvalid(f"label: an integer array of shape ({it.size}, R) is needed, got {label.dtype} of shape {label.shape}")
     if logits.dtype.kind != "f" or logits.shape != (*label.shape, classes):
-        raise ChunkInvalid(f"logits: a float array of shape {(*label.shape, classes)} is needed, got {logits.dtype} of shape {logits.shape}")
+        raise ChunkInvalid(
+            f"logits: a float array of shape {(*label.shape, classes)} is needed, got {logits.dtype} of shape {logits.shape}"
+        )
     if label.size and (label.min() < 0 or label.max() >= classes):
         raise ChunkInvalid(f"label: labels 0 .. {classes - 1} are needed")
     if not np.isfinite(logits).all() or np.abs(logits).max(initial=0.0) > MAX_MAGNITUDE:

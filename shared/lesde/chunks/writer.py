@@ -55,7 +55,14 @@ class ChunkWriter:
         data = encode_chunk(arrays)
         key = keys.chunk_key(self.job_id, stream, first, last)
         self._write(key, lambda: self.store.put_bytes(key, data))
-        entry = {"key": key, "first": first, "last": last, "records": len(arrays["iteration"]), "checksum": checksum(data), "size": len(data)}
+        entry = {
+            "key": key,
+            "first": first,
+            "last": last,
+            "records": len(arrays["iteration"]),
+            "checksum": checksum(data),
+            "size": len(data),
+        }
         entries = self.manifest.chunks[stream]
         entries[:] = [existing for existing in entries if existing["key"] != key]
         entries.append(entry)

@@ -73,7 +73,9 @@ def _run_folder(logdir: Path, name: str) -> Path:
     return folder
 
 
-def to_tensorboard(result: AnalysisResult, logdir: Path | str = DEFAULT_LOGDIR, *, run_name: str | None = None, figures: bool = True) -> Path:
+def to_tensorboard(
+    result: AnalysisResult, logdir: Path | str = DEFAULT_LOGDIR, *, run_name: str | None = None, figures: bool = True
+) -> Path:
     """Write ``result`` as a TensorBoard run under ``logdir`` and return the run's folder.
 
     Parameters
@@ -118,7 +120,9 @@ def to_tensorboard(result: AnalysisResult, logdir: Path | str = DEFAULT_LOGDIR, 
     if result.spec is not None:
         texts["spec"] = "```json\n" + json.dumps(result.spec, indent=1) + "\n```"  # fenced: shown as code, not reflowed
     for tag, text in texts.items():
-        tensor = TensorProto(dtype="DT_STRING", string_val=[text.encode()], tensor_shape=TensorShapeProto(dim=[TensorShapeProto.Dim(size=1)]))
+        tensor = TensorProto(
+            dtype="DT_STRING", string_val=[text.encode()], tensor_shape=TensorShapeProto(dim=[TensorShapeProto.Dim(size=1)])
+        )
         values_at[last].append(Summary.Value(tag=tag, metadata=create_summary_metadata(display_name=tag, description=""), tensor=tensor))
 
     folder = _run_folder(Path(logdir), run_name or result.job_id or "lesde")

@@ -172,7 +172,9 @@ class Recorder:
         if slot != block.fill:
             slot = self._check_step(block, trial, step)
         # one call to numpy for a tensor (detach and device copy included): the hot path's largest cost
-        block.logits[slot] = logits if type(logits) is np.ndarray else (logits.numpy(force=True) if hasattr(logits, "detach") else as_array(logits))
+        block.logits[slot] = (
+            logits if type(logits) is np.ndarray else (logits.numpy(force=True) if hasattr(logits, "detach") else as_array(logits))
+        )
         if self.batch_size == 1:  # a scalar store is a third of a row store
             block.label[slot, 0] = y if type(y) is int else (y.item() if hasattr(y, "item") else int(np.asarray(y).reshape(-1)[0]))
         else:
@@ -205,8 +207,16 @@ class Recorder:
         if features is not None:
             self._deliver("features", step, trial, {"features": as_array(features).astype(self.dtype).reshape(labels.size, -1)})
 
-    def evaluate(self, step: int, trial: int = 0, *, val_loss: float = math.nan, val_acc: float = math.nan,
-                 train_loss: float = math.nan, train_acc: float = math.nan) -> None:
+    def evaluate(
+        self,
+        step: int,
+        trial: int = 0,
+        *,
+        val_loss: float = math.nan,
+        val_acc: float = math.nan,
+        train_loss: float = math.nan,
+        train_acc: float = math.nan,
+    ) -> None:
         """Record evaluation numbers of model ``trial`` after ``step`` updates (NaN: not measured)."""
         self._check_open()
         self._check_trial(trial)
@@ -263,7 +273,9 @@ class Recorder:
         expected = block.first + block.fill
         if step != expected:
             if block.first == self.start and block.fill == 0:
-                raise ValueError(f"step: trial {trial} starts at step {step}, but the run starts at step {self.start} (every trial logs the same steps)")
+                raise ValueError(
+                    f"step: trial {trial} starts at step {step}, but the run starts at step {self.start} (every trial logs the same steps)"
+                )
             raise ValueError(f"step: trial {trial} logged step {step} after step {expected - 1}; each trial logs every step once, in order")
         return step - block.first
 
@@ -290,12 +302,22 @@ class Recorder:
         true_label = np.where(stacked["true_label"] < 0, label, stacked["true_label"])
         loss = np.where(np.isnan(stacked["loss"]), cross_entropy(logits, label).astype(self.dtype), stacked["loss"])
         if self.batch_size == 1:  # the trainer's batch-size-1 layout: (n, R) rows
-            logits, label, true_label, loss, index = logits[:, :, 0], label[:, :, 0], true_label[:, :, 0], loss[:, :, 0], stacked["index"][:, :, 0]
+            logits, label, true_label, loss, index = (
+                logits[:, :, 0],
+                label[:, :, 0],
+                true_label[:, :, 0],
+                loss[:, :, 0],
+                stacked["index"][:, :, 0],
+            )
         else:
             index = stacked["index"]
         arrays = {
             "iteration": np.arange(first, first + n, dtype=np.int64),
-            "index": index, "label": label, "true_label": true_label, "logits": logits, "loss": loss,
+            "index": index,
+            "label": label,
+            "true_label": true_label,
+            "logits": logits,
+            "loss": loss,
         } | class_sums(label, logits, num_classes=len(self.classes))
         self.run.put("sampled", first, first + n - 1, arrays)
 
@@ -316,8 +338,11 @@ class Recorder:
             else:
                 self._pending.drop(key)
         if len(set(logged)) > 1:
-            warnings.warn(f"trials logged different numbers of steps (up to {logged}); the run is cut at step {done - 1}, "
-                          "where every trial has a record", stacklevel=3)
+            warnings.warn(
+                f"trials logged different numbers of steps (up to {logged}); the run is cut at step {done - 1}, "
+                "where every trial has a record",
+                stacklevel=3,
+            )
         return done
 
     def _deliver(self, stream: str, step: int, trial: int, arrays: dict[str, np.ndarray]) -> None:
@@ -355,8 +380,13 @@ class Recorder:
         return {
             "kind": "import",
             "name": self.name,
-            "source": {"format": "lesde-run", "recorder": f"lesde {lesde_version()}", "batch_size": self.batch_size, "dtype": self.dtype,
-                       "first_step": self.start},
+            "source": {
+                "format": "lesde-run",
+                "recorder": f"lesde {lesde_version()}",
+                "batch_size": self.batch_size,
+                "dtype": self.dtype,
+                "first_step": self.start,
+            },
             "dataset": {"name": "recorded", "classes": self.classes},
             "training": {"iterations": done, "trials": self.trials},
         }

@@ -52,8 +52,9 @@ class RunFolder:
     def __init__(self, folder: Path | str, *, run_id: str | None = None) -> None:
         self.folder = Path(folder)
         if (self.folder / MANIFEST_FILE).exists():
-            raise RunFolderExists(f"{self.folder} already holds a recorded run ({MANIFEST_FILE}); choose a new folder, delete it, "
-                                  "or pass overwrite=True")
+            raise RunFolderExists(
+                f"{self.folder} already holds a recorded run ({MANIFEST_FILE}); choose a new folder, delete it, or pass overwrite=True"
+            )
         self.folder.mkdir(parents=True, exist_ok=True)
         self.manifest = Manifest(job_id=run_id or new_run_id())
 

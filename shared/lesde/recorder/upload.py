@@ -45,17 +45,24 @@ def upload_run(
     own = client is None
     client = client or LesdeClient(url, api_key=key)
     try:
-        missing = set(_retried(lambda: client._request(
-            "POST", "/v1/imports/chunks/missing", json={"checksums": [entry["checksum"] for entry in entries]}
-        )).json()["missing"])
+        missing = set(
+            _retried(
+                lambda: client._request("POST", "/v1/imports/chunks/missing", json={"checksums": [entry["checksum"] for entry in entries]})
+            ).json()["missing"]
+        )
         to_send = [entry for entry in entries if entry["checksum"] in missing]
         for sent, entry in enumerate(to_send, start=1):
             data = (folder / relative_path(entry["key"])).read_bytes()
             digest = entry["checksum"].removeprefix("sha256:")
-            _retried(partial(
-                client._request, "PUT", f"/v1/imports/chunks/{digest}", content=data,
-                headers={"Content-Type": "application/octet-stream"},
-            ))
+            _retried(
+                partial(
+                    client._request,
+                    "PUT",
+                    f"/v1/imports/chunks/{digest}",
+                    content=data,
+                    headers={"Content-Type": "application/octet-stream"},
+                )
+            )
             if on_chunk is not None:
                 on_chunk(sent, len(to_send))
         body = {

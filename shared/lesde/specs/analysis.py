@@ -64,7 +64,9 @@ class AnalysisOptions(StrictSpec):
         "class). The JSON's 'labels' says which grouping every number used.",
     )
     jackknife_groups: int = Field(
-        default=10, ge=0, le=1_000,
+        default=10,
+        ge=0,
+        le=1_000,
         description="Groups of trials left out in turn for the standard errors of the tail indices (delete-one-group "
         "jackknife); 0, or fewer than 3 trials: a time-series standard error instead, which the JSON names.",
     )
@@ -76,7 +78,9 @@ class AnalysisOptions(StrictSpec):
     )
     reference_window: int = Field(default=1, ge=1, le=10_000, description="Leading records averaged into the reference X(t0).")
     savgol_window: int = Field(
-        default=151, ge=5, le=100_001,
+        default=151,
+        ge=5,
+        le=100_001,
         description="Odd Savitzky-Golay window of alpha-hat, beta-hat in iterations (paper: 151 GEOMNIST, 551 CIFAR-10); "
         "on the probe stream it becomes the nearest odd number of records.",
     )
@@ -91,12 +95,15 @@ class AnalysisOptions(StrictSpec):
         default=21, ge=5, le=100_001, description="Odd Savitzky-Golay window (iterations) of the LE-ODE rates (paper: 21)."
     )
     imitation_start_window: int = Field(
-        default=0, ge=0, le=100_001,
-        description="Iterations averaged into the LE-ODE initial state, assigned to the window's centre time t0 "
-        "(0: about 1% of the run).",
+        default=0,
+        ge=0,
+        le=100_001,
+        description="Iterations averaged into the LE-ODE initial state, assigned to the window's centre time t0 (0: about 1% of the run).",
     )
     imitation_onset_snr: float = Field(
-        default=3.0, ge=0.0, le=100.0,
+        default=3.0,
+        ge=0.0,
+        le=100.0,
         description="The LE-ODE starts at the first window where the model's modes are this many times their per-record "
         "noise (log-ratio rates read off noise-dominated records under-grow the simulation); 0: from the first record.",
     )
@@ -105,11 +112,15 @@ class AnalysisOptions(StrictSpec):
         default=51, ge=1, le=100_001, description="Odd centred window (iterations) that smooths Xbar before the drift regression."
     )
     drift_horizon: int = Field(
-        default=0, ge=0, le=1_000_000,
+        default=0,
+        ge=0,
+        le=1_000_000,
         description="Increment horizon H (iterations) of the drift regression, at least twice drift_smoothing (0: automatic).",
     )
     tail_window: int = Field(
-        default=1000, ge=2, le=1_000_000,
+        default=1000,
+        ge=2,
+        le=1_000_000,
         description="Last iterations of the authors' r-hat (paper: 1000); a secondary number, the verdict uses verdict_window.",
     )
     verdict_window: tuple[float, float] | None = Field(

@@ -32,7 +32,12 @@ INT_BYTES = 8
 FEATURE_BYTES = 4  # features are stored as float32 whatever the model's dtype
 EVAL_VALUES = 4  # val_loss, val_acc, train_loss, train_acc per trial
 
-TRIALS, EVAL_EVERY, PROBE_EVERY, FEATURES_EVERY = "training.trials", "training.eval_every", "training.probe_every", "training.features_every"
+TRIALS, EVAL_EVERY, PROBE_EVERY, FEATURES_EVERY = (
+    "training.trials",
+    "training.eval_every",
+    "training.probe_every",
+    "training.features_every",
+)
 # The attribute of Shape each driving field sets.
 FIELD_ATTRIBUTE = {TRIALS: "trials", EVAL_EVERY: "eval_every", PROBE_EVERY: "probe_every", FEATURES_EVERY: "features_every"}
 

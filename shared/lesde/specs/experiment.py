@@ -62,11 +62,14 @@ class DatasetSpec(_Strict):
         "/v1/datasets, then name its id here)",
     )
     id: str | None = Field(
-        default=None, pattern=r"^[0-9a-f]{16}$",
+        default=None,
+        pattern=r"^[0-9a-f]{16}$",
         description="With name uploaded: the data set's id. Its classes default to all of the file's class names.",
     )
     classes: list[str] = Field(
-        default_factory=lambda: list(GEOMNIST_CLASSES), min_length=2, max_length=10,
+        default_factory=lambda: list(GEOMNIST_CLASSES),
+        min_length=2,
+        max_length=10,
         description="Class names in label order: the label of a class is its position here.",
     )
     train_per_class: int = Field(default=100, ge=1, le=10_000, description="Training samples per class.")
@@ -77,7 +80,9 @@ class DatasetSpec(_Strict):
     )
     val_per_class: int = Field(default=100, ge=1, le=10_000, description="Validation samples per class.")
     label_noise: float = Field(
-        default=0.0, ge=0.0, lt=1.0,
+        default=0.0,
+        ge=0.0,
+        lt=1.0,
         description="Fraction p of each class's training labels moved to the other classes in equal shares.",
     )
     seed: int = Field(default=0, ge=0, le=MAX_SEED, description="Seed of data generation and corruption.")
@@ -88,7 +93,6 @@ class DatasetSpec(_Strict):
         if len(set(classes)) != len(classes):
             raise ValueError("class names must be unique")
         return classes
-
 
     @property
     def training_counts(self) -> list[int]:
@@ -114,14 +118,18 @@ class ModelSpec(_Strict):
     """The network every trial trains (independently initialised)."""
 
     name: Literal["lenet", "alexnet", "mlp", "custom"] = Field(
-        default="lenet", description="The network: lenet (LeNet-5), alexnet (a small AlexNet for 32x32 inputs), mlp, or "
-        "custom (described by `layers`).")
-    dtype: Literal["float32", "float64"] = Field(default="float32", description='Floating-point precision of training (the paper used float64; float32 is several times faster).')
+        default="lenet",
+        description="The network: lenet (LeNet-5), alexnet (a small AlexNet for 32x32 inputs), mlp, or custom (described by `layers`).",
+    )
+    dtype: Literal["float32", "float64"] = Field(
+        default="float32", description="Floating-point precision of training (the paper used float64; float32 is several times faster)."
+    )
     head: Literal["none", "random_orthogonal"] = Field(
         default="none", description="Optional fixed random orthogonal KxK head on the logits."
     )
     layers: list[Layer] | None = Field(
-        default=None, max_length=32,
+        default=None,
+        max_length=32,
         description="With name custom: the network, layer by layer, named as torch names them (conv2d, maxpool2d, "
         "avgpool2d, relu, tanh, gelu, flatten, linear). The last layer is the classifier (linear, one output per "
         "class); its input is the penultimate feature vector. Checked against the data's shape at submission.",
@@ -146,11 +154,15 @@ class ModelSpec(_Strict):
 class TrainingSpec(_Strict):
     """SGD settings shared by all trials of the experiment."""
 
-    iterations: int = Field(default=2_000, ge=1, le=MAX_ITERATIONS, description='SGD steps of each trial (batch size 1: one sample per step).')
-    learning_rate: float = Field(default=0.005, gt=0.0, le=10.0, description='SGD learning rate (the paper: 0.005).')
+    iterations: int = Field(
+        default=2_000, ge=1, le=MAX_ITERATIONS, description="SGD steps of each trial (batch size 1: one sample per step)."
+    )
+    learning_rate: float = Field(default=0.005, gt=0.0, le=10.0, description="SGD learning rate (the paper: 0.005).")
     trials: int = Field(default=10, ge=1, le=MAX_TRIALS, description="Independent trials (own init and sample stream).")
     batch_size: int = Field(
-        default=1, ge=1, le=256,
+        default=1,
+        ge=1,
+        le=256,
         description="Samples per SGD step with batching single, each drawn uniformly by every trial on its own "
         "(mean loss); the paper's SGD uses 1. With per_class the batch is one sample of each class.",
     )
@@ -160,7 +172,9 @@ class TrainingSpec(_Strict):
     seed: int = Field(default=0, ge=0, le=MAX_SEED, description="Seed of initialisation and sampling.")
     eval_every: int = Field(default=100, ge=1, le=1_000_000, description="Validation every this many iterations.")
     train_eval_samples: int = Field(
-        default=300, ge=1, le=100_000,
+        default=300,
+        ge=1,
+        le=100_000,
         description="Fixed, evenly spaced training samples on which training loss and accuracy are measured at "
         "each evaluation (all of them when there are fewer). Each evaluation costs a forward pass of every trial "
         "over these and the validation set, so this bounds its cost on large training sets.",
@@ -168,7 +182,9 @@ class TrainingSpec(_Strict):
     probe_every: int = Field(default=100, ge=1, le=1_000_000, description="Probe-set logits every this many iterations.")
     probe_per_class: int = Field(default=10, ge=1, le=1_000, description="Probe samples per class (m).")
     features_every: int = Field(
-        default=1_000, ge=0, le=1_000_000,
+        default=1_000,
+        ge=0,
+        le=1_000_000,
         description="Penultimate-layer features of the probe set every this many iterations (0: never). "
         "They are large (trials x probe x 84 floats), hence a coarser schedule than the probe logits.",
     )
@@ -181,9 +197,9 @@ class ExperimentSpec(_Strict):
     model_config = ConfigDict(json_schema_extra={"examples": [EXAMPLE_EXPERIMENT]})
 
     name: str | None = Field(default=None, max_length=200, description="Free-form label for listings.")
-    dataset: DatasetSpec = Field(default_factory=DatasetSpec, description='What the trials train on.')
-    model: ModelSpec = Field(default_factory=ModelSpec, description='The network each trial trains.')
-    training: TrainingSpec = Field(default_factory=TrainingSpec, description='SGD and recording settings shared by all trials.')
+    dataset: DatasetSpec = Field(default_factory=DatasetSpec, description="What the trials train on.")
+    model: ModelSpec = Field(default_factory=ModelSpec, description="The network each trial trains.")
+    training: TrainingSpec = Field(default_factory=TrainingSpec, description="SGD and recording settings shared by all trials.")
 
     # (C, H, W) of an uploaded data set's images, set by the gateway from the data set's info
     # (``lesde.specs.uploaded.check_against_dataset``) and by the trainer from the file.
@@ -192,8 +208,7 @@ class ExperimentSpec(_Strict):
     @model_validator(mode="after")
     def _batch(self) -> ExperimentSpec:
         if self.training.batching == "per_class" and self.training.batch_size != 1:
-            raise ValueError("training.batch_size: with batching per_class the batch is one sample of each class; "
-                             "leave batch_size at 1")
+            raise ValueError("training.batch_size: with batching per_class the batch is one sample of each class; leave batch_size at 1")
         return self
 
     @model_validator(mode="after")
@@ -203,9 +218,7 @@ class ExperimentSpec(_Strict):
         known = DATASET_CLASSES[self.dataset.name]
         unknown = [c for c in self.dataset.classes if c not in known]
         if unknown:
-            raise ValueError(
-                f"dataset.classes: unknown {self.dataset.name} class(es) {unknown}; allowed: {list(known)}"
-            )
+            raise ValueError(f"dataset.classes: unknown {self.dataset.name} class(es) {unknown}; allowed: {list(known)}")
         self._check_dataset_size()
         self._check_network()
         fewest = min(self.dataset.training_counts)
@@ -280,19 +293,22 @@ class WorkCapExceeded(ValueError):
         super().__init__(message)
 
 
-def check_work_cap(
-    spec: ExperimentSpec, cap: int, *, limits: WorkCapSettings | None = None, chunk_iterations: int | None = None
-) -> None:
+def check_work_cap(spec: ExperimentSpec, cap: int, *, limits: WorkCapSettings | None = None, chunk_iterations: int | None = None) -> None:
     """Raise :class:`WorkCapExceeded` when ``trials * iterations > cap``, when all its work
     exceeds ``limits.max_work_units`` or one chunk's records ``limits.max_chunk_bytes``.
 
     ``limits`` and ``chunk_iterations`` default to this deployment's settings
     (``LESDE_MAX_WORK_UNITS``, ``LESDE_MAX_CHUNK_BYTES``, ``LESDE_CHUNK_ITERATIONS``)."""
     if spec.trial_iterations > cap:
-        raise WorkCapExceeded(TRIALS, (
-            f"training.trials x training.iterations = {spec.trial_iterations:,} exceeds this deployment's cap; "
-            f"allowed range: 1 to {cap:,} trial-iterations (LESDE_MAX_TRIAL_ITERATIONS)"
-        ), requested=spec.trial_iterations, cap=cap)
+        raise WorkCapExceeded(
+            TRIALS,
+            (
+                f"training.trials x training.iterations = {spec.trial_iterations:,} exceeds this deployment's cap; "
+                f"allowed range: 1 to {cap:,} trial-iterations (LESDE_MAX_TRIAL_ITERATIONS)"
+            ),
+            requested=spec.trial_iterations,
+            cap=cap,
+        )
     limits = limits or WorkCapSettings()
     chunk = chunk_iterations or TrainerSettings().chunk_iterations
     shape = Shape.of(spec, chunk_iterations=chunk, feature_width=spec.feature_width)
@@ -300,20 +316,30 @@ def check_work_cap(
     if sum(work.values()) > limits.max_work_units:
         field = max(work, key=work.__getitem__)
         parts = ", ".join(f"{name} {units:,}" for name, units in work.items() if units)
-        raise WorkCapExceeded(field, (
-            f"this spec costs {sum(work.values()):,} units of work (one sample through one trial's network; by the "
-            f"field that drives them: {parts}), over this deployment's cap of {limits.max_work_units:,} "
-            f"(LESDE_MAX_WORK_UNITS); allowed range: {fitting_range(shape, field, work_units, limits.max_work_units)}"
-        ), requested=sum(work.values()), cap=limits.max_work_units)
+        raise WorkCapExceeded(
+            field,
+            (
+                f"this spec costs {sum(work.values()):,} units of work (one sample through one trial's network; by the "
+                f"field that drives them: {parts}), over this deployment's cap of {limits.max_work_units:,} "
+                f"(LESDE_MAX_WORK_UNITS); allowed range: {fitting_range(shape, field, work_units, limits.max_work_units)}"
+            ),
+            requested=sum(work.values()),
+            cap=limits.max_work_units,
+        )
     memory = chunk_bytes(shape)
     if sum(memory.values()) > limits.max_chunk_bytes:
         field = max(memory, key=memory.__getitem__)
-        raise WorkCapExceeded(field, (
-            f"one chunk of {shape.chunk_iterations:,} iterations would hold {_size(sum(memory.values()))} of records "
-            f"in the trainer's memory ({_size(memory[field])} driven by {field}), over this deployment's cap of "
-            f"{_size(limits.max_chunk_bytes)} per chunk (LESDE_MAX_CHUNK_BYTES); allowed range: "
-            f"{fitting_range(shape, field, chunk_bytes, limits.max_chunk_bytes)}"
-        ), requested=sum(memory.values()), cap=limits.max_chunk_bytes)
+        raise WorkCapExceeded(
+            field,
+            (
+                f"one chunk of {shape.chunk_iterations:,} iterations would hold {_size(sum(memory.values()))} of records "
+                f"in the trainer's memory ({_size(memory[field])} driven by {field}), over this deployment's cap of "
+                f"{_size(limits.max_chunk_bytes)} per chunk (LESDE_MAX_CHUNK_BYTES); allowed range: "
+                f"{fitting_range(shape, field, chunk_bytes, limits.max_chunk_bytes)}"
+            ),
+            requested=sum(memory.values()),
+            cap=limits.max_chunk_bytes,
+        )
 
 
 def _size(count: int) -> str:

@@ -88,8 +88,7 @@ class BatchNorm2d(_Layer):
     type: Literal["batchnorm2d"] = Field(description="batchnorm2d (refused)")
 
 
-Layer = Annotated[Conv2d | MaxPool2d | AvgPool2d | Activation | Flatten | Linear | Dropout | BatchNorm2d,
-                  Field(discriminator="type")]
+Layer = Annotated[Conv2d | MaxPool2d | AvgPool2d | Activation | Flatten | Linear | Dropout | BatchNorm2d, Field(discriminator="type")]
 
 _LAYER_LIST = TypeAdapter(list[Layer])
 
@@ -102,20 +101,27 @@ def parse_layers(layers: list) -> list:
 
 REFUSED = {
     "dropout": "dropout is refused in training-dynamics runs: it makes every step's network a random draw, "
-               "which the LE-SDE's drift does not model",
+    "which the LE-SDE's drift does not model",
     "batchnorm2d": "batchnorm2d is refused: at batch size 1 a sample's own statistics normalise it away, and "
-                   "running statistics per trial are not kept",
+    "running statistics per trial are not kept",
 }
+
 
 def lenet_layers(num_classes: int) -> list[dict]:
     """LeNet-5 of the paper in this vocabulary: the built-in ``lenet`` (whose hand-written
     kernel is its fast path) as a preset, with ``num_classes`` outputs."""
     return [
-        {"type": "conv2d", "out_channels": 6, "kernel_size": 5}, {"type": "relu"}, {"type": "maxpool2d", "kernel_size": 2},
-        {"type": "conv2d", "out_channels": 16, "kernel_size": 5}, {"type": "relu"}, {"type": "maxpool2d", "kernel_size": 2},
+        {"type": "conv2d", "out_channels": 6, "kernel_size": 5},
+        {"type": "relu"},
+        {"type": "maxpool2d", "kernel_size": 2},
+        {"type": "conv2d", "out_channels": 16, "kernel_size": 5},
+        {"type": "relu"},
+        {"type": "maxpool2d", "kernel_size": 2},
         {"type": "flatten"},
-        {"type": "linear", "out_features": 120}, {"type": "relu"},
-        {"type": "linear", "out_features": 84}, {"type": "relu"},
+        {"type": "linear", "out_features": 120},
+        {"type": "relu"},
+        {"type": "linear", "out_features": 84},
+        {"type": "relu"},
         {"type": "linear", "out_features": num_classes},
     ]
 
@@ -148,8 +154,9 @@ def check_layers(layers: list, *, in_shape: tuple[int, int, int], num_classes: i
             raise LayerMismatch(index, REFUSED[kind])
         if kind in ("conv2d", "maxpool2d", "avgpool2d"):
             if len(shape) != 3:
-                raise LayerMismatch(index, f"{kind} needs an image (C, H, W), but receives the flat vector {shape}: "
-                                           f"move it before the flatten")
+                raise LayerMismatch(
+                    index, f"{kind} needs an image (C, H, W), but receives the flat vector {shape}: move it before the flatten"
+                )
             c, h, w = shape
             if kind == "conv2d":
                 k, s, p = layer.kernel_size, layer.stride, layer.padding
@@ -172,8 +179,7 @@ def check_layers(layers: list, *, in_shape: tuple[int, int, int], num_classes: i
     if last.type != "linear":
         raise LayerMismatch(len(layers) - 1, f"the last layer must be the classifier (linear), not {last.type}")
     if last.out_features != num_classes:
-        raise LayerMismatch(len(layers) - 1, f"the classifier has out_features {last.out_features}, but the data has "
-                                             f"{num_classes} classes")
+        raise LayerMismatch(len(layers) - 1, f"the classifier has out_features {last.out_features}, but the data has {num_classes} classes")
     return shapes
 
 

@@ -34,7 +34,9 @@ def class_sampling(spec: dict) -> tuple[list[float] | None, str]:
     if max(abs(p - 1.0 / K) for p in pi) < 1e-12:
         return None, f"balanced: each class sampled with probability 1/K (the paper's drift); {per_step}"
     shown = ", ".join(f"{name} {p:.3f}" for name, p in zip(classes, pi))
-    return pi, (f"imbalanced: a step trains on each label with probability pi = ({shown}) from the training counts "
-                f"{list(counts)}" + (f" and label noise {noise:g}" if noise else "") + f"; {per_step}. The drift "
-                "regression weights each class's block by pi (M_t = E_t o H pi, the paper's Discussion (ii)); the "
-                "integral estimators A, B and the tail index assume 1/K")
+    return pi, (
+        f"imbalanced: a step trains on each label with probability pi = ({shown}) from the training counts "
+        f"{list(counts)}" + (f" and label noise {noise:g}" if noise else "") + f"; {per_step}. The drift "
+        "regression weights each class's block by pi (M_t = E_t o H pi, the paper's Discussion (ii)); the "
+        "integral estimators A, B and the tail index assume 1/K"
+    )

@@ -72,14 +72,14 @@ class ConstantSchedule(_Strict):
     """``alpha(t) = value``."""
 
     kind: Literal["constant"] = Field(default="constant", description="Selects this schedule: 'constant'.")
-    value: float = Field(ge=-_COEF, le=_COEF, description='The rate at every time.')
+    value: float = Field(ge=-_COEF, le=_COEF, description="The rate at every time.")
 
 
 class PowerSchedule(_Strict):
     """``alpha(t) = scale * (1 + t)^-exponent``."""
 
     kind: Literal["power"] = Field(default="power", description="Selects this schedule: 'power'.")
-    scale: float = Field(ge=-_COEF, le=_COEF, description='The rate at t = 0.')
+    scale: float = Field(ge=-_COEF, le=_COEF, description="The rate at t = 0.")
     exponent: float = Field(ge=0.0, le=10.0, description="r in scale * (1 + t)^-r (Theorem 3.1: separation needs gamma's r < 1).")
 
 
@@ -88,7 +88,9 @@ class ArraySchedule(_Strict):
 
     kind: Literal["array"] = Field(default="array", description="Selects this schedule: 'array'.")
     values: list[Annotated[float, Field(ge=-_COEF, le=_COEF)]] = Field(
-        min_length=1, max_length=1_000_000, description="The rate on each step, in order; the last value holds for any step beyond the list."
+        min_length=1,
+        max_length=1_000_000,
+        description="The rate on each step, in order; the last value holds for any step beyond the list.",
     )
 
 
@@ -103,19 +105,35 @@ class SimulationSpec(_Strict):
 
     model_config = ConfigDict(json_schema_extra={"examples": [EXAMPLE_SIMULATION]})
 
-    mode: Literal["discrete", "sde", "ode"] = Field(default="sde", description="discrete: the paper's discrete LE process; sde: the LE-SDE (Euler-Maruyama); ode: the LE-ODE of the class means (no noise, samples do not move apart).")
-    model: Literal["I", "L"] = Field(default="I", description='I: each class moves along its own direction in a p-dimensional space; L: features are the K logits (dim must equal classes).')
-    classes: int = Field(default=2, ge=2, le=20, description='Number of classes K.')
-    dim: int | None = Field(default=None, ge=1, le=64, description='Feature dimension p (default: classes; must equal classes for the L-model).')
-    samples_per_class: int = Field(default=50, ge=1, le=10_000, description='Samples simulated per class and run (the ode moves class means only).')
-    alpha: ScheduleSpec = Field(default=ConstantSchedule(value=1.0), description='alpha(t), the within-class elasticity: a constant, power-law or array schedule.')
-    beta: ScheduleSpec = Field(default=ConstantSchedule(value=0.0), description='beta(t), the between-class elasticity: same forms as alpha.')
-    sigma: float = Field(default=1.0, ge=0.0, le=100.0, description='Noise scale of the sde and discrete modes (ignored by the ode).')
-    step: float = Field(default=0.01, gt=0.0, le=10.0, description='Time step h of the integrator.')
-    steps: int = Field(default=1_000, ge=1, le=1_000_000, description='Number of steps; the run ends at t = steps * step.')
-    runs: int = Field(default=100, ge=1, le=10_000, description='Independent runs (own initial samples and noise).')
-    seed: int = Field(default=0, ge=0, le=2**63 - 1, description='Seed of the initial samples and the noise: the same spec gives the same result.')
-    record_every: int = Field(default=10, ge=1, le=1_000_000, description='Keep every n-th step in the trajectories (and the last step).')
+    mode: Literal["discrete", "sde", "ode"] = Field(
+        default="sde",
+        description="discrete: the paper's discrete LE process; sde: the LE-SDE (Euler-Maruyama); ode: the LE-ODE of the class means (no noise, samples do not move apart).",
+    )
+    model: Literal["I", "L"] = Field(
+        default="I",
+        description="I: each class moves along its own direction in a p-dimensional space; L: features are the K logits (dim must equal classes).",
+    )
+    classes: int = Field(default=2, ge=2, le=20, description="Number of classes K.")
+    dim: int | None = Field(
+        default=None, ge=1, le=64, description="Feature dimension p (default: classes; must equal classes for the L-model)."
+    )
+    samples_per_class: int = Field(
+        default=50, ge=1, le=10_000, description="Samples simulated per class and run (the ode moves class means only)."
+    )
+    alpha: ScheduleSpec = Field(
+        default=ConstantSchedule(value=1.0), description="alpha(t), the within-class elasticity: a constant, power-law or array schedule."
+    )
+    beta: ScheduleSpec = Field(
+        default=ConstantSchedule(value=0.0), description="beta(t), the between-class elasticity: same forms as alpha."
+    )
+    sigma: float = Field(default=1.0, ge=0.0, le=100.0, description="Noise scale of the sde and discrete modes (ignored by the ode).")
+    step: float = Field(default=0.01, gt=0.0, le=10.0, description="Time step h of the integrator.")
+    steps: int = Field(default=1_000, ge=1, le=1_000_000, description="Number of steps; the run ends at t = steps * step.")
+    runs: int = Field(default=100, ge=1, le=10_000, description="Independent runs (own initial samples and noise).")
+    seed: int = Field(
+        default=0, ge=0, le=2**63 - 1, description="Seed of the initial samples and the noise: the same spec gives the same result."
+    )
+    record_every: int = Field(default=10, ge=1, le=1_000_000, description="Keep every n-th step in the trajectories (and the last step).")
     class_weights: list[Annotated[float, Field(gt=0.0, le=1e6)]] | None = Field(
         default=None,
         description="Probability of sampling each class, one positive weight per class, normalised to sum to 1 (default: balanced, 1/K each).",
@@ -177,9 +195,11 @@ class GapGrid(_Strict):
     """Theorem 2.1 grid: ``alpha = beta + gap`` for each gap, ``beta`` fixed."""
 
     kind: Literal["gap"] = Field(default="gap", description="Selects this grid: 'gap'.")
-    beta: float = Field(default=0.0, ge=-_COEF, le=_COEF, description='The constant beta of every grid point.')
+    beta: float = Field(default=0.0, ge=-_COEF, le=_COEF, description="The constant beta of every grid point.")
     gaps: list[Annotated[float, Field(ge=-_COEF, le=_COEF)]] = Field(
-        min_length=1, max_length=MAX_GRID_POINTS, description="alpha - beta at each grid point (Theorem 2.1: separation when the gap is positive)."
+        min_length=1,
+        max_length=MAX_GRID_POINTS,
+        description="alpha - beta at each grid point (Theorem 2.1: separation when the gap is positive).",
     )
 
 
@@ -190,8 +210,8 @@ class ExponentGrid(_Strict):
     """
 
     kind: Literal["exponent"] = Field(default="exponent", description="Selects this grid: 'exponent'.")
-    scale: float = Field(default=1.0, gt=0.0, le=_COEF, description='gamma(0) = scale at every grid point.')
-    beta: float = Field(default=0.0, ge=-_COEF, le=_COEF, description='The constant beta of every grid point.')
+    scale: float = Field(default=1.0, gt=0.0, le=_COEF, description="gamma(0) = scale at every grid point.")
+    beta: float = Field(default=0.0, ge=-_COEF, le=_COEF, description="The constant beta of every grid point.")
     exponents: list[Annotated[float, Field(ge=0.0, le=10.0)]] = Field(
         min_length=1, max_length=MAX_GRID_POINTS, description="r at each grid point; Theorem 3.1 predicts separation for r < 1."
     )
@@ -204,11 +224,15 @@ class PhaseDiagramSpec(_Strict):
     """A grid of simulations sharing ``base`` (whose ``alpha``/``beta`` the grid overrides)."""
 
     model_config = ConfigDict(
-        json_schema_extra={"examples": [{"base": {**EXAMPLE_SIMULATION, "runs": 20}, "grid": {"kind": "gap", "beta": 0.0, "gaps": [-0.5, 0.0, 0.5, 1.0]}}]}
+        json_schema_extra={
+            "examples": [{"base": {**EXAMPLE_SIMULATION, "runs": 20}, "grid": {"kind": "gap", "beta": 0.0, "gaps": [-0.5, 0.0, 0.5, 1.0]}}]
+        }
     )
 
-    base: SimulationSpec = Field(default=SimulationSpec(), description="The simulation run at every grid point (its alpha and beta are replaced by the grid's).")
-    grid: GridSpec = Field(description='The grid: constant (alpha, beta) pairs, alpha - beta gaps, or gamma exponents.')
+    base: SimulationSpec = Field(
+        default=SimulationSpec(), description="The simulation run at every grid point (its alpha and beta are replaced by the grid's)."
+    )
+    grid: GridSpec = Field(description="The grid: constant (alpha, beta) pairs, alpha - beta gaps, or gamma exponents.")
 
     @property
     def size(self) -> int:

@@ -151,11 +151,16 @@ def plan_sweep(spec: SweepSpec, *, max_points: int, max_trial_iterations: int, m
             found.update(dict.fromkeys(_child_problems(spec, index, point, child)))
             continue
         if child.trial_iterations > max_trial_iterations:
-            found[(_point_field(spec, index), (
-                f"the child with {describe_point(point)} asks for training.trials x training.iterations = "
-                f"{child.trial_iterations:,}; allowed range: 1 to {max_trial_iterations:,} trial-iterations per experiment "
-                "(LESDE_MAX_TRIAL_ITERATIONS)"
-            ))] = None
+            found[
+                (
+                    _point_field(spec, index),
+                    (
+                        f"the child with {describe_point(point)} asks for training.trials x training.iterations = "
+                        f"{child.trial_iterations:,}; allowed range: 1 to {max_trial_iterations:,} trial-iterations per experiment "
+                        "(LESDE_MAX_TRIAL_ITERATIONS)"
+                    ),
+                )
+            ] = None
         else:
             try:  # evaluation, probe and features work, and the memory of a chunk (LESDE_MAX_WORK_UNITS, _CHUNK_BYTES)
                 check_work_cap(child, max_trial_iterations)
@@ -164,10 +169,15 @@ def plan_sweep(spec: SweepSpec, *, max_points: int, max_trial_iterations: int, m
         children.append(PlannedChild(index=index, point=point, spec=child))
     total = sum(child.spec.trial_iterations for child in children)
     if not found and total > max_sweep_trial_iterations:
-        found[(spec.grid_field, (
-            f"the grid's {len(children)} children ask for {total:,} trial-iterations in all; allowed range: 1 to "
-            f"{max_sweep_trial_iterations:,} trial-iterations per sweep (LESDE_MAX_SWEEP_TRIAL_ITERATIONS)"
-        ))] = None
+        found[
+            (
+                spec.grid_field,
+                (
+                    f"the grid's {len(children)} children ask for {total:,} trial-iterations in all; allowed range: 1 to "
+                    f"{max_sweep_trial_iterations:,} trial-iterations per sweep (LESDE_MAX_SWEEP_TRIAL_ITERATIONS)"
+                ),
+            )
+        ] = None
     found = found or costs
     if found:
         raise SweepRejected(_at_most(list(found)))
@@ -198,8 +208,10 @@ def _axes_problems(axes: dict[str, list[Any]]) -> list[tuple[str, str]]:
         elif not values:
             problems.append((field, "an axis needs at least one value"))
         else:
-            problems.extend((field, f"values [{first}] and [{again}] are equal ({values[again]!r}); each value once")
-                            for first, again in _repeats(values))
+            problems.extend(
+                (field, f"values [{first}] and [{again}] are equal ({values[again]!r}); each value once")
+                for first, again in _repeats(values)
+            )
     return problems
 
 
@@ -215,13 +227,17 @@ def _points_problems(points: list[dict[str, Any]]) -> list[tuple[str, str]]:
             if path not in SWEEP_PATHS:
                 unknown.setdefault(path, index)
         if index and point and set(point) != set(points[0]):
-            problems.append((
-                f"points[{index}]",
-                f"sets {sorted(point)} but points[0] sets {sorted(points[0])}; every point must set the same fields",
-            ))
+            problems.append(
+                (
+                    f"points[{index}]",
+                    f"sets {sorted(point)} but points[0] sets {sorted(points[0])}; every point must set the same fields",
+                )
+            )
     problems.extend((f"points[{index}].{path}", _unknown_path(path)) for path, index in unknown.items())
-    problems.extend((f"points[{again}]", f"same values as points[{first}] ({describe_point(points[again])}); each point once")
-                    for first, again in _repeats(points))
+    problems.extend(
+        (f"points[{again}]", f"same values as points[{first}] ({describe_point(points[again])}); each point once")
+        for first, again in _repeats(points)
+    )
     return problems
 
 

@@ -41,15 +41,20 @@ def check_against_dataset(spec: ExperimentSpec, info: dict) -> None:
     for name, k, asked in zip(data.classes, picked, data.training_counts):
         if asked > info["train_counts"][k]:
             field = "train_counts" if data.train_counts is not None else "train_per_class"
-            raise DatasetMismatch(f"dataset.{field}", f"the data set holds {info['train_counts'][k]} training samples "
-                                                      f"of class {name}; allowed range: 1 to {info['train_counts'][k]}")
+            raise DatasetMismatch(
+                f"dataset.{field}",
+                f"the data set holds {info['train_counts'][k]} training samples "
+                f"of class {name}; allowed range: 1 to {info['train_counts'][k]}",
+            )
     fewest_val = min(info["val_counts"][k] for k in picked)
     if data.val_per_class > fewest_val:
-        raise DatasetMismatch("dataset.val_per_class", f"the data set holds {fewest_val} in its smallest chosen class; "
-                                                       f"allowed range: 1 to {fewest_val}")
+        raise DatasetMismatch(
+            "dataset.val_per_class", f"the data set holds {fewest_val} in its smallest chosen class; allowed range: 1 to {fewest_val}"
+        )
     if spec.training.probe_per_class > min(data.training_counts):
-        raise DatasetMismatch("training.probe_per_class",
-                              f"must be <= the fewest training samples of a class ({min(data.training_counts)})")
+        raise DatasetMismatch(
+            "training.probe_per_class", f"must be <= the fewest training samples of a class ({min(data.training_counts)})"
+        )
     shape = tuple(info["shape"])
     spec.attach_uploaded_shape(shape)
     if spec.model.name == "custom":
@@ -62,5 +67,8 @@ def check_against_dataset(spec: ExperimentSpec, info: dict) -> None:
         if params > MAX_PARAMETERS:
             raise DatasetMismatch("model.layers", f"{params:,} parameters per trial; allowed range: 1 to {MAX_PARAMETERS:,}")
     elif shape[1:] != (BUILT_IN_SIZE, BUILT_IN_SIZE):
-        raise DatasetMismatch("model.name", f"{spec.model.name} takes {BUILT_IN_SIZE}x{BUILT_IN_SIZE} images; this data "
-                                            f"set's are {shape[1]}x{shape[2]}: describe a custom network for them")
+        raise DatasetMismatch(
+            "model.name",
+            f"{spec.model.name} takes {BUILT_IN_SIZE}x{BUILT_IN_SIZE} images; this data "
+            f"set's are {shape[1]}x{shape[2]}: describe a custom network for them",
+        )

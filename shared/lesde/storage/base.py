@@ -13,6 +13,7 @@ semantic.
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 import json
 from abc import ABC, abstractmethod
@@ -97,7 +98,7 @@ class ObjectStore(ABC):
         """All objects whose key starts with ``prefix``, in lexicographic key order."""
 
     @abstractmethod
-    def list_children(self, prefix: str) -> list[str]:
+    def list_children(self, prefix: str) -> builtins.list[str]:
         """Immediate 'sub-folders' of ``prefix`` (keys up to the next '/'), sorted."""
 
     @abstractmethod
@@ -128,7 +129,7 @@ class ObjectStore(ABC):
         """Store ``size`` bytes read from ``handle`` under ``key`` atomically; stores override it to stream."""
         self.put_bytes(key, handle.read(size), content_type=content_type)
 
-    def list_keys(self, folder: str) -> list[str]:
+    def list_keys(self, folder: str) -> builtins.list[str]:
         """Keys of the objects directly in ``folder`` (not in its sub-folders), in byte order.
 
         Keys only, no sizes: what an index listing needs, one request per 1,000 keys on S3.
@@ -136,7 +137,7 @@ class ObjectStore(ABC):
         """
         return [info.key for info in self.list(folder) if "/" not in info.key[len(folder) :]]
 
-    def first_keys(self, folder: str, n: int) -> tuple[list[str], bool]:
+    def first_keys(self, folder: str, n: int) -> tuple[builtins.list[str], bool]:
         """At least the first ``n`` keys directly in ``folder`` in byte order (more when they
         come in the same request), and whether that is all of them. On S3 one request per
         1,000 keys read, so a listing page needs one request however many keys follow.

@@ -18,6 +18,7 @@ stale network mount), with messages that name the key but not the folder.
 
 from __future__ import annotations
 
+import builtins
 import errno
 import hashlib
 import io
@@ -168,14 +169,14 @@ class LocalStore(ObjectStore):
         found.sort(key=lambda info: info.key)
         return iter(found)
 
-    def _listing(self, prefix: str, walk: Callable[[], list[T]]) -> list[T]:
+    def _listing(self, prefix: str, walk: Callable[[], builtins.list[T]]) -> builtins.list[T]:
         """A listing: nothing under a prefix the file system cannot name."""
         try:
             return self._call("list", prefix, walk, reading=True)
         except ObjectNotFound:
             return []
 
-    def list_keys(self, folder: str) -> list[str]:
+    def list_keys(self, folder: str) -> builtins.list[str]:
         # One directory read, no stat per file: an index folder can hold 10,000 entries.
         self._check_prefix(folder)
         if folder and not folder.endswith("/"):
@@ -187,7 +188,7 @@ class LocalStore(ObjectStore):
 
         return self._listing(folder, scan)
 
-    def list_children(self, prefix: str) -> list[str]:
+    def list_children(self, prefix: str) -> builtins.list[str]:
         # S3 semantics: the common prefixes up to the next '/' of the keys under ``prefix``
         # (so "" lists the top level, and a folder without objects is not listed).
         self._check_prefix(prefix)

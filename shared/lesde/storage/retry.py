@@ -82,9 +82,26 @@ def gateway_policy(settings: StoreRetrySettings | None = None) -> RetryPolicy:
 # errno values after which the same call may well succeed a moment later.
 TRANSIENT_ERRNOS = frozenset(
     code
-    for name in ("EAGAIN", "EBUSY", "EINTR", "EIO", "ENOSPC", "EDQUOT", "ESTALE", "ETIMEDOUT", "ECONNREFUSED",
-                 "ECONNRESET", "ECONNABORTED", "EPIPE", "ENOTCONN", "EHOSTDOWN", "EHOSTUNREACH", "ENETDOWN",
-                 "ENETUNREACH", "ENETRESET")
+    for name in (
+        "EAGAIN",
+        "EBUSY",
+        "EINTR",
+        "EIO",
+        "ENOSPC",
+        "EDQUOT",
+        "ESTALE",
+        "ETIMEDOUT",
+        "ECONNREFUSED",
+        "ECONNRESET",
+        "ECONNABORTED",
+        "EPIPE",
+        "ENOTCONN",
+        "EHOSTDOWN",
+        "EHOSTUNREACH",
+        "ENETDOWN",
+        "ENETUNREACH",
+        "ENETRESET",
+    )
     if (code := getattr(errno, name, None)) is not None
 )
 

@@ -3,6 +3,7 @@ reads a stored experiment: key ``experiments/<run id>/<path>`` is the file ``<fo
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -41,11 +42,12 @@ class RunFolderStore(ObjectStore):
     def list(self, prefix: str) -> Iterator[ObjectInfo]:
         found = [
             ObjectInfo(key=self.prefix + path.relative_to(self.folder).as_posix(), size=path.stat().st_size)
-            for path in self.folder.rglob("*") if path.is_file() and not path.name.endswith(".partial")
+            for path in self.folder.rglob("*")
+            if path.is_file() and not path.name.endswith(".partial")
         ]
         return iter(sorted((info for info in found if info.key.startswith(prefix)), key=lambda info: info.key))
 
-    def list_children(self, prefix: str) -> list[str]:
+    def list_children(self, prefix: str) -> builtins.list[str]:
         return sorted({prefix + info.key[len(prefix) :].split("/", 1)[0] for info in self.list(prefix) if "/" in info.key[len(prefix) :]})
 
     def put_bytes(self, key: str, data: bytes, *, content_type: str = "application/octet-stream") -> None:

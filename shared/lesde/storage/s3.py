@@ -17,6 +17,7 @@ ignores them the ETag is compared and the object written under a lock of the key
 
 from __future__ import annotations
 
+import builtins
 import io
 import logging
 from collections.abc import Callable, Iterator
@@ -73,11 +74,11 @@ class S3Store(ObjectStore):
         http = urllib3.PoolManager(
             # maxsize: one connection per thread that may use the store at once (the gateway runs up to 40 request
             # threads, anyio's default; 16 logged "Connection pool is full" thousands of times under load)
-            timeout=urllib3.Timeout(connect=connect_timeout_s, read=60.0), retries=False, maxsize=64
+            timeout=urllib3.Timeout(connect=connect_timeout_s, read=60.0),
+            retries=False,
+            maxsize=64,
         )
-        self.client = Minio(
-            endpoint, access_key=access_key, secret_key=secret_key, secure=secure, region=region, http_client=http
-        )
+        self.client = Minio(endpoint, access_key=access_key, secret_key=secret_key, secure=secure, region=region, http_client=http)
         self.endpoint = endpoint
         self.bucket = bucket
         self.retry = retry or worker_policy()
@@ -176,28 +177,34 @@ class S3Store(ObjectStore):
         # Read whole inside the retry (a listing that fails halfway starts again), and
         # sorted here: not every S3 server lists in byte order (SeaweedFS walks its
         # directory tree, giving "a/b/1" before "a/b-1").
-        found = self._call("list", prefix, lambda: [
-            ObjectInfo(key=obj.object_name, size=int(obj.size or 0))
-            for obj in self.client.list_objects(self.bucket, prefix=prefix, recursive=True)
-            if not obj.is_dir
-        ])
+        found = self._call(
+            "list",
+            prefix,
+            lambda: [
+                ObjectInfo(key=obj.object_name, size=int(obj.size or 0))
+                for obj in self.client.list_objects(self.bucket, prefix=prefix, recursive=True)
+                if not obj.is_dir
+            ],
+        )
         found.sort(key=lambda info: info.key)
         return iter(found)
 
-    def list_keys(self, folder: str) -> list[str]:
+    def list_keys(self, folder: str) -> builtins.list[str]:
         # Names only, parsed lean (s3_keys); sorted as in list() (server order is not byte order everywhere).
         return sorted(self._call("list", folder, lambda: folder_keys(self.client, self.bucket, folder)))
 
-    def first_keys(self, folder: str, n: int) -> tuple[list[str], bool]:
+    def first_keys(self, folder: str, n: int) -> tuple[builtins.list[str], bool]:
         keys, complete = self._call("list", folder, lambda: first_folder_keys(self.client, self.bucket, folder, n))
         return sorted(keys), complete
 
-    def list_children(self, prefix: str) -> list[str]:
-        return sorted(self._call("list", prefix, lambda: [
-            obj.object_name
-            for obj in self.client.list_objects(self.bucket, prefix=prefix, recursive=False)
-            if obj.is_dir
-        ]))
+    def list_children(self, prefix: str) -> builtins.list[str]:
+        return sorted(
+            self._call(
+                "list",
+                prefix,
+                lambda: [obj.object_name for obj in self.client.list_objects(self.bucket, prefix=prefix, recursive=False) if obj.is_dir],
+            )
+        )
 
     def delete(self, key: str) -> None:
         self._call("delete", key, lambda: self.client.remove_object(self.bucket, key))
@@ -263,8 +270,10 @@ class S3Store(ObjectStore):
             return
         log.warning(
             "the S3 server does not honour conditional PUTs (%s): job records are compared and written under %s",
-            findings, "a Redis lock per record" if self.key_locks.between_processes else "a lock of this process only "
-            "(no Redis configured): writers in other processes can still lose each other's updates",
+            findings,
+            "a Redis lock per record"
+            if self.key_locks.between_processes
+            else "a lock of this process only (no Redis configured): writers in other processes can still lose each other's updates",
         )
 
     def _probe(self) -> ConditionSupport:

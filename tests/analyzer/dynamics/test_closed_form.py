@@ -2,8 +2,6 @@
 
 import numpy as np
 import pytest
-from scipy.integrate import solve_ivp
-
 from lesde_analyzer.dynamics import (
     Schedule,
     binary_solution,
@@ -15,6 +13,7 @@ from lesde_analyzer.dynamics import (
     simulate_ode,
 )
 from lesde_analyzer.errors import InvalidArgument
+from scipy.integrate import solve_ivp
 
 SCHEDULES = {
     "constant": (Schedule.constant(0.8), Schedule.constant(-0.3)),

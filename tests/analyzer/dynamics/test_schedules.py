@@ -1,9 +1,8 @@
 import numpy as np
 import pytest
-from scipy.integrate import quad
-
 from lesde_analyzer.dynamics import Schedule
 from lesde_analyzer.errors import InvalidArgument
+from scipy.integrate import quad
 
 
 @pytest.mark.parametrize(

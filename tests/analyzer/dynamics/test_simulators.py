@@ -1,6 +1,5 @@
 import numpy as np
 import pytest
-
 from lesde_analyzer.dynamics import (
     Schedule,
     drift_matrix,

@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-
 from lesde_analyzer.dynamics import Schedule, initial_samples, l_model_solution, simulate_sde
 from lesde_analyzer.geometry import etf_distance, separable_fraction
 
@@ -23,9 +22,7 @@ def test_theorem_2_1_binary_phase_transition(gap, expect_separable):
 def test_theorem_3_1_tail_exponent(r, expect_separable):
     """gamma(t) = alpha - beta = 2 (1 + t)^-r with beta = 0, K = 2, p = 1, t = 100."""
     x0 = initial_samples(60, 2, 20, 1, seed=21)
-    tr = simulate_sde(
-        x0, alpha=Schedule.power(2.0, r), beta=0.0, sigma=1.0, step=0.1, steps=1000, record_every=1000, seed=22
-    )
+    tr = simulate_sde(x0, alpha=Schedule.power(2.0, r), beta=0.0, sigma=1.0, step=0.1, steps=1000, record_every=1000, seed=22)
     frac = separable_fraction(tr.samples[-1])
     if expect_separable:
         assert frac >= 0.95
@@ -36,9 +33,7 @@ def test_theorem_3_1_tail_exponent(r, expect_separable):
 def test_theorem_3_1_multiclass_l_model_separates():
     """K = 3, p = 3 (LP path) with gamma > 0 of tail index 0.5."""
     x0 = initial_samples(20, 3, 15, 3, seed=31)
-    tr = simulate_sde(
-        x0, alpha=Schedule.power(3.0, 0.5), beta=-0.5, model="L", sigma=1.0, step=0.1, steps=400, record_every=400, seed=32
-    )
+    tr = simulate_sde(x0, alpha=Schedule.power(3.0, 0.5), beta=-0.5, model="L", sigma=1.0, step=0.1, steps=400, record_every=400, seed=32)
     assert separable_fraction(tr.samples[-1]) >= 0.95
     assert separable_fraction(tr.samples[0]) <= 0.05
 

@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-
 from lesde_analyzer.dynamics import Schedule, class_transforms, initial_samples, simulate_ode, simulate_sde
 from lesde_analyzer.errors import InvalidArgument
 from lesde_analyzer.estimation.drift_regression import drift_regression, drift_regression_series
@@ -60,11 +59,7 @@ def ode_plus_noise(alpha, beta, *, model, steps, trials=100, spread=4.0, seed=0)
 @pytest.fixture(scope="module")
 def streams():
     # 1201 iterations: the means grow from about 5 to about 50 over the fitted window
-    return {
-        (model, a, b): sampled_stream(a, b, model=model, steps=1201, seed=11)
-        for model in ("I", "L")
-        for a, b in PAIRS
-    }
+    return {(model, a, b): sampled_stream(a, b, model=model, steps=1201, seed=11) for model in ("I", "L") for a, b in PAIRS}
 
 
 @pytest.mark.parametrize("pair", PAIRS)
@@ -110,12 +105,12 @@ def naive_fit(xb, lo, hi, *, model, smooth, horizon, weights):
     Hl = class_transforms(model, K, K)
     half = smooth // 2
     xs = {i: xb[i - half : i + half + 1].mean(axis=0) for i in range(lo, hi + 1)}
-    hx = {i: np.array([Hl[l] @ v[l] for l in range(K)]) for i, v in xs.items()}
+    hx = {i: np.array([Hl[j] @ v[j] for j in range(K)]) for i, v in xs.items()}
     Xs, ys = [], []
     for t in range(lo, hi + 1 - horizon):
         R = sum(hx[u] for u in range(t, t + horizon))  # sum over iterations t..t+H-1
         x1 = np.array([pi[k] * R[k] for k in range(K)])
-        x2 = np.array([sum(pi[l] * R[l] for l in range(K) if l != k) for k in range(K)])
+        x2 = np.array([sum(pi[j] * R[j] for j in range(K) if j != k) for k in range(K)])
         w = 1.0 / np.sqrt(np.mean(xs[t] ** 2))
         Xs.append(w * np.stack([x1.ravel(), x2.ravel()], axis=1))
         ys.append(w * (xs[t + horizon] - xs[t]).ravel())
@@ -204,12 +199,8 @@ def test_sde_class_means_standard_errors_are_honest():
     est, se = [], []
     for seed in range(20):
         x0 = initial_samples(1, K, 50, K, seed=seed) + 2.0 * np.eye(K)[None, :, None, :]
-        tr = simulate_sde(
-            x0, alpha=1.0, beta=-0.3, sigma=1.0, model="L", step=0.01, steps=400, seed=100 + seed, keep_samples=False
-        )
-        fit = drift_regression(
-            tr.means[:, 0], tr.times, model="L", smooth=0, horizon=0.1, window=(0, 4), continuous=True
-        )
+        tr = simulate_sde(x0, alpha=1.0, beta=-0.3, sigma=1.0, model="L", step=0.01, steps=400, seed=100 + seed, keep_samples=False)
+        fit = drift_regression(tr.means[:, 0], tr.times, model="L", smooth=0, horizon=0.1, window=(0, 4), continuous=True)
         est.append((fit.alpha, fit.beta))
         se.append((fit.alpha_se, fit.beta_se))
     est, se = np.array(est), np.array(se)

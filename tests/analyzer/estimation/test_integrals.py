@@ -1,6 +1,5 @@
 import numpy as np
 import pytest
-
 from lesde_analyzer.dynamics import Schedule, i_model_solution, l_model_solution
 from lesde_analyzer.errors import InvalidArgument
 from lesde_analyzer.estimation import estimate_integrals, i_model_integrals, l_model_integrals

@@ -1,6 +1,5 @@
 import numpy as np
 import pytest
-
 from lesde_analyzer.dynamics import Schedule, i_model_solution, l_model_solution
 from lesde_analyzer.errors import InvalidArgument
 from lesde_analyzer.estimation import estimate_integrals, savgol_derivative, savgol_rates
@@ -42,4 +41,3 @@ def test_savgol_window_clamped_or_rejected():
         savgol_derivative(t[:2], window=5)
     with pytest.raises(InvalidArgument, match="B_hat"):
         savgol_rates(t, t[:5], window=3)
-

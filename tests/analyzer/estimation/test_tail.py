@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-
 from lesde_analyzer.errors import InvalidArgument
 from lesde_analyzer.estimation.tail import GAMMA_NEGATIVE, gamma_integral, separability_verdict, tail_index, tail_indices
 

@@ -8,9 +8,9 @@ functions. Fixed seeds; the counts asserted are those the issue asks for.
 
 import numpy as np
 import pytest
-
 from lesde_analyzer.estimation import estimate_integrals, tail_indices
 from lesde_analyzer.estimation.jackknife import group_class_sums, leave_one_out_means, trial_groups
+
 from tests.fixtures.noisy_runs import i_model_run, power_law_gamma, verdict_of_run
 from tests.fixtures.synthetic import l_model_means
 
@@ -103,7 +103,9 @@ def test_held_out_checks_decide_as_the_truth():
     sums, counts = group_class_sums(label, logits, group, num_classes=3)
     full = estimate_integrals(sums.sum(axis=1) / counts.sum(axis=1)[..., None], model="L")
     reps = [estimate_integrals(x, model="L") for x in leave_one_out_means(sums, counts)]
-    constant = tail_indices(full.A, full.B, times=t, model="L", K=3, replicates=(np.stack([x.A for x in reps]), np.stack([x.B for x in reps])))
+    constant = tail_indices(
+        full.A, full.B, times=t, model="L", K=3, replicates=(np.stack([x.A for x in reps]), np.stack([x.B for x in reps]))
+    )
     assert constant.verdict.label == "separable", constant.verdict.why
     assert constant.Gamma.r_slope == pytest.approx(0.0, abs=0.15)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from lesde.jobs import JobRepository
 from lesde.settings import TrainerSettings
 from lesde.specs import ExperimentSpec
@@ -25,7 +24,7 @@ SPEC = {
 }
 
 
-def train_small_experiment(store, spec: dict = SPEC, *, chunk: int = 100) -> str:  # noqa: ANN001
+def train_small_experiment(store, spec: dict = SPEC, *, chunk: int = 100) -> str:
     """Create and train an experiment with the real trainer; return its id (analysis task not sent)."""
     from lesde import celery_app
     from lesde_trainer.job import run_training_job

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from lesde import keys
 from lesde.chunks import decode_chunk
 from lesde.jobs import JobRepository
 from lesde.specs.analysis import FIGURE_NAMES, AnalysisOptions, options_key, run_figure_key, run_series_key, run_state_key, run_summary_key
-from lesde.storage.local import LocalStore
 from lesde_analyzer.experiments.job import render_figure_variant, run_experiment_analysis
+
 from tests.fixtures.analysis_checks import assert_every_number, assert_valid_png
 from tests.fixtures.synthetic import write_synthetic_experiment
 
@@ -79,10 +78,11 @@ def test_figure_variant_renders_at_the_asked_size(local_store):
     assert_valid_png(png, min_size=100)
 
 
-
 def test_probe_and_sampled_streams_give_the_same_rates_per_iteration(local_store):
     """One time unit: probe records every 50 iterations give the rates of the per-iteration stream."""
-    job_id = write_synthetic_experiment(local_store, trials=20, iterations=4000, chunk=2000, probe_every=50, probe_per_class=10, eval_every=1000)
+    job_id = write_synthetic_experiment(
+        local_store, trials=20, iterations=4000, chunk=2000, probe_every=50, probe_per_class=10, eval_every=1000
+    )
     rates = {}
     for source in ("sampled", "probe"):
         options = AnalysisOptions(source=source)
@@ -122,7 +122,9 @@ def test_notes_say_how_each_number_was_made_and_the_authors_imitation_is_labelle
 
 def test_label_noise_run_under_both_groupings(local_store):
     """Trained labels (the authors') by default; 'true' regroups Xbar, says so, and moves the Xbar-based numbers."""
-    job_id = write_synthetic_experiment(local_store, trials=12, iterations=2000, chunk=1000, probe_every=100, eval_every=500, label_noise=0.3)
+    job_id = write_synthetic_experiment(
+        local_store, trials=12, iterations=2000, chunk=1000, probe_every=100, eval_every=500, label_noise=0.3
+    )
     run_experiment_analysis(local_store, job_id)
     trained = local_store.get_json(run_summary_key(job_id, "default"))
     options = AnalysisOptions(labels="true")

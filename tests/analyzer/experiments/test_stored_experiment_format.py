@@ -110,4 +110,3 @@ def test_a_run_too_short_for_any_fit_has_unknown_indices_and_says_why() -> None:
     assert tails.Gamma.r_slope is None and tails.Gamma.records == 0 and tails.gamma_definition == "not computed"
     assert tails.verdict.label == "inconclusive" and tails.verdict.why.startswith("too few records for a tail-index fit: ")
     assert tail_result(TailFit(unavailable="why")).verdict.why.endswith(": why")
-

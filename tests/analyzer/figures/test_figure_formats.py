@@ -7,10 +7,9 @@ import xml.etree.ElementTree as ET
 
 import numpy as np
 import pytest
-from matplotlib.figure import Figure
-
 from lesde_analyzer.figures.experiments import FIGURES, draw
 from lesde_analyzer.figures.formats import share_axes, to_format
+from matplotlib.figure import Figure
 
 
 @pytest.fixture(scope="module")
@@ -18,6 +17,7 @@ def analysed(tmp_path_factory):
     from lesde.specs.analysis import AnalysisOptions
     from lesde.storage.local import LocalStore
     from lesde_analyzer.experiments.pipeline import analyse_experiment
+
     from tests.fixtures.synthetic import write_synthetic_experiment
 
     store = LocalStore(tmp_path_factory.mktemp("formats"))

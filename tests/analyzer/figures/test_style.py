@@ -2,10 +2,9 @@ import io
 
 import numpy as np
 import pytest
+from lesde_analyzer.figures.style import STYLE, add_caption, class_color, finish_axes, new_figure, to_png
 from matplotlib import rc_context
 from PIL import Image
-
-from lesde_analyzer.figures.style import STYLE, add_caption, class_color, finish_axes, new_figure, to_png
 
 
 def _figure():

@@ -1,6 +1,5 @@
 import numpy as np
 import pytest
-
 from lesde_analyzer.errors import InvalidArgument
 from lesde_analyzer.geometry import equiangularity, equinorm, etf_distance, nc1, nc_metrics
 

@@ -2,7 +2,6 @@ import json
 
 import numpy as np
 import pytest
-
 from lesde_analyzer.errors import InvalidArgument
 from lesde_analyzer.geometry import (
     cover_fraction,
@@ -60,7 +59,7 @@ def test_batched_pairwise_matches_per_pair_lp():
     runs, K, n, p = 30, 3, 8, 3
     x = rng.standard_normal((runs, K, n, p)) + rng.uniform(0, 4, (runs, 1, 1, 1)) * np.eye(K)[None, :, None, :]
     got = pairwise_separable(x)
-    expected = [all(linearly_separable(x[r, k], x[r, l]) for k in range(K) for l in range(k + 1, K)) for r in range(runs)]
+    expected = [all(linearly_separable(x[r, k], x[r, k2]) for k in range(K) for k2 in range(k + 1, K)) for r in range(runs)]
     np.testing.assert_array_equal(got, expected)
     assert separable_fraction(x) == pytest.approx(np.mean(expected))
     assert 0 < np.mean(expected) < 1
@@ -221,17 +220,17 @@ def test_series_matches_per_record_reports_and_a_naive_loop():
     # naive: project, then every pair of every trial with the single LP; relabel with the same permutations
     Q = random_projection(p, ser.plan.dimension, seed=2)
     perms = np.random.default_rng([_PERMUTATION_STREAM, 2]).random((2, R, K * (K - 1) // 2, 2 * m)).argsort(-1)
-    pairs = [(k, l) for k in range(K) for l in range(k + 1, K)]
+    pairs = [(k, k2) for k in range(K) for k2 in range(k + 1, K)]
     for s in range(S):
         y = x[s] @ Q
-        sep = [all(linearly_separable(y[r, k], y[r, l]) for k, l in pairs) for r in range(R)]
+        sep = [all(linearly_separable(y[r, k], y[r, k2]) for k, k2 in pairs) for r in range(R)]
         assert ser.fraction[s] == np.mean(sep)
         base = []
         for i in range(2):
             for r in range(R):
                 ok = True
-                for j, (k, l) in enumerate(pairs):
-                    pts = np.concatenate([y[r, k], y[r, l]])[perms[i, r, j]]
+                for j, (k, k2) in enumerate(pairs):
+                    pts = np.concatenate([y[r, k], y[r, k2]])[perms[i, r, j]]
                     ok = ok and linearly_separable(pts[:m], pts[m:])
                 base.append(ok)
         assert ser.baseline_fraction[s] == pytest.approx(np.mean(base))

@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-
 from lesde_analyzer.imitation import initial_states, le_ode_ensemble, naive_le_ode_loop
 
 

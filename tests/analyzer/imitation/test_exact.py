@@ -2,11 +2,10 @@
 
 import numpy as np
 import pytest
-from scipy.integrate import solve_ivp
-
 from lesde_analyzer.dynamics import drift_matrix
 from lesde_analyzer.errors import InvalidArgument
 from lesde_analyzer.imitation import exact_moments, exact_runs, naive_exact_loop, phi1, transport_to
+from scipy.integrate import solve_ivp
 
 
 def _rates(T, h, seed):
@@ -22,7 +21,7 @@ def _solve_ivp_path(a, b, x0, h, model):
     x, out = x0.reshape(-1), [x0.reshape(-1)]
     for i in range(a.size - 1):
         M = drift_matrix(a[i], b[i], model=model, K=K, p=p)
-        x = solve_ivp(lambda t, z: M @ z, (0.0, h), x, method="DOP853", rtol=1e-13, atol=1e-15).y[:, -1]
+        x = solve_ivp(lambda t, z, M=M: M @ z, (0.0, h), x, method="DOP853", rtol=1e-13, atol=1e-15).y[:, -1]
         out.append(x)
     return np.array(out).reshape(a.size, K, p)
 

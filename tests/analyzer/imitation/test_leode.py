@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-
 from lesde_analyzer.dynamics.closed_form import i_model_solution, l_model_solution
 from lesde_analyzer.errors import InvalidArgument
 from lesde_analyzer.imitation import AUTHORS, EXACT, default_window, imitate, imitate_authors, imitate_from_means

@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-
 from lesde_analyzer.errors import InvalidArgument
 from lesde_analyzer.imitation import nrmse, orthogonal_share, same_order
 

@@ -4,12 +4,11 @@ against a closed form, the exact LE-ODE from a later first record, and the bias 
 
 import numpy as np
 import pytest
-from scipy.signal import savgol_filter
-
 from lesde_analyzer.dynamics.closed_form import i_model_solution, l_model_solution
 from lesde_analyzer.errors import InvalidArgument
 from lesde_analyzer.estimation import estimate_integrals
 from lesde_analyzer.imitation import imitate, signal_onset
+from scipy.signal import savgol_filter
 
 X0 = np.array([[1.0, -0.3, 0.2], [-0.4, 0.8, -0.1], [0.1, -0.2, 0.9]])
 

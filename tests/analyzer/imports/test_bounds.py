@@ -7,9 +7,9 @@ from __future__ import annotations
 import tracemalloc
 
 import pytest
-
 from lesde.csv_layout import ImportRejected
 from lesde_analyzer.imports.grid import ImportBounds, parse_grid
+
 from tests.fixtures.authors_csv import authors_csv
 
 LOGIT = 5  # y_logit1 in the fixture's layout (trial, itr, smp, y, y_logit0..2, tr_loss, val_loss, val_acc)
@@ -27,7 +27,10 @@ def _with_cell(row: int, column: int, value: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _rejected(text: str, folder, bounds: ImportBounds = ImportBounds()) -> ImportRejected:  # noqa: ANN001
+DEFAULT_BOUNDS = ImportBounds()
+
+
+def _rejected(text: str, folder, bounds: ImportBounds = DEFAULT_BOUNDS) -> ImportRejected:
     with pytest.raises(ImportRejected) as rejected:
         parse_grid(iter([text.encode()]), str(folder), bounds=bounds)
     return rejected.value
@@ -35,7 +38,14 @@ def _rejected(text: str, folder, bounds: ImportBounds = ImportBounds()) -> Impor
 
 @pytest.mark.parametrize(
     ("value", "words"),
-    [("nan", "not finite"), ("inf", "not finite"), ("-inf", "not finite"), ("1e309", "not finite"), ("1e308", "exceeds 1e+30"), ("-2e30", "exceeds 1e+30")],
+    [
+        ("nan", "not finite"),
+        ("inf", "not finite"),
+        ("-inf", "not finite"),
+        ("1e309", "not finite"),
+        ("1e308", "exceeds 1e+30"),
+        ("-2e30", "exceeds 1e+30"),
+    ],
 )
 def test_non_finite_and_huge_values_are_refused_at_row_and_column(tmp_path, value, words):
     problem = _rejected(_with_cell(4, LOGIT, value), tmp_path)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from lesde.csv_layout import ImportRejected
 from lesde_analyzer.imports.grid import parse_grid
+
 from tests.fixtures.authors_csv import authors_csv
 
 
-def _parse(text: str, folder, piece: int = 7):  # noqa: ANN001, ANN202
+def _parse(text: str, folder, piece: int = 7):
     data = text.encode()
     return parse_grid(iter([data[i : i + piece] for i in range(0, len(data), piece)]), str(folder))
 

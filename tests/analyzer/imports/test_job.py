@@ -7,12 +7,18 @@ from lesde.chunks import load_manifest
 from lesde.jobs import JobRepository
 from lesde.storage.local import LocalStore
 from lesde_analyzer.imports import run_import_job
+
 from tests.fixtures.authors_csv import authors_csv
 
 
 def _queued(store: LocalStore, text: str) -> str:
     repo = JobRepository(store, "experiment")
-    spec = {"kind": "import", "name": None, "source": {"format": "authors-csv", "filename": "x.csv", "bytes": len(text)}, "dataset": {"name": "imported", "classes": ["0", "1", "2"]}}
+    spec = {
+        "kind": "import",
+        "name": None,
+        "source": {"format": "authors-csv", "filename": "x.csv", "bytes": len(text)},
+        "dataset": {"name": "imported", "classes": ["0", "1", "2"]},
+    }
     record = repo.create(spec=spec, owner="test", name=None, total=len(text), unit="bytes")
     store.put_bytes(keys.upload_key(record.id), text.encode())
     return record.id
@@ -31,7 +37,9 @@ def test_import_writes_chunks_and_queues_its_analysis(tmp_path, monkeypatch):
     manifest = load_manifest(store, job_id)
     assert manifest.complete and manifest.iterations_done == 1500
     assert [chunk["key"] for chunk in manifest.chunks["sampled"]] == [
-        keys.chunk_key(job_id, "sampled", 0, 999), keys.chunk_key(job_id, "sampled", 1000, 1499)]
+        keys.chunk_key(job_id, "sampled", 0, 999),
+        keys.chunk_key(job_id, "sampled", 1000, 1499),
+    ]
     assert [chunk["records"] for chunk in manifest.chunks["eval"]] == [2, 1]  # itr 0, 500 | 1000
     assert repo.get_spec(job_id)["training"] == {"iterations": 1500, "trials": 2}
     assert not store.exists(keys.upload_key(job_id))

@@ -1,7 +1,6 @@
 import pytest
-from pydantic import ValidationError
-
 from lesde.specs.simulation import MAX_SIMULATION_WORK, PhaseDiagramSpec, SimulationSpec
+from pydantic import ValidationError
 
 
 @pytest.mark.parametrize(
@@ -65,5 +64,6 @@ def test_phase_diagram_grid_bounds():
     with pytest.raises(ValidationError, match="gaps"):
         PhaseDiagramSpec(grid={"kind": "gap", "gaps": [0.1] * 65})
     with pytest.raises(ValidationError, match="grid"):
-        PhaseDiagramSpec(base={"runs": 400, "steps": 10000, "samples_per_class": 5, "record_every": 100},
-                         grid={"kind": "gap", "gaps": [0.1] * 10})
+        PhaseDiagramSpec(
+            base={"runs": 400, "steps": 10000, "samples_per_class": 5, "record_every": 100}, grid={"kind": "gap", "gaps": [0.1] * 10}
+        )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from lesde_analyzer.sweeps.flip import DOWNWARD, UPWARD, crossings, flip_point
 
 GRID = np.array([0.0, 0.2, 0.4, 0.6, 0.8])

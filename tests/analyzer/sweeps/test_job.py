@@ -23,7 +23,11 @@ NOISE = "dataset.label_noise"
 
 def grid(store, *, running: int | None = None):
     children = [
-        FixtureChild({NOISE: p}, None if i == running else child_summary(r_gamma=0.5 + p, r_hat=0.4 + p, val_acc=(1 - p, 0.1)), status="running" if i == running else "succeeded")
+        FixtureChild(
+            {NOISE: p},
+            None if i == running else child_summary(r_gamma=0.5 + p, r_hat=0.4 + p, val_acc=(1 - p, 0.1)),
+            status="running" if i == running else "succeeded",
+        )
         for i, p in enumerate((0.0, 0.2, 0.4, 0.6, 0.8))
     ]
     return write_sweep(store, children, axes=[NOISE])
@@ -58,7 +62,9 @@ def test_the_run_holds_a_sweep_lease_and_drops_it_after(local_store, monkeypatch
     sweep_id, _ = grid(local_store)
     seen = []
     analyse = sweep_job._analyse_once
-    monkeypatch.setattr(sweep_job, "_analyse_once", lambda store, sid: (seen.append(read_analysis_lease(store, sid, SWEEP_KEY)), analyse(store, sid)))
+    monkeypatch.setattr(
+        sweep_job, "_analyse_once", lambda store, sid: (seen.append(read_analysis_lease(store, sid, SWEEP_KEY)), analyse(store, sid))
+    )
     run_sweep_analysis(local_store, sweep_id)
     assert seen and seen[0]["kind"] == "sweep" and seen[0]["job_id"] == sweep_id  # held while it ran
     assert read_analysis_lease(local_store, sweep_id, SWEEP_KEY) is None  # dropped with the outcome
@@ -127,7 +133,9 @@ def test_a_child_finishing_during_the_run_is_picked_up_by_a_second_pass(local_st
         calls.append(data)
         if len(calls) == 1:  # a slow run: the child finishes after it read, before it stored
             local_store.put_json(run_summary_key(ids[2], DEFAULT_KEY), child_summary(r_gamma=0.9))
-            JobRepository(local_store, "experiment").update(ids[2], lambda r: (setattr(r, "status", JobStatus.succeeded), setattr(r, "analysis", AnalysisState.succeeded)))
+            JobRepository(local_store, "experiment").update(
+                ids[2], lambda r: (setattr(r, "status", JobStatus.succeeded), setattr(r, "analysis", AnalysisState.succeeded))
+            )
         return summarise(data)
 
     monkeypatch.setattr(sweep_job, "sweep_summary", child_finishes_meanwhile)

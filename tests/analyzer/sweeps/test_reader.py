@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-
 from lesde.jobs import JobRepository
 from lesde.records import JobStatus
 from lesde.sweeps import SweepNotFound
 from lesde_analyzer.sweeps.reader import DELETED, fingerprint, read_sweep
 from lesde_analyzer.sweeps.summary import missing_reason
+
 from tests.fixtures.sweeps import FixtureChild, child_summary, write_sweep
 
 AXES = ["dataset.label_noise"]

@@ -39,10 +39,12 @@ def test_every_reference_parses_into_the_contract_and_encodes_back_unchanged(cas
 
 
 def test_sweep_summary_is_the_stored_json_of_sweep_analysis(local_store: LocalStore) -> None:
-    sweep_id, _ = write_sweep(local_store, [FixtureChild({"dataset.label_noise": p}, child_summary(r_gamma=0.5 + p)) for p in (0.0, 0.5)],
-                              axes=["dataset.label_noise"])
+    sweep_id, _ = write_sweep(
+        local_store,
+        [FixtureChild({"dataset.label_noise": p}, child_summary(r_gamma=0.5 + p)) for p in (0.0, 0.5)],
+        axes=["dataset.label_noise"],
+    )
     data = read_sweep(local_store, sweep_id)
     typed, stored = sweep_analysis(data), sweep_summary(data)
     assert isinstance(typed, SweepAnalysis) and typed.flip is not None and typed.flip.lines[0].label == "all children"
     assert stored == encode(typed) | {"computed_at": stored["computed_at"]}
-

@@ -9,13 +9,13 @@ import math
 
 import numpy as np
 import pytest
-
 from lesde_analyzer.figures.sweeps import render
 from lesde_analyzer.sweeps.compute import mean_with_se, plotted_axes, pooled
 from lesde_analyzer.sweeps.reader import read_sweep
 from lesde_analyzer.sweeps.rows import NUMBER_COLUMNS, columns
 from lesde_analyzer.sweeps.summary import sweep_summary
 from lesde_analyzer.sweeps.table import table_csv
+
 from tests.fixtures.sweeps import FixtureChild, child_summary, write_sweep
 
 NOISE, SEED = "dataset.label_noise", "training.seed"
@@ -60,7 +60,17 @@ def test_the_csv_has_one_row_per_child_at_full_precision(seeded_sweep):
     summary = sweep_summary(read_sweep(store, sweep_id))
     text = table_csv(summary["columns"], summary["rows"]).decode()
     rows = list(csv.DictReader(io.StringIO(text)))
-    assert text.splitlines()[0].split(",") == ["index", "experiment_id", NOISE, SEED, "status", "analysis", "verdict", *NUMBER_COLUMNS, "nc1_stream"]
+    assert text.splitlines()[0].split(",") == [
+        "index",
+        "experiment_id",
+        NOISE,
+        SEED,
+        "status",
+        "analysis",
+        "verdict",
+        *NUMBER_COLUMNS,
+        "nc1_stream",
+    ]
     assert [row["experiment_id"] for row in rows] == ids and [row["index"] for row in rows] == ["0", "1", "2", "3", "4"]
     assert float(rows[2]["r_gamma"]) == 0.1 + 0.2  # 0.30000000000000004: every digit kept
     assert float(rows[4][NOISE]) == 1 / 3
@@ -83,7 +93,12 @@ def test_seeds_are_averaged_into_one_point_per_grid_value(seeded_sweep):
     store, sweep_id, _ = seeded_sweep
     summary = sweep_summary(read_sweep(store, sweep_id))
     assert summary["primary_axis"] == NOISE and summary["partial"] is True
-    assert summary["counts"] == {"children": 5, "in_curves": 4, "by_status": {"succeeded": 4, "running": 1}, "by_analysis": {"succeeded": 4, "none": 1}}
+    assert summary["counts"] == {
+        "children": 5,
+        "in_curves": 4,
+        "by_status": {"succeeded": 4, "running": 1},
+        "by_analysis": {"succeeded": 4, "none": 1},
+    }
     curves = summary["curves"][NOISE]
     assert curves["averaged_over"] == [SEED] and curves["grouped_by"] == [] and len(curves["lines"]) == 1
     points = curves["lines"][0]["points"]

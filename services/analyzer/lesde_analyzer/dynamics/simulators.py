@@ -191,9 +191,7 @@ def simulate_ode(
     _, K, p = x.shape
     if K < 2:
         raise InvalidArgument("xbar0", f"needs K >= 2 classes on axis 1; got shape {x.shape}")
-    alpha_s, beta_s, model, h, steps, record_every, H, pi, a, b = _common(
-        alpha, beta, model, weights, step, steps, record_every, K, p
-    )
+    alpha_s, beta_s, model, h, steps, record_every, H, pi, a, b = _common(alpha, beta, model, weights, step, steps, record_every, K, p)
     method = check_choice(method, "method", ("euler", "rk4"))
     ident = model == "I"
     rec = record_steps(steps, record_every)
@@ -269,9 +267,7 @@ class _Recorder:
         self.j += 1
 
     def trajectory(self, h: float) -> Trajectory:
-        return Trajectory(
-            times=self.rec * h, steps=self.rec, means=self.means, samples=self.samples, sample_index=self.sample_index
-        )
+        return Trajectory(times=self.rec * h, steps=self.rec, means=self.means, samples=self.samples, sample_index=self.sample_index)
 
 
 class _NoisyRun:

@@ -243,22 +243,17 @@ def _setup(
     if not h > 0 or np.max(np.abs(np.diff(t) - h)) > 1e-6 * h:
         raise InvalidArgument("times", "must be increasing and equally spaced (iterations)")
     if not continuous and h < 1 - 1e-9:
-        raise InvalidArgument(
-            "times", f"must count iterations, spaced by at least 1; got spacing {h:g} (continuous=True for ODE time)"
-        )
+        raise InvalidArgument("times", f"must count iterations, spaced by at least 1; got spacing {h:g} (continuous=True for ODE time)")
     w = check_real(smooth, "smooth", low=0.0)
     H_it = check_real(horizon, "horizon", low=0.0, low_open=True)
     H = int(round(H_it / h))
     if H < 1 or abs(H * h - H_it) > 1e-6 * h:
-        raise InvalidArgument(
-            "horizon", f"must be a positive multiple of the record spacing {h:g} iterations; got {H_it:g}"
-        )
+        raise InvalidArgument("horizon", f"must be a positive multiple of the record spacing {h:g} iterations; got {H_it:g}")
     half = int(np.floor(w / (2 * h) + 1e-9))
     if H < 4 * half:
         raise InvalidArgument(
             "horizon",
-            f"must be at least twice the smoothing width, >= {4 * half * h:g} iterations for smooth = {w:g}; "
-            f"got {H_it:g}",
+            f"must be at least twice the smoothing width, >= {4 * half * h:g} iterations for smooth = {w:g}; got {H_it:g}",
         )
     pi = normalise_weights(weights, K)
     Hl = None if model == "I" else class_transforms(model, K, p)
@@ -271,7 +266,7 @@ def _fit(s: _Setup, lo: int, hi: int, normalise: bool) -> tuple[float, float, fl
     xs, z = s.smoothed(lo, hi)
     N = xs.shape[0] - H
     c = np.concatenate((np.zeros((1,) + z.shape[1:]), np.cumsum(z, axis=0)))
-    total = c[H + 1 :] - c[: N]  # sum of z over records t..t+H, shape (N, K, p)
+    total = c[H + 1 :] - c[:N]  # sum of z over records t..t+H, shape (N, K, p)
     if s.continuous:  # the integral over [t, t + H]: trapezoid rule
         R = h * total - 0.5 * h * (z[:N] + z[H:])
     else:  # trapezoid plus the Euler-Maclaurin end term: the sum over iterations t..t+H-1

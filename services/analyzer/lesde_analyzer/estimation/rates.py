@@ -84,7 +84,9 @@ def savgol_derivative(values: ArrayLike, *, window: int, polyorder: int = 2, ste
     return savgol_filter(v, w, polyorder, deriv=1, delta=h, mode="interp")
 
 
-def savgol_rates(A_hat: ArrayLike, B_hat: ArrayLike, *, window: int, polyorder: int = 2, step: float = 1.0, clamp: bool = True) -> RateEstimate:
+def savgol_rates(
+    A_hat: ArrayLike, B_hat: ArrayLike, *, window: int, polyorder: int = 2, step: float = 1.0, clamp: bool = True
+) -> RateEstimate:
     """``alpha-hat``, ``beta-hat`` as Savitzky-Golay first derivatives of ``Ahat``, ``Bhat``.
 
     Parameters

@@ -768,13 +768,22 @@ def separability_verdict(
     def verdict(name: str, why: str) -> Verdict:
         separable = {"separable": True, "not separable": False}.get(name)
         return Verdict(
-            label=name, separable=separable, r_gamma=shown, se=se, band=band, tolerance=tol, why=why + where, windows=windows,
+            label=name,
+            separable=separable,
+            r_gamma=shown,
+            se=se,
+            band=band,
+            tolerance=tol,
+            why=why + where,
+            windows=windows,
         )
 
     if np.isfinite(rate) and np.isfinite(rate_se) and rate + 2.0 * rate_se < 0:
         return verdict("not separable", f"{GAMMA_NEGATIVE}; mean gamma over the window {rate:.3g} +- {rate_se:.2g} per iteration.")
     if at_bound:
-        return verdict("inconclusive", f"r of Gamma stopped at the fit's bound ({r:g}): {AT_BOUND} (Gamma flat, or not a power law on this window).")
+        return verdict(
+            "inconclusive", f"r of Gamma stopped at the fit's bound ({r:g}): {AT_BOUND} (Gamma flat, or not a power law on this window)."
+        )
     if label == "inconclusive" and not np.isfinite(band):
         return verdict("inconclusive", f"r of Gamma = {r:.4g} with SE {se:.3g}: not identified on this window (Gamma flat or too noisy).")
     text = f"r of Gamma = {r:.3f} +- {se:.3f} (1 SE), band max(2 SE, tolerance) = {band:.3f}"

@@ -39,8 +39,13 @@ def _mean(values: np.ndarray) -> float | None:
 
 
 def estimates(
-    t: np.ndarray, xbar: np.ndarray, options: AnalysisOptions, *, record_se: np.ndarray | None = None,
-    replicates: np.ndarray | None = None, class_weights: list[float] | None = None,
+    t: np.ndarray,
+    xbar: np.ndarray,
+    options: AnalysisOptions,
+    *,
+    record_se: np.ndarray | None = None,
+    replicates: np.ndarray | None = None,
+    class_weights: list[float] | None = None,
 ) -> tuple[Estimates, dict[str, np.ndarray]]:
     """Ahat, Bhat (I, L), alpha-hat, beta-hat, tail indices, verdict, drift regression, imitation; and their series.
 
@@ -83,7 +88,13 @@ def estimates(
         reps = replicate_integrals(replicates, model=model, reference_window=ref, fill=fill_over_time)
         tail = model_tail_indices(A, B, t, model=model, K=K, options=options, replicates=reps)
         gamma = gamma_integral(A, B, model=model, K=K).values
-        series |= {f"A_{model}": A, f"B_{model}": B, f"Gamma_{model}": gamma, f"alpha_{model}": model_rates.alpha, f"beta_{model}": model_rates.beta}
+        series |= {
+            f"A_{model}": A,
+            f"B_{model}": B,
+            f"Gamma_{model}": gamma,
+            f"alpha_{model}": model_rates.alpha,
+            f"beta_{model}": model_rates.beta,
+        }
         models[model] = ModelEstimates(
             A_end=finite_or_none(A[-1]),
             B_end=finite_or_none(B[-1]),

@@ -56,7 +56,9 @@ def _differ(sampled: SampledData) -> bool:
     return not np.array_equal(trained.counts, true.counts) or not np.array_equal(trained.xbar, true.xbar, equal_nan=True)
 
 
-def grouping_verdicts(sampled: SampledData, probe: ProbeData | None, options: AnalysisOptions, estimates: Estimates, source: str) -> LabelGroupings:
+def grouping_verdicts(
+    sampled: SampledData, probe: ProbeData | None, options: AnalysisOptions, estimates: Estimates, source: str
+) -> LabelGroupings:
     """Per grouping: the verdict (every window) and the Figure 4c number of each model.
 
     The chosen grouping's entries are those of ``estimates``; the other is computed here (for
@@ -73,7 +75,9 @@ def grouping_verdicts(sampled: SampledData, probe: ProbeData | None, options: An
         if name == options.labels:
             entries[name] = chosen.entry()
         elif source != "sampled":
-            entries[name] = GroupingNotComputed(computed=False, reason="the estimates use the probe set, which is grouped by the true class")
+            entries[name] = GroupingNotComputed(
+                computed=False, reason="the estimates use the probe set, which is grouped by the true class"
+            )
         elif not sampled.true_labels_stored:
             entries[name] = GroupingNotComputed(computed=False, reason="this stream stores no true labels (an import, or an older run)")
         elif not _differ(sampled):

@@ -50,7 +50,13 @@ def imitations(
 
 
 def _imitation(
-    t: np.ndarray, filled: np.ndarray, model: str, model_rates: RateEstimate, options: AnalysisOptions, *, start: int,
+    t: np.ndarray,
+    filled: np.ndarray,
+    model: str,
+    model_rates: RateEstimate,
+    options: AnalysisOptions,
+    *,
+    start: int,
     record_se: np.ndarray | None,
 ) -> tuple[Imitation, dict[str, np.ndarray]]:
     """One model's imitation (or why there is none) and its series."""
@@ -59,9 +65,13 @@ def _imitation(
         return ImitationSkipped(skipped="no finite alpha-hat, beta-hat (degenerate class means)"), {}
     onset = None
     if options.imitation == "authors":
-        sim = imitate_authors(filled, alpha_hat=model_rates.alpha, beta_hat=model_rates.beta, times=t, runs=options.imitation_runs, seed=options.seed)
+        sim = imitate_authors(
+            filled, alpha_hat=model_rates.alpha, beta_hat=model_rates.beta, times=t, runs=options.imitation_runs, seed=options.seed
+        )
     else:
-        onset = None if options.imitation_onset_snr == 0 else signal_onset(filled, model=model, window=start, snr=options.imitation_onset_snr)
+        onset = (
+            None if options.imitation_onset_snr == 0 else signal_onset(filled, model=model, window=start, snr=options.imitation_onset_snr)
+        )
         if onset is not None and not onset.reached:
             failed = (
                 f"the {model}-model's modes never stand {options.imitation_onset_snr:g} times clear of their "
@@ -73,7 +83,13 @@ def _imitation(
         window = slice(first, first + start)
         se = None if record_se is None else np.sqrt(np.nanmean(record_se[window] ** 2, axis=0) / start)
         sim = imitate(
-            filled, times=t, alpha_hat=model_rates.alpha, beta_hat=model_rates.beta, model=model, start_window=start, first_record=first,
+            filled,
+            times=t,
+            alpha_hat=model_rates.alpha,
+            beta_hat=model_rates.beta,
+            model=model,
+            start_window=start,
+            first_record=first,
             initial_se=se,
         )
     fit = ImitationFit(

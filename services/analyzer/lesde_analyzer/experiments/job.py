@@ -113,9 +113,7 @@ def render_formats(name: str, summary: dict, series: dict) -> dict[str, bytes]:
     return {fmt: to_format(figure, fmt, dpi=DEFAULT_FIGURE_SIZE.dpi) for fmt in FORMATS}
 
 
-def _store_results(
-    store: ObjectStore, job_id: str, key: str, figures: dict[str, dict[str, bytes]], series: bytes, summary: dict
-) -> None:
+def _store_results(store: ObjectStore, job_id: str, key: str, figures: dict[str, dict[str, bytes]], series: bytes, summary: dict) -> None:
     """Figures (every format), then series, then the summary (which marks the result present),
     each only while the experiment exists."""
     writes = [
@@ -140,7 +138,9 @@ def _notify_sweep(record: JobRecord) -> None:
     try:
         celery_app.send_with_retry(celery_app.ANALYZE_SWEEP, record.sweep_id)
     except Exception:
-        log.exception("could not enqueue the analysis of sweep %s after experiment %s (the reaper's scan sends it)", record.sweep_id, record.id)
+        log.exception(
+            "could not enqueue the analysis of sweep %s after experiment %s (the reaper's scan sends it)", record.sweep_id, record.id
+        )
 
 
 def render_figure_variant(

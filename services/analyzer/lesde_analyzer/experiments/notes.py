@@ -26,15 +26,22 @@ def analysis_notes(est: Estimates, options: AnalysisOptions, *, sampling: str) -
         "unit": f"every rate is per iteration and every window is in iterations; the estimates' records are {h:g} "
         "iteration(s) apart and the Savitzky-Golay derivative is taken with that spacing",
         "xbar_sampled": f"mean over trials of the sampled logits grouped by {options.labels} label"
-        + (" (the authors' way)" if options.labels == "trained" else " (the class before label noise; the authors group by the trained label)"),
+        + (
+            " (the authors' way)"
+            if options.labels == "trained"
+            else " (the class before label noise; the authors group by the trained label)"
+        ),
         "xbar_probe": "mean over trials and probe samples of each true class",
         "rates": f"alpha-hat, beta-hat: Savitzky-Golay first derivative (window {est.savgol_window.iterations:g} "
         f"iterations, order {options.savgol_polyorder}) of Ahat, Bhat; *_tail_mean: mean over the last {options.tail_window} iterations",
         "tail_indices": f"Gamma = {chosen.gamma_definition}. r_slope: the tail index r of a weighted least-squares fit "
         "of F(t) = F0 + c((1+t)^(1-r) - 1)/(1-r) to the medians of F in 40 log-time bins of the window (free of the "
         "constant offset and factor); standard errors: "
-        + (f"a jackknife over {options.jackknife_groups} groups of trials (each left out in turn, Xbar and the fit "
-           "recomputed)" if options.jackknife_groups >= 3 else "time series (Newey-West on the binned residuals)")
+        + (
+            f"a jackknife over {options.jackknife_groups} groups of trials (each left out in turn, Xbar and the fit recomputed)"
+            if options.jackknife_groups >= 3
+            else "time series (Newey-West on the binned residuals)"
+        )
         + "; se_method names what each used. A fit at its search bound is no estimate (r_slope null, at_bound true). "
         "r_plain_slope: 1 - slope of log|F| (tends to 1 from below whenever r > 1); r_hat: the authors' 1 - mean "
         f"log|F|/log(1+t) over the last {options.tail_window} iterations (biased by a constant factor); "

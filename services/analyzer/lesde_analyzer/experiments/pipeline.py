@@ -36,7 +36,11 @@ ClassSampling = tuple[list[float] | None, str]
 
 
 def analyse_experiment(
-    store: ObjectStore, job_id: str, *, options: AnalysisOptions, class_names: list[str] | None = None,
+    store: ObjectStore,
+    job_id: str,
+    *,
+    options: AnalysisOptions,
+    class_names: list[str] | None = None,
     sampling: ClassSampling | None = None,
 ) -> tuple[dict, dict[str, np.ndarray]]:
     """:func:`compute_analysis`, with the result encoded as it is stored: ``(summary, series)``.
@@ -53,7 +57,11 @@ def analyse_experiment(
 
 
 def compute_analysis(
-    store: ObjectStore, job_id: str, *, options: AnalysisOptions, class_names: list[str] | None = None,
+    store: ObjectStore,
+    job_id: str,
+    *,
+    options: AnalysisOptions,
+    class_names: list[str] | None = None,
     sampling: ClassSampling | None = None,
 ) -> tuple[ExperimentAnalysis, dict[str, np.ndarray]]:
     """Compute every number of the analysis of ``job_id``.

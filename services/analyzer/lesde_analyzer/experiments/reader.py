@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-
 from lesde.chunks import Manifest, class_means, iter_chunks, load_manifest
 from lesde.storage import ObjectNotFound, ObjectStore
 

@@ -58,7 +58,13 @@ def replicate_integrals(
 
 
 def model_tail_indices(
-    A: np.ndarray, B: np.ndarray, t: np.ndarray, *, model: str, K: int, options: AnalysisOptions,
+    A: np.ndarray,
+    B: np.ndarray,
+    t: np.ndarray,
+    *,
+    model: str,
+    K: int,
+    options: AnalysisOptions,
     replicates: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> TailFit:
     """Tail indices over the verdict's windows; a short run (fewer records than a fit needs in

@@ -132,5 +132,7 @@ def _probe_replicates(g: np.ndarray, groups: int) -> np.ndarray | None:
         return None
     group = trial_groups(R, groups)
     sums = np.stack([g[:, group == k].sum(axis=(1, 3)) for k in range(group.max() + 1)], axis=1)  # (S, G, K, p)
-    counts = np.stack([np.full(g.shape[:1] + g.shape[2:3], float(np.count_nonzero(group == k) * g.shape[3])) for k in range(group.max() + 1)], axis=1)
+    counts = np.stack(
+        [np.full(g.shape[:1] + g.shape[2:3], float(np.count_nonzero(group == k) * g.shape[3])) for k in range(group.max() + 1)], axis=1
+    )
     return leave_one_out_means(sums, counts)

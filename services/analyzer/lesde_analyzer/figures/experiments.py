@@ -139,8 +139,13 @@ def separation_3d(summary: dict, series: dict, *, width: float, height: float) -
     ax.set_zlabel(label[2] if K >= 3 else "iteration t")
     ax.set_title("Logits of sampled training points: pale dots first half of training, dark dots second half, black lines class means")
     ax.legend(loc="upper right", title="class (second half)")
-    add_caption(fig, _caption(summary, "sampled logits of every trial at evenly spread iterations; means smoothed over "
-                f"{_smoothing_window(len(t))} iterations"))
+    add_caption(
+        fig,
+        _caption(
+            summary,
+            f"sampled logits of every trial at evenly spread iterations; means smoothed over {_smoothing_window(len(t))} iterations",
+        ),
+    )
     return fig
 
 
@@ -200,8 +205,14 @@ def ab(summary: dict, series: dict, *, width: float, height: float) -> Figure:
         finish_axes(ax, xlabel="iteration t", ylabel="estimated integral", title=title)
     gamma = {m: summary["estimates"]["models"][m]["tail_indices"]["gamma_definition"].split(" pointwise")[0] for m in ("I", "L")}
     method = summary["estimates"]["models"]["L"]["tail_indices"]["verdict"].get("se_method") or "see the JSON"
-    add_caption(fig, _caption(summary, f"I-model {gamma['I']}, L-model {gamma['L']}; r: offset power-law fit to binned levels "
-                f"over the shaded window ± 1 SE ({method.split(' (')[0]}), and on [T/20, T], [T/10, T], [T/5, T]"))
+    add_caption(
+        fig,
+        _caption(
+            summary,
+            f"I-model {gamma['I']}, L-model {gamma['L']}; r: offset power-law fit to binned levels "
+            f"over the shaded window ± 1 SE ({method.split(' (')[0]}), and on [T/20, T], [T/10, T], [T/5, T]",
+        ),
+    )
     return fig
 
 
@@ -238,8 +249,18 @@ def alpha_beta(summary: dict, series: dict, *, width: float, height: float) -> F
             for name, color in (("alpha", "#0072B2"), ("beta", "#D55E00")):
                 v, se = series[f"estimates/drift_{name}"], series[f"estimates/drift_{name}_se"]
                 if ok.any():
-                    ax.errorbar(dt[ok], v[ok], yerr=2 * se[ok], fmt="s", ms=4, color=color, mfc="white", capsize=3, lw=1.0,
-                                label=f"drift regression {name} (± 2 SE)")
+                    ax.errorbar(
+                        dt[ok],
+                        v[ok],
+                        yerr=2 * se[ok],
+                        fmt="s",
+                        ms=4,
+                        color=color,
+                        mfc="white",
+                        capsize=3,
+                        lw=1.0,
+                        label=f"drift regression {name} (± 2 SE)",
+                    )
                     framed += [x for x in v[ok] if np.isfinite(x)]
             if not ok.any():
                 title += "\n(drift regression not reliable here: not shown)"
@@ -334,8 +355,18 @@ def neural_collapse(summary: dict, series: dict, *, width: float, height: float)
             if name == "separable_fraction" and f"{g}/separable_fraction_baseline" in series:
                 b = series[f"{g}/separable_fraction_baseline"]
                 okb = np.isfinite(b)
-                ax.plot(t[okb], b[okb], ":x", ms=6, mew=1.4, color=ax.lines[-1].get_color(), lw=1.2, zorder=4,
-                        label=f"{labels[g]}: relabelled (chance)", clip_on=False)
+                ax.plot(
+                    t[okb],
+                    b[okb],
+                    ":x",
+                    ms=6,
+                    mew=1.4,
+                    color=ax.lines[-1].get_color(),
+                    lw=1.2,
+                    zorder=4,
+                    label=f"{labels[g]}: relabelled (chance)",
+                    clip_on=False,
+                )
             if f"{g}/{name}_std" in series:
                 s = series[f"{g}/{name}_std"]
                 # on a log axis a band reaching 0 or below would stretch the scale to nothing
@@ -348,8 +379,14 @@ def neural_collapse(summary: dict, series: dict, *, width: float, height: float)
             ax.set_ylim(-0.1, 1.08)  # a chance level of 0 sits above the axis, not on it
             ax.legend(loc="lower right", fontsize=7)
     fig.suptitle("Neural collapse over training (mean over trials, band: 1 std)")
-    add_caption(fig, _caption(summary, "per trial on the probe set, then mean over trials; separable fraction: exact LP test "
-                "(dotted: the same test on randomly relabelled points, the chance level)"))
+    add_caption(
+        fig,
+        _caption(
+            summary,
+            "per trial on the probe set, then mean over trials; separable fraction: exact LP test "
+            "(dotted: the same test on randomly relabelled points, the chance level)",
+        ),
+    )
     return fig
 
 
@@ -377,8 +414,14 @@ def training_curves(summary: dict, series: dict, *, width: float, height: float)
     axes[0, 0].plot(t[idx], smooth[idx], color="black", lw=0.9, alpha=0.7, zorder=5, label=f"sampled point (moving avg {window})")
     finish_axes(axes[0, 0], xlabel="iteration t", ylabel="cross-entropy loss", title="Loss (mean over trials, band: middle 50% of trials)")
     finish_axes(axes[0, 1], xlabel="iteration t", ylabel="accuracy", title="Accuracy (mean over trials, band: middle 50% of trials)")
-    add_caption(fig, _caption(summary, f"black: loss of the sampled training point, centred moving average of {window} iterations "
-                "(shrinking at the edges); dots: training and validation sets at the eval records"))
+    add_caption(
+        fig,
+        _caption(
+            summary,
+            f"black: loss of the sampled training point, centred moving average of {window} iterations "
+            "(shrinking at the edges); dots: training and validation sets at the eval records",
+        ),
+    )
     return fig
 
 
@@ -395,9 +438,17 @@ def class_means(summary: dict, series: dict, *, width: float, height: float) -> 
             ax.plot(t[idx], smooth[idx, k, j], color=class_color(j), label=f"logit {names[j]}")
             if "probe/xbar" in series:
                 ax.plot(series["probe/t"], series["probe/xbar"][:, k, j], "o", ms=2.5, color=class_color(j), alpha=0.6)
-        finish_axes(ax, xlabel="iteration t", ylabel=r"class-mean logit $\bar X^k(t)$" if k == 0 else "", title=f"class {names[k]}", legend=k == K - 1)
+        finish_axes(
+            ax,
+            xlabel="iteration t",
+            ylabel=r"class-mean logit $\bar X^k(t)$" if k == 0 else "",
+            title=f"class {names[k]}",
+            legend=k == K - 1,
+        )
     fig.suptitle("Class-mean logits (lines: sampled, smoothed; dots: probe set)")
-    add_caption(fig, _caption(summary, f"lines: count-weighted moving average of {_smoothing_window(len(t))} iterations of the sampled Xbar(t)"))
+    add_caption(
+        fig, _caption(summary, f"lines: count-weighted moving average of {_smoothing_window(len(t))} iterations of the sampled Xbar(t)")
+    )
     return fig
 
 
@@ -444,6 +495,8 @@ def draw(name: str, summary: dict, series: dict, *, width: float | None = None, 
     return FIGURES[name](summary, series, width=width or DEFAULT_FIGURE_SIZE.width, height=height or DEFAULT_FIGURE_SIZE.height)
 
 
-def render(name: str, summary: dict, series: dict, *, width: float | None = None, height: float | None = None, dpi: int | None = None) -> bytes:
+def render(
+    name: str, summary: dict, series: dict, *, width: float | None = None, height: float | None = None, dpi: int | None = None
+) -> bytes:
     """Render figure ``name`` (one of :data:`FIGURES`) as PNG bytes."""
     return to_png(draw(name, summary, series, width=width, height=height), dpi=dpi or DEFAULT_FIGURE_SIZE.dpi)

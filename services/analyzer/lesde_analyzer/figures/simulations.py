@@ -28,16 +28,21 @@ def trajectories(data: SimulationData, *, title: str) -> Figure:
     K = traj.means.shape[2]
     for k in range(K):
         for r in range(min(_RUNS_SHOWN, traj.means.shape[1])):
-            ax0.plot(traj.times, traj.means[:, r, k, 0], color=class_color(k), alpha=0.8, lw=1.0,
-                     label=f"class {k + 1}" if r == 0 else None)
+            ax0.plot(
+                traj.times, traj.means[:, r, k, 0], color=class_color(k), alpha=0.8, lw=1.0, label=f"class {k + 1}" if r == 0 else None
+            )
         sample_times = traj.sample_times  # None exactly when no samples were kept
         if traj.samples is not None and sample_times is not None:
             t = np.repeat(sample_times, traj.samples.shape[3])
-            ax1.scatter(t, traj.samples[:, 0, k, :, 0].ravel(), s=4, color=class_color(k), alpha=0.5,
-                        label=f"class {k + 1}")
+            ax1.scatter(t, traj.samples[:, 0, k, :, 0].ravel(), s=4, color=class_color(k), alpha=0.5, label=f"class {k + 1}")
     for ax in (ax0, ax1):
         ax.set_yscale("symlog", linthresh=1.0)
-    finish_axes(ax0, xlabel="time t", ylabel=r"class mean $\bar X^k_1(t)$", title=f"{title}: class means, {min(_RUNS_SHOWN, traj.means.shape[1])} runs")
+    finish_axes(
+        ax0,
+        xlabel="time t",
+        ylabel=r"class mean $\bar X^k_1(t)$",
+        title=f"{title}: class means, {min(_RUNS_SHOWN, traj.means.shape[1])} runs",
+    )
     finish_axes(ax1, xlabel="time t", ylabel=r"feature $X^k_{i,1}(t)$", title="features of run 1")
     return fig
 
@@ -46,8 +51,7 @@ def separable_fraction(data: SimulationData, *, title: str) -> Figure:
     """Fraction of runs whose classes are pairwise linearly separable, against time."""
     traj = data.trajectory
     fig, ax = new_figure()
-    ax.plot(traj.sample_times, data.separable.mean(axis=1), marker="o", ms=3, color=class_color(0),
-            label="pairwise separable (exact LP)")
+    ax.plot(traj.sample_times, data.separable.mean(axis=1), marker="o", ms=3, color=class_color(0), label="pairwise separable (exact LP)")
     ax.set_ylim(-0.03, 1.03)
     finish_axes(ax, xlabel="time t", ylabel="fraction of runs separable", title=title)
     return fig

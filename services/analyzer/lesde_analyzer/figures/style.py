@@ -53,9 +53,7 @@ def class_color(k: int) -> str:
     return CLASS_COLORS[k % len(CLASS_COLORS)]
 
 
-def new_figure(
-    *, nrows: int = 1, ncols: int = 1, width: float = 6.4, height: float = 4.0, **subplot_kw: Any
-) -> tuple[Figure, Any]:
+def new_figure(*, nrows: int = 1, ncols: int = 1, width: float = 6.4, height: float = 4.0, **subplot_kw: Any) -> tuple[Figure, Any]:
     """A styled figure and its axes (an array when ``nrows * ncols > 1``).
 
     ``subplot_kw`` goes to :meth:`matplotlib.figure.Figure.subplots` as it is.

@@ -118,7 +118,9 @@ def _black(handle: Artist) -> Artist:
         handle = handle.lines[0]
     if not isinstance(handle, Line2D):
         return handle
-    return Line2D([], [], color="black", ls=handle.get_linestyle(), lw=handle.get_linewidth(), marker=handle.get_marker(), ms=handle.get_markersize())
+    return Line2D(
+        [], [], color="black", ls=handle.get_linestyle(), lw=handle.get_linewidth(), marker=handle.get_marker(), ms=handle.get_markersize()
+    )
 
 
 def _legend(ax: Axes, curves: dict, extra: Sequence[Artist] = ()) -> None:
@@ -145,9 +147,7 @@ def _caption(summary: dict, detail: str) -> str:
 LineExtra = Callable[[Axes, dict, int, dict, np.ndarray], None]
 
 
-def _mean_std_panel(
-    summary: dict, *, metric: str, width: float, height: float, extra: LineExtra | None = None
-) -> tuple[Figure, Axes]:
+def _mean_std_panel(summary: dict, *, metric: str, width: float, height: float, extra: LineExtra | None = None) -> tuple[Figure, Axes]:
     """A figure with ``metric``'s mean ± std over trials per line; ``extra(ax, curves, i, line, x)`` adds to each line."""
     curves = _curves(summary)
     log = _is_log(curves)
@@ -170,7 +170,13 @@ def accuracy(summary: dict, *, width: float, height: float) -> Figure:
     curves = _curves(summary)
     _reference(ax, curves, "chance_accuracy", "chance level 1/K")
     ax.set_ylim(-0.02, 1.05)
-    finish_axes(ax, xlabel=curves["x_label"], ylabel="validation accuracy (fraction correct)", title=f"Validation accuracy against {curves['x_label']}", legend=False)
+    finish_axes(
+        ax,
+        xlabel=curves["x_label"],
+        ylabel="validation accuracy (fraction correct)",
+        title=f"Validation accuracy against {curves['x_label']}",
+        legend=False,
+    )
     _legend(ax, curves)
     add_caption(fig, _caption(summary, "accuracy on the whole validation set at the last eval record"))
     return fig
@@ -186,7 +192,13 @@ def loss(summary: dict, *, width: float, height: float) -> Figure:
     fig, ax = _mean_std_panel(summary, metric="validation_loss", width=width, height=height, extra=_initial_loss)
     curves = _curves(summary)
     _reference(ax, curves, "log_classes", "log K")
-    finish_axes(ax, xlabel=curves["x_label"], ylabel="validation loss (cross-entropy, nats)", title=f"Validation loss against {curves['x_label']}", legend=False)
+    finish_axes(
+        ax,
+        xlabel=curves["x_label"],
+        ylabel="validation loss (cross-entropy, nats)",
+        title=f"Validation loss against {curves['x_label']}",
+        legend=False,
+    )
     _legend(ax, curves)
     add_caption(fig, _caption(summary, "cross-entropy on the whole validation set at the last eval record; dashed: before training"))
     return fig
@@ -201,7 +213,10 @@ def _shade_verdicts(ax: Axes, curves: dict) -> list[Patch]:
     x = np.array(sorted(labels))
     if _is_log(curves):
         edges = np.sqrt(x[:-1] * x[1:])
-        left, right = x[0] / (x[1] / x[0]) ** 0.5 if len(x) > 1 else x[0] / 1.5, x[-1] * (x[-1] / x[-2]) ** 0.5 if len(x) > 1 else x[0] * 1.5
+        left, right = (
+            x[0] / (x[1] / x[0]) ** 0.5 if len(x) > 1 else x[0] / 1.5,
+            x[-1] * (x[-1] / x[-2]) ** 0.5 if len(x) > 1 else x[0] * 1.5,
+        )
     else:
         edges = (x[:-1] + x[1:]) / 2
         half = (x[1] - x[0]) / 2 if len(x) > 1 else 0.5
@@ -216,7 +231,10 @@ def _shade_verdicts(ax: Axes, curves: dict) -> list[Patch]:
             seen.append(label)
     ax.set_xlim(bounds[0], bounds[-1])
     order = [name for name in VERDICT_COLORS if name in seen]
-    return [Patch(color=VERDICT_COLORS[name], alpha=0.3, label=f"verdict: {name}" + (" (lines or seeds disagree)" if name == "mixed" else "")) for name in order]
+    return [
+        Patch(color=VERDICT_COLORS[name], alpha=0.3, label=f"verdict: {name}" + (" (lines or seeds disagree)" if name == "mixed" else ""))
+        for name in order
+    ]
 
 
 def tail_index(summary: dict, *, width: float, height: float) -> Figure:
@@ -260,7 +278,13 @@ def tail_index(summary: dict, *, width: float, height: float) -> Figure:
     xlim = ax.get_xlim()
     _setup_x(ax, curves)
     ax.set_xlim(xlim)
-    finish_axes(ax, xlabel=curves["x_label"], ylabel=r"tail index $r$ of $\Gamma$ (dimensionless)", title=f"Tail index of Gamma against {curves['x_label']}", legend=False)
+    finish_axes(
+        ax,
+        xlabel=curves["x_label"],
+        ylabel=r"tail index $r$ of $\Gamma$ (dimensionless)",
+        title=f"Tail index of Gamma against {curves['x_label']}",
+        legend=False,
+    )
     _legend(ax, curves, patches)
     add_caption(fig, _caption(summary, "crossing of 1 interpolated linearly between grid values; error bars may run past the frame"))
     return fig

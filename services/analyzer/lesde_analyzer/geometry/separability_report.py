@@ -270,9 +270,13 @@ def separability_plan(
         return _plan(n, p, d, lvl)
     if n < 3:
         return SeparabilityPlan(
-            "untestable", None, p, n, None, lvl,
-            f"{n} points per pair are separable in every dimension >= 1 whatever the labels; "
-            "at least 2 points per class are needed.",
+            "untestable",
+            None,
+            p,
+            n,
+            None,
+            lvl,
+            f"{n} points per pair are separable in every dimension >= 1 whatever the labels; at least 2 points per class are needed.",
         )
     # largest d <= min(p, N - 2) with c(N, d) < level (c increases with d), at least 1
     d, count, total = 1, 1, 2 ** (n - 1)

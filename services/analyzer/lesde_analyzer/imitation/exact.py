@@ -232,7 +232,9 @@ def _stats(c: np.ndarray, E: np.ndarray, m0: np.ndarray, Q: np.ndarray, shape: t
     return EnsembleStats(mean=mean.reshape((T,) + shape), std=std.reshape((T,) + shape), runs=runs)
 
 
-def exact_moments(alpha: ArrayLike, beta: ArrayLike, mean0: ArrayLike, *, se: ArrayLike | None = None, step: float = 1.0, model: str = "L") -> EnsembleStats:
+def exact_moments(
+    alpha: ArrayLike, beta: ArrayLike, mean0: ArrayLike, *, se: ArrayLike | None = None, step: float = 1.0, model: str = "L"
+) -> EnsembleStats:
     """Mean and std of the exact ensemble started from ``N(mean0^k, se_k^2 I)`` per class.
 
     The mean is the deterministic solution from ``mean0`` (no Monte-Carlo noise); the std is

@@ -241,9 +241,25 @@ def _end_records(x: np.ndarray, start: int, w: int) -> np.ndarray:
 
 
 def _result(
-    *, procedure: str, model: str, t: np.ndarray, x: np.ndarray, mean: np.ndarray, std: np.ndarray, a: np.ndarray,
-    b: np.ndarray, interval_rate: str, start: int, w_start: int, w_end: int, se: np.ndarray, h: float, kind: str,
-    runs: int | None, scale: float, tol: float,
+    *,
+    procedure: str,
+    model: str,
+    t: np.ndarray,
+    x: np.ndarray,
+    mean: np.ndarray,
+    std: np.ndarray,
+    a: np.ndarray,
+    b: np.ndarray,
+    interval_rate: str,
+    start: int,
+    w_start: int,
+    w_end: int,
+    se: np.ndarray,
+    h: float,
+    kind: str,
+    runs: int | None,
+    scale: float,
+    tol: float,
 ) -> Imitation:
     """The :class:`Imitation` of a simulated ``mean``, ``std`` (T, K, p) against the genuine ``x``:
     the scores (from record ``start`` on, tie tolerance ``tol``) beside what was run."""

@@ -17,7 +17,9 @@ from lesde.storage import ObjectStore
 CHUNK_ITERATIONS = 1000
 
 
-def write_import_chunks(store: ObjectStore, job_id: str, grid: np.ndarray, K: int, *, on_chunk: Callable[[int], None] = lambda _done: None) -> None:
+def write_import_chunks(
+    store: ObjectStore, job_id: str, grid: np.ndarray, K: int, *, on_chunk: Callable[[int], None] = lambda _done: None
+) -> None:
     """Write ``grid`` (shape (T, R, 4 + K + 3), see :class:`~lesde_analyzer.imports.grid.Grid`)
     chunk by chunk, then the manifest; ``on_chunk(iterations written)`` after each chunk."""
     T, R, _ = grid.shape
@@ -27,25 +29,36 @@ def write_import_chunks(store: ObjectStore, job_id: str, grid: np.ndarray, K: in
         block = np.asarray(grid[first : last + 1])  # (n, R, C)
         label = block[:, :, 3].astype(np.int64)
         logits = block[:, :, 4 : 4 + K]
-        writer.put("sampled", first, last, {
-            "iteration": np.arange(first, last + 1, dtype=np.int64),
-            "index": block[:, :, 2].astype(np.int64),
-            "label": label,
-            "true_label": label,
-            "logits": logits,
-            "loss": block[:, :, 4 + K],
-        } | class_sums(label, logits, num_classes=K))
+        writer.put(
+            "sampled",
+            first,
+            last,
+            {
+                "iteration": np.arange(first, last + 1, dtype=np.int64),
+                "index": block[:, :, 2].astype(np.int64),
+                "label": label,
+                "true_label": label,
+                "logits": logits,
+                "loss": block[:, :, 4 + K],
+            }
+            | class_sums(label, logits, num_classes=K),
+        )
         val_loss, val_acc = block[:, :, 5 + K], block[:, :, 6 + K]
         evaluated = np.flatnonzero(np.isfinite(val_loss).any(axis=1) | np.isfinite(val_acc).any(axis=1))
         if evaluated.size:
             nan = np.full((evaluated.size, R), np.nan)
-            writer.put("eval", first, last, {
-                "iteration": (first + evaluated).astype(np.int64),
-                "val_loss": val_loss[evaluated],
-                "val_acc": val_acc[evaluated],
-                "train_loss": nan,
-                "train_acc": nan,
-            })
+            writer.put(
+                "eval",
+                first,
+                last,
+                {
+                    "iteration": (first + evaluated).astype(np.int64),
+                    "val_loss": val_loss[evaluated],
+                    "val_acc": val_acc[evaluated],
+                    "train_loss": nan,
+                    "train_acc": nan,
+                },
+            )
         on_chunk(last + 1)
     # one manifest, written last: a failed import names no chunk
     writer.commit(T, complete=True)

@@ -168,8 +168,9 @@ def _check_magnitude(value: float, cell: str, row: int, column: str) -> None:
         raise ImportRejected(f"{cell!r} is not finite: NaN and infinity cannot be analysed", row=row, column=column)
     if abs(value) > MAX_MAGNITUDE:
         raise ImportRejected(
-            f"{cell!r} exceeds {MAX_MAGNITUDE:g} in magnitude: the analysis squares and sums logits, which would "
-            "overflow", row=row, column=column,
+            f"{cell!r} exceeds {MAX_MAGNITUDE:g} in magnitude: the analysis squares and sums logits, which would overflow",
+            row=row,
+            column=column,
         )
 
 
@@ -178,14 +179,17 @@ def _check_bounds(bounds: ImportBounds, row: int, *, itr: int, trials: int, span
     if itr >= bounds.max_iterations:
         raise ImportRejected(
             f"itr {itr:,} is beyond the trainer's iteration cap; allowed range: 0 to {bounds.max_iterations - 1:,}",
-            row=row, column="itr",
+            row=row,
+            column="itr",
         )
     if trials > bounds.max_trials:
         raise ImportRejected(f"more than {bounds.max_trials:,} distinct trials, the spec's trial cap", row=row, column="trial")
     if trials * span > bounds.max_trial_iterations:
         raise ImportRejected(
             f"{trials:,} trials x {span:,} iterations exceed this deployment's cap of {bounds.max_trial_iterations:,} "
-            "trial-iterations (LESDE_MAX_TRIAL_ITERATIONS)", row=row, column="trial" if new_trial else "itr",
+            "trial-iterations (LESDE_MAX_TRIAL_ITERATIONS)",
+            row=row,
+            column="trial" if new_trial else "itr",
         )
 
 
@@ -204,10 +208,14 @@ def _find_gap(path: str, C: int, trials: list[int], lo: int, T: int, rows: int) 
         for offset, (trial, itr) in enumerate(block[:, :2].astype(np.int64)):
             cell = (itr - lo, lookup[int(trial)])
             if seen[cell]:
-                raise ImportRejected(f"duplicate row for trial {trial}, itr {itr} (data row {start + offset + 1})", row=start + offset + 2, column="itr")
+                raise ImportRejected(
+                    f"duplicate row for trial {trial}, itr {itr} (data row {start + offset + 1})", row=start + offset + 2, column="itr"
+                )
             seen[cell] = True
     t, r = np.argwhere(~seen)[0]
-    raise ImportRejected(f"trial {trials[r]} has no row for itr {lo + t}: every trial needs every itr from {lo} to {lo + T - 1}", column="itr")
+    raise ImportRejected(
+        f"trial {trials[r]} has no row for itr {lo + t}: every trial needs every itr from {lo} to {lo + T - 1}", column="itr"
+    )
 
 
 def _reorder(src: str, dst: str, C: int, trials: list[int], lo: int, T: int, rows: int) -> None:

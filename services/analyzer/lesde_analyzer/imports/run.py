@@ -31,7 +31,9 @@ def import_recorded_run(store: ObjectStore, repo: JobRepository, job_id: str, *,
     trials = int(spec["training"]["trials"])
     done = int(upload["iterations_done"])
     if trials * done > LimitSettings().max_trial_iterations:
-        raise ImportRejected(f"{trials} trials x {done} iterations is over LESDE_MAX_TRIAL_ITERATIONS ({LimitSettings().max_trial_iterations:,})")
+        raise ImportRejected(
+            f"{trials} trials x {done} iterations is over LESDE_MAX_TRIAL_ITERATIONS ({LimitSettings().max_trial_iterations:,})"
+        )
     writer = ChunkWriter(store, job_id)
     copied = 0
     for stream in keys.STREAMS:
@@ -41,7 +43,9 @@ def import_recorded_run(store: ObjectStore, repo: JobRepository, job_id: str, *,
             try:
                 data = store.get_bytes(staged)
             except ObjectNotFound:
-                raise ImportRejected(f"{name}: its staged bytes are gone (staged chunks are removed after an import); upload the run again") from None
+                raise ImportRejected(
+                    f"{name}: its staged bytes are gone (staged chunks are removed after an import); upload the run again"
+                ) from None
             if checksum(data) != entry["checksum"]:
                 raise ImportRejected(f"{name}: the staged bytes do not match the manifest's checksum")
             arrays = decode_chunk(data)

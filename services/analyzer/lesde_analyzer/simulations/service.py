@@ -96,6 +96,9 @@ def run_simulation(spec: SimulationSpec | Mapping[str, Any]) -> SimulationResult
         warnings.simplefilter("ignore", RuntimeWarning)
         etf_mean = np.nanmean(data.etf, axis=1)
     frac = data.separable.mean(axis=1)
+    sample_times = traj.sample_times
+    if sample_times is None:  # simulate_spec always keeps feature snapshots (it raises otherwise)
+        raise RuntimeError(f"{spec.mode} simulation recorded no separability times")
     analysis = SimulationAnalysis(
         mode=spec.mode,
         model=spec.model,
@@ -103,7 +106,7 @@ def run_simulation(spec: SimulationSpec | Mapping[str, Any]) -> SimulationResult
         dim=spec.p,
         runs=spec.runs,
         times=json_safe(traj.times),
-        separable_times=json_safe(traj.sample_times),
+        separable_times=json_safe(sample_times),
         separable_fraction=json_safe(frac),
         final_separable_fraction=json_safe(frac[-1]),
         etf_distance=json_safe(etf_mean),
@@ -122,7 +125,7 @@ def run_simulation(spec: SimulationSpec | Mapping[str, Any]) -> SimulationResult
     arrays = {
         "times": traj.times,
         "means": traj.means,
-        "separable_times": traj.sample_times,
+        "separable_times": sample_times,
         "separable": data.separable,
         "etf_distance": data.etf,
     }

@@ -123,6 +123,7 @@ def _point(x: float, rows: list[dict]) -> dict:
 
 def _group_label(group: dict[str, Any]) -> str:
     """``"dataset.classes=[triangle, rectangle], model.name=lenet"`` (``"all children"`` when no axis groups)."""
+
     def text(value: Any) -> str:
         return f"[{', '.join(map(str, value))}]" if isinstance(value, list) else str(value)
 
@@ -155,7 +156,9 @@ def axis_curves(rows: list[dict], axes: list[str], axis: str, scale: str) -> dic
         out_lines.append({"group": line["group"], "label": _group_label(line["group"]), "points": points, "flip": flip})
     parts = [f"one line per value of {', '.join(grouped_by)}"] if grouped_by else []
     if averaged:
-        parts.append(f"children differing only in {', '.join(averaged)} averaged into one point (means and stds pooled over their trials, r averaged with SE sqrt(sum SE^2)/n)")
+        parts.append(
+            f"children differing only in {', '.join(averaged)} averaged into one point (means and stds pooled over their trials, r averaged with SE sqrt(sum SE^2)/n)"
+        )
     if scale == "length":
         parts.append(f"{axis} plotted by its length (lists of one length share a point)")
     explain = "; ".join(parts) or "one point per child"

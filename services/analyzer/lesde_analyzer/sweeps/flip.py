@@ -146,7 +146,9 @@ def flip_point(x: np.ndarray, r: np.ndarray, se: np.ndarray, labels: list[str | 
     out["crossings"] = [{"value": c.value, "between": list(c.between), "direction": c.direction} for c in found]
     if not found:
         side = "below" if rs.max() < 1.0 else "at or above"
-        out["reason"] = f"r_slope of Gamma stays {side} 1 at every grid value from {xs[0]:g} to {xs[-1]:g} (range {rs.min():.4g} to {rs.max():.4g})"
+        out["reason"] = (
+            f"r_slope of Gamma stays {side} 1 at every grid value from {xs[0]:g} to {xs[-1]:g} (range {rs.min():.4g} to {rs.max():.4g})"
+        )
         return out
     first = found[0]
     out |= {"value": first.value, "between": list(first.between), "direction": first.direction}

@@ -77,7 +77,9 @@ def _notes(data: SweepData, children: list[dict], curves: dict, primary: str | N
     notes = []
     waiting = [child.index for child in data.children if child.unfinished]
     if waiting:
-        notes.append(f"Partial: {len(waiting)} of {len(children)} children are unfinished (indices {waiting}); the analysis is recomputed as each finishes.")
+        notes.append(
+            f"Partial: {len(waiting)} of {len(children)} children are unfinished (indices {waiting}); the analysis is recomputed as each finishes."
+        )
     left_out = [f"{c['index']} ({c['missing']})" for c in children if c["missing"] and c["index"] not in waiting]
     if left_out:
         notes.append(f"Left out of the curves, listed in the table: {', '.join(left_out)}.")

@@ -80,9 +80,7 @@ def job_list(
 @router.get("/ui/submit", response_class=HTMLResponse)
 def submit(request: Request) -> HTMLResponse:
     """A JSON editor for an experiment spec (prefilled with an example), a simulation form and a CSV import."""
-    return _page(
-        request, "submit.html", title="Submit", page="submit", example=EXAMPLE_SPEC.read_text(), fields=simulation_fields()
-    )
+    return _page(request, "submit.html", title="Submit", page="submit", example=EXAMPLE_SPEC.read_text(), fields=simulation_fields())
 
 
 @router.get("/ui/compare", response_class=HTMLResponse)
@@ -106,6 +104,12 @@ def job_page(request: Request, kind: str, job_id: str) -> HTMLResponse:
     if not keys.ID_PATTERN.match(job_id):
         return _not_found(request, f"no {SINGULAR[kind]} with id {job_id!r}")
     return _page(
-        request, "job.html", title=f"{SINGULAR[kind].capitalize()} {job_id}", page="job",
-        kind=kind, singular=SINGULAR[kind], api_kind=API_COLLECTIONS[kind], job_id=job_id,
+        request,
+        "job.html",
+        title=f"{SINGULAR[kind].capitalize()} {job_id}",
+        page="job",
+        kind=kind,
+        singular=SINGULAR[kind],
+        api_kind=API_COLLECTIONS[kind],
+        job_id=job_id,
     )

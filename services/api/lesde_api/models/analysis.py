@@ -81,9 +81,15 @@ class SeriesGroups(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    estimates: SeriesGroup | None = Field(default=None, description="On the estimators' time axis: xbar, A_*, B_*, Gamma_*, alpha_*, beta_*, drift_*, leode_*.")
-    eval: SeriesGroup | None = Field(default=None, description="Evaluations: mean, std and quartiles over trials of each loss and accuracy.")
-    features: SeriesGroup | None = Field(default=None, description="Penultimate features: neural-collapse metrics and separability per record.")
+    estimates: SeriesGroup | None = Field(
+        default=None, description="On the estimators' time axis: xbar, A_*, B_*, Gamma_*, alpha_*, beta_*, drift_*, leode_*."
+    )
+    eval: SeriesGroup | None = Field(
+        default=None, description="Evaluations: mean, std and quartiles over trials of each loss and accuracy."
+    )
+    features: SeriesGroup | None = Field(
+        default=None, description="Penultimate features: neural-collapse metrics and separability per record."
+    )
     probe: SeriesGroup | None = Field(default=None, description="Probe set: Xbar, neural-collapse metrics and separability per record.")
     sampled: SeriesGroup | None = Field(default=None, description="Sampled stream: Xbar, counts and training loss per iteration.")
 

@@ -15,7 +15,9 @@ class Problem(BaseModel):
     loc: list[str | int] = Field(description="Where: 'body', 'query', 'path' or 'header', then the field's path.")
     field: str = Field(description="The field's dotted path ('training.iterations'), or 'body' for the whole body.")
     msg: str = Field(description="Why the value was refused, with the allowed range where there is one.")
-    type: str = Field(description="Kind of problem: pydantic's error type, or finite_number, work_cap, sweep_grid, csv_layout, extra_forbidden.")
+    type: str = Field(
+        description="Kind of problem: pydantic's error type, or finite_number, work_cap, sweep_grid, csv_layout, extra_forbidden."
+    )
     ctx: dict[str, str] | None = Field(default=None, description="The rule's parameters as text (e.g. {'le': '1000000'}).")
     row: int | None = Field(default=None, description="CSV uploads: the row at fault (1 = the header).")
     column: str | None = Field(default=None, description="CSV uploads: the column at fault.")

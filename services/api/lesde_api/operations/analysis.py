@@ -131,7 +131,12 @@ def request_analysis(repo: JobRepository, job_id: str, options: AnalysisOptions,
     if not repo.store.exists(keys.manifest_key(job_id)):
         raise JobConflict(f"experiment {job_id} has no data yet ({record.status.value}); analyse it once training has started")
     key = options_key(options)
-    body = {"job_id": job_id, "options_key": key, "options": options.model_dump(mode="json"), "links": analysis_links(job_id, key)}
+    body: dict[str, Any] = {
+        "job_id": job_id,
+        "options_key": key,
+        "options": options.model_dump(mode="json"),
+        "links": analysis_links(job_id, key),
+    }
     state = read_run_state(repo.store, job_id, key)
     if state is not None and state.get("state") in ACTIVE and not _analyzer_gone(repo, job_id, key, state):
         return body | {"state": state["state"], "cached": False}, False
@@ -144,7 +149,9 @@ def request_analysis(repo: JobRepository, job_id: str, options: AnalysisOptions,
             return body | {"state": "succeeded", "cached": True}, False
     _mark(repo, record, key, body["options"], AnalysisState.queued)
     enqueue(
-        celery_app.ANALYZE_EXPERIMENT, job_id, body["options"],
+        celery_app.ANALYZE_EXPERIMENT,
+        job_id,
+        body["options"],
         on_failure=lambda error: _mark(repo, record, key, body["options"], AnalysisState.failed, error=error),
     )
     return body | {"state": "queued", "cached": False, "partial": not record.status.finished}, True
@@ -212,7 +219,9 @@ def get_figure(
     extra = (fmt, share_with) if fmt != "png" or share_with is not None else ()
     enqueue(celery_app.RENDER_FIGURE, job_id, key, name, width, height, dpi, *extra)  # nothing recorded: a retry asks again
     shared = f" on axes shared with experiment {share_with}" if share_with is not None else ""
-    raise FigurePending(f"figure {name!r} as {fmt.upper()} at {figure_variant(width, height, dpi)}{shared} is being rendered; retry in a few seconds")
+    raise FigurePending(
+        f"figure {name!r} as {fmt.upper()} at {figure_variant(width, height, dpi)}{shared} is being rendered; retry in a few seconds"
+    )
 
 
 def _partner(repo: JobRepository, other_id: str, *, owner: str | None) -> JobRecord:

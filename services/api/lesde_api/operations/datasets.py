@@ -23,8 +23,7 @@ from lesde_api.operations.uploads import store_upload, upload_size
 ZIP_MAGIC = b"PK\x03\x04"
 
 
-def start_dataset(repo: JobRepository, upload: BinaryIO, *, filename: str, owner: str, name: str | None,
-                  max_bytes: int) -> JobRecord:
+def start_dataset(repo: JobRepository, upload: BinaryIO, *, filename: str, owner: str, name: str | None, max_bytes: int) -> JobRecord:
     """Store the upload as a new data set (status ``queued``) and queue its validation."""
     size = upload_size(upload, max_bytes=max_bytes)
     magic = upload.read(4)
@@ -60,8 +59,9 @@ def check_uploaded(datasets: JobRepository, spec: ExperimentSpec, *, owner: str)
         raise DatasetMismatch("dataset.id", f"no data set {dataset_id} of yours (GET /v1/datasets lists them)")
     if record.status is not JobStatus.succeeded:
         why = f": {record.error}" if record.error else ""
-        raise DatasetMismatch("dataset.id", f"data set {dataset_id} is {record.status.value}{why}; only a validated "
-                                            f"(succeeded) data set trains")
+        raise DatasetMismatch(
+            "dataset.id", f"data set {dataset_id} is {record.status.value}{why}; only a validated (succeeded) data set trains"
+        )
     info = dataset_info(datasets, dataset_id)
     if info is None:
         raise DatasetMismatch("dataset.id", f"data set {dataset_id} has no info; upload it again")
@@ -78,12 +78,14 @@ def refuse_delete_in_use(datasets: JobRepository, experiments: JobRepository, da
     """JobConflict (409) while an experiment on the data set is queued or running."""
     prefix = keys.dataset_users_prefix(dataset_id)
     for info in datasets.store.list(prefix):
-        experiment_id = info.key[len(prefix):]
+        experiment_id = info.key[len(prefix) :]
         try:
             record = experiments.get(experiment_id)
         except JobNotFound:
             datasets.store.delete(info.key)  # the experiment is gone: so is its use
             continue
         if not record.status.finished:
-            raise JobConflict(f"data set {dataset_id} is in use by experiment {experiment_id} ({record.status.value}); "
-                              f"delete it when that experiment has finished, or cancel it")
+            raise JobConflict(
+                f"data set {dataset_id} is in use by experiment {experiment_id} ({record.status.value}); "
+                f"delete it when that experiment has finished, or cancel it"
+            )

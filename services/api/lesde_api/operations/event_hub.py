@@ -92,7 +92,9 @@ class EventHub:
     def watchers(self) -> int:
         return len(self._watches)
 
-    def subscribe(self, kind: str, job_id: str, owner: str, *, read: Callable[[], Snapshot], first: Snapshot, poll_s: float) -> Subscription:
+    def subscribe(
+        self, kind: str, job_id: str, owner: str, *, read: Callable[[], Snapshot], first: Snapshot, poll_s: float
+    ) -> Subscription:
         """Join job ``(kind, job_id)``'s watcher (starting it with ``first`` as its snapshot);
         :class:`StreamLimitReached` past a cap."""
         if self._total >= self.max_total:

@@ -48,8 +48,19 @@ def job_snapshot(repo: JobRepository, job_id: str) -> Snapshot:
 
 
 SNAPSHOT_FIELDS = {
-    "id", "kind", "name", "owner", "status", "progress", "analysis", "analysis_error", "error",
-    "started_at", "finished_at", "attempts", "device",  # the last two change when a worker (re)starts the job
+    "id",
+    "kind",
+    "name",
+    "owner",
+    "status",
+    "progress",
+    "analysis",
+    "analysis_error",
+    "error",
+    "started_at",
+    "finished_at",
+    "attempts",
+    "device",  # the last two change when a worker (re)starts the job
 }
 
 
@@ -88,7 +99,9 @@ def format_event(name: str, data: Snapshot, event_id: int) -> str:
 NextSnapshot = Callable[[float], Awaitable[Any]]  # (timeout) -> a snapshot, GONE, or None for no news
 
 
-async def events(next_snapshot: NextSnapshot, *, first: Snapshot, heartbeat_s: float, disconnected: Callable[[], Awaitable[bool]]) -> AsyncIterator[str]:
+async def events(
+    next_snapshot: NextSnapshot, *, first: Snapshot, heartbeat_s: float, disconnected: Callable[[], Awaitable[bool]]
+) -> AsyncIterator[str]:
     """The SSE text of one job: ``first``, then each snapshot ``next_snapshot`` yields that
     differs from the last one sent, until :func:`is_final` (``end``) or the job is gone
     (``deleted``); a keep-alive comment after ``heartbeat_s`` without an event."""

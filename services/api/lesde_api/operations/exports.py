@@ -266,7 +266,9 @@ def export_npz(repo: JobRepository, job_id: str, stream: Stream = "sampled") -> 
         for name, handle in columns.items():
             dtype, tail = meta[name]
             with archive.open(f"{name}.npy", "w", force_zip64=True) as member:
-                np.lib.format.write_array_header_1_0(member, {"descr": np.lib.format.dtype_to_descr(dtype), "fortran_order": False, "shape": (rows, *tail)})
+                np.lib.format.write_array_header_1_0(
+                    member, {"descr": np.lib.format.dtype_to_descr(dtype), "fortran_order": False, "shape": (rows, *tail)}
+                )
                 handle.seek(0)
                 while piece := handle.read(1 << 20):
                     member.write(piece)

@@ -28,7 +28,9 @@ def _classes_of_header(upload: BinaryIO) -> int:
     line = upload.readline(MAX_HEADER_BYTES + 1)
     upload.seek(0)
     if len(line) > MAX_HEADER_BYTES:
-        raise ImportRejected(f"the header line is longer than {MAX_HEADER_BYTES:,} bytes (128 KiB), the limit of this layout's header", row=1)
+        raise ImportRejected(
+            f"the header line is longer than {MAX_HEADER_BYTES:,} bytes (128 KiB), the limit of this layout's header", row=1
+        )
     try:
         head = next(csv.reader([line.decode("utf-8")]), None)
     except UnicodeDecodeError as error:

@@ -10,6 +10,7 @@ from lesde import keys, purge, tombstones
 from lesde.jobs import JobConflict, JobRepository, runs_under_lost_lease
 from lesde.records import ArtifactInfo, JobPublic, JobRecord, JobStatus, utcnow
 from lesde.storage import ObjectNotFound
+
 from lesde_api.operations.links import artifact_url, job_links, with_simulation_links
 
 
@@ -105,8 +106,7 @@ def get_figure(repo: JobRepository, job_id: str, name: str) -> bytes:
     except ObjectNotFound:
         _finished_or_conflict(record, "figures")
         available = sorted(
-            info.key.rsplit("/", 1)[-1].removesuffix(".png")
-            for info in repo.store.list(keys.job_prefix(repo.kind, job_id) + "figures/")
+            info.key.rsplit("/", 1)[-1].removesuffix(".png") for info in repo.store.list(keys.job_prefix(repo.kind, job_id) + "figures/")
         )
         raise ResourceMissing(f"no figure {name!r} for {repo.kind} {job_id}; available: {available}") from None
 
@@ -135,4 +135,3 @@ def delete_job(repo: JobRepository, job_id: str, *, schedule_purge: Callable[[fl
     tombstones.bury(repo.store, repo.kind, job_id)
     repo.delete(job_id)
     (schedule_purge or purge.purge_later)(tombstones.purge_delay_s(), lambda: tombstones.purge(repo.store, repo.kind, job_id))
-

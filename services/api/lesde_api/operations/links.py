@@ -32,7 +32,11 @@ def _options_query(key: str) -> str:
 def analysis_links(job_id: str, key: str) -> dict[str, str]:
     """Where an experiment's analysis with option set ``key`` is served (``{name}`` stands for a figure)."""
     base, query = job_url("experiment", job_id), _options_query(key)
-    return {"analysis": f"{base}/analysis{query}", "series": f"{base}/analysis/series.npz{query}", "figures": f"{base}/figures/{{name}}.png{query}"}
+    return {
+        "analysis": f"{base}/analysis{query}",
+        "series": f"{base}/analysis/series.npz{query}",
+        "figures": f"{base}/figures/{{name}}.png{query}",
+    }
 
 
 def figure_links(kind: str, job_id: str, names: Iterable[str], *, key: str = DEFAULT_KEY) -> dict[str, str]:

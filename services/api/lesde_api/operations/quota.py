@@ -42,9 +42,7 @@ def _lock_of(owner: str) -> threading.Lock:
 
 def unfinished_jobs(store: ObjectStore, owner: str) -> int:
     """Queued or running jobs of ``owner`` (see the module docstring for which)."""
-    return sum(
-        JobRepository(store, kind).list(status=status, owner=owner, limit=0)[1] for kind in COUNTED_KINDS for status in UNFINISHED
-    )
+    return sum(JobRepository(store, kind).list(status=status, owner=owner, limit=0)[1] for kind in COUNTED_KINDS for status in UNFINISHED)
 
 
 @contextmanager

@@ -73,15 +73,26 @@ class RunManifest(BaseModel):
 class RunImport(BaseModel):
     """``POST /v1/imports/runs``: a recorded run whose chunks are staged."""
 
-    model_config = {"json_schema_extra": {"examples": [{
-        "name": "my-run",
-        "classes": ["cat", "dog", "ship"],
-        "trials": 2,
-        "manifest": {"iterations_done": 1000, "chunks": {"sampled": [
-            {"first": 0, "last": 999, "records": 1000, "checksum": "sha256:" + "0" * 64, "size": 61234},
-        ]}},
-        "source": {"recorder": "lesde 0.1.0", "batch_size": 1},
-    }]}}
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "name": "my-run",
+                    "classes": ["cat", "dog", "ship"],
+                    "trials": 2,
+                    "manifest": {
+                        "iterations_done": 1000,
+                        "chunks": {
+                            "sampled": [
+                                {"first": 0, "last": 999, "records": 1000, "checksum": "sha256:" + "0" * 64, "size": 61234},
+                            ]
+                        },
+                    },
+                    "source": {"recorder": "lesde 0.1.0", "batch_size": 1},
+                }
+            ]
+        }
+    }
 
     name: str | None = Field(default=None, max_length=200, description="A name for the experiment (shown in listings).")
     classes: list[str] = Field(min_length=2, max_length=1000, description="Class names in label order (K of them).")
@@ -117,7 +128,11 @@ def stage_chunk(store: ObjectStore, owner: str, digest: str, data: bytes) -> boo
 
 def missing_chunks(store: ObjectStore, owner: str, checksums: list[str]) -> list[str]:
     """Those of ``checksums`` (``sha256:<hex>``) not staged for ``owner``, in the order given."""
-    return [checksum for checksum in dict.fromkeys(checksums) if not store.exists(keys.staged_chunk_key(owner, checksum.removeprefix("sha256:")))]
+    return [
+        checksum
+        for checksum in dict.fromkeys(checksums)
+        if not store.exists(keys.staged_chunk_key(owner, checksum.removeprefix("sha256:")))
+    ]
 
 
 def start_run_import(repo: JobRepository, run: RunImport, *, owner: str, max_bytes: int) -> JobRecord:

@@ -34,8 +34,7 @@ def get_simulation_figure(repo: JobRepository, job_id: str, name: str, *, fmt: s
         pass
     if not record.status.finished:
         raise JobConflict(
-            f"figures of simulation {job_id} are not available while the job is {record.status.value}; "
-            "poll the job until it has finished"
+            f"figures of simulation {job_id} are not available while the job is {record.status.value}; poll the job until it has finished"
         )
     available = stored_figure_names(repo.store, keys.job_prefix("simulation", job_id) + "figures/")
     if fmt != "png" and name in available:

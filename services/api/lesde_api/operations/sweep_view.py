@@ -14,11 +14,11 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, Field
-
 from lesde.jobs import JobNotFound, JobRepository
 from lesde.records import AnalysisState, JobRecord, JobStatus, Progress
 from lesde.sweeps import SweepChild, SweepChildren, SweepNotFound, read_children
+from pydantic import BaseModel, Field
+
 from lesde_api.operations.links import job_url, sweep_links
 
 STORE_THREADS = 8  # children handled at once: on S3 each child is a few round trips, and a sweep has up to hundreds
@@ -36,7 +36,7 @@ class SweepChildPublic(BaseModel):
     status: JobStatus | None = Field(description="The experiment's status; null when its record was deleted.")
     progress: float = Field(description="Fraction of the experiment's iterations done, 0 to 1.")
     analysis: AnalysisState | None = Field(description="State of the experiment's own analysis.")
-    error: str | None = Field(default=None, description='Why the child failed (None unless it did).')
+    error: str | None = Field(default=None, description="Why the child failed (None unless it did).")
     url: str = Field(description="The experiment's resource.")
 
 
@@ -45,8 +45,8 @@ class SweepPublic(BaseModel):
 
     id: str = Field(description="The sweep's id: 16 lower-case hex characters.")
     kind: Literal["sweep"] = Field(default="sweep", description="Always 'sweep'.")
-    owner: str = Field(description='Who submitted it (its children belong to the same owner).')
-    name: str | None = Field(default=None, description='The name given in the sweep spec.')
+    owner: str = Field(description="Who submitted it (its children belong to the same owner).")
+    name: str | None = Field(default=None, description="The name given in the sweep spec.")
     status: JobStatus = Field(
         description="queued: every child queued; running: some unfinished, not all queued; succeeded: all succeeded; "
         "failed: all finished, some failed (or deleted); cancelled: all finished, none failed, some cancelled."
@@ -56,11 +56,11 @@ class SweepPublic(BaseModel):
         description="In trial-iterations over all children; rate sums the running children's (trial-iterations per "
         "second), so more trainer workers shorten eta_seconds, the time to finish the unfinished children at that rate."
     )
-    created_at: datetime = Field(description='When the sweep was submitted (UTC).')
+    created_at: datetime = Field(description="When the sweep was submitted (UTC).")
     started_at: datetime | None = Field(default=None, description="When the first child started.")
     finished_at: datetime | None = Field(default=None, description="When the last child finished, once all have.")
     analysis: AnalysisState = Field(description="State of the cross-child analysis (recomputed as children finish).")
-    analysis_error: str | None = Field(default=None, description='Why the cross-child analysis failed (None unless it did).')
+    analysis_error: str | None = Field(default=None, description="Why the cross-child analysis failed (None unless it did).")
     axes: list[str] = Field(description="The dotted field paths the grid varies, in the order given.")
     children: list[SweepChildPublic] | None = Field(default=None, description="In grid order; left out of listings.")
     spec: dict[str, Any] | None = Field(default=None, description="The posted sweep spec; left out of listings.")

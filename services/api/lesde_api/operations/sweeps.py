@@ -39,10 +39,17 @@ log = logging.getLogger(__name__)
 def check_fits_quota(spec: SweepSpec, max_unfinished: int) -> None:
     """A grid with more children than an owner may have unfinished could never be admitted: 422, not 429."""
     if spec.size > max_unfinished:
-        raise SweepRejected([(spec.grid_field, (
-            f"the grid has {spec.size:,} points, more than the {max_unfinished:,} unfinished jobs an owner may have; "
-            f"allowed range: 1 to {max_unfinished:,} points (LESDE_MAX_UNFINISHED_JOBS_PER_OWNER)"
-        ))])
+        raise SweepRejected(
+            [
+                (
+                    spec.grid_field,
+                    (
+                        f"the grid has {spec.size:,} points, more than the {max_unfinished:,} unfinished jobs an owner may have; "
+                        f"allowed range: 1 to {max_unfinished:,} points (LESDE_MAX_UNFINISHED_JOBS_PER_OWNER)"
+                    ),
+                )
+            ]
+        )
 
 
 def create_sweep(
@@ -69,7 +76,9 @@ def create_sweep(
             lambda child: record_experiment(experiments, child.spec, owner=owner, cap=limits.max_trial_iterations, sweep_id=sweep.id),
             planned,
         )
-    children = [SweepChild(index=child.index, experiment_id=record.id, point=child.point) for child, record in zip(planned, records, strict=True)]
+    children = [
+        SweepChild(index=child.index, experiment_id=record.id, point=child.point) for child, record in zip(planned, records, strict=True)
+    ]
     write_children(sweeps.store, sweep.id, SweepChildren(axes=spec.paths, children=children))
     _enqueue_all(experiments, sweep.id, records)
     return sweep

@@ -24,9 +24,7 @@ from lesde_api.operations.stored_answers import typed_or_as_stored
 
 # No "from __future__ import annotations": FastAPI resolves the Annotated aliases itself.
 FIGURE = r"^[A-Za-z0-9][A-Za-z0-9-]{0,63}$"
-OptionsKey = Annotated[
-    str, Query(pattern=OPTIONS_KEY_PATTERN, description="Which option set: 'default' or the key a POST answered.")
-]
+OptionsKey = Annotated[str, Query(pattern=OPTIONS_KEY_PATTERN, description="Which option set: 'default' or the key a POST answered.")]
 
 
 def add_analysis_routes(router: APIRouter) -> None:
@@ -113,7 +111,9 @@ def _add_figure_route(router: APIRouter, fmt: str) -> None:
         options_key: OptionsKey = DEFAULT_KEY,
         width: Annotated[float | None, Query(ge=2.0, le=40.0, description="Width in inches (default 10).")] = None,
         height: Annotated[float | None, Query(ge=1.5, le=40.0, description="Height in inches (default 4.5).")] = None,
-        dpi: Annotated[int | None, Query(ge=30, le=400, description="Dots per inch (default 110; for SVG and PDF only their raster parts).")] = None,
+        dpi: Annotated[
+            int | None, Query(ge=30, le=400, description="Dots per inch (default 110; for SVG and PDF only their raster parts).")
+        ] = None,
         share_axes_with: Annotated[
             str | None,
             Query(
@@ -125,18 +125,35 @@ def _add_figure_route(router: APIRouter, fmt: str) -> None:
     ) -> Response:
         size = None
         if width is not None or height is not None or dpi is not None:
-            size = (round(width or DEFAULT_FIGURE_SIZE.width, 2), round(height or DEFAULT_FIGURE_SIZE.height, 2), dpi or DEFAULT_FIGURE_SIZE.dpi)
+            size = (
+                round(width or DEFAULT_FIGURE_SIZE.width, 2),
+                round(height or DEFAULT_FIGURE_SIZE.height, 2),
+                dpi or DEFAULT_FIGURE_SIZE.dpi,
+            )
             if max(size[0], size[1]) * size[2] > 8000:
                 raise HTTPException(
                     status_code=422,
-                    detail=[{"loc": ["query", "dpi"], "field": "dpi", "msg": "width x dpi and height x dpi must be at most 8000 pixels", "type": "value_error"}],
+                    detail=[
+                        {
+                            "loc": ["query", "dpi"],
+                            "field": "dpi",
+                            "msg": "width x dpi and height x dpi must be at most 8000 pixels",
+                            "type": "value_error",
+                        }
+                    ],
                 )
         caller = caller_of(request)
         data = analysis.get_figure(
-            repo, job_id, name, key=options_key, size=size, fmt=fmt, share_with=share_axes_with, owner=caller.owner if caller.enforced else None
+            repo,
+            job_id,
+            name,
+            key=options_key,
+            size=size,
+            fmt=fmt,
+            share_with=share_axes_with,
+            owner=caller.owner if caller.enforced else None,
         )
         stem = "-".join(part for part in (job_id, name, None if options_key == DEFAULT_KEY else options_key) if part)
         if share_axes_with is not None:
             stem += f"-with-{share_axes_with}"
         return Response(content=data, media_type=media_type, headers={"Content-Disposition": f'inline; filename="{stem}.{fmt}"'})
-

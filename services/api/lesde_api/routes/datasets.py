@@ -29,9 +29,13 @@ def public_dataset(repo: JobRepository, job_id: str) -> DatasetPublic:
 UPLOAD_EXAMPLE = {"file": "<the .npz: x_train (N, C, H, W) uint8, y_train (N,), x_val, y_val, class_names>", "name": "my shapes"}
 
 
-@router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=DatasetPublic,
-             responses={202: {"model": DatasetPublic, "description": "Stored; its validation is queued."}},
-             openapi_extra={"requestBody": {"content": {"multipart/form-data": {"example": UPLOAD_EXAMPLE}}}})
+@router.post(
+    "",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=DatasetPublic,
+    responses={202: {"model": DatasetPublic, "description": "Stored; its validation is queued."}},
+    openapi_extra={"requestBody": {"content": {"multipart/form-data": {"example": UPLOAD_EXAMPLE}}}},
+)
 def create_dataset(
     request: Request,
     response: Response,
@@ -49,8 +53,9 @@ def create_dataset(
     if declared is not None and declared.isdigit() and int(declared) > limits.max_import_bytes + MULTIPART_SLACK:
         raise ImportTooLarge(limits.max_import_bytes)
     with quota.admit(owner):
-        record = start_dataset(repo, file.file, filename=file.filename or "upload.npz", owner=owner, name=name,
-                               max_bytes=limits.max_import_bytes)
+        record = start_dataset(
+            repo, file.file, filename=file.filename or "upload.npz", owner=owner, name=name, max_bytes=limits.max_import_bytes
+        )
     response.headers["Location"] = job_url("dataset", record.id)
     return public_dataset(repo, record.id)
 

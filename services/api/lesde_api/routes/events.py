@@ -71,7 +71,9 @@ _add_job_events(simulation_router, "simulation", get_simulations)
 
 
 @sweep_router.get("/{sweep_id}/events", response_class=StreamingResponse, responses=SSE_RESPONSES)
-async def sweep_events(sweep_id: str, request: Request, sweeps: SweepsDep, experiments: ExperimentsDep, owner: OwnerDep) -> StreamingResponse:
+async def sweep_events(
+    sweep_id: str, request: Request, sweeps: SweepsDep, experiments: ExperimentsDep, owner: OwnerDep
+) -> StreamingResponse:
     """The sweep's aggregate status, counts, progress and each child's state, as Server-Sent Events."""
     first = await run_in_threadpool(sweep_snapshot, sweeps, experiments, sweep_id)
     return _stream(request, "sweep", sweep_id, owner, lambda: sweep_snapshot(sweeps, experiments, sweep_id), first, SWEEP_POLL_S)

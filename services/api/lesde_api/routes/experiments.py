@@ -17,7 +17,12 @@ from lesde_api.routes.job_routes import add_job_routes
 router = APIRouter(prefix="/v1/experiments", tags=["experiments"])
 
 
-@router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=ExperimentPublic, responses={202: {"model": ExperimentPublic, "description": "Queued."}})
+@router.post(
+    "",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=ExperimentPublic,
+    responses={202: {"model": ExperimentPublic, "description": "Queued."}},
+)
 def create_experiment(
     spec: ExperimentSpec, repo: ExperimentsDep, limits: LimitsDep, owner: OwnerDep, quota: QuotaDep, response: Response
 ) -> ExperimentPublic:

@@ -26,8 +26,13 @@ StreamQuery = Annotated[
         "training.features_every iterations). 404 where the experiment has no such stream.",
     ),
 ]
-MISSING_STREAM: dict[int | str, dict[str, Any]] = {404: {"model": ErrorBody, "description": "No such experiment (another owner's answers the same), or it has no such stream: "
-                        "features_every = 0, or an import of the authors' CSV (sampled only)."}}
+MISSING_STREAM: dict[int | str, dict[str, Any]] = {
+    404: {
+        "model": ErrorBody,
+        "description": "No such experiment (another owner's answers the same), or it has no such stream: "
+        "features_every = 0, or an import of the authors' CSV (sampled only).",
+    }
+}
 
 
 def _filename(job_id: str, stream: str, fmt: str) -> str:
@@ -50,7 +55,11 @@ def export_csv(job_id: str, repo: ExperimentsDep, stream: StreamQuery = "sampled
     return StreamingResponse(rows, media_type="text/csv", headers=_headers(job_id, stream, "csv"))
 
 
-@router.get("/{job_id}/export.npz", response_class=StreamingResponse, responses={200: {"content": {"application/octet-stream": {}}}, **MISSING_STREAM})
+@router.get(
+    "/{job_id}/export.npz",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"application/octet-stream": {}}}, **MISSING_STREAM},
+)
 def export_npz(job_id: str, repo: ExperimentsDep, stream: StreamQuery = "sampled") -> StreamingResponse:
     """The long table as NPZ: the CSV's non-matrix columns (N,) each, and ``logits`` (N, K) (sampled, probe)
     or ``features`` (N, F) (features)."""
@@ -61,7 +70,11 @@ def export_npz(job_id: str, repo: ExperimentsDep, stream: StreamQuery = "sampled
 @router.get(
     "/{job_id}/export.parquet",
     response_class=StreamingResponse,
-    responses={200: {"content": {"application/vnd.apache.parquet": {}}}, **MISSING_STREAM, 501: {"model": ErrorBody, "description": "pyarrow is not installed."}},
+    responses={
+        200: {"content": {"application/vnd.apache.parquet": {}}},
+        **MISSING_STREAM,
+        501: {"model": ErrorBody, "description": "pyarrow is not installed."},
+    },
 )
 def export_parquet(job_id: str, repo: ExperimentsDep, stream: StreamQuery = "sampled") -> StreamingResponse:
     """The CSV's columns as Parquet (one row group per stored chunk); 501 where pyarrow is not installed."""

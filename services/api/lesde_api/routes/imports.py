@@ -60,7 +60,13 @@ def create_import(
         return csv_layout_problem("classes", "class names must be non-empty and unique")
     with quota.admit(owner):
         record = start_import(
-            repo, file.file, filename=file.filename or "upload.csv", owner=owner, name=name, classes=names, max_bytes=limits.max_import_bytes
+            repo,
+            file.file,
+            filename=file.filename or "upload.csv",
+            owner=owner,
+            name=name,
+            classes=names,
+            max_bytes=limits.max_import_bytes,
         )
     response.headers["Location"] = job_url("experiment", record.id)
     return jobs.public_view(repo, record)
@@ -72,7 +78,9 @@ Digest = Annotated[str, Path(pattern=DIGEST_PATTERN, description="The chunk's sh
 CHUNK_BODY = {
     "required": True,
     "description": "The chunk's bytes (an .npz of arrays, as lesde.Recorder writes them); their sha256 must be the URL's.",
-    "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}, "example": "PK... (the bytes of a chunk's .npz)"}},
+    "content": {
+        "application/octet-stream": {"schema": {"type": "string", "format": "binary"}, "example": "PK... (the bytes of a chunk's .npz)"}
+    },
 }
 
 
@@ -92,11 +100,16 @@ async def put_chunk(digest: Digest, request: Request, response: Response, repo: 
     return {"checksum": f"sha256:{digest}", "size": len(body), "created": created}
 
 
-@router.post("/chunks/missing", openapi_extra={"requestBody": {"content": {"application/json": {"example": {"checksums": ["sha256:" + "0" * 64]}}}}})
+@router.post(
+    "/chunks/missing", openapi_extra={"requestBody": {"content": {"application/json": {"example": {"checksums": ["sha256:" + "0" * 64]}}}}}
+)
 def post_missing_chunks(
     repo: ExperimentsDep,
     owner: OwnerDep,
-    checksums: Annotated[list[Annotated[str, Field(pattern=r"^sha256:[0-9a-f]{64}$")]], Body(embed=True, max_length=100_000, description="`sha256:<hex>` of each chunk.")],
+    checksums: Annotated[
+        list[Annotated[str, Field(pattern=r"^sha256:[0-9a-f]{64}$")]],
+        Body(embed=True, max_length=100_000, description="`sha256:<hex>` of each chunk."),
+    ],
 ) -> dict:
     """Which of these chunks the server does not have staged yet (a resumed upload sends only those)."""
     return {"missing": missing_chunks(repo.store, owner, checksums)}
@@ -108,7 +121,9 @@ def post_missing_chunks(
     response_model=JobPublic,
     responses={202: {"model": ExperimentPublic, "description": "Queued."}},
 )
-def post_run_import(run: RunImport, response: Response, repo: ExperimentsDep, limits: LimitsDep, owner: OwnerDep, quota: QuotaDep) -> JobPublic:
+def post_run_import(
+    run: RunImport, response: Response, repo: ExperimentsDep, limits: LimitsDep, owner: OwnerDep, quota: QuotaDep
+) -> JobPublic:
     """Queue the import of a recorded run whose chunks are staged (poll the Location; it ends
     succeeded with its analysis queued, or failed naming the chunk and array at fault). 409
     when some chunks are not staged: the message lists them."""

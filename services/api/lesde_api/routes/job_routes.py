@@ -4,7 +4,6 @@ Experiments and simulations differ only in how they are submitted, so the rest i
 registered once here on each kind's router.
 """
 
-
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Response, status
@@ -20,8 +19,9 @@ FIGURE_NAME = r"^[a-z0-9][a-z0-9-]{0,63}$"
 # No "from __future__ import annotations" here: FastAPI must see the local Repo alias itself.
 
 
-def add_job_routes(router: APIRouter, get_repo: Any, *, public: type[JobPublic] = JobPublic, with_analysis: bool = True,
-                   before_delete: Any = None) -> None:
+def add_job_routes(
+    router: APIRouter, get_repo: Any, *, public: type[JobPublic] = JobPublic, with_analysis: bool = True, before_delete: Any = None
+) -> None:
     """Register the shared routes on ``router``; ``get_repo`` is the kind's repository dependency,
     ``public`` the kind's answer model (its spec typed).
 
@@ -85,7 +85,11 @@ def add_job_routes(router: APIRouter, get_repo: Any, *, public: type[JobPublic] 
     if not with_analysis:
         return
 
-    @router.get("/{job_id}/analysis", response_model=None, responses={200: {"model": SimulationRun | PhaseDiagramResult, "description": "The result."}})
+    @router.get(
+        "/{job_id}/analysis",
+        response_model=None,
+        responses={200: {"model": SimulationRun | PhaseDiagramResult, "description": "The result."}},
+    )
     def get_analysis(job_id: str, repo: Repo) -> dict:
         """The result JSON (404 before one exists, 409 while the job runs)."""
         return jobs.get_simulation_summary(repo, job_id)

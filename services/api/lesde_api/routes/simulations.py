@@ -24,27 +24,37 @@ from lesde_api.routes.job_routes import FIGURE_NAME, add_job_routes
 router = APIRouter(prefix="/v1/simulations", tags=["simulations"])
 
 
-def _accepted(repo, spec, owner: str, quota: SubmissionQuota, response: Response, *, steps: int) -> SimulationPublic:  # noqa: ANN001
+def _accepted(repo, spec, owner: str, quota: SubmissionQuota, response: Response, *, steps: int) -> JobPublic:  # noqa: ANN001
     with quota.admit(owner):
         record = submit_simulation(repo, spec, owner=owner, steps=steps)
     response.headers["Location"] = job_url("simulation", record.id)
     return jobs.public_view(repo, record)
 
 
-@router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=JobPublic, responses={202: {"model": SimulationPublic, "description": "Queued."}})
+@router.post(
+    "",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=JobPublic,
+    responses={202: {"model": SimulationPublic, "description": "Queued."}},
+)
 def create_simulation(
     spec: SimulationSpec, repo: SimulationsDep, limits: LimitsDep, owner: OwnerDep, quota: QuotaDep, response: Response
-) -> SimulationPublic:
+) -> JobPublic:
     """Simulate the LE dynamics (discrete, SDE or ODE; I- or L-model). Results at ``/analysis``.
     Its cost is capped (``LESDE_MAX_SIMULATION_WORK``; the ode is not charged for ``samples_per_class``)."""
     check_simulation_cost(spec, limits)
     return _accepted(repo, spec, owner, quota, response, steps=spec.steps)
 
 
-@router.post("/phase-diagram", status_code=status.HTTP_202_ACCEPTED, response_model=JobPublic, responses={202: {"model": SimulationPublic, "description": "Queued."}})
+@router.post(
+    "/phase-diagram",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=JobPublic,
+    responses={202: {"model": SimulationPublic, "description": "Queued."}},
+)
 def create_phase_diagram(
     spec: PhaseDiagramSpec, repo: SimulationsDep, limits: LimitsDep, owner: OwnerDep, quota: QuotaDep, response: Response
-) -> SimulationPublic:
+) -> JobPublic:
     """Separable fraction at the final time over an alpha-beta (Theorem 2.1) or exponent (Theorem 3.1) grid."""
     check_phase_diagram_cost(spec, limits)
     return _accepted(repo, spec, owner, quota, response, steps=spec.base.steps * spec.size)

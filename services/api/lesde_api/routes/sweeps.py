@@ -106,11 +106,15 @@ def _add_figure_route(fmt: str) -> None:
     )  # fmt: skip
     def get_figure(
         sweep_id: str,
-        name: Annotated[str, Path(pattern=FIGURE_NAME, description="The figure, as the analysis's `figures` names it (e.g. sweep-accuracy).")],
+        name: Annotated[
+            str, Path(pattern=FIGURE_NAME, description="The figure, as the analysis's `figures` names it (e.g. sweep-accuracy).")
+        ],
         sweeps: SweepsDep,
     ) -> Response:
         data = operations.get_sweep_figure(sweeps, sweep_id, name, fmt=fmt)
-        return Response(content=data, media_type=media_type, headers={"Content-Disposition": f'inline; filename="sweep-{sweep_id}-{name}.{fmt}"'})
+        return Response(
+            content=data, media_type=media_type, headers={"Content-Disposition": f'inline; filename="sweep-{sweep_id}-{name}.{fmt}"'}
+        )
 
 
 for _fmt in FIGURE_FORMATS:

@@ -55,9 +55,7 @@ def class_indices(classes: Sequence[str], available: Sequence[str], *, dataset: 
     """Map requested class names to indices in ``available``; labels follow ``classes``' order."""
     classes = list(classes)
     if not 2 <= len(classes) <= len(available):
-        raise InvalidDataSpec(
-            f"classes: {dataset} needs between 2 and {len(available)} class names, got {len(classes)}"
-        )
+        raise InvalidDataSpec(f"classes: {dataset} needs between 2 and {len(available)} class names, got {len(classes)}")
     unknown = [c for c in classes if c not in available]
     if unknown:
         raise InvalidDataSpec(f"classes: unknown {dataset} class(es) {unknown}; allowed: {list(available)}")
@@ -67,7 +65,12 @@ def class_indices(classes: Sequence[str], available: Sequence[str], *, dataset: 
 
 
 def take_per_class(
-    labels: np.ndarray, wanted: Sequence[int], count: int | Sequence[int], *, rng: np.random.Generator, field: str,
+    labels: np.ndarray,
+    wanted: Sequence[int],
+    count: int | Sequence[int],
+    *,
+    rng: np.random.Generator,
+    field: str,
     dataset: str,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Pick ``count`` random samples of each wanted source class (one count for all, or one per class).
@@ -85,9 +88,7 @@ def take_per_class(
     for new_label, (source, count) in enumerate(zip(wanted, counts)):
         members = np.flatnonzero(labels == source)
         if count > members.size:
-            raise InvalidDataSpec(
-                f"{field}: {dataset} has {members.size} samples of class index {source}, {count} requested"
-            )
+            raise InvalidDataSpec(f"{field}: {dataset} has {members.size} samples of class index {source}, {count} requested")
         rows.append(np.sort(rng.choice(members, size=count, replace=False)))
         new_labels.append(np.full(count, new_label, dtype=np.int64))
     return np.concatenate(rows).astype(np.int64), np.concatenate(new_labels)

@@ -58,6 +58,7 @@ def read_cifar10(folder: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.n
     y_test : ndarray of shape (N_test,), int64
     label_names : tuple of str (from batches.meta)
     """
+
     def read(names: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         entries = [_unpickle(folder / name) for name in names]
         data = np.concatenate([np.asarray(e["data"], dtype=np.uint8) for e in entries]).reshape(-1, 3, 32, 32)

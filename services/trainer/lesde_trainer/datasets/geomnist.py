@@ -101,9 +101,7 @@ def sample_parameters(shape: str, count: int, *, seed: int) -> ShapeParameters:
         dims += rng.uniform(-ELLIPSE_JITTER, ELLIPSE_JITTER, size=(count, 2))
     else:
         offsets = rng.uniform(-SHIFT_JITTER, SHIFT_JITTER, size=(count, 2))
-    return ShapeParameters(
-        angles_deg=np.linspace(0.0, MAX_ANGLE_DEG, count), dims=dims, offsets=offsets, sigmas=sigmas
-    )
+    return ShapeParameters(angles_deg=np.linspace(0.0, MAX_ANGLE_DEG, count), dims=dims, offsets=offsets, sigmas=sigmas)
 
 
 def rasterise(shape: str, *, angles_deg: np.ndarray, dims: np.ndarray, offsets: np.ndarray) -> np.ndarray:
@@ -152,9 +150,7 @@ def gaussian_blur(images: np.ndarray, *, sigmas: np.ndarray) -> np.ndarray:
     return blur @ images @ blur.transpose(0, 2, 1)
 
 
-def render_shape(
-    shape: str, *, angles_deg: np.ndarray, dims: np.ndarray, offsets: np.ndarray, sigmas: np.ndarray
-) -> np.ndarray:
+def render_shape(shape: str, *, angles_deg: np.ndarray, dims: np.ndarray, offsets: np.ndarray, sigmas: np.ndarray) -> np.ndarray:
     """Draw one shape under many rotations, sizes, shifts and blurs.
 
     Parameters
@@ -181,9 +177,7 @@ def generate_geomnist_class(shape: str, count: int, *, seed: int) -> np.ndarray:
         Sample ``i`` is rotated by ``176 * i / (count - 1)`` degrees.
     """
     params = sample_parameters(shape, count, seed=seed)
-    images = render_shape(
-        shape, angles_deg=params.angles_deg, dims=params.dims, offsets=params.offsets, sigmas=params.sigmas
-    )
+    images = render_shape(shape, angles_deg=params.angles_deg, dims=params.dims, offsets=params.offsets, sigmas=params.sigmas)
     return images[:, None]
 
 
@@ -236,9 +230,7 @@ def _check_count(count: int) -> None:
         raise InvalidDataSpec(f"count: must be an integer >= 1, got {count!r}")
 
 
-def _check_arrays(
-    *, angles_deg: ArrayLike, dims: ArrayLike, offsets: ArrayLike
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _check_arrays(*, angles_deg: ArrayLike, dims: ArrayLike, offsets: ArrayLike) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     angles_deg = np.asarray(angles_deg, dtype=np.float64)
     dims = np.asarray(dims, dtype=np.float64)
     offsets = np.asarray(offsets, dtype=np.float64)

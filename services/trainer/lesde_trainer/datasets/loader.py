@@ -86,8 +86,12 @@ def load_dataset(
     elif name == "digits":
         images, labels = digits.load_digits_32()
         rows, new = take_per_class(
-            labels, wanted, [c + val_per_class for c in counts], rng=rng,
-            field="train_per_class + val_per_class", dataset=name,
+            labels,
+            wanted,
+            [c + val_per_class for c in counts],
+            rng=rng,
+            field="train_per_class + val_per_class",
+            dataset=name,
         )
         x_train, y_true, x_val, y_val = _split_rows(images, rows, new, len(wanted), counts, rng=rng)
     else:
@@ -122,15 +126,20 @@ def _geomnist(
 
 
 def _split_rows(
-    images: np.ndarray, rows: np.ndarray, labels: np.ndarray, num_classes: int, counts: list[int], *,
+    images: np.ndarray,
+    rows: np.ndarray,
+    labels: np.ndarray,
+    num_classes: int,
+    counts: list[int],
+    *,
     rng: np.random.Generator,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Split each class's rows at random into train (the first ``counts[k]`` of class k) and val."""
     train, val = [], []
     for k in range(num_classes):
         mine = rng.permutation(rows[labels == k])
-        train.append(np.sort(mine[:counts[k]]))
-        val.append(np.sort(mine[counts[k]:]))
+        train.append(np.sort(mine[: counts[k]]))
+        val.append(np.sort(mine[counts[k] :]))
     train_rows, val_rows = np.concatenate(train), np.concatenate(val)
     lookup = dict(zip(rows.tolist(), labels.tolist()))
     y_train = np.array([lookup[r] for r in train_rows.tolist()], dtype=np.int64)

@@ -21,8 +21,17 @@ from .base import Dataset, class_indices, take_per_class
 from .corruption import corrupt_labels
 
 
-def load_uploaded(store: ObjectStore, dataset_id: str, *, classes: Sequence[str], train_per_class: int,
-                  val_per_class: int, label_noise: float, seed: int, train_counts: Sequence[int] | None = None) -> Dataset:
+def load_uploaded(
+    store: ObjectStore,
+    dataset_id: str,
+    *,
+    classes: Sequence[str],
+    train_per_class: int,
+    val_per_class: int,
+    label_noise: float,
+    seed: int,
+    train_counts: Sequence[int] | None = None,
+) -> Dataset:
     """The uploaded data set's chosen classes: x (N, C, H, W) float32 in the file's scale
     (uint8 images in [0, 1]), labels by position in ``classes``."""
     with tempfile.TemporaryFile(prefix="lesde-dataset-") as copy:

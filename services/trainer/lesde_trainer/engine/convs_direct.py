@@ -33,8 +33,7 @@ Saved = tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tens
 def _grouped_weight(param: torch.Tensor) -> torch.Tensor:
     """(R, F, C, 5, 5) -> a channels-last copy shaped (R*F, C, 5, 5), the grouped conv's weight."""
     r, f = param.shape[:2]
-    weight = torch.empty((r * f, *param.shape[2:]), dtype=param.dtype, device=param.device,
-                         memory_format=CHANNELS_LAST)
+    weight = torch.empty((r * f, *param.shape[2:]), dtype=param.dtype, device=param.device, memory_format=CHANNELS_LAST)
     weight.copy_(param.reshape(r * f, *param.shape[2:]))
     return weight
 
@@ -96,12 +95,12 @@ class DirectConvs:
         grad_m2 = torch.empty_like(m2)  # (B, R*16, 5, 5), channels-last like m2
         grad_m2.permute(0, 2, 3, 1).view(b, 5, 5, r, 16).copy_(grad.view(r, b, 16, 5, 5).permute(1, 3, 4, 0, 2))
         grad_a2 = _pool_backward(_relu_backward(grad_m2, m2, 0), a2, [2, 2], [2, 2], [0, 0], [1, 1], False, where2)
-        grad_h1, grad_w2, grad_b2 = _conv_backward(grad_a2, h1, self.w2, [r * 16], [1, 1], [0, 0], [1, 1], False,
-                                                   [0, 0], r, [True, True, True])
+        grad_h1, grad_w2, grad_b2 = _conv_backward(
+            grad_a2, h1, self.w2, [r * 16], [1, 1], [0, 0], [1, 1], False, [0, 0], r, [True, True, True]
+        )
         self.w2.sub_(grad_w2, alpha=lr)
         self.b2.sub_(grad_b2, alpha=lr)
         grad_a1 = _pool_backward(_relu_backward(grad_h1, m1, 0), a1, [2, 2], [2, 2], [0, 0], [1, 1], False, where1)
-        _, grad_w1, grad_b1 = _conv_backward(grad_a1, x, self.w1, [r * 6], [1, 1], [0, 0], [1, 1], False,
-                                             [0, 0], r, [False, True, True])
+        _, grad_w1, grad_b1 = _conv_backward(grad_a1, x, self.w1, [r * 6], [1, 1], [0, 0], [1, 1], False, [0, 0], r, [False, True, True])
         self.w1.sub_(grad_w1, alpha=lr)
         self.b1.sub_(grad_b1, alpha=lr)

@@ -74,10 +74,10 @@ def _col2im(cols: torch.Tensor, *, channels: int, batch: int, kernel: int, size:
     v = cols.view(r, channels, kernel, kernel, batch, out_size, out_size)
     by_col_offset = cols.new_zeros(r, channels, kernel, batch, size, out_size)
     for a in range(kernel):
-        by_col_offset[:, :, :, :, a:a + out_size] += v[:, :, a]
+        by_col_offset[:, :, :, :, a : a + out_size] += v[:, :, a]
     image = cols.new_zeros(r, channels, batch, size, size)
     for b in range(kernel):
-        image[..., b:b + out_size] += by_col_offset[:, :, b]
+        image[..., b : b + out_size] += by_col_offset[:, :, b]
     return image
 
 

@@ -41,7 +41,7 @@ def shared_input_convs(params: dict[str, torch.Tensor], x: torch.Tensor, *, chun
     h1 = x.new_empty((min(chunk, n), 14, 14, r * 6))
     flat = x.new_empty((r, n, 400))
     for s in range(0, n, chunk):
-        _conv_stack(x[s:s + chunk], weights, h1, flat[:, s:s + chunk])
+        _conv_stack(x[s : s + chunk], weights, h1, flat[:, s : s + chunk])
     return flat
 
 
@@ -49,9 +49,12 @@ def _weights(params: dict[str, torch.Tensor]) -> tuple[torch.Tensor, ...]:
     """conv weights in this route's layouts: w1 (C*25, R*6), b1 (R*6,), w2 (R*16, 6, 5, 5)
     channels-last, b2 (R*16,). Rebuilt per call (training changes them in between)."""
     r = params["body.conv1.weight"].shape[0]
-    return (params["body.conv1.weight"].reshape(r * 6, -1).t().contiguous(), params["body.conv1.bias"].reshape(-1),
-            params["body.conv2.weight"].reshape(r * 16, 6, 5, 5).contiguous(memory_format=torch.channels_last),
-            params["body.conv2.bias"].reshape(-1))
+    return (
+        params["body.conv1.weight"].reshape(r * 6, -1).t().contiguous(),
+        params["body.conv1.bias"].reshape(-1),
+        params["body.conv2.weight"].reshape(r * 16, 6, 5, 5).contiguous(memory_format=torch.channels_last),
+        params["body.conv2.bias"].reshape(-1),
+    )
 
 
 def _conv_stack(x: torch.Tensor, weights: tuple[torch.Tensor, ...], h1: torch.Tensor, out: torch.Tensor) -> None:
@@ -65,7 +68,7 @@ def _conv_stack(x: torch.Tensor, weights: tuple[torch.Tensor, ...], h1: torch.Te
     r, n = out.shape[0], x.shape[0]
     h1 = h1[:n]
     for s in range(0, n, CONV1_CHUNK):
-        _conv1(x[s:s + CONV1_CHUNK], w1_by_patch, b1, h1[s:s + CONV1_CHUNK])
+        _conv1(x[s : s + CONV1_CHUNK], w1_by_patch, b1, h1[s : s + CONV1_CHUNK])
     a2 = F.conv2d(h1.permute(0, 3, 1, 2), w2_grouped, b2, groups=r)  # (n, R*16, 10, 10), channels-last
     m2 = F.max_pool2d(a2, 2)  # (n, R*16, 5, 5), channels-last
     # ReLU fused with the copy into place (one pass instead of a reshape copy, ReLU and copy).
@@ -82,8 +85,9 @@ def _conv1(x: torch.Tensor, w1_by_patch: torch.Tensor, b1: torch.Tensor, out: to
     """
     n, c = x.shape[:2]
     sn, sc, sh, sw = x.stride()
-    patches = x.as_strided((2, 2, n, 14, 14, c, 5, 5), (sh, sw, sn, 2 * sh, 2 * sw, sc, sh, sw),
-                           x.storage_offset()).reshape(4, n * 196, c * 25)
+    patches = x.as_strided((2, 2, n, 14, 14, c, 5, 5), (sh, sw, sn, 2 * sh, 2 * sw, sc, sh, sw), x.storage_offset()).reshape(
+        4, n * 196, c * 25
+    )
     a = torch.matmul(patches, w1_by_patch)  # (4, n*196, R*6)
     pooled = out.view(n * 196, -1)
     torch.amax(a, 0, out=pooled)

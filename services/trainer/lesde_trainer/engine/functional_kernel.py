@@ -31,9 +31,7 @@ class FunctionalKernel:
         self.buffers = dict(module.named_buffers())
         self.trials = next(iter(params.values())).shape[0]
 
-        def loss_and_logits(
-            p: dict[str, torch.Tensor], x: torch.Tensor, y: torch.Tensor
-        ) -> tuple[torch.Tensor, torch.Tensor]:
+        def loss_and_logits(p: dict[str, torch.Tensor], x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
             logits = functional_call(module, (p, self.buffers), (x,))
             return F.cross_entropy(logits, y), logits
 
@@ -57,7 +55,7 @@ class FunctionalKernel:
     @torch.no_grad()
     def forward(self, x: torch.Tensor, *, chunk: int, features: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
         """Shared inputs x: (N, C, 32, 32) -> logits (R, N, K), features (R, N, F), ``chunk`` images at a time."""
-        parts = [self._forward(self.params, x[s:s + chunk]) for s in range(0, x.shape[0], chunk)]
+        parts = [self._forward(self.params, x[s : s + chunk]) for s in range(0, x.shape[0], chunk)]
         return torch.cat([p[0] for p in parts], dim=1), torch.cat([p[1] for p in parts], dim=1)
 
     def effective_params(self) -> dict[str, torch.Tensor]:

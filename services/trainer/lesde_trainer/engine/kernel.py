@@ -41,8 +41,9 @@ class Kernel(Protocol):
         """Training images x (N, C, 32, 32) -> the layout ``train_steps`` reads them in
         (stored once per engine)."""
 
-    def train_steps(self, images: torch.Tensor, rows: torch.Tensor, labels: torch.Tensor, *,
-                    lr: float) -> tuple[torch.Tensor, torch.Tensor]:
+    def train_steps(
+        self, images: torch.Tensor, rows: torch.Tensor, labels: torch.Tensor, *, lr: float
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """Advance every trial by n SGD steps, each on its own minibatch (mean cross-entropy).
 
         Parameters
@@ -105,8 +106,9 @@ class SteppingKernel(Protocol):
         """One SGD step on step input x and labels y (R, B) -> logits (R, B, K), loss (R,)."""
 
 
-def train_step_by_step(kernel: SteppingKernel, images: torch.Tensor, rows: torch.Tensor, labels: torch.Tensor, *,
-                       lr: float) -> tuple[torch.Tensor, torch.Tensor]:
+def train_step_by_step(
+    kernel: SteppingKernel, images: torch.Tensor, rows: torch.Tensor, labels: torch.Tensor, *, lr: float
+) -> tuple[torch.Tensor, torch.Tensor]:
     """``Kernel.train_steps`` as a loop of ``kernel.step`` calls; results stay on the device."""
     n, r, b = rows.shape
     if n < 1:

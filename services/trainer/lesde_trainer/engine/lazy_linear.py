@@ -84,7 +84,7 @@ class LazyLinear:
         if self.grads is None or self.inputs is None:  # no row recorded yet: nothing pending
             r, out, inp = self.weight.shape
             return self.weight.new_empty((r, 0, out)), self.weight.new_empty((r, 0, inp))
-        return self.grads[:, :self.count], self.inputs[:, :self.count]
+        return self.grads[:, : self.count], self.inputs[:, : self.count]
 
     def keep_transposed(self) -> None:
         """(Re)build ``weight_t`` = W0^T; call after every change of W0."""
@@ -125,8 +125,8 @@ class LazyLinear:
             grads, inputs = self._grow(max(capacity, self.count + b))
         else:
             grads, inputs = self.grads, self.inputs
-        torch.mul(g, lr, out=grads[:, self.count:self.count + b])
-        inputs[:, self.count:self.count + b].copy_(h)
+        torch.mul(g, lr, out=grads[:, self.count : self.count + b])
+        inputs[:, self.count : self.count + b].copy_(h)
         self.count += b
 
     def update_now(self, g: torch.Tensor, h: torch.Tensor, *, lr: float) -> None:
@@ -157,8 +157,8 @@ class LazyLinear:
         """Replace the pending rows by grads (R, P, out) and inputs (R, P, in) (a resume)."""
         self.count = 0
         rows, columns = self._grow(grads.shape[1])
-        rows[:, :grads.shape[1]].copy_(grads)
-        columns[:, :inputs.shape[1]].copy_(inputs)
+        rows[:, : grads.shape[1]].copy_(grads)
+        columns[:, : inputs.shape[1]].copy_(inputs)
         self.count = grads.shape[1]
 
     def _grow(self, capacity: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -167,7 +167,7 @@ class LazyLinear:
         grads, inputs = self.weight.new_empty((r, capacity, out)), self.weight.new_empty((r, capacity, inp))
         if self.count:
             old_grads, old_inputs = self.pending()
-            grads[:, :self.count].copy_(old_grads)
-            inputs[:, :self.count].copy_(old_inputs)
+            grads[:, : self.count].copy_(old_grads)
+            inputs[:, : self.count].copy_(old_inputs)
         self.grads, self.inputs = grads, inputs
         return grads, inputs

@@ -31,9 +31,16 @@ from .kernel import ConvBackend, train_step_by_step
 from .lazy_linear import LazyLinear
 
 PARAM_NAMES = (
-    "body.conv1.weight", "body.conv1.bias", "body.conv2.weight", "body.conv2.bias",
-    "body.fc1.weight", "body.fc1.bias", "body.fc2.weight", "body.fc2.bias",
-    "body.classifier.weight", "body.classifier.bias",
+    "body.conv1.weight",
+    "body.conv1.bias",
+    "body.conv2.weight",
+    "body.conv2.bias",
+    "body.fc1.weight",
+    "body.fc1.bias",
+    "body.fc2.weight",
+    "body.fc2.bias",
+    "body.classifier.weight",
+    "body.classifier.bias",
 )
 DEFERRED = ("fc1",)  # fully connected layers whose SGD updates are deferred (fc2 too: no gain)
 # Steps between foldings. Nearby window sizes train equally fast; 20 divides the default
@@ -71,8 +78,9 @@ class LeNetKernel:
         views of that storage, same shapes and values).
     """
 
-    def __init__(self, params: dict[str, torch.Tensor], *, head: torch.Tensor | None, window: int = WINDOW,
-                 convs: str | None = None) -> None:
+    def __init__(
+        self, params: dict[str, torch.Tensor], *, head: torch.Tensor | None, window: int = WINDOW, convs: str | None = None
+    ) -> None:
         weight = params["body.conv1.weight"]
         convs = convs or default_convs(weight.dtype, weight.device)
         if convs not in CONVS:
@@ -83,10 +91,7 @@ class LeNetKernel:
         p = params
         r = weight.shape[0]
         self.trials = r
-        self.fc = [
-            LazyLinear(p[f"body.{n}.weight"], p[f"body.{n}.bias"].view(r, 1, -1))
-            for n in ("fc1", "fc2", "classifier")
-        ]
+        self.fc = [LazyLinear(p[f"body.{n}.weight"], p[f"body.{n}.bias"].view(r, 1, -1)) for n in ("fc1", "fc2", "classifier")]
         self.window = int(window)
         names = ("fc1", "fc2", "classifier")
         self._defer = tuple(self.window > 1 and n in DEFERRED for n in names)  # per entry of self.fc
@@ -110,7 +115,9 @@ class LeNetKernel:
         return self.convs.select_images(images, rows, batch)
 
     # ------------------------------------------------------------------ forward
-    def _features(self, x: torch.Tensor) -> tuple[torch.Tensor, tuple[Any, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]]:
+    def _features(
+        self, x: torch.Tensor
+    ) -> tuple[torch.Tensor, tuple[Any, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]]:
         """Training forward of a step input x: features (R, B, 84) and saved activations."""
         flat, conv_saved = self.convs.forward(x)
         z1 = self.fc[0].forward(flat)
@@ -222,7 +229,5 @@ class LeNetKernel:
             layer.count = 0
             if self._pending_steps and f"{name}/base" in state:
                 layer.weight.copy_(torch.as_tensor(state[f"{name}/base"], dtype=layer.weight.dtype))
-                layer.set_pending(*(torch.as_tensor(state[f"{name}/{part}"], dtype=layer.weight.dtype)
-                                    for part in ("grads", "inputs")))
+                layer.set_pending(*(torch.as_tensor(state[f"{name}/{part}"], dtype=layer.weight.dtype) for part in ("grads", "inputs")))
             layer.keep_transposed()
-

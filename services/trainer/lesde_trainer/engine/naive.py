@@ -36,15 +36,13 @@ def train_naive(
     logits : ndarray of shape (iterations, B, K), training logits before each update
     final_params : dict name -> ndarray, the parameters after training
     """
-    net = build_model(model, num_classes=num_classes, in_channels=in_channels, head=head,
-                      head_seed=seed, dtype=dtype, layers=layers)
+    net = build_model(model, num_classes=num_classes, in_channels=in_channels, head=head, head_seed=seed, dtype=dtype, layers=layers)
     with torch.no_grad():
         for name, value in initial_parameters(net, seed=seed, trial=trial).items():
             net.get_parameter(name).copy_(torch.as_tensor(value, dtype=dtype))
     optimizer = torch.optim.SGD(net.parameters(), lr=lr, momentum=0.0)
     y_train = np.asarray(y_train, dtype=np.int64)
-    pools = [np.arange(y_train.size)] if batching == "single" else [
-        np.flatnonzero(y_train == k) for k in range(num_classes)]
+    pools = [np.arange(y_train.size)] if batching == "single" else [np.flatnonzero(y_train == k) for k in range(num_classes)]
     rows = draw_indices(seed=seed, trials=np.array([trial]), iterations=np.arange(iterations), pools=pools)[:, 0]
     x_all = torch.as_tensor(x_train, dtype=dtype)
     y_all = torch.as_tensor(y_train)

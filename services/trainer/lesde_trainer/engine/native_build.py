@@ -36,8 +36,19 @@ ABI_VERSION = 1
 # -fassociative-math (with the two flags it needs) lets the compiler vectorise the dot
 # products' sums; results stay deterministic for one binary. NaN and infinity keep their
 # IEEE meaning (no -ffinite-math-only), so a diverging trial still shows as NaN.
-CFLAGS = ("-O3", "-march=native", "-fopenmp", "-fPIC", "-shared", "-std=gnu11", "-ffp-contract=fast", "-fno-math-errno",
-          "-fno-trapping-math", "-fassociative-math", "-fno-signed-zeros")
+CFLAGS = (
+    "-O3",
+    "-march=native",
+    "-fopenmp",
+    "-fPIC",
+    "-shared",
+    "-std=gnu11",
+    "-ffp-contract=fast",
+    "-fno-math-errno",
+    "-fno-trapping-math",
+    "-fassociative-math",
+    "-fno-signed-zeros",
+)
 SETTING = "LESDE_NATIVE_KERNEL"  # "auto" (default): build and use it where possible; "off": never
 CACHE_SETTING = "LESDE_NATIVE_CACHE"
 
@@ -131,8 +142,7 @@ def _run(command: list[str], what: str) -> str:
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise NativeBuildError(f"cannot {what}: {exc}") from exc
     if done.returncode != 0:
-        raise NativeBuildError(f"cannot {what} ({' '.join(command[:1])} exit {done.returncode}): "
-                               f"{done.stderr.strip()[-2000:]}")
+        raise NativeBuildError(f"cannot {what} ({' '.join(command[:1])} exit {done.returncode}): {done.stderr.strip()[-2000:]}")
     return done.stdout
 
 

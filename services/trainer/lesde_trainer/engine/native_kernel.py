@@ -92,8 +92,9 @@ class NativeLeNetKernel:
         """
         n, r = rows.shape[:2]
         if rows.shape != (n, self.trials, 1) or labels.shape != rows.shape:
-            raise InvalidTrainingSpec(f"rows, labels: expected shape (n, {self.trials}, 1), got "
-                                      f"{tuple(rows.shape)} and {tuple(labels.shape)}")
+            raise InvalidTrainingSpec(
+                f"rows, labels: expected shape (n, {self.trials}, 1), got {tuple(rows.shape)} and {tuple(labels.shape)}"
+            )
         rows = rows.to(torch.int64).contiguous()
         labels = labels.to(torch.int64).contiguous()
         if n and (int(rows.min()) < 0 or int(rows.max()) >= images.shape[0]):
@@ -104,9 +105,21 @@ class NativeLeNetKernel:
         logits = images.new_empty((n, r, 1, self.num_classes))
         loss = images.new_empty((n, r))
         if n:
-            status = self._train(r, self.channels, self.num_classes, n, self._param_pointers(), self._head_pointer(),
-                                 images.data_ptr(), rows.data_ptr(), labels.data_ptr(), float(lr),
-                                 logits.data_ptr(), loss.data_ptr(), torch.get_num_threads())
+            status = self._train(
+                r,
+                self.channels,
+                self.num_classes,
+                n,
+                self._param_pointers(),
+                self._head_pointer(),
+                images.data_ptr(),
+                rows.data_ptr(),
+                labels.data_ptr(),
+                float(lr),
+                logits.data_ptr(),
+                loss.data_ptr(),
+                torch.get_num_threads(),
+            )
             _check(status)
         return logits, loss
 
@@ -124,10 +137,18 @@ class NativeLeNetKernel:
         logits = x.new_empty((self.trials, n, self.num_classes))
         feats = x.new_empty((self.trials, n, FEATURES)) if features else None
         if n:
-            status = self._forward(self.trials, self.channels, self.num_classes, n, self._param_pointers(),
-                                   self._head_pointer(), x.data_ptr(), logits.data_ptr(),
-                                   None if feats is None else feats.data_ptr(),
-                                   torch.get_num_threads())
+            status = self._forward(
+                self.trials,
+                self.channels,
+                self.num_classes,
+                n,
+                self._param_pointers(),
+                self._head_pointer(),
+                x.data_ptr(),
+                logits.data_ptr(),
+                None if feats is None else feats.data_ptr(),
+                torch.get_num_threads(),
+            )
             _check(status)
         return logits, feats
 

@@ -40,9 +40,7 @@ def counter_uniform(*, seed: int, stream: int, trials: np.ndarray, iterations: n
     return (bits >> np.uint64(11)).astype(np.float64) * (1.0 / 2**53)
 
 
-def draw_indices(
-    *, seed: int, trials: np.ndarray, iterations: np.ndarray, pools: list[np.ndarray]
-) -> np.ndarray:
+def draw_indices(*, seed: int, trials: np.ndarray, iterations: np.ndarray, pools: list[np.ndarray]) -> np.ndarray:
     """Draw one sample from each pool per (iteration, trial).
 
     Parameters

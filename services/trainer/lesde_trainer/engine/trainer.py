@@ -128,9 +128,23 @@ class EnsembleTrainer:
         eval_chunk: int = 4,
         layers: list | None = None,
     ) -> None:
-        _validate(model=model, num_classes=num_classes, in_channels=in_channels, dtype=dtype, trials=trials,
-                  trial_offset=trial_offset, lr=lr, seed=seed, batching=batching, head=head, kernel=kernel,
-                  convs=convs, x_train=x_train, y_train=y_train, y_train_true=y_train_true)
+        _validate(
+            model=model,
+            num_classes=num_classes,
+            in_channels=in_channels,
+            dtype=dtype,
+            trials=trials,
+            trial_offset=trial_offset,
+            lr=lr,
+            seed=seed,
+            batching=batching,
+            head=head,
+            kernel=kernel,
+            convs=convs,
+            x_train=x_train,
+            y_train=y_train,
+            y_train_true=y_train_true,
+        )
         if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or not 1 <= batch_size <= 4096:
             raise InvalidTrainingSpec(f"batch_size: must be an integer from 1 to 4096, got {batch_size!r}")
         if batching == "per_class" and batch_size != 1:
@@ -149,26 +163,32 @@ class EnsembleTrainer:
         self._y_true = y_train if y_train_true is None else np.asarray(y_train_true, dtype=np.int64)
         # one pool per batch slot: each slot draws from its own counter stream
         self._pools = (
-            [np.arange(y_train.size)] * self.batch_size if batching == "single"
+            [np.arange(y_train.size)] * self.batch_size
+            if batching == "single"
             else [np.flatnonzero(y_train == k) for k in range(num_classes)]
         )
         self._y = torch.as_tensor(y_train, device=self.device)
 
         try:
-            module = build_model(model, num_classes=num_classes, in_channels=in_channels, head=head,
-                                 head_seed=self.seed, dtype=dtype, layers=layers,
-                                 image_size=tuple(np.shape(x_train)[2:])).to(self.device)
+            module = build_model(
+                model,
+                num_classes=num_classes,
+                in_channels=in_channels,
+                head=head,
+                head_seed=self.seed,
+                dtype=dtype,
+                layers=layers,
+                image_size=tuple(np.shape(x_train)[2:]),
+            ).to(self.device)
         except InvalidModelSpec as error:
             raise InvalidTrainingSpec(str(error)) from None
         self._module = module
         per_trial = [initial_parameters(module, seed=self.seed, trial=trial_offset + r) for r in range(trials)]
-        params = {
-            name: torch.as_tensor(np.stack([p[name] for p in per_trial]), dtype=dtype, device=self.device)
-            for name in per_trial[0]
-        }
+        params = {name: torch.as_tensor(np.stack([p[name] for p in per_trial]), dtype=dtype, device=self.device) for name in per_trial[0]}
         head_matrix = module.head.matrix if module.head is not None else None
-        chosen = _pick_kernel(model, kernel, convs=convs, dtype=dtype, device=self.device,
-                              batch=self.batch_size if batching == "single" else num_classes)
+        chosen = _pick_kernel(
+            model, kernel, convs=convs, dtype=dtype, device=self.device, batch=self.batch_size if batching == "single" else num_classes
+        )
         if chosen == "native":
             self._kernel: Kernel = NativeLeNetKernel(params, head=head_matrix)
         elif chosen == "lenet":
@@ -196,8 +216,13 @@ class EnsembleTrainer:
         holds deferred fc updates (mid-window); enough for an exact resume. Does not change the
         running state."""
         state = {
-            "format": STATE_FORMAT, "model": self.model, "dtype": _DTYPES[self.dtype], "seed": self.seed,
-            "trials": self.trials, "trial_offset": self.trial_offset, "iteration": self._iteration,
+            "format": STATE_FORMAT,
+            "model": self.model,
+            "dtype": _DTYPES[self.dtype],
+            "seed": self.seed,
+            "trials": self.trials,
+            "trial_offset": self.trial_offset,
+            "iteration": self._iteration,
         }
         for name, value in self._kernel.effective_params().items():
             state[f"param/{name}"] = value.detach().cpu().numpy().copy()
@@ -209,8 +234,14 @@ class EnsembleTrainer:
 
     def load_state_dict(self, state: dict) -> None:
         """Restore parameters and iteration counter saved by ``state_dict`` (same run identity)."""
-        expected = {"format": STATE_FORMAT, "model": self.model, "dtype": _DTYPES[self.dtype], "seed": self.seed,
-                    "trials": self.trials, "trial_offset": self.trial_offset}
+        expected = {
+            "format": STATE_FORMAT,
+            "model": self.model,
+            "dtype": _DTYPES[self.dtype],
+            "seed": self.seed,
+            "trials": self.trials,
+            "trial_offset": self.trial_offset,
+        }
         for key, value in expected.items():
             if state.get(key) != value:
                 raise InvalidTrainingSpec(f"state_dict: {key} is {state.get(key)!r}, this engine has {value!r}")
@@ -218,11 +249,11 @@ class EnsembleTrainer:
             for name, tensor in self._kernel.params.items():
                 saved = np.asarray(state[f"param/{name}"])
                 if saved.shape != tuple(tensor.shape):
-                    raise InvalidTrainingSpec(f"state_dict: param/{name} has shape {saved.shape}, "
-                                              f"expected {tuple(tensor.shape)}")
+                    raise InvalidTrainingSpec(f"state_dict: param/{name} has shape {saved.shape}, expected {tuple(tensor.shape)}")
                 tensor.copy_(torch.as_tensor(saved, dtype=self.dtype))
             self._kernel.load_pending_state(
-                {key.removeprefix("pending/"): value for key, value in state.items() if key.startswith("pending/")})
+                {key.removeprefix("pending/"): value for key, value in state.items() if key.startswith("pending/")}
+            )
         self._iteration = int(state["iteration"])
 
     # ------------------------------------------------------------------ training
@@ -264,8 +295,9 @@ class EnsembleTrainer:
     def _forward(self, x: np.ndarray, *, features: bool = True) -> tuple[torch.Tensor, torch.Tensor | None]:
         x_dev = torch.as_tensor(np.asarray(x), dtype=self.dtype, device=self.device)
         if x_dev.ndim != 4 or tuple(x_dev.shape[1:]) != (self.in_channels, *self.image_size):
-            raise InvalidTrainingSpec(f"x: expected shape (N, {self.in_channels}, {self.image_size[0]}, {self.image_size[1]}), "
-                                      f"got {tuple(x_dev.shape)}")
+            raise InvalidTrainingSpec(
+                f"x: expected shape (N, {self.in_channels}, {self.image_size[0]}, {self.image_size[1]}), got {tuple(x_dev.shape)}"
+            )
         return self._kernel.forward(x_dev.contiguous(), chunk=self.eval_chunk, features=features)
 
     def logits(self, x: np.ndarray) -> np.ndarray:
@@ -304,8 +336,7 @@ class EnsembleTrainer:
         return loss.cpu().numpy(), accuracy.cpu().numpy()
 
 
-def _pick_kernel(model: str, kernel: str, *, convs: str, dtype: torch.dtype, device: torch.device,
-                 batch: int) -> str:
+def _pick_kernel(model: str, kernel: str, *, convs: str, dtype: torch.dtype, device: torch.device, batch: int) -> str:
     """The kernel that trains: ``kernel`` itself, or for ``auto`` native, then lenet (for the
     lenet model; lenet at once when a torch convolution backend ``convs`` is named), then
     functional. Raises InvalidTrainingSpec when an explicit ``native`` cannot serve the run."""
@@ -323,9 +354,24 @@ def _pick_kernel(model: str, kernel: str, *, convs: str, dtype: torch.dtype, dev
     return "native" if native_kernel_problem(dtype=dtype, device=device, batch=batch) is None else "lenet"
 
 
-def _validate(*, model: str, num_classes: int, in_channels: int, dtype: torch.dtype, trials: int, trial_offset: int,
-              lr: float, seed: int, batching: str, head: str, kernel: str, convs: str, x_train: np.ndarray,
-              y_train: np.ndarray, y_train_true: np.ndarray | None) -> None:
+def _validate(
+    *,
+    model: str,
+    num_classes: int,
+    in_channels: int,
+    dtype: torch.dtype,
+    trials: int,
+    trial_offset: int,
+    lr: float,
+    seed: int,
+    batching: str,
+    head: str,
+    kernel: str,
+    convs: str,
+    x_train: np.ndarray,
+    y_train: np.ndarray,
+    y_train_true: np.ndarray | None,
+) -> None:
     """Raise InvalidTrainingSpec naming the first argument of ``EnsembleTrainer`` that cannot train."""
 
     def is_int(v: object) -> bool:
@@ -356,8 +402,9 @@ def _validate(*, model: str, num_classes: int, in_channels: int, dtype: torch.dt
     if convs not in CONV_BACKENDS:
         raise InvalidTrainingSpec(f"convs: unknown backend {convs!r}; allowed: {list(CONV_BACKENDS)}")
     if convs != "auto" and not (model == "lenet" and kernel in ("auto", "lenet")):
-        raise InvalidTrainingSpec(f"convs: {convs!r} applies to the torch LeNet kernel only; model {model!r} with kernel "
-                                  f"{kernel!r} takes 'auto'")
+        raise InvalidTrainingSpec(
+            f"convs: {convs!r} applies to the torch LeNet kernel only; model {model!r} with kernel {kernel!r} takes 'auto'"
+        )
     shape = np.shape(x_train)
     size = shape[2:] if model == "custom" and len(shape) == 4 else (32, 32)  # a custom network takes any H x W
     if len(shape) != 4 or shape[1:] != (in_channels, *size) or shape[0] < 1:

@@ -58,9 +58,11 @@ def build_model(
     try:
         if name != "custom" and tuple(image_size) != (32, 32):
             raise InvalidModelSpec(f"image_size: {name} takes 32x32 images, got {tuple(image_size)}; describe a custom network")
-        body = (CustomNet(layers, in_channels=in_channels, num_classes=num_classes, image_size=image_size)
-                if name == "custom" and layers is not None  # layers is not None exactly for custom (checked above)
-                else MODELS[name](in_channels=in_channels, num_classes=num_classes))
+        body = (
+            CustomNet(layers, in_channels=in_channels, num_classes=num_classes, image_size=image_size)
+            if name == "custom" and layers is not None  # layers is not None exactly for custom (checked above)
+            else MODELS[name](in_channels=in_channels, num_classes=num_classes)
+        )
     except ValueError as error:  # a description that does not fit (pydantic's or check_layers' words)
         raise InvalidModelSpec(f"layers: {error}") from None
     body = body.to(dtype)
@@ -70,6 +72,17 @@ def build_model(
 
 
 __all__ = [
-    "HEADS", "MODELS", "MLP", "AlexNetSmall", "Classifier", "CustomNet", "FixedOrthogonalHead", "InvalidModelSpec",
-    "LeNet", "Network", "build_model", "initial_parameters", "random_orthogonal",
+    "HEADS",
+    "MODELS",
+    "MLP",
+    "AlexNetSmall",
+    "Classifier",
+    "CustomNet",
+    "FixedOrthogonalHead",
+    "InvalidModelSpec",
+    "LeNet",
+    "Network",
+    "build_model",
+    "initial_parameters",
+    "random_orthogonal",
 ]
