@@ -36,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
 def _child(queue: Queue, task: str, root: str, job_id: str, extra: dict[str, str]) -> None:
-    from lesde.storage.local import LocalStore
+    from lesde_runtime.storage.local import LocalStore
 
     store = LocalStore(root)
     began = time.perf_counter()
@@ -46,7 +46,7 @@ def _child(queue: Queue, task: str, root: str, job_id: str, extra: dict[str, str
         _t, xbar, _c = class_means_from_sampled(store, job_id)
         info = {"shape": list(xbar.shape)}
     elif task == "analysis":
-        from lesde_analyzer.experiments.job import run_experiment_analysis
+        from lesde_analyzer.experiments.analysis_job import run_experiment_analysis
 
         run_experiment_analysis(store, job_id)
         summary = store.get_json(f"experiments/{job_id}/analysis/summary.json")
@@ -84,8 +84,8 @@ def run_child(task: str, root: str, job_id: str, **extra: str) -> dict:
 def write_subset_csv(root: str, job_id: str, trials: int, path: Path) -> int:
     """The authors' long CSV (trial-major) for the first ``trials`` trials; return rows written."""
     import numpy as np
-    from lesde.chunks import iter_chunks, load_manifest
-    from lesde.storage.local import LocalStore
+    from lesde_contract.chunks import iter_chunks, load_manifest
+    from lesde_runtime.storage.local import LocalStore
 
     store = LocalStore(root)
     manifest = load_manifest(store, job_id)
@@ -130,7 +130,7 @@ def main() -> None:
     parser.add_argument("--pandas-trials", type=int, default=10)
     args = parser.parse_args()
 
-    from lesde.storage.local import LocalStore
+    from lesde_runtime.storage.local import LocalStore
 
     from tests.fixtures.synthetic import write_synthetic_experiment
 

@@ -3,7 +3,7 @@
 For each store (a local folder; S3 on SeaweedFS started as scripts/test_stack.py does, or
 the server named by ``--s3-endpoint``) and each size (1,000 and 10,000 stored jobs, a mix
 of owners and mostly finished statuses), it writes the records straight to the store as a
-store from before the index would hold them, times :func:`lesde.job_index.rebuild` (the
+store from before the index would hold them, times :func:`lesde_runtime.job_index.rebuild` (the
 migration), then times ``JobRepository.list`` (what ``GET /v1/experiments`` calls; the
 route adds only the JSON of one page):
 
@@ -29,11 +29,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from lesde import job_index
-from lesde.jobs import JobRepository
-from lesde.records import JobRecord, JobStatus
-from lesde.storage import ObjectStore
-from lesde.storage.local import LocalStore
+from lesde_runtime import job_index
+from lesde_runtime.job_repository import JobRepository
+from lesde_contract.records import JobRecord, JobStatus
+from lesde_contract.object_store import ObjectStore
+from lesde_runtime.storage.local import LocalStore
 from stored_jobs import add_server_arguments, ms, percentile, s3_bucket, servers, write_records
 
 CASES: list[tuple[str, dict]] = [

@@ -48,9 +48,9 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from lesde import job_index
-from lesde.storage import ObjectStore
-from lesde.storage.local import LocalStore
+from lesde_runtime import job_index
+from lesde_contract.object_store import ObjectStore
+from lesde_runtime.storage.local import LocalStore
 from lesde_launcher.stack import EmbeddedStack, free_port
 from stored_jobs import Servers, add_server_arguments, ms, percentile, s3_bucket, servers, write_records
 

@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from lesde import Recorder
-from lesde.chunks.format import decode_chunk
+from lesde_contract.chunks.format import decode_chunk
 from torch import nn
 from torch.nn import functional as F  # noqa: N812 - torch's own name for torch.nn.functional
 

@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-from lesde import keys
-from lesde.jobs import new_job_id
-from lesde.records import JobRecord, JobStatus, utcnow
-from lesde.storage import ObjectStore
+from lesde_contract import object_keys
+from lesde_runtime.job_repository import new_job_id
+from lesde_contract.records import JobRecord, JobStatus, utcnow
+from lesde_contract.object_store import ObjectStore
 
 REPO = Path(__file__).resolve().parents[1]
 OWNERS = ("ada", "bob", "cy")
@@ -44,8 +44,8 @@ def write_records(store: ObjectStore, count: int, *, first: int = 0, threads: in
             created_at=now - timedelta(minutes=number),
         )
         record.progress.total = record.progress.done = 1_000
-        store.put_json(keys.spec_key("experiment", record.id), SPEC)
-        store.put_json(keys.status_key("experiment", record.id), record.model_dump(mode="json"))
+        store.put_json(object_keys.spec_key("experiment", record.id), SPEC)
+        store.put_json(object_keys.status_key("experiment", record.id), record.model_dump(mode="json"))
         return record.id
 
     with ThreadPoolExecutor(threads) as pool:
@@ -98,7 +98,7 @@ def servers(args: argparse.Namespace) -> Iterator[Servers]:
 @contextlib.contextmanager
 def s3_bucket(found: Servers) -> Iterator[tuple[str, ObjectStore]]:
     """A fresh bucket on the S3 server and a store on it; emptied (in parallel) and removed on exit."""
-    from lesde.storage.s3 import S3Store
+    from lesde_runtime.storage.s3 import S3Store
 
     bucket = f"lesde-bench-{uuid.uuid4().hex[:8]}"
     store = S3Store(endpoint=found.s3_endpoint, access_key=found.s3_access_key, secret_key=found.s3_secret_key, bucket=bucket)

@@ -12,9 +12,9 @@ WORKDIR /app
 # Dependencies first, from the manifests alone: this layer is rebuilt when a pyproject.toml
 # changes, not on every change to our code.
 COPY deploy/requirements_from_pyproject.py /app/deploy/
-COPY shared/pyproject.toml /app/shared/
+COPY shared/client/pyproject.toml /app/shared/
 COPY services/api/pyproject.toml /app/services/api/
-RUN python /app/deploy/requirements_from_pyproject.py /app/shared/pyproject.toml /app/services/api/pyproject.toml \
+RUN python /app/deploy/requirements_from_pyproject.py /app/shared/client/pyproject.toml /app/services/api/pyproject.toml \
         > /app/requirements.txt \
     && pip install -r /app/requirements.txt
 

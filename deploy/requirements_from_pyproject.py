@@ -8,8 +8,8 @@ for are, so nothing is missed when the projects are installed with ``--no-deps``
 
 Usage (standard library only, so it runs on the bare base image); ``[extras]`` after a
 manifest asks for those extras of its project:
-    python requirements_from_pyproject.py shared/pyproject.toml services/api/pyproject.toml
-    python requirements_from_pyproject.py shared/pyproject.toml "services/analyzer/pyproject.toml[worker]"
+    python requirements_from_pyproject.py shared/client/pyproject.toml services/api/pyproject.toml
+    python requirements_from_pyproject.py shared/client/pyproject.toml "services/analyzer/pyproject.toml[worker]"
 """
 
 from __future__ import annotations

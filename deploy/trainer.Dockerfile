@@ -36,9 +36,9 @@ WORKDIR /app
 # The other dependencies, from the manifests alone: this layer is rebuilt when a
 # pyproject.toml changes, not on every change to our code (torch is already satisfied).
 COPY deploy/requirements_from_pyproject.py /app/deploy/
-COPY shared/pyproject.toml /app/shared/
+COPY shared/client/pyproject.toml /app/shared/
 COPY services/trainer/pyproject.toml /app/services/trainer/
-RUN python /app/deploy/requirements_from_pyproject.py /app/shared/pyproject.toml /app/services/trainer/pyproject.toml \
+RUN python /app/deploy/requirements_from_pyproject.py /app/shared/client/pyproject.toml /app/services/trainer/pyproject.toml \
         > /app/requirements.txt \
     && pip install ${TORCH_INDEX_URL:+--index-url "$TORCH_INDEX_URL" --extra-index-url https://pypi.org/simple} \
         -r /app/requirements.txt

@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    from lesde.storage.local import LocalStore
-    from lesde.storage.s3 import S3Store
+    from lesde_runtime.storage.local import LocalStore
+    from lesde_runtime.storage.s3 import S3Store
 
 # --------------------------------------------------------------------------- services
 
@@ -73,8 +73,8 @@ def s3_settings() -> S3TestSettings:
 
 @pytest.fixture
 def s3_store(s3_settings: S3TestSettings) -> Iterator[S3Store]:
-    """An :class:`~lesde.storage.s3.S3Store` on a fresh bucket of its own; emptied and removed after the test."""
-    from lesde.storage.s3 import S3Store
+    """An :class:`~lesde_runtime.storage.s3.S3Store` on a fresh bucket of its own; emptied and removed after the test."""
+    from lesde_runtime.storage.s3 import S3Store
 
     store = S3Store(
         endpoint=s3_settings.endpoint,
@@ -91,8 +91,8 @@ def s3_store(s3_settings: S3TestSettings) -> Iterator[S3Store]:
 
 @pytest.fixture
 def local_store(tmp_path: Path) -> LocalStore:
-    """A :class:`~lesde.storage.local.LocalStore` in the test's temporary directory."""
-    from lesde.storage.local import LocalStore
+    """A :class:`~lesde_runtime.storage.local.LocalStore` in the test's temporary directory."""
+    from lesde_runtime.storage.local import LocalStore
 
     return LocalStore(tmp_path / "store")
 
@@ -103,7 +103,7 @@ def local_store(tmp_path: Path) -> LocalStore:
 
 # In-process code that enqueues tasks (the API under TestClient) uses the real filesystem
 # transport in a private folder, never a Redis the machine happens to run. This runs at
-# import, before any conftest or test module below imports ``lesde.celery_app`` (which
+# import, before any conftest or test module below imports ``lesde_runtime.celery_app`` (which
 # reads it once); a pytest_configure hook would be too late for the initial conftests.
 os.environ.setdefault("LESDE_BROKER_URL", "filesystem://")
 os.environ.setdefault("LESDE_BROKER_DIR", tempfile.mkdtemp(prefix="lesde-test-broker-"))

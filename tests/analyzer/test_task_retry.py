@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import lesde_analyzer.tasks as tasks
-from lesde.storage import StoreUnavailable
+from lesde_contract.object_store import StoreUnavailable
 
 TASKS = (
     tasks.analyze_experiment_task,

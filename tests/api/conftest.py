@@ -40,5 +40,5 @@ def sent(monkeypatch):
     """Tasks the API enqueues, recorded instead of sent: these tests run no worker
     (tests/integration sends them over a real Redis to real workers)."""
     calls = []
-    monkeypatch.setattr("lesde.celery_app.send", lambda *args: calls.append(args))
+    monkeypatch.setattr("lesde_runtime.celery_app.send", lambda *args: calls.append(args))
     return calls

@@ -7,11 +7,11 @@ import xml.etree.ElementTree as ET
 
 import numpy as np
 import pytest
-from lesde.jobs import JobRepository
-from lesde.records import JobStatus
-from lesde.specs.analysis import FIGURE_NAMES, figure_variant, run_figure_key, run_state_key
-from lesde.storage import ObjectNotFound
-from lesde_analyzer.experiments.job import render_figure_variant, run_experiment_analysis
+from lesde_runtime.job_repository import JobRepository
+from lesde_contract.records import JobStatus
+from lesde_contract.specs.analysis import FIGURE_NAMES, figure_variant, run_figure_key, run_state_key
+from lesde_contract.object_store import ObjectNotFound
+from lesde_analyzer.experiments.analysis_job import render_figure_variant, run_experiment_analysis
 
 from tests.fixtures.analysis_checks import assert_every_number, assert_valid_png
 from tests.fixtures.synthetic import write_synthetic_experiment
@@ -158,12 +158,12 @@ def test_an_analysis_whose_analyzer_died_starts_again_when_asked_and_a_finished_
     import subprocess
     import sys
 
-    from lesde import keys
-    from lesde.analysis_leases import _body
-    from lesde.analysis_state import write_run_state
-    from lesde.leases import new_lease
-    from lesde.records import AnalysisState, utcnow
-    from lesde.settings import LeaseSettings
+    from lesde_contract import object_keys
+    from lesde_runtime.analysis_leases import _body
+    from lesde_runtime.analysis_state import write_run_state
+    from lesde_runtime.leases import new_lease
+    from lesde_contract.records import AnalysisState, utcnow
+    from lesde_runtime.settings import LeaseSettings
 
     base = f"/v1/experiments/{experiment}"
     options = client.post(f"{base}/analysis", json={"estimator": "I"}).json()
@@ -172,12 +172,12 @@ def test_an_analysis_whose_analyzer_died_starts_again_when_asked_and_a_finished_
     pid = int(subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True).stdout)
     lease = new_lease(utcnow(), LeaseSettings()).model_copy(update={"pid": pid})  # this host, a process that has ended
     store.put_bytes(
-        keys.analysis_lease_key(experiment, key), json.dumps(_body("experiment", experiment, key, options["options"], lease)).encode()
+        object_keys.analysis_lease_key(experiment, key), json.dumps(_body("experiment", experiment, key, options["options"], lease)).encode()
     )
     again = client.post(f"{base}/analysis", json={"estimator": "I"})
     assert again.status_code == 202 and again.json()["state"] == "queued" and len(sent) == 2
     run_experiment_analysis(store, experiment, options["options"])  # a live analyzer's run holds, then drops, its lease
-    assert list(store.list(keys.ANALYSIS_LEASES_PREFIX)) == []
+    assert list(store.list(object_keys.ANALYSIS_LEASES_PREFIX)) == []
     assert client.get(f"{base}/analysis", params={"options_key": key}).status_code == 200
 
 
@@ -349,7 +349,7 @@ def test_the_client_takes_the_format_and_waits_for_a_figure_rendered_on_request(
         rendered.append(message)
         render_figure_variant(store, *message[1:])
 
-    monkeypatch.setattr("lesde.celery_app.send", worker)
+    monkeypatch.setattr("lesde_runtime.celery_app.send", worker)
     lesde = LesdeClient("http://testserver")
     lesde.http = client
     assert_valid_svg(lesde.figure(experiment, "AB", fmt="svg"))

@@ -9,12 +9,12 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
-from lesde import analysis_results, keys
-from lesde.jobs import JobRepository
-from lesde.specs.analysis import DEFAULT_KEY, run_summary_key
-from lesde.storage.local import LocalStore
+from lesde_contract import analysis_results, object_keys
+from lesde_runtime.job_repository import JobRepository
+from lesde_contract.specs.analysis import DEFAULT_KEY, run_summary_key
+from lesde_runtime.storage.local import LocalStore
 from lesde_analyzer.experiments import pipeline
-from lesde_analyzer.experiments.job import run_experiment_analysis
+from lesde_analyzer.experiments.analysis_job import run_experiment_analysis
 from lesde_api.main import create_app
 from lesde_api.models import analysis as answers
 
@@ -24,7 +24,7 @@ from tests.fixtures.synthetic import write_synthetic_experiment
 ROUTES = ("/v1/experiments/{job_id}/analysis", "/v1/simulations/{job_id}/analysis", "/v1/sweeps/{sweep_id}/analysis")
 # Open by nature, each with its reason: grid values are whatever JSON the sweep spec posted for a field path
 # (a number, a string, a list of class names); a sweep row is its columns, the axes among them; a run state's
-# options are kept as requested (an invalid set too, with the error) and its format is lesde.analysis_state's.
+# options are kept as requested (an invalid set too, with the error) and its format is lesde_runtime.analysis_state's.
 OPEN_BY_NATURE = {
     "SweepChildResult.point", "CurveLine.group", "FlipLine.group", "SweepAnalysis.rows", "LatestRequest",
     "LatestRequest.options",
@@ -200,11 +200,11 @@ def test_simulation_results_are_served_typed_and_as_stored_where_they_do_not_fit
     for case in ("sde", "phase_gaps"):
         stored = references[case]["summary"]
         record = repo.create(spec={}, owner="default", name=None, total=1, unit="steps")
-        store.put_json(keys.analysis_key("simulation", record.id, "summary"), stored)
+        store.put_json(object_keys.analysis_key("simulation", record.id, "summary"), stored)
         answer = client.get(f"/v1/simulations/{record.id}/analysis")
         assert answer.status_code == 200 and _without(answer.json()) == _without(stored)
         assert set(answer.json()["figures"]) == set(stored["figures"])
-        store.put_json(keys.analysis_key("simulation", record.id, "summary"), stored | {"extra": [1, 2]})
+        store.put_json(object_keys.analysis_key("simulation", record.id, "summary"), stored | {"extra": [1, 2]})
         misfit = client.get(f"/v1/simulations/{record.id}/analysis")
         assert misfit.status_code == 200 and misfit.json()["extra"] == [1, 2]
 
@@ -212,10 +212,10 @@ def test_simulation_results_are_served_typed_and_as_stored_where_they_do_not_fit
 def test_a_sweep_analysis_is_served_typed_and_as_stored_where_it_does_not_fit(client: TestClient, store: LocalStore) -> None:
     stored = json.loads(SWEEP_REFERENCE.read_text())["seeded"]
     record = JobRepository(store, "sweep").create(spec={}, owner="default", name="typed", total=0, unit="trial-iterations")
-    store.put_json(keys.analysis_key("sweep", record.id, "summary"), stored)
+    store.put_json(object_keys.analysis_key("sweep", record.id, "summary"), stored)
     answer = client.get(f"/v1/sweeps/{record.id}/analysis")
     assert answer.status_code == 200 and _without(answer.json()) == _without(stored)
-    store.put_json(keys.analysis_key("sweep", record.id, "summary"), _without(stored, ("curves",)))
+    store.put_json(object_keys.analysis_key("sweep", record.id, "summary"), _without(stored, ("curves",)))
     misfit = client.get(f"/v1/sweeps/{record.id}/analysis")
     assert misfit.status_code == 200 and "curves" not in misfit.json() and misfit.json()["table_url"].endswith("/table.csv")
 

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from lesde.results import AnalysisResult
-from lesde_analyzer.experiments.job import run_experiment_analysis
+from lesde_analyzer.experiments.analysis_job import run_experiment_analysis
 from lesde_analyzer.imports import run_import_job
 from matplotlib.figure import Figure
 

@@ -11,9 +11,9 @@ import socket
 import subprocess
 import sys
 
-from lesde.jobs import JobRepository
-from lesde.specs.analysis import DEFAULT_KEY, run_state_key, run_summary_key
-from lesde.storage.local import LocalStore
+from lesde_runtime.job_repository import JobRepository
+from lesde_contract.specs.analysis import DEFAULT_KEY, run_state_key, run_summary_key
+from lesde_runtime.storage.local import LocalStore
 
 from tests.api.test_imports import authors_csv
 from tests.fixtures.synthetic import write_synthetic_experiment

@@ -3,23 +3,24 @@ next write, and what a racing writer leaves is removed by the delayed purge."""
 
 from __future__ import annotations
 
-from lesde import keys, tombstones
-from lesde.records import AnalysisState
-from lesde.specs.analysis import DEFAULT_KEY, run_state_key
-from lesde_analyzer.experiments.job import run_experiment_analysis
-from lesde_api.operations.jobs import delete_job
+from lesde_contract import object_keys
+from lesde_runtime import tombstones
+from lesde_contract.records import AnalysisState
+from lesde_contract.specs.analysis import DEFAULT_KEY, run_state_key
+from lesde_analyzer.experiments.analysis_job import run_experiment_analysis
+from lesde_api.operations.job_views import delete_job
 
 from tests.fixtures.synthetic import write_synthetic_experiment
 
 
 def _left(store, job_id):
-    return [info.key for info in store.list(keys.job_prefix("experiment", job_id))]
+    return [info.key for info in store.list(object_keys.job_prefix("experiment", job_id))]
 
 
 def test_an_analysis_running_when_its_experiment_is_deleted_writes_nothing_more(client, store, experiments, monkeypatch):
     job_id = write_synthetic_experiment(store, trials=2, iterations=40, chunk=20, probe_every=20, eval_every=20)
     experiments.update(job_id, lambda record: setattr(record, "analysis", AnalysisState.queued))
-    import lesde_analyzer.experiments.job as analysis_job
+    import lesde_analyzer.experiments.analysis_job as analysis_job
 
     real = analysis_job.analyse_experiment
 
@@ -40,7 +41,7 @@ def test_the_delayed_purge_removes_what_a_racing_writer_left(store, experiments)
     job_id = write_synthetic_experiment(store, trials=2, iterations=20, chunk=10, probe_every=10, eval_every=10)
     scheduled = []
     delete_job(experiments, job_id, schedule_purge=lambda delay, purge: scheduled.append((delay, purge)))
-    store.put_bytes(keys.chunk_key(job_id, "sampled", 10, 19), b"a PUT the server completed after the delete")
+    store.put_bytes(object_keys.chunk_key(job_id, "sampled", 10, 19), b"a PUT the server completed after the delete")
     [(delay, purge)] = scheduled
     assert delay == tombstones.purge_delay_s()
     purge()
@@ -51,7 +52,7 @@ def test_the_delayed_purge_removes_what_a_racing_writer_left(store, experiments)
 def test_a_running_job_whose_worker_is_gone_can_be_deleted_but_not_one_whose_worker_lives(client, store, experiments):
     from datetime import timedelta
 
-    from lesde.records import JobStatus, Lease, utcnow
+    from lesde_contract.records import JobStatus, Lease, utcnow
 
     job_id = write_synthetic_experiment(store, trials=2, iterations=20, chunk=10, probe_every=10, eval_every=10)
     now = utcnow()

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
-from lesde.jobs import JobRepository
-from lesde.storage import RetryPolicy
-from lesde.storage.s3 import S3Store
+from lesde_runtime.job_repository import JobRepository
+from lesde_runtime.storage import RetryPolicy
+from lesde_runtime.storage.s3 import S3Store
 from lesde_api.deps import get_store
 from lesde_api.main import create_app
 
@@ -69,7 +69,7 @@ def test_a_broker_that_is_down_is_503_without_its_address(client, store, monkeyp
     def refuse(*_args: object) -> None:
         raise ConnectionRefusedError("Error 111 connecting to 10.20.30.40:6379. Connection refused.")
 
-    monkeypatch.setattr("lesde.celery_app.send", refuse)
+    monkeypatch.setattr("lesde_runtime.celery_app.send", refuse)
     answer = client.post("/v1/experiments", json={})
     assert answer.status_code == 503 and "10.20.30.40" not in answer.text and "6379" not in answer.text
     assert answer.json()["detail"] == "the task broker is unreachable: Error 111 connecting to <address>. Connection refused."

@@ -5,8 +5,8 @@ import subprocess
 import sys
 
 import pytest
-from lesde import keys
-from lesde.records import JobStatus
+from lesde_contract import object_keys
+from lesde_contract.records import JobStatus
 
 TINY = {"training": {"iterations": 20, "trials": 2, "eval_every": 10, "probe_every": 10, "probe_per_class": 2}}
 
@@ -30,8 +30,8 @@ def test_submit_answers_202_location_and_queued_record(client):
 
 
 def test_submit_answers_an_estimate_of_the_training_time(client):
-    from lesde.specs import ExperimentSpec
-    from lesde.specs.duration import estimated_seconds
+    from lesde_contract.specs import ExperimentSpec
+    from lesde_contract.specs.duration import estimated_seconds
 
     record = _submit(client).json()
     spec = ExperimentSpec.model_validate(TINY)
@@ -105,7 +105,7 @@ def test_list_is_paginated_and_filtered(client, experiments):
 
 def test_artifacts_listing_and_streamed_download(client, experiments, store):
     job_id = _submit(client).json()["id"]
-    store.put_bytes(keys.chunk_key(job_id, "sampled", 0, 9), b"x" * 3000)
+    store.put_bytes(object_keys.chunk_key(job_id, "sampled", 0, 9), b"x" * 3000)
     listing = client.get(f"/v1/experiments/{job_id}/artifacts").json()
     names = {item["name"]: item for item in listing["data"]}
     assert {"spec.json", "status.json", "chunks/sampled/000000000-000000009.npz"} <= set(names)
@@ -123,8 +123,8 @@ def test_analysis_is_409_while_running_404_when_absent_then_served(client, exper
     assert client.get(f"/v1/experiments/{job_id}/figures/class-means.png").status_code == 409
     experiments.mark_finished(job_id, JobStatus.succeeded)
     assert client.get(f"/v1/experiments/{job_id}/analysis").status_code == 404
-    store.put_json(keys.analysis_key("experiment", job_id, "summary"), {"ok": True})
-    store.put_bytes(keys.figure_key("experiment", job_id, "class-means"), b"\x89PNG fake")
+    store.put_json(object_keys.analysis_key("experiment", job_id, "summary"), {"ok": True})
+    store.put_bytes(object_keys.figure_key("experiment", job_id, "class-means"), b"\x89PNG fake")
     served = client.get(f"/v1/experiments/{job_id}/analysis").json()
     assert served["ok"] is True  # the stored summary, plus the links the gateway builds
     assert served["figures"]["class-means"] == f"/v1/experiments/{job_id}/figures/class-means.png"
@@ -139,10 +139,10 @@ def test_delete_removes_objects_but_not_while_running(client, experiments, store
     experiments.mark_running(gone)
     assert client.delete(f"/v1/experiments/{gone}").status_code == 409
     experiments.mark_finished(gone, JobStatus.failed, error="boom")
-    store.put_bytes(keys.chunk_key(gone, "sampled", 0, 9), b"x")
+    store.put_bytes(object_keys.chunk_key(gone, "sampled", 0, 9), b"x")
     assert client.delete(f"/v1/experiments/{gone}").status_code == 204
     assert client.get(f"/v1/experiments/{gone}").status_code == 404
-    assert list(store.list(keys.job_prefix("experiment", gone))) == []
+    assert list(store.list(object_keys.job_prefix("experiment", gone))) == []
     assert client.get(f"/v1/experiments/{keep}").status_code == 200
 
 

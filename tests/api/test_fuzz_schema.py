@@ -26,8 +26,8 @@ import hypothesis.errors
 import pytest
 import schemathesis
 from fastapi.testclient import TestClient
-from lesde.storage.local import LocalStore
-from lesde_analyzer.experiments.job import run_experiment_analysis
+from lesde_runtime.storage.local import LocalStore
+from lesde_analyzer.experiments.analysis_job import run_experiment_analysis
 from lesde_api.deps import get_store
 from lesde_api.main import create_app
 from schemathesis import GenerationMode
@@ -46,7 +46,7 @@ def fuzzed_app(tmp_path_factory):
     """The gateway with keys, on a store holding one analysed experiment of owner ``ada``."""
     patch = pytest.MonkeyPatch()
     patch.setenv("LESDE_API_KEYS", ",".join(f"{owner}={key}" for owner, key in API_KEYS.items()))
-    patch.setattr("lesde.celery_app.send", lambda *args: None)  # no worker here: see the module docstring
+    patch.setattr("lesde_runtime.celery_app.send", lambda *args: None)  # no worker here: see the module docstring
     store = LocalStore(tmp_path_factory.mktemp("fuzz") / "store")
     job_id = write_synthetic_experiment(store, trials=4, iterations=400, chunk=200, probe_every=100, eval_every=100)
     run_experiment_analysis(store, job_id)

@@ -108,7 +108,7 @@ def test_csv_logits_with_infinities_or_1e308_fail_the_job_naming_row_and_column(
 @pytest.mark.parametrize("name", [".", "./spec.json", "x/.", "chunks/./status.json", "spec.json\x00", "a\\b", "chunks//0-9.npz", ""])
 def test_odd_names_are_refused_before_the_store_is_asked(name):
     """The rule itself (an HTTP client resolves dot segments before sending, so these are checked directly)."""
-    from lesde_api.operations.jobs import plain_artifact_name
+    from lesde_api.operations.job_views import plain_artifact_name
 
     assert not plain_artifact_name(name)
     for good in ("spec.json", "chunks/sampled/0-499.npz", "figures/runs/0123abcd/leode@w8-h5-d200.png"):

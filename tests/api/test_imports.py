@@ -8,10 +8,10 @@ import io
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
-from lesde import keys
-from lesde.settings import LimitSettings
-from lesde.specs.analysis import FIGURE_NAMES
-from lesde_analyzer.experiments.job import run_experiment_analysis
+from lesde_contract import object_keys
+from lesde_runtime.settings import LimitSettings
+from lesde_contract.specs.analysis import FIGURE_NAMES
+from lesde_analyzer.experiments.analysis_job import run_experiment_analysis
 from lesde_analyzer.imports import run_import_job
 from lesde_api.deps import get_limits
 
@@ -43,14 +43,14 @@ def test_import_makes_an_analysable_experiment_with_every_figure(client, store, 
     assert queued["kind"] == "experiment" and queued["status"] == "queued"
     assert answer.headers["location"] == f"/v1/experiments/{queued['id']}"
     assert sent == [("lesde.import_experiment", queued["id"])]
-    assert store.exists(keys.upload_key(queued["id"]))
+    assert store.exists(object_keys.upload_key(queued["id"]))
     run_import_job(store, queued["id"])
     record = client.get(answer.headers["location"]).json()
     assert record["status"] == "succeeded" and record["analysis"] == "queued"
     assert record["progress"]["done"] == record["progress"]["total"] == 400
     assert record["spec"]["kind"] == "import" and record["spec"]["training"] == {"iterations": 400, "trials": 4}
     assert sent[-1] == ("lesde.analyze_experiment", record["id"])
-    assert not store.exists(keys.upload_key(record["id"]))  # the upload is gone once imported
+    assert not store.exists(object_keys.upload_key(record["id"]))  # the upload is gone once imported
     run_experiment_analysis(store, record["id"])
     summary = client.get(f"/v1/experiments/{record['id']}/analysis").json()
     assert_every_number(summary, probe=False)
@@ -99,7 +99,7 @@ def test_a_bad_row_fails_the_job_with_row_and_column(client, store, sent, mutate
     assert record["status"] == "failed" and record["error"].startswith(f"row {row}"), record
     assert (f"column {column!r}" in record["error"]) == (column is not None)
     assert record["analysis"] == "none" and len(sent) == 1  # no analysis queued
-    assert not store.exists(keys.upload_key(record["id"]))
+    assert not store.exists(object_keys.upload_key(record["id"]))
 
 
 def test_incomplete_grid_and_duplicates_fail_the_job(client, store, sent):

@@ -3,7 +3,7 @@ beside the job's status and served by the gateway.
 
 The real analyzer task (``lesde.run_simulation``) runs in-process through Celery's own
 tracer (``task.apply``), so the real ``task_prerun``/``task_postrun`` signals bind the
-job's fields and attach the store handler, exactly as in a worker (:mod:`lesde.task_signals`).
+job's fields and attach the store handler, exactly as in a worker (:mod:`lesde_runtime.task_signals`).
 Only the worker process itself is absent (tests/integration runs real workers).
 """
 
@@ -13,9 +13,9 @@ import logging
 
 import pytest
 from celery import signals
-from lesde import metrics
-from lesde.jobs import JobRepository
-from lesde.task_signals import task_ended, task_started
+from lesde_runtime import worker_metrics
+from lesde_runtime.job_repository import JobRepository
+from lesde_runtime.task_signals import task_ended, task_started
 from lesde_analyzer.tasks import run_simulation_task
 from lesde_api.routes.logs import MOST_LINES
 
@@ -38,7 +38,7 @@ def worker_signals(store, monkeypatch, caplog):
 def test_a_failed_jobs_error_and_traceback_are_served_with_its_fields(client, store, sent, worker_signals):
     job_id = client.post("/v1/simulations", json=SIMULATION).json()["id"]
     store.put_json(f"simulations/{job_id}/spec.json", {"mode": "broken"})  # damaged after submission: the job fails
-    done_before = metrics.TASKS_DONE.labels("lesde.run_simulation", "success")._value.get()
+    done_before = worker_metrics.TASKS_DONE.labels("lesde.run_simulation", "success")._value.get()
 
     result = run_simulation_task.apply(args=[job_id])
 
@@ -47,7 +47,7 @@ def test_a_failed_jobs_error_and_traceback_are_served_with_its_fields(client, st
     assert answer.status_code == 200, answer.text
     body = answer.json()
     failure = next(line for line in body["data"] if line["message"] == f"simulation {job_id} failed")
-    assert failure["level"] == "ERROR" and failure["logger"] == "lesde_analyzer.simulations.job"
+    assert failure["level"] == "ERROR" and failure["logger"] == "lesde_analyzer.simulations.simulation_job"
     assert (failure["job_id"], failure["kind"], failure["task_id"], failure["task"]) == (
         job_id,
         "simulation",
@@ -58,7 +58,7 @@ def test_a_failed_jobs_error_and_traceback_are_served_with_its_fields(client, st
     assert body["count"] == len(body["data"]) >= 1
     assert all(line["job_id"] == job_id for line in body["data"])
     # the task signals counted the task (Celery's outcome: the job's failure is in its status)
-    assert metrics.TASKS_DONE.labels("lesde.run_simulation", "success")._value.get() == done_before + 1
+    assert worker_metrics.TASKS_DONE.labels("lesde.run_simulation", "success")._value.get() == done_before + 1
 
 
 def test_limit_takes_the_newest_lines_and_is_bounded(client, store, sent, worker_signals):

@@ -12,8 +12,8 @@ import json
 import threading
 
 import pytest
-from lesde.jobs import JobRepository
-from lesde.settings import ApiSettings, LimitSettings
+from lesde_runtime.job_repository import JobRepository
+from lesde_runtime.settings import ApiSettings, LimitSettings
 from lesde_api.deps import get_api_settings, get_limits, get_store
 from lesde_api.main import create_app
 from lesde_api.operations.quota import QuotaExceeded, admitted

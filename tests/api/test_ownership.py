@@ -29,7 +29,7 @@ PARAM = re.compile(r"\{([^}]+)\}")
 # The dashboard's pages take ids too, but read no job data: their script calls /v1 with the
 # visitor's key (lesde_api.dashboard). Every other route that takes an id is walked.
 PAGES_WITHOUT_DATA = ("/ui/",)
-# Staged chunks are keyed by their owner and their sha256 (lesde.keys.staged_chunk_key): the
+# Staged chunks are keyed by their owner and their sha256 (lesde_contract.object_keys.staged_chunk_key): the
 # digest names no one else's object, so there is no id to walk (tests/api/test_run_imports.py
 # checks that one owner's staged chunks are not another's).
 SCOPED_BY_OWNER = ("/v1/imports/chunks/",)

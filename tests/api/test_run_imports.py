@@ -8,12 +8,14 @@ import json
 
 import numpy as np
 import pytest
-from lesde import Recorder, analyze, celery_app, keys
-from lesde.chunks import encode_chunk, load_manifest
+from lesde import Recorder, analyze
+from lesde_runtime import celery_app
+from lesde_contract import object_keys
+from lesde_contract.chunks import encode_chunk, load_manifest
 from lesde.client import LesdeApiError, LesdeClient
-from lesde.jobs import JobRepository
+from lesde_runtime.job_repository import JobRepository
 from lesde.recorder.upload import upload_run
-from lesde_analyzer.experiments.job import run_experiment_analysis
+from lesde_analyzer.experiments.analysis_job import run_experiment_analysis
 from lesde_analyzer.imports import run_import_job
 
 K, R, STEPS = 3, 2, 240
@@ -147,7 +149,7 @@ def test_an_import_fails_naming_the_chunk_and_array_when_the_logits_do_not_fit_t
     record = lesde_client.get(job["id"])
     assert record["status"] == "failed"
     assert "sampled chunk 0-99" in record["error"] and "logits" in record["error"]
-    assert not store.exists(keys.run_upload_key(job["id"])) and not list(store.list("staging/"))
+    assert not store.exists(object_keys.run_upload_key(job["id"])) and not list(store.list("staging/"))
     assert JobRepository(store, "experiment").get(job["id"]).status.value == "failed"
 
 

@@ -1,8 +1,8 @@
 """HTTP contract of /v1/simulations: validation, queueing, results through the real job function."""
 
 import pytest
-from lesde.jobs import JobRepository
-from lesde_analyzer.simulations.job import run_simulation_job
+from lesde_runtime.job_repository import JobRepository
+from lesde_analyzer.simulations.simulation_job import run_simulation_job
 
 SDE = {
     "mode": "sde",
@@ -98,8 +98,9 @@ def test_failed_simulation_records_its_error(client, store, simulations):
 def test_a_simulation_deleted_while_it_computes_writes_nothing(client, store, simulations, monkeypatch):
     """The gateway refuses to delete a running job, but a job whose worker lost its lease can
     be deleted under it: the late worker's figures, summary and record writes are refused."""
-    import lesde_analyzer.simulations.job as simulation_job
-    from lesde import keys, tombstones
+    import lesde_analyzer.simulations.simulation_job as simulation_job
+    from lesde_contract import object_keys
+    from lesde_runtime import tombstones
 
     job_id = client.post("/v1/simulations", json={**SDE, "runs": 5, "steps": 40}).json()["id"]
     real = simulation_job.run_simulation
@@ -112,14 +113,14 @@ def test_a_simulation_deleted_while_it_computes_writes_nothing(client, store, si
 
     monkeypatch.setattr(simulation_job, "run_simulation", compute_while_deleted)
     run_simulation_job(store, job_id)
-    assert list(store.list(keys.job_prefix("simulation", job_id))) == []
+    assert list(store.list(object_keys.job_prefix("simulation", job_id))) == []
     assert client.get(f"/v1/simulations/{job_id}").status_code == 404
 
 
 def test_every_figure_as_svg_and_pdf_and_an_older_result_says_it_has_png_only(client, store):
     import xml.etree.ElementTree as ET
 
-    from lesde import keys
+    from lesde_contract import object_keys
 
     job_id = client.post("/v1/simulations", json={**SDE, "runs": 8, "steps": 100}).json()["id"]
     assert client.get(f"/v1/simulations/{job_id}/figures/trajectories.svg").status_code == 409  # not run yet
@@ -138,7 +139,7 @@ def test_every_figure_as_svg_and_pdf_and_an_older_result_says_it_has_png_only(cl
     absent = client.get(f"/v1/simulations/{job_id}/figures/nothing.svg")
     assert absent.status_code == 404 and f"available: {sorted(names)}" in absent.json()["detail"]  # each name once
     # a result stored before SVG and PDF were: its trajectories are not stored, so it cannot be drawn again
-    store.delete(keys.figure_key("simulation", job_id, "integrals", "svg"))
+    store.delete(object_keys.figure_key("simulation", job_id, "integrals", "svg"))
     older = client.get(f"/v1/simulations/{job_id}/figures/integrals.svg")
     assert older.status_code == 404 and "stored as PNG only" in older.json()["detail"]
     assert client.get(f"/v1/simulations/{job_id}/figures/integrals.png").status_code == 200

@@ -16,11 +16,12 @@ import zipfile
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
-from lesde import keys
-from lesde.chunks import ChunkWriter, iter_chunks, load_manifest
-from lesde.csv_layout import header as authors_header
-from lesde.jobs import JobRepository
-from lesde.storage import ObjectStore
+from lesde_contract import object_keys
+from lesde_runtime.chunk_writer import ChunkWriter
+from lesde_contract.chunks import iter_chunks, load_manifest
+from lesde_contract.csv_layout import header as authors_header
+from lesde_runtime.job_repository import JobRepository
+from lesde_contract.object_store import ObjectStore
 from lesde_analyzer.imports import run_import_job
 from lesde_api.operations.exports import _probe_block
 
@@ -46,7 +47,7 @@ def _add_features(store: ObjectStore, job_id: str) -> None:
     repo = JobRepository(store, "experiment")
     spec = repo.get_spec(job_id)
     spec["training"]["features_every"] = FEATURES_EVERY
-    store.put_json(keys.spec_key("experiment", job_id), spec)
+    store.put_json(object_keys.spec_key("experiment", job_id), spec)
     probe_label = np.repeat(np.arange(CLASSES), PER_CLASS)
     probe_index = np.array([40, 7, 113, 102, 260, 201])  # class 0 holds 7 and 40: stored unsorted
     writer = ChunkWriter(store, job_id)
@@ -200,7 +201,7 @@ def test_an_import_of_a_recorded_run_keeps_its_probe_stream(client, store, recor
     """Only the authors' CSV rules the stream out: an import of chunks (another source format) may carry it."""
     spec = JobRepository(store, "experiment").get_spec(recorded)
     spec |= {"kind": "import", "source": {"format": "lesde-run"}, "training": {"iterations": ITERATIONS, "trials": TRIALS}}
-    store.put_json(keys.spec_key("experiment", recorded), spec)
+    store.put_json(object_keys.spec_key("experiment", recorded), spec)
     for stream in ("probe", "features"):
         assert client.get(f"/v1/experiments/{recorded}/export.csv", params={"stream": stream}).status_code == 200
 

@@ -5,10 +5,11 @@ No worker runs here: child states are set through the records the trainer would 
 """
 
 import pytest
-from lesde import celery_app, keys
-from lesde.jobs import JobRepository
-from lesde.records import AnalysisState, JobStatus
-from lesde.sweeps import read_children
+from lesde_runtime import celery_app
+from lesde_contract import object_keys
+from lesde_runtime.job_repository import JobRepository
+from lesde_contract.records import AnalysisState, JobStatus
+from lesde_contract.sweep_children import read_children
 from lesde_api.operations.sweep_view import aggregate_status
 
 BASE = {"training": {"iterations": 20, "trials": 2, "eval_every": 10, "probe_every": 10, "probe_per_class": 2}}
@@ -198,7 +199,7 @@ def test_retry_requeues_only_the_failed_children(client, store, experiments, sen
     _finish(experiments, a, JobStatus.succeeded)
     _finish(experiments, b, JobStatus.failed, done=7)
     _finish(experiments, c, JobStatus.failed)
-    store.put_bytes(keys.cancel_key("experiment", c), b"1")  # asked to stop before it failed
+    store.put_bytes(object_keys.cancel_key("experiment", c), b"1")  # asked to stop before it failed
     sent.clear()
     response = client.post(f"/v1/sweeps/{sweep['id']}/retry")
     assert response.status_code == 202, response.text
@@ -235,11 +236,11 @@ def test_delete_removes_the_children_then_the_sweep_and_nothing_else(client, sto
 
 def test_a_half_created_sweep_can_be_read_and_deleted(client, store, sweeps, sent):
     sweep = _create(client, {"base": BASE, "axes": {"training.seed": [1]}})
-    store.delete(keys.sweep_children_key(sweep["id"]))  # as if the gateway stopped before listing the children
+    store.delete(object_keys.sweep_children_key(sweep["id"]))  # as if the gateway stopped before listing the children
     view = client.get(f"/v1/sweeps/{sweep['id']}").json()
     assert view["status"] == "queued" and view["children"] == [] and view["spec"]["axes"] == {"training.seed": [1]}
     assert client.delete(f"/v1/sweeps/{sweep['id']}").status_code == 204
-    assert not sweeps.store.exists(keys.status_key("sweep", sweep["id"]))
+    assert not sweeps.store.exists(object_keys.status_key("sweep", sweep["id"]))
 
 
 def test_analysis_figures_and_table(client, store, sweeps, sent):
@@ -249,9 +250,9 @@ def test_analysis_figures_and_table(client, store, sweeps, sent):
     assert client.get(f"/v1/sweeps/{sweep_id}/table.csv").status_code == 404
     sweeps.update(sweep_id, lambda record: setattr(record, "analysis", AnalysisState.running))
     assert "its analysis is running" in client.get(f"/v1/sweeps/{sweep_id}/analysis").json()["detail"]
-    store.put_json(keys.analysis_key("sweep", sweep_id, "summary"), {"children": [], "figures": ["accuracy", "tail-index"]})
-    store.put_bytes(keys.figure_key("sweep", sweep_id, "accuracy"), b"\x89PNG fake", content_type="image/png")
-    store.put_bytes(keys.sweep_table_key(sweep_id), b"index,label_noise\n0,0.0\n", content_type="text/csv")
+    store.put_json(object_keys.analysis_key("sweep", sweep_id, "summary"), {"children": [], "figures": ["accuracy", "tail-index"]})
+    store.put_bytes(object_keys.figure_key("sweep", sweep_id, "accuracy"), b"\x89PNG fake", content_type="image/png")
+    store.put_bytes(object_keys.sweep_table_key(sweep_id), b"index,label_noise\n0,0.0\n", content_type="text/csv")
     summary = client.get(f"/v1/sweeps/{sweep_id}/analysis").json()
     assert summary["figures"] == {name: f"/v1/sweeps/{sweep_id}/figures/{name}.png" for name in ("accuracy", "tail-index")}
     assert summary["table_url"] == f"/v1/sweeps/{sweep_id}/table.csv"
@@ -286,7 +287,7 @@ def _broker(monkeypatch, sent, *, accepts: int):
             raise ConnectionError("connection refused")
         sent.append(args)
 
-    monkeypatch.setattr("lesde.celery_app.send", send)
+    monkeypatch.setattr("lesde_runtime.celery_app.send", send)
 
 
 def test_a_broker_that_is_down_is_503_and_leaves_nothing_queued(client, experiments, sweeps, monkeypatch, sent):
@@ -337,7 +338,7 @@ def test_figures_as_svg_and_pdf_and_an_older_analysis_renders_them_on_request(cl
     absent = client.get(f"/v1/sweeps/{sweep_id}/figures/nothing.pdf")
     assert absent.status_code == 404 and f"available: {names}" in absent.json()["detail"]  # each once
     # an analysis stored before SVG and PDF were: rendered from the stored summary on request
-    store.delete(keys.figure_key("sweep", sweep_id, "sweep-loss", "pdf"))
+    store.delete(object_keys.figure_key("sweep", sweep_id, "sweep-loss", "pdf"))
     pending = client.get(f"/v1/sweeps/{sweep_id}/figures/sweep-loss.pdf")
     assert pending.status_code == 202 and pending.headers["retry-after"]
     assert sent[-1] == ("lesde.render_figure", sweep_id, "sweep", "sweep-loss", 10.0, 5.0, 110, "pdf", None)

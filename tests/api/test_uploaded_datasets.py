@@ -7,8 +7,8 @@ import zipfile
 
 import numpy as np
 import pytest
-from lesde import keys
-from lesde_analyzer.datasets.job import run_dataset_validation
+from lesde_contract import object_keys
+from lesde_analyzer.datasets.validation_job import run_dataset_validation
 
 CUSTOM = [
     {"type": "conv2d", "out_channels": 4, "kernel_size": 3},
@@ -84,7 +84,7 @@ def test_a_corrupt_file_fails_its_job_naming_the_array_and_touches_nothing_else(
     good = validated(client, store, npz_bytes(**shapes()))
     record = validated(client, store, npz_bytes(**change(shapes())))
     assert record["status"] == "failed" and record["error"].startswith(f"{array}: ") and words in record["error"], record
-    assert record["info"] is None and not store.exists(keys.dataset_file_key(record["id"]))
+    assert record["info"] is None and not store.exists(object_keys.dataset_file_key(record["id"]))
     assert client.get(f"/v1/datasets/{good['id']}").json()["status"] == "succeeded"
 
 
@@ -167,9 +167,9 @@ def test_another_owners_data_set_is_404_and_cannot_be_trained_on(keyed_client, b
 
 
 def test_an_uploaded_data_set_trains_a_custom_network_and_is_analysed(client, store, sent, tmp_path):
-    from lesde.settings import TrainerSettings
-    from lesde_analyzer.experiments.job import run_experiment_analysis
-    from lesde_trainer.job import run_training_job
+    from lesde_runtime.settings import TrainerSettings
+    from lesde_analyzer.experiments.analysis_job import run_experiment_analysis
+    from lesde_trainer.training_job import run_training_job
 
     dataset_id = validated(client, store, npz_bytes(**shapes(n_per_class=20)))["id"]
     # batch size 4 and an imbalanced training set (20, 12, 6 of the three classes)

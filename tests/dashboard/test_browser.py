@@ -34,10 +34,10 @@ from pathlib import Path
 import httpx
 import pytest
 from lesde.client import LesdeApiError, LesdeClient
-from lesde.jobs import JobRepository
-from lesde.records import JobStatus
-from lesde.specs.analysis import FIGURE_NAMES
-from lesde.storage.local import LocalStore
+from lesde_runtime.job_repository import JobRepository
+from lesde_contract.records import JobStatus
+from lesde_contract.specs.analysis import FIGURE_NAMES
+from lesde_runtime.storage.local import LocalStore
 from lesde_launcher.stack import EmbeddedStack, free_port
 
 from tests.fixtures.authors_csv import K, authors_csv

@@ -13,7 +13,7 @@ import time
 import httpx
 import numpy as np
 import pytest
-from lesde.storage.local import LocalStore
+from lesde_runtime.storage.local import LocalStore
 
 from tests.fixtures.served import served_gateway
 from tests.fixtures.sweeps import FixtureChild, write_sweep

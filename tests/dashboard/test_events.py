@@ -12,9 +12,9 @@ import json
 from collections.abc import Iterator
 
 import pytest
-from lesde.jobs import JobRepository
-from lesde.records import AnalysisState, JobStatus
-from lesde.storage import StoreUnavailable
+from lesde_runtime.job_repository import JobRepository
+from lesde_contract.records import AnalysisState, JobStatus
+from lesde_contract.object_store import StoreUnavailable
 from lesde_api.operations import events as stream_logic
 from lesde_api.routes import events as events_route
 

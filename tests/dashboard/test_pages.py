@@ -11,7 +11,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from lesde.specs.simulation import SimulationSpec
+from lesde_contract.specs.simulation import SimulationSpec
 from lesde_api.dashboard import routes as dashboard
 
 REPO = Path(__file__).resolve().parents[2]

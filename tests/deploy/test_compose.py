@@ -4,7 +4,7 @@
 The key checks: a fresh clone starts (no .env: every ${VAR} has a default, nothing stops
 compose, every image is pinned), and every service that runs our code gets, from its compose
 environment, every setting it cannot start without, as declared by the pydantic-settings
-classes in lesde.settings (introspected, never a hard-coded list of names): from .env when
+classes in lesde_runtime.settings (introspected, never a hard-coded list of names): from .env when
 the operator sets it, else from the secrets secrets-init generates (LESDE_<NAME>_FILE).
 """
 
@@ -34,8 +34,8 @@ from deploy_files import (
 )
 from deploy_files import interpolate as compose_interpolate
 from deploy_files import service_env as _service_env
-from lesde import settings as lesde_settings
-from lesde.secret_files import file_variable, secret_file_fields
+from lesde_runtime import settings as lesde_settings
+from lesde_runtime.secret_files import file_variable, secret_file_fields
 from pydantic import ValidationError
 from pydantic_settings import BaseSettings
 
@@ -305,7 +305,7 @@ def test_trainer_gets_time_to_finish_its_chunk_on_stop(compose: dict[str, Any]) 
 
 def test_a_reaper_runs_beside_the_workers(compose: dict[str, Any]) -> None:
     reaper = compose["services"]["reaper"]
-    assert _command(reaper) == ["python", "-m", "lesde.reaper"]
+    assert _command(reaper) == ["python", "-m", "lesde_runtime.reaper"]
     assert str(reaper.get("restart")) == "unless-stopped"
     _context, dockerfile = dockerfile_of(reaper)
     assert dockerfile == dockerfile_of(compose["services"]["api"])[1], "the reaper needs only the shared package: the API's image"
@@ -346,7 +346,7 @@ def test_published_ports_bind_to_localhost(compose: dict[str, Any]) -> None:
 def test_workers_consume_their_queues_and_register_their_tasks(compose: dict[str, Any]) -> None:
     import importlib
 
-    from lesde import celery_app
+    from lesde_runtime import celery_app
 
     for name, queue in (("trainer", "train"), ("analyzer", "analyze")):
         command = compose["services"][name]["command"]
@@ -435,7 +435,7 @@ def test_every_lesde_variable_in_compose_is_a_real_setting(compose: dict[str, An
     for name, service in compose["services"].items():
         for var in service_env(service):
             if var.startswith("LESDE_"):
-                assert var in known, f"{name}: {var} is not a field of any lesde.settings class, nor its _FILE (typo?)"
+                assert var in known, f"{name}: {var} is not a field of any lesde_runtime.settings class, nor its _FILE (typo?)"
     for anchor_var in compose.get("x-lesde-env", {}):
         assert anchor_var in known, f"x-lesde-env: {anchor_var} is not a setting"
 
@@ -562,7 +562,7 @@ def test_dockerignore_keeps_the_build_context_small() -> None:
         "lesde-results",
         "tests",
         "shared/lesde.egg-info",
-        "shared/lesde/__pycache__",
+        "shared/client/lesde/__pycache__",
         "services/trainer/lesde_trainer/engine/__pycache__",
         "services/api/.venv",
         "services/trainer/.lesde",

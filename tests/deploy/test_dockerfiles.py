@@ -30,7 +30,7 @@ def test_dependencies_install_before_the_source_is_copied(dockerfile: Path) -> N
     manifests = [index for index, sources in copies if any(src.endswith("pyproject.toml") for src in sources)]
     service = SERVICE_OF[dockerfile.name]
     copied_manifests = {src for _, sources in copies for src in sources if src.endswith("pyproject.toml")}
-    assert copied_manifests == {"shared/pyproject.toml", f"services/{service}/pyproject.toml"}
+    assert copied_manifests == {"shared/client/pyproject.toml", f"services/{service}/pyproject.toml"}
     assert max(manifests) < installs[0] < first_source, f"{dockerfile.name}: manifests, then install, then source"
     final = [args for ins, args in steps[first_source:] if ins == "RUN" and "pip install" in args]
     assert final and all("--no-deps" in args for args in final), f"{dockerfile.name}: the source install resolves again"

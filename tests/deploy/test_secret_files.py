@@ -1,4 +1,4 @@
-"""The settings hook (lesde.secret_files): LESDE_<FIELD>_FILE names the file of a secret that
+"""The settings hook (lesde_runtime.secret_files): LESDE_<FIELD>_FILE names the file of a secret that
 LESDE_<FIELD> does not set, which is how compose hands our services the generated secrets."""
 
 from __future__ import annotations
@@ -7,8 +7,8 @@ import os
 from pathlib import Path
 
 import pytest
-from lesde import settings as lesde_settings
-from lesde.secret_files import SecretFileError, secret_file_fields, secrets_from_files
+from lesde_runtime import settings as lesde_settings
+from lesde_runtime.secret_files import SecretFileError, secret_file_fields, secrets_from_files
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 

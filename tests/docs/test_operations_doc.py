@@ -6,7 +6,7 @@ import inspect
 import re
 from pathlib import Path
 
-import lesde.settings
+import lesde_runtime.settings
 import pytest
 from pydantic_settings import BaseSettings
 
@@ -14,10 +14,10 @@ DOC = Path(__file__).resolve().parents[2] / "docs" / "operations.md"
 
 
 def _settings_fields() -> list[tuple[str, object]]:
-    """``(LESDE_<FIELD>, default)`` of every settings class in :mod:`lesde.settings`."""
+    """``(LESDE_<FIELD>, default)`` of every settings class in :mod:`lesde_runtime.settings`."""
     found = []
-    for _name, cls in inspect.getmembers(lesde.settings, inspect.isclass):
-        if issubclass(cls, BaseSettings) and cls.__module__ == lesde.settings.__name__:
+    for _name, cls in inspect.getmembers(lesde_runtime.settings, inspect.isclass):
+        if issubclass(cls, BaseSettings) and cls.__module__ == lesde_runtime.settings.__name__:
             prefix = cls.model_config.get("env_prefix", "")
             found += [(f"{prefix}{field}".upper(), info.default) for field, info in cls.model_fields.items()]
     return found

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Callable, Iterator
 
 import pytest
-from lesde.storage.s3 import S3Store
+from lesde_runtime.storage.s3 import S3Store
 from lesde_launcher.stack import EmbeddedStack, free_port
 
 from .helpers import stack_overrides

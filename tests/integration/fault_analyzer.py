@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import time
 
-import lesde_analyzer.experiments.job as experiment_job
+import lesde_analyzer.experiments.analysis_job as experiment_job
 from lesde_analyzer.worker import app
 
 __all__ = ["app"]

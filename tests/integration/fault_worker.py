@@ -39,5 +39,5 @@ def _build_engine_unless_poison(spec, settings, store=None):
     return _build_engine(spec, settings, store)
 
 
-# lesde_trainer.job imports build_engine from this module at each call, so the swap reaches it.
+# lesde_trainer.training_job imports build_engine from this module at each call, so the swap reaches it.
 training_setup.build_engine = _build_engine_unless_poison

@@ -31,14 +31,15 @@ from typing import TypeVar
 
 import redis
 from celery import Celery
-from lesde import celery_app, job_index, keys
-from lesde.broker_census import task_and_first_argument
-from lesde.jobs import JobRepository, new_job_id
-from lesde.records import JobRecord, JobStatus, utcnow
-from lesde.settings import BrokerSettings, StoreRetrySettings
-from lesde.storage import ObjectStore, StoreUnavailable
-from lesde.storage.retry import gateway_policy
-from lesde.storage.s3 import S3Store
+from lesde_runtime import celery_app, job_index
+from lesde_contract import object_keys
+from lesde_runtime.broker_census import task_and_first_argument
+from lesde_runtime.job_repository import JobRepository, new_job_id
+from lesde_contract.records import JobRecord, JobStatus, utcnow
+from lesde_runtime.settings import BrokerSettings, StoreRetrySettings
+from lesde_contract.object_store import ObjectStore, StoreUnavailable
+from lesde_runtime.storage.retry import gateway_policy
+from lesde_runtime.storage.s3 import S3Store
 from lesde_launcher.stack import EmbeddedStack, free_port
 
 REPO = Path(__file__).resolve().parents[2]
@@ -348,11 +349,11 @@ class FaultLab:
 
     def chunks(self, job_id: str) -> dict[str, bytes]:
         """Chunk name (``<stream>/<first>-<last>...``) -> stored bytes of the job."""
-        prefix = keys.job_prefix("experiment", job_id) + "chunks/"
+        prefix = object_keys.job_prefix("experiment", job_id) + "chunks/"
         return {info.key[len(prefix) :]: self.store.get_bytes(info.key) for info in self.store.list(prefix)}
 
     def manifest(self, job_id: str) -> dict | None:
-        key = keys.manifest_key(job_id)
+        key = object_keys.manifest_key(job_id)
         return self.store.get_json(key) if self.store.exists(key) else None
 
     def iterations_done(self, job_id: str) -> int:
@@ -361,15 +362,15 @@ class FaultLab:
 
     def store_finished_jobs(self, spec: dict, owners: list[str]) -> None:
         """One succeeded experiment per owner in ``owners``, written straight to the store as
-        :meth:`~lesde.jobs.JobRepository.create` writes a job (spec, index entries, record).
+        :meth:`~lesde_runtime.job_repository.JobRepository.create` writes a job (spec, index entries, record).
         Finished, so that the reaper has nothing to re-send for them."""
 
         def store_one(owner: str) -> None:
             record = JobRecord(id=new_job_id(), owner=owner, status=JobStatus.succeeded, finished_at=utcnow())
             record.progress.total = record.progress.done = 1
-            self.store.put_json(keys.spec_key("experiment", record.id), spec)
+            self.store.put_json(object_keys.spec_key("experiment", record.id), spec)
             job_index.add(self.store, "experiment", record)
-            self.store.put_json(keys.status_key("experiment", record.id), record.model_dump(mode="json"))
+            self.store.put_json(object_keys.status_key("experiment", record.id), record.model_dump(mode="json"))
 
         with ThreadPoolExecutor(16) as pool:
             list(pool.map(store_one, owners))

@@ -9,7 +9,7 @@ import time
 import httpx
 import pytest
 from lesde.client import LesdeClient
-from lesde.specs.analysis import FIGURE_NAMES
+from lesde_contract.specs.analysis import FIGURE_NAMES
 
 from tests.api.test_imports import authors_csv
 from tests.fixtures.analysis_checks import assert_every_number, assert_valid_png

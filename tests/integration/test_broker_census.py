@@ -10,9 +10,9 @@ from collections.abc import Iterator
 import pytest
 import redis
 from celery import Celery
-from lesde import celery_app
-from lesde.broker_census import take_census
-from lesde.settings import BrokerSettings
+from lesde_runtime import celery_app
+from lesde_runtime.broker_census import take_census
+from lesde_runtime.settings import BrokerSettings
 
 CENSUS_DB = 7  # the other integration tests use database 0: no worker of theirs takes these messages
 

@@ -10,8 +10,8 @@ import time
 
 import numpy as np
 import pytest
-from lesde import keys
-from lesde.chunks import checksum, decode_chunk
+from lesde_contract import object_keys
+from lesde_contract.chunks import checksum, decode_chunk
 from lesde.client import LesdeApiError, LesdeClient
 
 from .helpers import watch
@@ -52,7 +52,7 @@ def test_experiment_end_to_end(services):
         assert progress == sorted(progress) and record["progress"]["done"] == ITERATIONS
         assert record["started_at"] and record["finished_at"] and record["finished_at"] >= record["started_at"]
 
-        manifest = store.get_json(keys.manifest_key(job_id))
+        manifest = store.get_json(object_keys.manifest_key(job_id))
         assert manifest["complete"] and manifest["iterations_done"] == ITERATIONS
 
         # Every iteration of every trial is present exactly once, in order, with the right shapes.
@@ -69,7 +69,7 @@ def test_experiment_end_to_end(services):
             assert np.isfinite(chunk["logits"]).all() and np.isfinite(chunk["loss"]).all()
             seen.extend(chunk["iteration"].tolist())
         assert seen == list(range(ITERATIONS))
-        assert [keys.parse_chunk_range(e["key"]) for e in manifest["chunks"]["sampled"]] == [(0, 24), (25, 49), (50, 59)]
+        assert [object_keys.parse_chunk_range(e["key"]) for e in manifest["chunks"]["sampled"]] == [(0, 24), (25, 49), (50, 59)]
 
         evals = [decode_chunk(store.get_bytes(e["key"])) for e in manifest["chunks"]["eval"]]
         assert np.concatenate([e["iteration"] for e in evals]).tolist() == [0, 20, 40, 60]
@@ -90,7 +90,7 @@ def test_experiment_end_to_end(services):
 
         assert client.list(status="succeeded")["count"] >= 1
         client.delete(job_id)
-        assert list(store.list(keys.job_prefix("experiment", job_id))) == []
+        assert list(store.list(object_keys.job_prefix("experiment", job_id))) == []
 
 
 def test_cancel_a_running_experiment(services):

@@ -27,14 +27,15 @@ from pathlib import Path
 
 import httpx
 import pytest
-from lesde import celery_app, keys
-from lesde.chunks import checksum
+from lesde_runtime import celery_app
+from lesde_contract import object_keys
+from lesde_contract.chunks import checksum
 from lesde.client import LesdeClient
-from lesde.jobs import JobRepository
-from lesde.records import JobRecord, JobStatus, utcnow
-from lesde.settings import LeaseSettings, TrainerSettings
-from lesde.specs import ExperimentSpec
-from lesde.storage.local import LocalStore
+from lesde_runtime.job_repository import JobRepository
+from lesde_contract.records import JobRecord, JobStatus, utcnow
+from lesde_runtime.settings import LeaseSettings, TrainerSettings
+from lesde_contract.specs import ExperimentSpec
+from lesde_runtime.storage.local import LocalStore
 
 from .faults import POISON_NAME, FaultLab, new_root, start_lab, wait_for
 
@@ -83,7 +84,7 @@ def _stop_trainers(lab: FaultLab):
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory) -> dict[str, bytes]:
     """The chunks of SPEC trained in this process without interruption: name -> bytes."""
-    from lesde_trainer.job import run_training_job  # torch: only when a test needs it
+    from lesde_trainer.training_job import run_training_job  # torch: only when a test needs it
 
     store = LocalStore(tmp_path_factory.mktemp("reference") / "store")
     repo = JobRepository(store, "experiment")
@@ -100,7 +101,7 @@ def reference(tmp_path_factory) -> dict[str, bytes]:
         )
     torch.set_num_threads(threads)  # the tests after these keep their own
     assert repo.get(record.id).status is JobStatus.succeeded
-    prefix = keys.job_prefix("experiment", record.id) + "chunks/"
+    prefix = object_keys.job_prefix("experiment", record.id) + "chunks/"
     return {info.key[len(prefix) :]: store.get_bytes(info.key) for info in store.list(prefix)}
 
 
@@ -142,7 +143,7 @@ def assert_chunks_identical(lab: FaultLab, job_id: str, reference: dict[str, byt
     assert sorted(stored) == sorted(reference), "chunks lost or extra"
     assert [name for name in reference if stored[name] != reference[name]] == [], "chunks differ from the undisturbed run"
     manifest = lab.manifest(job_id)
-    prefix = keys.job_prefix("experiment", job_id) + "chunks/"
+    prefix = object_keys.job_prefix("experiment", job_id) + "chunks/"
     for stream, entries in manifest["chunks"].items():
         firsts = [entry["first"] for entry in entries]
         assert firsts == sorted(set(firsts)), f"{stream}: a chunk listed twice or out of order"
@@ -206,8 +207,8 @@ def test_whole_trainer_killed_resumes_after_the_lease_expires(lab, reference):
 
 # -- 2b. the whole analyzer killed mid-analysis, a new one started ------------------------------
 def test_analyzer_group_killed_mid_analysis_succeeds_within_three_minutes(lab, reference):
-    from lesde.analysis_state import read_run_state
-    from lesde.specs.analysis import DEFAULT_KEY
+    from lesde_runtime.analysis_state import read_run_state
+    from lesde_contract.specs.analysis import DEFAULT_KEY
 
     client = lab.redis_client()
     try:
@@ -233,7 +234,7 @@ def test_analyzer_group_killed_mid_analysis_succeeds_within_three_minutes(lab, r
 
     wait_for(analysed, timeout=180, what="the reaper queues the analysis again and the new analyzer finishes it", every=0.5)
     assert time.monotonic() - killed_at < 180
-    assert list(lab.store.list(keys.ANALYSIS_LEASES_PREFIX)) == []
+    assert list(lab.store.list(object_keys.ANALYSIS_LEASES_PREFIX)) == []
     with LesdeClient(lab.url) as client:
         assert "figure_4c" in client.analysis(job_id, series=False)
 

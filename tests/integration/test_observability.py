@@ -12,7 +12,7 @@ import uuid
 import httpx
 import pytest
 from lesde.client import LesdeClient
-from lesde.storage.s3 import S3Store
+from lesde_runtime.storage.s3 import S3Store
 from lesde_launcher.stack import EmbeddedStack, free_port
 from prometheus_client.parser import text_string_to_metric_families
 

@@ -9,13 +9,13 @@ import signal
 import time
 from pathlib import Path
 
-from lesde import keys
+from lesde_contract import object_keys
 from lesde.client import LesdeClient
-from lesde.jobs import JobRepository
-from lesde.settings import TrainerSettings
-from lesde.specs import ExperimentSpec
-from lesde.storage.local import LocalStore
-from lesde_trainer.job import run_training_job
+from lesde_runtime.job_repository import JobRepository
+from lesde_runtime.settings import TrainerSettings
+from lesde_contract.specs import ExperimentSpec
+from lesde_runtime.storage.local import LocalStore
+from lesde_trainer.training_job import run_training_job
 
 from .helpers import watch
 
@@ -55,7 +55,7 @@ def _undisturbed_chunks(tmp_path: Path) -> dict[str, bytes]:
     repo = JobRepository(store, "experiment")
     spec = ExperimentSpec.model_validate(SPEC)
     record = repo.create(spec=spec.model_dump(mode="json"), owner="test", name=None, total=spec.training.iterations, unit="iterations")
-    from lesde import celery_app
+    from lesde_runtime import celery_app
 
     original = celery_app.send
     celery_app.send = lambda *_args: None  # the reference run needs no analysis task
@@ -63,7 +63,7 @@ def _undisturbed_chunks(tmp_path: Path) -> dict[str, bytes]:
         run_training_job(store, record.id, settings=TrainerSettings(chunk_iterations=CHUNK))
     finally:
         celery_app.send = original
-    prefix = keys.job_prefix("experiment", record.id) + "chunks/"
+    prefix = object_keys.job_prefix("experiment", record.id) + "chunks/"
     return {info.key[len(prefix) :]: store.get_bytes(info.key) for info in store.list(prefix)}
 
 
@@ -72,7 +72,7 @@ def test_killed_training_resumes_byte_identical(start_services, tmp_path):
     trainer = stack.processes[1]
     with LesdeClient(stack.url) as client:
         job_id = client.submit_experiment(SPEC)["id"]
-        manifest_key = keys.manifest_key(job_id)
+        manifest_key = object_keys.manifest_key(job_id)
         deadline = time.monotonic() + 120
         done = 0
         while time.monotonic() < deadline:
@@ -95,11 +95,11 @@ def test_killed_training_resumes_byte_identical(start_services, tmp_path):
     assert record["status"] == "succeeded", record.get("error")
     assert record["attempts"] == 2, "the task was not redelivered and resumed"
 
-    prefix = keys.job_prefix("experiment", job_id) + "chunks/"
+    prefix = object_keys.job_prefix("experiment", job_id) + "chunks/"
     resumed = {info.key[len(prefix) :]: store.get_bytes(info.key) for info in store.list(prefix)}
     reference = _undisturbed_chunks(tmp_path)
     assert sorted(resumed) == sorted(reference)
     different = [name for name in reference if resumed[name] != reference[name]]
     assert different == [], f"chunks differ after resume: {different}"
-    manifest = store.get_json(keys.manifest_key(job_id))
+    manifest = store.get_json(object_keys.manifest_key(job_id))
     assert [entry["first"] for entry in manifest["chunks"]["sampled"]] == list(range(0, 12_000, CHUNK))

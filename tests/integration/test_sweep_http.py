@@ -11,7 +11,7 @@ import time
 
 import httpx
 import pytest
-from lesde import keys
+from lesde_contract import object_keys
 
 ITERATIONS, TRIALS = 40, 2
 SWEEP = {
@@ -80,7 +80,7 @@ def test_a_tiny_sweep_end_to_end(services):
         for experiment_id, noise in zip(ids, (0.0, 0.5), strict=True):
             child = http.get(f"/v1/experiments/{experiment_id}").json()
             assert child["sweep_id"] == sweep["id"] and child["spec"]["dataset"]["label_noise"] == noise
-            assert store.get_json(keys.manifest_key(experiment_id))["complete"]
+            assert store.get_json(object_keys.manifest_key(experiment_id))["complete"]
 
         # The cross-child analysis (the analyzer's part): recomputed as each child's analysis ends.
         def analysis_with_both() -> dict | None:

@@ -15,7 +15,7 @@ SERVICES_ONLY = ("celery", "kombu", "redis", "minio", "fastapi", "starlette", "u
 
 
 def test_the_analysis_requirements_name_no_service_library():
-    shared = tomllib.loads((REPO / "shared/pyproject.toml").read_text())["project"]
+    shared = tomllib.loads((REPO / "shared/client/pyproject.toml").read_text())["project"]
     analyzer = tomllib.loads((REPO / "services/analyzer/pyproject.toml").read_text())["project"]
     requirements = shared["dependencies"] + shared["optional-dependencies"]["analysis"] + analyzer["dependencies"]
     named = {text.split("[")[0].split(">")[0].split("=")[0].strip().lower() for text in requirements}

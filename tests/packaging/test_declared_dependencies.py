@@ -51,16 +51,16 @@ CLIENT_MODULES |= {
     "lesde.recorder.pending",
     "lesde.recorder.run_folder",
     "lesde.recorder.upload",
-    "lesde.chunks.format",
-    "lesde.chunks.reduction",
-    "lesde.chunks.manifest",
-    "lesde.keys",
+    "lesde_contract.chunks.format",
+    "lesde_contract.chunks.reduction",
+    "lesde_contract.chunks.manifest",
+    "lesde_contract.object_keys",
 }
 # lesde.analyze: imported inside lesde.analyze / the CLI's export of a run folder, with the
 # analysis extra and the lesde-analyzer package installed (it imports the contract's specs).
 ANALYSIS_MODULES = {"lesde.inprocess"}
 # AnalysisResult.typed: imported inside the property, with the analysis extra (pydantic; the contract's specs).
-ANALYSIS_MODULES |= {"lesde.analysis_results"}
+ANALYSIS_MODULES |= {"lesde_contract.analysis_results"}
 # The client's optional extras: imported only inside the method that needs one (pandas in client.dataframe).
 CLIENT_EXTRAS = ("dataframe", "images", "mlflow", "tensorboard", "xarray", "analysis")
 # Imported lazily by lesde but not declared by it: a local project installed beside it.

@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from lesde.chunks import checksum, decode_chunk, encode_chunk
+from lesde_contract.chunks import checksum, decode_chunk, encode_chunk
 
 
 def test_chunk_round_trip_and_identical_bytes():

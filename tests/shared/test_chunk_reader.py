@@ -2,8 +2,9 @@
 
 import numpy as np
 import pytest
-from lesde import keys
-from lesde.chunks import ChunkCorrupt, ChunkWriter, Manifest, iter_chunks, load_manifest
+from lesde_contract import object_keys
+from lesde_contract.chunks import ChunkCorrupt, Manifest, iter_chunks, load_manifest
+from lesde_runtime.chunk_writer import ChunkWriter
 
 JOB = "abcdef0123456789"
 
@@ -54,7 +55,7 @@ def test_a_chunk_that_does_not_match_its_checksum_is_refused_by_key(written):
 
 def test_a_manifest_written_before_the_dataset_field_still_loads(local_store):
     local_store.put_json(
-        keys.manifest_key(JOB), {"version": 1, "job_id": JOB, "iterations_done": 3, "complete": True, "chunks": {"sampled": []}}
+        object_keys.manifest_key(JOB), {"version": 1, "job_id": JOB, "iterations_done": 3, "complete": True, "chunks": {"sampled": []}}
     )
     manifest = load_manifest(local_store, JOB)
     assert manifest == Manifest(job_id=JOB, iterations_done=3, complete=True)

@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from lesde.chunks import class_means, class_sums
+from lesde_contract.chunks import class_means, class_sums
 
 
 def _naive(label: np.ndarray, logits: np.ndarray, K: int) -> tuple[np.ndarray, np.ndarray]:

@@ -2,8 +2,9 @@
 the checkpoint does not cover, and rewriting it gives the same manifest."""
 
 import numpy as np
-from lesde import keys
-from lesde.chunks import ChunkWriter, Manifest, checksum, load_manifest
+from lesde_contract import object_keys
+from lesde_runtime.chunk_writer import ChunkWriter
+from lesde_contract.chunks import Manifest, checksum, load_manifest
 
 JOB = "abcdef0123456789"
 
@@ -42,7 +43,7 @@ def test_commit_writes_the_manifest_before_the_checkpoint(local_store, monkeypat
 
     monkeypatch.setattr(local_store, "put_bytes", recording)
     _step(ChunkWriter(local_store, JOB), 0, 9, total=20)
-    assert order == [keys.chunk_key(JOB, "sampled", 0, 9), keys.manifest_key(JOB), keys.checkpoint_key(JOB)]
+    assert order == [object_keys.chunk_key(JOB, "sampled", 0, 9), object_keys.manifest_key(JOB), object_keys.checkpoint_key(JOB)]
 
 
 def test_a_worker_killed_between_manifest_and_checkpoint_loses_no_chunk(local_store, monkeypatch):
@@ -58,7 +59,7 @@ def test_a_worker_killed_between_manifest_and_checkpoint_loses_no_chunk(local_st
     put_bytes = local_store.put_bytes
 
     def killed_at_the_checkpoint(key, *args, **kwargs):
-        if key == keys.checkpoint_key(JOB):
+        if key == object_keys.checkpoint_key(JOB):
             raise SystemExit("killed")
         return put_bytes(key, *args, **kwargs)
 

@@ -1,8 +1,8 @@
-"""The class weights pi of the drift from a stored spec (lesde.specs.sampling)."""
+"""The class weights pi of the drift from a stored spec (lesde_contract.specs.sampling)."""
 
 import pytest
-from lesde.specs import ExperimentSpec
-from lesde.specs.sampling import class_sampling
+from lesde_contract.specs import ExperimentSpec
+from lesde_contract.specs.sampling import class_sampling
 
 
 def stored(**dataset) -> dict:

@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING
 
 import pytest
 import urllib3
-from lesde.optimistic import ConflictRetry, WriteContention
-from lesde.storage.base import ObjectStore, PreconditionFailed, StoreUnavailable
-from lesde.storage.key_locks import ProcessKeyLocks
-from lesde.storage.local import LocalStore
-from lesde.storage.s3 import S3Store
+from lesde_runtime.optimistic import ConflictRetry, WriteContention
+from lesde_contract.object_store import ObjectStore, PreconditionFailed, StoreUnavailable
+from lesde_runtime.storage.key_locks import ProcessKeyLocks
+from lesde_runtime.storage.local import LocalStore
+from lesde_runtime.storage.s3 import S3Store
 
 from tests.fixtures.record_writers import ConditionsIgnoredS3Store, CountingLocks, redis_locks
 
@@ -215,7 +215,7 @@ def test_a_held_redis_lock_makes_a_waiter_report_the_store_busy(redis_url: str) 
 
 
 def test_an_unreachable_redis_is_a_retryable_store_outage() -> None:
-    from lesde.storage.key_locks import RedisKeyLocks
+    from lesde_runtime.storage.key_locks import RedisKeyLocks
 
     def refused() -> object:
         raise ConnectionRefusedError(111, "connection refused")
@@ -238,8 +238,8 @@ def test_a_compare_and_swap_that_keeps_losing_gives_up_as_a_retryable_outage() -
 
 
 def test_the_services_fallback_lock_lives_in_the_brokers_redis(redis_url: str) -> None:
-    from lesde.settings import BrokerSettings
-    from lesde.storage.factory import broker_key_locks
+    from lesde_runtime.settings import BrokerSettings
+    from lesde_runtime.storage.factory import broker_key_locks
 
     assert broker_key_locks(BrokerSettings(broker_url="filesystem://")) is None  # no Redis: the store locks within its process
     locks = broker_key_locks(BrokerSettings(broker_url=redis_url))

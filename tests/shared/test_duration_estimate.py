@@ -1,8 +1,8 @@
 """The 202's estimated_seconds: the spec's work at the reference rates, checked by hand."""
 
 import pytest
-from lesde.specs import ExperimentSpec
-from lesde.specs.duration import FORWARD_RATE, STEP_RATE, estimated_seconds
+from lesde_contract.specs import ExperimentSpec
+from lesde_contract.specs.duration import FORWARD_RATE, STEP_RATE, estimated_seconds
 
 
 def spec(**training):

@@ -14,10 +14,10 @@ from lesde import cli
 from lesde.exports import to_tensorboard
 from lesde.exports.content import final_step, headline_numbers, scalar_curves
 from lesde.exports.tensorboard_export import png_size
-from lesde.jobs import JobRepository
+from lesde_runtime.job_repository import JobRepository
 from lesde.results import AnalysisResult
-from lesde.specs.analysis import AnalysisOptions
-from lesde.storage.local import LocalStore
+from lesde_contract.specs.analysis import AnalysisOptions
+from lesde_runtime.storage.local import LocalStore
 from lesde_analyzer.experiments.pipeline import analyse_experiment
 from tensorboard.backend.event_processing import event_accumulator
 

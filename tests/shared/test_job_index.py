@@ -1,4 +1,4 @@
-"""The job index (lesde.job_index): consistent with the records after every write, healed
+"""The job index (lesde_runtime.job_index): consistent with the records after every write, healed
 after a crash between an index write and a record write, rebuilt for an older store.
 
 Each test runs on the local store and on S3 (the S3 one against the test stack's server).
@@ -11,11 +11,12 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
-from lesde import job_index, keys
-from lesde.jobs import JobRepository
-from lesde.records import JobRecord, JobStatus, utcnow
-from lesde.storage.base import ObjectStore
-from lesde.storage.local import LocalStore
+from lesde_runtime import job_index
+from lesde_contract import object_keys
+from lesde_runtime.job_repository import JobRepository
+from lesde_contract.records import JobRecord, JobStatus, utcnow
+from lesde_contract.object_store import ObjectStore
+from lesde_runtime.storage.local import LocalStore
 
 
 @pytest.fixture(params=["local", "s3"])
@@ -91,7 +92,7 @@ def test_pages_are_newest_first_and_ties_go_by_id(repo):
     for record in created[:2]:  # two jobs created in the same microsecond
         repo.delete(record.id)
         record.created_at = same_time
-        repo.store.put_json(keys.spec_key("experiment", record.id), {"x": 1})
+        repo.store.put_json(object_keys.spec_key("experiment", record.id), {"x": 1})
         repo.save(record)
     expected = _read_everything(repo)
     page, count = repo.list(offset=1, limit=3)
@@ -121,7 +122,7 @@ def test_a_crash_after_the_record_leaves_the_old_status_which_heals(repo, store)
     record.status = JobStatus.running
     job_index.add(store, "experiment", record)
     store.put_json(
-        keys.status_key("experiment", record.id), record.model_dump(mode="json")
+        object_keys.status_key("experiment", record.id), record.model_dump(mode="json")
     )  # the writer died before removing the queued entries
     assert _listed(repo, status=JobStatus.queued) == ([], 1)
     assert _listed(repo, status=JobStatus.running) == ([record.id], 1)

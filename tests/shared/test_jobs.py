@@ -1,10 +1,10 @@
 """The job repository on a real (local-directory) store."""
 
 import pytest
-from lesde import keys
-from lesde.jobs import JobConflict, JobNotFound, JobRepository
-from lesde.records import JobStatus
-from lesde.storage.local import LocalStore
+from lesde_contract import object_keys
+from lesde_runtime.job_repository import JobConflict, JobNotFound, JobRepository
+from lesde_contract.records import JobStatus
+from lesde_runtime.storage.local import LocalStore
 
 
 @pytest.fixture
@@ -58,9 +58,9 @@ def test_cancel_running_leaves_status_to_the_worker(repo):
 
 def test_delete_removes_every_object_and_only_those(repo):
     keep, gone = _create(repo), _create(repo)
-    repo.store.put_bytes(keys.chunk_key(gone.id, "sampled", 0, 9), b"chunk")
+    repo.store.put_bytes(object_keys.chunk_key(gone.id, "sampled", 0, 9), b"chunk")
     assert repo.delete(gone.id) == 3
-    assert list(repo.store.list(keys.job_prefix("experiment", gone.id))) == []
+    assert list(repo.store.list(object_keys.job_prefix("experiment", gone.id))) == []
     with pytest.raises(JobNotFound):
         repo.get(gone.id)
     assert repo.get(keep.id).id == keep.id

@@ -1,5 +1,5 @@
-"""Structured logs (lesde.logs): the JSON line, the fields a job binds, the settings that
-choose level and format; and a job's stored lines (lesde.job_logs) on a real local store."""
+"""Structured logs (lesde_runtime.logs): the JSON line, the fields a job binds, the settings that
+choose level and format; and a job's stored lines (lesde_runtime.job_logs) on a real local store."""
 
 from __future__ import annotations
 
@@ -10,10 +10,11 @@ import sys
 import threading
 
 import pytest
-from lesde import job_logs, keys, tombstones
-from lesde.job_logs import JobLogHandler, read_job_logs, segment_name
-from lesde.logs import ContextFilter, JsonFormatter, TextFormatter, bound, bound_fields, configure_logging
-from lesde.settings import LogFormat, LogLevel, ObservabilitySettings
+from lesde_runtime import job_logs, tombstones
+from lesde_contract import object_keys
+from lesde_runtime.job_logs import JobLogHandler, read_job_logs, segment_name
+from lesde_runtime.logs import ContextFilter, JsonFormatter, TextFormatter, bound, bound_fields, configure_logging
+from lesde_runtime.settings import LogFormat, LogLevel, ObservabilitySettings
 
 JOB = "abcdef0123456789"
 
@@ -176,7 +177,7 @@ def test_a_run_keeps_only_its_jobs_lines_and_they_read_back_in_order(local_store
         log.debug("below the level")
         log.warning("second")
     handler.close()
-    (key,) = local_store.list_keys(keys.job_logs_prefix("experiment", JOB))
+    (key,) = local_store.list_keys(object_keys.job_logs_prefix("experiment", JOB))
     assert key.startswith(f"experiments/{JOB}/logs/") and key.endswith("-trainer@host.jsonl")
     lines, count = read_job_logs(local_store, "experiment", JOB, limit=10)
     assert count == 2 and [line["message"] for line in lines] == ["first", "second"]
@@ -231,7 +232,7 @@ def test_a_deleted_job_gets_no_more_lines(local_store, attach):
     with bound(job_id=JOB, kind="experiment"):
         logging.getLogger("lesde.test.job").info("too late")
     handler.close()
-    assert local_store.list_keys(keys.job_logs_prefix("experiment", JOB)) == []
+    assert local_store.list_keys(object_keys.job_logs_prefix("experiment", JOB)) == []
 
 
 def test_a_store_that_fails_does_not_fail_the_job(local_store, attach, monkeypatch, caplog):

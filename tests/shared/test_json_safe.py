@@ -4,7 +4,7 @@ import json
 import math
 
 import numpy as np
-from lesde.json_safe import finite_lists, finite_or_none, json_safe
+from lesde_contract.json_safe import finite_lists, finite_or_none, json_safe
 
 
 def test_finite_or_none():

@@ -10,11 +10,11 @@ import sys
 from datetime import timedelta
 
 import pytest
-from lesde import keys
-from lesde.jobs import JobRepository, LeaseLost
-from lesde.leases import LeaseKeeper, hold_lease, holder_gone, new_lease
-from lesde.records import JobStatus, utcnow
-from lesde.settings import LeaseSettings
+from lesde_contract import object_keys
+from lesde_runtime.job_repository import JobRepository, LeaseLost
+from lesde_runtime.leases import LeaseKeeper, hold_lease, holder_gone, new_lease
+from lesde_contract.records import JobStatus, utcnow
+from lesde_runtime.settings import LeaseSettings
 
 FAST = LeaseSettings(lease_seconds=30, heartbeat_seconds=10, lease_settle_seconds=0, max_attempts=2)
 
@@ -29,7 +29,7 @@ def _job(repo: JobRepository) -> str:
 
 
 def _objects(repo: JobRepository, job_id: str) -> dict[str, bytes]:
-    return {info.key: repo.store.get_bytes(info.key) for info in repo.store.list(keys.job_prefix("experiment", job_id))}
+    return {info.key: repo.store.get_bytes(info.key) for info in repo.store.list(object_keys.job_prefix("experiment", job_id))}
 
 
 def _dead_pid() -> int:

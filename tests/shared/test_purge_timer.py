@@ -1,4 +1,4 @@
-"""The delayed purge's timer (lesde.purge): calls run at their time once it runs, none after
+"""The delayed purge's timer (lesde_runtime.purge): calls run at their time once it runs, none after
 it stopped, pending ones on the next start; the gateway runs it for its lifespan."""
 
 from __future__ import annotations
@@ -7,8 +7,8 @@ import threading
 import time
 from collections.abc import Callable
 
-from lesde import purge
-from lesde.purge import PurgeTimer
+from lesde_runtime import purge
+from lesde_runtime.purge import PurgeTimer
 
 
 def _wait_for(condition: Callable[[], bool], timeout_s: float = 5.0) -> bool:

@@ -7,15 +7,16 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
-from lesde import celery_app, keys
-from lesde.analysis_state import read_run_state, write_run_state
-from lesde.broker_census import Census
-from lesde.jobs import JobRepository
-from lesde.leases import new_lease
-from lesde.reaper import ReapReport, reap_once
-from lesde.records import AnalysisState, JobRecord, JobStatus, utcnow
-from lesde.settings import LeaseSettings
-from lesde.specs.analysis import DEFAULT_KEY
+from lesde_runtime import celery_app
+from lesde_contract import object_keys
+from lesde_runtime.analysis_state import read_run_state, write_run_state
+from lesde_runtime.broker_census import Census
+from lesde_runtime.job_repository import JobRepository
+from lesde_runtime.leases import new_lease
+from lesde_runtime.reaper import ReapReport, reap_once
+from lesde_contract.records import AnalysisState, JobRecord, JobStatus, utcnow
+from lesde_runtime.settings import LeaseSettings
+from lesde_contract.specs.analysis import DEFAULT_KEY
 
 SETTINGS = LeaseSettings(
     lease_seconds=90,
@@ -96,7 +97,7 @@ def test_a_job_that_stopped_heartbeating_max_attempts_times_without_progress_fai
 
 def test_a_dead_job_with_a_cancel_asked_for_is_cancelled(experiments, broker):
     record = _running(experiments)
-    experiments.store.put_bytes(keys.cancel_key("experiment", record.id), b"1")
+    experiments.store.put_bytes(object_keys.cancel_key("experiment", record.id), b"1")
     report = _reap(experiments.store, broker, T0 + timedelta(seconds=91))
     assert report.cancelled == [f"experiment {record.id}"] and broker.sent == []
     assert experiments.get(record.id).status is JobStatus.cancelled
@@ -186,14 +187,14 @@ def _analysis_held(
     """A succeeded experiment whose analysis (option set ``key``) runs under a lease taken at ``heartbeat_at``."""
     import json
 
-    from lesde.analysis_leases import _body
+    from lesde_runtime.analysis_leases import _body
 
     job_id = _succeeded_with_analysis(repo, AnalysisState.running)
     write_run_state(repo.store, job_id, key, AnalysisState.running, options or {})
     lease = new_lease(heartbeat_at, SETTINGS)
     # another host's analyzer unless a pid of this host is given: only its expiry can tell it is gone
     lease = lease.model_copy(update={"pid": pid} if pid is not None else {"host": "elsewhere"})
-    repo.store.put_bytes(keys.analysis_lease_key(job_id, key), json.dumps(_body("experiment", job_id, key, options or {}, lease)).encode())
+    repo.store.put_bytes(object_keys.analysis_lease_key(job_id, key), json.dumps(_body("experiment", job_id, key, options or {}, lease)).encode())
     return job_id
 
 
@@ -204,7 +205,7 @@ def test_an_analysis_whose_lease_expired_is_queued_again_within_one_pass(experim
     assert report.analyses_resent == [f"experiment {job_id}"] and broker.sent == [(celery_app.ANALYZE_EXPERIMENT, job_id)]
     assert read_run_state(experiments.store, job_id, DEFAULT_KEY)["state"] == "queued"
     assert experiments.get(job_id).analysis is AnalysisState.queued
-    assert list(experiments.store.list(keys.ANALYSIS_LEASES_PREFIX)) == []  # dropped with the requeue
+    assert list(experiments.store.list(object_keys.ANALYSIS_LEASES_PREFIX)) == []  # dropped with the requeue
 
 
 def test_an_analysis_whose_process_died_on_this_host_is_queued_again_at_once_with_its_options(experiments, broker):
@@ -224,21 +225,21 @@ def test_a_lease_its_analysis_outlived_is_dropped_without_a_resend(experiments, 
     write_run_state(experiments.store, job_id, DEFAULT_KEY, AnalysisState.succeeded, {})
     report = _reap(experiments.store, broker, T0 + timedelta(seconds=91), census=None)
     assert not report.analyses_resent and broker.sent == []
-    assert list(experiments.store.list(keys.ANALYSIS_LEASES_PREFIX)) == []
+    assert list(experiments.store.list(object_keys.ANALYSIS_LEASES_PREFIX)) == []
 
 
 def _sweep_analysis_held(store, *, state: AnalysisState) -> str:
     """A sweep whose cross-child analysis (record state ``state``) was leased by another host's analyzer at T0."""
     import json
 
-    from lesde.analysis_leases import SWEEP_KEY, _body
-    from lesde.analysis_state import set_record_analysis
+    from lesde_runtime.analysis_leases import SWEEP_KEY, _body
+    from lesde_runtime.analysis_state import set_record_analysis
 
     sweeps = JobRepository(store, "sweep")
     sweep_id = _job(sweeps)
     set_record_analysis(sweeps, sweep_id, state)
     lease = new_lease(T0, SETTINGS).model_copy(update={"host": "elsewhere"})
-    store.put_bytes(keys.analysis_lease_key(sweep_id, SWEEP_KEY), json.dumps(_body("sweep", sweep_id, SWEEP_KEY, {}, lease)).encode())
+    store.put_bytes(object_keys.analysis_lease_key(sweep_id, SWEEP_KEY), json.dumps(_body("sweep", sweep_id, SWEEP_KEY, {}, lease)).encode())
     return sweep_id
 
 
@@ -248,14 +249,14 @@ def test_a_sweep_analysis_whose_lease_expired_is_queued_again_as_a_sweep_analysi
     report = _reap(local_store, broker, T0 + timedelta(seconds=91), census=None)
     assert report.analyses_resent == [f"sweep {sweep_id}"] and broker.sent == [(celery_app.ANALYZE_SWEEP, sweep_id)]
     assert JobRepository(local_store, "sweep").get(sweep_id).analysis is AnalysisState.queued
-    assert list(local_store.list(keys.ANALYSIS_LEASES_PREFIX)) == []
+    assert list(local_store.list(object_keys.ANALYSIS_LEASES_PREFIX)) == []
 
 
 def test_a_sweep_lease_its_analysis_outlived_is_dropped_without_a_resend(local_store, broker):
     _sweep_analysis_held(local_store, state=AnalysisState.succeeded)
     report = _reap(local_store, broker, T0 + timedelta(seconds=91), census=None)
     assert not report.analyses_resent and broker.sent == []
-    assert list(local_store.list(keys.ANALYSIS_LEASES_PREFIX)) == []
+    assert list(local_store.list(object_keys.ANALYSIS_LEASES_PREFIX)) == []
 
 
 def test_send_with_retry_rides_out_a_short_outage_and_gives_up_after_its_minute(monkeypatch):

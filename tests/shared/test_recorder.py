@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 from lesde import Recorder
-from lesde.chunks import class_sums, decode_chunk
+from lesde_contract.chunks import class_sums, decode_chunk
 from lesde.recorder.recorder import cross_entropy
 
 K, R, STEPS = 3, 3, 230

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from lesde.analysis_results import ExperimentAnalysis, encode
+from lesde_contract.analysis_results import ExperimentAnalysis, encode
 from lesde.results import AnalysisResult
 
 from tests.fixtures.analysis_reference.capture import REFERENCE

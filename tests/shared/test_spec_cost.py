@@ -4,9 +4,9 @@ memory of one chunk's records, not only trials x iterations."""
 from __future__ import annotations
 
 import pytest
-from lesde.settings import WorkCapSettings
-from lesde.specs import ExperimentSpec, WorkCapExceeded, check_work_cap
-from lesde.specs.cost import Shape, chunk_bytes, records_in_chunk, records_in_run, work_units
+from lesde_runtime.settings import WorkCapSettings
+from lesde_contract.specs import ExperimentSpec, WorkCapExceeded, check_work_cap
+from lesde_contract.specs.cost import Shape, chunk_bytes, records_in_chunk, records_in_run, work_units
 
 CAP = 100_000_000
 LIMITS = WorkCapSettings(max_work_units=1_000_000_000, max_chunk_bytes=1 << 30)
@@ -74,9 +74,9 @@ def test_defaults_at_the_largest_trial_iterations_still_fit():
 )
 def test_a_boolean_is_never_taken_for_a_number(model, body, loc):
     """Pydantic's lax mode reads true as 1; a spec refuses it, naming the field."""
-    from lesde.specs.analysis import AnalysisOptions
-    from lesde.specs.experiment import ExperimentSpec
-    from lesde.specs.simulation import SimulationSpec
+    from lesde_contract.specs.analysis import AnalysisOptions
+    from lesde_contract.specs.experiment import ExperimentSpec
+    from lesde_contract.specs.simulation import SimulationSpec
     from pydantic import ValidationError
 
     spec_class = {"simulation": SimulationSpec, "experiment": ExperimentSpec, "analysis": AnalysisOptions}[model]

@@ -1,7 +1,7 @@
 """Experiment specs: defaults are valid, every bound names its field, the work cap holds."""
 
 import pytest
-from lesde.specs import ExperimentSpec, WorkCapExceeded, check_work_cap
+from lesde_contract.specs import ExperimentSpec, WorkCapExceeded, check_work_cap
 from pydantic import ValidationError
 
 
@@ -74,7 +74,7 @@ def test_finite_datasets_refuse_what_they_do_not_hold(dataset, field):
 
 
 def test_figure_variants_are_named_once_for_the_api_and_the_analyzer():
-    from lesde.specs.analysis import DEFAULT_FIGURE_SIZE, figure_variant, run_figure_key
+    from lesde_contract.specs.analysis import DEFAULT_FIGURE_SIZE, figure_variant, run_figure_key
 
     assert figure_variant(8.0, 5.0, 200) == "w8-h5-d200" and figure_variant(6.5, 3.25, 50) == "w6.5-h3.25-d50"
     assert run_figure_key("abcdef0123456789", "default", "AB", variant=figure_variant(8, 5, 200)).endswith("figures/AB@w8-h5-d200.png")

@@ -1,4 +1,4 @@
-"""The object-store contract (lesde.storage.base.ObjectStore), checked on every implementation.
+"""The object-store contract (lesde_contract.object_store.ObjectStore), checked on every implementation.
 
 Each contract test runs against the local-directory store and the S3 store (the S3 one
 against the test stack's server: see tests/conftest.py). Local-only guarantees (key
@@ -11,8 +11,8 @@ import os
 import random
 
 import pytest
-from lesde.storage.base import ObjectInfo, ObjectNotFound, ObjectStore
-from lesde.storage.local import LocalStore
+from lesde_contract.object_store import ObjectInfo, ObjectNotFound, ObjectStore
+from lesde_runtime.storage.local import LocalStore
 
 MiB = 1 << 20
 

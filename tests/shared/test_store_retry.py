@@ -13,9 +13,10 @@ import io
 
 import pytest
 import urllib3
-from lesde.storage import ObjectNotFound, RetryPolicy, StoreUnavailable
-from lesde.storage.local import LocalStore
-from lesde.storage.s3 import S3Store
+from lesde_contract.object_store import ObjectNotFound, StoreUnavailable
+from lesde_runtime.storage import RetryPolicy
+from lesde_runtime.storage.local import LocalStore
+from lesde_runtime.storage.s3 import S3Store
 
 ENDPOINT, BUCKET = "10.9.8.7:9123", "secret-bucket-name"
 
@@ -172,7 +173,7 @@ def test_local_store_disk_errors_are_unavailable_without_the_folder(tmp_path, mo
     def full(*_args: object, **_kwargs: object) -> None:
         raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "secret-folder" / "a"))
 
-    monkeypatch.setattr("lesde.storage.local.tempfile.mkstemp", full)
+    monkeypatch.setattr("lesde_runtime.storage.local.tempfile.mkstemp", full)
     with pytest.raises(StoreUnavailable) as raised:
         store.put_bytes("a/c", b"2")
     assert str(raised.value).startswith("the object store could not put 'a/c' (no space left on device)")

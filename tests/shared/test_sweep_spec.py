@@ -4,8 +4,8 @@ is refused before anything exists, each problem named by its field in the posted
 import itertools
 
 import pytest
-from lesde.specs import ExperimentSpec, SweepRejected, SweepSpec, plan_sweep
-from lesde.specs.sweep import SWEEP_PATHS, describe_point
+from lesde_contract.specs import ExperimentSpec, SweepRejected, SweepSpec, plan_sweep
+from lesde_contract.specs.sweep import SWEEP_PATHS, describe_point
 from pydantic import ValidationError
 
 BASE = {"name": "base", "training": {"iterations": 100, "trials": 2, "probe_per_class": 2}, "dataset": {"train_per_class": 10}}

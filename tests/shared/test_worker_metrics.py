@@ -1,4 +1,4 @@
-"""A worker's metrics (lesde.metrics): one port answers for every pool process.
+"""A worker's metrics (lesde_runtime.worker_metrics): one port answers for every pool process.
 
 Real processes: a Python process with ``LESDE_METRICS_PORT`` set forks a child that counts
 training chunks, as a prefork pool's child does, and then serves; the scrape must show the
@@ -20,15 +20,15 @@ from prometheus_client.parser import text_string_to_metric_families
 WORKER = textwrap.dedent(
     """
     import os, sys, time
-    from lesde import metrics  # first: it picks the multiprocess folder before prometheus_client loads
+    from lesde_runtime import worker_metrics  # first: it picks the multiprocess folder before prometheus_client loads
     child = os.fork()
     if child == 0:  # a pool process
-        metrics.chunk_written(trial_iterations=300, seconds=0.5)
-        metrics.chunk_written(trial_iterations=200, seconds=0.5)
+        worker_metrics.chunk_written(trial_iterations=300, seconds=0.5)
+        worker_metrics.chunk_written(trial_iterations=200, seconds=0.5)
         os._exit(0)
     os.waitpid(child, 0)
-    metrics.TASKS_DONE.labels("lesde.train_experiment", "success").inc()  # the main process counts too
-    metrics.serve(int(os.environ["LESDE_METRICS_PORT"]))
+    worker_metrics.TASKS_DONE.labels("lesde.train_experiment", "success").inc()  # the main process counts too
+    worker_metrics.serve(int(os.environ["LESDE_METRICS_PORT"]))
     print("serving", os.environ.get("PROMETHEUS_MULTIPROC_DIR", ""), flush=True)
     time.sleep(120)
     """

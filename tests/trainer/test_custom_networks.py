@@ -6,7 +6,7 @@ import pickle
 import numpy as np
 import pytest
 import torch
-from lesde.specs.network import lenet_layers
+from lesde_contract.specs.network import lenet_layers
 from lesde_trainer.engine import EnsembleTrainer, InvalidTrainingSpec, train_naive
 from lesde_trainer.models import build_model
 

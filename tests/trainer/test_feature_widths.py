@@ -1,7 +1,7 @@
 """The spec's cost model knows each network's feature width; the trainer's networks agree."""
 
-from lesde.specs import ExperimentSpec
-from lesde.specs.experiment import FEATURE_WIDTHS
+from lesde_contract.specs import ExperimentSpec
+from lesde_contract.specs.experiment import FEATURE_WIDTHS
 from lesde_trainer.models import MODELS, build_model
 
 CUSTOM = [

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 import torch
-from lesde import celery_app
-from lesde.jobs import JobRepository
-from lesde.settings import TrainerSettings
-from lesde.specs import ExperimentSpec
+from lesde_runtime import celery_app
+from lesde_runtime.job_repository import JobRepository
+from lesde_runtime.settings import TrainerSettings
+from lesde_contract.specs import ExperimentSpec
 from lesde_trainer.device import describe_device
-from lesde_trainer.job import run_training_job
+from lesde_trainer.training_job import run_training_job
 
 TINY = {
     "dataset": {"train_per_class": 4, "val_per_class": 2, "seed": 1},

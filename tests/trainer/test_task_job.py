@@ -8,16 +8,17 @@ import time
 
 import numpy as np
 import pytest
-from lesde import celery_app, keys
-from lesde.chunks import checksum, decode_chunk
-from lesde.jobs import JobRepository
-from lesde.records import JobStatus
-from lesde.settings import TrainerSettings
-from lesde.specs import ExperimentSpec
-from lesde.specs.experiment import DATASET_CLASSES
-from lesde.storage.local import LocalStore
-from lesde_trainer import job as training
-from lesde_trainer.job import Schedule, run_training_job
+from lesde_runtime import celery_app
+from lesde_contract import object_keys
+from lesde_contract.chunks import checksum, decode_chunk
+from lesde_runtime.job_repository import JobRepository
+from lesde_contract.records import JobStatus
+from lesde_runtime.settings import TrainerSettings
+from lesde_contract.specs import ExperimentSpec
+from lesde_contract.specs.experiment import DATASET_CLASSES
+from lesde_runtime.storage.local import LocalStore
+from lesde_trainer import training_job as training
+from lesde_trainer.training_job import Schedule, run_training_job
 
 TINY = {
     "dataset": {"train_per_class": 6, "val_per_class": 3, "seed": 4},
@@ -41,7 +42,7 @@ def _submit(store: LocalStore, body: dict = TINY) -> str:
 
 
 def _chunks(store: LocalStore, job_id: str, stream: str) -> list[dict[str, np.ndarray]]:
-    manifest = store.get_json(keys.manifest_key(job_id))
+    manifest = store.get_json(object_keys.manifest_key(job_id))
     out = []
     for entry in manifest["chunks"][stream]:
         data = store.get_bytes(entry["key"])
@@ -95,7 +96,7 @@ def test_job_records_the_dataset_generator_version(local_store, sent):
     body = {**TINY, "training": {**TINY["training"], "iterations": 3, "trials": 1}}
     job_id = _submit(local_store, body)
     run_training_job(local_store, job_id, settings=TrainerSettings(chunk_iterations=20))
-    manifest = local_store.get_json(keys.manifest_key(job_id))
+    manifest = local_store.get_json(object_keys.manifest_key(job_id))
     assert manifest["dataset"] == {"name": "geomnist", "generator_version": GENERATOR_VERSION}
 
 
@@ -119,11 +120,11 @@ def test_interrupted_job_resumes_with_identical_chunks(local_store, tmp_path, se
     run_training_job(local_store, job_id, settings=TrainerSettings(chunk_iterations=20))  # the redelivery
 
     assert JobRepository(local_store, "experiment").get(job_id).attempts == 2
-    assert local_store.get_json(keys.manifest_key(job_id))["dataset"]["generator_version"] is not None
-    for stream in keys.STREAMS:
-        ours = {e["key"].rsplit("/", 1)[-1]: e["checksum"] for e in local_store.get_json(keys.manifest_key(job_id))["chunks"][stream]}
+    assert local_store.get_json(object_keys.manifest_key(job_id))["dataset"]["generator_version"] is not None
+    for stream in object_keys.STREAMS:
+        ours = {e["key"].rsplit("/", 1)[-1]: e["checksum"] for e in local_store.get_json(object_keys.manifest_key(job_id))["chunks"][stream]}
         theirs = {
-            e["key"].rsplit("/", 1)[-1]: e["checksum"] for e in reference_store.get_json(keys.manifest_key(reference))["chunks"][stream]
+            e["key"].rsplit("/", 1)[-1]: e["checksum"] for e in reference_store.get_json(object_keys.manifest_key(reference))["chunks"][stream]
         }
         assert ours == theirs, stream
 
@@ -152,7 +153,7 @@ def test_cancelled_before_start_never_trains(local_store, sent):
     job_id = _submit(local_store)
     JobRepository(local_store, "experiment").request_cancel(job_id)
     run_training_job(local_store, job_id)
-    assert not local_store.exists(keys.manifest_key(job_id))
+    assert not local_store.exists(object_keys.manifest_key(job_id))
 
 
 def test_missing_cifar_directory_fails_the_job_with_the_path(local_store, tmp_path, sent):
@@ -165,7 +166,7 @@ def test_missing_cifar_directory_fails_the_job_with_the_path(local_store, tmp_pa
     record = JobRepository(local_store, "experiment").get(job_id)
     assert record.status is JobStatus.failed
     assert "cifar-10-batches-py" in record.error and str(tmp_path / "nowhere") in record.error
-    assert not local_store.exists(keys.manifest_key(job_id))
+    assert not local_store.exists(object_keys.manifest_key(job_id))
 
 
 def test_shared_class_lists_match_the_loaders():
@@ -185,7 +186,7 @@ def test_per_class_batching_logs_one_row_per_class_and_step(local_store, sent):
 
 
 def test_shared_dataset_sizes_match_the_data():
-    from lesde.specs.experiment import DIGITS_PER_CLASS
+    from lesde_contract.specs.experiment import DIGITS_PER_CLASS
     from sklearn.datasets import load_digits
 
     assert np.bincount(load_digits().target).min() == DIGITS_PER_CLASS

@@ -7,7 +7,7 @@ their countdown, so no broker is needed to see how often the task runs."""
 from __future__ import annotations
 
 import lesde_trainer.tasks as tasks
-from lesde.storage import StoreUnavailable
+from lesde_contract.object_store import StoreUnavailable
 
 
 def _flaky(monkeypatch, failures: int, error: Exception) -> list[str]:

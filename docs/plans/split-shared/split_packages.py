@@ -14,56 +14,56 @@ S = "shared/lesde"
 
 # old module -> new module (files move accordingly); order: specific first
 CONTRACT = {
-    "lesde.specs": "lesde_contract.specs",
-    "lesde.records": "lesde_contract.records",
-    "lesde.keys": "lesde_contract.object_keys",
-    "lesde.csv_layout": "lesde_contract.csv_layout",
-    "lesde.json_safe": "lesde_contract.json_safe",
-    "lesde.dataset_files": "lesde_contract.dataset_files",
-    "lesde.chunks.format": "lesde_contract.chunks.format",
-    "lesde.chunks.manifest": "lesde_contract.chunks.manifest",
-    "lesde.chunks.reduction": "lesde_contract.chunks.reduction",
-    "lesde.chunks.validation": "lesde_contract.chunks.validation",
-    "lesde.chunks.reader": "lesde_contract.chunks.reader",
-    "lesde.chunks": "lesde_contract.chunks",
-    "lesde.storage.base": "lesde_contract.object_store",
-    "lesde.storage.run_folder": "lesde_contract.run_folder_store",
-    "lesde.sweeps": "lesde_contract.sweep_children",
-    "lesde.analysis_results": "lesde_contract.analysis_results",
+    "lesde_contract.specs": "lesde_contract.specs",
+    "lesde_contract.records": "lesde_contract.records",
+    "lesde_contract.object_keys": "lesde_contract.object_keys",
+    "lesde_contract.csv_layout": "lesde_contract.csv_layout",
+    "lesde_contract.json_safe": "lesde_contract.json_safe",
+    "lesde_contract.dataset_files": "lesde_contract.dataset_files",
+    "lesde_contract.chunks.format": "lesde_contract.chunks.format",
+    "lesde_contract.chunks.manifest": "lesde_contract.chunks.manifest",
+    "lesde_contract.chunks.reduction": "lesde_contract.chunks.reduction",
+    "lesde_contract.chunks.validation": "lesde_contract.chunks.validation",
+    "lesde_contract.chunks.reader": "lesde_contract.chunks.reader",
+    "lesde_contract.chunks": "lesde_contract.chunks",
+    "lesde_contract.object_store": "lesde_contract.object_store",
+    "lesde_contract.run_folder_store": "lesde_contract.run_folder_store",
+    "lesde_contract.sweep_children": "lesde_contract.sweep_children",
+    "lesde_contract.analysis_results": "lesde_contract.analysis_results",
 }
 RUNTIME = {
-    "lesde.chunks.writer": "lesde_runtime.chunk_writer",
-    "lesde.storage": "lesde_runtime.storage",
-    "lesde.jobs": "lesde_runtime.job_repository",
-    "lesde.job_index": "lesde_runtime.job_index",
-    "lesde.leases": "lesde_runtime.leases",
-    "lesde.analysis_leases": "lesde_runtime.analysis_leases",
-    "lesde.analysis_state": "lesde_runtime.analysis_state",
-    "lesde.reaper": "lesde_runtime.reaper",
-    "lesde.tombstones": "lesde_runtime.tombstones",
-    "lesde.broker_census": "lesde_runtime.broker_census",
-    "lesde.celery_app": "lesde_runtime.celery_app",
-    "lesde.task_signals": "lesde_runtime.task_signals",
-    "lesde.queue_depth": "lesde_runtime.queue_depth",
-    "lesde.logs": "lesde_runtime.logs",
-    "lesde.job_logs": "lesde_runtime.job_logs",
-    "lesde.settings": "lesde_runtime.settings",
-    "lesde.metrics": "lesde_runtime.worker_metrics",
-    "lesde.purge": "lesde_runtime.purge",
-    "lesde.optimistic": "lesde_runtime.optimistic",
-    "lesde.secret_files": "lesde_runtime.secret_files",
+    "lesde_runtime.chunk_writer": "lesde_runtime.chunk_writer",
+    "lesde_runtime.storage": "lesde_runtime.storage",
+    "lesde_runtime.job_repository": "lesde_runtime.job_repository",
+    "lesde_runtime.job_index": "lesde_runtime.job_index",
+    "lesde_runtime.leases": "lesde_runtime.leases",
+    "lesde_runtime.analysis_leases": "lesde_runtime.analysis_leases",
+    "lesde_runtime.analysis_state": "lesde_runtime.analysis_state",
+    "lesde_runtime.reaper": "lesde_runtime.reaper",
+    "lesde_runtime.tombstones": "lesde_runtime.tombstones",
+    "lesde_runtime.broker_census": "lesde_runtime.broker_census",
+    "lesde_runtime.celery_app": "lesde_runtime.celery_app",
+    "lesde_runtime.task_signals": "lesde_runtime.task_signals",
+    "lesde_runtime.queue_depth": "lesde_runtime.queue_depth",
+    "lesde_runtime.logs": "lesde_runtime.logs",
+    "lesde_runtime.job_logs": "lesde_runtime.job_logs",
+    "lesde_runtime.settings": "lesde_runtime.settings",
+    "lesde_runtime.worker_metrics": "lesde_runtime.worker_metrics",
+    "lesde_runtime.purge": "lesde_runtime.purge",
+    "lesde_runtime.optimistic": "lesde_runtime.optimistic",
+    "lesde_runtime.secret_files": "lesde_runtime.secret_files",
 }
 SERVICE_RENAMES = {
-    "lesde_trainer.job": "lesde_trainer.training_job",
-    "lesde_analyzer.experiments.job": "lesde_analyzer.experiments.analysis_job",
-    "lesde_analyzer.imports.job": "lesde_analyzer.imports.import_job",
-    "lesde_analyzer.datasets.job": "lesde_analyzer.datasets.validation_job",
-    "lesde_analyzer.simulations.job": "lesde_analyzer.simulations.simulation_job",
-    "lesde_analyzer.sweeps.job": "lesde_analyzer.sweeps.sweep_analysis_job",
-    "lesde_analyzer.imitation.metrics": "lesde_analyzer.imitation.fit_quality",
-    "lesde_api.metrics": "lesde_api.gateway_metrics",
-    "lesde_api.operations.jobs": "lesde_api.operations.job_views",
-    "lesde_api.routes.job_routes": "lesde_api.routes.common_job_routes",
+    "lesde_trainer.training_job": "lesde_trainer.training_job",
+    "lesde_analyzer.experiments.analysis_job": "lesde_analyzer.experiments.analysis_job",
+    "lesde_analyzer.imports.import_job": "lesde_analyzer.imports.import_job",
+    "lesde_analyzer.datasets.validation_job": "lesde_analyzer.datasets.validation_job",
+    "lesde_analyzer.simulations.simulation_job": "lesde_analyzer.simulations.simulation_job",
+    "lesde_analyzer.sweeps.sweep_analysis_job": "lesde_analyzer.sweeps.sweep_analysis_job",
+    "lesde_analyzer.imitation.fit_quality": "lesde_analyzer.imitation.fit_quality",
+    "lesde_api.gateway_metrics": "lesde_api.gateway_metrics",
+    "lesde_api.operations.job_views": "lesde_api.operations.job_views",
+    "lesde_api.routes.common_job_routes": "lesde_api.routes.common_job_routes",
 }
 MAPPING = {**CONTRACT, **RUNTIME}
 BASE_STORE_NAMES = {"ObjectStore", "ObjectInfo", "ObjectNotFound", "StoreUnavailable"}
@@ -76,7 +76,7 @@ def module_path(module: str, root: str) -> Path:
 
 
 def source_of(module: str) -> Path:
-    """shared/lesde/... file or package for an old lesde module."""
+    """shared/client/lesde/... file or package for an old lesde module."""
     rel = Path(*module.split(".")[1:])
     pkg = REPO / S / rel
     return pkg if pkg.is_dir() else pkg.with_suffix(".py")
@@ -89,9 +89,9 @@ def git(*args: str) -> None:
 def move_files() -> None:
     (REPO / "shared/contract/lesde_contract/chunks").mkdir(parents=True, exist_ok=True)
     (REPO / "shared/runtime/lesde_runtime").mkdir(parents=True, exist_ok=True)
-    whole_dirs = {"lesde.specs", "lesde.analysis_results"}
+    whole_dirs = {"lesde_contract.specs", "lesde_contract.analysis_results"}
     for old, new in sorted(MAPPING.items(), key=lambda kv: -len(kv[0])):
-        if old in ("lesde.chunks", "lesde.storage"):
+        if old in ("lesde_contract.chunks", "lesde_runtime.storage"):
             continue  # packages split below
         src = source_of(old)
         if not src.exists():
@@ -113,7 +113,7 @@ def move_files() -> None:
     # the client
     (REPO / "shared/client").mkdir(exist_ok=True)
     git("mv", S, "shared/client/lesde")
-    git("mv", "shared/pyproject.toml", "shared/client/pyproject.toml")
+    git("mv", "shared/client/pyproject.toml", "shared/client/pyproject.toml")
     # service renames
     for old, new in SERVICE_RENAMES.items():
         top = old.split(".")[0]
@@ -148,9 +148,9 @@ def split_from_import(match: re.Match) -> str:
                 continue
             groups.setdefault("lesde", []).append(item)
             continue
-        if module == "lesde.storage":
+        if module == "lesde_runtime.storage":
             target = "lesde_contract.object_store" if name in BASE_STORE_NAMES else "lesde_runtime.storage"
-        elif module == "lesde.chunks":
+        elif module == "lesde_contract.chunks":
             target = "lesde_runtime.chunk_writer" if name in RUNTIME_CHUNK_NAMES else "lesde_contract.chunks"
         else:
             target = rename_module(module)
@@ -220,7 +220,7 @@ def rewrite_all() -> None:
         new = rewrite_text(text, python=path.suffix == ".py")
         if path.suffix == ".py":
             new = rewrite_relative(rel, new)
-        new = new.replace("shared/lesde/", "shared/client/lesde/").replace("shared/pyproject.toml", "shared/client/pyproject.toml")
+        new = new.replace("shared/client/lesde/", "shared/client/lesde/").replace("shared/client/pyproject.toml", "shared/client/pyproject.toml")
         if new != text:
             path.write_text(new)
 

@@ -1,22 +1,22 @@
 """Celery tasks of the analyzer worker (queue ``analyze``): thin wrappers.
 
 Each is re-sent by Celery with backoff when a store outage outlasts the store's own
-retries (:func:`~lesde.storage.outage_task_options`), instead of being acknowledged as
+retries (:func:`~lesde_runtime.storage.outage_task_options`), instead of being acknowledged as
 done with its job's status unwritten.
 """
 
 from __future__ import annotations
 
-from lesde import celery_app
-from lesde.analysis_leases import SWEEP_KEY
-from lesde.storage import make_store, outage_task_options
+from lesde_runtime import celery_app
+from lesde_runtime.analysis_leases import SWEEP_KEY
+from lesde_runtime.storage import make_store, outage_task_options
 
-from lesde_analyzer.datasets.job import run_dataset_validation
-from lesde_analyzer.experiments.job import render_figure_variant, run_experiment_analysis
+from lesde_analyzer.datasets.validation_job import run_dataset_validation
+from lesde_analyzer.experiments.analysis_job import render_figure_variant, run_experiment_analysis
 from lesde_analyzer.imports import run_import_job
-from lesde_analyzer.simulations.job import run_simulation_job
+from lesde_analyzer.simulations.simulation_job import run_simulation_job
 from lesde_analyzer.sweeps import run_sweep_analysis
-from lesde_analyzer.sweeps.job import render_sweep_figure_variant
+from lesde_analyzer.sweeps.sweep_analysis_job import render_sweep_figure_variant
 
 OUTAGE_RETRY = outage_task_options()
 
@@ -36,7 +36,7 @@ def render_figure_task(
     job_id: str, options_key: str, name: str, width: float, height: float, dpi: int, fmt: str = "png", share_with: str | None = None
 ) -> None:
     """A figure rendered on request: an experiment's (``options_key`` its option set), or, with
-    ``options_key`` :data:`~lesde.analysis_leases.SWEEP_KEY`, sweep ``job_id``'s. ``fmt`` and
+    ``options_key`` :data:`~lesde_runtime.analysis_leases.SWEEP_KEY`, sweep ``job_id``'s. ``fmt`` and
     ``share_with`` are left out of the messages that need neither (older workers take six arguments)."""
     if options_key == SWEEP_KEY:
         render_sweep_figure_variant(make_store(), job_id, name, width, height, dpi, fmt)

@@ -1,6 +1,6 @@
 """API keys: who owns a presented key, compared in constant time.
 
-Two sources, both optional (:class:`lesde.settings.AuthSettings`):
+Two sources, both optional (:class:`lesde_runtime.settings.AuthSettings`):
 
 - ``LESDE_API_KEYS``: ``owner=key,owner2=key2`` (the keys themselves; for quick set-ups);
 - ``LESDE_API_KEYS_FILE``: one ``owner:sha256-hex-of-key`` line per key (``#`` comments and
@@ -21,7 +21,7 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-from lesde.settings import AuthSettings
+from lesde_runtime.settings import AuthSettings
 
 log = logging.getLogger(__name__)
 

@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from lesde.settings import AuthSettings
+from lesde_runtime.settings import AuthSettings
 
 from lesde_api.api_keys import KeyRing
 

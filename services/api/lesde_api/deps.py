@@ -8,10 +8,11 @@ from functools import lru_cache
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
-from lesde.jobs import JobRepository
-from lesde.records import JobStatus
-from lesde.settings import ApiSettings, LimitSettings
-from lesde.storage import ObjectStore, gateway_policy, make_store
+from lesde_runtime.job_repository import JobRepository
+from lesde_contract.records import JobStatus
+from lesde_runtime.settings import ApiSettings, LimitSettings
+from lesde_contract.object_store import ObjectStore
+from lesde_runtime.storage import gateway_policy, make_store
 
 from lesde_api.auth import caller_of
 from lesde_api.operations import quota

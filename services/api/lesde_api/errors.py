@@ -14,19 +14,19 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from lesde.csv_layout import ImportRejected
-from lesde.jobs import JobConflict, JobNotFound
-from lesde.specs import SweepRejected, WorkCapExceeded
-from lesde.specs.uploaded import DatasetMismatch
-from lesde.storage import StoreUnavailable
-from lesde.sweeps import SweepNotFound
+from lesde_contract.csv_layout import ImportRejected
+from lesde_runtime.job_repository import JobConflict, JobNotFound
+from lesde_contract.specs import SweepRejected, WorkCapExceeded
+from lesde_contract.specs.uploaded import DatasetMismatch
+from lesde_contract.object_store import StoreUnavailable
+from lesde_contract.sweep_children import SweepNotFound
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from lesde_api.models.errors import error_body
 from lesde_api.operations.analysis import FigurePending
 from lesde_api.operations.event_hub import StreamLimitReached
 from lesde_api.operations.exports import FormatUnavailable
-from lesde_api.operations.jobs import ResourceMissing
+from lesde_api.operations.job_views import ResourceMissing
 from lesde_api.operations.queueing import BrokerUnavailable
 from lesde_api.operations.quota import QuotaExceeded
 from lesde_api.operations.run_imports import ChunkRejected

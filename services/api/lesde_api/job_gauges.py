@@ -1,13 +1,13 @@
 """Gauges ``/metrics`` reads from the store and the broker when scraped, cached a few seconds.
 
 - ``lesde_jobs{kind, status}``: jobs of each kind in each status, as the listing index holds
-  them (:mod:`lesde.job_index`): a keys-only listing of one index folder per pair, so a
+  them (:mod:`lesde_runtime.job_index`): a keys-only listing of one index folder per pair, so a
   scrape costs about 15 listing requests, and none within ``CACHE_SECONDS`` of the last
   (several scrapers, or several replicas' scrapes, cost one). A sweep counts as its stored
   status says (the gateway's answers aggregate its children's; its children count as
   experiments).
 - ``lesde_queue_messages{queue}``: messages waiting in each queue, where the broker tells
-  it (Redis, the filesystem transport: :mod:`lesde.queue_depth`); absent otherwise.
+  it (Redis, the filesystem transport: :mod:`lesde_runtime.queue_depth`); absent otherwise.
 
 A store or broker that cannot be read leaves its gauge out of that scrape (logged), rather
 than failing the whole scrape: the HTTP metrics still come.
@@ -22,10 +22,10 @@ import weakref
 from collections.abc import Callable, Iterator
 from typing import Generic, TypeVar
 
-from lesde import celery_app, job_index
-from lesde.queue_depth import queue_depths
-from lesde.records import JobStatus
-from lesde.storage import ObjectStore
+from lesde_runtime import celery_app, job_index
+from lesde_runtime.queue_depth import queue_depths
+from lesde_contract.records import JobStatus
+from lesde_contract.object_store import ObjectStore
 from prometheus_client.core import GaugeMetricFamily, Metric
 
 log = logging.getLogger(__name__)

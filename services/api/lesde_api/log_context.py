@@ -1,5 +1,5 @@
 """Bind ``job_id`` and ``kind`` onto every line the gateway logs while it answers a request
-about one job (``/v1/experiments/<id>/...``, simulations, sweeps): see :mod:`lesde.logs`.
+about one job (``/v1/experiments/<id>/...``, simulations, sweeps): see :mod:`lesde_runtime.logs`.
 
 Read from the raw path, before any route runs, so that lines of the route, its
 dependencies and its store calls all carry them. The binding is a context variable, which
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from lesde.logs import bound
+from lesde_runtime.logs import bound
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 _JOB_PATH = re.compile(r"^/v1/(?P<kind>experiment|simulation|sweep)s/(?P<job_id>[a-z0-9]{8,40})(?:/|$)")

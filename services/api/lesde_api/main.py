@@ -17,9 +17,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
-from lesde import purge
-from lesde.records import JobKind
-from lesde.settings import ApiSettings, AuthSettings, LimitSettings
+from lesde_runtime import purge
+from lesde_contract.records import JobKind
+from lesde_runtime.settings import ApiSettings, AuthSettings, LimitSettings
 
 from lesde_api.api_keys import KeyRing
 from lesde_api.auth import ApiKeyAuth
@@ -60,7 +60,7 @@ def _startup_checks(auth: AuthSettings, keyring: KeyRing):  # noqa: ANN202 - a l
         watch_bound_sockets(keys_configured=keyring.configured, allow_anonymous=auth.allow_anonymous)
         if not keyring.configured:
             log.warning(open_server_notice(f"the gateway on {auth.bind_host}"))
-        purge.timer.start()  # deletes schedule the purge of what late writers left (lesde.purge)
+        purge.timer.start()  # deletes schedule the purge of what late writers left (lesde_runtime.purge)
         try:
             yield
         finally:

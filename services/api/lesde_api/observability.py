@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
-from lesde.logs import configure_logging
+from lesde_runtime.logs import configure_logging
 
-from lesde_api import metrics
+from lesde_api import gateway_metrics
 from lesde_api.log_context import JobLogContext
 
 
@@ -14,6 +14,6 @@ def install_observability(app: FastAPI) -> None:
     ``GET /metrics``. Call it after the other middlewares: the metrics middleware must be the
     outermost, so that every answer (401, 413 included) is counted."""
     configure_logging("api")
-    app.include_router(metrics.router)
+    app.include_router(gateway_metrics.router)
     app.add_middleware(JobLogContext)
-    app.add_middleware(metrics.HttpMetrics)
+    app.add_middleware(gateway_metrics.HttpMetrics)

@@ -3,7 +3,7 @@
 Each job router declares :func:`owned_by_caller` once for all its routes, so a route added
 later that takes the id is guarded without doing anything (``tests/api/test_ownership.py``
 walks every route of the app to hold it to that). The answer for another owner's id is
-:class:`~lesde.jobs.JobNotFound`, the very 404 of an id that does not exist, so an id
+:class:`~lesde_runtime.job_repository.JobNotFound`, the very 404 of an id that does not exist, so an id
 reveals nothing about whether someone else's job has it.
 """
 
@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from fastapi import Request
-from lesde.jobs import JobNotFound, JobRepository
-from lesde.records import JobKind
+from lesde_runtime.job_repository import JobNotFound, JobRepository
+from lesde_contract.records import JobKind
 
 from lesde_api.auth import caller_of
 from lesde_api.deps import StoreDep

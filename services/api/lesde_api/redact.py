@@ -2,7 +2,7 @@
 
 Client libraries put the address they failed to reach in their messages ("Error 111
 connecting to redis:6379", a ``redis://`` URL); an answer names what failed, not where
-it lives. The store's own errors are written without addresses (:mod:`lesde.storage.retry`);
+it lives. The store's own errors are written without addresses (:mod:`lesde_runtime.storage.retry`);
 this is for the text of other libraries' exceptions (kombu, redis-py).
 """
 

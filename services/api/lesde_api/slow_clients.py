@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 
-from lesde.settings import ApiSettings
+from lesde_runtime.settings import ApiSettings
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 __all__ = ["GuardedH11Protocol"]

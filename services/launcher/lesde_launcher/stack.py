@@ -3,7 +3,7 @@
 By default this is the embedded stack: Celery runs over kombu's filesystem transport and
 objects live in a local directory, so the same services as in production run on a
 laptop with nothing but Python. ``overrides`` point the same processes at Redis and
-S3 instead (the integration tests do so). The reaper (:mod:`lesde.reaper`) requeues the
+S3 instead (the integration tests do so). The reaper (:mod:`lesde_runtime.reaper`) requeues the
 jobs of a worker that died and re-sends lost messages, here as under compose.
 
 A state folder (``lesde up`` and ``lesde demo`` share :data:`DEFAULT_STATE_DIR`) holds the
@@ -157,7 +157,7 @@ class EmbeddedStack:
             ],
             "analyzer": worker
             + ["lesde_analyzer.worker", "worker", "-Q", "analyze", "--pool", "solo", "--loglevel", "WARNING", "-n", "analyzer@%h"],
-            "reaper": [python, "-m", "lesde.reaper"],
+            "reaper": [python, "-m", "lesde_runtime.reaper"],
         }
 
     def start(self, *, timeout: float = 60.0) -> None:

@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
-from lesde.settings import TrainerSettings
-from lesde.specs import ExperimentSpec
+from lesde_runtime.settings import TrainerSettings
+from lesde_contract.specs import ExperimentSpec
 
 if TYPE_CHECKING:  # torch and the data sets are imported by build_engine, when a job needs them
-    from lesde.storage import ObjectStore
+    from lesde_contract.object_store import ObjectStore
 
     from lesde_trainer.datasets import Dataset
     from lesde_trainer.engine import EnsembleTrainer

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from lesde.jobs import JobRepository
-from lesde.settings import TrainerSettings
-from lesde.specs import ExperimentSpec
-from lesde.storage.local import LocalStore
+from lesde_runtime.job_repository import JobRepository
+from lesde_runtime.settings import TrainerSettings
+from lesde_contract.specs import ExperimentSpec
+from lesde_runtime.storage.local import LocalStore
 
 SPEC = {
     "dataset": {"name": "geomnist", "train_per_class": 8, "val_per_class": 4, "seed": 1},
@@ -26,8 +26,8 @@ SPEC = {
 
 def train_small_experiment(store, spec: dict = SPEC, *, chunk: int = 100) -> str:
     """Create and train an experiment with the real trainer; return its id (analysis task not sent)."""
-    from lesde import celery_app
-    from lesde_trainer.job import run_training_job
+    from lesde_runtime import celery_app
+    from lesde_trainer.training_job import run_training_job
 
     repo = JobRepository(store, "experiment")
     parsed = ExperimentSpec.model_validate(spec)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from lesde import keys
-from lesde.chunks import decode_chunk
-from lesde.jobs import JobRepository
-from lesde.specs.analysis import FIGURE_NAMES, AnalysisOptions, options_key, run_figure_key, run_series_key, run_state_key, run_summary_key
-from lesde_analyzer.experiments.job import render_figure_variant, run_experiment_analysis
+from lesde_contract import object_keys
+from lesde_contract.chunks import decode_chunk
+from lesde_runtime.job_repository import JobRepository
+from lesde_contract.specs.analysis import FIGURE_NAMES, AnalysisOptions, options_key, run_figure_key, run_series_key, run_state_key, run_summary_key
+from lesde_analyzer.experiments.analysis_job import render_figure_variant, run_experiment_analysis
 
 from tests.fixtures.analysis_checks import assert_every_number, assert_valid_png
 from tests.fixtures.synthetic import write_synthetic_experiment
@@ -19,23 +19,23 @@ def test_trained_experiment_gets_every_number_and_figure(trained):
     run_experiment_analysis(store, job_id)
     record = JobRepository(store, "experiment").get(job_id)
     assert record.analysis == "succeeded", record.analysis_error
-    summary = store.get_json(keys.analysis_key("experiment", job_id, "summary"))
+    summary = store.get_json(object_keys.analysis_key("experiment", job_id, "summary"))
     assert_every_number(summary)
     assert summary["partial"] is False and summary["trials"] == 4 and summary["iterations"] == 300
     assert "features" in summary["neural_collapse"]  # the penultimate stream
     assert 0.0 <= summary["final"]["validation_accuracy"]["mean"] <= 1.0
     for name in FIGURE_NAMES:
-        assert_valid_png(store.get_bytes(keys.figure_key("experiment", job_id, name)))
+        assert_valid_png(store.get_bytes(object_keys.figure_key("experiment", job_id, name)))
     series = decode_chunk(store.get_bytes(run_series_key(job_id, "default")))
     assert series["estimates/A_L"].shape == (300,) and series["sampled/xbar"].shape == (300, 3, 3)
 
 
 def test_partial_experiment_is_cut_at_iterations_done_and_marked(local_store):
     job_id = write_synthetic_experiment(local_store, trials=6, iterations=900, chunk=300, probe_every=100, eval_every=100, complete=False)
-    manifest = local_store.get_json(keys.manifest_key(job_id))
+    manifest = local_store.get_json(object_keys.manifest_key(job_id))
     manifest["iterations_done"] = 600  # a third chunk written but not yet committed
     manifest["chunks"]["sampled"] = manifest["chunks"]["sampled"][:2]
-    local_store.put_json(keys.manifest_key(job_id), manifest)
+    local_store.put_json(object_keys.manifest_key(job_id), manifest)
     run_experiment_analysis(local_store, job_id)
     summary = local_store.get_json(run_summary_key(job_id, "default"))
     assert summary["partial"] is True and summary["iterations_done"] == 600 and summary["iterations"] == 600
@@ -62,7 +62,7 @@ def test_option_sets_are_cached_apart_and_a_failed_rerun_keeps_the_good_result(l
     assert good["options"]["estimator"] == "I" and good["estimates"]["estimator"] == "I"
     assert not local_store.exists(run_summary_key(job_id, "default"))
     # damage a chunk: the re-run fails, records why, and the earlier result stays
-    manifest = local_store.get_json(keys.manifest_key(job_id))
+    manifest = local_store.get_json(object_keys.manifest_key(job_id))
     local_store.put_bytes(manifest["chunks"]["sampled"][0]["key"], b"broken")
     run_experiment_analysis(local_store, job_id, options.model_dump(mode="json"))
     state = local_store.get_json(run_state_key(job_id, key))

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-from lesde.specs.simulation import SimulationSpec
+from lesde_contract.specs.simulation import SimulationSpec
 from lesde_analyzer.figures.formats import to_format
 from lesde_analyzer.figures.simulations import NUMERICAL_ZERO, neural_collapse
 from lesde_analyzer.simulations import run_phase_diagram, run_simulation

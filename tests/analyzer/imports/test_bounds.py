@@ -7,7 +7,7 @@ from __future__ import annotations
 import tracemalloc
 
 import pytest
-from lesde.csv_layout import ImportRejected
+from lesde_contract.csv_layout import ImportRejected
 from lesde_analyzer.imports.grid import ImportBounds, parse_grid
 
 from tests.fixtures.authors_csv import authors_csv

@@ -1,5 +1,5 @@
 import pytest
-from lesde.specs.simulation import MAX_SIMULATION_WORK, PhaseDiagramSpec, SimulationSpec
+from lesde_contract.specs.simulation import MAX_SIMULATION_WORK, PhaseDiagramSpec, SimulationSpec
 from pydantic import ValidationError
 
 

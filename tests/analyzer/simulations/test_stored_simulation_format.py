@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from lesde.analysis_results import PhaseDiagramAnalysis, SimulationAnalysis, encode
+from lesde_contract.analysis_results import PhaseDiagramAnalysis, SimulationAnalysis, encode
 from lesde_analyzer.simulations import run_phase_diagram, run_simulation
 
 from tests.fixtures.analysis_reference.capture import SIMULATION_REFERENCE, SIMULATIONS

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import pytest
-from lesde import celery_app, keys
-from lesde.jobs import JobRepository
-from lesde.records import AnalysisState, JobStatus
-from lesde.specs.analysis import DEFAULT_KEY, run_summary_key
-from lesde_analyzer.experiments import job as experiment_job
-from lesde_analyzer.experiments.job import run_experiment_analysis
+from lesde_runtime import celery_app
+from lesde_contract import object_keys
+from lesde_runtime.job_repository import JobRepository
+from lesde_contract.records import AnalysisState, JobStatus
+from lesde_contract.specs.analysis import DEFAULT_KEY, run_summary_key
+from lesde_analyzer.experiments import analysis_job as experiment_job
+from lesde_analyzer.experiments.analysis_job import run_experiment_analysis
 from lesde_analyzer.figures.sweeps import FIGURES
-from lesde_analyzer.sweeps import job as sweep_job
-from lesde_analyzer.sweeps.job import run_sweep_analysis
+from lesde_analyzer.sweeps import sweep_analysis_job as sweep_job
+from lesde_analyzer.sweeps.sweep_analysis_job import run_sweep_analysis
 from lesde_analyzer.sweeps.rows import NUMBER_COLUMNS
 
 from tests.fixtures.analysis_checks import assert_valid_png
@@ -47,17 +48,17 @@ def test_the_job_stores_figures_table_and_summary_and_marks_the_record(local_sto
     record = JobRepository(local_store, "sweep").get(sweep_id)
     assert record.analysis == AnalysisState.succeeded and record.analysis_error is None
     assert record.status == JobStatus.queued  # the gateway computes the status; the analyzer leaves it
-    summary = local_store.get_json(keys.analysis_key("sweep", sweep_id, "summary"))
+    summary = local_store.get_json(object_keys.analysis_key("sweep", sweep_id, "summary"))
     assert summary["figures"] == list(FIGURES) == ["sweep-accuracy", "sweep-loss", "sweep-tail-index"]
     for name in summary["figures"]:
-        assert_valid_png(local_store.get_bytes(keys.figure_key("sweep", sweep_id, name)))
-    table = local_store.get_bytes(keys.sweep_table_key(sweep_id)).decode().splitlines()
+        assert_valid_png(local_store.get_bytes(object_keys.figure_key("sweep", sweep_id, name)))
+    table = local_store.get_bytes(object_keys.sweep_table_key(sweep_id)).decode().splitlines()
     assert len(table) == 1 + len(ids)
     assert summary["flip"]["lines"][0]["value"] == pytest.approx(0.5) and summary["partial"] is False
 
 
 def test_the_run_holds_a_sweep_lease_and_drops_it_after(local_store, monkeypatch):
-    from lesde.analysis_leases import SWEEP_KEY, read_analysis_lease
+    from lesde_runtime.analysis_leases import SWEEP_KEY, read_analysis_lease
 
     sweep_id, _ = grid(local_store)
     seen = []
@@ -73,7 +74,7 @@ def test_the_run_holds_a_sweep_lease_and_drops_it_after(local_store, monkeypatch
 def test_a_partial_sweep_is_analysed_and_marked_partial(local_store):
     sweep_id, _ = grid(local_store, running=2)
     run_sweep_analysis(local_store, sweep_id)
-    summary = local_store.get_json(keys.analysis_key("sweep", sweep_id, "summary"))
+    summary = local_store.get_json(object_keys.analysis_key("sweep", sweep_id, "summary"))
     assert summary["partial"] is True and summary["counts"]["in_curves"] == 4
     assert [c["missing"] for c in summary["children"]][2] == "still training (running)"
 
@@ -81,19 +82,19 @@ def test_a_partial_sweep_is_analysed_and_marked_partial(local_store):
 def test_a_sweep_with_nothing_to_plot_stores_no_figures(local_store):
     sweep_id, _ = write_sweep(local_store, [FixtureChild({NOISE: 0.1}, status="queued")], axes=[NOISE])
     run_sweep_analysis(local_store, sweep_id)
-    summary = local_store.get_json(keys.analysis_key("sweep", sweep_id, "summary"))
+    summary = local_store.get_json(object_keys.analysis_key("sweep", sweep_id, "summary"))
     assert summary["figures"] == [] and summary["curves"] == {} and summary["partial"] is True
-    assert not local_store.exists(keys.figure_key("sweep", sweep_id, "sweep-accuracy"))
+    assert not local_store.exists(object_keys.figure_key("sweep", sweep_id, "sweep-accuracy"))
 
 
 def test_a_deleted_or_half_created_sweep_is_left_alone(local_store):
     run_sweep_analysis(local_store, "0123456789abcdef")  # no record: nothing happens
     assert list(local_store.list("sweeps/")) == []
     sweep_id, _ = grid(local_store)
-    local_store.delete(keys.sweep_children_key(sweep_id))
+    local_store.delete(object_keys.sweep_children_key(sweep_id))
     run_sweep_analysis(local_store, sweep_id)
     assert JobRepository(local_store, "sweep").get(sweep_id).analysis == AnalysisState.none
-    assert not local_store.exists(keys.analysis_key("sweep", sweep_id, "summary"))
+    assert not local_store.exists(object_keys.analysis_key("sweep", sweep_id, "summary"))
 
 
 def test_a_sweep_deleted_during_its_analysis_leaves_nothing_behind(local_store, monkeypatch):
@@ -106,13 +107,13 @@ def test_a_sweep_deleted_during_its_analysis_leaves_nothing_behind(local_store, 
 
     monkeypatch.setattr(sweep_job, "_analyse_once", delete_then_store)
     run_sweep_analysis(local_store, sweep_id)
-    assert list(local_store.list(keys.job_prefix("sweep", sweep_id))) == []
+    assert list(local_store.list(object_keys.job_prefix("sweep", sweep_id))) == []
 
 
 def test_a_failure_is_recorded_and_the_previous_result_kept(local_store, monkeypatch):
     sweep_id, _ = grid(local_store)
     run_sweep_analysis(local_store, sweep_id)
-    good = local_store.get_json(keys.analysis_key("sweep", sweep_id, "summary"))
+    good = local_store.get_json(object_keys.analysis_key("sweep", sweep_id, "summary"))
 
     def broken(name, summary):
         raise RuntimeError("renderer exploded")
@@ -121,7 +122,7 @@ def test_a_failure_is_recorded_and_the_previous_result_kept(local_store, monkeyp
     run_sweep_analysis(local_store, sweep_id)
     record = JobRepository(local_store, "sweep").get(sweep_id)
     assert record.analysis == AnalysisState.failed and record.analysis_error == "RuntimeError: renderer exploded"
-    assert local_store.get_json(keys.analysis_key("sweep", sweep_id, "summary")) == good
+    assert local_store.get_json(object_keys.analysis_key("sweep", sweep_id, "summary")) == good
 
 
 def test_a_child_finishing_during_the_run_is_picked_up_by_a_second_pass(local_store, monkeypatch):
@@ -141,7 +142,7 @@ def test_a_child_finishing_during_the_run_is_picked_up_by_a_second_pass(local_st
     monkeypatch.setattr(sweep_job, "sweep_summary", child_finishes_meanwhile)
     run_sweep_analysis(local_store, sweep_id)
     assert len(calls) == 2
-    summary = local_store.get_json(keys.analysis_key("sweep", sweep_id, "summary"))
+    summary = local_store.get_json(object_keys.analysis_key("sweep", sweep_id, "summary"))
     assert summary["partial"] is False and summary["counts"]["in_curves"] == 5
 
 
@@ -198,7 +199,7 @@ def test_real_child_summaries_fill_every_column(local_store, sent, no_child_figu
     run_experiment_analysis(local_store, child)
     assert sent == [(celery_app.ANALYZE_SWEEP, sweep_id)]
     run_sweep_analysis(local_store, sweep_id)
-    summary = local_store.get_json(keys.analysis_key("sweep", sweep_id, "summary"))
+    summary = local_store.get_json(object_keys.analysis_key("sweep", sweep_id, "summary"))
     (row,) = summary["rows"]
     assert {name: row[name] for name in NUMBER_COLUMNS if row[name] is None} == {}
     assert row["verdict"] in ("separable", "inconclusive", "not separable") and row["nc1_stream"] == "probe"

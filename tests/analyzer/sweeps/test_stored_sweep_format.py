@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from lesde.analysis_results import SweepAnalysis, encode
-from lesde.storage.local import LocalStore
+from lesde_contract.analysis_results import SweepAnalysis, encode
+from lesde_runtime.storage.local import LocalStore
 from lesde_analyzer.sweeps.reader import read_sweep
 from lesde_analyzer.sweeps.summary import sweep_analysis, sweep_summary
 
@@ -21,7 +21,7 @@ REFERENCES = json.loads(SWEEP_REFERENCE.read_text())
 def analysed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
     """Every reference sweep analysed again by the real job (the child's own analysis asks for none: no broker here)."""
     patch = pytest.MonkeyPatch()
-    patch.setattr("lesde.celery_app.send", lambda *args: None)
+    patch.setattr("lesde_runtime.celery_app.send", lambda *args: None)
     try:
         return sweep_cases(LocalStore(tmp_path_factory.mktemp("sweeps") / "store"))
     finally:

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Literal
 
-from lesde.analysis_results.experiment import ClassMeans, ProbeClassMeans, SampledClassMeans
-from lesde.json_safe import finite_lists
+from lesde_contract.analysis_results.experiment import ClassMeans, ProbeClassMeans, SampledClassMeans
+from lesde_contract.json_safe import finite_lists
 
 from lesde_analyzer.estimation.class_means import weighted_window_mean
 from lesde_analyzer.experiments.curves import EDGE_WINDOW

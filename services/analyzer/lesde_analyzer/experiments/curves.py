@@ -9,9 +9,9 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-from lesde.analysis_results.common import MeanStd
-from lesde.analysis_results.experiment import Curves, EvalRecord
-from lesde.json_safe import finite_or_none
+from lesde_contract.analysis_results.common import MeanStd
+from lesde_contract.analysis_results.experiment import Curves, EvalRecord
+from lesde_contract.json_safe import finite_or_none
 
 from lesde_analyzer.experiments.streams import SampledData
 

@@ -8,9 +8,9 @@ overlapping batch means, reported only where reliable (:mod:`lesde_analyzer.esti
 from __future__ import annotations
 
 import numpy as np
-from lesde.analysis_results.estimates import DriftRegression, DriftRegressionUnavailable, DriftSettings, UnreliableDrift
-from lesde.json_safe import finite_or_none
-from lesde.specs.analysis import AnalysisOptions
+from lesde_contract.analysis_results.estimates import DriftRegression, DriftRegressionUnavailable, DriftSettings, UnreliableDrift
+from lesde_contract.json_safe import finite_or_none
+from lesde_contract.specs.analysis import AnalysisOptions
 
 from lesde_analyzer.errors import InvalidArgument
 from lesde_analyzer.estimation import drift_regression, drift_regression_series

@@ -10,9 +10,9 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-from lesde.analysis_results.estimates import Estimates, EstimatesByModel, ModelEstimates, SavgolWindow
-from lesde.json_safe import finite_or_none
-from lesde.specs.analysis import AnalysisOptions
+from lesde_contract.analysis_results.estimates import Estimates, EstimatesByModel, ModelEstimates, SavgolWindow
+from lesde_contract.json_safe import finite_or_none
+from lesde_contract.specs.analysis import AnalysisOptions
 
 from lesde_analyzer.estimation import estimate_integrals, gamma_integral
 from lesde_analyzer.experiments.drift import drift
@@ -60,7 +60,7 @@ def estimates(
     replicates : ndarray of shape (G, T, K, K), optional
         Xbar with each group of trials left out in turn: the tail indices' jackknife.
     class_weights : K floats, optional
-        Probability that a step trains each class (``lesde.specs.sampling``); the drift
+        Probability that a step trains each class (``lesde_contract.specs.sampling``); the drift
         regression weights the blocks by them (None: 1/K).
 
     Returns

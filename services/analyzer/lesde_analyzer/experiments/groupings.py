@@ -14,8 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from lesde.analysis_results.estimates import Estimates
-from lesde.analysis_results.experiment import (
+from lesde_contract.analysis_results.estimates import Estimates
+from lesde_contract.analysis_results.experiment import (
     GroupingComputed,
     GroupingNotComputed,
     LabelGroupings,
@@ -23,8 +23,8 @@ from lesde.analysis_results.experiment import (
     NumberByModel,
     VerdictByModel,
 )
-from lesde.analysis_results.tail import TailIndices
-from lesde.specs.analysis import AnalysisOptions
+from lesde_contract.analysis_results.tail import TailIndices
+from lesde_contract.specs.analysis import AnalysisOptions
 
 from lesde_analyzer.estimation import estimate_integrals
 from lesde_analyzer.experiments.streams import ProbeData, SampledData

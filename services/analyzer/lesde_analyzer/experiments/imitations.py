@@ -9,10 +9,10 @@ failure saying why (no onset) or a skip (no finite rates).
 from __future__ import annotations
 
 import numpy as np
-from lesde.analysis_results.common import RecordSpan
-from lesde.analysis_results.imitation import Imitation, ImitationByModel, ImitationFailed, ImitationFit, ImitationSkipped, Onset
-from lesde.json_safe import finite_or_none
-from lesde.specs.analysis import AnalysisOptions
+from lesde_contract.analysis_results.common import RecordSpan
+from lesde_contract.analysis_results.imitation import Imitation, ImitationByModel, ImitationFailed, ImitationFit, ImitationSkipped, Onset
+from lesde_contract.json_safe import finite_or_none
+from lesde_contract.specs.analysis import AnalysisOptions
 
 from lesde_analyzer.estimation import RateEstimate
 from lesde_analyzer.experiments.rates import rates

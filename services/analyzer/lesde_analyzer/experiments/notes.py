@@ -5,10 +5,10 @@ Stored beside the numbers (``summary["notes"]``): a reader of the JSON has no co
 
 from __future__ import annotations
 
-from lesde.analysis_results.estimates import Estimates
-from lesde.analysis_results.experiment import AnalysisNotes
-from lesde.analysis_results.imitation import ImitationFit
-from lesde.specs.analysis import AnalysisOptions
+from lesde_contract.analysis_results.estimates import Estimates
+from lesde_contract.analysis_results.experiment import AnalysisNotes
+from lesde_contract.analysis_results.imitation import ImitationFit
+from lesde_contract.specs.analysis import AnalysisOptions
 
 __all__ = ["analysis_notes"]
 

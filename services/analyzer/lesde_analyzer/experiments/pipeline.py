@@ -1,6 +1,6 @@
 """The analysis of one stored experiment: read the streams, compute every typed piece, assemble the result.
 
-:func:`compute_analysis` returns the typed :class:`~lesde.analysis_results.ExperimentAnalysis`
+:func:`compute_analysis` returns the typed :class:`~lesde_contract.analysis_results.ExperimentAnalysis`
 and the series; :func:`analyse_experiment` returns the same encoded as it is stored (the
 JSON dict), which :mod:`.job` stores beside the series and the figures and ``lesde.analyze``
 returns in process. Experiments still training are analysed up to the manifest's
@@ -10,11 +10,11 @@ returns in process. Experiments still training are analysed up to the manifest's
 from __future__ import annotations
 
 import numpy as np
-from lesde.analysis_results import EXPERIMENT_FORMAT_VERSION, ExperimentAnalysis, encode
-from lesde.analysis_results.experiment import EvalStream, FeaturesStream, ProbeStream, SampledStream, Sampling, StreamCounts
-from lesde.analysis_results.geometry import GeometryByStream, RecordGeometry, SeparabilityByStream
-from lesde.specs.analysis import AnalysisOptions, options_key
-from lesde.storage import ObjectStore
+from lesde_contract.analysis_results import EXPERIMENT_FORMAT_VERSION, ExperimentAnalysis, encode
+from lesde_contract.analysis_results.experiment import EvalStream, FeaturesStream, ProbeStream, SampledStream, Sampling, StreamCounts
+from lesde_contract.analysis_results.geometry import GeometryByStream, RecordGeometry, SeparabilityByStream
+from lesde_contract.specs.analysis import AnalysisOptions, options_key
+from lesde_contract.object_store import ObjectStore
 
 from lesde_analyzer.experiments.class_means import class_means
 from lesde_analyzer.experiments.curves import curves
@@ -31,7 +31,7 @@ __all__ = ["FORMAT_VERSION", "compute_analysis", "analyse_experiment"]
 FORMAT_VERSION = EXPERIMENT_FORMAT_VERSION
 BALANCED = "balanced sampling assumed (1/K per class)"
 
-#: ``(pi, words)`` from :func:`lesde.specs.sampling.class_sampling`
+#: ``(pi, words)`` from :func:`lesde_contract.specs.sampling.class_sampling`
 ClassSampling = tuple[list[float] | None, str]
 
 
@@ -48,7 +48,7 @@ def analyse_experiment(
     Returns
     -------
     summary : dict
-        The stored JSON of :class:`~lesde.analysis_results.ExperimentAnalysis` (figures not yet named).
+        The stored JSON of :class:`~lesde_contract.analysis_results.ExperimentAnalysis` (figures not yet named).
     series : dict of str to ndarray
         As :func:`compute_analysis`.
     """
@@ -66,7 +66,7 @@ def compute_analysis(
 ) -> tuple[ExperimentAnalysis, dict[str, np.ndarray]]:
     """Compute every number of the analysis of ``job_id``.
 
-    ``sampling`` is ``(pi, words)`` from :func:`lesde.specs.sampling.class_sampling`: the
+    ``sampling`` is ``(pi, words)`` from :func:`lesde_contract.specs.sampling.class_sampling`: the
     drift regression weights the classes by ``pi`` (None: 1/K), and the notes say which.
 
     Returns

@@ -1,10 +1,10 @@
-"""An experiment's manifest and streams for the analysis (the chunk contract is :mod:`lesde.chunks`)."""
+"""An experiment's manifest and streams for the analysis (the chunk contract is :mod:`lesde_contract.chunks`)."""
 
 from __future__ import annotations
 
 import numpy as np
-from lesde.chunks import Manifest, class_means, iter_chunks, load_manifest
-from lesde.storage import ObjectNotFound, ObjectStore
+from lesde_contract.chunks import Manifest, class_means, iter_chunks, load_manifest
+from lesde_contract.object_store import ObjectNotFound, ObjectStore
 
 
 class ExperimentDataMissing(LookupError):

@@ -11,8 +11,8 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-from lesde.analysis_results.geometry import GeometryRecord, RecordGeometry, Separability, SeparabilityTest
-from lesde.json_safe import finite_or_none
+from lesde_contract.analysis_results.geometry import GeometryRecord, RecordGeometry, Separability, SeparabilityTest
+from lesde_contract.json_safe import finite_or_none
 
 from lesde_analyzer.experiments.streams import ProbeData
 from lesde_analyzer.geometry import etf_distance, nc_metrics, separability_series

@@ -13,8 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from lesde.chunks import Manifest, class_means, iter_chunks
-from lesde.storage import ObjectStore
+from lesde_contract.chunks import Manifest, class_means, iter_chunks
+from lesde_contract.object_store import ObjectStore
 
 from lesde_analyzer.estimation.jackknife import DEFAULT_GROUPS, group_class_sums, trial_groups
 from lesde_analyzer.experiments.reader import ExperimentDataMissing, read_stream

@@ -4,7 +4,7 @@ The fits themselves are :mod:`lesde_analyzer.estimation.tail`; this module feeds
 run's integrals with their jackknife replicates (each group of trials left out in turn,
 Xbar and the estimators recomputed), falls back to the whole run when the default window
 is too short, and turns every fit into the contract's models
-(:mod:`lesde.analysis_results.tail`) the same way: a fit that stopped at its search bound
+(:mod:`lesde_contract.analysis_results.tail`) the same way: a fit that stopped at its search bound
 is no estimate, so its ``r_slope`` is ``None`` with ``at_bound`` true, on every surface.
 """
 
@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from typing import Literal, cast
 
 import numpy as np
-from lesde.analysis_results.tail import Figure4c, Figure4cEntry, TailIndex, TailIndices, Verdict, VerdictLabel, VerdictWindow
-from lesde.json_safe import finite_or_none
-from lesde.specs.analysis import AnalysisOptions
+from lesde_contract.analysis_results.tail import Figure4c, Figure4cEntry, TailIndex, TailIndices, Verdict, VerdictLabel, VerdictWindow
+from lesde_contract.json_safe import finite_or_none
+from lesde_contract.specs.analysis import AnalysisOptions
 
 from lesde_analyzer.errors import InvalidArgument
 from lesde_analyzer.estimation import estimate_integrals, tail_indices

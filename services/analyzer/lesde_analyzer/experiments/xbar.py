@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-from lesde.specs.analysis import AnalysisOptions
+from lesde_contract.specs.analysis import AnalysisOptions
 
 from lesde_analyzer.estimation.class_means import moving_average
 from lesde_analyzer.estimation.jackknife import leave_one_out_means, trial_groups

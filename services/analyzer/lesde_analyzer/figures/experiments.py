@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from lesde.specs.analysis import DEFAULT_FIGURE_SIZE
+from lesde_contract.specs.analysis import DEFAULT_FIGURE_SIZE
 from matplotlib.figure import Figure
 from scipy.ndimage import uniform_filter1d
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 import numpy as np
-from lesde.specs.analysis import SWEEP_FIGURE_SIZE
+from lesde_contract.specs.analysis import SWEEP_FIGURE_SIZE
 from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.container import ErrorbarContainer

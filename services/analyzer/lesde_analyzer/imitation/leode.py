@@ -46,7 +46,7 @@ from ..estimation.integrals import estimate_integrals
 from ..estimation.rates import savgol_rates
 from .ensemble import initial_states, le_ode_ensemble
 from .exact import exact_moments, exact_runs, transport_to
-from .metrics import _orthogonal_share, nrmse, same_order
+from .fit_quality import _orthogonal_share, nrmse, same_order
 
 __all__ = ["Imitation", "imitate", "imitate_authors", "imitate_from_means", "default_window"]
 

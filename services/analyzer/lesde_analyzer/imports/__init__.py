@@ -10,14 +10,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from lesde_analyzer.imports.job import run_import_job
+    from lesde_analyzer.imports.import_job import run_import_job
 
 __all__ = ["run_import_job"]
 
 
 def __getattr__(name: str) -> Any:
     if name == "run_import_job":
-        from lesde_analyzer.imports.job import run_import_job  # lazy: Celery and the leases, absent where lesde.analyze runs
+        from lesde_analyzer.imports.import_job import run_import_job  # lazy: Celery and the leases, absent where lesde.analyze runs
 
         return run_import_job
     raise AttributeError(f"module 'lesde_analyzer.imports' has no attribute {name!r}")

@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-from lesde.chunks import ChunkWriter, class_sums
-from lesde.storage import ObjectStore
+from lesde_runtime.chunk_writer import ChunkWriter
+from lesde_contract.chunks import class_sums
+from lesde_contract.object_store import ObjectStore
 
 CHUNK_ITERATIONS = 1000
 

@@ -23,9 +23,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, BinaryIO
 
 import numpy as np
-from lesde.csv_layout import FIXED_HEAD, FIXED_TAIL, ImportRejected, check_header
-from lesde.settings import LimitSettings
-from lesde.specs.experiment import MAX_ITERATIONS, MAX_TRIALS
+from lesde_contract.csv_layout import FIXED_HEAD, FIXED_TAIL, ImportRejected, check_header
+from lesde_runtime.settings import LimitSettings
+from lesde_contract.specs.experiment import MAX_ITERATIONS, MAX_TRIALS
 
 if TYPE_CHECKING:
     from _typeshed import WriteableBuffer

@@ -6,7 +6,7 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
-from lesde.specs.simulation import ArraySchedule, ConstantSchedule, PowerSchedule, SimulationSpec
+from lesde_contract.specs.simulation import ArraySchedule, ConstantSchedule, PowerSchedule, SimulationSpec
 
 from ..dynamics import Schedule, Trajectory, simulate_discrete, simulate_ode, simulate_sde
 from ..dynamics.simulators import sample_records

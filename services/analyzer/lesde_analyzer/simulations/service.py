@@ -2,8 +2,8 @@
 
 The API/Celery layer calls :func:`run_simulation` and :func:`run_phase_diagram`; both are pure
 (seeded by the spec) and raise ``pydantic.ValidationError`` (a ``ValueError``) on bad input.
-The results are the contract's :class:`~lesde.analysis_results.SimulationAnalysis` and
-:class:`~lesde.analysis_results.PhaseDiagramAnalysis`; ``summary`` is their stored JSON.
+The results are the contract's :class:`~lesde_contract.analysis_results.SimulationAnalysis` and
+:class:`~lesde_contract.analysis_results.PhaseDiagramAnalysis`; ``summary`` is their stored JSON.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from functools import cached_property
 from typing import Any
 
 import numpy as np
-from lesde.analysis_results import PhaseDiagramAnalysis, SimulationAnalysis, encode
-from lesde.json_safe import json_safe
-from lesde.specs.simulation import AlphaBetaPairsGrid, ExponentGrid, GapGrid, PhaseDiagramSpec, SimulationSpec
+from lesde_contract.analysis_results import PhaseDiagramAnalysis, SimulationAnalysis, encode
+from lesde_contract.json_safe import json_safe
+from lesde_contract.specs.simulation import AlphaBetaPairsGrid, ExponentGrid, GapGrid, PhaseDiagramSpec, SimulationSpec
 from matplotlib.figure import Figure
 
 from ..dynamics import Schedule
@@ -79,7 +79,7 @@ def run_simulation(spec: SimulationSpec | Mapping[str, Any]) -> SimulationResult
     Returns
     -------
     SimulationResult
-        ``analysis`` (:class:`~lesde.analysis_results.SimulationAnalysis`): ``times`` (R,); ``separable_times`` (S,) and ``separable_fraction``
+        ``analysis`` (:class:`~lesde_contract.analysis_results.SimulationAnalysis`): ``times`` (R,); ``separable_times`` (S,) and ``separable_fraction``
         (S,), the fraction of runs whose classes are all pairwise linearly separable at those
         records (every record when ``p == 1``, else at most 26 evenly spaced records,
         always including the first and last); ``final_separable_fraction``; ``etf_distance``
@@ -155,7 +155,7 @@ def run_phase_diagram(spec: PhaseDiagramSpec | Mapping[str, Any]) -> SimulationR
     Returns
     -------
     SimulationResult
-        ``analysis`` (:class:`~lesde.analysis_results.PhaseDiagramAnalysis`): ``grid_kind``; ``grid`` (the grid values as given); ``x`` (alpha - beta,
+        ``analysis`` (:class:`~lesde_contract.analysis_results.PhaseDiagramAnalysis`): ``grid_kind``; ``grid`` (the grid values as given); ``x`` (alpha - beta,
         or the exponent r); ``separable_fraction`` per grid point at ``final_time``;
         ``critical`` (0 for alpha - beta, 1 for r); ``final_time``; ``runs``.
         ``figures``: ``transition``.

@@ -11,11 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from lesde.jobs import JobNotFound, JobRepository
-from lesde.records import JobRecord
-from lesde.specs.analysis import DEFAULT_KEY, run_summary_key
-from lesde.storage import ObjectNotFound, ObjectStore
-from lesde.sweeps import SweepChild, read_children
+from lesde_runtime.job_repository import JobNotFound, JobRepository
+from lesde_contract.records import JobRecord
+from lesde_contract.specs.analysis import DEFAULT_KEY, run_summary_key
+from lesde_contract.object_store import ObjectNotFound, ObjectStore
+from lesde_contract.sweep_children import SweepChild, read_children
 
 __all__ = ["DELETED", "ChildResult", "SweepData", "read_sweep", "fingerprint"]
 
@@ -60,7 +60,7 @@ class SweepData:
 
 
 def read_sweep(store: ObjectStore, sweep_id: str) -> SweepData:
-    """Read the sweep's children (raises :class:`lesde.sweeps.SweepNotFound` without children.json)."""
+    """Read the sweep's children (raises :class:`lesde_contract.sweep_children.SweepNotFound` without children.json)."""
     listed = read_children(store, sweep_id)
     try:
         name = JobRepository(store, "sweep").get(sweep_id).name

@@ -1,7 +1,7 @@
 """The typed result of a sweep's analysis and its JSON: rows, curves along each plotted axis, the flip, notes.
 
 ``sweep_analysis`` is a pure function of the children as read (:mod:`.reader`) returning
-the contract's :class:`~lesde.analysis_results.SweepAnalysis`; ``sweep_summary`` is its
+the contract's :class:`~lesde_contract.analysis_results.SweepAnalysis`; ``sweep_summary`` is its
 stored JSON, to which the job adds the figure names before storing it. Outline::
 
     {"version", "sweep_id", "name", "axes", "primary_axis", "partial", "counts",
@@ -16,10 +16,10 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from lesde.analysis_results import SWEEP_FORMAT_VERSION, SweepAnalysis, encode
-from lesde.analysis_results.sweep import AxisCurves, FlipLine, SweepChildResult, SweepCounts, SweepFlip
-from lesde.json_safe import json_safe
-from lesde.records import utcnow
+from lesde_contract.analysis_results import SWEEP_FORMAT_VERSION, SweepAnalysis, encode
+from lesde_contract.analysis_results.sweep import AxisCurves, FlipLine, SweepChildResult, SweepCounts, SweepFlip
+from lesde_contract.json_safe import json_safe
+from lesde_contract.records import utcnow
 
 from lesde_analyzer.sweeps.compute import axis_curves, plotted_axes
 from lesde_analyzer.sweeps.reader import DELETED, ChildResult, SweepData

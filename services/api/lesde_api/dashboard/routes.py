@@ -15,8 +15,8 @@ import jinja2
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
-from lesde import keys
-from lesde.records import JobStatus
+from lesde_contract import object_keys
+from lesde_contract.records import JobStatus
 
 from lesde_api.dashboard.simulation_form import simulation_fields
 
@@ -91,7 +91,7 @@ def compare(
 ) -> HTMLResponse:
     """Two experiments side by side: their numbers in one table, their figures in pairs."""
     for field, job_id in (("a", a), ("b", b)):
-        if job_id and not keys.ID_PATTERN.match(job_id):
+        if job_id and not object_keys.ID_PATTERN.match(job_id):
             return _not_found(request, f"{field}: {job_id!r} is no experiment id (8 to 40 lower-case letters and digits)")
     return _page(request, "compare.html", title="Compare", page="compare", a=a, b=b)
 
@@ -101,7 +101,7 @@ def job_page(request: Request, kind: str, job_id: str) -> HTMLResponse:
     """One job: spec, live progress, summary numbers, figures, downloads and actions."""
     if kind not in API_COLLECTIONS:
         return _not_found(request, f"no page for {kind!r}; pages exist for {', '.join(API_COLLECTIONS)}")
-    if not keys.ID_PATTERN.match(job_id):
+    if not object_keys.ID_PATTERN.match(job_id):
         return _not_found(request, f"no {SINGULAR[kind]} with id {job_id!r}")
     return _page(
         request,

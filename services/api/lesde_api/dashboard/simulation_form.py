@@ -11,7 +11,7 @@ from __future__ import annotations
 import typing
 from dataclasses import dataclass
 
-from lesde.specs.simulation import ConstantSchedule, SimulationSpec
+from lesde_contract.specs.simulation import ConstantSchedule, SimulationSpec
 from pydantic.fields import FieldInfo
 
 #: form fields in display order, each with its label

@@ -1,6 +1,6 @@
 """The analysis answers of experiments, simulations and sweeps: the contract's results plus the gateway's links.
 
-What the analyzer stores is defined once, in :mod:`lesde.analysis_results`; each answer
+What the analyzer stores is defined once, in :mod:`lesde_contract.analysis_results`; each answer
 here is a subclass that adds what the gateway adds when it serves a stored result: the
 figures as links (``{name: URL}`` instead of the stored names), ``series_url`` and
 ``table_url``, the state of a newer run of the same option set, and the thinned series.
@@ -13,11 +13,11 @@ from __future__ import annotations
 
 from typing import Literal
 
-from lesde.analysis_results import ExperimentAnalysis as StoredExperimentAnalysis
-from lesde.analysis_results import PhaseDiagramAnalysis, SimulationAnalysis
-from lesde.analysis_results import SweepAnalysis as StoredSweepAnalysis
-from lesde.records import AnalysisState
-from lesde.specs.analysis import AnalysisOptions
+from lesde_contract.analysis_results import ExperimentAnalysis as StoredExperimentAnalysis
+from lesde_contract.analysis_results import PhaseDiagramAnalysis, SimulationAnalysis
+from lesde_contract.analysis_results import SweepAnalysis as StoredSweepAnalysis
+from lesde_contract.records import AnalysisState
+from lesde_contract.specs.analysis import AnalysisOptions
 from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
@@ -53,7 +53,7 @@ class AnalysisRequested(_Open):
 class LatestRequest(BaseModel):
     """The state of the newest run of an option set, when it is not the answered result (pending or failed)."""
 
-    # written by lesde.analysis_state, which owns the state's format: a key it adds later passes through
+    # written by lesde_runtime.analysis_state, which owns the state's format: a key it adds later passes through
     model_config = ConfigDict(extra="allow")
 
     state: AnalysisState = Field(description="The run's state: queued, running or failed.")

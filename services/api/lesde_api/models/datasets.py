@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from lesde.records import JobPublic
+from lesde_contract.records import JobPublic
 from pydantic import Field
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from lesde.records import JobPublic
-from lesde.specs import ExperimentSpec
-from lesde.specs.simulation import PhaseDiagramSpec, SimulationSpec
+from lesde_contract.records import JobPublic
+from lesde_contract.specs import ExperimentSpec
+from lesde_contract.specs.simulation import PhaseDiagramSpec, SimulationSpec
 from pydantic import BaseModel, ConfigDict, Field
 
 

@@ -2,7 +2,7 @@
 
 Results are computed by the analyzer worker; here they are only looked up, thinned for
 JSON, given their links and enqueued. The state of each option set is read and written
-through :mod:`lesde.analysis_state`, its one owner.
+through :mod:`lesde_runtime.analysis_state`, its one owner.
 """
 
 from __future__ import annotations
@@ -11,14 +11,15 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import numpy as np
-from lesde import celery_app, keys
-from lesde.analysis_leases import lapsed, read_analysis_lease
-from lesde.analysis_state import mirrored_on_record, read_run_state, set_record_analysis, write_run_state
-from lesde.chunks import decode_chunk
-from lesde.jobs import JobConflict, JobNotFound, JobRepository
-from lesde.json_safe import finite_lists
-from lesde.records import AnalysisState, JobRecord, JobStatus, utcnow
-from lesde.specs.analysis import (
+from lesde_runtime import celery_app
+from lesde_contract import object_keys
+from lesde_runtime.analysis_leases import lapsed, read_analysis_lease
+from lesde_runtime.analysis_state import mirrored_on_record, read_run_state, set_record_analysis, write_run_state
+from lesde_contract.chunks import decode_chunk
+from lesde_runtime.job_repository import JobConflict, JobNotFound, JobRepository
+from lesde_contract.json_safe import finite_lists
+from lesde_contract.records import AnalysisState, JobRecord, JobStatus, utcnow
+from lesde_contract.specs.analysis import (
     DEFAULT_FIGURE_SIZE,
     DEFAULT_KEY,
     FIGURE_NAMES,
@@ -29,9 +30,9 @@ from lesde.specs.analysis import (
     run_series_key,
     run_summary_key,
 )
-from lesde.storage import ObjectNotFound
+from lesde_contract.object_store import ObjectNotFound
 
-from lesde_api.operations.jobs import ResourceMissing
+from lesde_api.operations.job_views import ResourceMissing
 from lesde_api.operations.links import analysis_links, with_experiment_links
 from lesde_api.operations.queueing import enqueue
 
@@ -128,7 +129,7 @@ def open_series(repo: JobRepository, job_id: str, *, key: str) -> bytes:
 def request_analysis(repo: JobRepository, job_id: str, options: AnalysisOptions, *, force: bool) -> tuple[dict, bool]:
     """Enqueue an analysis with ``options`` unless a complete result is cached; return ``(body, enqueued)``."""
     record = repo.get(job_id)
-    if not repo.store.exists(keys.manifest_key(job_id)):
+    if not repo.store.exists(object_keys.manifest_key(job_id)):
         raise JobConflict(f"experiment {job_id} has no data yet ({record.status.value}); analyse it once training has started")
     key = options_key(options)
     body: dict[str, Any] = {

@@ -1,8 +1,8 @@
 """Uploaded data sets: store the file and queue its validation; use and delete them safely.
 
 The gateway streams the upload to the store untouched and queues the analyzer's validation
-job (:mod:`lesde_analyzer.datasets.job`); the data set is usable once that job succeeded.
-An experiment that names it leaves a marker under the data set (``keys.dataset_user_key``),
+job (:mod:`lesde_analyzer.datasets.validation_job`); the data set is usable once that job succeeded.
+An experiment that names it leaves a marker under the data set (``object_keys.dataset_user_key``),
 and a delete is refused (409) while a marked experiment is still queued or running.
 """
 
@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from typing import BinaryIO
 
-from lesde import celery_app, keys
-from lesde.jobs import JobConflict, JobNotFound, JobRepository
-from lesde.records import JobRecord, JobStatus
-from lesde.specs import ExperimentSpec
-from lesde.specs.uploaded import DatasetMismatch, check_against_dataset
-from lesde.storage import ObjectNotFound
+from lesde_runtime import celery_app
+from lesde_contract import object_keys
+from lesde_runtime.job_repository import JobConflict, JobNotFound, JobRepository
+from lesde_contract.records import JobRecord, JobStatus
+from lesde_contract.specs import ExperimentSpec
+from lesde_contract.specs.uploaded import DatasetMismatch, check_against_dataset
+from lesde_contract.object_store import ObjectNotFound
 
 from lesde_api.operations.queueing import enqueue_new_job
 from lesde_api.operations.uploads import store_upload, upload_size
@@ -32,7 +33,7 @@ def start_dataset(repo: JobRepository, upload: BinaryIO, *, filename: str, owner
         raise DatasetMismatch("file", "not an .npz file (an .npz is a zip archive of .npy arrays: numpy.savez writes one)")
     spec = {"kind": "dataset", "name": name, "source": {"format": "npz", "filename": filename, "bytes": size}}
     record = repo.create(spec=spec, owner=owner, name=name, total=size, unit="bytes")
-    store_upload(repo, record, keys.dataset_file_key(record.id), upload, size, content_type="application/octet-stream")
+    store_upload(repo, record, object_keys.dataset_file_key(record.id), upload, size, content_type="application/octet-stream")
     enqueue_new_job(repo, record, celery_app.VALIDATE_DATASET)  # refused: the record and its file are removed
     return record
 
@@ -40,14 +41,14 @@ def start_dataset(repo: JobRepository, upload: BinaryIO, *, filename: str, owner
 def dataset_info(repo: JobRepository, dataset_id: str) -> dict | None:
     """The validated data set's info (``DatasetInfo.as_json``), or None before it succeeded."""
     try:
-        return repo.store.get_json(keys.dataset_info_key(dataset_id))
+        return repo.store.get_json(object_keys.dataset_info_key(dataset_id))
     except ObjectNotFound:
         return None
 
 
 def check_uploaded(datasets: JobRepository, spec: ExperimentSpec, *, owner: str) -> None:
     """For a spec on an uploaded data set: the caller's data set, validated, holding what the
-    spec asks (:func:`~lesde.specs.uploaded.check_against_dataset`); else DatasetMismatch."""
+    spec asks (:func:`~lesde_contract.specs.uploaded.check_against_dataset`); else DatasetMismatch."""
     dataset_id = spec.dataset.id
     if spec.dataset.name != "uploaded" or dataset_id is None:  # the spec's validator gives "uploaded" its id
         return
@@ -71,12 +72,12 @@ def check_uploaded(datasets: JobRepository, spec: ExperimentSpec, *, owner: str)
 def mark_user(datasets: JobRepository, spec: ExperimentSpec, experiment_id: str) -> None:
     """Remember that experiment ``experiment_id`` trains on the spec's uploaded data set."""
     if spec.dataset.name == "uploaded" and spec.dataset.id is not None:  # the validator gives "uploaded" its id
-        datasets.store.put_json(keys.dataset_user_key(spec.dataset.id, experiment_id), {"experiment": experiment_id})
+        datasets.store.put_json(object_keys.dataset_user_key(spec.dataset.id, experiment_id), {"experiment": experiment_id})
 
 
 def refuse_delete_in_use(datasets: JobRepository, experiments: JobRepository, dataset_id: str) -> None:
     """JobConflict (409) while an experiment on the data set is queued or running."""
-    prefix = keys.dataset_users_prefix(dataset_id)
+    prefix = object_keys.dataset_users_prefix(dataset_id)
     for info in datasets.store.list(prefix):
         experiment_id = info.key[len(prefix) :]
         try:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from lesde import celery_app
-from lesde.jobs import JobRepository
-from lesde.records import JobRecord
-from lesde.specs import ExperimentSpec, check_work_cap
+from lesde_runtime import celery_app
+from lesde_runtime.job_repository import JobRepository
+from lesde_contract.records import JobRecord
+from lesde_contract.specs import ExperimentSpec, check_work_cap
 
 from lesde_api.operations.datasets import check_uploaded, mark_user
 from lesde_api.operations.queueing import enqueue_new_job

@@ -36,12 +36,12 @@ from dataclasses import dataclass
 from typing import IO, Literal
 
 import numpy as np
-from lesde.chunks import Manifest, iter_chunks, load_manifest
-from lesde.csv_layout import FIXED_HEAD, FIXED_TAIL
-from lesde.jobs import JobConflict, JobRepository
-from lesde.storage import ObjectNotFound
+from lesde_contract.chunks import Manifest, iter_chunks, load_manifest
+from lesde_contract.csv_layout import FIXED_HEAD, FIXED_TAIL
+from lesde_runtime.job_repository import JobConflict, JobRepository
+from lesde_contract.object_store import ObjectNotFound
 
-from lesde_api.operations.jobs import ResourceMissing
+from lesde_api.operations.job_views import ResourceMissing
 
 FORMATS = ("csv", "npz", "parquet")
 Stream = Literal["sampled", "probe", "features"]  # the routes' ``stream`` query parameter
@@ -84,7 +84,7 @@ class Layout:
         return [*self.keys, *(f"{self.prefix}{k}" for k in range(width)), *self.floats]
 
 
-# The sampled layout is the authors' (lesde.csv_layout, shared with the import); the probe streams share one shape.
+# The sampled layout is the authors' (lesde_contract.csv_layout, shared with the import); the probe streams share one shape.
 LAYOUTS: dict[str, Layout] = {
     "sampled": Layout(FIXED_HEAD, "logits", "y_logit", FIXED_TAIL),
     "probe": Layout(("trial", "itr", "probe_sample", "y"), "logits", "logit"),

@@ -6,10 +6,10 @@ rendered on request, as ``figures/<name>@<variant>.<ext>``; a 404 lists each fig
 
 from __future__ import annotations
 
-from lesde.keys import FIGURE_FORMATS
-from lesde.storage import ObjectStore
+from lesde_contract.object_keys import FIGURE_FORMATS
+from lesde_contract.object_store import ObjectStore
 
-#: the media type each figure format (:data:`lesde.keys.FIGURE_FORMATS`) is served with
+#: the media type each figure format (:data:`lesde_contract.object_keys.FIGURE_FORMATS`) is served with
 FIGURE_MEDIA_TYPES = {"png": "image/png", "svg": "image/svg+xml", "pdf": "application/pdf"}
 
 

@@ -12,10 +12,11 @@ from __future__ import annotations
 import csv
 from typing import BinaryIO
 
-from lesde import celery_app, keys
-from lesde.csv_layout import MAX_HEADER_BYTES, ImportRejected, check_header
-from lesde.jobs import JobRepository
-from lesde.records import JobRecord
+from lesde_runtime import celery_app
+from lesde_contract import object_keys
+from lesde_contract.csv_layout import MAX_HEADER_BYTES, ImportRejected, check_header
+from lesde_runtime.job_repository import JobRepository
+from lesde_contract.records import JobRecord
 
 from lesde_api.operations.queueing import enqueue_new_job
 from lesde_api.operations.uploads import ImportTooLarge, store_upload, upload_size
@@ -57,6 +58,6 @@ def start_import(
         "dataset": {"name": "imported", "classes": classes or [str(k) for k in range(K)]},
     }
     record = repo.create(spec=spec, owner=owner, name=name, total=size, unit="bytes")
-    store_upload(repo, record, keys.upload_key(record.id), upload, size, content_type="text/csv")
+    store_upload(repo, record, object_keys.upload_key(record.id), upload, size, content_type="text/csv")
     enqueue_new_job(repo, record, celery_app.IMPORT_EXPERIMENT)  # refused: the job and its upload are removed
     return record

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from lesde.specs.analysis import DEFAULT_KEY, FIGURE_NAMES
+from lesde_contract.specs.analysis import DEFAULT_KEY, FIGURE_NAMES
 
 
 def job_url(kind: str, job_id: str) -> str:

@@ -1,7 +1,7 @@
 """A cap on each owner's unfinished jobs (``LESDE_MAX_UNFINISHED_JOBS_PER_OWNER``).
 
 Unfinished: queued or running experiments (a sweep's children and imports among them) and
-simulations, counted from the listing index (:mod:`lesde.job_index`: keys only, one
+simulations, counted from the listing index (:mod:`lesde_runtime.job_index`: keys only, one
 listing per kind and status). A sweep's own record is not counted; its children are.
 
 Submissions of one owner are admitted one at a time in this process, the count and the
@@ -16,9 +16,9 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from lesde.jobs import JobRepository
-from lesde.records import JobKind, JobStatus
-from lesde.storage import ObjectStore
+from lesde_runtime.job_repository import JobRepository
+from lesde_contract.records import JobKind, JobStatus
+from lesde_contract.object_store import ObjectStore
 
 COUNTED_KINDS: tuple[JobKind, ...] = ("experiment", "simulation")
 UNFINISHED = (JobStatus.queued, JobStatus.running)

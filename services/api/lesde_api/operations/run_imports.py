@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import hashlib
 
-from lesde import celery_app, keys
-from lesde.chunks.format import decode_chunk
-from lesde.jobs import JobConflict, JobRepository
-from lesde.records import JobRecord
-from lesde.storage import ObjectStore
+from lesde_runtime import celery_app
+from lesde_contract import object_keys
+from lesde_contract.chunks.format import decode_chunk
+from lesde_runtime.job_repository import JobConflict, JobRepository
+from lesde_contract.records import JobRecord
+from lesde_contract.object_store import ObjectStore
 from pydantic import BaseModel, Field, field_validator
 
 from lesde_api.operations.queueing import enqueue_new_job
@@ -56,9 +57,9 @@ class RunManifest(BaseModel):
     @field_validator("chunks")
     @classmethod
     def _streams(cls, value: dict[str, list[ChunkEntry]]) -> dict[str, list[ChunkEntry]]:
-        unknown = sorted(set(value) - set(keys.STREAMS))
+        unknown = sorted(set(value) - set(object_keys.STREAMS))
         if unknown:
-            raise ValueError(f"unknown stream(s) {', '.join(unknown)}; streams are {', '.join(keys.STREAMS)}")
+            raise ValueError(f"unknown stream(s) {', '.join(unknown)}; streams are {', '.join(object_keys.STREAMS)}")
         if not value.get("sampled"):
             raise ValueError("the sampled stream lists no chunk: a run needs its sampled logits")
         if sum(len(entries) for entries in value.values()) > MAX_RUN_CHUNKS:
@@ -119,7 +120,7 @@ def stage_chunk(store: ObjectStore, owner: str, digest: str, data: bytes) -> boo
         decode_chunk(data)
     except ValueError as error:
         raise ChunkRejected("body", f"not a chunk: an .npz of plain arrays is needed ({error})") from None
-    key = keys.staged_chunk_key(owner, digest)
+    key = object_keys.staged_chunk_key(owner, digest)
     if store.exists(key):
         return False
     store.put_bytes(key, data)
@@ -131,7 +132,7 @@ def missing_chunks(store: ObjectStore, owner: str, checksums: list[str]) -> list
     return [
         checksum
         for checksum in dict.fromkeys(checksums)
-        if not store.exists(keys.staged_chunk_key(owner, checksum.removeprefix("sha256:")))
+        if not store.exists(object_keys.staged_chunk_key(owner, checksum.removeprefix("sha256:")))
     ]
 
 
@@ -153,6 +154,6 @@ def start_run_import(repo: JobRepository, run: RunImport, *, owner: str, max_byt
         "training": {"iterations": run.manifest.iterations_done, "trials": run.trials},
     }
     record = repo.create(spec=spec, owner=owner, name=run.name, total=len(entries), unit="chunks")
-    repo.store.put_json(keys.run_upload_key(record.id), run.manifest.model_dump(mode="json") | {"owner": owner})
+    repo.store.put_json(object_keys.run_upload_key(record.id), run.manifest.model_dump(mode="json") | {"owner": owner})
     enqueue_new_job(repo, record, celery_app.IMPORT_EXPERIMENT)  # refused: the job and its upload are removed
     return record

@@ -8,14 +8,14 @@ The unit is one update of one feature coordinate of one point in one step:
 
 A phase diagram costs its base simulation's cost times its grid points. The caps are
 ``LESDE_MAX_SIMULATION_WORK`` and ``LESDE_MAX_PHASE_DIAGRAM_WORK``; the spec's own fixed
-bounds (:mod:`lesde.specs.simulation`) hold as well.
+bounds (:mod:`lesde_contract.specs.simulation`) hold as well.
 """
 
 from __future__ import annotations
 
-from lesde.settings import LimitSettings
-from lesde.specs import WorkCapExceeded
-from lesde.specs.simulation import PhaseDiagramSpec, SimulationSpec
+from lesde_runtime.settings import LimitSettings
+from lesde_contract.specs import WorkCapExceeded
+from lesde_contract.specs.simulation import PhaseDiagramSpec, SimulationSpec
 
 
 def points_moved(spec: SimulationSpec) -> int:

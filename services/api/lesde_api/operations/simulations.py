@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from lesde import celery_app, keys
-from lesde.jobs import JobConflict, JobRepository
-from lesde.records import JobRecord
-from lesde.specs.simulation import PhaseDiagramSpec, SimulationSpec
-from lesde.storage import ObjectNotFound
+from lesde_runtime import celery_app
+from lesde_contract import object_keys
+from lesde_runtime.job_repository import JobConflict, JobRepository
+from lesde_contract.records import JobRecord
+from lesde_contract.specs.simulation import PhaseDiagramSpec, SimulationSpec
+from lesde_contract.object_store import ObjectNotFound
 
 from lesde_api.operations.figures import stored_figure_names
-from lesde_api.operations.jobs import ResourceMissing
+from lesde_api.operations.job_views import ResourceMissing
 from lesde_api.operations.queueing import enqueue_new_job
 
 
@@ -29,14 +30,14 @@ def get_simulation_figure(repo: JobRepository, job_id: str, name: str, *, fmt: s
     """
     record = repo.get(job_id)
     try:
-        return repo.store.get_bytes(keys.figure_key("simulation", job_id, name, fmt))
+        return repo.store.get_bytes(object_keys.figure_key("simulation", job_id, name, fmt))
     except ObjectNotFound:
         pass
     if not record.status.finished:
         raise JobConflict(
             f"figures of simulation {job_id} are not available while the job is {record.status.value}; poll the job until it has finished"
         )
-    available = stored_figure_names(repo.store, keys.job_prefix("simulation", job_id) + "figures/")
+    available = stored_figure_names(repo.store, object_keys.job_prefix("simulation", job_id) + "figures/")
     if fmt != "png" and name in available:
         raise ResourceMissing(
             f"figure {name!r} of simulation {job_id} is stored as PNG only: the simulation ran before figures were also kept as "

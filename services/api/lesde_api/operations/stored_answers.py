@@ -13,7 +13,7 @@ import logging
 from typing import Any, TypeVar
 
 from fastapi.responses import JSONResponse
-from lesde.analysis_results import finite_json
+from lesde_contract.analysis_results import finite_json
 from pydantic import BaseModel, ValidationError
 
 log = logging.getLogger(__name__)

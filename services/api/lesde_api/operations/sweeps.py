@@ -15,20 +15,21 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, nullcontext
 from functools import partial
 
-from lesde import celery_app, keys, tombstones
-from lesde.analysis_leases import SWEEP_KEY
-from lesde.jobs import JobConflict, JobNotFound, JobRepository
-from lesde.records import AnalysisState, JobRecord, JobStatus
-from lesde.settings import LimitSettings
-from lesde.specs import SweepRejected, SweepSpec, plan_sweep
-from lesde.specs.analysis import SWEEP_FIGURE_SIZE, figure_variant
-from lesde.storage import ObjectNotFound
-from lesde.sweeps import SweepChild, SweepChildren, write_children
+from lesde_runtime import celery_app, tombstones
+from lesde_contract import object_keys
+from lesde_runtime.analysis_leases import SWEEP_KEY
+from lesde_runtime.job_repository import JobConflict, JobNotFound, JobRepository
+from lesde_contract.records import AnalysisState, JobRecord, JobStatus
+from lesde_runtime.settings import LimitSettings
+from lesde_contract.specs import SweepRejected, SweepSpec, plan_sweep
+from lesde_contract.specs.analysis import SWEEP_FIGURE_SIZE, figure_variant
+from lesde_contract.object_store import ObjectNotFound
+from lesde_contract.sweep_children import SweepChild, SweepChildren, write_children
 
 from lesde_api.operations.analysis import FigurePending
 from lesde_api.operations.experiments import record_experiment
 from lesde_api.operations.figures import stored_figure_names
-from lesde_api.operations.jobs import ResourceMissing, delete_job
+from lesde_api.operations.job_views import ResourceMissing, delete_job
 from lesde_api.operations.links import job_url, with_sweep_links
 from lesde_api.operations.queueing import BrokerUnavailable, enqueue, enqueue_job
 from lesde_api.operations.sweep_view import child_records, count_states, for_each_child, read_sweep_children
@@ -61,7 +62,7 @@ def create_sweep(
     limits: LimitSettings,
     admit: Callable[[int], AbstractContextManager[object]] = lambda _children: nullcontext(),
 ) -> JobRecord:
-    """Check the whole grid (:class:`~lesde.specs.SweepRejected` before anything is stored), then, admitted for its
+    """Check the whole grid (:class:`~lesde_contract.specs.SweepRejected` before anything is stored), then, admitted for its
     children (``admit(count)``: the owner's quota), record and enqueue."""
     planned = plan_sweep(
         spec,
@@ -126,7 +127,7 @@ def retry_sweep(sweeps: JobRepository, experiments: JobRepository, sweep_id: str
         raise JobConflict(f"sweep {sweep_id} has no failed children ({_summary(records)}); retry re-queues failed children only")
     for record in failed:
         # A cancel asked for before the child failed would stop the retried run at once.
-        experiments.store.delete(keys.cancel_key("experiment", record.id))
+        experiments.store.delete(object_keys.cancel_key("experiment", record.id))
         requeued: list[JobRecord] = []
         experiments.update(record.id, partial(_requeue_failed, requeued=requeued))
         for child in requeued:  # none if it left "failed" since it was read (another retry sent it)
@@ -190,7 +191,7 @@ def get_sweep_analysis(sweeps: JobRepository, experiments: JobRepository, sweep_
     """The stored cross-child summary with its figures as links; 404 saying why before one exists."""
     record = sweeps.get(sweep_id)
     try:
-        return with_sweep_links(sweeps.store.get_json(keys.analysis_key("sweep", sweep_id, "summary")), sweep_id)
+        return with_sweep_links(sweeps.store.get_json(object_keys.analysis_key("sweep", sweep_id, "summary")), sweep_id)
     except ObjectNotFound:
         pass
     if record.analysis_error:
@@ -213,26 +214,26 @@ def get_sweep_figure(sweeps: JobRepository, sweep_id: str, name: str, *, fmt: st
     sweeps.get(sweep_id)
     store = sweeps.store
     try:
-        return store.get_bytes(keys.figure_key("sweep", sweep_id, name, fmt))
+        return store.get_bytes(object_keys.figure_key("sweep", sweep_id, name, fmt))
     except ObjectNotFound:
         pass
     if fmt != "png" and name in _summary_figures(sweeps, sweep_id):
         width, height, dpi = SWEEP_FIGURE_SIZE
         variant = figure_variant(width, height, dpi)
         try:
-            return store.get_bytes(keys.figure_key("sweep", sweep_id, f"{name}@{variant}", fmt))
+            return store.get_bytes(object_keys.figure_key("sweep", sweep_id, f"{name}@{variant}", fmt))
         except ObjectNotFound:
             pass
         enqueue(celery_app.RENDER_FIGURE, sweep_id, SWEEP_KEY, name, width, height, dpi, fmt, None)  # nothing recorded: a retry asks again
         raise FigurePending(f"figure {name!r} of sweep {sweep_id} as {fmt.upper()} is being rendered; retry in a few seconds")
-    available = stored_figure_names(store, keys.job_prefix("sweep", sweep_id) + "figures/")
+    available = stored_figure_names(store, object_keys.job_prefix("sweep", sweep_id) + "figures/")
     raise ResourceMissing(f"no figure {name!r} for sweep {sweep_id}; available: {available}")
 
 
 def _summary_figures(sweeps: JobRepository, sweep_id: str) -> list[str]:
     """The figures the stored cross-child summary names (none before there is one)."""
     try:
-        return list(sweeps.store.get_json(keys.analysis_key("sweep", sweep_id, "summary")).get("figures") or [])
+        return list(sweeps.store.get_json(object_keys.analysis_key("sweep", sweep_id, "summary")).get("figures") or [])
     except ObjectNotFound:
         return []
 
@@ -240,7 +241,7 @@ def _summary_figures(sweeps: JobRepository, sweep_id: str) -> list[str]:
 def open_sweep_table(sweeps: JobRepository, sweep_id: str) -> tuple[Iterator[bytes], int]:
     """The cross-child table (CSV, one row per child) as a stream, and its size."""
     sweeps.get(sweep_id)
-    key = keys.sweep_table_key(sweep_id)
+    key = object_keys.sweep_table_key(sweep_id)
     try:
         size = sweeps.store.stat(key).size
     except ObjectNotFound:

@@ -9,8 +9,8 @@ from __future__ import annotations
 import os
 from typing import BinaryIO
 
-from lesde.jobs import JobRepository
-from lesde.records import JobRecord, JobStatus
+from lesde_runtime.job_repository import JobRepository
+from lesde_contract.records import JobRecord, JobStatus
 
 
 class ImportTooLarge(ValueError):

@@ -11,8 +11,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request, Response, status
 from fastapi.responses import JSONResponse
-from lesde.keys import FIGURE_FORMATS, ID_PATTERN
-from lesde.specs.analysis import DEFAULT_FIGURE_SIZE, DEFAULT_KEY, FIGURE_NAMES, OPTIONS_KEY_PATTERN, AnalysisOptions
+from lesde_contract.object_keys import FIGURE_FORMATS, ID_PATTERN
+from lesde_contract.specs.analysis import DEFAULT_FIGURE_SIZE, DEFAULT_KEY, FIGURE_NAMES, OPTIONS_KEY_PATTERN, AnalysisOptions
 
 from lesde_api.auth import caller_of
 from lesde_api.deps import ExperimentsDep

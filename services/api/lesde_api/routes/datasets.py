@@ -3,15 +3,15 @@
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Request, Response, UploadFile, status
-from lesde.jobs import JobRepository
+from lesde_runtime.job_repository import JobRepository
 
 from lesde_api.deps import DatasetsDep, LimitsDep, OwnerDep, QuotaDep, get_datasets
 from lesde_api.models.datasets import DatasetPublic
-from lesde_api.operations import jobs
+from lesde_api.operations import job_views
 from lesde_api.operations.datasets import dataset_info, refuse_delete_in_use, start_dataset
 from lesde_api.operations.links import job_url
 from lesde_api.operations.uploads import ImportTooLarge
-from lesde_api.routes.job_routes import add_job_routes
+from lesde_api.routes.common_job_routes import add_job_routes
 
 # No "from __future__ import annotations": FastAPI resolves the Annotated aliases itself.
 DATASET_PATH = "/v1/datasets"  # an upload: its body cap is LESDE_MAX_IMPORT_BYTES, not the JSON one (lesde_api.main)
@@ -21,7 +21,7 @@ MULTIPART_SLACK = 64 * 1024
 
 def public_dataset(repo: JobRepository, job_id: str) -> DatasetPublic:
     """The data set's record, with what its validation found once it succeeded."""
-    view = jobs.public_view(repo, repo.get(job_id))
+    view = job_views.public_view(repo, repo.get(job_id))
     return DatasetPublic(**view.model_dump(), info=dataset_info(repo, job_id))
 
 

@@ -18,7 +18,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
-from lesde.jobs import JobRepository
+from lesde_runtime.job_repository import JobRepository
 
 from lesde_api.deps import ExperimentsDep, OwnerDep, SweepsDep, get_experiments, get_simulations
 from lesde_api.operations.event_hub import EventHub, Snapshot

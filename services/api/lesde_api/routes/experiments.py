@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Response, status
-from lesde.specs import ExperimentSpec
-from lesde.specs.duration import estimated_seconds
+from lesde_contract.specs import ExperimentSpec
+from lesde_contract.specs.duration import estimated_seconds
 
 from lesde_api.deps import ExperimentsDep, LimitsDep, OwnerDep, QuotaDep, get_experiments
 from lesde_api.models.jobs import ExperimentPublic
-from lesde_api.operations import jobs
+from lesde_api.operations import job_views
 from lesde_api.operations.experiments import submit_experiment
 from lesde_api.operations.links import job_url
 from lesde_api.routes.analysis import add_analysis_routes
-from lesde_api.routes.job_routes import add_job_routes
+from lesde_api.routes.common_job_routes import add_job_routes
 
 router = APIRouter(prefix="/v1/experiments", tags=["experiments"])
 
@@ -30,7 +30,7 @@ def create_experiment(
     with quota.admit(owner):
         record = submit_experiment(repo, spec, owner=owner, cap=limits.max_trial_iterations)
     response.headers["Location"] = job_url("experiment", record.id)
-    public = jobs.public_view(repo, record)
+    public = job_views.public_view(repo, record)
     return ExperimentPublic(**public.model_dump(), estimated_seconds=estimated_seconds(spec))
 
 

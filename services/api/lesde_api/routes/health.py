@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
-from lesde import celery_app
+from lesde_runtime import celery_app
 
 from lesde_api.deps import StoreDep
 from lesde_api.models.health import Health, Readiness

@@ -5,13 +5,13 @@ from typing import Annotated
 from fastapi import APIRouter, Body, File, Form, Path, Request, Response, UploadFile, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
-from lesde.records import JobPublic
+from lesde_contract.records import JobPublic
 from pydantic import Field
 
 from lesde_api.deps import ExperimentsDep, LimitsDep, OwnerDep, QuotaDep
 from lesde_api.errors import csv_layout_problem
 from lesde_api.models.jobs import ExperimentPublic
-from lesde_api.operations import jobs
+from lesde_api.operations import job_views
 from lesde_api.operations.imports import ImportTooLarge, start_import
 from lesde_api.operations.links import job_url
 from lesde_api.operations.run_imports import DIGEST_PATTERN, RunImport, missing_chunks, stage_chunk, start_run_import
@@ -69,7 +69,7 @@ def create_import(
             max_bytes=limits.max_import_bytes,
         )
     response.headers["Location"] = job_url("experiment", record.id)
-    return jobs.public_view(repo, record)
+    return job_views.public_view(repo, record)
 
 
 Digest = Annotated[str, Path(pattern=DIGEST_PATTERN, description="The chunk's sha256, 64 lowercase hex digits.", examples=["0" * 64])]
@@ -130,4 +130,4 @@ def post_run_import(
     with quota.admit(owner):
         record = start_run_import(repo, run, owner=owner, max_bytes=limits.max_import_bytes)
     response.headers["Location"] = job_url("experiment", record.id)
-    return jobs.public_view(repo, record)
+    return job_views.public_view(repo, record)

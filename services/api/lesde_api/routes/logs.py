@@ -1,7 +1,7 @@
 """``GET /v1/{experiments|simulations|sweeps}/{id}/logs``: the job's own log lines.
 
 What the workers logged while they ran the job's tasks (training, analyses, figures,
-imports, the sweep's analysis), kept in the store beside its status (:mod:`lesde.job_logs`),
+imports, the sweep's analysis), kept in the store beside its status (:mod:`lesde_runtime.job_logs`),
 oldest first. A line appears within a few seconds of being logged. An unknown id (or
 another owner's) is a 404; a job whose tasks logged nothing answers an empty list.
 
@@ -12,8 +12,8 @@ from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
-from lesde.job_logs import MAX_LINES, MAX_RUNS, read_job_logs
-from lesde.jobs import JobRepository
+from lesde_runtime.job_logs import MAX_LINES, MAX_RUNS, read_job_logs
+from lesde_runtime.job_repository import JobRepository
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from lesde_api.deps import SweepsDep, get_experiments, get_simulations

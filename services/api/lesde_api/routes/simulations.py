@@ -5,20 +5,20 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Response, status
 from fastapi.responses import JSONResponse
-from lesde.keys import FIGURE_FORMATS
-from lesde.records import JobPublic
-from lesde.specs.simulation import PhaseDiagramSpec, SimulationSpec
+from lesde_contract.object_keys import FIGURE_FORMATS
+from lesde_contract.records import JobPublic
+from lesde_contract.specs.simulation import PhaseDiagramSpec, SimulationSpec
 
 from lesde_api.deps import LimitsDep, OwnerDep, QuotaDep, SimulationsDep, SubmissionQuota, get_simulations
 from lesde_api.models.analysis import PhaseDiagramResult, SimulationRun
 from lesde_api.models.jobs import SimulationPublic
-from lesde_api.operations import jobs
+from lesde_api.operations import job_views
 from lesde_api.operations.figures import FIGURE_MEDIA_TYPES
 from lesde_api.operations.links import job_url
 from lesde_api.operations.simulation_cost import check_phase_diagram_cost, check_simulation_cost
 from lesde_api.operations.simulations import get_simulation_figure, submit_simulation
 from lesde_api.operations.stored_answers import typed_or_as_stored
-from lesde_api.routes.job_routes import FIGURE_NAME, add_job_routes
+from lesde_api.routes.common_job_routes import FIGURE_NAME, add_job_routes
 
 # No "from __future__ import annotations": FastAPI resolves the Annotated aliases itself.
 router = APIRouter(prefix="/v1/simulations", tags=["simulations"])
@@ -28,7 +28,7 @@ def _accepted(repo, spec, owner: str, quota: SubmissionQuota, response: Response
     with quota.admit(owner):
         record = submit_simulation(repo, spec, owner=owner, steps=steps)
     response.headers["Location"] = job_url("simulation", record.id)
-    return jobs.public_view(repo, record)
+    return job_views.public_view(repo, record)
 
 
 @router.post(
@@ -70,7 +70,7 @@ add_job_routes(router, get_simulations, public=SimulationPublic, with_analysis=F
 )  # fmt: skip
 def get_analysis(job_id: str, repo: SimulationsDep) -> SimulationRun | PhaseDiagramResult | JSONResponse:
     """The result JSON (404 before one exists, 409 while the job runs)."""
-    body = jobs.get_simulation_summary(repo, job_id)
+    body = job_views.get_simulation_summary(repo, job_id)
     what = f"the result of simulation {job_id}"
     if "grid_kind" in body:  # a phase diagram
         return typed_or_as_stored(PhaseDiagramResult, body, what=what)

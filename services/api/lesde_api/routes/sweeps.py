@@ -5,9 +5,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Response, status
 from fastapi.responses import JSONResponse, StreamingResponse
-from lesde.keys import FIGURE_FORMATS
-from lesde.records import Page
-from lesde.specs import SweepSpec
+from lesde_contract.object_keys import FIGURE_FORMATS
+from lesde_contract.records import Page
+from lesde_contract.specs import SweepSpec
 
 from lesde_api.deps import ExperimentsDep, LimitsDep, ListingDep, OwnerDep, QuotaDep, SweepsDep
 from lesde_api.models.analysis import SweepAnalysis
@@ -17,7 +17,7 @@ from lesde_api.operations.figures import FIGURE_MEDIA_TYPES
 from lesde_api.operations.links import job_url
 from lesde_api.operations.stored_answers import typed_or_as_stored
 from lesde_api.operations.sweep_view import SweepPublic, list_sweeps, sweep_view
-from lesde_api.routes.job_routes import FIGURE_NAME
+from lesde_api.routes.common_job_routes import FIGURE_NAME
 
 # No "from __future__ import annotations": FastAPI resolves the Annotated aliases itself.
 router = APIRouter(prefix="/v1/sweeps", tags=["sweeps"])

@@ -1,7 +1,7 @@
 """A data set uploaded through ``POST /v1/datasets``, read from the object store.
 
 The gateway accepted the experiment only after the data set's validation succeeded and its
-classes and counts fit the spec (``lesde.specs.uploaded``); here the file is read again
+classes and counts fit the spec (``lesde_contract.specs.uploaded``); here the file is read again
 (``allow_pickle=False``), the classes picked and subsampled per class at random from the
 seed, as for CIFAR-10 (training samples from ``x_train``, validation from ``x_val``), and
 the training labels corrupted as for every data set.
@@ -13,9 +13,9 @@ import tempfile
 from collections.abc import Sequence
 
 import numpy as np
-from lesde import keys
-from lesde.dataset_files import images_as_float
-from lesde.storage import ObjectStore
+from lesde_contract import object_keys
+from lesde_contract.dataset_files import images_as_float
+from lesde_contract.object_store import ObjectStore
 
 from .base import Dataset, class_indices, take_per_class
 from .corruption import corrupt_labels
@@ -35,7 +35,7 @@ def load_uploaded(
     """The uploaded data set's chosen classes: x (N, C, H, W) float32 in the file's scale
     (uint8 images in [0, 1]), labels by position in ``classes``."""
     with tempfile.TemporaryFile(prefix="lesde-dataset-") as copy:
-        for piece in store.iter_bytes(keys.dataset_file_key(dataset_id)):
+        for piece in store.iter_bytes(object_keys.dataset_file_key(dataset_id)):
             copy.write(piece)
         copy.seek(0)
         with np.load(copy, allow_pickle=False) as npz:

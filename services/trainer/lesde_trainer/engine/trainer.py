@@ -99,7 +99,7 @@ class EnsembleTrainer:
         Convolution backend of the torch LeNet kernel (``lenet_kernel``); ``auto`` takes the
         faster one for the dtype and device (``direct`` for float32, ``im2col`` for float64).
     layers : list of layer descriptions or None
-        The network of ``model="custom"`` (``lesde.specs.network``), trained by torch.func.
+        The network of ``model="custom"`` (``lesde_contract.specs.network``), trained by torch.func.
     eval_chunk : int
         Images per convolution chunk in ``logits``/``features``/``evaluate`` (small chunks keep
         the R-fold activation buffers in cache).

@@ -40,7 +40,7 @@ def build_model(
     head_seed : int
         Seed of the fixed orthogonal head (the experiment seed).
     dtype : torch.float32 or torch.float64
-    layers : list of layer descriptions (``lesde.specs.network``), for ``custom`` only
+    layers : list of layer descriptions (``lesde_contract.specs.network``), for ``custom`` only
     image_size : (H, W) of the images: 32x32 for the built-in networks, any for ``custom``
     """
     if name not in MODELS:

@@ -1,4 +1,4 @@
-"""A network built from a spec's description (``lesde.specs.network``), never from user code.
+"""A network built from a spec's description (``lesde_contract.specs.network``), never from user code.
 
 ``CustomNet`` follows the built-in networks' contract: ``features(x)`` is every layer but the
 last (the penultimate activations), ``classifier`` the last linear layer. Parameters are
@@ -9,7 +9,7 @@ the LeNet preset (``lenet_layers``) starts from exactly the built-in LeNet's val
 from __future__ import annotations
 
 import torch
-from lesde.specs.network import Activation, AvgPool2d, Conv2d, Flatten, Layer, Linear, MaxPool2d, check_layers, parse_layers
+from lesde_contract.specs.network import Activation, AvgPool2d, Conv2d, Flatten, Layer, Linear, MaxPool2d, check_layers, parse_layers
 from torch import nn
 
 from .networks import Network
@@ -22,7 +22,7 @@ class CustomNet(Network):
 
     Parameters
     ----------
-    layers : list of layer descriptions (dicts or ``lesde.specs.network`` models)
+    layers : list of layer descriptions (dicts or ``lesde_contract.specs.network`` models)
     in_channels, num_classes : int
     image_size : (H, W) of the images
     """
