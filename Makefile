@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 PIP    := $(VENV)/bin/pip
 STAMP  := $(VENV)/.installed
 
-PROJECTS := shared/client/pyproject.toml services/api/pyproject.toml services/trainer/pyproject.toml services/analyzer/pyproject.toml \
+PROJECTS := shared/contract/pyproject.toml shared/runtime/pyproject.toml shared/client/pyproject.toml services/api/pyproject.toml services/trainer/pyproject.toml services/analyzer/pyproject.toml \
             services/launcher/pyproject.toml
 
 .PHONY: venv demo up test lint bench reproduce clean
@@ -17,7 +17,7 @@ venv: $(STAMP)
 $(STAMP): $(PROJECTS) requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
-	$(PIP) install --quiet -e shared -e services/api -e services/trainer -e "services/analyzer[worker]" \
+	$(PIP) install --quiet -e shared/contract -e shared/runtime -e shared/client -e services/api -e services/trainer -e "services/analyzer[worker]" \
 		-e services/launcher -r requirements-dev.txt
 	touch $(STAMP)
 

@@ -29,10 +29,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from lesde_contract.object_store import ObjectStore
+from lesde_contract.records import JobRecord, JobStatus
 from lesde_runtime import job_index
 from lesde_runtime.job_repository import JobRepository
-from lesde_contract.records import JobRecord, JobStatus
-from lesde_contract.object_store import ObjectStore
 from lesde_runtime.storage.local import LocalStore
 from stored_jobs import add_server_arguments, ms, percentile, s3_bucket, servers, write_records
 

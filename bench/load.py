@@ -48,10 +48,10 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from lesde_runtime import job_index
 from lesde_contract.object_store import ObjectStore
-from lesde_runtime.storage.local import LocalStore
 from lesde_launcher.stack import EmbeddedStack, free_port
+from lesde_runtime import job_index
+from lesde_runtime.storage.local import LocalStore
 from stored_jobs import Servers, add_server_arguments, ms, percentile, s3_bucket, servers, write_records
 
 TINY_SPEC = {

@@ -18,9 +18,9 @@ from datetime import timedelta
 from pathlib import Path
 
 from lesde_contract import object_keys
-from lesde_runtime.job_repository import new_job_id
-from lesde_contract.records import JobRecord, JobStatus, utcnow
 from lesde_contract.object_store import ObjectStore
+from lesde_contract.records import JobRecord, JobStatus, utcnow
+from lesde_runtime.job_repository import new_job_id
 
 REPO = Path(__file__).resolve().parents[1]
 OWNERS = ("ada", "bob", "cy")

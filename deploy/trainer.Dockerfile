@@ -1,4 +1,4 @@
-# LE-SDE Lab training worker: lesde (shared) + lesde-trainer (torch, torchvision) on a CUDA base.
+# LE-SDE Lab training worker: lesde-contract + lesde-runtime (shared/) + lesde-trainer (torch, torchvision) on a CUDA base.
 # gcc builds the native LeNet kernel for the host's CPU at first use (engine/native_build.py).
 # The torch wheels from PyPI bundle their CUDA libraries; the base image supplies the CUDA
 # user-space environment the NVIDIA container toolkit expects. Python 3.11 from deadsnakes.
@@ -36,17 +36,19 @@ WORKDIR /app
 # The other dependencies, from the manifests alone: this layer is rebuilt when a
 # pyproject.toml changes, not on every change to our code (torch is already satisfied).
 COPY deploy/requirements_from_pyproject.py /app/deploy/
-COPY shared/client/pyproject.toml /app/shared/
+COPY shared/contract/pyproject.toml /app/shared/contract/
+COPY shared/runtime/pyproject.toml /app/shared/runtime/
 COPY services/trainer/pyproject.toml /app/services/trainer/
-RUN python /app/deploy/requirements_from_pyproject.py /app/shared/client/pyproject.toml /app/services/trainer/pyproject.toml \
+RUN python /app/deploy/requirements_from_pyproject.py /app/shared/contract/pyproject.toml /app/shared/runtime/pyproject.toml /app/services/trainer/pyproject.toml \
         > /app/requirements.txt \
     && pip install ${TORCH_INDEX_URL:+--index-url "$TORCH_INDEX_URL" --extra-index-url https://pypi.org/simple} \
         -r /app/requirements.txt
 
 # Then our code, without resolving again; pip check fails the build if a dependency was missed.
-COPY shared/ /app/shared/
+COPY shared/contract/ /app/shared/contract/
+COPY shared/runtime/ /app/shared/runtime/
 COPY services/trainer/ /app/services/trainer/
-RUN pip install --no-deps /app/shared /app/services/trainer && pip check
+RUN pip install --no-deps /app/shared/contract /app/shared/runtime /app/services/trainer && pip check
 
 USER lesde
 ENV LESDE_DATA_DIR=/data

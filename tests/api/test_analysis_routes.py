@@ -7,11 +7,11 @@ import xml.etree.ElementTree as ET
 
 import numpy as np
 import pytest
-from lesde_runtime.job_repository import JobRepository
+from lesde_analyzer.experiments.analysis_job import render_figure_variant, run_experiment_analysis
+from lesde_contract.object_store import ObjectNotFound
 from lesde_contract.records import JobStatus
 from lesde_contract.specs.analysis import FIGURE_NAMES, figure_variant, run_figure_key, run_state_key
-from lesde_contract.object_store import ObjectNotFound
-from lesde_analyzer.experiments.analysis_job import render_figure_variant, run_experiment_analysis
+from lesde_runtime.job_repository import JobRepository
 
 from tests.fixtures.analysis_checks import assert_every_number, assert_valid_png
 from tests.fixtures.synthetic import write_synthetic_experiment
@@ -159,10 +159,10 @@ def test_an_analysis_whose_analyzer_died_starts_again_when_asked_and_a_finished_
     import sys
 
     from lesde_contract import object_keys
+    from lesde_contract.records import AnalysisState, utcnow
     from lesde_runtime.analysis_leases import _body
     from lesde_runtime.analysis_state import write_run_state
     from lesde_runtime.leases import new_lease
-    from lesde_contract.records import AnalysisState, utcnow
     from lesde_runtime.settings import LeaseSettings
 
     base = f"/v1/experiments/{experiment}"
@@ -172,7 +172,8 @@ def test_an_analysis_whose_analyzer_died_starts_again_when_asked_and_a_finished_
     pid = int(subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True).stdout)
     lease = new_lease(utcnow(), LeaseSettings()).model_copy(update={"pid": pid})  # this host, a process that has ended
     store.put_bytes(
-        object_keys.analysis_lease_key(experiment, key), json.dumps(_body("experiment", experiment, key, options["options"], lease)).encode()
+        object_keys.analysis_lease_key(experiment, key),
+        json.dumps(_body("experiment", experiment, key, options["options"], lease)).encode(),
     )
     again = client.post(f"{base}/analysis", json={"estimator": "I"})
     assert again.status_code == 202 and again.json()["state"] == "queued" and len(sent) == 2

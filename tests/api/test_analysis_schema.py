@@ -9,14 +9,14 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
-from lesde_contract import analysis_results, object_keys
-from lesde_runtime.job_repository import JobRepository
-from lesde_contract.specs.analysis import DEFAULT_KEY, run_summary_key
-from lesde_runtime.storage.local import LocalStore
 from lesde_analyzer.experiments import pipeline
 from lesde_analyzer.experiments.analysis_job import run_experiment_analysis
 from lesde_api.main import create_app
 from lesde_api.models import analysis as answers
+from lesde_contract import analysis_results, object_keys
+from lesde_contract.specs.analysis import DEFAULT_KEY, run_summary_key
+from lesde_runtime.job_repository import JobRepository
+from lesde_runtime.storage.local import LocalStore
 
 from tests.fixtures.analysis_reference.capture import REFERENCE, SIMULATION_REFERENCE, SWEEP_REFERENCE
 from tests.fixtures.synthetic import write_synthetic_experiment

@@ -11,8 +11,8 @@ import socket
 import subprocess
 import sys
 
-from lesde_runtime.job_repository import JobRepository
 from lesde_contract.specs.analysis import DEFAULT_KEY, run_state_key, run_summary_key
+from lesde_runtime.job_repository import JobRepository
 from lesde_runtime.storage.local import LocalStore
 
 from tests.api.test_imports import authors_csv

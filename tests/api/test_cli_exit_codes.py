@@ -19,9 +19,9 @@ import pytest
 from lesde import cli, cli_sweeps
 from lesde import client as client_module
 from lesde.client import LesdeClient
-from lesde_contract.records import AnalysisState, JobStatus
 from lesde_analyzer.imports import run_import_job
 from lesde_analyzer.simulations.simulation_job import run_simulation_job
+from lesde_contract.records import AnalysisState, JobStatus
 
 from tests.fixtures.authors_csv import authors_csv
 

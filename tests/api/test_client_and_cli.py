@@ -15,11 +15,11 @@ import pytest
 from lesde import cli, cli_sweeps
 from lesde import client as client_module
 from lesde.client import LesdeApiError, LesdeClient
-from lesde_contract.csv_layout import header as authors_header
-from lesde_contract.records import AnalysisState, JobStatus
 from lesde_analyzer.experiments.analysis_job import run_experiment_analysis
 from lesde_analyzer.imports import run_import_job
 from lesde_analyzer.simulations.simulation_job import run_simulation_job
+from lesde_contract.csv_layout import header as authors_header
+from lesde_contract.records import AnalysisState, JobStatus
 
 from tests.fixtures.authors_csv import authors_csv
 
@@ -411,8 +411,8 @@ def test_the_client_reads_lesde_url_when_given_no_url(monkeypatch):
 
 def test_cli_packs_an_image_folder_uploads_shows_and_deletes_it(client, store, monkeypatch, tmp_path, capsys, sent):
     from lesde import cli_datasets
-    from lesde_contract.dataset_files import inspect_npz
     from lesde_analyzer.datasets.validation_job import run_dataset_validation
+    from lesde_contract.dataset_files import inspect_npz
     from PIL import Image
 
     rng = __import__("numpy").random.default_rng(0)

@@ -3,12 +3,12 @@ next write, and what a racing writer leaves is removed by the delayed purge."""
 
 from __future__ import annotations
 
-from lesde_contract import object_keys
-from lesde_runtime import tombstones
-from lesde_contract.records import AnalysisState
-from lesde_contract.specs.analysis import DEFAULT_KEY, run_state_key
 from lesde_analyzer.experiments.analysis_job import run_experiment_analysis
 from lesde_api.operations.job_views import delete_job
+from lesde_contract import object_keys
+from lesde_contract.records import AnalysisState
+from lesde_contract.specs.analysis import DEFAULT_KEY, run_state_key
+from lesde_runtime import tombstones
 
 from tests.fixtures.synthetic import write_synthetic_experiment
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
+from lesde_api.deps import get_store
+from lesde_api.main import create_app
 from lesde_runtime.job_repository import JobRepository
 from lesde_runtime.storage import RetryPolicy
 from lesde_runtime.storage.s3 import S3Store
-from lesde_api.deps import get_store
-from lesde_api.main import create_app
 
 from tests.api.test_broker_down import socket_closed_port  # bound, never listening: connections are refused
 

@@ -26,10 +26,10 @@ import hypothesis.errors
 import pytest
 import schemathesis
 from fastapi.testclient import TestClient
-from lesde_runtime.storage.local import LocalStore
 from lesde_analyzer.experiments.analysis_job import run_experiment_analysis
 from lesde_api.deps import get_store
 from lesde_api.main import create_app
+from lesde_runtime.storage.local import LocalStore
 from schemathesis import GenerationMode
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 

@@ -8,12 +8,12 @@ import io
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
-from lesde_contract import object_keys
-from lesde_runtime.settings import LimitSettings
-from lesde_contract.specs.analysis import FIGURE_NAMES
 from lesde_analyzer.experiments.analysis_job import run_experiment_analysis
 from lesde_analyzer.imports import run_import_job
 from lesde_api.deps import get_limits
+from lesde_contract import object_keys
+from lesde_contract.specs.analysis import FIGURE_NAMES
+from lesde_runtime.settings import LimitSettings
 
 from tests.fixtures.analysis_checks import assert_every_number, assert_valid_png
 from tests.fixtures.authors_csv import HEADER, authors_csv

@@ -13,11 +13,11 @@ import logging
 
 import pytest
 from celery import signals
+from lesde_analyzer.tasks import run_simulation_task
+from lesde_api.routes.logs import MOST_LINES
 from lesde_runtime import worker_metrics
 from lesde_runtime.job_repository import JobRepository
 from lesde_runtime.task_signals import task_ended, task_started
-from lesde_analyzer.tasks import run_simulation_task
-from lesde_api.routes.logs import MOST_LINES
 
 SIMULATION = {"mode": "ode", "classes": 2, "dim": 1, "runs": 2, "steps": 20, "record_every": 10, "seed": 1}
 

@@ -12,11 +12,11 @@ import json
 import threading
 
 import pytest
-from lesde_runtime.job_repository import JobRepository
-from lesde_runtime.settings import ApiSettings, LimitSettings
 from lesde_api.deps import get_api_settings, get_limits, get_store
 from lesde_api.main import create_app
 from lesde_api.operations.quota import QuotaExceeded, admitted
+from lesde_runtime.job_repository import JobRepository
+from lesde_runtime.settings import ApiSettings, LimitSettings
 
 TINY = {"training": {"iterations": 20, "trials": 2, "eval_every": 10, "probe_every": 10, "probe_per_class": 2}}
 MIB = 1 << 20

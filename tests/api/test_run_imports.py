@@ -9,14 +9,14 @@ import json
 import numpy as np
 import pytest
 from lesde import Recorder, analyze
-from lesde_runtime import celery_app
-from lesde_contract import object_keys
-from lesde_contract.chunks import encode_chunk, load_manifest
 from lesde.client import LesdeApiError, LesdeClient
-from lesde_runtime.job_repository import JobRepository
 from lesde.recorder.upload import upload_run
 from lesde_analyzer.experiments.analysis_job import run_experiment_analysis
 from lesde_analyzer.imports import run_import_job
+from lesde_contract import object_keys
+from lesde_contract.chunks import encode_chunk, load_manifest
+from lesde_runtime import celery_app
+from lesde_runtime.job_repository import JobRepository
 
 K, R, STEPS = 3, 2, 240
 

@@ -1,8 +1,8 @@
 """HTTP contract of /v1/simulations: validation, queueing, results through the real job function."""
 
 import pytest
-from lesde_runtime.job_repository import JobRepository
 from lesde_analyzer.simulations.simulation_job import run_simulation_job
+from lesde_runtime.job_repository import JobRepository
 
 SDE = {
     "mode": "sde",

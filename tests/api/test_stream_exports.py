@@ -16,14 +16,14 @@ import zipfile
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
-from lesde_contract import object_keys
-from lesde_runtime.chunk_writer import ChunkWriter
-from lesde_contract.chunks import iter_chunks, load_manifest
-from lesde_contract.csv_layout import header as authors_header
-from lesde_runtime.job_repository import JobRepository
-from lesde_contract.object_store import ObjectStore
 from lesde_analyzer.imports import run_import_job
 from lesde_api.operations.exports import _probe_block
+from lesde_contract import object_keys
+from lesde_contract.chunks import iter_chunks, load_manifest
+from lesde_contract.csv_layout import header as authors_header
+from lesde_contract.object_store import ObjectStore
+from lesde_runtime.chunk_writer import ChunkWriter
+from lesde_runtime.job_repository import JobRepository
 
 from tests.api.test_client_and_cli import lesde_client  # noqa: F401 - fixture: a LesdeClient on the in-process app
 from tests.fixtures.authors_csv import authors_csv

@@ -13,12 +13,12 @@ import pytest
 from lesde import cli, cli_sweeps
 from lesde import client as client_module
 from lesde.client import LesdeApiError, LesdeClient
-from lesde_runtime.job_repository import JobRepository
+from lesde.terminal import LiveLine, aligned_table, duration
+from lesde_analyzer.sweeps.sweep_analysis_job import run_sweep_analysis
 from lesde_contract.records import AnalysisState, JobStatus
 from lesde_contract.specs import SweepSpec
 from lesde_contract.specs.analysis import DEFAULT_KEY, run_summary_key
-from lesde.terminal import LiveLine, aligned_table, duration
-from lesde_analyzer.sweeps.sweep_analysis_job import run_sweep_analysis
+from lesde_runtime.job_repository import JobRepository
 
 from tests.fixtures.analysis_checks import assert_valid_png
 from tests.fixtures.streams import FakeStream

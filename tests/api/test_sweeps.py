@@ -5,12 +5,12 @@ No worker runs here: child states are set through the records the trainer would 
 """
 
 import pytest
-from lesde_runtime import celery_app
+from lesde_api.operations.sweep_view import aggregate_status
 from lesde_contract import object_keys
-from lesde_runtime.job_repository import JobRepository
 from lesde_contract.records import AnalysisState, JobStatus
 from lesde_contract.sweep_children import read_children
-from lesde_api.operations.sweep_view import aggregate_status
+from lesde_runtime import celery_app
+from lesde_runtime.job_repository import JobRepository
 
 BASE = {"training": {"iterations": 20, "trials": 2, "eval_every": 10, "probe_every": 10, "probe_per_class": 2}}
 GRID = {"name": "noise", "base": BASE, "axes": {"dataset.label_noise": [0, 0.5], "training.seed": [1, 2]}}

@@ -7,8 +7,8 @@ import zipfile
 
 import numpy as np
 import pytest
-from lesde_contract import object_keys
 from lesde_analyzer.datasets.validation_job import run_dataset_validation
+from lesde_contract import object_keys
 
 CUSTOM = [
     {"type": "conv2d", "out_channels": 4, "kernel_size": 3},
@@ -167,8 +167,8 @@ def test_another_owners_data_set_is_404_and_cannot_be_trained_on(keyed_client, b
 
 
 def test_an_uploaded_data_set_trains_a_custom_network_and_is_analysed(client, store, sent, tmp_path):
-    from lesde_runtime.settings import TrainerSettings
     from lesde_analyzer.experiments.analysis_job import run_experiment_analysis
+    from lesde_runtime.settings import TrainerSettings
     from lesde_trainer.training_job import run_training_job
 
     dataset_id = validated(client, store, npz_bytes(**shapes(n_per_class=20)))["id"]

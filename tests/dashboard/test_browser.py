@@ -34,11 +34,11 @@ from pathlib import Path
 import httpx
 import pytest
 from lesde.client import LesdeApiError, LesdeClient
-from lesde_runtime.job_repository import JobRepository
 from lesde_contract.records import JobStatus
 from lesde_contract.specs.analysis import FIGURE_NAMES
-from lesde_runtime.storage.local import LocalStore
 from lesde_launcher.stack import EmbeddedStack, free_port
+from lesde_runtime.job_repository import JobRepository
+from lesde_runtime.storage.local import LocalStore
 
 from tests.fixtures.authors_csv import K, authors_csv
 from tests.fixtures.sweeps import FixtureChild, write_sweep

@@ -12,11 +12,11 @@ import json
 from collections.abc import Iterator
 
 import pytest
-from lesde_runtime.job_repository import JobRepository
-from lesde_contract.records import AnalysisState, JobStatus
-from lesde_contract.object_store import StoreUnavailable
 from lesde_api.operations import events as stream_logic
 from lesde_api.routes import events as events_route
+from lesde_contract.object_store import StoreUnavailable
+from lesde_contract.records import AnalysisState, JobStatus
+from lesde_runtime.job_repository import JobRepository
 
 from tests.fixtures.sweeps import FixtureChild, write_sweep
 

@@ -11,8 +11,8 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from lesde_contract.specs.simulation import SimulationSpec
 from lesde_api.dashboard import routes as dashboard
+from lesde_contract.specs.simulation import SimulationSpec
 
 REPO = Path(__file__).resolve().parents[2]
 PACKAGE = REPO / "services" / "api" / "lesde_api"

@@ -525,7 +525,8 @@ def test_each_image_installs_only_its_own_service(compose: dict[str, Any], name:
     _context, dockerfile = built
     text = instructions_text(dockerfile)
     copied = {src.rstrip("/") for src in copy_sources(dockerfile)}
-    assert "shared" in copied, f"{dockerfile.name} does not copy shared/"
+    assert {"shared/contract", "shared/runtime"} <= copied, f"{dockerfile.name} does not copy the contract and the runtime"
+    assert "shared/client" not in copied and "shared" not in copied, f"{dockerfile.name} copies the client (a service needs none)"
     assert SERVICE_PACKAGE[name] in copied, f"{dockerfile.name} does not copy {SERVICE_PACKAGE[name]}"
     for other, package in SERVICE_PACKAGE.items():
         if other != name:
@@ -538,13 +539,13 @@ def test_api_image_has_no_torch_or_scipy(compose: dict[str, Any]) -> None:
     text = instructions_text(dockerfile).lower()
     for heavy in HEAVY_PACKAGES:
         assert not re.search(rf"\b{re.escape(heavy)}\b", text), f"api Dockerfile mentions {heavy}"
-    assert not (_deps("shared") | _deps("services/api")) & HEAVY_PACKAGES
+    assert not (_deps("shared/contract") | _deps("shared/runtime") | _deps("services/api")) & HEAVY_PACKAGES
 
 
 def test_analyzer_image_has_no_torch(compose: dict[str, Any]) -> None:
     _context, dockerfile = dockerfile_of(compose["services"]["analyzer"])
     assert "torch" not in instructions_text(dockerfile).lower()
-    assert not (_deps("shared") | _deps("services/analyzer")) & {"torch", "torchvision"}
+    assert not (_deps("shared/contract") | _deps("shared/runtime") | _deps("services/analyzer")) & {"torch", "torchvision"}
 
 
 def test_trainer_image_is_cuda_with_pinned_torch(compose: dict[str, Any]) -> None:
@@ -570,7 +571,13 @@ def test_dockerignore_keeps_the_build_context_small() -> None:
         ".env",
     ):
         assert dockerignored(path), f".dockerignore does not exclude {path}"
-    for path in ("shared", "services/api", "services/trainer/pyproject.toml", "deploy/requirements_from_pyproject.py"):
+    for path in (
+        "shared/contract",
+        "shared/runtime",
+        "services/api",
+        "services/trainer/pyproject.toml",
+        "deploy/requirements_from_pyproject.py",
+    ):
         assert not dockerignored(path), f".dockerignore excludes {path}"
 
 

@@ -30,7 +30,7 @@ def test_dependencies_install_before_the_source_is_copied(dockerfile: Path) -> N
     manifests = [index for index, sources in copies if any(src.endswith("pyproject.toml") for src in sources)]
     service = SERVICE_OF[dockerfile.name]
     copied_manifests = {src for _, sources in copies for src in sources if src.endswith("pyproject.toml")}
-    assert copied_manifests == {"shared/client/pyproject.toml", f"services/{service}/pyproject.toml"}
+    assert copied_manifests == {"shared/contract/pyproject.toml", "shared/runtime/pyproject.toml", f"services/{service}/pyproject.toml"}
     assert max(manifests) < installs[0] < first_source, f"{dockerfile.name}: manifests, then install, then source"
     final = [args for ins, args in steps[first_source:] if ins == "RUN" and "pip install" in args]
     assert final and all("--no-deps" in args for args in final), f"{dockerfile.name}: the source install resolves again"
@@ -51,13 +51,17 @@ def copy_sources_of(args: str) -> list[str]:
 
 @pytest.mark.parametrize("service", ["api", "trainer", "analyzer"])
 def test_requirements_cover_the_service_and_the_shared_extras(service: str) -> None:
-    manifests = [REPO / "shared" / "pyproject.toml", REPO / "services" / service / "pyproject.toml"]
+    manifests = [
+        REPO / "shared" / "contract" / "pyproject.toml",
+        REPO / "shared" / "runtime" / "pyproject.toml",
+        REPO / "services" / service / "pyproject.toml",
+    ]
     # the analyzer's image asks for its worker extra (Celery, S3); without it the package is the math alone
     printed = third_party_requirements(manifests, {"lesde-analyzer": {"worker"}} if service == "analyzer" else None)
     names = {requirement_target(line)[0] for line in printed}
-    assert "lesde" not in names and f"lesde-{service}" not in names, "local projects are installed from source"
-    # lesde[services] is asked for: the extra's requirements are in, the base's too.
-    assert {"httpx", "pydantic", "pydantic-settings", "celery", "minio", "urllib3"} <= names
+    assert not names & {"lesde", "lesde-contract", "lesde-runtime", f"lesde-{service}"}, "local projects are installed from source"
+    # the runtime's requirements and the contract's are in; the client's are not needed
+    assert {"pydantic", "pydantic-settings", "celery", "minio", "urllib3", "numpy"} <= names
     assert len(printed) == len(set(printed))
     if service == "trainer":
         assert "torch==2.14.1" in printed
@@ -66,7 +70,7 @@ def test_requirements_cover_the_service_and_the_shared_extras(service: str) -> N
 
 
 def test_the_analyzer_math_alone_needs_no_worker_library() -> None:
-    printed = third_party_requirements([REPO / "shared" / "pyproject.toml", REPO / "services" / "analyzer" / "pyproject.toml"])
+    printed = third_party_requirements([REPO / "shared" / "contract" / "pyproject.toml", REPO / "services" / "analyzer" / "pyproject.toml"])
     names = {requirement_target(line)[0] for line in printed}
     assert {"numpy", "scipy", "matplotlib", "pydantic"} <= names and not names & {"celery", "minio", "fastapi"}
     assert '"/app/services/analyzer/pyproject.toml[worker]"' in (REPO / "deploy" / "analyzer.Dockerfile").read_text()
@@ -79,7 +83,8 @@ def test_requirements_script_runs_on_a_bare_python(tmp_path: Path) -> None:
             sys.executable,
             "-I",
             str(REPO / "deploy" / "requirements_from_pyproject.py"),
-            str(REPO / "shared" / "pyproject.toml"),
+            str(REPO / "shared" / "contract" / "pyproject.toml"),
+            str(REPO / "shared" / "runtime" / "pyproject.toml"),
             str(REPO / "services" / "api" / "pyproject.toml"),
         ],
         capture_output=True,

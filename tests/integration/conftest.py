@@ -6,8 +6,8 @@ import uuid
 from collections.abc import Callable, Iterator
 
 import pytest
-from lesde_runtime.storage.s3 import S3Store
 from lesde_launcher.stack import EmbeddedStack, free_port
+from lesde_runtime.storage.s3 import S3Store
 
 from .helpers import stack_overrides
 

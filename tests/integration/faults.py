@@ -31,16 +31,16 @@ from typing import TypeVar
 
 import redis
 from celery import Celery
-from lesde_runtime import celery_app, job_index
 from lesde_contract import object_keys
+from lesde_contract.object_store import ObjectStore, StoreUnavailable
+from lesde_contract.records import JobRecord, JobStatus, utcnow
+from lesde_launcher.stack import EmbeddedStack, free_port
+from lesde_runtime import celery_app, job_index
 from lesde_runtime.broker_census import task_and_first_argument
 from lesde_runtime.job_repository import JobRepository, new_job_id
-from lesde_contract.records import JobRecord, JobStatus, utcnow
 from lesde_runtime.settings import BrokerSettings, StoreRetrySettings
-from lesde_contract.object_store import ObjectStore, StoreUnavailable
 from lesde_runtime.storage.retry import gateway_policy
 from lesde_runtime.storage.s3 import S3Store
-from lesde_launcher.stack import EmbeddedStack, free_port
 
 REPO = Path(__file__).resolve().parents[2]
 T = TypeVar("T")

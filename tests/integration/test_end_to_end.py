@@ -10,9 +10,9 @@ import time
 
 import numpy as np
 import pytest
+from lesde.client import LesdeApiError, LesdeClient
 from lesde_contract import object_keys
 from lesde_contract.chunks import checksum, decode_chunk
-from lesde.client import LesdeApiError, LesdeClient
 
 from .helpers import watch
 

@@ -27,14 +27,14 @@ from pathlib import Path
 
 import httpx
 import pytest
-from lesde_runtime import celery_app
+from lesde.client import LesdeClient
 from lesde_contract import object_keys
 from lesde_contract.chunks import checksum
-from lesde.client import LesdeClient
-from lesde_runtime.job_repository import JobRepository
 from lesde_contract.records import JobRecord, JobStatus, utcnow
-from lesde_runtime.settings import LeaseSettings, TrainerSettings
 from lesde_contract.specs import ExperimentSpec
+from lesde_runtime import celery_app
+from lesde_runtime.job_repository import JobRepository
+from lesde_runtime.settings import LeaseSettings, TrainerSettings
 from lesde_runtime.storage.local import LocalStore
 
 from .faults import POISON_NAME, FaultLab, new_root, start_lab, wait_for
@@ -207,8 +207,8 @@ def test_whole_trainer_killed_resumes_after_the_lease_expires(lab, reference):
 
 # -- 2b. the whole analyzer killed mid-analysis, a new one started ------------------------------
 def test_analyzer_group_killed_mid_analysis_succeeds_within_three_minutes(lab, reference):
-    from lesde_runtime.analysis_state import read_run_state
     from lesde_contract.specs.analysis import DEFAULT_KEY
+    from lesde_runtime.analysis_state import read_run_state
 
     client = lab.redis_client()
     try:

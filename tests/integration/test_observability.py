@@ -12,8 +12,8 @@ import uuid
 import httpx
 import pytest
 from lesde.client import LesdeClient
-from lesde_runtime.storage.s3 import S3Store
 from lesde_launcher.stack import EmbeddedStack, free_port
+from lesde_runtime.storage.s3 import S3Store
 from prometheus_client.parser import text_string_to_metric_families
 
 from .helpers import stack_overrides, watch

@@ -9,11 +9,11 @@ import signal
 import time
 from pathlib import Path
 
-from lesde_contract import object_keys
 from lesde.client import LesdeClient
+from lesde_contract import object_keys
+from lesde_contract.specs import ExperimentSpec
 from lesde_runtime.job_repository import JobRepository
 from lesde_runtime.settings import TrainerSettings
-from lesde_contract.specs import ExperimentSpec
 from lesde_runtime.storage.local import LocalStore
 from lesde_trainer.training_job import run_training_job
 

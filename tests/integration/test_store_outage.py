@@ -10,8 +10,8 @@ from __future__ import annotations
 import time
 
 import pytest
-from lesde_runtime.settings import StoreKind, StoreRetrySettings, StoreSettings
 from lesde_contract.object_store import ObjectNotFound, StoreUnavailable
+from lesde_runtime.settings import StoreKind, StoreRetrySettings, StoreSettings
 from lesde_runtime.storage import gateway_policy, make_store
 
 from tests.api.test_broker_down import socket_closed_port  # bound, never listening: connections are refused

@@ -1,6 +1,7 @@
-"""``lesde[analysis]`` with ``lesde-analyzer`` is the analysis without the services: its
-requirements name no Celery, S3 client or web framework, and recording a run and analysing
-it in-process imports none of them (checked in a fresh interpreter that refuses them)."""
+"""``lesde[analysis]`` (the client with ``lesde-analyzer``) is the analysis without the
+services: its requirements name no runtime, Celery, S3 client or web framework, and
+recording a run and analysing it in-process imports none of them (checked in a fresh
+interpreter that refuses them)."""
 
 from __future__ import annotations
 
@@ -11,16 +12,32 @@ import tomllib
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-SERVICES_ONLY = ("celery", "kombu", "redis", "minio", "fastapi", "starlette", "uvicorn", "prometheus_client", "torch")
+SERVICES_ONLY = (
+    "lesde_runtime",
+    "celery",
+    "kombu",
+    "redis",
+    "minio",
+    "fastapi",
+    "starlette",
+    "uvicorn",
+    "prometheus_client",
+    "torch",
+    "pydantic_settings",
+)
 
 
 def test_the_analysis_requirements_name_no_service_library():
-    shared = tomllib.loads((REPO / "shared/client/pyproject.toml").read_text())["project"]
+    client = tomllib.loads((REPO / "shared/client/pyproject.toml").read_text())["project"]
+    contract = tomllib.loads((REPO / "shared/contract/pyproject.toml").read_text())["project"]
     analyzer = tomllib.loads((REPO / "services/analyzer/pyproject.toml").read_text())["project"]
-    requirements = shared["dependencies"] + shared["optional-dependencies"]["analysis"] + analyzer["dependencies"]
+    requirements = (
+        client["dependencies"] + client["optional-dependencies"]["analysis"] + contract["dependencies"] + analyzer["dependencies"]
+    )
     named = {text.split("[")[0].split(">")[0].split("=")[0].strip().lower() for text in requirements}
-    assert named.isdisjoint({"celery", "minio", "fastapi", "redis", "uvicorn", "prometheus-client", "torch"}), named
-    assert "lesde[analysis]" in analyzer["dependencies"] and "lesde[services]" in analyzer["optional-dependencies"]["worker"]
+    assert named.isdisjoint({"lesde-runtime", "celery", "minio", "fastapi", "redis", "uvicorn", "prometheus-client", "torch"}), named
+    assert client["optional-dependencies"]["analysis"] == ["lesde-analyzer"]
+    assert "lesde-runtime" in analyzer["optional-dependencies"]["worker"]
 
 
 SCRIPT = textwrap.dedent(

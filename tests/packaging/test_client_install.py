@@ -1,13 +1,16 @@
-"""The HTTP client and the ``lesde`` command install alone, without what the services need.
+"""The HTTP client and the ``lesde`` command install alone, without the runtime or what the
+services need.
 
-A fresh virtual environment gets ``pip install`` of a copy of ``shared/`` with its declared
-dependencies from the package index (nothing else: not the ``services`` extra), then
-imports the client and runs ``lesde --help``. It takes up to a minute or two: building the
+A fresh virtual environment gets ``pip install`` of copies of ``shared/client`` and the
+contract it depends on (``shared/contract``), with their declared dependencies from the
+package index (nothing else: not ``shared/runtime``), then imports the client, records a run
+and runs ``lesde --help``. It takes up to a minute or two: building the
 package and fetching httpx is most of it, so the timeouts are generous.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -20,30 +23,35 @@ VENV_TIMEOUT_S = 120
 INSTALL_TIMEOUT_S = 300
 RUN_TIMEOUT_S = 60
 # What only the services need (the ``services`` extra and the workers); none may come with the client.
-# (numpy comes with it: the Recorder's buffers and chunks, issue 22)
-SERVICE_ONLY = ("celery", "kombu", "redis", "minio", "pydantic", "pydantic_settings", "sqlalchemy", "torch")
+# (numpy and pydantic come with it: the Recorder's chunks, and the contract's specs and result models)
+SERVICE_ONLY = ("lesde_runtime", "celery", "kombu", "redis", "minio", "pydantic_settings", "sqlalchemy", "torch", "fastapi")
 
 
 @pytest.fixture(scope="module")
 def client_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A venv with only ``pip install shared/`` in it (from a copy, so the build leaves the checkout alone)."""
+    """A venv with only ``pip install shared/client shared/contract`` in it (from copies, so the build leaves the checkout alone)."""
     root = tmp_path_factory.mktemp("client-install")
-    source = root / "shared"
-    shutil.copytree(REPO / "shared", source, ignore=shutil.ignore_patterns("*.egg-info", "__pycache__", "build"))
+    sources = []
+    for part in ("client", "contract"):
+        sources.append(root / part)
+        shutil.copytree(REPO / "shared" / part, sources[-1], ignore=shutil.ignore_patterns("*.egg-info", "__pycache__", "build"))
     venv = root / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=VENV_TIMEOUT_S)
     install = subprocess.run(
-        [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", str(source)],
+        [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *map(str, sources)],
         capture_output=True,
         text=True,
         timeout=INSTALL_TIMEOUT_S,
     )
-    assert install.returncode == 0, f"pip install shared/ failed:\n{install.stdout}\n{install.stderr}"
+    assert install.returncode == 0, f"pip install shared/client shared/contract failed:\n{install.stdout}\n{install.stderr}"
     return venv
 
 
 def run_in(venv: Path, *command: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(venv / "bin" / command[0]), *command[1:]], capture_output=True, text=True, timeout=RUN_TIMEOUT_S, cwd=venv)
+    clean = {name: value for name, value in os.environ.items() if name != "PYTHONPATH"}  # only what the venv installed
+    return subprocess.run(
+        [str(venv / "bin" / command[0]), *command[1:]], capture_output=True, text=True, timeout=RUN_TIMEOUT_S, cwd=venv, env=clean
+    )
 
 
 def test_client_imports_without_the_services_dependencies(client_venv: Path) -> None:

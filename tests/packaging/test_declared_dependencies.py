@@ -21,55 +21,43 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 # project folder -> its import package
 PACKAGES = {
-    "shared": "lesde",
+    "shared/contract": "lesde_contract",
+    "shared/runtime": "lesde_runtime",
+    "shared/client": "lesde",
     "services/api": "lesde_api",
     "services/trainer": "lesde_trainer",
     "services/analyzer": "lesde_analyzer",
     "services/launcher": "lesde_launcher",
 }
-# The modules of `pip install lesde` without extras: the HTTP client and the CLI.
-CLIENT_MODULES = {
-    "lesde",
-    "lesde.client",
-    "lesde.cli",
-    "lesde.cli_datasets",
-    "lesde.dataset_pack",
-    "lesde.cli_sweeps",
-    "lesde.cli_url",
-    "lesde.event_stream",
-    "lesde.progress",
-    "lesde.terminal",
+# Which of our own packages each may import (issue 23: three packages under shared/ with one
+# purpose each). The client never imports the runtime; the contract imports neither.
+OWN_IMPORTS_ALLOWED = {
+    "lesde_contract": {"lesde_contract"},
+    "lesde_runtime": {"lesde_runtime", "lesde_contract"},
+    "lesde": {"lesde", "lesde_contract", "lesde_analyzer"},  # lesde_analyzer: the analysis extra (lesde.analyze, figures)
+    "lesde_api": {"lesde_api", "lesde_runtime", "lesde_contract"},
+    "lesde_trainer": {"lesde_trainer", "lesde_runtime", "lesde_contract"},
+    "lesde_analyzer": {"lesde_analyzer", "lesde_runtime", "lesde_contract"},
+    "lesde_launcher": {"lesde_launcher", "lesde", "lesde_api", "lesde_runtime", "lesde_contract"},
 }
-# `lesde export --format mlflow|tensorboard` (the CLI imports them inside the command; mlflow and tensorboard are extras)
-CLIENT_MODULES |= {"lesde.exports", "lesde.exports.content", "lesde.exports.mlflow_export", "lesde.exports.tensorboard_export"}
-# The Recorder (numpy only: the chunk bytes, manifest and reduction of the contract, and the
-# object keys) and AnalysisResult, whose views import pandas / xarray / the analyzer lazily.
-CLIENT_MODULES |= {
-    "lesde.results",
-    "lesde.recorder",
-    "lesde.recorder.recorder",
-    "lesde.recorder.pending",
-    "lesde.recorder.run_folder",
-    "lesde.recorder.upload",
-    "lesde_contract.chunks.format",
-    "lesde_contract.chunks.reduction",
-    "lesde_contract.chunks.manifest",
-    "lesde_contract.object_keys",
-}
-# lesde.analyze: imported inside lesde.analyze / the CLI's export of a run folder, with the
-# analysis extra and the lesde-analyzer package installed (it imports the contract's specs).
-ANALYSIS_MODULES = {"lesde.inprocess"}
-# AnalysisResult.typed: imported inside the property, with the analysis extra (pydantic; the contract's specs).
-ANALYSIS_MODULES |= {"lesde_contract.analysis_results"}
+OUR_PACKAGES = set(OWN_IMPORTS_ALLOWED)
 # The client's optional extras: imported only inside the method that needs one (pandas in client.dataframe).
 CLIENT_EXTRAS = ("dataframe", "images", "mlflow", "tensorboard", "xarray", "analysis")
-# Imported lazily by lesde but not declared by it: a local project installed beside it.
-IMPORTED_BESIDE = {
-    "lesde": {
-        "lesde-analyzer": "lesde.analyze and AnalysisResult.figure import its math; `pip install lesde[analysis] lesde-analyzer` "
-        "(an extra naming it would send pip to the package index for a project that is only here)"
-    },
-}
+# The analyzer's modules the analysis extra runs (lesde.analyze): the worker's are the rest.
+ANALYZER_WORKER_MODULES = (
+    "tasks",
+    "worker",
+    "experiments.job",
+    "experiments.analysis_job",
+    "imports.import_job",
+    "imports.run",
+    "datasets.validation_job",
+    "simulations.simulation_job",
+    "simulations.service",
+    "sweeps.sweep_analysis_job",
+    "imports.grid",  # the CSV import's bounds are the deployment's (LESDE_MAX_TRIAL_ITERATIONS)
+    "sweeps.reader",
+)  # a sweep's children are job records
 RUN_NOT_IMPORTED = {
     "lesde-api": {
         "uvicorn": "serves the app (the image's CMD)",
@@ -163,32 +151,54 @@ def test_every_import_is_declared_and_every_dependency_used(folder: str) -> None
     package = PACKAGES[folder]
     name = normalize(project(folder)["name"])
     uses = distributions(imported_modules(folder, package), own=package)
-    asked = set(declared(folder)) | set(IMPORTED_BESIDE.get(name, {}))
+    asked = set(declared(folder))
     runs = set(RUN_NOT_IMPORTED.get(name, {}))
     assert not uses - asked, f"{folder}/pyproject.toml does not declare {sorted(uses - asked)}, which {package} imports"
     assert not asked - uses - runs, f"{folder}/pyproject.toml declares {sorted(asked - uses - runs)}, which {package} never imports"
 
 
-def contract_modules(modules: set[str]) -> set[str]:
-    """The modules of ``lesde`` among ``modules`` that a plain ``pip install lesde`` cannot import."""
-    return {module for module in modules if module.split(".")[0] == "lesde"} - CLIENT_MODULES - ANALYSIS_MODULES
+def own_packages(modules: set[str]) -> set[str]:
+    return {module.split(".")[0] for module in modules} & OUR_PACKAGES
 
 
-def test_the_client_and_cli_need_only_the_base_dependencies() -> None:
-    modules = imported_modules("shared", "lesde", only=CLIENT_MODULES)
-    assert not contract_modules(modules), f"the client and CLI import {sorted(contract_modules(modules))}"
-    uses = distributions(modules, own="lesde")
-    base = set(declared("shared", extras=False))
-    base |= {requirement(text)[0] for extra in CLIENT_EXTRAS for text in project("shared")["optional-dependencies"][extra]}
-    base |= set(IMPORTED_BESIDE["lesde"])
-    assert uses <= base, f"the client and CLI import {sorted(uses - base)}, not among lesde's base dependencies"
+@pytest.mark.parametrize("folder", sorted(PACKAGES))
+def test_each_package_imports_only_the_packages_it_may(folder: str) -> None:
+    package = PACKAGES[folder]
+    found = own_packages(imported_modules(folder, package))
+    assert found <= OWN_IMPORTS_ALLOWED[package], f"{package} imports {sorted(found - OWN_IMPORTS_ALLOWED[package])}"
 
 
-@pytest.mark.parametrize("folder", sorted(set(PACKAGES) - {"shared"}))
-def test_a_package_that_uses_the_contract_asks_for_it(folder: str) -> None:
-    """Importing more of ``lesde`` than the client and CLI needs the ``services`` extra."""
-    contract = contract_modules(imported_modules(folder, PACKAGES[folder]))
-    if contract:
-        assert "services" in declared(folder).get("lesde", set()), (
-            f"{folder} imports {sorted(contract)[:3]} but asks for plain lesde, not lesde[services]"
-        )
+def test_the_client_needs_only_its_base_dependencies_and_its_extras() -> None:
+    uses = distributions(imported_modules("shared/client", "lesde"), own="lesde")
+    base = set(declared("shared/client", extras=False))
+    base |= {requirement(text)[0] for extra in CLIENT_EXTRAS for text in project("shared/client")["optional-dependencies"][extra]}
+    assert uses <= base, f"the client imports {sorted(uses - base)}, not among lesde's base dependencies or its extras"
+    assert "lesde-runtime" not in base and "celery" not in base
+
+
+def test_the_contract_is_pydantic_and_numpy_only() -> None:
+    uses = distributions(imported_modules("shared/contract", "lesde_contract"), own="lesde_contract")
+    assert uses <= {"pydantic", "pydantic-core", "numpy"}, uses
+
+
+def test_the_analysis_the_client_runs_in_process_needs_no_runtime() -> None:
+    modules = imported_modules("services/analyzer", "lesde_analyzer")
+    everything = own_packages(modules)
+    assert "lesde_runtime" in everything  # the worker's modules use it ...
+    pure: set[str] = set()
+    root = REPO / "services/analyzer/lesde_analyzer"
+    for path in root.rglob("*.py"):
+        name = ".".join(path.relative_to(root).with_suffix("").parts)
+        if not name.endswith(ANALYZER_WORKER_MODULES) and not any(name == worker for worker in ANALYZER_WORKER_MODULES):
+            pure |= {module for module in _imports_of(path)}
+    assert "lesde_runtime" not in own_packages(pure), sorted(m for m in pure if m.startswith("lesde_runtime"))  # ... the math does not
+
+
+def _imports_of(path: Path) -> set[str]:
+    modules: set[str] = set()
+    for node in _runtime_nodes(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            modules.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            modules.add(node.module)
+    return modules

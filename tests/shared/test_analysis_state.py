@@ -1,10 +1,10 @@
 """The state of an analysis run: written and read in one place, mirrored on the record only
 for the default option set of a finished job."""
 
-from lesde_runtime.analysis_state import mirrored_on_record, read_run_state, set_record_analysis, write_run_state
-from lesde_runtime.job_repository import JobRepository
 from lesde_contract.records import AnalysisState, JobStatus
 from lesde_contract.specs.analysis import DEFAULT_KEY
+from lesde_runtime.analysis_state import mirrored_on_record, read_run_state, set_record_analysis, write_run_state
+from lesde_runtime.job_repository import JobRepository
 
 
 def test_state_is_none_until_written_then_read_back(local_store):

@@ -3,8 +3,8 @@ the checkpoint does not cover, and rewriting it gives the same manifest."""
 
 import numpy as np
 from lesde_contract import object_keys
-from lesde_runtime.chunk_writer import ChunkWriter
 from lesde_contract.chunks import Manifest, checksum, load_manifest
+from lesde_runtime.chunk_writer import ChunkWriter
 
 JOB = "abcdef0123456789"
 

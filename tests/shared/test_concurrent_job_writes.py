@@ -17,11 +17,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from lesde_contract.object_store import ObjectStore
+from lesde_contract.records import JobStatus, utcnow
 from lesde_runtime.job_repository import JobRepository, LeaseLost
 from lesde_runtime.leases import new_lease
-from lesde_contract.records import JobStatus, utcnow
 from lesde_runtime.settings import LeaseSettings
-from lesde_contract.object_store import ObjectStore
 from lesde_runtime.storage.local import LocalStore
 from lesde_runtime.storage.s3 import S3Store
 
@@ -176,9 +176,9 @@ def test_of_two_workers_claiming_a_job_at_once_exactly_one_runs_it(store: Object
 
 
 def test_a_delete_between_a_writers_read_and_its_write_is_not_undone(store: ObjectStore) -> None:
+    from lesde_contract.records import JobRecord
     from lesde_runtime import tombstones
     from lesde_runtime.job_repository import JobNotFound
-    from lesde_contract.records import JobRecord
     from lesde_runtime.tombstones import JobDeleted
 
     repo = JobRepository(store, "experiment")

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 import urllib3
-from lesde_runtime.optimistic import ConflictRetry, WriteContention
 from lesde_contract.object_store import ObjectStore, PreconditionFailed, StoreUnavailable
+from lesde_runtime.optimistic import ConflictRetry, WriteContention
 from lesde_runtime.storage.key_locks import ProcessKeyLocks
 from lesde_runtime.storage.local import LocalStore
 from lesde_runtime.storage.s3 import S3Store

@@ -25,11 +25,11 @@ from lesde.exports.mlflow_export import (
     resolve_tracking_uri,
     thin_indices,
 )
-from lesde_runtime.job_repository import JobRepository
 from lesde.results import AnalysisResult
-from lesde_contract.specs.analysis import AnalysisOptions
-from lesde_runtime.storage.local import LocalStore
 from lesde_analyzer.experiments.pipeline import analyse_experiment
+from lesde_contract.specs.analysis import AnalysisOptions
+from lesde_runtime.job_repository import JobRepository
+from lesde_runtime.storage.local import LocalStore
 from mlflow.tracking import MlflowClient
 from mlflow.utils.validation import MAX_PARAM_VAL_LENGTH
 

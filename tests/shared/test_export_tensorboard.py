@@ -14,11 +14,11 @@ from lesde import cli
 from lesde.exports import to_tensorboard
 from lesde.exports.content import final_step, headline_numbers, scalar_curves
 from lesde.exports.tensorboard_export import png_size
-from lesde_runtime.job_repository import JobRepository
 from lesde.results import AnalysisResult
-from lesde_contract.specs.analysis import AnalysisOptions
-from lesde_runtime.storage.local import LocalStore
 from lesde_analyzer.experiments.pipeline import analyse_experiment
+from lesde_contract.specs.analysis import AnalysisOptions
+from lesde_runtime.job_repository import JobRepository
+from lesde_runtime.storage.local import LocalStore
 from tensorboard.backend.event_processing import event_accumulator
 
 from tests.fixtures.synthetic import write_synthetic_experiment

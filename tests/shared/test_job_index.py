@@ -11,11 +11,11 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
-from lesde_runtime import job_index
 from lesde_contract import object_keys
-from lesde_runtime.job_repository import JobRepository
-from lesde_contract.records import JobRecord, JobStatus, utcnow
 from lesde_contract.object_store import ObjectStore
+from lesde_contract.records import JobRecord, JobStatus, utcnow
+from lesde_runtime import job_index
+from lesde_runtime.job_repository import JobRepository
 from lesde_runtime.storage.local import LocalStore
 
 

@@ -2,8 +2,8 @@
 
 import pytest
 from lesde_contract import object_keys
-from lesde_runtime.job_repository import JobConflict, JobNotFound, JobRepository
 from lesde_contract.records import JobStatus
+from lesde_runtime.job_repository import JobConflict, JobNotFound, JobRepository
 from lesde_runtime.storage.local import LocalStore
 
 

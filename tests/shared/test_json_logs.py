@@ -10,8 +10,8 @@ import sys
 import threading
 
 import pytest
-from lesde_runtime import job_logs, tombstones
 from lesde_contract import object_keys
+from lesde_runtime import job_logs, tombstones
 from lesde_runtime.job_logs import JobLogHandler, read_job_logs, segment_name
 from lesde_runtime.logs import ContextFilter, JsonFormatter, TextFormatter, bound, bound_fields, configure_logging
 from lesde_runtime.settings import LogFormat, LogLevel, ObservabilitySettings

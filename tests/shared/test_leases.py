@@ -11,9 +11,9 @@ from datetime import timedelta
 
 import pytest
 from lesde_contract import object_keys
+from lesde_contract.records import JobStatus, utcnow
 from lesde_runtime.job_repository import JobRepository, LeaseLost
 from lesde_runtime.leases import LeaseKeeper, hold_lease, holder_gone, new_lease
-from lesde_contract.records import JobStatus, utcnow
 from lesde_runtime.settings import LeaseSettings
 
 FAST = LeaseSettings(lease_seconds=30, heartbeat_seconds=10, lease_settle_seconds=0, max_attempts=2)

@@ -7,16 +7,16 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
-from lesde_runtime import celery_app
 from lesde_contract import object_keys
+from lesde_contract.records import AnalysisState, JobRecord, JobStatus, utcnow
+from lesde_contract.specs.analysis import DEFAULT_KEY
+from lesde_runtime import celery_app
 from lesde_runtime.analysis_state import read_run_state, write_run_state
 from lesde_runtime.broker_census import Census
 from lesde_runtime.job_repository import JobRepository
 from lesde_runtime.leases import new_lease
 from lesde_runtime.reaper import ReapReport, reap_once
-from lesde_contract.records import AnalysisState, JobRecord, JobStatus, utcnow
 from lesde_runtime.settings import LeaseSettings
-from lesde_contract.specs.analysis import DEFAULT_KEY
 
 SETTINGS = LeaseSettings(
     lease_seconds=90,
@@ -194,7 +194,9 @@ def _analysis_held(
     lease = new_lease(heartbeat_at, SETTINGS)
     # another host's analyzer unless a pid of this host is given: only its expiry can tell it is gone
     lease = lease.model_copy(update={"pid": pid} if pid is not None else {"host": "elsewhere"})
-    repo.store.put_bytes(object_keys.analysis_lease_key(job_id, key), json.dumps(_body("experiment", job_id, key, options or {}, lease)).encode())
+    repo.store.put_bytes(
+        object_keys.analysis_lease_key(job_id, key), json.dumps(_body("experiment", job_id, key, options or {}, lease)).encode()
+    )
     return job_id
 
 
@@ -239,7 +241,9 @@ def _sweep_analysis_held(store, *, state: AnalysisState) -> str:
     sweep_id = _job(sweeps)
     set_record_analysis(sweeps, sweep_id, state)
     lease = new_lease(T0, SETTINGS).model_copy(update={"host": "elsewhere"})
-    store.put_bytes(object_keys.analysis_lease_key(sweep_id, SWEEP_KEY), json.dumps(_body("sweep", sweep_id, SWEEP_KEY, {}, lease)).encode())
+    store.put_bytes(
+        object_keys.analysis_lease_key(sweep_id, SWEEP_KEY), json.dumps(_body("sweep", sweep_id, SWEEP_KEY, {}, lease)).encode()
+    )
     return sweep_id
 
 

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 import torch
 from lesde import Recorder
-from lesde_contract.chunks import class_sums, decode_chunk
 from lesde.recorder.recorder import cross_entropy
+from lesde_contract.chunks import class_sums, decode_chunk
 
 K, R, STEPS = 3, 3, 230
 

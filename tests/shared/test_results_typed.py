@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from lesde_contract.analysis_results import ExperimentAnalysis, encode
 from lesde.results import AnalysisResult
+from lesde_contract.analysis_results import ExperimentAnalysis, encode
 
 from tests.fixtures.analysis_reference.capture import REFERENCE
 

@@ -4,9 +4,9 @@ memory of one chunk's records, not only trials x iterations."""
 from __future__ import annotations
 
 import pytest
-from lesde_runtime.settings import WorkCapSettings
 from lesde_contract.specs import ExperimentSpec, WorkCapExceeded, check_work_cap
 from lesde_contract.specs.cost import Shape, chunk_bytes, records_in_chunk, records_in_run, work_units
+from lesde_runtime.settings import WorkCapSettings
 
 CAP = 100_000_000
 LIMITS = WorkCapSettings(max_work_units=1_000_000_000, max_chunk_bytes=1 << 30)

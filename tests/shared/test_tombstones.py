@@ -68,8 +68,8 @@ def test_the_purge_delay_outlasts_a_workers_store_retries():
 def test_a_record_write_after_the_delete_does_not_bring_the_job_back(store):
     """A worker read the record before the delete and writes it back after (progress, a
     heartbeat, an analysis state): the write is refused and the job stays gone."""
-    from lesde_runtime.job_repository import JobNotFound, JobRepository
     from lesde_contract.records import JobStatus
+    from lesde_runtime.job_repository import JobNotFound, JobRepository
 
     repo = JobRepository(store, "experiment")
     record = repo.create(spec={"kind": "demo"}, owner="ana", name=None, total=10, unit="iterations")

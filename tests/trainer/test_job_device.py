@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 import torch
+from lesde_contract.specs import ExperimentSpec
 from lesde_runtime import celery_app
 from lesde_runtime.job_repository import JobRepository
 from lesde_runtime.settings import TrainerSettings
-from lesde_contract.specs import ExperimentSpec
 from lesde_trainer.device import describe_device
 from lesde_trainer.training_job import run_training_job
 

@@ -8,11 +8,11 @@ import threading
 import time
 
 import pytest
+from lesde_contract.records import JobStatus
+from lesde_contract.specs import ExperimentSpec
 from lesde_runtime import celery_app
 from lesde_runtime.job_repository import JobRepository
-from lesde_contract.records import JobStatus
 from lesde_runtime.settings import LeaseSettings, TrainerSettings
-from lesde_contract.specs import ExperimentSpec
 from lesde_trainer.training_job import run_training_job
 
 LONG = {
@@ -68,9 +68,9 @@ def test_progress_of_a_worker_whose_job_was_requeued_is_not_written_back(local_s
     the worker's late progress write must not put the record back to running under its old lease."""
     from datetime import timedelta
 
+    from lesde_contract.records import utcnow
     from lesde_runtime.job_repository import LeaseLost
     from lesde_runtime.leases import new_lease
-    from lesde_contract.records import utcnow
     from lesde_trainer.training_job import _report_progress
 
     repo = JobRepository(local_store, "experiment")

@@ -8,14 +8,14 @@ import time
 
 import numpy as np
 import pytest
-from lesde_runtime import celery_app
 from lesde_contract import object_keys
 from lesde_contract.chunks import checksum, decode_chunk
-from lesde_runtime.job_repository import JobRepository
 from lesde_contract.records import JobStatus
-from lesde_runtime.settings import TrainerSettings
 from lesde_contract.specs import ExperimentSpec
 from lesde_contract.specs.experiment import DATASET_CLASSES
+from lesde_runtime import celery_app
+from lesde_runtime.job_repository import JobRepository
+from lesde_runtime.settings import TrainerSettings
 from lesde_runtime.storage.local import LocalStore
 from lesde_trainer import training_job as training
 from lesde_trainer.training_job import Schedule, run_training_job
@@ -122,9 +122,12 @@ def test_interrupted_job_resumes_with_identical_chunks(local_store, tmp_path, se
     assert JobRepository(local_store, "experiment").get(job_id).attempts == 2
     assert local_store.get_json(object_keys.manifest_key(job_id))["dataset"]["generator_version"] is not None
     for stream in object_keys.STREAMS:
-        ours = {e["key"].rsplit("/", 1)[-1]: e["checksum"] for e in local_store.get_json(object_keys.manifest_key(job_id))["chunks"][stream]}
+        ours = {
+            e["key"].rsplit("/", 1)[-1]: e["checksum"] for e in local_store.get_json(object_keys.manifest_key(job_id))["chunks"][stream]
+        }
         theirs = {
-            e["key"].rsplit("/", 1)[-1]: e["checksum"] for e in reference_store.get_json(object_keys.manifest_key(reference))["chunks"][stream]
+            e["key"].rsplit("/", 1)[-1]: e["checksum"]
+            for e in reference_store.get_json(object_keys.manifest_key(reference))["chunks"][stream]
         }
         assert ours == theirs, stream
 

@@ -8,10 +8,10 @@ from functools import lru_cache
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
-from lesde_runtime.job_repository import JobRepository
-from lesde_contract.records import JobStatus
-from lesde_runtime.settings import ApiSettings, LimitSettings
 from lesde_contract.object_store import ObjectStore
+from lesde_contract.records import JobStatus
+from lesde_runtime.job_repository import JobRepository
+from lesde_runtime.settings import ApiSettings, LimitSettings
 from lesde_runtime.storage import gateway_policy, make_store
 
 from lesde_api.auth import caller_of

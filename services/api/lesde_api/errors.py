@@ -15,11 +15,11 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from lesde_contract.csv_layout import ImportRejected
-from lesde_runtime.job_repository import JobConflict, JobNotFound
+from lesde_contract.object_store import StoreUnavailable
 from lesde_contract.specs import SweepRejected, WorkCapExceeded
 from lesde_contract.specs.uploaded import DatasetMismatch
-from lesde_contract.object_store import StoreUnavailable
 from lesde_contract.sweep_children import SweepNotFound
+from lesde_runtime.job_repository import JobConflict, JobNotFound
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from lesde_api.models.errors import error_body

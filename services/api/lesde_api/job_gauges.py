@@ -22,10 +22,10 @@ import weakref
 from collections.abc import Callable, Iterator
 from typing import Generic, TypeVar
 
+from lesde_contract.object_store import ObjectStore
+from lesde_contract.records import JobStatus
 from lesde_runtime import celery_app, job_index
 from lesde_runtime.queue_depth import queue_depths
-from lesde_contract.records import JobStatus
-from lesde_contract.object_store import ObjectStore
 from prometheus_client.core import GaugeMetricFamily, Metric
 
 log = logging.getLogger(__name__)

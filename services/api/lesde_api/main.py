@@ -17,8 +17,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
-from lesde_runtime import purge
 from lesde_contract.records import JobKind
+from lesde_runtime import purge
 from lesde_runtime.settings import ApiSettings, AuthSettings, LimitSettings
 
 from lesde_api.api_keys import KeyRing

@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from fastapi import Request
-from lesde_runtime.job_repository import JobNotFound, JobRepository
 from lesde_contract.records import JobKind
+from lesde_runtime.job_repository import JobNotFound, JobRepository
 
 from lesde_api.auth import caller_of
 from lesde_api.deps import StoreDep

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
-from lesde_runtime.settings import TrainerSettings
 from lesde_contract.specs import ExperimentSpec
+from lesde_runtime.settings import TrainerSettings
 
 if TYPE_CHECKING:  # torch and the data sets are imported by build_engine, when a job needs them
     from lesde_contract.object_store import ObjectStore

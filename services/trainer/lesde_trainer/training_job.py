@@ -23,15 +23,15 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
+from lesde_contract.chunks import class_sums
+from lesde_contract.object_store import ObjectStore, StoreUnavailable
+from lesde_contract.records import AnalysisState, JobRecord, JobStatus
+from lesde_contract.specs import ExperimentSpec
 from lesde_runtime import celery_app, worker_metrics
 from lesde_runtime.chunk_writer import ChunkWriter
-from lesde_contract.chunks import class_sums
 from lesde_runtime.job_repository import JobRepository, LeaseLost
 from lesde_runtime.leases import LeaseKeeper, hold_lease
-from lesde_contract.records import AnalysisState, JobRecord, JobStatus
 from lesde_runtime.settings import LeaseSettings, TrainerSettings
-from lesde_contract.specs import ExperimentSpec
-from lesde_contract.object_store import ObjectStore, StoreUnavailable
 from lesde_runtime.tombstones import JobDeleted
 
 log = logging.getLogger(__name__)

@@ -20,17 +20,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-
 from lesde_contract.csv_layout import FIXED_HEAD, FIXED_TAIL
+
 from lesde.recorder.recorder import cross_entropy
-from lesde.recorder.run_folder import read_run
+from lesde.recorder.run_folder import RunFolder, read_run
 from lesde.results import AnalysisResult
 
 if TYPE_CHECKING:
     import pandas
-
-    from lesde_contract.specs.analysis import AnalysisOptions
     from lesde_contract.object_store import ObjectStore
+    from lesde_contract.specs.analysis import AnalysisOptions
 
 TABLE_JOB_ID = "inprocess0table0"  # the id a table's chunks are written under (in a temporary store)
 
@@ -68,11 +67,9 @@ def analyze(
         from lesde_analyzer.experiments.pipeline import analyse_experiment
         from lesde_analyzer.figures.experiments import FIGURES
         from lesde_analyzer.imports.chunks import write_import_chunks
-
+        from lesde_contract.run_folder_store import RunFolderStore
         from lesde_contract.specs.analysis import AnalysisOptions
         from lesde_contract.specs.sampling import class_sampling
-        from lesde_runtime.storage.local import LocalStore
-        from lesde_contract.run_folder_store import RunFolderStore
     except ImportError as error:
         raise ImportError(f"lesde.analyze needs the analysis extra: pip install 'lesde[analysis]' ({error})") from error
     parsed = options if isinstance(options, AnalysisOptions) else AnalysisOptions.model_validate(options or {})
@@ -99,9 +96,23 @@ def analyze(
         "training": {"iterations": int(grid.shape[0]), "trials": int(grid.shape[1])},
     }
     with tempfile.TemporaryDirectory(prefix="lesde-analyze-") as folder:
-        store = LocalStore(folder)
-        write_import_chunks(store, TABLE_JOB_ID, grid, K)
-        return analysed(store, TABLE_JOB_ID, spec, names)
+        # the CSV import's own chunk writing, into a run folder read back like a recorded run
+        sink = _FolderSink(RunFolder(folder, run_id=TABLE_JOB_ID), spec)
+        write_import_chunks(sink, grid, K)
+        return analysed(RunFolderStore(folder, TABLE_JOB_ID), TABLE_JOB_ID, spec, names)
+
+
+class _FolderSink:
+    """A run folder as the import's chunk writer (``put``, then ``commit`` with the spec)."""
+
+    def __init__(self, run: RunFolder, spec: dict) -> None:
+        self.run, self.spec = run, spec
+
+    def put(self, stream: str, first: int, last: int, arrays: dict[str, np.ndarray]) -> None:
+        self.run.put(stream, first, last, arrays)
+
+    def commit(self, iterations_done: int, *, complete: bool = False) -> None:
+        self.run.commit(self.spec, iterations_done)
 
 
 def _is_table(run: Any) -> bool:

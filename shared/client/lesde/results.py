@@ -29,9 +29,8 @@ import numpy as np
 if TYPE_CHECKING:  # imported lazily: optional extras
     import pandas
     import xarray
-    from matplotlib.figure import Figure
-
     from lesde_contract.analysis_results import ExperimentAnalysis
+    from matplotlib.figure import Figure
 
 MODELS = ("I", "L")  # the paper's two interaction models
 INTEGRALS = ("A", "B", "Gamma", "alpha", "beta")  # per-model estimate series, "estimates/<q>_<model>"

@@ -24,10 +24,11 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from lesde_contract import object_keys
-from lesde_runtime.leases import holder_gone, new_lease
-from lesde_contract.records import Lease, utcnow
-from lesde_runtime.settings import LeaseSettings
 from lesde_contract.object_store import ObjectNotFound, ObjectStore
+from lesde_contract.records import Lease, utcnow
+
+from lesde_runtime.leases import holder_gone, new_lease
+from lesde_runtime.settings import LeaseSettings
 
 log = logging.getLogger(__name__)
 

@@ -10,10 +10,11 @@ trainer's to write (progress), so a run must not race with it there.
 
 from __future__ import annotations
 
-from lesde_runtime.job_repository import JobRepository
+from lesde_contract.object_store import ObjectNotFound, ObjectStore
 from lesde_contract.records import AnalysisState, JobRecord, utcnow
 from lesde_contract.specs.analysis import DEFAULT_KEY, run_state_key
-from lesde_contract.object_store import ObjectNotFound, ObjectStore
+
+from lesde_runtime.job_repository import JobRepository
 from lesde_runtime.tombstones import guarded_write
 
 __all__ = ["read_run_state", "write_run_state", "mirrored_on_record", "set_record_analysis"]

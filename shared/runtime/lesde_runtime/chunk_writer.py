@@ -18,11 +18,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-
 from lesde_contract import object_keys
 from lesde_contract.chunks.format import checksum, decode_chunk, encode_chunk
 from lesde_contract.chunks.manifest import Manifest, load_manifest, save_manifest
 from lesde_contract.object_store import ObjectNotFound, ObjectStore
+
 from lesde_runtime.tombstones import guarded_write
 
 

@@ -59,9 +59,10 @@ from functools import lru_cache
 from typing import TypeVar
 
 from lesde_contract import object_keys
-from lesde_contract.records import JobKind, JobRecord, JobStatus
-from lesde_runtime.settings import JobIndexSettings
 from lesde_contract.object_store import ObjectNotFound, ObjectStore
+from lesde_contract.records import JobKind, JobRecord, JobStatus
+
+from lesde_runtime.settings import JobIndexSettings
 
 KINDS: tuple[JobKind, ...] = ("experiment", "simulation", "sweep", "dataset")
 ROOT = "index/"

@@ -29,8 +29,9 @@ from collections import deque
 from datetime import UTC, datetime
 
 from lesde_contract import object_keys
-from lesde_runtime.logs import ContextFilter, JsonFormatter
 from lesde_contract.object_store import ObjectNotFound, ObjectStore
+
+from lesde_runtime.logs import ContextFilter, JsonFormatter
 from lesde_runtime.tombstones import JobDeleted, guarded_write
 
 log = logging.getLogger(__name__)

@@ -25,11 +25,12 @@ from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
-from lesde_runtime import job_index, tombstones
 from lesde_contract import object_keys
-from lesde_runtime.optimistic import ConflictRetry
-from lesde_contract.records import AnalysisState, JobKind, JobRecord, JobStatus, Lease, utcnow
 from lesde_contract.object_store import ObjectNotFound, ObjectStore
+from lesde_contract.records import AnalysisState, JobKind, JobRecord, JobStatus, Lease, utcnow
+
+from lesde_runtime import job_index, tombstones
+from lesde_runtime.optimistic import ConflictRetry
 
 log = logging.getLogger(__name__)
 

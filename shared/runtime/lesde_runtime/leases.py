@@ -32,8 +32,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 
-from lesde_runtime.job_repository import JobRepository, LeaseLost
 from lesde_contract.records import Lease, utcnow
+
+from lesde_runtime.job_repository import JobRepository, LeaseLost
 from lesde_runtime.settings import LeaseSettings
 
 log = logging.getLogger(__name__)

@@ -45,16 +45,17 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from lesde_contract.object_store import ObjectStore
+from lesde_contract.records import AnalysisState, JobKind, JobRecord, JobStatus, utcnow
+from lesde_contract.specs.analysis import DEFAULT_KEY, AnalysisOptions
+
 from lesde_runtime import celery_app, job_index, tombstones
 from lesde_runtime.analysis_leases import drop_analysis_lease, iter_analysis_leases, lapsed
 from lesde_runtime.analysis_state import read_run_state, set_record_analysis, write_run_state
 from lesde_runtime.broker_census import Census, take_census
 from lesde_runtime.job_repository import JobNotFound, JobRepository
 from lesde_runtime.logs import configure_logging
-from lesde_contract.records import AnalysisState, JobKind, JobRecord, JobStatus, utcnow
 from lesde_runtime.settings import LeaseSettings
-from lesde_contract.specs.analysis import DEFAULT_KEY, AnalysisOptions
-from lesde_contract.object_store import ObjectStore
 from lesde_runtime.storage import make_store
 
 log = logging.getLogger("lesde_runtime.reaper")

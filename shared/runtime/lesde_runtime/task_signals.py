@@ -27,9 +27,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from celery import Task, signals
+from lesde_contract import object_keys
 
 from lesde_runtime import celery_app, worker_metrics
-from lesde_contract import object_keys
 from lesde_runtime.job_logs import JobLogHandler, segment_name
 from lesde_runtime.logs import bind, configure_logging, unbind
 from lesde_runtime.settings import ObservabilitySettings

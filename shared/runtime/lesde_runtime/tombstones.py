@@ -27,8 +27,9 @@ import time
 from collections.abc import Callable
 
 from lesde_contract import object_keys
-from lesde_runtime.settings import StoreRetrySettings
 from lesde_contract.object_store import ObjectNotFound, ObjectStore
+
+from lesde_runtime.settings import StoreRetrySettings
 
 log = logging.getLogger(__name__)
 

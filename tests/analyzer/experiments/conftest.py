@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from lesde_contract.specs import ExperimentSpec
 from lesde_runtime.job_repository import JobRepository
 from lesde_runtime.settings import TrainerSettings
-from lesde_contract.specs import ExperimentSpec
 from lesde_runtime.storage.local import LocalStore
 
 SPEC = {

@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from lesde_analyzer.experiments.analysis_job import render_figure_variant, run_experiment_analysis
 from lesde_contract import object_keys
 from lesde_contract.chunks import decode_chunk
+from lesde_contract.specs.analysis import (
+    FIGURE_NAMES,
+    AnalysisOptions,
+    options_key,
+    run_figure_key,
+    run_series_key,
+    run_state_key,
+    run_summary_key,
+)
 from lesde_runtime.job_repository import JobRepository
-from lesde_contract.specs.analysis import FIGURE_NAMES, AnalysisOptions, options_key, run_figure_key, run_series_key, run_state_key, run_summary_key
-from lesde_analyzer.experiments.analysis_job import render_figure_variant, run_experiment_analysis
 
 from tests.fixtures.analysis_checks import assert_every_number, assert_valid_png
 from tests.fixtures.synthetic import write_synthetic_experiment

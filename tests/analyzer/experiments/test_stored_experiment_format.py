@@ -12,16 +12,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from lesde_contract.analysis_results import ExperimentAnalysis, encode
-from lesde_contract.analysis_results.tail import TailIndices
-from lesde_runtime.job_repository import JobRepository
-from lesde_contract.specs.analysis import AnalysisOptions, options_key, run_summary_key
-from lesde_contract.specs.sampling import class_sampling
-from lesde_runtime.storage.local import LocalStore
 from lesde_analyzer.experiments.analysis_job import run_experiment_analysis
 from lesde_analyzer.experiments.pipeline import analyse_experiment, compute_analysis
 from lesde_analyzer.experiments.verdicts import TailFit, model_tail_indices, tail_result
 from lesde_analyzer.figures.experiments import FIGURES
+from lesde_contract.analysis_results import ExperimentAnalysis, encode
+from lesde_contract.analysis_results.tail import TailIndices
+from lesde_contract.specs.analysis import AnalysisOptions, options_key, run_summary_key
+from lesde_contract.specs.sampling import class_sampling
+from lesde_runtime.job_repository import JobRepository
+from lesde_runtime.storage.local import LocalStore
 from pydantic import ValidationError
 
 from tests.fixtures.analysis_reference.capture import CASES, JOB_ID, REFERENCE, TRAINED_REFERENCE, chunks_digest

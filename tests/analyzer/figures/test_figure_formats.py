@@ -14,9 +14,9 @@ from matplotlib.figure import Figure
 
 @pytest.fixture(scope="module")
 def analysed(tmp_path_factory):
+    from lesde_analyzer.experiments.pipeline import analyse_experiment
     from lesde_contract.specs.analysis import AnalysisOptions
     from lesde_runtime.storage.local import LocalStore
-    from lesde_analyzer.experiments.pipeline import analyse_experiment
 
     from tests.fixtures.synthetic import write_synthetic_experiment
 

@@ -8,11 +8,11 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-from lesde_contract.specs.simulation import SimulationSpec
 from lesde_analyzer.figures.formats import to_format
 from lesde_analyzer.figures.simulations import NUMERICAL_ZERO, neural_collapse
 from lesde_analyzer.simulations import run_phase_diagram, run_simulation
 from lesde_analyzer.simulations.engine import simulate_spec
+from lesde_contract.specs.simulation import SimulationSpec
 from matplotlib.figure import Figure
 
 BINARY = {"mode": "sde", "model": "I", "classes": 2, "dim": 1, "samples_per_class": 10, "runs": 12, "steps": 200,

@@ -7,8 +7,8 @@ from __future__ import annotations
 import tracemalloc
 
 import pytest
-from lesde_contract.csv_layout import ImportRejected
 from lesde_analyzer.imports.grid import ImportBounds, parse_grid
+from lesde_contract.csv_layout import ImportRejected
 
 from tests.fixtures.authors_csv import authors_csv
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from lesde_contract.csv_layout import ImportRejected
 from lesde_analyzer.imports.grid import parse_grid
+from lesde_contract.csv_layout import ImportRejected
 
 from tests.fixtures.authors_csv import authors_csv
 

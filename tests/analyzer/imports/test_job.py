@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from lesde_analyzer.imports import run_import_job
 from lesde_contract import object_keys
 from lesde_contract.chunks import load_manifest
 from lesde_runtime.job_repository import JobRepository
 from lesde_runtime.storage.local import LocalStore
-from lesde_analyzer.imports import run_import_job
 
 from tests.fixtures.authors_csv import authors_csv
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from lesde_contract.analysis_results import PhaseDiagramAnalysis, SimulationAnalysis, encode
 from lesde_analyzer.simulations import run_phase_diagram, run_simulation
+from lesde_contract.analysis_results import PhaseDiagramAnalysis, SimulationAnalysis, encode
 
 from tests.fixtures.analysis_reference.capture import SIMULATION_REFERENCE, SIMULATIONS
 from tests.fixtures.analysis_reference.compare import json_differences

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import pytest
-from lesde_runtime import celery_app
-from lesde_contract import object_keys
-from lesde_runtime.job_repository import JobRepository
-from lesde_contract.records import AnalysisState, JobStatus
-from lesde_contract.specs.analysis import DEFAULT_KEY, run_summary_key
 from lesde_analyzer.experiments import analysis_job as experiment_job
 from lesde_analyzer.experiments.analysis_job import run_experiment_analysis
 from lesde_analyzer.figures.sweeps import FIGURES
 from lesde_analyzer.sweeps import sweep_analysis_job as sweep_job
-from lesde_analyzer.sweeps.sweep_analysis_job import run_sweep_analysis
 from lesde_analyzer.sweeps.rows import NUMBER_COLUMNS
+from lesde_analyzer.sweeps.sweep_analysis_job import run_sweep_analysis
+from lesde_contract import object_keys
+from lesde_contract.records import AnalysisState, JobStatus
+from lesde_contract.specs.analysis import DEFAULT_KEY, run_summary_key
+from lesde_runtime import celery_app
+from lesde_runtime.job_repository import JobRepository
 
 from tests.fixtures.analysis_checks import assert_valid_png
 from tests.fixtures.sweeps import FixtureChild, adopt_children, child_summary, write_sweep

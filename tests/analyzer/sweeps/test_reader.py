@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from lesde_runtime.job_repository import JobRepository
-from lesde_contract.records import JobStatus
-from lesde_contract.sweep_children import SweepNotFound
 from lesde_analyzer.sweeps.reader import DELETED, fingerprint, read_sweep
 from lesde_analyzer.sweeps.summary import missing_reason
+from lesde_contract.records import JobStatus
+from lesde_contract.sweep_children import SweepNotFound
+from lesde_runtime.job_repository import JobRepository
 
 from tests.fixtures.sweeps import FixtureChild, child_summary, write_sweep
 

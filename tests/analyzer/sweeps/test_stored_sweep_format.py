@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from lesde_contract.analysis_results import SweepAnalysis, encode
-from lesde_runtime.storage.local import LocalStore
 from lesde_analyzer.sweeps.reader import read_sweep
 from lesde_analyzer.sweeps.summary import sweep_analysis, sweep_summary
+from lesde_contract.analysis_results import SweepAnalysis, encode
+from lesde_runtime.storage.local import LocalStore
 
 from tests.fixtures.analysis_reference.capture import SWEEP_REFERENCE, sweep_cases
 from tests.fixtures.analysis_reference.compare import json_differences

@@ -14,11 +14,11 @@ import tempfile
 
 from lesde_contract import object_keys
 from lesde_contract.dataset_files import DatasetRejected, inspect_npz
+from lesde_contract.object_store import ObjectStore, StoreUnavailable
+from lesde_contract.records import JobStatus
 from lesde_runtime.job_repository import JobRepository
 from lesde_runtime.leases import run_leased
-from lesde_contract.records import JobStatus
 from lesde_runtime.settings import LeaseSettings
-from lesde_contract.object_store import ObjectStore, StoreUnavailable
 from lesde_runtime.tombstones import JobDeleted
 
 log = logging.getLogger(__name__)

@@ -18,11 +18,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from lesde_runtime import celery_app
-from lesde_runtime.analysis_leases import held_analysis
-from lesde_runtime.analysis_state import mirrored_on_record, set_record_analysis, write_run_state
 from lesde_contract.chunks import decode_chunk, encode_chunk
-from lesde_runtime.job_repository import JobNotFound, JobRepository
+from lesde_contract.object_store import ObjectStore, StoreUnavailable
 from lesde_contract.records import AnalysisState, JobRecord
 from lesde_contract.specs.analysis import (
     DEFAULT_FIGURE_SIZE,
@@ -35,7 +32,10 @@ from lesde_contract.specs.analysis import (
     run_summary_key,
 )
 from lesde_contract.specs.sampling import class_sampling
-from lesde_contract.object_store import ObjectStore, StoreUnavailable
+from lesde_runtime import celery_app
+from lesde_runtime.analysis_leases import held_analysis
+from lesde_runtime.analysis_state import mirrored_on_record, set_record_analysis, write_run_state
+from lesde_runtime.job_repository import JobNotFound, JobRepository
 from lesde_runtime.tombstones import JobDeleted, guarded_write
 from matplotlib.figure import Figure
 from pydantic import ValidationError

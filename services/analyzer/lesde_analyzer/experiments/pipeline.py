@@ -13,8 +13,8 @@ import numpy as np
 from lesde_contract.analysis_results import EXPERIMENT_FORMAT_VERSION, ExperimentAnalysis, encode
 from lesde_contract.analysis_results.experiment import EvalStream, FeaturesStream, ProbeStream, SampledStream, Sampling, StreamCounts
 from lesde_contract.analysis_results.geometry import GeometryByStream, RecordGeometry, SeparabilityByStream
-from lesde_contract.specs.analysis import AnalysisOptions, options_key
 from lesde_contract.object_store import ObjectStore
+from lesde_contract.specs.analysis import AnalysisOptions, options_key
 
 from lesde_analyzer.experiments.class_means import class_means
 from lesde_analyzer.experiments.curves import curves

@@ -6,8 +6,8 @@
 
 from .ensemble import EnsembleStats, initial_states, le_ode_ensemble
 from .exact import exact_moments, exact_runs, phi1, transport_to
-from .leode import AUTHORS, EXACT, Imitation, default_window, imitate, imitate_authors, imitate_from_means
 from .fit_quality import nrmse, orthogonal_share, same_order
+from .leode import AUTHORS, EXACT, Imitation, default_window, imitate, imitate_authors, imitate_from_means
 from .onset import Onset, signal_onset
 
 # The per-step reference loops the fast paths are tested and benchmarked against

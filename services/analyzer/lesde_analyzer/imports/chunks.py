@@ -9,22 +9,27 @@ loss/accuracy there are NaN: the CSV does not have them).
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Protocol
 
 import numpy as np
-from lesde_runtime.chunk_writer import ChunkWriter
 from lesde_contract.chunks import class_sums
-from lesde_contract.object_store import ObjectStore
 
 CHUNK_ITERATIONS = 1000
 
 
-def write_import_chunks(
-    store: ObjectStore, job_id: str, grid: np.ndarray, K: int, *, on_chunk: Callable[[int], None] = lambda _done: None
-) -> None:
+class ChunkSink(Protocol):
+    """Where chunks go: the runtime's :class:`~lesde_runtime.chunk_writer.ChunkWriter` (a stored
+    experiment) or a run folder (:func:`lesde.analyze` on a table, with no runtime installed)."""
+
+    def put(self, stream: str, first: int, last: int, arrays: dict[str, np.ndarray]) -> None: ...
+
+    def commit(self, iterations_done: int, *, complete: bool = False) -> None: ...
+
+
+def write_import_chunks(writer: ChunkSink, grid: np.ndarray, K: int, *, on_chunk: Callable[[int], None] = lambda _done: None) -> None:
     """Write ``grid`` (shape (T, R, 4 + K + 3), see :class:`~lesde_analyzer.imports.grid.Grid`)
-    chunk by chunk, then the manifest; ``on_chunk(iterations written)`` after each chunk."""
+    chunk by chunk through ``writer``, then the manifest; ``on_chunk(iterations written)`` after each chunk."""
     T, R, _ = grid.shape
-    writer = ChunkWriter(store, job_id)
     for first in range(0, T, CHUNK_ITERATIONS):
         last = min(first + CHUNK_ITERATIONS, T) - 1
         block = np.asarray(grid[first : last + 1])  # (n, R, C)

@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING, BinaryIO
 
 import numpy as np
 from lesde_contract.csv_layout import FIXED_HEAD, FIXED_TAIL, ImportRejected, check_header
-from lesde_runtime.settings import LimitSettings
 from lesde_contract.specs.experiment import MAX_ITERATIONS, MAX_TRIALS
+from lesde_runtime.settings import LimitSettings
 
 if TYPE_CHECKING:
     from _typeshed import WriteableBuffer

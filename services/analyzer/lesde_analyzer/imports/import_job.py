@@ -14,14 +14,15 @@ from __future__ import annotations
 import logging
 import tempfile
 
-from lesde_runtime import celery_app
 from lesde_contract import object_keys
 from lesde_contract.csv_layout import ImportRejected
+from lesde_contract.object_store import ObjectStore, StoreUnavailable
+from lesde_contract.records import AnalysisState, JobRecord, JobStatus
+from lesde_runtime import celery_app
+from lesde_runtime.chunk_writer import ChunkWriter
 from lesde_runtime.job_repository import JobRepository
 from lesde_runtime.leases import run_leased
-from lesde_contract.records import AnalysisState, JobRecord, JobStatus
 from lesde_runtime.settings import LeaseSettings, LimitSettings
-from lesde_contract.object_store import ObjectStore, StoreUnavailable
 from lesde_runtime.tombstones import JobDeleted
 
 from lesde_analyzer.imports.chunks import write_import_chunks
@@ -72,7 +73,7 @@ def _import_csv(store: ObjectStore, repo: JobRepository, job_id: str) -> None:
         _complete_spec(store, repo, job_id, grid)
         T = grid.values.shape[0]
         _progress(repo, job_id, 0, total=T, unit="iterations")
-        write_import_chunks(store, job_id, grid.values, grid.K, on_chunk=lambda done: _progress(repo, job_id, done))
+        write_import_chunks(ChunkWriter(store, job_id), grid.values, grid.K, on_chunk=lambda done: _progress(repo, job_id, done))
         del grid
 
 

@@ -15,13 +15,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from lesde_contract import object_keys
-from lesde_runtime.chunk_writer import ChunkWriter
 from lesde_contract.chunks import checksum, decode_chunk
 from lesde_contract.chunks.validation import ChunkInvalid, check_chunk
 from lesde_contract.csv_layout import ImportRejected
+from lesde_contract.object_store import ObjectNotFound, ObjectStore
+from lesde_runtime.chunk_writer import ChunkWriter
 from lesde_runtime.job_repository import JobRepository
 from lesde_runtime.settings import LimitSettings
-from lesde_contract.object_store import ObjectNotFound, ObjectStore
 
 
 def import_recorded_run(store: ObjectStore, repo: JobRepository, job_id: str, *, on_chunk: Callable[[int], None]) -> None:

@@ -10,12 +10,12 @@ from __future__ import annotations
 import logging
 
 from lesde_contract import object_keys
+from lesde_contract.object_store import ObjectStore, StoreUnavailable
+from lesde_contract.records import AnalysisState, JobStatus
+from lesde_contract.specs.simulation import PhaseDiagramSpec, SimulationSpec
 from lesde_runtime.job_repository import JobNotFound, JobRepository
 from lesde_runtime.leases import hold_lease
-from lesde_contract.records import AnalysisState, JobStatus
 from lesde_runtime.settings import LeaseSettings
-from lesde_contract.specs.simulation import PhaseDiagramSpec, SimulationSpec
-from lesde_contract.object_store import ObjectStore, StoreUnavailable
 from lesde_runtime.tombstones import JobDeleted, guarded_write
 
 from lesde_analyzer.figures.formats import MEDIA_TYPES

@@ -11,11 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from lesde_runtime.job_repository import JobNotFound, JobRepository
+from lesde_contract.object_store import ObjectNotFound, ObjectStore
 from lesde_contract.records import JobRecord
 from lesde_contract.specs.analysis import DEFAULT_KEY, run_summary_key
-from lesde_contract.object_store import ObjectNotFound, ObjectStore
 from lesde_contract.sweep_children import SweepChild, read_children
+from lesde_runtime.job_repository import JobNotFound, JobRepository
 
 __all__ = ["DELETED", "ChildResult", "SweepData", "read_sweep", "fingerprint"]
 

@@ -16,13 +16,13 @@ from __future__ import annotations
 import logging
 
 from lesde_contract import object_keys
+from lesde_contract.object_store import ObjectStore, StoreUnavailable
+from lesde_contract.records import AnalysisState
+from lesde_contract.specs.analysis import figure_variant
+from lesde_contract.sweep_children import SweepNotFound
 from lesde_runtime.analysis_leases import SWEEP_KEY, held_analysis
 from lesde_runtime.analysis_state import set_record_analysis
 from lesde_runtime.job_repository import JobNotFound, JobRepository
-from lesde_contract.records import AnalysisState
-from lesde_contract.specs.analysis import figure_variant
-from lesde_contract.object_store import ObjectStore, StoreUnavailable
-from lesde_contract.sweep_children import SweepNotFound
 from lesde_runtime.tombstones import JobDeleted, guarded_write
 from matplotlib.figure import Figure
 

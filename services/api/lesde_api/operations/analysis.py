@@ -11,13 +11,10 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import numpy as np
-from lesde_runtime import celery_app
 from lesde_contract import object_keys
-from lesde_runtime.analysis_leases import lapsed, read_analysis_lease
-from lesde_runtime.analysis_state import mirrored_on_record, read_run_state, set_record_analysis, write_run_state
 from lesde_contract.chunks import decode_chunk
-from lesde_runtime.job_repository import JobConflict, JobNotFound, JobRepository
 from lesde_contract.json_safe import finite_lists
+from lesde_contract.object_store import ObjectNotFound
 from lesde_contract.records import AnalysisState, JobRecord, JobStatus, utcnow
 from lesde_contract.specs.analysis import (
     DEFAULT_FIGURE_SIZE,
@@ -30,7 +27,10 @@ from lesde_contract.specs.analysis import (
     run_series_key,
     run_summary_key,
 )
-from lesde_contract.object_store import ObjectNotFound
+from lesde_runtime import celery_app
+from lesde_runtime.analysis_leases import lapsed, read_analysis_lease
+from lesde_runtime.analysis_state import mirrored_on_record, read_run_state, set_record_analysis, write_run_state
+from lesde_runtime.job_repository import JobConflict, JobNotFound, JobRepository
 
 from lesde_api.operations.job_views import ResourceMissing
 from lesde_api.operations.links import analysis_links, with_experiment_links

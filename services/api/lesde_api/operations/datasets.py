@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from typing import BinaryIO
 
-from lesde_runtime import celery_app
 from lesde_contract import object_keys
-from lesde_runtime.job_repository import JobConflict, JobNotFound, JobRepository
+from lesde_contract.object_store import ObjectNotFound
 from lesde_contract.records import JobRecord, JobStatus
 from lesde_contract.specs import ExperimentSpec
 from lesde_contract.specs.uploaded import DatasetMismatch, check_against_dataset
-from lesde_contract.object_store import ObjectNotFound
+from lesde_runtime import celery_app
+from lesde_runtime.job_repository import JobConflict, JobNotFound, JobRepository
 
 from lesde_api.operations.queueing import enqueue_new_job
 from lesde_api.operations.uploads import store_upload, upload_size

@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi.concurrency import run_in_threadpool
-from lesde_runtime.job_repository import JobNotFound
 from lesde_contract.object_store import StoreUnavailable
 from lesde_contract.sweep_children import SweepNotFound
+from lesde_runtime.job_repository import JobNotFound
 
 Snapshot = dict[str, Any]
 GONE = object()  # published when the job was deleted: the streams send "deleted" and close

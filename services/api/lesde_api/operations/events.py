@@ -25,10 +25,10 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from fastapi.concurrency import run_in_threadpool
-from lesde_runtime.job_repository import JobNotFound, JobRepository
-from lesde_contract.records import AnalysisState, JobRecord, JobStatus
 from lesde_contract.object_store import StoreUnavailable
+from lesde_contract.records import AnalysisState, JobRecord, JobStatus
 from lesde_contract.sweep_children import SweepNotFound
+from lesde_runtime.job_repository import JobNotFound, JobRepository
 
 from lesde_api.operations.event_hub import GONE
 from lesde_api.operations.sweep_view import sweep_view

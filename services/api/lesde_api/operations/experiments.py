@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from lesde_runtime import celery_app
-from lesde_runtime.job_repository import JobRepository
 from lesde_contract.records import JobRecord
 from lesde_contract.specs import ExperimentSpec, check_work_cap
+from lesde_runtime import celery_app
+from lesde_runtime.job_repository import JobRepository
+from lesde_runtime.settings import TrainerSettings, WorkCapSettings
 
 from lesde_api.operations.datasets import check_uploaded, mark_user
 from lesde_api.operations.queueing import enqueue_new_job
@@ -23,7 +24,7 @@ def record_experiment(repo: JobRepository, spec: ExperimentSpec, *, owner: str, 
     records all its children before it enqueues any)."""
     datasets = JobRepository(repo.store, "dataset")
     check_uploaded(datasets, spec, owner=owner)  # an uploaded data set: the caller's, valid, fitting the spec
-    check_work_cap(spec, cap)
+    check_work_cap(spec, cap, limits=WorkCapSettings(), chunk_iterations=TrainerSettings().chunk_iterations)
     record = repo.create(
         spec=spec.model_dump(mode="json"),
         owner=owner,

@@ -38,8 +38,8 @@ from typing import IO, Literal
 import numpy as np
 from lesde_contract.chunks import Manifest, iter_chunks, load_manifest
 from lesde_contract.csv_layout import FIXED_HEAD, FIXED_TAIL
-from lesde_runtime.job_repository import JobConflict, JobRepository
 from lesde_contract.object_store import ObjectNotFound
+from lesde_runtime.job_repository import JobConflict, JobRepository
 
 from lesde_api.operations.job_views import ResourceMissing
 

@@ -12,11 +12,11 @@ from __future__ import annotations
 import csv
 from typing import BinaryIO
 
-from lesde_runtime import celery_app
 from lesde_contract import object_keys
 from lesde_contract.csv_layout import MAX_HEADER_BYTES, ImportRejected, check_header
-from lesde_runtime.job_repository import JobRepository
 from lesde_contract.records import JobRecord
+from lesde_runtime import celery_app
+from lesde_runtime.job_repository import JobRepository
 
 from lesde_api.operations.queueing import enqueue_new_job
 from lesde_api.operations.uploads import ImportTooLarge, store_upload, upload_size

@@ -7,10 +7,10 @@ import re
 from collections.abc import Callable, Iterator
 
 from lesde_contract import object_keys
+from lesde_contract.object_store import ObjectNotFound
+from lesde_contract.records import ArtifactInfo, JobPublic, JobRecord, JobStatus, utcnow
 from lesde_runtime import purge, tombstones
 from lesde_runtime.job_repository import JobConflict, JobRepository, runs_under_lost_lease
-from lesde_contract.records import ArtifactInfo, JobPublic, JobRecord, JobStatus, utcnow
-from lesde_contract.object_store import ObjectNotFound
 
 from lesde_api.operations.links import artifact_url, job_links, with_simulation_links
 
@@ -107,7 +107,8 @@ def get_figure(repo: JobRepository, job_id: str, name: str) -> bytes:
     except ObjectNotFound:
         _finished_or_conflict(record, "figures")
         available = sorted(
-            info.key.rsplit("/", 1)[-1].removesuffix(".png") for info in repo.store.list(object_keys.job_prefix(repo.kind, job_id) + "figures/")
+            info.key.rsplit("/", 1)[-1].removesuffix(".png")
+            for info in repo.store.list(object_keys.job_prefix(repo.kind, job_id) + "figures/")
         )
         raise ResourceMissing(f"no figure {name!r} for {repo.kind} {job_id}; available: {available}") from None
 

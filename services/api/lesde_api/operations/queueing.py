@@ -9,9 +9,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from lesde_contract.records import JobRecord, JobStatus
 from lesde_runtime import celery_app
 from lesde_runtime.job_repository import JobRepository
-from lesde_contract.records import JobRecord, JobStatus
 
 from lesde_api.redact import without_addresses
 

@@ -16,9 +16,9 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from lesde_runtime.job_repository import JobRepository
-from lesde_contract.records import JobKind, JobStatus
 from lesde_contract.object_store import ObjectStore
+from lesde_contract.records import JobKind, JobStatus
+from lesde_runtime.job_repository import JobRepository
 
 COUNTED_KINDS: tuple[JobKind, ...] = ("experiment", "simulation")
 UNFINISHED = (JobStatus.queued, JobStatus.running)

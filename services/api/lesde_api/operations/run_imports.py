@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import hashlib
 
-from lesde_runtime import celery_app
 from lesde_contract import object_keys
 from lesde_contract.chunks.format import decode_chunk
-from lesde_runtime.job_repository import JobConflict, JobRepository
-from lesde_contract.records import JobRecord
 from lesde_contract.object_store import ObjectStore
+from lesde_contract.records import JobRecord
+from lesde_runtime import celery_app
+from lesde_runtime.job_repository import JobConflict, JobRepository
 from pydantic import BaseModel, Field, field_validator
 
 from lesde_api.operations.queueing import enqueue_new_job

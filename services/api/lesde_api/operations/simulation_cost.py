@@ -13,9 +13,9 @@ bounds (:mod:`lesde_contract.specs.simulation`) hold as well.
 
 from __future__ import annotations
 
-from lesde_runtime.settings import LimitSettings
 from lesde_contract.specs import WorkCapExceeded
 from lesde_contract.specs.simulation import PhaseDiagramSpec, SimulationSpec
+from lesde_runtime.settings import LimitSettings
 
 
 def points_moved(spec: SimulationSpec) -> int:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from lesde_runtime import celery_app
 from lesde_contract import object_keys
-from lesde_runtime.job_repository import JobConflict, JobRepository
+from lesde_contract.object_store import ObjectNotFound
 from lesde_contract.records import JobRecord
 from lesde_contract.specs.simulation import PhaseDiagramSpec, SimulationSpec
-from lesde_contract.object_store import ObjectNotFound
+from lesde_runtime import celery_app
+from lesde_runtime.job_repository import JobConflict, JobRepository
 
 from lesde_api.operations.figures import stored_figure_names
 from lesde_api.operations.job_views import ResourceMissing

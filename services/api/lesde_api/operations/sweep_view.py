@@ -14,9 +14,9 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any, Literal, TypeVar
 
-from lesde_runtime.job_repository import JobNotFound, JobRepository
 from lesde_contract.records import AnalysisState, JobRecord, JobStatus, Progress
 from lesde_contract.sweep_children import SweepChild, SweepChildren, SweepNotFound, read_children
+from lesde_runtime.job_repository import JobNotFound, JobRepository
 from pydantic import BaseModel, Field
 
 from lesde_api.operations.links import job_url, sweep_links

@@ -15,16 +15,16 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, nullcontext
 from functools import partial
 
-from lesde_runtime import celery_app, tombstones
 from lesde_contract import object_keys
-from lesde_runtime.analysis_leases import SWEEP_KEY
-from lesde_runtime.job_repository import JobConflict, JobNotFound, JobRepository
+from lesde_contract.object_store import ObjectNotFound
 from lesde_contract.records import AnalysisState, JobRecord, JobStatus
-from lesde_runtime.settings import LimitSettings
 from lesde_contract.specs import SweepRejected, SweepSpec, plan_sweep
 from lesde_contract.specs.analysis import SWEEP_FIGURE_SIZE, figure_variant
-from lesde_contract.object_store import ObjectNotFound
 from lesde_contract.sweep_children import SweepChild, SweepChildren, write_children
+from lesde_runtime import celery_app, tombstones
+from lesde_runtime.analysis_leases import SWEEP_KEY
+from lesde_runtime.job_repository import JobConflict, JobNotFound, JobRepository
+from lesde_runtime.settings import LimitSettings, TrainerSettings, WorkCapSettings
 
 from lesde_api.operations.analysis import FigurePending
 from lesde_api.operations.experiments import record_experiment
@@ -69,6 +69,8 @@ def create_sweep(
         max_points=limits.max_sweep_points,
         max_trial_iterations=limits.max_trial_iterations,
         max_sweep_trial_iterations=limits.max_sweep_trial_iterations,
+        limits=WorkCapSettings(),
+        chunk_iterations=TrainerSettings().chunk_iterations,
     )
     total = sum(child.spec.trial_iterations for child in planned)
     with admit(len(planned)):

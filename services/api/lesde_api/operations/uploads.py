@@ -9,8 +9,8 @@ from __future__ import annotations
 import os
 from typing import BinaryIO
 
-from lesde_runtime.job_repository import JobRepository
 from lesde_contract.records import JobRecord, JobStatus
+from lesde_runtime.job_repository import JobRepository
 
 
 class ImportTooLarge(ValueError):

@@ -8,8 +8,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Response, status
 from fastapi.responses import StreamingResponse
-from lesde_runtime.job_repository import JobRepository
 from lesde_contract.records import ArtifactInfo, JobPublic, Page
+from lesde_runtime.job_repository import JobRepository
 
 from lesde_api.deps import ListingDep
 from lesde_api.models.analysis import PhaseDiagramResult, SimulationRun

@@ -34,8 +34,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
 from lesde_contract.chunks.reduction import class_sums
+
 from lesde.recorder.pending import PendingPieces
 from lesde.recorder.run_folder import RunFolder, remove_run
 

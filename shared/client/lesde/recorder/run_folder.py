@@ -20,7 +20,6 @@ import shutil
 from pathlib import Path
 
 import numpy as np
-
 from lesde_contract import object_keys
 from lesde_contract.chunks.format import checksum, encode_chunk
 from lesde_contract.chunks.manifest import Manifest

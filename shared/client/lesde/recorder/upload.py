@@ -16,8 +16,8 @@ from functools import partial
 from pathlib import Path
 
 import httpx
-
 from lesde_contract import object_keys
+
 from lesde.client import LesdeApiError, LesdeClient
 from lesde.recorder.run_folder import read_run, relative_path
 

@@ -9,12 +9,12 @@ records against ``LESDE_MAX_CHUNK_BYTES`` (:mod:`lesde_contract.specs.cost`).
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from dataclasses import dataclass
+from typing import Annotated, Literal, Protocol
 
 from pydantic import ConfigDict, Field, PrivateAttr, field_validator, model_validator
 from pydantic.config import JsonDict
 
-from lesde_runtime.settings import TrainerSettings, WorkCapSettings
 from lesde_contract.specs.base import StrictSpec
 from lesde_contract.specs.cost import TRIALS, Shape, chunk_bytes, fitting_range, work_units
 from lesde_contract.specs.network import MAX_PARAMETERS, Layer, LayerMismatch, check_layers, network_cost
@@ -293,12 +293,34 @@ class WorkCapExceeded(ValueError):
         super().__init__(message)
 
 
-def check_work_cap(spec: ExperimentSpec, cap: int, *, limits: WorkCapSettings | None = None, chunk_iterations: int | None = None) -> None:
-    """Raise :class:`WorkCapExceeded` when ``trials * iterations > cap``, when all its work
-    exceeds ``limits.max_work_units`` or one chunk's records ``limits.max_chunk_bytes``.
+class WorkLimits(Protocol):
+    """What one experiment may cost besides its trial-iterations (the runtime's ``WorkCapSettings``)."""
 
-    ``limits`` and ``chunk_iterations`` default to this deployment's settings
-    (``LESDE_MAX_WORK_UNITS``, ``LESDE_MAX_CHUNK_BYTES``, ``LESDE_CHUNK_ITERATIONS``)."""
+    @property
+    def max_work_units(self) -> int: ...
+
+    @property
+    def max_chunk_bytes(self) -> int: ...
+
+
+@dataclass(frozen=True)
+class DefaultWorkLimits:
+    """The defaults of ``LESDE_MAX_WORK_UNITS`` and ``LESDE_MAX_CHUNK_BYTES``; a deployment passes its own."""
+
+    max_work_units: int = 1_000_000_000
+    max_chunk_bytes: int = 1 << 30
+
+
+DEFAULT_CHUNK_ITERATIONS = 500  # LESDE_CHUNK_ITERATIONS's default
+
+
+def check_work_cap(spec: ExperimentSpec, cap: int, *, limits: WorkLimits | None = None, chunk_iterations: int | None = None) -> None:
+    """Raise :class:`WorkCapExceeded` when ``trials * iterations > cap``, when all its work
+    exceeds ``chosen.max_work_units`` or one chunk's records ``chosen.max_chunk_bytes``.
+
+    ``limits`` and ``chunk_iterations``: the deployment's (``LESDE_MAX_WORK_UNITS``,
+    ``LESDE_MAX_CHUNK_BYTES``, ``LESDE_CHUNK_ITERATIONS``, which the gateway passes); without
+    them, their defaults (the contract reads no settings)."""
     if spec.trial_iterations > cap:
         raise WorkCapExceeded(
             TRIALS,
@@ -309,36 +331,36 @@ def check_work_cap(spec: ExperimentSpec, cap: int, *, limits: WorkCapSettings | 
             requested=spec.trial_iterations,
             cap=cap,
         )
-    limits = limits or WorkCapSettings()
-    chunk = chunk_iterations or TrainerSettings().chunk_iterations
+    chosen: WorkLimits = limits if limits is not None else DefaultWorkLimits()
+    chunk = chunk_iterations or DEFAULT_CHUNK_ITERATIONS
     shape = Shape.of(spec, chunk_iterations=chunk, feature_width=spec.feature_width)
     work = work_units(shape)
-    if sum(work.values()) > limits.max_work_units:
+    if sum(work.values()) > chosen.max_work_units:
         field = max(work, key=work.__getitem__)
         parts = ", ".join(f"{name} {units:,}" for name, units in work.items() if units)
         raise WorkCapExceeded(
             field,
             (
                 f"this spec costs {sum(work.values()):,} units of work (one sample through one trial's network; by the "
-                f"field that drives them: {parts}), over this deployment's cap of {limits.max_work_units:,} "
-                f"(LESDE_MAX_WORK_UNITS); allowed range: {fitting_range(shape, field, work_units, limits.max_work_units)}"
+                f"field that drives them: {parts}), over this deployment's cap of {chosen.max_work_units:,} "
+                f"(LESDE_MAX_WORK_UNITS); allowed range: {fitting_range(shape, field, work_units, chosen.max_work_units)}"
             ),
             requested=sum(work.values()),
-            cap=limits.max_work_units,
+            cap=chosen.max_work_units,
         )
     memory = chunk_bytes(shape)
-    if sum(memory.values()) > limits.max_chunk_bytes:
+    if sum(memory.values()) > chosen.max_chunk_bytes:
         field = max(memory, key=memory.__getitem__)
         raise WorkCapExceeded(
             field,
             (
                 f"one chunk of {shape.chunk_iterations:,} iterations would hold {_size(sum(memory.values()))} of records "
                 f"in the trainer's memory ({_size(memory[field])} driven by {field}), over this deployment's cap of "
-                f"{_size(limits.max_chunk_bytes)} per chunk (LESDE_MAX_CHUNK_BYTES); allowed range: "
-                f"{fitting_range(shape, field, chunk_bytes, limits.max_chunk_bytes)}"
+                f"{_size(chosen.max_chunk_bytes)} per chunk (LESDE_MAX_CHUNK_BYTES); allowed range: "
+                f"{fitting_range(shape, field, chunk_bytes, chosen.max_chunk_bytes)}"
             ),
             requested=sum(memory.values()),
-            cap=limits.max_chunk_bytes,
+            cap=chosen.max_chunk_bytes,
         )
 
 

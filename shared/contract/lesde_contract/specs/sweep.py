@@ -28,7 +28,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from lesde_contract.specs.experiment import EXAMPLE_EXPERIMENT, ExperimentSpec, WorkCapExceeded, check_work_cap
+from lesde_contract.specs.experiment import EXAMPLE_EXPERIMENT, ExperimentSpec, WorkCapExceeded, WorkLimits, check_work_cap
 
 __all__ = ["SWEEP_PATHS", "PlannedChild", "SweepRejected", "SweepSpec", "describe_point", "plan_sweep"]
 
@@ -129,7 +129,15 @@ def describe_point(point: dict[str, Any]) -> str:
     return ", ".join(f"{path}={json.dumps(value)}" for path, value in point.items())
 
 
-def plan_sweep(spec: SweepSpec, *, max_points: int, max_trial_iterations: int, max_sweep_trial_iterations: int) -> list[PlannedChild]:
+def plan_sweep(
+    spec: SweepSpec,
+    *,
+    max_points: int,
+    max_trial_iterations: int,
+    max_sweep_trial_iterations: int,
+    limits: WorkLimits | None = None,
+    chunk_iterations: int | None = None,
+) -> list[PlannedChild]:
     """Every child of ``spec`` in grid order, or :class:`SweepRejected` naming each problem.
 
     Caps: at most ``max_points`` points (``LESDE_MAX_SWEEP_POINTS``), each child at most
@@ -163,7 +171,7 @@ def plan_sweep(spec: SweepSpec, *, max_points: int, max_trial_iterations: int, m
             ] = None
         else:
             try:  # evaluation, probe and features work, and the memory of a chunk (LESDE_MAX_WORK_UNITS, _CHUNK_BYTES)
-                check_work_cap(child, max_trial_iterations)
+                check_work_cap(child, max_trial_iterations, limits=limits, chunk_iterations=chunk_iterations)
             except WorkCapExceeded as error:
                 costs[(_point_field(spec, index), f"the child with {describe_point(point)}: {'.'.join(error.field)}: {error}")] = None
         children.append(PlannedChild(index=index, point=point, spec=child))

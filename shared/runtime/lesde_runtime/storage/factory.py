@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from lesde_runtime.settings import BrokerSettings, StoreKind, StoreSettings
 from lesde_contract.object_store import ObjectStore
+
+from lesde_runtime.settings import BrokerSettings, StoreKind, StoreSettings
 from lesde_runtime.storage.key_locks import KeyLocks, RedisKeyLocks
 from lesde_runtime.storage.retry import RetryPolicy, worker_policy
 

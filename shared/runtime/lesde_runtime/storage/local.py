@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import BinaryIO, TypeVar
 
 from lesde_contract.object_store import ObjectInfo, ObjectNotFound, ObjectStore, PreconditionFailed, StoreUnavailable, content_version
+
 from lesde_runtime.storage.file_lock import exclusive
 from lesde_runtime.storage.retry import TRANSIENT_ERRNOS, RetryPolicy, describe, unavailable, worker_policy
 

@@ -22,8 +22,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from lesde_runtime.settings import StoreRetrySettings
 from lesde_contract.object_store import StoreUnavailable
+
+from lesde_runtime.settings import StoreRetrySettings
 
 T = TypeVar("T")
 

@@ -24,10 +24,10 @@ from collections.abc import Callable, Iterator
 from typing import BinaryIO, TypeVar
 
 import urllib3
+from lesde_contract.object_store import ObjectInfo, ObjectNotFound, ObjectStore, PreconditionFailed, StoreUnavailable
 from minio import Minio
 from minio.error import InvalidResponseError, MinioException, S3Error, ServerError
 
-from lesde_contract.object_store import ObjectInfo, ObjectNotFound, ObjectStore, PreconditionFailed, StoreUnavailable
 from lesde_runtime.storage.key_locks import KeyLocks, ProcessKeyLocks
 from lesde_runtime.storage.retry import RetryPolicy, describe, unavailable, worker_policy
 from lesde_runtime.storage.s3_conditions import (

@@ -24,10 +24,9 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from lesde_contract.object_store import PreconditionFailed
 from minio import Minio
 from minio.error import InvalidResponseError, S3Error
-
-from lesde_contract.object_store import PreconditionFailed
 
 PROBE_PREFIX = "lesde-probes/conditional-put-"
 _REFUSED_CODES = {"PreconditionFailed", "ConditionalRequestConflict"}
