@@ -13,6 +13,7 @@ value sits at the same height in both.
 from __future__ import annotations
 
 import io
+import logging
 from collections.abc import Callable
 
 from matplotlib import rc_context
@@ -22,6 +23,10 @@ from matplotlib.backends.backend_svg import FigureCanvasSVG
 from matplotlib.figure import Figure
 
 from lesde_analyzer.figures.style import STYLE, to_png
+
+# The PDF backend subsets fonts with fontTools, which logs every glyph list at INFO: in a
+# worker those lines would bury the job's own in its stored log (lesde_runtime.job_logs).
+logging.getLogger("fontTools").setLevel(logging.WARNING)
 
 FORMATS = ("png", "svg", "pdf")
 MEDIA_TYPES = {"png": "image/png", "svg": "image/svg+xml", "pdf": "application/pdf"}
